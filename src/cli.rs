@@ -1,0 +1,347 @@
+//! The `newsdesk` command line: settings as flags (each also read from the environment
+//! and `.env`), and the subcommands.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{Role, password};
+use crate::config::{Config, RawSettings};
+use crate::db::Db;
+use crate::domain::users;
+use crate::error::AppError;
+use crate::http::state::AppState;
+use crate::{openapi, server};
+
+/// newsdesk: a headless CMS for multilingual newsrooms.
+///
+/// Every setting can be given as a flag, as an environment variable, or in a `.env`
+/// file in the working directory, in that order of precedence.
+#[derive(Debug, Parser)]
+#[command(name = "newsdesk", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The settings, as flags that fall back to environment variables.
+#[derive(Debug, Args)]
+pub struct SettingArgs {
+    /// SQLite database file [default: newsdesk.db]
+    #[arg(long, env = "DATABASE_URL", global = true, value_name = "PATH")]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "BIND_ADDR", global = true, value_name = "ADDR")]
+    pub bind_addr: Option<String>,
+    /// Token signing secret, at least 32 bytes [default: generated and kept in the database]
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        global = true,
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens in seconds [default: 3600]
+    #[arg(long, env = "TOKEN_TTL_SECONDS", global = true, value_name = "SECONDS")]
+    pub token_ttl_seconds: Option<String>,
+    /// Email of the first admin, created when the database has no users
+    #[arg(long, env = "ADMIN_EMAIL", global = true, value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin (prefer the environment to this flag)
+    #[arg(
+        long,
+        env = "ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub admin_password: Option<String>,
+    /// Comma-separated origins allowed to write from a browser [default: none; any origin may read]
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        global = true,
+        value_name = "ORIGINS"
+    )]
+    pub cors_allowed_origins: Option<String>,
+    /// max-age of public responses in seconds [default: 60]
+    #[arg(
+        long,
+        env = "CACHE_MAX_AGE_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub cache_max_age_seconds: Option<String>,
+    /// Comma-separated content languages; the first is the default [default: en,ar,es]
+    #[arg(long, env = "LANGUAGES", global = true, value_name = "CODES")]
+    pub languages: Option<String>,
+    /// Largest accepted request body in bytes [default: 2097152]
+    #[arg(long, env = "MAX_BODY_BYTES", global = true, value_name = "BYTES")]
+    pub max_body_bytes: Option<String>,
+    /// Base of absolute links in feeds and sitemaps [default: http://127.0.0.1:8080]
+    #[arg(long, env = "PUBLIC_BASE_URL", global = true, value_name = "URL")]
+    pub public_base_url: Option<String>,
+    /// Public URL of an article, with {base} {lang} {section} {slug} {id} [default: {base}/{lang}/{section}/{slug}]
+    #[arg(
+        long,
+        env = "ARTICLE_URL_TEMPLATE",
+        global = true,
+        value_name = "TEMPLATE"
+    )]
+    pub article_url_template: Option<String>,
+}
+
+impl SettingArgs {
+    fn into_raw(self) -> RawSettings {
+        RawSettings {
+            database_url: self.database_url,
+            bind_addr: self.bind_addr,
+            jwt_secret: self.jwt_secret,
+            token_ttl_seconds: self.token_ttl_seconds,
+            admin_email: self.admin_email,
+            admin_password: self.admin_password,
+            cors_allowed_origins: self.cors_allowed_origins,
+            cache_max_age_seconds: self.cache_max_age_seconds,
+            languages: self.languages,
+            max_body_bytes: self.max_body_bytes,
+            public_base_url: self.public_base_url,
+            article_url_template: self.article_url_template,
+        }
+    }
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default): applies migrations and creates the first
+    /// admin on an empty database.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi {
+        /// Exit with an error when the committed file differs from the generated document.
+        #[arg(long)]
+        check: bool,
+        /// Write the document to the committed file instead of printing it.
+        #[arg(long, conflicts_with = "check")]
+        write: bool,
+        /// The committed file.
+        #[arg(long, default_value = openapi::COMMITTED_PATH)]
+        file: PathBuf,
+    },
+    /// Manage staff accounts. Passwords are read from NEWSDESK_PASSWORD or standard
+    /// input, never from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `newsdesk user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, editor or writer
+        #[arg(long, value_parser = ["admin", "editor", "writer"])]
+        role: String,
+    },
+    /// Set an account's password; its existing tokens stop working.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// A failure that ends the process, with its exit code.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Exit {
+    fn new(code: i32, message: impl std::fmt::Display) -> Self {
+        Self {
+            code,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<AppError> for Exit {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Validation(errors) => Exit::new(
+                1,
+                errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AppError::Internal(cause) => Exit::new(1, cause),
+            other => Exit::new(1, other),
+        }
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<(), Exit> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi { check, write, file } = &command {
+        return openapi_command(*check, *write, file);
+    }
+    let config = Config::from_raw(cli.settings.into_raw()).map_err(|e| Exit::new(2, e))?;
+    match command {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            Db::open(&config.database_path).map_err(|e| Exit::new(1, e))?;
+            println!("migrations applied to {}", config.database_path.display());
+            Ok(())
+        }
+        Command::User(cmd) => user_command(&config, cmd),
+        Command::Openapi { .. } => unreachable!("handled above"),
+    }
+}
+
+fn serve(config: Config) -> Result<(), Exit> {
+    let seed = config.admin.clone();
+    let state = AppState::open(config).map_err(|e| Exit::new(1, e))?;
+    ensure_first_admin(&state, seed.as_ref())?;
+    server::run(state).map_err(|e| Exit::new(1, e))
+}
+
+fn ensure_first_admin(
+    state: &AppState,
+    seed: Option<&crate::config::AdminSeed>,
+) -> Result<(), Exit> {
+    if !state.db.read_blocking(users::none_exist)? {
+        return Ok(());
+    }
+    let (new, generated) = users::first_admin(seed);
+    let hash = password::hash(&new.password)?;
+    let user = state.db.write_blocking(|conn| {
+        if users::none_exist(conn)? {
+            users::insert(conn, &new, &hash).map(Some)
+        } else {
+            Ok(None)
+        }
+    })?;
+    let Some(user) = user else { return Ok(()) };
+    match generated {
+        Some(g) => {
+            // Printed once, to the terminal only: never through the logger.
+            println!();
+            println!("  First admin account created (shown only this once):");
+            println!("    email:    {}", g.email);
+            println!("    password: {}", g.password);
+            println!(
+                "  Change it with: newsdesk user set-password --email {}",
+                g.email
+            );
+            println!();
+        }
+        None => tracing::info!(email = %user.email, "created the first admin from ADMIN_EMAIL"),
+    }
+    Ok(())
+}
+
+fn openapi_command(check: bool, write: bool, file: &PathBuf) -> Result<(), Exit> {
+    let generated = openapi::document_json();
+    if write {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Exit::new(1, e))?;
+        }
+        std::fs::write(file, &generated).map_err(|e| Exit::new(1, e))?;
+        println!("wrote {}", file.display());
+        return Ok(());
+    }
+    if check {
+        let committed = std::fs::read_to_string(file)
+            .map_err(|e| Exit::new(1, format!("cannot read {}: {e}", file.display())))?;
+        if committed != generated {
+            return Err(Exit::new(
+                1,
+                format!(
+                    "{} differs from the generated document; run `newsdesk openapi --write`",
+                    file.display()
+                ),
+            ));
+        }
+        println!("{} is up to date", file.display());
+        return Ok(());
+    }
+    std::io::stdout()
+        .write_all(generated.as_bytes())
+        .map_err(|e| Exit::new(1, e))
+}
+
+/// Reads a password from `NEWSDESK_PASSWORD`, or else the first line of standard input.
+fn read_password() -> Result<String, Exit> {
+    if let Ok(pw) = std::env::var("NEWSDESK_PASSWORD")
+        && !pw.is_empty()
+    {
+        return Ok(pw);
+    }
+    eprint!("password (then Enter): ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Exit::new(1, e))?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_owned();
+    password::check_strength(&pw).map_err(|m| Exit::new(1, format!("password {m}")))?;
+    Ok(pw)
+}
+
+fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Exit> {
+    let db = Db::open(&config.database_path).map_err(|e| Exit::new(1, e))?;
+    match cmd {
+        UserCommand::Create { email, name, role } => {
+            let pw = read_password()?;
+            let body = users::UserCreate {
+                email: crate::domain::input::Input::Value(email),
+                name: crate::domain::input::Input::Value(name),
+                role: crate::domain::input::Input::Value(
+                    Role::parse(&role).ok_or_else(|| Exit::new(2, "unknown role"))?,
+                ),
+                password: crate::domain::input::Input::Value(pw),
+                ..Default::default()
+            };
+            let new = users::validate_create(body)?;
+            let hash = password::hash(&new.password)?;
+            let user = db.write_blocking(|conn| users::insert(conn, &new, &hash))?;
+            println!(
+                "created {} ({}) with id {}",
+                user.email,
+                user.role.as_str(),
+                user.id
+            );
+            Ok(())
+        }
+        UserCommand::SetPassword { email } => {
+            let pw = read_password()?;
+            password::check_strength(&pw).map_err(|m| Exit::new(1, format!("password {m}")))?;
+            let hash = password::hash(&pw)?;
+            db.write_blocking(|conn| {
+                let user = users::find_by_email(conn, &email)?
+                    .ok_or_else(|| AppError::not_found("user"))?;
+                let change = users::UserChange {
+                    password: Some(pw.clone()),
+                    ..Default::default()
+                };
+                users::apply_change(conn, user.id, &change, Some(hash.clone()))
+            })?;
+            println!("password changed for {email}; its existing tokens no longer work");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The SQLite-only corner of the storage layer: connection pragmas, immediate
+//! transactions, online backup and the integrity check. A PostgreSQL backend replaces
+//! this file's functions with its own arms; nothing else in the crate issues SQL text.
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::CustomizeConnection;
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl};
+
+use super::DbConn;
+use crate::error::{AppError, AppResult};
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Applies newsdesk's pragmas to every new connection.
+///
+/// `synchronous = NORMAL` in WAL mode: a committed transaction survives a crash of the
+/// process (the WAL is written before the commit returns), and the database is never
+/// corrupted; on power loss or an OS crash the last transactions before the failure may
+/// be rolled back. `foreign_keys` is off by default in SQLite and must be set per
+/// connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionSetup;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;"
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front.
+pub fn write_transaction<T, F>(conn: &mut DbConn, work: F) -> AppResult<T>
+where
+    F: FnOnce(&mut DbConn) -> AppResult<T>,
+{
+    conn.immediate_transaction(work)
+}
+
+/// Copies the live database into a new file, consistently, while others keep writing.
+pub fn backup_into(conn: &mut DbConn, target: &Path) -> AppResult<()> {
+    if target.exists() {
+        return Err(AppError::bad_request(format!(
+            "{} already exists; choose a new file",
+            target.display()
+        )));
+    }
+    let target = target
+        .to_str()
+        .ok_or_else(|| AppError::bad_request("the backup path must be valid UTF-8"))?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<Text, _>(target)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct IntegrityRow {
+    #[diesel(sql_type = Text)]
+    integrity_check: String,
+}
+
+/// `PRAGMA integrity_check`: `"ok"` for a sound database file.
+pub fn integrity_check(conn: &mut DbConn) -> AppResult<String> {
+    let rows: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check").load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.integrity_check)
+        .collect::<Vec<_>>()
+        .join("; "))
+}
+
+/// A cheap statement that proves the database answers (`/healthz`).
+pub fn ping(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! Authors: the bylines of articles. House bylines ("Newsroom Staff", "Agencies") are
+//! authors too; authors are not staff accounts.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::input::{Change, Checker, Input, TextRule, UnknownFields};
+use super::media::{self, Media};
+use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
+use super::params::Params;
+use super::time::Timestamp;
+use super::{Key, slug};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::schema::authors;
+
+const NAME: TextRule = TextRule::line(1, 200);
+const BIO: TextRule = TextRule::block(5_000);
+const MAX_LINKS: usize = 20;
+const LINK_KEY_MAX: usize = 32;
+const LINK_VALUE: TextRule = TextRule::line(1, 2_000);
+/// Sorts an author list accepts; the first is the default.
+pub const SORTS: &[&str] = &["name", "-name", "created_at", "-created_at"];
+
+/// An author row as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = authors)]
+pub struct AuthorRow {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub bio: Option<String>,
+    pub avatar_media_id: Option<i32>,
+    pub links: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// An author as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Author {
+    #[schema(example = 3)]
+    pub id: i32,
+    #[schema(example = "leila-haddad")]
+    pub slug: String,
+    #[schema(example = "Leila Haddad")]
+    pub name: String,
+    #[schema(example = "Covers the Gulf economies from Doha.")]
+    pub bio: Option<String>,
+    /// The avatar image, embedded.
+    pub avatar: Option<Media>,
+    /// Named links, e.g. `{"x": "https://x.com/leila", "website": "https://leila.example"}`.
+    pub links: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Author {
+    fn from_row(row: AuthorRow, avatar: Option<Media>) -> Self {
+        Self {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            bio: row.bio,
+            avatar,
+            links: serde_json::from_str(&row.links).unwrap_or_default(),
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+        }
+    }
+}
+
+/// The byline form of an author embedded in an article.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuthorRef {
+    pub id: i32,
+    #[schema(example = "leila-haddad")]
+    pub slug: String,
+    #[schema(example = "Leila Haddad")]
+    pub name: String,
+}
+
+/// Body of `POST /authors`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AuthorCreate {
+    #[serde(default)]
+    /// Made from `name` when left out.
+    #[schema(value_type = Option<String>, example = "leila-haddad")]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "Leila Haddad")]
+    pub name: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub bio: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub avatar_media_id: Input<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub links: Input<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Body of `PATCH /authors/{id_or_slug}`: only the fields to change; `null` clears.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AuthorPatch {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub name: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub bio: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub avatar_media_id: Input<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub links: Input<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+const READ_ONLY: &[&str] = &["id", "avatar", "created_at", "updated_at"];
+
+fn check_links(c: &mut Checker, links: &BTreeMap<String, String>) {
+    if links.len() > MAX_LINKS {
+        c.fail("links", format!("must have at most {MAX_LINKS} entries"));
+        return;
+    }
+    for (key, value) in links {
+        let key_ok = !key.is_empty()
+            && key.len() <= LINK_KEY_MAX
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !key_ok {
+            c.fail(
+                format!("links.{key}"),
+                "link names are 1-32 lowercase letters, digits or underscores",
+            );
+        }
+        c.text(&format!("links.{key}"), value, LINK_VALUE);
+    }
+}
+
+fn check_avatar(c: &mut Checker, conn: &mut DbConn, id: Option<i32>) -> AppResult<()> {
+    if let Some(id) = id
+        && !media::exists(conn, id)?
+    {
+        c.fail("avatar_media_id", format!("no media with id {id}"));
+    }
+    Ok(())
+}
+
+fn links_json(links: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(links).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Reads one author by id or slug.
+pub fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<AuthorRow> {
+    let query = authors::table.select(AuthorRow::as_select()).into_boxed();
+    let query = match key {
+        Key::Id(id) => query.filter(authors::id.eq(*id)),
+        Key::Slug(s) => query.filter(authors::slug.eq(s.as_str())),
+    };
+    query
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("author"))
+}
+
+/// Reads one author with its avatar.
+pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Author> {
+    let row = find_row(conn, key)?;
+    let avatar = match row.avatar_media_id {
+        Some(id) => media::by_ids(conn, &[id])?.remove(&id),
+        None => None,
+    };
+    Ok(Author::from_row(row, avatar))
+}
+
+/// Slugs already used by authors that a new slug made from `base` could collide with.
+fn taken_slugs(conn: &mut DbConn, base: &str) -> AppResult<Vec<String>> {
+    Ok(authors::table
+        .filter(
+            authors::slug
+                .eq(base)
+                .or(authors::slug.like(format!("{base}-%"))),
+        )
+        .select(authors::slug)
+        .load(conn)?)
+}
+
+fn slug_in_use(conn: &mut DbConn, slug: &str, except_id: Option<i32>) -> AppResult<bool> {
+    let mut query = authors::table
+        .filter(authors::slug.eq(slug))
+        .select(authors::id)
+        .into_boxed();
+    if let Some(id) = except_id {
+        query = query.filter(authors::id.ne(id));
+    }
+    Ok(query.first::<i32>(conn).optional()?.is_some())
+}
+
+/// Creates an author (inside the caller's write transaction).
+pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Author> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.optional("slug", body.slug);
+    let name = c.required("name", body.name);
+    let bio = c.optional("bio", body.bio);
+    let avatar = c.optional("avatar_media_id", body.avatar_media_id);
+    let links = c.optional("links", body.links).unwrap_or_default();
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(n) = &name {
+        c.text("name", n, NAME);
+    }
+    c.text_opt("bio", bio.as_deref(), BIO);
+    check_links(&mut c, &links);
+    check_avatar(&mut c, conn, avatar)?;
+    c.finish()?;
+    let name = name.unwrap_or_default();
+
+    let slug = match slug {
+        Some(s) if slug_in_use(conn, &s, None)? => return Err(AppError::SlugTaken { slug: s }),
+        Some(s) => s,
+        None => {
+            let base = slug::slugify(&name, "author");
+            slug::first_free(&base, &taken_slugs(conn, &base)?)
+        }
+    };
+    let now = Timestamp::now().0;
+    let id: i32 = diesel::insert_into(authors::table)
+        .values((
+            authors::slug.eq(&slug),
+            authors::name.eq(&name),
+            authors::bio.eq(&bio),
+            authors::avatar_media_id.eq(avatar),
+            authors::links.eq(links_json(&links)),
+            authors::created_at.eq(now),
+            authors::updated_at.eq(now),
+        ))
+        .returning(authors::id)
+        .get_result(conn)?;
+    get(conn, &Key::Id(id))
+}
+
+/// The columns a PATCH changes.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = authors)]
+struct AuthorChanges {
+    slug: Option<String>,
+    name: Option<String>,
+    bio: Option<Option<String>>,
+    avatar_media_id: Option<Option<i32>>,
+    links: Option<String>,
+    updated_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Applies a PATCH (inside the caller's write transaction).
+pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Author> {
+    let current = find_row(conn, key)?;
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.patch("slug", body.slug).into_option();
+    let name = c.patch("name", body.name).into_option();
+    let bio = c.patch_nullable("bio", body.bio).into_option();
+    let avatar = c.patch_nullable("avatar_media_id", body.avatar_media_id);
+    let links = c.patch_nullable("links", body.links).into_option();
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(n) = &name {
+        c.text("name", n, NAME);
+    }
+    if let Some(Some(b)) = &bio {
+        c.text("bio", b, BIO);
+    }
+    if let Some(Some(l)) = &links {
+        check_links(&mut c, l);
+    }
+    if let Change::Set(Some(id)) = avatar {
+        check_avatar(&mut c, conn, Some(id))?;
+    }
+    c.finish()?;
+    if let Some(s) = &slug
+        && slug_in_use(conn, s, Some(current.id))?
+    {
+        return Err(AppError::SlugTaken { slug: s.clone() });
+    }
+    let changes = AuthorChanges {
+        slug,
+        name,
+        bio,
+        avatar_media_id: avatar.into_option(),
+        links: links.map(|l| links_json(&l.unwrap_or_default())),
+        updated_at: Some(Timestamp::now().0),
+    };
+    diesel::update(authors::table.find(current.id))
+        .set(&changes)
+        .execute(conn)?;
+    get(conn, &Key::Id(current.id))
+}
+
+/// Deletes an author (inside the caller's write transaction).
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+    let current = find_row(conn, key)?;
+    diesel::delete(authors::table.find(current.id)).execute(conn)?;
+    Ok(())
+}
+
+/// A parsed `GET /authors` request.
+#[derive(Debug, Clone)]
+pub struct AuthorQuery {
+    pub sort: String,
+    pub page: PageRequest,
+}
+
+impl AuthorQuery {
+    /// Reads the query string of `GET /authors`.
+    pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
+        let mut params = Params::parse(query)?;
+        let sort = params
+            .take_choice("sort", SORTS)?
+            .unwrap_or_else(|| SORTS[0].to_owned());
+        let page = PageRequest::from_params(&mut params, codec, &sort)?;
+        params.finish()?;
+        Ok(Self { sort, page })
+    }
+}
+
+fn cursor_key(sort: &str, row: &AuthorRow) -> Vec<KeyValue> {
+    let first = if sort.ends_with("name") {
+        KeyValue::Text(row.name.clone())
+    } else {
+        KeyValue::Int(Timestamp::from(row.created_at).unix())
+    };
+    vec![first, KeyValue::Int(i64::from(row.id))]
+}
+
+/// Lists authors, a page at a time.
+pub fn list(
+    conn: &mut DbConn,
+    q: &AuthorQuery,
+    codec: &CursorCodec,
+) -> AppResult<ListResponse<Author>> {
+    let mut query = authors::table.select(AuthorRow::as_select()).into_boxed();
+    let desc = q.sort.starts_with('-');
+    let by_name = q.sort.ends_with("name");
+    if let Some(after) = q.page.after() {
+        let id = after.last_id()?;
+        query = match (by_name, desc) {
+            (true, false) => {
+                let k = after.text(0)?.to_owned();
+                query.filter(
+                    authors::name
+                        .gt(k.clone())
+                        .or(authors::name.eq(k).and(authors::id.gt(id))),
+                )
+            }
+            (true, true) => {
+                let k = after.text(0)?.to_owned();
+                query.filter(
+                    authors::name
+                        .lt(k.clone())
+                        .or(authors::name.eq(k).and(authors::id.lt(id))),
+                )
+            }
+            (false, asc_desc) => {
+                let k = Timestamp::from_unix(after.int(0)?)
+                    .ok_or_else(|| AppError::bad_param("cursor", "cursor is malformed"))?
+                    .0;
+                if asc_desc {
+                    query.filter(
+                        authors::created_at
+                            .lt(k)
+                            .or(authors::created_at.eq(k).and(authors::id.lt(id))),
+                    )
+                } else {
+                    query.filter(
+                        authors::created_at
+                            .gt(k)
+                            .or(authors::created_at.eq(k).and(authors::id.gt(id))),
+                    )
+                }
+            }
+        };
+    }
+    query = match (by_name, desc) {
+        (true, false) => query.order((authors::name.asc(), authors::id.asc())),
+        (true, true) => query.order((authors::name.desc(), authors::id.desc())),
+        (false, false) => query.order((authors::created_at.asc(), authors::id.asc())),
+        (false, true) => query.order((authors::created_at.desc(), authors::id.desc())),
+    };
+    let rows: Vec<AuthorRow> = query
+        .limit(q.page.fetch_limit())
+        .offset(q.page.offset())
+        .load(conn)?;
+    let total = match q.page.after() {
+        None => Some(authors::table.count().get_result::<i64>(conn)?),
+        Some(_) => None,
+    };
+    let avatar_ids: Vec<i32> = rows.iter().filter_map(|r| r.avatar_media_id).collect();
+    let avatars = media::by_ids(conn, &avatar_ids)?;
+    Ok(paging::finish_page(
+        rows,
+        &q.page,
+        &q.sort,
+        codec,
+        total,
+        |r| cursor_key(&q.sort, r),
+        |r| {
+            let avatar = r.avatar_media_id.and_then(|id| avatars.get(&id).cloned());
+            Author::from_row(r, avatar)
+        },
+    ))
+}

@@ -1,0 +1,38 @@
+//! Values the server keeps for itself in the database.
+
+use base64::Engine;
+use diesel::prelude::*;
+use rand::RngCore;
+
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::schema::settings;
+
+const JWT_SECRET_KEY: &str = "jwt_secret";
+
+/// Reads a setting.
+pub fn get(conn: &mut DbConn, key: &str) -> AppResult<Option<String>> {
+    Ok(settings::table
+        .find(key)
+        .select(settings::value)
+        .first(conn)
+        .optional()?)
+}
+
+/// The signing secret kept in the database, created on first use. The flag is true
+/// when it was created by this call.
+pub fn stored_jwt_secret(conn: &mut DbConn) -> AppResult<(String, bool)> {
+    if let Some(secret) = get(conn, JWT_SECRET_KEY)? {
+        return Ok((secret, false));
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    diesel::insert_into(settings::table)
+        .values((
+            settings::key.eq(JWT_SECRET_KEY),
+            settings::value.eq(&secret),
+        ))
+        .execute(conn)?;
+    Ok((secret, true))
+}

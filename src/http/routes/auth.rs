@@ -1,0 +1,132 @@
+//! `POST /auth/token` and `GET /auth/me`.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::password;
+use crate::db::run_blocking;
+use crate::domain::input::{Checker, Input, UnknownFields};
+use crate::domain::time::Timestamp;
+use crate::domain::users::{self, User};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{JsonBody, Staff};
+use crate::http::state::AppState;
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(token).service(me);
+}
+
+/// Credentials for a token.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "admin@localhost")]
+    pub email: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, format = Password, example = "the password")]
+    pub password: Input<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// An access token and who it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the token expires.
+    #[schema(example = 3600)]
+    pub expires_in: u64,
+    pub user: User,
+}
+
+fn wrong_credentials() -> AppError {
+    AppError::Unauthorized("wrong email or password".into())
+}
+
+/// Exchanges email and password for a bearer token.
+///
+/// A wrong email and a wrong password get the same answer, in the same time.
+#[utoipa::path(
+    tag = "Auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "A token for the account", body = TokenResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
+#[post("/auth/token")]
+pub async fn token(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<TokenRequest>,
+) -> AppResult<HttpResponse> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, &[]);
+    let email = c.required("email", body.email);
+    let pw = c.required("password", body.password);
+    c.finish()?;
+    let (email, pw) = (email.unwrap_or_default(), pw.unwrap_or_default());
+
+    let lookup = email.clone();
+    let user = state
+        .db
+        .read(move |conn| users::find_by_email(conn, &lookup))
+        .await?;
+    let user = run_blocking(move || {
+        Ok(match user {
+            Some(u) if password::verify(&pw, &u.password_hash) => Some(u),
+            Some(_) => None,
+            None => {
+                password::verify_dummy(&pw);
+                None
+            }
+        })
+    })
+    .await?;
+    let user = match user {
+        Some(u) if !u.disabled => u,
+        _ => return Err(wrong_credentials()),
+    };
+    let id = user.id;
+    state
+        .db
+        .write(move |conn| users::touch_login(conn, id))
+        .await?;
+    let access_token = state
+        .tokens
+        .issue(user.id, user.token_version, Timestamp::now().unix())?;
+    let user = state.db.read(move |conn| users::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: state.tokens.ttl_seconds(),
+        user: user.into(),
+    }))
+}
+
+/// The signed-in staff member.
+#[utoipa::path(
+    tag = "Auth",
+    security(("bearer" = ["writer"])),
+    responses(
+        (status = 200, description = "The caller's account", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+    )
+)]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, staff: Staff) -> AppResult<HttpResponse> {
+    let id = staff.actor.id;
+    let user = state.db.read(move |conn| users::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(User::from(user)))
+}

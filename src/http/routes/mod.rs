@@ -1,0 +1,22 @@
+//! Every route of the service, registered so that the OpenAPI document is collected
+//! from them (see `crate::openapi`). One module per resource.
+
+pub mod auth;
+pub mod authors;
+pub mod service;
+pub mod users;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Mounts every route: the service endpoints and the `/api/v1` API.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(service::healthz);
+    cfg.service(
+        scope::scope("/api/v1")
+            .service(service::openapi_json)
+            .configure(auth::routes)
+            .configure(users::routes)
+            .configure(authors::routes),
+    );
+}

@@ -1,0 +1,198 @@
+//! `/users`: staff accounts. Admins manage them; everyone may read themselves and
+//! change their own name and password.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::password;
+use crate::db::run_blocking;
+use crate::domain::paging::ListResponse;
+use crate::domain::users::{self, User, UserCreate, UserPatch, UserQuery};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Admin, JsonBody, Staff};
+use crate::http::state::AppState;
+use crate::http::{created, params};
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user)
+        .service(delete_user);
+}
+
+fn user_id(segment: &str) -> AppResult<i32> {
+    segment
+        .parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found("user"))
+}
+
+/// Lists staff accounts by id.
+#[utoipa::path(
+    tag = "Users",
+    security(("bearer" = ["admin"])),
+    params(params::PageParams, ("role" = Option<crate::auth::Role>, Query, description = "Only accounts with this role")),
+    responses(
+        (status = 200, description = "A page of accounts", body = ListResponse<User>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    _admin: Staff<Admin>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let query = UserQuery::parse(req.query_string(), &state.cursors)?;
+    let codec = state.cursors.clone();
+    let page = state
+        .db
+        .read(move |conn| users::list(conn, &query, &codec))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates a staff account.
+#[utoipa::path(
+    tag = "Users",
+    security(("bearer" = ["admin"])),
+    request_body = UserCreate,
+    responses(
+        (status = 201, description = "The new account", body = User,
+            headers(("Location" = String, description = "URL of the new account"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    _admin: Staff<Admin>,
+    JsonBody(body): JsonBody<UserCreate>,
+) -> AppResult<HttpResponse> {
+    let new = users::validate_create(body)?;
+    let pw = new.password.clone();
+    let hash = run_blocking(move || password::hash(&pw)).await?;
+    let user = state
+        .db
+        .write(move |conn| users::insert(conn, &new, &hash))
+        .await?;
+    Ok(created(format!("/api/v1/users/{}", user.id), &user))
+}
+
+/// Reads an account: admins read any, others only their own.
+#[utoipa::path(
+    tag = "Users",
+    security(("bearer" = ["writer"])),
+    params(("id" = i32, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The account", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = user_id(&path)?;
+    if !staff.actor.is_admin() && staff.actor.id != id {
+        return Err(AppError::Forbidden(
+            "only an admin can read other accounts".into(),
+        ));
+    }
+    let user = state.db.read(move |conn| users::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(User::from(user)))
+}
+
+/// Changes an account. Anyone may change their own `name`, and their own `password`
+/// with `current_password`; only admins change `email`, `role` and `disabled`, or
+/// other people's accounts. A new password or `disabled: true` ends the account's
+/// tokens at once. The last active admin cannot be demoted or disabled (409).
+#[utoipa::path(
+    tag = "Users",
+    security(("bearer" = ["writer"])),
+    params(("id" = i32, Path, description = "The account's id")),
+    request_body(content = UserPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed account", body = User),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UserPatch>,
+) -> AppResult<HttpResponse> {
+    let id = user_id(&path)?;
+    let change = users::validate_patch(staff.actor, id, body)?;
+    let new_hash = match change.password.clone() {
+        None => None,
+        Some(new_password) => {
+            let current = state.db.read(move |conn| users::find(conn, id)).await?;
+            let given = change.current_password.clone();
+            let own = staff.actor.id == id;
+            let hash = run_blocking(move || {
+                if own && !password::verify(given.as_deref().unwrap_or(""), &current.password_hash)
+                {
+                    return Err(AppError::invalid("current_password", "is not correct"));
+                }
+                password::hash(&new_password)
+            })
+            .await?;
+            Some(hash)
+        }
+    };
+    let user = state
+        .db
+        .write(move |conn| users::apply_change(conn, id, &change, new_hash))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Deletes an account; its tokens stop working at once. The last active admin
+/// cannot be deleted (409).
+#[utoipa::path(
+    tag = "Users",
+    security(("bearer" = ["admin"])),
+    params(("id" = i32, Path, description = "The account's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[delete("/users/{id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    _admin: Staff<Admin>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = user_id(&path)?;
+    state.db.write(move |conn| users::delete(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

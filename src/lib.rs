@@ -1,0 +1,17 @@
+//! newsdesk: a headless CMS for multilingual newsrooms.
+//!
+//! Layers, from the bottom: [`error`], [`config`] and [`auth`] (usable by everything);
+//! [`db`] (pools, migrations, the SQLite-only corner); [`domain`] (resources, rules,
+//! queries); [`http`] (routes, extractors, middleware); [`openapi`], [`server`] and
+//! [`cli`] on top.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod schema;
+pub mod server;

@@ -1,0 +1,279 @@
+//! The shared fixture: an app over a fresh database, staff tokens, request helpers.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::test as atest;
+use actix_web::web::Bytes;
+use newsdesk::auth::Role;
+use newsdesk::config::Config;
+use newsdesk::domain::time::Timestamp;
+use newsdesk::domain::users::{self, NewUser};
+use newsdesk::http::state::AppState;
+use serde_json::Value;
+
+/// The password of every account the fixture creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| newsdesk::auth::password::hash(PASSWORD).unwrap())
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    /// The body as JSON (panics with the body when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// A header as a string.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts a problem+json error with this status and code; returns the problem.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Value {
+        let resp = self.expect(status);
+        assert_eq!(
+            resp.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "errors are problem+json"
+        );
+        let p = resp.json();
+        assert_eq!(p["code"], code, "problem: {p}");
+        assert_eq!(p["status"], status);
+        assert!(p["type"].is_string() && p["title"].is_string() && p["detail"].is_string());
+        p
+    }
+
+    /// The fields named in a problem's `errors`.
+    pub fn error_fields(problem: &Value) -> Vec<String> {
+        problem["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// An app over a fresh database in a temporary directory.
+pub struct TestApp<S> {
+    pub svc: S,
+    pub state: AppState,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+/// A fresh temporary directory and a configuration over a database file in it.
+pub fn fresh_config() -> (Arc<tempfile::TempDir>, Config) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = Config::for_database(dir.path().join("newsdesk.db"));
+    (Arc::new(dir), config)
+}
+
+/// Builds the app over an existing directory and configuration.
+pub async fn app_with(
+    dir: Arc<tempfile::TempDir>,
+    config: Config,
+) -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let state = AppState::open(config).expect("open the app state");
+    let json = Bytes::from(newsdesk::openapi::document_json());
+    let svc = atest::init_service(newsdesk::http::app(state.clone(), json)).await;
+    TestApp { svc, state, dir }
+}
+
+/// An app over a fresh database with the default settings.
+pub async fn app() -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let (dir, config) = fresh_config();
+    app_with(dir, config).await
+}
+
+/// An app over a fresh database, with settings changed by `change`.
+pub async fn app_configured(
+    change: impl FnOnce(&mut Config),
+) -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let (dir, mut config) = fresh_config();
+    change(&mut config);
+    app_with(dir, config).await
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// Sends a request and reads the whole response.
+    pub async fn send(&self, req: atest::TestRequest) -> Resp {
+        let res = atest::call_service(&self.svc, req.to_request()).await;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = atest::read_body(res).await;
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path`, anonymously.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(atest::TestRequest::get().uri(path)).await
+    }
+
+    /// `GET path` with a token.
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        self.send(
+            atest::TestRequest::get()
+                .uri(path)
+                .insert_header(("authorization", format!("Bearer {token}"))),
+        )
+        .await
+    }
+
+    /// A JSON request with an optional token.
+    pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        let mut req = match method {
+            "POST" => atest::TestRequest::post(),
+            "PATCH" => atest::TestRequest::patch(),
+            "PUT" => atest::TestRequest::put(),
+            "DELETE" => atest::TestRequest::delete(),
+            other => panic!("unsupported method {other}"),
+        }
+        .uri(path)
+        .insert_header(("content-type", "application/json"))
+        .set_payload(body.to_string());
+        if let Some(t) = token {
+            req = req.insert_header(("authorization", format!("Bearer {t}")));
+        }
+        self.send(req).await
+    }
+
+    /// `POST path` with a JSON body and a token.
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.json("POST", path, Some(token), &body).await
+    }
+
+    /// `PATCH path` with a JSON body and a token.
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.json("PATCH", path, Some(token), &body).await
+    }
+
+    /// `DELETE path` with a token.
+    pub async fn delete(&self, token: &str, path: &str) -> Resp {
+        self.send(
+            atest::TestRequest::delete()
+                .uri(path)
+                .insert_header(("authorization", format!("Bearer {token}"))),
+        )
+        .await
+    }
+
+    /// Creates an account with the fixture password and returns its id.
+    pub async fn user(&self, email: &str, role: Role) -> i32 {
+        let new = NewUser {
+            email: email.to_owned(),
+            name: format!("{} user", role.as_str()),
+            role,
+            password: PASSWORD.to_owned(),
+            disabled: false,
+        };
+        let hash = password_hash().to_owned();
+        self.state
+            .db
+            .write(move |conn| users::insert(conn, &new, &hash))
+            .await
+            .expect("create user")
+            .id
+    }
+
+    /// A valid token for an account.
+    pub async fn token_of(&self, id: i32) -> String {
+        let row = self
+            .state
+            .db
+            .read(move |conn| users::find(conn, id))
+            .await
+            .unwrap();
+        self.state
+            .tokens
+            .issue(row.id, row.token_version, Timestamp::now().unix())
+            .unwrap()
+    }
+
+    /// A new account with this role, and its token.
+    pub async fn staff(&self, role: Role) -> String {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self
+            .user(&format!("{}{n}@example.com", role.as_str()), role)
+            .await;
+        self.token_of(id).await
+    }
+
+    /// An admin token.
+    pub async fn admin(&self) -> String {
+        self.staff(Role::Admin).await
+    }
+
+    /// An editor token.
+    pub async fn editor(&self) -> String {
+        self.staff(Role::Editor).await
+    }
+
+    /// A writer token.
+    pub async fn writer(&self) -> String {
+        self.staff(Role::Writer).await
+    }
+}

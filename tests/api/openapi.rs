@@ -1,0 +1,65 @@
+//! The OpenAPI document: committed, served, and complete.
+
+use serde_json::Value;
+
+use crate::common;
+
+fn committed() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    std::fs::read_to_string(path).expect("openapi/openapi.json is committed")
+}
+
+#[test]
+fn the_committed_document_matches_the_code() {
+    assert!(
+        committed() == newsdesk::openapi::document_json(),
+        "openapi/openapi.json is stale: run `cargo run -- openapi --write`"
+    );
+}
+
+#[actix_web::test]
+async fn the_served_document_is_the_committed_file_byte_for_byte() {
+    let t = common::app().await;
+    let resp = t.get("/api/v1/openapi.json").await.expect(200);
+    assert_eq!(resp.body, committed().as_bytes());
+    let doc = resp.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(
+        doc["paths"]["/api/v1/authors"].is_object(),
+        "paths are absolute"
+    );
+}
+
+#[test]
+fn every_write_operation_needs_a_token_and_every_response_is_described() {
+    let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response.get("description").is_some() || response.get("$ref").is_some(),
+                    "{method} {path} {status} has no description"
+                );
+            }
+            let public_write = path == "/api/v1/auth/token" || path.ends_with("/views");
+            if method != "get" && !public_write {
+                assert!(
+                    op["security"][0]["bearer"].is_array(),
+                    "{method} {path} must declare the bearer scheme"
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_served_from_the_binary_with_a_strict_csp() {
+    let t = common::app().await;
+    let page = t.get("/docs/").await.expect(200);
+    assert!(String::from_utf8_lossy(&page.body).contains("swagger"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    t.get("/docs/swagger-ui-bundle.js").await.expect(200);
+    let redirect = t.get("/docs").await;
+    assert_eq!(redirect.status, 307);
+}

@@ -2,6 +2,7 @@
 //! extractors and middleware.
 
 pub mod extract;
+pub mod methods;
 pub mod middleware;
 pub mod params;
 pub mod problem;
@@ -34,7 +35,7 @@ pub fn app(
     >,
 > {
     let limit = state.config.max_body_bytes;
-    let (app, _) = App::new()
+    let (app, doc) = App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(OpenApiJson(openapi_json)))
         .app_data(web::PayloadConfig::new(limit))
@@ -46,10 +47,32 @@ pub fn app(
             SwaggerUi::new("/docs/{_:.*}")
                 .config(SwaggerConfig::new(["/api/v1/openapi.json"]).try_it_out_enabled(true)),
         )
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(AppError::NotFound("no such route".into()))
-        }))
+        .app_data(web::Data::new(methods::MethodTable::from_doc(&doc)))
+        .default_service(web::to(no_route))
         .wrap(actix_web::middleware::from_fn(middleware::envelope))
+}
+
+/// Answers requests no route took: 405 with `Allow` for a known path, else 404.
+async fn no_route(
+    req: actix_web::HttpRequest,
+    table: web::Data<methods::MethodTable>,
+) -> HttpResponse {
+    let allowed = table.allowed(req.path());
+    if allowed.is_empty() {
+        return actix_web::ResponseError::error_response(&AppError::NotFound(
+            "no such route".into(),
+        ));
+    }
+    let allow = allowed
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// `201 Created` with a `Location` and the new resource.

@@ -33,7 +33,6 @@ impl ResponseError for AppError {
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
-            AppError::MethodNotAllowed => {}
             _ => {}
         }
         response.body(serde_json::to_vec(&problem).unwrap_or_default())

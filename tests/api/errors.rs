@@ -195,3 +195,18 @@ async fn every_response_has_a_request_id_and_nosniff() {
         .await;
     assert_eq!(resp.header("x-request-id").as_deref(), Some("edge-42"));
 }
+
+#[actix_web::test]
+async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let resp = t
+        .json("PUT", "/api/v1/authors/someone", Some(&editor), &json!({}))
+        .await;
+    assert_eq!(resp.header("allow").as_deref(), Some("GET, PATCH, DELETE"));
+    resp.problem(405, "method_not_allowed");
+    let resp = t
+        .json("DELETE", "/api/v1/authors", Some(&editor), &json!({}))
+        .await;
+    assert_eq!(resp.header("allow").as_deref(), Some("GET, POST"));
+}

@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::domain::users;
 use crate::error::AppError;
 use crate::http::state::AppState;
-use crate::{openapi, server};
+use crate::{openapi, seed, server};
 
 /// newsdesk: a headless CMS for multilingual newsrooms.
 ///
@@ -138,6 +138,16 @@ pub enum Command {
     /// input, never from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill the database with content: a demo newsroom, or synthetic articles.
+    #[command(group = clap::ArgGroup::new("what").required(true))]
+    Seed {
+        /// A believable newsroom in English, Arabic and Spanish (on an empty database).
+        #[arg(long, group = "what")]
+        demo: bool,
+        /// Add this many synthetic published articles (for benchmarks).
+        #[arg(long, group = "what", value_name = "N")]
+        articles: Option<usize>,
+    },
 }
 
 /// `newsdesk user ...`
@@ -208,6 +218,7 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
             Ok(())
         }
         Command::User(cmd) => user_command(&config, cmd),
+        Command::Seed { demo, articles } => seed_command(&config, demo, articles),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }
@@ -215,20 +226,19 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
 fn serve(config: Config) -> Result<(), Exit> {
     let seed = config.admin.clone();
     let state = AppState::open(config).map_err(|e| Exit::new(1, e))?;
-    ensure_first_admin(&state, seed.as_ref())?;
+    ensure_first_admin(&state.db, seed.as_ref())?;
     server::run(state).map_err(|e| Exit::new(1, e))
 }
 
-fn ensure_first_admin(
-    state: &AppState,
-    seed: Option<&crate::config::AdminSeed>,
-) -> Result<(), Exit> {
-    if !state.db.read_blocking(users::none_exist)? {
+/// Creates the first admin on a database without users, printing a generated
+/// password once.
+fn ensure_first_admin(db: &Db, seed: Option<&crate::config::AdminSeed>) -> Result<(), Exit> {
+    if !db.read_blocking(users::none_exist)? {
         return Ok(());
     }
     let (new, generated) = users::first_admin(seed);
     let hash = password::hash(&new.password)?;
-    let user = state.db.write_blocking(|conn| {
+    let user = db.write_blocking(|conn| {
         if users::none_exist(conn)? {
             users::insert(conn, &new, &hash).map(Some)
         } else {
@@ -250,6 +260,32 @@ fn ensure_first_admin(
             println!();
         }
         None => tracing::info!(email = %user.email, "created the first admin from ADMIN_EMAIL"),
+    }
+    Ok(())
+}
+
+fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<(), Exit> {
+    let db = Db::open(&config.database_path).map_err(|e| Exit::new(1, e))?;
+    ensure_first_admin(&db, config.admin.as_ref())?;
+    let admin = db
+        .read_blocking(users::first_active_admin)?
+        .ok_or_else(|| Exit::new(1, "no active admin to record as the creator"))?;
+    if demo {
+        let languages = config.languages.clone();
+        let summary = db.write_blocking(|conn| seed::demo::seed(conn, admin, &languages))?;
+        println!(
+            "demo newsroom ready: {} articles, {} authors, {} tags, {} images, {} breaking items",
+            summary.articles, summary.authors, summary.tags, summary.media, summary.breaking
+        );
+    }
+    if let Some(n) = articles {
+        let summary = seed::bulk::seed(n, Some(admin.id), |work| db.write_blocking(work))?;
+        println!(
+            "added {} articles in {:.1} s ({:.0} articles/s)",
+            summary.articles,
+            summary.seconds,
+            summary.articles as f64 / summary.seconds.max(0.001)
+        );
     }
     Ok(())
 }

@@ -14,4 +14,5 @@ pub mod error;
 pub mod http;
 pub mod openapi;
 pub mod schema;
+pub mod seed;
 pub mod server;

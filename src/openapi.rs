@@ -149,7 +149,13 @@ impl Modify for BearerScheme {
         (name = "Service", description = "Health and the API description"),
         (name = "Auth", description = "Tokens for staff"),
         (name = "Users", description = "Staff accounts (admins manage them)"),
+        (name = "Articles", description = "Stories: drafts, scheduled and published, in every language"),
         (name = "Authors", description = "Bylines, including house bylines such as Agencies"),
+        (name = "Tags", description = "Topics"),
+        (name = "Sections", description = "The site menu, a tree"),
+        (name = "Regions", description = "Where stories happen"),
+        (name = "Media", description = "Images, video, audio and embeds with captions and credits"),
+        (name = "Breaking", description = "The BREAKING ticker"),
     )
 )]
 struct ApiDoc;

@@ -1,6 +1,53 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    article_authors (article_id, author_id) {
+        article_id -> Integer,
+        author_id -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_regions (article_id, region_id) {
+        article_id -> Integer,
+        region_id -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_id) {
+        article_id -> Integer,
+        tag_id -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> Integer,
+        slug -> Text,
+        language -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        section_id -> Nullable<Integer>,
+        source -> Nullable<Text>,
+        hero_media_id -> Nullable<Integer>,
+        featured -> Bool,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        word_count -> Integer,
+        reading_time_minutes -> Integer,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        body_html -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
     authors (id) {
         id -> Integer,
         slug -> Text,
@@ -8,6 +55,21 @@ diesel::table! {
         bio -> Nullable<Text>,
         avatar_media_id -> Nullable<Integer>,
         links -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    breaking_items (id) {
+        id -> Integer,
+        text -> Text,
+        language -> Text,
+        article_id -> Nullable<Integer>,
+        url -> Nullable<Text>,
+        priority -> Integer,
+        published_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -39,9 +101,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    regions (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sections (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        parent_id -> Nullable<Integer>,
+        position -> Integer,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -60,6 +156,30 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_authors -> authors (author_id));
+diesel::joinable!(article_regions -> articles (article_id));
+diesel::joinable!(article_regions -> regions (region_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(articles -> media (hero_media_id));
+diesel::joinable!(articles -> sections (section_id));
+diesel::joinable!(articles -> users (created_by));
 diesel::joinable!(authors -> media (avatar_media_id));
+diesel::joinable!(breaking_items -> articles (article_id));
 
-diesel::allow_tables_to_appear_in_same_query!(authors, content_state, media, settings, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    article_authors,
+    article_regions,
+    article_tags,
+    articles,
+    authors,
+    breaking_items,
+    content_state,
+    media,
+    regions,
+    sections,
+    settings,
+    tags,
+    users,
+);

@@ -36,6 +36,7 @@ if ! bash -euo pipefail "$work/cookbook.sh" >"$work/cookbook.out" 2>&1; then
   echo "FAIL: the README cookbook did not run"
   exit 1
 fi
+[ -n "${VERBOSE:-}" ] && cat "$work/cookbook.out"
 requests=$(grep -c ' request ' "$work/server.log" || true)
 if grep -E 'status=5[0-9][0-9]' "$work/server.log"; then
   echo "FAIL: the server answered a cookbook request with a 5xx"

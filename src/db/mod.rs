@@ -20,6 +20,9 @@ use crate::error::{AppError, AppResult};
 /// The connection type every query function takes. One line to change for a second backend.
 pub type DbConn = diesel::SqliteConnection;
 
+/// The backend of [`DbConn`], for boxed queries.
+pub type DbBackend = diesel::sqlite::Sqlite;
+
 /// A pool of [`DbConn`].
 pub type DbPool = Pool<ConnectionManager<DbConn>>;
 

@@ -7,15 +7,15 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Key;
 use super::input::{Change, Checker, Input, TextRule, UnknownFields};
 use super::media::{self, Media};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
-use super::{Key, slug};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::schema::authors;
+use crate::schema::{article_authors, authors};
 
 const NAME: TextRule = TextRule::line(1, 200);
 const BIO: TextRule = TextRule::block(5_000);
@@ -71,16 +71,6 @@ impl Author {
             updated_at: row.updated_at.into(),
         }
     }
-}
-
-/// The byline form of an author embedded in an article.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuthorRef {
-    pub id: i32,
-    #[schema(example = "leila-haddad")]
-    pub slug: String,
-    #[schema(example = "Leila Haddad")]
-    pub name: String,
 }
 
 /// Body of `POST /authors`.
@@ -189,28 +179,7 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Author> {
     Ok(Author::from_row(row, avatar))
 }
 
-/// Slugs already used by authors that a new slug made from `base` could collide with.
-fn taken_slugs(conn: &mut DbConn, base: &str) -> AppResult<Vec<String>> {
-    Ok(authors::table
-        .filter(
-            authors::slug
-                .eq(base)
-                .or(authors::slug.like(format!("{base}-%"))),
-        )
-        .select(authors::slug)
-        .load(conn)?)
-}
-
-fn slug_in_use(conn: &mut DbConn, slug: &str, except_id: Option<i32>) -> AppResult<bool> {
-    let mut query = authors::table
-        .filter(authors::slug.eq(slug))
-        .select(authors::id)
-        .into_boxed();
-    if let Some(id) = except_id {
-        query = query.filter(authors::id.ne(id));
-    }
-    Ok(query.first::<i32>(conn).optional()?.is_some())
-}
+slug_queries!(authors, "author");
 
 /// Creates an author (inside the caller's write transaction).
 pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Author> {
@@ -233,14 +202,7 @@ pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Author> {
     c.finish()?;
     let name = name.unwrap_or_default();
 
-    let slug = match slug {
-        Some(s) if slug_in_use(conn, &s, None)? => return Err(AppError::SlugTaken { slug: s }),
-        Some(s) => s,
-        None => {
-            let base = slug::slugify(&name, "author");
-            slug::first_free(&base, &taken_slugs(conn, &base)?)
-        }
-    };
+    let slug = choose_slug(conn, slug, &name)?;
     let now = Timestamp::now().0;
     let id: i32 = diesel::insert_into(authors::table)
         .values((
@@ -295,10 +257,8 @@ pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Auth
         check_avatar(&mut c, conn, Some(id))?;
     }
     c.finish()?;
-    if let Some(s) = &slug
-        && slug_in_use(conn, s, Some(current.id))?
-    {
-        return Err(AppError::SlugTaken { slug: s.clone() });
+    if let Some(s) = &slug {
+        ensure_slug_free(conn, s, Some(current.id))?;
     }
     let changes = AuthorChanges {
         slug,
@@ -314,10 +274,20 @@ pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Auth
     get(conn, &Key::Id(current.id))
 }
 
-/// Deletes an author (inside the caller's write transaction).
+/// Deletes an author (inside the caller's write transaction); an author on any
+/// article's byline is `409 in_use` and nothing changes.
 pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
-    let current = find_row(conn, key)?;
-    diesel::delete(authors::table.find(current.id)).execute(conn)?;
+    let id = require_id(conn, key)?;
+    let uses: i64 = article_authors::table
+        .filter(article_authors::author_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if uses > 0 {
+        return Err(AppError::InUse(format!(
+            "{uses} article(s) carry this author in their byline; change those bylines first"
+        )));
+    }
+    diesel::delete(authors::table.find(id)).execute(conn)?;
     Ok(())
 }
 
@@ -360,41 +330,47 @@ pub fn list(
     let desc = q.sort.starts_with('-');
     let by_name = q.sort.ends_with("name");
     if let Some(after) = q.page.after() {
-        let id = after.last_id()?;
+        let last = after.last_id()?;
         query = match (by_name, desc) {
             (true, false) => {
-                let k = after.text(0)?.to_owned();
-                query.filter(
-                    authors::name
-                        .gt(k.clone())
-                        .or(authors::name.eq(k).and(authors::id.gt(id))),
+                keyset_after!(
+                    query,
+                    authors::name,
+                    authors::id,
+                    after.text(0)?.to_owned(),
+                    last,
+                    asc
                 )
             }
             (true, true) => {
-                let k = after.text(0)?.to_owned();
-                query.filter(
-                    authors::name
-                        .lt(k.clone())
-                        .or(authors::name.eq(k).and(authors::id.lt(id))),
+                keyset_after!(
+                    query,
+                    authors::name,
+                    authors::id,
+                    after.text(0)?.to_owned(),
+                    last,
+                    desc
                 )
             }
-            (false, asc_desc) => {
-                let k = Timestamp::from_unix(after.int(0)?)
-                    .ok_or_else(|| AppError::bad_param("cursor", "cursor is malformed"))?
-                    .0;
-                if asc_desc {
-                    query.filter(
-                        authors::created_at
-                            .lt(k)
-                            .or(authors::created_at.eq(k).and(authors::id.lt(id))),
-                    )
-                } else {
-                    query.filter(
-                        authors::created_at
-                            .gt(k)
-                            .or(authors::created_at.eq(k).and(authors::id.gt(id))),
-                    )
-                }
+            (false, false) => {
+                keyset_after!(
+                    query,
+                    authors::created_at,
+                    authors::id,
+                    after.time(0)?,
+                    last,
+                    asc
+                )
+            }
+            (false, true) => {
+                keyset_after!(
+                    query,
+                    authors::created_at,
+                    authors::id,
+                    after.time(0)?,
+                    last,
+                    desc
+                )
             }
         };
     }

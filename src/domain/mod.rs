@@ -1,17 +1,130 @@
 //! The newsroom's resources and their rules, one module per resource: rows as stored,
 //! write forms, API views, validation and queries. Nothing here knows about HTTP.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The slug queries every slugged table needs, generated for `$table`.
+macro_rules! slug_queries {
+    ($table:ident, $kind:literal) => {
+        /// The id of the row a path key names, if any.
+        pub fn id_of(
+            conn: &mut $crate::db::DbConn,
+            key: &$crate::domain::Key,
+        ) -> $crate::error::AppResult<Option<i32>> {
+            use diesel::prelude::*;
+            use $crate::schema::$table;
+            let query = $table::table.select($table::id).into_boxed();
+            let query = match key {
+                $crate::domain::Key::Id(id) => query.filter($table::id.eq(*id)),
+                $crate::domain::Key::Slug(s) => query.filter($table::slug.eq(s.clone())),
+            };
+            Ok(query.first::<i32>(conn).optional()?)
+        }
+
+        /// The id a path key names, or 404.
+        pub fn require_id(
+            conn: &mut $crate::db::DbConn,
+            key: &$crate::domain::Key,
+        ) -> $crate::error::AppResult<i32> {
+            id_of(conn, key)?.ok_or_else(|| $crate::error::AppError::not_found($kind))
+        }
+
+        /// `(slug, id)` of the rows with these slugs; unknown slugs are left out.
+        pub fn ids_by_slug(
+            conn: &mut $crate::db::DbConn,
+            slugs: &[String],
+        ) -> $crate::error::AppResult<Vec<(String, i32)>> {
+            use diesel::prelude::*;
+            use $crate::schema::$table;
+            if slugs.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok($table::table
+                .filter($table::slug.eq_any(slugs))
+                .select(($table::slug, $table::id))
+                .load(conn)?)
+        }
+
+        /// The slug of a new row: the given one (409 when taken), or one made from
+        /// `text` with `-2`, `-3`... on a collision.
+        pub fn choose_slug(
+            conn: &mut $crate::db::DbConn,
+            given: Option<String>,
+            text: &str,
+        ) -> $crate::error::AppResult<String> {
+            use diesel::prelude::*;
+            use $crate::schema::$table;
+            match given {
+                Some(slug) => {
+                    ensure_slug_free(conn, &slug, None)?;
+                    Ok(slug)
+                }
+                None => {
+                    let base = $crate::domain::slug::slugify(text, $kind);
+                    let taken: Vec<String> = $table::table
+                        .filter(
+                            $table::slug
+                                .eq(&base)
+                                .or($table::slug.like(format!("{base}-%"))),
+                        )
+                        .select($table::slug)
+                        .load(conn)?;
+                    Ok($crate::domain::slug::first_free(&base, &taken))
+                }
+            }
+        }
+
+        /// 409 `slug_taken` when another row (not `except`) has this slug.
+        pub fn ensure_slug_free(
+            conn: &mut $crate::db::DbConn,
+            slug: &str,
+            except: Option<i32>,
+        ) -> $crate::error::AppResult<()> {
+            use diesel::prelude::*;
+            use $crate::schema::$table;
+            let mut query = $table::table
+                .filter($table::slug.eq(slug))
+                .select($table::id)
+                .into_boxed();
+            if let Some(id) = except {
+                query = query.filter($table::id.ne(id));
+            }
+            match query.first::<i32>(conn).optional()? {
+                Some(_) => Err($crate::error::AppError::SlugTaken {
+                    slug: slug.to_owned(),
+                }),
+                None => Ok(()),
+            }
+        }
+    };
+}
+
+/// Keyset condition "after (k, id)" for a `(column, id)` order, ascending or descending.
+macro_rules! keyset_after {
+    ($query:expr, $col:expr, $id:expr, $k:expr, $last:expr, asc) => {
+        $query.filter($col.gt($k.clone()).or($col.eq($k).and($id.gt($last))))
+    };
+    ($query:expr, $col:expr, $id:expr, $k:expr, $last:expr, desc) => {
+        $query.filter($col.lt($k.clone()).or($col.eq($k).and($id.lt($last))))
+    };
+}
+
+pub mod articles;
 pub mod authors;
+pub mod breaking;
 pub mod input;
+pub mod markdown;
 pub mod media;
 pub mod paging;
 pub mod params;
+pub mod regions;
+pub mod sections;
 pub mod settings;
 pub mod slug;
+pub mod tags;
 pub mod time;
 pub mod users;
-
-use serde::Serialize;
 
 /// How a path addresses a resource: `/authors/42` or `/authors/jane-doe`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +146,53 @@ impl Key {
     }
 }
 
+/// A compact reference to a related resource, as embedded in another one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, diesel::Queryable)]
+pub struct Ref {
+    #[schema(example = 7)]
+    pub id: i32,
+    #[schema(example = "politics")]
+    pub slug: String,
+    #[schema(example = "Politics")]
+    pub name: String,
+}
+
 /// The serialized form of a view, as sent to clients; ETags are computed from it.
 pub fn to_json<T: Serialize>(view: &T) -> crate::error::AppResult<Vec<u8>> {
     serde_json::to_vec(view).map_err(crate::error::AppError::internal)
+}
+
+/// Checks a list of relation slugs (`tags`, `regions`, `authors`): no more than `max`,
+/// no repeats, each well formed and existing. Problems are reported per item
+/// (`tags[1]`); the ids come back in the given order.
+pub fn resolve_slugs(
+    c: &mut input::Checker,
+    field: &str,
+    slugs: &[String],
+    max: usize,
+    found: &[(String, i32)],
+) -> Vec<i32> {
+    if slugs.len() > max {
+        c.fail(field, format!("must have at most {max} entries"));
+        return Vec::new();
+    }
+    let mut ids = Vec::with_capacity(slugs.len());
+    for (i, s) in slugs.iter().enumerate() {
+        let item = format!("{field}[{i}]");
+        if slugs[..i].contains(s) {
+            c.fail(item, format!("{s:?} is listed twice"));
+            continue;
+        }
+        match found.iter().find(|(slug, _)| slug == s) {
+            Some((_, id)) => ids.push(*id),
+            None => c.fail(item, format!("no {} with slug {s:?}", singular(field))),
+        }
+    }
+    ids
+}
+
+fn singular(field: &str) -> &str {
+    field.strip_suffix('s').unwrap_or(field)
 }
 
 #[cfg(test)]

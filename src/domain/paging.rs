@@ -29,6 +29,8 @@ const TAG_BYTES: usize = 16;
 pub enum KeyValue {
     Int(i64),
     Text(String),
+    /// A missing value (a draft's `published_at`); such rows sort as SQLite sorts NULL.
+    Null,
 }
 
 /// Where a keyset page starts: the sort it belongs to and the last item's sort key.
@@ -57,6 +59,22 @@ impl CursorPos {
             Some(KeyValue::Text(s)) => Ok(s),
             _ => Err(bad_cursor()),
         }
+    }
+
+    /// The key value at `i` as an optional integer (`Null` for a missing value).
+    pub fn opt_int(&self, i: usize) -> AppResult<Option<i64>> {
+        match self.key.get(i) {
+            Some(KeyValue::Int(n)) => Ok(Some(*n)),
+            Some(KeyValue::Null) => Ok(None),
+            _ => Err(bad_cursor()),
+        }
+    }
+
+    /// The key value at `i` as a timestamp.
+    pub fn time(&self, i: usize) -> AppResult<chrono::NaiveDateTime> {
+        super::time::Timestamp::from_unix(self.int(i)?)
+            .map(|t| t.0)
+            .ok_or_else(bad_cursor)
     }
 
     /// The id that ends every key.
@@ -221,6 +239,12 @@ impl PageRequest {
             PageMode::After(pos) => Some(pos),
             PageMode::Offset { .. } => None,
         }
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest::first(DEFAULT_PER_PAGE)
     }
 }
 

@@ -478,6 +478,18 @@ pub fn list(
     ))
 }
 
+/// The oldest active admin, if any.
+pub fn first_active_admin(conn: &mut DbConn) -> AppResult<Option<Actor>> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|u| u.actor()))
+}
+
 /// True when no account exists yet.
 pub fn none_exist(conn: &mut DbConn) -> AppResult<bool> {
     let n: i64 = users::table.count().get_result(conn)?;

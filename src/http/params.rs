@@ -21,14 +21,6 @@ pub struct PageParams {
     cursor: Option<String>,
 }
 
-/// A resource's id (digits) or slug.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct IdOrSlug {
-    /// The id (`42`) or slug (`leila-haddad`).
-    id_or_slug: String,
-}
-
 /// Orders of an author list.
 #[derive(Debug, Deserialize, ToSchema)]
 pub enum AuthorSortField {
@@ -49,4 +41,119 @@ pub struct AuthorSort {
     /// Field to sort by; `-` for descending. Default `name`.
     #[param(inline)]
     sort: Option<AuthorSortField>,
+}
+
+/// Orders by name.
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum NameSortField {
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+}
+
+/// `sort` of lists ordered by name.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NameSort {
+    /// `name` (default) or `-name`.
+    #[param(inline)]
+    sort: Option<NameSortField>,
+}
+
+/// Filters of `GET /media`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MediaFilters {
+    /// Only this kind.
+    #[param(inline)]
+    kind: Option<crate::domain::media::MediaKind>,
+    /// Words in the caption, credit or alt text (at most 200 characters).
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Only this language (one of `LANGUAGES`).
+    lang: Option<String>,
+    /// `-created_at` (default, newest first) or `created_at`.
+    #[param(inline)]
+    sort: Option<CreatedSortField>,
+}
+
+/// Orders by creation time.
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum CreatedSortField {
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "created_at")]
+    CreatedAt,
+}
+
+/// Filters of `GET /breaking`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakingFilters {
+    /// Only this language (one of `LANGUAGES`).
+    lang: Option<String>,
+    /// Staff only: `all` lists every item, live or not; `live` (the default) only live ones.
+    #[param(inline)]
+    status: Option<BreakingStatus>,
+}
+
+/// Which breaking items to list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BreakingStatus {
+    Live,
+    All,
+}
+
+/// Filters and sort of `GET /articles`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleFilters {
+    /// Section slug; includes the section's descendants.
+    section: Option<String>,
+    /// Tag slug, or several separated by commas (any of them; at most 10).
+    tag: Option<String>,
+    /// Author slug.
+    author: Option<String>,
+    /// Region slug.
+    region: Option<String>,
+    /// Only this language (one of `LANGUAGES`).
+    lang: Option<String>,
+    /// Published strictly after this time (RFC 3339 or YYYY-MM-DD).
+    published_after: Option<String>,
+    /// Published strictly before this time (RFC 3339 or YYYY-MM-DD).
+    published_before: Option<String>,
+    /// Only featured (`true`) or only not featured (`false`) articles.
+    featured: Option<bool>,
+    /// Staff only (with a token): `draft`, `scheduled`, `published` (the default) or
+    /// `all`. Writers never see other people's drafts.
+    #[param(inline)]
+    status: Option<ArticleStatusFilter>,
+    /// Field to sort by; `-` for descending. Default `-published_at`.
+    #[param(inline)]
+    sort: Option<ArticleSortField>,
+}
+
+/// The staff-only status filter.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArticleStatusFilter {
+    Draft,
+    Scheduled,
+    Published,
+    All,
+}
+
+/// Orders of an article list.
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum ArticleSortField {
+    #[serde(rename = "-published_at")]
+    PublishedAtDesc,
+    #[serde(rename = "published_at")]
+    PublishedAt,
+    #[serde(rename = "title")]
+    Title,
+    #[serde(rename = "-updated_at")]
+    UpdatedAtDesc,
 }

@@ -277,3 +277,84 @@ where
         self.staff(Role::Writer).await
     }
 }
+
+impl<S, B> TestApp<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// A small newsroom: sections news > politics and sports, tags, regions, authors
+    /// and a captioned image (media id returned).
+    pub async fn newsroom(&self, editor: &str) -> i64 {
+        for body in [
+            serde_json::json!({"name": "News"}),
+            serde_json::json!({"name": "Politics", "parent": "news", "position": 1}),
+            serde_json::json!({"name": "Sports", "position": 2}),
+        ] {
+            self.post(editor, "/api/v1/sections", body)
+                .await
+                .expect(201);
+        }
+        for name in ["Gaza", "Elections", "Climate"] {
+            self.post(editor, "/api/v1/tags", serde_json::json!({"name": name}))
+                .await
+                .expect(201);
+        }
+        for name in ["MENA", "Europe"] {
+            self.post(editor, "/api/v1/regions", serde_json::json!({"name": name}))
+                .await
+                .expect(201);
+        }
+        for name in ["Leila Haddad", "Omar Said", "Agencies"] {
+            self.post(editor, "/api/v1/authors", serde_json::json!({"name": name}))
+                .await
+                .expect(201);
+        }
+        self.post(
+            editor,
+            "/api/v1/media",
+            serde_json::json!({"kind": "image", "url": "https://cdn.example.com/boats.jpg",
+                "caption": "Boats return at dawn.", "credit": "AP", "alt_text": "Boats"}),
+        )
+        .await
+        .expect(201)
+        .json()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Creates an article with `fields` (title required) and returns it.
+    pub async fn article(&self, token: &str, fields: Value) -> Value {
+        self.post(token, "/api/v1/articles", fields)
+            .await
+            .expect(201)
+            .json()
+    }
+
+    /// The slugs of a list response's items, in order.
+    pub async fn slugs(&self, path: &str) -> Vec<String> {
+        slugs_of(&self.get(path).await.expect(200).json())
+    }
+
+    /// The slugs of a list response's items, as seen with a token.
+    pub async fn slugs_as(&self, token: &str, path: &str) -> Vec<String> {
+        slugs_of(&self.get_as(token, path).await.expect(200).json())
+    }
+}
+
+/// The `slug` of each item of a list body.
+pub fn slugs_of(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An RFC 3339 time `secs` seconds from now.
+pub fn in_seconds(secs: i64) -> String {
+    Timestamp::from_unix(Timestamp::now().unix() + secs)
+        .unwrap()
+        .to_rfc3339()
+}

@@ -2,8 +2,14 @@
 
 mod common;
 
+mod articles;
 mod auth;
 mod authors;
+mod breaking;
 mod errors;
+mod lists;
 mod openapi;
+mod queries;
+mod resources;
+mod seed;
 mod users;

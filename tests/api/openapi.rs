@@ -21,7 +21,10 @@ fn the_committed_document_matches_the_code() {
 async fn the_served_document_is_the_committed_file_byte_for_byte() {
     let t = common::app().await;
     let resp = t.get("/api/v1/openapi.json").await.expect(200);
-    assert_eq!(resp.body, committed().as_bytes());
+    assert!(
+        resp.body == committed().as_bytes(),
+        "GET /api/v1/openapi.json differs from openapi/openapi.json"
+    );
     let doc = resp.json();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(
@@ -35,6 +38,18 @@ fn every_write_operation_needs_a_token_and_every_response_is_described() {
     let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
+            let names: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                names.len(),
+                unique.len(),
+                "{method} {path} repeats a parameter"
+            );
             for (status, response) in op["responses"].as_object().unwrap() {
                 assert!(
                     response.get("description").is_some() || response.get("$ref").is_some(),

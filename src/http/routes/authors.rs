@@ -72,7 +72,7 @@ pub async fn create_author(
 /// Reads an author by id or slug.
 #[utoipa::path(
     tag = "Authors",
-    params(params::IdOrSlug),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
     responses(
         (status = 200, description = "The author", body = Author),
         (status = 404, response = crate::openapi::NotFound),
@@ -93,7 +93,7 @@ pub async fn get_author(
 #[utoipa::path(
     tag = "Authors",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
     request_body(content = AuthorPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed author", body = Author),
@@ -126,7 +126,7 @@ pub async fn update_author(
 #[utoipa::path(
     tag = "Authors",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, response = crate::openapi::Unauthorized),

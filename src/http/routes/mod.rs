@@ -1,9 +1,15 @@
 //! Every route of the service, registered so that the OpenAPI document is collected
 //! from them (see `crate::openapi`). One module per resource.
 
+pub mod articles;
 pub mod auth;
 pub mod authors;
+pub mod breaking;
+pub mod media;
+pub mod regions;
+pub mod sections;
 pub mod service;
+pub mod tags;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -17,6 +23,12 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(service::openapi_json)
             .configure(auth::routes)
             .configure(users::routes)
-            .configure(authors::routes),
+            .configure(articles::routes)
+            .configure(authors::routes)
+            .configure(tags::routes)
+            .configure(sections::routes)
+            .configure(regions::routes)
+            .configure(media::routes)
+            .configure(breaking::routes),
     );
 }

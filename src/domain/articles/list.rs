@@ -1,0 +1,332 @@
+//! `GET /articles`: filters, sorts, and pages of articles with their relations embedded,
+//! in a fixed number of queries whatever the page size.
+
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+use super::{ArticleHead, DRAFT, PUBLISHED, Relations, visible_to_readers};
+use crate::auth::Actor;
+use crate::db::{DbBackend, DbConn};
+use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
+use crate::domain::params::Params;
+use crate::domain::time::Timestamp;
+use crate::domain::{authors, regions, sections, tags};
+use crate::error::{AppError, AppResult};
+use crate::schema::{article_authors, article_regions, article_tags, articles};
+
+/// Sorts an article list accepts; the first is the default.
+pub const SORTS: &[&str] = &["-published_at", "published_at", "title", "-updated_at"];
+/// Values of the staff-only `status` filter.
+pub const STATUSES: &[&str] = &["draft", "scheduled", "published", "all"];
+/// Most tags one `tag=` filter may name.
+const MAX_TAG_FILTER: usize = 10;
+
+/// A parsed `GET /articles` request.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleQuery {
+    pub section: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub author: Option<String>,
+    pub region: Option<String>,
+    pub lang: Option<String>,
+    pub published_after: Option<Timestamp>,
+    pub published_before: Option<Timestamp>,
+    pub featured: Option<bool>,
+    pub status: Option<String>,
+    pub sort: String,
+    pub page: PageRequest,
+}
+
+impl ArticleQuery {
+    /// Reads the query string of `GET /articles`. `status` needs a signed-in caller.
+    pub fn parse(
+        query: &str,
+        codec: &CursorCodec,
+        languages: &[String],
+        staff: bool,
+    ) -> AppResult<Self> {
+        let mut p = Params::parse(query)?;
+        let single_slug = |p: &mut Params, name: &str| -> AppResult<Option<String>> {
+            Ok(p.take_slugs(name, 1)?.map(|mut v| v.remove(0)))
+        };
+        let section = single_slug(&mut p, "section")?;
+        let tags = p.take_slugs("tag", MAX_TAG_FILTER)?;
+        let author = single_slug(&mut p, "author")?;
+        let region = single_slug(&mut p, "region")?;
+        let lang = p.take_language("lang", languages)?;
+        let published_after = p.take_time("published_after")?;
+        let published_before = p.take_time("published_before")?;
+        let featured = p.take_bool("featured")?;
+        let status = p.take_choice("status", STATUSES)?;
+        if status.is_some() && !staff {
+            return Err(AppError::bad_param(
+                "status",
+                "status is for signed-in staff; send a bearer token",
+            ));
+        }
+        let sort = p
+            .take_choice("sort", SORTS)?
+            .unwrap_or_else(|| SORTS[0].to_owned());
+        let page = PageRequest::from_params(&mut p, codec, &sort)?;
+        p.finish()?;
+        Ok(Self {
+            section,
+            tags,
+            author,
+            region,
+            lang,
+            published_after,
+            published_before,
+            featured,
+            status,
+            sort,
+            page,
+        })
+    }
+}
+
+/// Filter values resolved to ids; `None` from [`resolve`] means "matches nothing".
+#[derive(Debug, Default)]
+struct Resolved {
+    sections: Option<Vec<i32>>,
+    tags: Option<Vec<i32>>,
+    author: Option<i32>,
+    region: Option<i32>,
+}
+
+fn resolve(conn: &mut DbConn, q: &ArticleQuery) -> AppResult<Option<Resolved>> {
+    let mut r = Resolved::default();
+    if let Some(slug) = &q.section {
+        match sections::id_of(conn, &crate::domain::Key::Slug(slug.clone()))? {
+            Some(id) => r.sections = Some(sections::with_descendants(conn, &[id])?),
+            None => return Ok(None),
+        }
+    }
+    if let Some(slugs) = &q.tags {
+        let ids: Vec<i32> = tags::ids_by_slug(conn, slugs)?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        r.tags = Some(ids);
+    }
+    if let Some(slug) = &q.author {
+        match authors::ids_by_slug(conn, std::slice::from_ref(slug))?.first() {
+            Some((_, id)) => r.author = Some(*id),
+            None => return Ok(None),
+        }
+    }
+    if let Some(slug) = &q.region {
+        match regions::ids_by_slug(conn, std::slice::from_ref(slug))?.first() {
+            Some((_, id)) => r.region = Some(*id),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(r))
+}
+
+type Boxed<'a> = articles::BoxedQuery<'a, DbBackend>;
+
+/// Which articles `viewer` may list with the `status` filter.
+fn visibility<'a>(
+    query: Boxed<'a>,
+    status: Option<&str>,
+    viewer: Option<Actor>,
+    now: chrono::NaiveDateTime,
+) -> Boxed<'a> {
+    let writer = viewer.filter(|a| !a.is_editor()).map(|a| a.id);
+    match status {
+        None | Some("published") => query.filter(visible_to_readers(now)),
+        Some("scheduled") => query
+            .filter(articles::status.eq(PUBLISHED))
+            .filter(articles::published_at.gt(now)),
+        Some("draft") => {
+            let query = query.filter(articles::status.eq(DRAFT));
+            match writer {
+                Some(me) => query.filter(articles::created_by.eq(me)),
+                None => query,
+            }
+        }
+        _ => match writer {
+            Some(me) => query.filter(
+                articles::status
+                    .eq(PUBLISHED)
+                    .or(articles::created_by.eq(me).assume_not_null()),
+            ),
+            None => query,
+        },
+    }
+}
+
+fn filtered<'a>(
+    q: &'a ArticleQuery,
+    r: &'a Resolved,
+    viewer: Option<Actor>,
+    now: chrono::NaiveDateTime,
+) -> Boxed<'a> {
+    let mut query = visibility(
+        articles::table.into_boxed(),
+        q.status.as_deref(),
+        viewer,
+        now,
+    );
+    if let Some(ids) = &r.sections {
+        query = query.filter(articles::section_id.eq_any(ids.clone()));
+    }
+    if let Some(ids) = &r.tags {
+        query = query.filter(exists(
+            article_tags::table
+                .filter(article_tags::article_id.eq(articles::id))
+                .filter(article_tags::tag_id.eq_any(ids.clone())),
+        ));
+    }
+    if let Some(id) = r.author {
+        query = query.filter(exists(
+            article_authors::table
+                .filter(article_authors::article_id.eq(articles::id))
+                .filter(article_authors::author_id.eq(id)),
+        ));
+    }
+    if let Some(id) = r.region {
+        query = query.filter(exists(
+            article_regions::table
+                .filter(article_regions::article_id.eq(articles::id))
+                .filter(article_regions::region_id.eq(id)),
+        ));
+    }
+    if let Some(lang) = &q.lang {
+        query = query.filter(articles::language.eq(lang.clone()));
+    }
+    if let Some(t) = q.published_after {
+        query = query.filter(articles::published_at.gt(t.0));
+    }
+    if let Some(t) = q.published_before {
+        query = query.filter(articles::published_at.lt(t.0));
+    }
+    if let Some(f) = q.featured {
+        query = query.filter(articles::featured.eq(f));
+    }
+    query
+}
+
+/// Adds "after the cursor" and the order for the list's sort.
+///
+/// A draft may have no `published_at`; SQLite orders NULL before every value, so such
+/// rows come last in `-published_at` and first in `published_at`, and the cursor
+/// carries the NULL explicitly.
+fn sorted<'a>(mut query: Boxed<'a>, sort: &str, page: &PageRequest) -> AppResult<Boxed<'a>> {
+    if let Some(after) = page.after() {
+        let last = after.last_id()?;
+        query = match sort {
+            "title" => {
+                let k = after.text(0)?.to_owned();
+                keyset_after!(query, articles::title, articles::id, k, last, asc)
+            }
+            "-updated_at" => {
+                let k = after.time(0)?;
+                keyset_after!(query, articles::updated_at, articles::id, k, last, desc)
+            }
+            _ => {
+                let desc = sort.starts_with('-');
+                match (after.opt_int(0)?, desc) {
+                    (Some(_), true) => {
+                        let k = after.time(0)?;
+                        query.filter(
+                            articles::published_at
+                                .lt(k)
+                                .or(articles::published_at.eq(k).and(articles::id.lt(last)))
+                                .or(articles::published_at.is_null()),
+                        )
+                    }
+                    (None, true) => query
+                        .filter(articles::published_at.is_null())
+                        .filter(articles::id.lt(last)),
+                    (Some(_), false) => {
+                        let k = after.time(0)?;
+                        query.filter(
+                            articles::published_at
+                                .gt(k)
+                                .or(articles::published_at.eq(k).and(articles::id.gt(last))),
+                        )
+                    }
+                    (None, false) => query.filter(
+                        articles::published_at
+                            .is_null()
+                            .and(articles::id.gt(last))
+                            .or(articles::published_at.is_not_null()),
+                    ),
+                }
+            }
+        };
+    }
+    Ok(match sort {
+        "published_at" => query.order((articles::published_at.asc(), articles::id.asc())),
+        "title" => query.order((articles::title.asc(), articles::id.asc())),
+        "-updated_at" => query.order((articles::updated_at.desc(), articles::id.desc())),
+        _ => query.order((articles::published_at.desc(), articles::id.desc())),
+    })
+}
+
+fn cursor_key(sort: &str, head: &ArticleHead) -> Vec<KeyValue> {
+    let first = match sort {
+        "title" => KeyValue::Text(head.title.clone()),
+        "-updated_at" => KeyValue::Int(Timestamp::from(head.updated_at).unix()),
+        _ => head
+            .published_at
+            .map(|t| KeyValue::Int(Timestamp::from(t).unix()))
+            .unwrap_or(KeyValue::Null),
+    };
+    vec![first, KeyValue::Int(i64::from(head.id))]
+}
+
+/// An empty page, for filters that name nothing.
+fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
+    paging::finish_page(
+        Vec::<ArticleHead>::new(),
+        &q.page,
+        &q.sort,
+        &CursorCodec::new(b""),
+        q.page.after().is_none().then_some(0),
+        |_| Vec::new(),
+        |_| unreachable!("no rows"),
+    )
+}
+
+/// Lists the articles `viewer` may see, a page at a time.
+pub fn list(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    viewer: Option<Actor>,
+    codec: &CursorCodec,
+) -> AppResult<ListResponse<super::Article>> {
+    let Some(resolved) = resolve(conn, q)? else {
+        return Ok(empty(q));
+    };
+    let now = Timestamp::now().0;
+    let rows: Vec<ArticleHead> = sorted(filtered(q, &resolved, viewer, now), &q.sort, &q.page)?
+        .select(ArticleHead::as_select())
+        .limit(q.page.fetch_limit())
+        .offset(q.page.offset())
+        .load(conn)?;
+    let total = match q.page.after() {
+        None => Some(
+            filtered(q, &resolved, viewer, now)
+                .count()
+                .get_result::<i64>(conn)?,
+        ),
+        Some(_) => None,
+    };
+    let page_rows = &rows[..rows.len().min(q.page.per_page as usize)];
+    let relations = Relations::load(conn, page_rows)?;
+    Ok(paging::finish_page(
+        rows,
+        &q.page,
+        &q.sort,
+        codec,
+        total,
+        |h| cursor_key(&q.sort, h),
+        |h| relations.view(h, None, viewer.is_some(), now),
+    ))
+}

@@ -1,0 +1,294 @@
+//! Articles: the stories. Status and schedule are decided at read time: an article is
+//! public when it is `published` and its `published_at` has come, so a scheduled story
+//! appears on time on every instance with no background job.
+
+pub mod list;
+pub mod write;
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::media::{self, Media};
+use super::time::Timestamp;
+use super::{Key, Ref, sections};
+use crate::auth::Actor;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::schema::{
+    article_authors, article_regions, article_tags, articles, authors, regions, tags,
+};
+
+/// Stored status of a draft.
+pub const DRAFT: &str = "draft";
+/// Stored status of a published (or scheduled) article.
+pub const PUBLISHED: &str = "published";
+
+/// Articles readers may see at `now`: published, and `published_at` has come.
+#[diesel::dsl::auto_type]
+pub fn visible_to_readers(now: chrono::NaiveDateTime) -> _ {
+    let published: &'static str = PUBLISHED;
+    articles::status
+        .eq(published)
+        .and(articles::published_at.le(now).assume_not_null())
+}
+
+/// An article's columns except the two large text columns.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleHead {
+    pub id: i32,
+    pub slug: String,
+    pub language: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub section_id: Option<i32>,
+    pub source: Option<String>,
+    pub hero_media_id: Option<i32>,
+    pub featured: bool,
+    pub status: String,
+    pub published_at: Option<chrono::NaiveDateTime>,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub created_by: Option<i32>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl ArticleHead {
+    /// True when readers can see it at `now`.
+    pub fn is_public(&self, now: chrono::NaiveDateTime) -> bool {
+        self.status == PUBLISHED && self.published_at.is_some_and(|p| p <= now)
+    }
+
+    /// Whether `viewer` may see this article at all: everyone sees public articles;
+    /// editors and admins see everything; writers see everything but other people's
+    /// drafts.
+    pub fn visible_to(&self, viewer: Option<Actor>, now: chrono::NaiveDateTime) -> bool {
+        if self.is_public(now) {
+            return true;
+        }
+        match viewer {
+            None => false,
+            Some(actor) => {
+                actor.is_editor() || self.status == PUBLISHED || self.created_by == Some(actor.id)
+            }
+        }
+    }
+
+    /// The status as shown: `scheduled` is published with a future `published_at`.
+    pub fn shown_status(&self, now: chrono::NaiveDateTime) -> ArticleStatus {
+        if self.status == DRAFT {
+            ArticleStatus::Draft
+        } else if self.is_public(now) {
+            ArticleStatus::Published
+        } else {
+            ArticleStatus::Scheduled
+        }
+    }
+}
+
+/// An article's status as the API shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArticleStatus {
+    Draft,
+    /// Published with a `published_at` still in the future.
+    Scheduled,
+    Published,
+}
+
+/// Text direction of the article's language, for laying it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TextDirection {
+    Ltr,
+    Rtl,
+}
+
+impl TextDirection {
+    /// `rtl` for Arabic, Persian, Urdu, Hebrew and friends; `ltr` otherwise.
+    pub fn of(language: &str) -> Self {
+        match language {
+            "ar" | "fa" | "ur" | "he" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" => Self::Rtl,
+            _ => Self::Ltr,
+        }
+    }
+}
+
+/// An article as the API shows it. List items leave out `body` and `body_html`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Article {
+    #[schema(example = 42)]
+    pub id: i32,
+    #[schema(example = "ceasefire-talks-resume-in-cairo")]
+    pub slug: String,
+    #[schema(example = "en")]
+    pub language: String,
+    /// `rtl` for Arabic; `ltr` otherwise.
+    pub dir: TextDirection,
+    #[schema(example = "Ceasefire talks resume in Cairo")]
+    pub title: String,
+    /// The standfirst.
+    pub summary: Option<String>,
+    /// Markdown source (single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Sanitized HTML rendered from `body` (single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
+    pub section: Option<Ref>,
+    pub regions: Vec<Ref>,
+    pub tags: Vec<Ref>,
+    /// The byline, in order.
+    pub authors: Vec<Ref>,
+    #[schema(example = "Agencies")]
+    pub source: Option<String>,
+    /// The hero image with its caption and credit.
+    pub hero_media: Option<Media>,
+    pub featured: bool,
+    pub status: ArticleStatus,
+    pub published_at: Option<Timestamp>,
+    #[schema(example = 5)]
+    pub reading_time_minutes: i32,
+    #[schema(example = 930)]
+    pub word_count: i32,
+    /// Id of the staff account that created it (shown to staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<i32>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The embedded relations of a set of articles, loaded in a fixed number of queries.
+#[derive(Debug, Default)]
+pub struct Relations {
+    sections: HashMap<i32, Ref>,
+    media: HashMap<i32, Media>,
+    tags: HashMap<i32, Vec<Ref>>,
+    authors: HashMap<i32, Vec<Ref>>,
+    regions: HashMap<i32, Vec<Ref>>,
+}
+
+fn group(rows: Vec<(i32, Ref)>) -> HashMap<i32, Vec<Ref>> {
+    let mut grouped: HashMap<i32, Vec<Ref>> = HashMap::new();
+    for (article_id, r) in rows {
+        grouped.entry(article_id).or_default().push(r);
+    }
+    grouped
+}
+
+impl Relations {
+    /// Loads sections, hero media, tags, authors and regions of `heads`: five queries
+    /// whatever the number of articles.
+    pub fn load(conn: &mut DbConn, heads: &[ArticleHead]) -> AppResult<Self> {
+        if heads.is_empty() {
+            return Ok(Self::default());
+        }
+        let ids: Vec<i32> = heads.iter().map(|h| h.id).collect();
+        let section_ids: Vec<i32> = heads.iter().filter_map(|h| h.section_id).collect();
+        let media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
+        let tags = article_tags::table
+            .inner_join(tags::table)
+            .filter(article_tags::article_id.eq_any(&ids))
+            .order((article_tags::article_id, article_tags::position))
+            .select((article_tags::article_id, (tags::id, tags::slug, tags::name)))
+            .load(conn)?;
+        let authors = article_authors::table
+            .inner_join(authors::table)
+            .filter(article_authors::article_id.eq_any(&ids))
+            .order((article_authors::article_id, article_authors::position))
+            .select((
+                article_authors::article_id,
+                (authors::id, authors::slug, authors::name),
+            ))
+            .load(conn)?;
+        let regions = article_regions::table
+            .inner_join(regions::table)
+            .filter(article_regions::article_id.eq_any(&ids))
+            .order((article_regions::article_id, article_regions::position))
+            .select((
+                article_regions::article_id,
+                (regions::id, regions::slug, regions::name),
+            ))
+            .load(conn)?;
+        Ok(Self {
+            sections: sections::refs_by_id(conn, &section_ids)?,
+            media: media::by_ids(conn, &media_ids)?,
+            tags: group(tags),
+            authors: group(authors),
+            regions: group(regions),
+        })
+    }
+
+    /// The view of one article; `body` is `(markdown, html)` for single reads.
+    pub fn view(
+        &self,
+        head: ArticleHead,
+        body: Option<(String, String)>,
+        staff: bool,
+        now: chrono::NaiveDateTime,
+    ) -> Article {
+        let status = head.shown_status(now);
+        let (body, body_html) = match body {
+            Some((md, html)) => (Some(md), Some(html)),
+            None => (None, None),
+        };
+        Article {
+            dir: TextDirection::of(&head.language),
+            section: head.section_id.and_then(|s| self.sections.get(&s).cloned()),
+            hero_media: head.hero_media_id.and_then(|m| self.media.get(&m).cloned()),
+            tags: self.tags.get(&head.id).cloned().unwrap_or_default(),
+            authors: self.authors.get(&head.id).cloned().unwrap_or_default(),
+            regions: self.regions.get(&head.id).cloned().unwrap_or_default(),
+            created_by: if staff { head.created_by } else { None },
+            id: head.id,
+            slug: head.slug,
+            language: head.language,
+            title: head.title,
+            summary: head.summary,
+            body,
+            body_html,
+            source: head.source,
+            featured: head.featured,
+            status,
+            published_at: head.published_at.map(Into::into),
+            reading_time_minutes: head.reading_time_minutes,
+            word_count: head.word_count,
+            created_at: head.created_at.into(),
+            updated_at: head.updated_at.into(),
+        }
+    }
+}
+
+slug_queries!(articles, "article");
+
+/// Reads an article's head by id or slug, if `viewer` may see it (404 otherwise: a
+/// draft is never a 403, so its existence does not leak).
+pub fn find_head(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<ArticleHead> {
+    let query = articles::table
+        .select(ArticleHead::as_select())
+        .into_boxed();
+    let query = match key {
+        Key::Id(id) => query.filter(articles::id.eq(*id)),
+        Key::Slug(s) => query.filter(articles::slug.eq(s.clone())),
+    };
+    let now = Timestamp::now().0;
+    match query.first(conn).optional()? {
+        Some(head) if head.visible_to(viewer, now) => Ok(head),
+        _ => Err(AppError::not_found("article")),
+    }
+}
+
+/// Reads one article, body included, as `viewer` may see it.
+pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Article> {
+    let head = find_head(conn, key, viewer)?;
+    let body: (String, String) = articles::table
+        .find(head.id)
+        .select((articles::body, articles::body_html))
+        .first(conn)?;
+    let relations = Relations::load(conn, std::slice::from_ref(&head))?;
+    Ok(relations.view(head, Some(body), viewer.is_some(), Timestamp::now().0))
+}

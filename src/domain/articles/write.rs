@@ -1,0 +1,531 @@
+//! Creating, changing and deleting articles, with the roles' rules: writers create
+//! drafts and edit only their own drafts; editors and admins do everything.
+
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{ArticleHead, DRAFT, PUBLISHED, find_head, get};
+use crate::auth::Actor;
+use crate::db::DbConn;
+use crate::domain::input::{Change, Checker, Input, TextRule, UnknownFields};
+use crate::domain::time::Timestamp;
+use crate::domain::{Key, authors, markdown, media, regions, resolve_slugs, sections, tags};
+use crate::error::{AppError, AppResult};
+use crate::schema::{article_authors, article_regions, article_tags, articles};
+
+const TITLE: TextRule = TextRule::line(1, 300);
+const SUMMARY: TextRule = TextRule::block(1_000);
+const SOURCE: TextRule = TextRule::line(1, 200);
+/// Longest body, in bytes of Markdown.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+const MAX_TAGS: usize = 30;
+const MAX_AUTHORS: usize = 20;
+const MAX_REGIONS: usize = 20;
+const READ_ONLY: &[&str] = &[
+    "id",
+    "dir",
+    "body_html",
+    "word_count",
+    "reading_time_minutes",
+    "hero_media",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "translations",
+];
+
+/// Body of `POST /articles`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ArticleCreate {
+    /// Made from `title` when left out.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "ceasefire-talks-resume-in-cairo")]
+    pub slug: Input<String>,
+    /// One of the configured languages; defaults to the first.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "en")]
+    pub language: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "Ceasefire talks resume in Cairo")]
+    pub title: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub summary: Input<String>,
+    /// Markdown, at most 1 MiB.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub body: Input<String>,
+    /// Section slug.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "politics")]
+    pub section: Input<String>,
+    /// Region slugs.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["mena"]))]
+    pub regions: Input<Vec<String>>,
+    /// Tag slugs.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["ceasefire-talks"]))]
+    pub tags: Input<Vec<String>>,
+    /// Author slugs in byline order.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["leila-haddad"]))]
+    pub authors: Input<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Agencies")]
+    pub source: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub hero_media_id: Input<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub featured: Input<bool>,
+    /// `draft` (default) or `published`; writers may only create drafts.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "draft")]
+    pub status: Input<String>,
+    /// Defaults to now when published; a future time schedules the article.
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub published_at: Input<Timestamp>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Body of `PATCH /articles/{id_or_slug}`: only the fields to change; `null` clears an
+/// optional field (and empties a list).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ArticlePatch {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub language: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub title: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub summary: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub body: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub section: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub regions: Input<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Input<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub authors: Input<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub source: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub hero_media_id: Input<i32>,
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    pub featured: Input<bool>,
+    /// `draft` or `published` (editors only).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub status: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub published_at: Input<Timestamp>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Rendered body fields, computed once per write.
+struct Rendered {
+    html: String,
+    words: i32,
+    minutes: i32,
+}
+
+fn render(body: &str) -> Rendered {
+    let words = markdown::word_count(&markdown::plain_text(body));
+    Rendered {
+        html: markdown::to_safe_html(body),
+        words: i32::try_from(words).unwrap_or(i32::MAX),
+        minutes: i32::try_from(markdown::reading_minutes(words)).unwrap_or(i32::MAX),
+    }
+}
+
+fn check_status(c: &mut Checker, status: &str) -> bool {
+    match status {
+        DRAFT | PUBLISHED => true,
+        "scheduled" => {
+            c.fail(
+                "status",
+                "scheduled is shown, not set: send published with a future published_at",
+            );
+            false
+        }
+        _ => {
+            c.fail("status", "must be draft or published");
+            false
+        }
+    }
+}
+
+fn check_body(c: &mut Checker, body: &str) {
+    if body.len() > MAX_BODY_BYTES {
+        c.fail("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
+    } else if body.contains('\0') {
+        c.fail("body", "must not contain NUL characters");
+    }
+}
+
+fn resolve_section(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<Option<i32>> {
+    let id = sections::id_of(conn, &Key::Slug(slug.to_owned()))?;
+    if id.is_none() {
+        c.fail("section", format!("no section with slug {slug:?}"));
+    }
+    Ok(id)
+}
+
+fn check_hero(c: &mut Checker, conn: &mut DbConn, id: i32) -> AppResult<()> {
+    if !media::exists(conn, id)? {
+        c.fail("hero_media_id", format!("no media with id {id}"));
+    }
+    Ok(())
+}
+
+/// The three ordered relation lists, resolved to ids.
+#[derive(Debug, Default)]
+struct RelationIds {
+    tags: Option<Vec<i32>>,
+    authors: Option<Vec<i32>>,
+    regions: Option<Vec<i32>>,
+}
+
+fn resolve_relations(
+    c: &mut Checker,
+    conn: &mut DbConn,
+    tag_slugs: Option<Vec<String>>,
+    author_slugs: Option<Vec<String>>,
+    region_slugs: Option<Vec<String>>,
+) -> AppResult<RelationIds> {
+    let mut ids = RelationIds::default();
+    if let Some(slugs) = tag_slugs {
+        let found = tags::ids_by_slug(conn, &slugs)?;
+        ids.tags = Some(resolve_slugs(c, "tags", &slugs, MAX_TAGS, &found));
+    }
+    if let Some(slugs) = author_slugs {
+        let found = authors::ids_by_slug(conn, &slugs)?;
+        ids.authors = Some(resolve_slugs(c, "authors", &slugs, MAX_AUTHORS, &found));
+    }
+    if let Some(slugs) = region_slugs {
+        let found = regions::ids_by_slug(conn, &slugs)?;
+        ids.regions = Some(resolve_slugs(c, "regions", &slugs, MAX_REGIONS, &found));
+    }
+    Ok(ids)
+}
+
+fn save_relations(conn: &mut DbConn, article_id: i32, ids: &RelationIds) -> AppResult<()> {
+    if let Some(tag_ids) = &ids.tags {
+        diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id)))
+            .execute(conn)?;
+        let rows: Vec<_> = (0..)
+            .zip(tag_ids)
+            .map(|(pos, id)| {
+                (
+                    article_tags::article_id.eq(article_id),
+                    article_tags::tag_id.eq(*id),
+                    article_tags::position.eq(pos),
+                )
+            })
+            .collect();
+        diesel::insert_into(article_tags::table)
+            .values(&rows)
+            .execute(conn)?;
+    }
+    if let Some(author_ids) = &ids.authors {
+        diesel::delete(article_authors::table.filter(article_authors::article_id.eq(article_id)))
+            .execute(conn)?;
+        let rows: Vec<_> = (0..)
+            .zip(author_ids)
+            .map(|(pos, id)| {
+                (
+                    article_authors::article_id.eq(article_id),
+                    article_authors::author_id.eq(*id),
+                    article_authors::position.eq(pos),
+                )
+            })
+            .collect();
+        diesel::insert_into(article_authors::table)
+            .values(&rows)
+            .execute(conn)?;
+    }
+    if let Some(region_ids) = &ids.regions {
+        diesel::delete(article_regions::table.filter(article_regions::article_id.eq(article_id)))
+            .execute(conn)?;
+        let rows: Vec<_> = (0..)
+            .zip(region_ids)
+            .map(|(pos, id)| {
+                (
+                    article_regions::article_id.eq(article_id),
+                    article_regions::region_id.eq(*id),
+                    article_regions::position.eq(pos),
+                )
+            })
+            .collect();
+        diesel::insert_into(article_regions::table)
+            .values(&rows)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn writers_cannot_publish() -> AppError {
+    AppError::Forbidden("writers create and edit drafts; an editor publishes".into())
+}
+
+/// Creates an article for `actor` (inside the caller's write transaction).
+pub fn create(
+    conn: &mut DbConn,
+    actor: Actor,
+    body: ArticleCreate,
+    languages: &[String],
+) -> AppResult<super::Article> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.optional("slug", body.slug);
+    let language = c
+        .optional("language", body.language)
+        .unwrap_or_else(|| languages[0].clone());
+    let title = c.required("title", body.title);
+    let summary = c.optional("summary", body.summary);
+    let text = c.optional("body", body.body).unwrap_or_default();
+    let section = c.optional("section", body.section);
+    let source = c.optional("source", body.source);
+    let hero = c.optional("hero_media_id", body.hero_media_id);
+    let featured = c.optional("featured", body.featured).unwrap_or(false);
+    let status = c
+        .optional("status", body.status)
+        .unwrap_or_else(|| DRAFT.to_owned());
+    let published_at = c.optional("published_at", body.published_at);
+    let tag_slugs = c.optional("tags", body.tags);
+    let author_slugs = c.optional("authors", body.authors);
+    let region_slugs = c.optional("regions", body.regions);
+
+    if status == PUBLISHED && !actor.is_editor() {
+        return Err(writers_cannot_publish());
+    }
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    c.language("language", &language, languages);
+    if let Some(t) = &title {
+        c.text("title", t, TITLE);
+    }
+    c.text_opt("summary", summary.as_deref(), SUMMARY);
+    c.text_opt("source", source.as_deref(), SOURCE);
+    check_body(&mut c, &text);
+    check_status(&mut c, &status);
+    let section_id = match &section {
+        Some(s) => resolve_section(&mut c, conn, s)?,
+        None => None,
+    };
+    if let Some(id) = hero {
+        check_hero(&mut c, conn, id)?;
+    }
+    let relations = resolve_relations(&mut c, conn, tag_slugs, author_slugs, region_slugs)?;
+    c.finish()?;
+
+    let title = title.unwrap_or_default();
+    let slug = super::choose_slug(conn, slug, &title)?;
+    let now = Timestamp::now();
+    let published_at = match (published_at, status.as_str()) {
+        (Some(t), _) => Some(t.0),
+        (None, PUBLISHED) => Some(now.0),
+        (None, _) => None,
+    };
+    let rendered = render(&text);
+    let id: i32 = diesel::insert_into(articles::table)
+        .values((
+            articles::slug.eq(&slug),
+            articles::language.eq(&language),
+            articles::title.eq(&title),
+            articles::summary.eq(&summary),
+            articles::section_id.eq(section_id),
+            articles::source.eq(&source),
+            articles::hero_media_id.eq(hero),
+            articles::featured.eq(featured),
+            articles::status.eq(&status),
+            articles::published_at.eq(published_at),
+            articles::word_count.eq(rendered.words),
+            articles::reading_time_minutes.eq(rendered.minutes),
+            articles::created_by.eq(Some(actor.id)),
+            articles::created_at.eq(now.0),
+            articles::updated_at.eq(now.0),
+            articles::body_html.eq(&rendered.html),
+            articles::body.eq(&text),
+        ))
+        .returning(articles::id)
+        .get_result(conn)?;
+    save_relations(conn, id, &relations)?;
+    get(conn, &Key::Id(id), Some(actor))
+}
+
+/// Whether `actor` may edit `head`: editors always; writers only their own drafts.
+fn check_may_edit(actor: Actor, head: &ArticleHead) -> AppResult<()> {
+    if actor.is_editor() || (head.status == DRAFT && head.created_by == Some(actor.id)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "writers may edit only the drafts they created".into(),
+        ))
+    }
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = articles)]
+struct ArticleChanges {
+    slug: Option<String>,
+    language: Option<String>,
+    title: Option<String>,
+    summary: Option<Option<String>>,
+    section_id: Option<Option<i32>>,
+    source: Option<Option<String>>,
+    hero_media_id: Option<Option<i32>>,
+    featured: Option<bool>,
+    status: Option<String>,
+    published_at: Option<Option<chrono::NaiveDateTime>>,
+    word_count: Option<i32>,
+    reading_time_minutes: Option<i32>,
+    updated_at: Option<chrono::NaiveDateTime>,
+    body_html: Option<String>,
+    body: Option<String>,
+}
+
+/// Applies a PATCH as `actor` (inside the caller's write transaction).
+pub fn update(
+    conn: &mut DbConn,
+    actor: Actor,
+    key: &Key,
+    body: ArticlePatch,
+    languages: &[String],
+) -> AppResult<super::Article> {
+    let head = find_head(conn, key, Some(actor))?;
+    check_may_edit(actor, &head)?;
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.patch("slug", body.slug).into_option();
+    let language = c.patch("language", body.language).into_option();
+    let title = c.patch("title", body.title).into_option();
+    let summary = c.patch_nullable("summary", body.summary).into_option();
+    let text = c
+        .patch_nullable("body", body.body)
+        .into_option()
+        .map(Option::unwrap_or_default);
+    let section = c.patch_nullable("section", body.section);
+    let source = c.patch_nullable("source", body.source).into_option();
+    let hero = c.patch_nullable("hero_media_id", body.hero_media_id);
+    let featured = c.patch("featured", body.featured).into_option();
+    let status = c.patch("status", body.status).into_option();
+    let published_at = c.patch_nullable("published_at", body.published_at);
+    let tag_slugs = c.patch_nullable("tags", body.tags).into_option();
+    let author_slugs = c.patch_nullable("authors", body.authors).into_option();
+    let region_slugs = c.patch_nullable("regions", body.regions).into_option();
+
+    if status.as_deref() == Some(PUBLISHED) && !actor.is_editor() {
+        return Err(writers_cannot_publish());
+    }
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(l) = &language {
+        c.language("language", l, languages);
+    }
+    if let Some(t) = &title {
+        c.text("title", t, TITLE);
+    }
+    if let Some(Some(s)) = &summary {
+        c.text("summary", s, SUMMARY);
+    }
+    if let Some(Some(s)) = &source {
+        c.text("source", s, SOURCE);
+    }
+    if let Some(t) = &text {
+        check_body(&mut c, t);
+    }
+    if let Some(s) = &status {
+        check_status(&mut c, s);
+    }
+    let section_id = match section {
+        Change::Keep => None,
+        Change::Set(None) => Some(None),
+        Change::Set(Some(s)) => resolve_section(&mut c, conn, &s)?.map(Some),
+    };
+    if let Change::Set(Some(id)) = hero {
+        check_hero(&mut c, conn, id)?;
+    }
+    let relations = resolve_relations(
+        &mut c,
+        conn,
+        tag_slugs.map(Option::unwrap_or_default),
+        author_slugs.map(Option::unwrap_or_default),
+        region_slugs.map(Option::unwrap_or_default),
+    )?;
+    c.finish()?;
+    if let Some(s) = &slug {
+        super::ensure_slug_free(conn, s, Some(head.id))?;
+    }
+
+    let now = Timestamp::now().0;
+    let new_status = status.clone().unwrap_or_else(|| head.status.clone());
+    let published_at = match published_at {
+        Change::Set(t) => Some(t.map(|t| t.0)),
+        // Publishing without a time publishes now.
+        Change::Keep if new_status == PUBLISHED && head.published_at.is_none() => Some(Some(now)),
+        Change::Keep => None,
+    };
+    if new_status == PUBLISHED && published_at == Some(None) {
+        return Err(AppError::invalid(
+            "published_at",
+            "a published article needs published_at; leave it out to publish now",
+        ));
+    }
+    let rendered = text.as_deref().map(render);
+    let changes = ArticleChanges {
+        slug,
+        language,
+        title,
+        summary,
+        section_id,
+        source,
+        hero_media_id: hero.into_option(),
+        featured,
+        status,
+        published_at,
+        word_count: rendered.as_ref().map(|r| r.words),
+        reading_time_minutes: rendered.as_ref().map(|r| r.minutes),
+        updated_at: Some(now),
+        body_html: rendered.map(|r| r.html),
+        body: text,
+    };
+    diesel::update(articles::table.find(head.id))
+        .set(&changes)
+        .execute(conn)?;
+    save_relations(conn, head.id, &relations)?;
+    get(conn, &Key::Id(head.id), Some(actor))
+}
+
+/// Deletes an article with its relations (editors; checked at the route).
+pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<()> {
+    let head = find_head(conn, key, Some(actor))?;
+    diesel::delete(articles::table.find(head.id)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,472 @@
+//! The BREAKING ticker: short one-line items, live between `published_at` and
+//! `expires_at`, highest priority first.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::articles;
+use super::input::{Change, Checker, Input, TextRule, UnknownFields};
+use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
+use super::params::Params;
+use super::time::Timestamp;
+use crate::db::{DbBackend, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::schema::{articles as articles_t, breaking_items};
+
+const TEXT: TextRule = TextRule::line(1, 500);
+const PRIORITY_RANGE: std::ops::RangeInclusive<i32> = -1000..=1000;
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+
+/// A breaking item row as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = breaking_items)]
+pub struct BreakingRow {
+    pub id: i32,
+    pub text: String,
+    pub language: String,
+    pub article_id: Option<i32>,
+    pub url: Option<String>,
+    pub priority: i32,
+    pub published_at: chrono::NaiveDateTime,
+    pub expires_at: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// The article a breaking item points to.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, Queryable)]
+pub struct ArticleLink {
+    #[schema(example = 42)]
+    pub id: i32,
+    #[schema(example = "ceasefire-talks-resume-in-cairo")]
+    pub slug: String,
+    #[schema(example = "Ceasefire talks resume in Cairo")]
+    pub title: String,
+}
+
+/// A breaking item as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BreakingItem {
+    #[schema(example = 9)]
+    pub id: i32,
+    #[schema(example = "Ceasefire talks resume in Cairo")]
+    pub text: String,
+    #[schema(example = "en")]
+    pub language: String,
+    /// The linked article, when it is published; `null` otherwise.
+    pub article: Option<ArticleLink>,
+    pub url: Option<String>,
+    /// Higher comes first.
+    #[schema(example = 10)]
+    pub priority: i32,
+    pub published_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Body of `POST /breaking`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct BreakingCreate {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "Ceasefire talks resume in Cairo")]
+    pub text: Input<String>,
+    /// Defaults to the first configured language.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "en")]
+    pub language: Input<String>,
+    /// Slug of the article the item links to.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub article: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub url: Input<String>,
+    /// -1000 to 1000, default 0; higher comes first.
+    #[serde(default)]
+    #[schema(value_type = Option<i32>, minimum = -1000, maximum = 1000)]
+    pub priority: Input<i32>,
+    /// Defaults to now.
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub published_at: Input<Timestamp>,
+    /// Must be after `published_at`.
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub expires_at: Input<Timestamp>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Body of `PATCH /breaking/{id}`; `null` clears `article`, `url` or `expires_at`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct BreakingPatch {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub text: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub language: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub article: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub url: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = i32, minimum = -1000, maximum = 1000)]
+    pub priority: Input<i32>,
+    #[serde(default)]
+    #[schema(value_type = Timestamp)]
+    pub published_at: Input<Timestamp>,
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub expires_at: Input<Timestamp>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Items readers see now: published and not expired.
+pub fn live_now(
+    now: chrono::NaiveDateTime,
+) -> Box<dyn BoxableExpression<breaking_items::table, DbBackend, SqlType = diesel::sql_types::Bool>>
+{
+    Box::new(
+        breaking_items::published_at.le(now).and(
+            breaking_items::expires_at
+                .is_null()
+                .or(breaking_items::expires_at.gt(now))
+                .assume_not_null(),
+        ),
+    )
+}
+
+fn article_links(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, ArticleLink>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<ArticleLink> = articles_t::table
+        .filter(articles_t::id.eq_any(ids))
+        .filter(articles::visible_to_readers(Timestamp::now().0))
+        .select((articles_t::id, articles_t::slug, articles_t::title))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+}
+
+fn views(conn: &mut DbConn, rows: Vec<BreakingRow>) -> AppResult<Vec<BreakingItem>> {
+    let ids: Vec<i32> = rows.iter().filter_map(|r| r.article_id).collect();
+    let links = article_links(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BreakingItem {
+            article: r.article_id.and_then(|a| links.get(&a).cloned()),
+            id: r.id,
+            text: r.text,
+            language: r.language,
+            url: r.url,
+            priority: r.priority,
+            published_at: r.published_at.into(),
+            expires_at: r.expires_at.map(Into::into),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+        })
+        .collect())
+}
+
+fn find_row(conn: &mut DbConn, id: i32) -> AppResult<BreakingRow> {
+    breaking_items::table
+        .find(id)
+        .select(BreakingRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("breaking item"))
+}
+
+/// Reads one item.
+pub fn get(conn: &mut DbConn, id: i32) -> AppResult<BreakingItem> {
+    let row = find_row(conn, id)?;
+    Ok(views(conn, vec![row])?.remove(0))
+}
+
+/// Reads one item as a reader (`staff == false`: only live items exist) or as staff.
+pub fn get_for(conn: &mut DbConn, id: i32, staff: bool) -> AppResult<BreakingItem> {
+    let row = find_row(conn, id)?;
+    let now = Timestamp::now().0;
+    let live = row.published_at <= now && row.expires_at.is_none_or(|e| e > now);
+    if !staff && !live {
+        return Err(AppError::not_found("breaking item"));
+    }
+    Ok(views(conn, vec![row])?.remove(0))
+}
+
+fn resolve_article(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<Option<i32>> {
+    let found = articles_t::table
+        .filter(articles_t::slug.eq(slug))
+        .select(articles_t::id)
+        .first::<i32>(conn)
+        .optional()?;
+    if found.is_none() {
+        c.fail("article", format!("no article with slug {slug:?}"));
+    }
+    Ok(found)
+}
+
+fn check_window(
+    c: &mut Checker,
+    published: chrono::NaiveDateTime,
+    expires: Option<chrono::NaiveDateTime>,
+) {
+    if expires.is_some_and(|e| e <= published) {
+        c.fail("expires_at", "must be after published_at");
+    }
+}
+
+/// Creates an item.
+pub fn create(
+    conn: &mut DbConn,
+    body: BreakingCreate,
+    languages: &[String],
+) -> AppResult<BreakingItem> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let text = c.required("text", body.text);
+    let language = c
+        .optional("language", body.language)
+        .unwrap_or_else(|| languages[0].clone());
+    let article = c.optional("article", body.article);
+    let url = c.optional("url", body.url);
+    let priority = c.optional("priority", body.priority).unwrap_or(0);
+    let now = Timestamp::now();
+    let published_at = c
+        .optional("published_at", body.published_at)
+        .unwrap_or(now)
+        .0;
+    let expires_at = c.optional("expires_at", body.expires_at).map(|t| t.0);
+    if let Some(t) = &text {
+        c.text("text", t, TEXT);
+    }
+    c.language("language", &language, languages);
+    if let Some(u) = &url {
+        c.url("url", u);
+    }
+    if !PRIORITY_RANGE.contains(&priority) {
+        c.fail("priority", "must be between -1000 and 1000");
+    }
+    check_window(&mut c, published_at, expires_at);
+    let article_id = match &article {
+        Some(slug) => resolve_article(&mut c, conn, slug)?,
+        None => None,
+    };
+    c.finish()?;
+    let id: i32 = diesel::insert_into(breaking_items::table)
+        .values((
+            breaking_items::text.eq(text.unwrap_or_default()),
+            breaking_items::language.eq(language),
+            breaking_items::article_id.eq(article_id),
+            breaking_items::url.eq(url),
+            breaking_items::priority.eq(priority),
+            breaking_items::published_at.eq(published_at),
+            breaking_items::expires_at.eq(expires_at),
+            breaking_items::created_at.eq(now.0),
+            breaking_items::updated_at.eq(now.0),
+        ))
+        .returning(breaking_items::id)
+        .get_result(conn)?;
+    get(conn, id)
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = breaking_items)]
+struct BreakingChanges {
+    text: Option<String>,
+    language: Option<String>,
+    article_id: Option<Option<i32>>,
+    url: Option<Option<String>>,
+    priority: Option<i32>,
+    published_at: Option<chrono::NaiveDateTime>,
+    expires_at: Option<Option<chrono::NaiveDateTime>>,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// Applies a PATCH.
+pub fn update(
+    conn: &mut DbConn,
+    id: i32,
+    body: BreakingPatch,
+    languages: &[String],
+) -> AppResult<BreakingItem> {
+    let current = find_row(conn, id)?;
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let text = c.patch("text", body.text).into_option();
+    let language = c.patch("language", body.language).into_option();
+    let article = c.patch_nullable("article", body.article);
+    let url = c.patch_nullable("url", body.url).into_option();
+    let priority = c.patch("priority", body.priority).into_option();
+    let published_at = c
+        .patch("published_at", body.published_at)
+        .into_option()
+        .map(|t| t.0);
+    let expires_at = c
+        .patch_nullable("expires_at", body.expires_at)
+        .into_option()
+        .map(|e| e.map(|t| t.0));
+    if let Some(t) = &text {
+        c.text("text", t, TEXT);
+    }
+    if let Some(l) = &language {
+        c.language("language", l, languages);
+    }
+    if let Some(Some(u)) = &url {
+        c.url("url", u);
+    }
+    if priority.is_some_and(|p| !PRIORITY_RANGE.contains(&p)) {
+        c.fail("priority", "must be between -1000 and 1000");
+    }
+    check_window(
+        &mut c,
+        published_at.unwrap_or(current.published_at),
+        expires_at.unwrap_or(current.expires_at),
+    );
+    let article_id = match article {
+        Change::Keep => None,
+        Change::Set(None) => Some(None),
+        Change::Set(Some(slug)) => resolve_article(&mut c, conn, &slug)?.map(Some),
+    };
+    c.finish()?;
+    diesel::update(breaking_items::table.find(id))
+        .set(&BreakingChanges {
+            text,
+            language,
+            article_id,
+            url,
+            priority,
+            published_at,
+            expires_at,
+            updated_at: Timestamp::now().0,
+        })
+        .execute(conn)?;
+    get(conn, id)
+}
+
+/// Deletes an item.
+pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
+    find_row(conn, id)?;
+    diesel::delete(breaking_items::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// A parsed `GET /breaking` request.
+#[derive(Debug, Clone)]
+pub struct BreakingQuery {
+    pub lang: Option<String>,
+    /// `status=all` (staff): every item, live or not.
+    pub all: bool,
+    pub page: PageRequest,
+}
+
+const ORDER: &str = "-priority,-published_at";
+
+impl BreakingQuery {
+    /// Reads the query string of `GET /breaking`; `status` needs a signed-in caller.
+    pub fn parse(
+        query: &str,
+        codec: &CursorCodec,
+        languages: &[String],
+        staff: bool,
+    ) -> AppResult<Self> {
+        let mut params = Params::parse(query)?;
+        let lang = params.take_language("lang", languages)?;
+        let status = params.take_choice("status", &["live", "all"])?;
+        if status.is_some() && !staff {
+            return Err(AppError::bad_param(
+                "status",
+                "status is for signed-in staff; send a bearer token",
+            ));
+        }
+        let page = PageRequest::from_params(&mut params, codec, ORDER)?;
+        params.finish()?;
+        Ok(Self {
+            lang,
+            all: status.as_deref() == Some("all"),
+            page,
+        })
+    }
+}
+
+/// The live items now (or every item with `status=all`), by priority then newest.
+pub fn list(
+    conn: &mut DbConn,
+    q: &BreakingQuery,
+    codec: &CursorCodec,
+) -> AppResult<ListResponse<BreakingItem>> {
+    let now = Timestamp::now().0;
+    let filtered = || {
+        let mut query = breaking_items::table.into_boxed::<DbBackend>();
+        if !q.all {
+            query = query.filter(live_now(now));
+        }
+        if let Some(lang) = &q.lang {
+            query = query.filter(breaking_items::language.eq(lang.clone()));
+        }
+        query
+    };
+    let mut query = filtered().select(BreakingRow::as_select());
+    if let Some(after) = q.page.after() {
+        let priority = i32::try_from(after.int(0)?).unwrap_or(i32::MIN);
+        let published = after.time(1)?;
+        let last = after.last_id()?;
+        query = query.filter(
+            breaking_items::priority
+                .lt(priority)
+                .or(breaking_items::priority.eq(priority).and(
+                    breaking_items::published_at
+                        .lt(published)
+                        .or(breaking_items::published_at
+                            .eq(published)
+                            .and(breaking_items::id.lt(last))),
+                )),
+        );
+    }
+    let rows: Vec<BreakingRow> = query
+        .order((
+            breaking_items::priority.desc(),
+            breaking_items::published_at.desc(),
+            breaking_items::id.desc(),
+        ))
+        .limit(q.page.fetch_limit())
+        .offset(q.page.offset())
+        .load(conn)?;
+    let total = match q.page.after() {
+        None => Some(filtered().count().get_result::<i64>(conn)?),
+        Some(_) => None,
+    };
+    let keys: HashMap<i32, Vec<KeyValue>> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                vec![
+                    KeyValue::Int(i64::from(r.priority)),
+                    KeyValue::Int(Timestamp::from(r.published_at).unix()),
+                    KeyValue::Int(i64::from(r.id)),
+                ],
+            )
+        })
+        .collect();
+    let items = views(conn, rows)?;
+    Ok(paging::finish_page(
+        items,
+        &q.page,
+        ORDER,
+        codec,
+        total,
+        |item| keys.get(&item.id).cloned().unwrap_or_default(),
+        |item| item,
+    ))
+}

@@ -1,0 +1,285 @@
+//! Tags: the topics of articles ("gaza", "elections-2024"). Deleting a tag detaches it
+//! from its articles.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::input::{Checker, Input, TextRule, UnknownFields};
+use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
+use super::params::Params;
+use super::time::Timestamp;
+use super::{Key, articles};
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::schema::{article_tags, articles as articles_t, tags};
+
+const NAME: TextRule = TextRule::line(1, 100);
+const DESCRIPTION: TextRule = TextRule::block(2_000);
+const READ_ONLY: &[&str] = &["id", "article_count", "created_at", "updated_at"];
+/// Sorts a tag list accepts; the first is the default.
+pub const SORTS: &[&str] = &["name", "-name"];
+
+/// A tag row as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tags)]
+pub struct TagRow {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A tag as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Tag {
+    #[schema(example = 4)]
+    pub id: i32,
+    #[schema(example = "ceasefire-talks")]
+    pub slug: String,
+    #[schema(example = "Ceasefire talks")]
+    pub name: String,
+    pub description: Option<String>,
+    /// Published articles with this tag that readers can see now.
+    #[schema(example = 12)]
+    pub article_count: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Tag {
+    fn from_row(r: TagRow, article_count: i64) -> Self {
+        Self {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            article_count,
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+        }
+    }
+}
+
+/// Body of `POST /tags`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TagCreate {
+    /// Made from `name` when left out.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "ceasefire-talks")]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "Ceasefire talks")]
+    pub name: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Input<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Body of `PATCH /tags/{id_or_slug}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TagPatch {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub name: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Input<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+slug_queries!(tags, "tag");
+
+/// Visible published articles per tag, in one query.
+fn article_counts(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let now = Timestamp::now().0;
+    let rows: Vec<(i32, i64)> = article_tags::table
+        .inner_join(articles_t::table)
+        .filter(article_tags::tag_id.eq_any(ids))
+        .filter(articles::visible_to_readers(now))
+        .group_by(article_tags::tag_id)
+        .select((article_tags::tag_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<TagRow> {
+    let id = require_id(conn, key)?;
+    Ok(tags::table
+        .find(id)
+        .select(TagRow::as_select())
+        .first(conn)?)
+}
+
+/// Reads one tag with its article count.
+pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Tag> {
+    let row = find_row(conn, key)?;
+    let count = article_counts(conn, &[row.id])?
+        .get(&row.id)
+        .copied()
+        .unwrap_or(0);
+    Ok(Tag::from_row(row, count))
+}
+
+/// Creates a tag.
+pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Tag> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.optional("slug", body.slug);
+    let name = c.required("name", body.name);
+    let description = c.optional("description", body.description);
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(n) = &name {
+        c.text("name", n, NAME);
+    }
+    c.text_opt("description", description.as_deref(), DESCRIPTION);
+    c.finish()?;
+    let name = name.unwrap_or_default();
+    let slug = choose_slug(conn, slug, &name)?;
+    let now = Timestamp::now().0;
+    let id: i32 = diesel::insert_into(tags::table)
+        .values((
+            tags::slug.eq(&slug),
+            tags::name.eq(&name),
+            tags::description.eq(&description),
+            tags::created_at.eq(now),
+            tags::updated_at.eq(now),
+        ))
+        .returning(tags::id)
+        .get_result(conn)?;
+    get(conn, &Key::Id(id))
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = tags)]
+struct TagChanges {
+    slug: Option<String>,
+    name: Option<String>,
+    description: Option<Option<String>>,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// Applies a PATCH.
+pub fn update(conn: &mut DbConn, key: &Key, body: TagPatch) -> AppResult<Tag> {
+    let id = require_id(conn, key)?;
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.patch("slug", body.slug).into_option();
+    let name = c.patch("name", body.name).into_option();
+    let description = c
+        .patch_nullable("description", body.description)
+        .into_option();
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(n) = &name {
+        c.text("name", n, NAME);
+    }
+    if let Some(Some(d)) = &description {
+        c.text("description", d, DESCRIPTION);
+    }
+    c.finish()?;
+    if let Some(s) = &slug {
+        ensure_slug_free(conn, s, Some(id))?;
+    }
+    diesel::update(tags::table.find(id))
+        .set(&TagChanges {
+            slug,
+            name,
+            description,
+            updated_at: Timestamp::now().0,
+        })
+        .execute(conn)?;
+    get(conn, &Key::Id(id))
+}
+
+/// Deletes a tag and detaches it from every article (the articles stay).
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+    let id = require_id(conn, key)?;
+    diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
+    diesel::delete(tags::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// A parsed `GET /tags` request.
+#[derive(Debug, Clone)]
+pub struct TagQuery {
+    pub sort: String,
+    pub page: PageRequest,
+}
+
+impl TagQuery {
+    /// Reads the query string of `GET /tags`.
+    pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
+        let mut params = Params::parse(query)?;
+        let sort = params
+            .take_choice("sort", SORTS)?
+            .unwrap_or_else(|| SORTS[0].to_owned());
+        let page = PageRequest::from_params(&mut params, codec, &sort)?;
+        params.finish()?;
+        Ok(Self { sort, page })
+    }
+}
+
+/// Lists tags by name, with their article counts.
+pub fn list(conn: &mut DbConn, q: &TagQuery, codec: &CursorCodec) -> AppResult<ListResponse<Tag>> {
+    let desc = q.sort.starts_with('-');
+    let mut query = tags::table.select(TagRow::as_select()).into_boxed();
+    if let Some(after) = q.page.after() {
+        let (k, last) = (after.text(0)?.to_owned(), after.last_id()?);
+        query = if desc {
+            keyset_after!(query, tags::name, tags::id, k, last, desc)
+        } else {
+            keyset_after!(query, tags::name, tags::id, k, last, asc)
+        };
+    }
+    query = if desc {
+        query.order((tags::name.desc(), tags::id.desc()))
+    } else {
+        query.order((tags::name.asc(), tags::id.asc()))
+    };
+    let rows: Vec<TagRow> = query
+        .limit(q.page.fetch_limit())
+        .offset(q.page.offset())
+        .load(conn)?;
+    let total = match q.page.after() {
+        None => Some(tags::table.count().get_result::<i64>(conn)?),
+        Some(_) => None,
+    };
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let counts = article_counts(conn, &ids)?;
+    Ok(paging::finish_page(
+        rows,
+        &q.page,
+        &q.sort,
+        codec,
+        total,
+        |r| {
+            vec![
+                KeyValue::Text(r.name.clone()),
+                KeyValue::Int(i64::from(r.id)),
+            ]
+        },
+        |r| {
+            let n = counts.get(&r.id).copied().unwrap_or(0);
+            Tag::from_row(r, n)
+        },
+    ))
+}

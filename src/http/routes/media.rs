@@ -1,0 +1,155 @@
+//! `/media`: images, video, audio and embeds with captions and credits. Anyone reads;
+//! writers create; editors change and delete.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
+use crate::domain::paging::ListResponse;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::state::AppState;
+use crate::http::{created, params};
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_media)
+        .service(create_media)
+        .service(get_media)
+        .service(update_media)
+        .service(delete_media);
+}
+
+/// A media id from the path; anything else names nothing.
+pub fn media_id(segment: &str) -> AppResult<i32> {
+    segment
+        .parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found("media"))
+}
+
+/// Lists media, newest first; `q` searches captions, credits and alt texts.
+#[utoipa::path(
+    tag = "Media",
+    params(params::PageParams, params::MediaFilters),
+    responses(
+        (status = 200, description = "A page of media", body = ListResponse<Media>),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+#[get("/media")]
+pub async fn list_media(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let query = MediaQuery::parse(req.query_string(), &state.cursors, &state.config.languages)?;
+    let codec = state.cursors.clone();
+    let page = state
+        .db
+        .read(move |conn| media::list(conn, &query, &codec))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Registers a media item (the file itself lives at `url`, e.g. on a CDN).
+#[utoipa::path(
+    tag = "Media",
+    security(("bearer" = ["writer"])),
+    request_body = MediaCreate,
+    responses(
+        (status = 201, description = "The new media item", body = Media,
+            headers(("Location" = String, description = "URL of the new media item"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/media")]
+pub async fn create_media(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    JsonBody(body): JsonBody<MediaCreate>,
+) -> AppResult<HttpResponse> {
+    let languages = state.config.languages.clone();
+    let item = state
+        .db
+        .write(move |conn| media::create(conn, body, &languages))
+        .await?;
+    Ok(created(format!("/api/v1/media/{}", item.id), &item))
+}
+
+/// Reads a media item.
+#[utoipa::path(
+    tag = "Media",
+    params(("id" = i32, Path, description = "The id")),
+    responses(
+        (status = 200, description = "The media item", body = Media),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/media/{id}")]
+pub async fn get_media(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = media_id(&path)?;
+    let item = state.db.read(move |conn| media::get(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+/// Changes a media item; `null` clears an optional field.
+#[utoipa::path(
+    tag = "Media",
+    security(("bearer" = ["editor"])),
+    params(("id" = i32, Path, description = "The id")),
+    request_body(content = MediaPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed media item", body = Media),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[patch("/media/{id}")]
+pub async fn update_media(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<MediaPatch>,
+) -> AppResult<HttpResponse> {
+    let id = media_id(&path)?;
+    let languages = state.config.languages.clone();
+    let item = state
+        .db
+        .write(move |conn| media::update(conn, id, body, &languages))
+        .await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+/// Deletes a media item. One used as a hero image or an avatar is `409 in_use`.
+#[utoipa::path(
+    tag = "Media",
+    security(("bearer" = ["editor"])),
+    params(("id" = i32, Path, description = "The id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[delete("/media/{id}")]
+pub async fn delete_media(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = media_id(&path)?;
+    state.db.write(move |conn| media::delete(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

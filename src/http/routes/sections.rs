@@ -1,0 +1,159 @@
+//! `/sections`: the site menu, a tree. Anyone reads; editors write.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::Key;
+use crate::domain::paging::ListResponse;
+use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
+use crate::error::AppResult;
+use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::state::AppState;
+use crate::http::{created, params};
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_sections)
+        .service(create_section)
+        .service(get_section)
+        .service(update_section)
+        .service(delete_section);
+}
+
+/// Lists sections flat: the top-level sections by `position`, then the children of
+/// each parent (parents in id order) by `position`.
+#[utoipa::path(
+    tag = "Sections",
+    params(params::PageParams),
+    responses(
+        (status = 200, description = "A page of sections", body = ListResponse<Section>),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+#[get("/sections")]
+pub async fn list_sections(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let query = SectionQuery::parse(req.query_string(), &state.cursors)?;
+    let codec = state.cursors.clone();
+    let page = state
+        .db
+        .read(move |conn| sections::list(conn, &query, &codec))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates a section, optionally under a `parent` (its slug).
+#[utoipa::path(
+    tag = "Sections",
+    security(("bearer" = ["editor"])),
+    request_body = SectionCreate,
+    responses(
+        (status = 201, description = "The new section", body = Section,
+            headers(("Location" = String, description = "URL of the new section"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/sections")]
+pub async fn create_section(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    JsonBody(body): JsonBody<SectionCreate>,
+) -> AppResult<HttpResponse> {
+    let section = state
+        .db
+        .write(move |conn| sections::create(conn, body))
+        .await?;
+    Ok(created(
+        format!("/api/v1/sections/{}", section.slug),
+        &section,
+    ))
+}
+
+/// Reads a section by id or slug.
+#[utoipa::path(
+    tag = "Sections",
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    responses(
+        (status = 200, description = "The section", body = Section),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/sections/{id_or_slug}")]
+pub async fn get_section(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let section = state.db.read(move |conn| sections::get(conn, &key)).await?;
+    Ok(HttpResponse::Ok().json(section))
+}
+
+/// Changes a section. A `parent` that would make it its own ancestor is a 422;
+/// `parent: null` moves it to the top of the menu.
+#[utoipa::path(
+    tag = "Sections",
+    security(("bearer" = ["editor"])),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    request_body(content = SectionPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed section", body = Section),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[patch("/sections/{id_or_slug}")]
+pub async fn update_section(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<SectionPatch>,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let section = state
+        .db
+        .write(move |conn| sections::update(conn, &key, body))
+        .await?;
+    Ok(HttpResponse::Ok().json(section))
+}
+
+/// Deletes a section. One that articles use or that has child sections is
+/// `409 in_use`, and nothing changes.
+#[utoipa::path(
+    tag = "Sections",
+    security(("bearer" = ["editor"])),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[delete("/sections/{id_or_slug}")]
+pub async fn delete_section(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    state
+        .db
+        .write(move |conn| sections::delete(conn, &key))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

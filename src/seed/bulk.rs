@@ -1,0 +1,631 @@
+//! `newsdesk seed --articles N`: many realistic synthetic articles, fast, for benchmarks.
+//!
+//! Bodies are 2–4 KB of Markdown built from a pool of generated paragraphs. Each
+//! paragraph is rendered and sanitized once; an article's `body_html` is the
+//! concatenation of its paragraphs' HTML, which is exactly what rendering the whole
+//! body gives (paragraphs and headings are independent blocks; a test checks it).
+//! Rows go in with multi-row inserts inside large transactions.
+
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::db::DbConn;
+use crate::domain::time::Timestamp;
+use crate::domain::{markdown, slug};
+use crate::error::AppResult;
+use crate::schema::{
+    article_authors, article_regions, article_tags, articles, authors, media, tags,
+};
+
+/// Bylines in the corpus.
+pub const AUTHORS: usize = 50;
+/// Tags in the corpus.
+pub const TAGS: usize = 30;
+const IMAGES: usize = 100;
+/// Articles per transaction.
+const BATCH: usize = 2_000;
+/// Rows per INSERT statement (SQLite allows 32,766 bound values).
+const ROWS_PER_STATEMENT: usize = 500;
+const PARAGRAPHS_PER_LANGUAGE: usize = 48;
+
+const FIRST: &[&str] = &[
+    "Amina", "Jonas", "Sofia", "Tariq", "Elena", "Kwame", "Nour", "Mateo", "Priya", "Yusuf",
+];
+const LAST: &[&str] = &["Rahman", "Costa", "Mensah", "Haddad", "Lindqvist"];
+const TOPICS: &[&str] = &[
+    "Water",
+    "Housing",
+    "Transport",
+    "Schools",
+    "Wages",
+    "Drought",
+    "Trade",
+    "Borders",
+    "Courts",
+    "Media",
+    "Farming",
+    "Fisheries",
+    "Tourism",
+    "Mining",
+    "Ports",
+    "Rail",
+    "Aviation",
+    "Banking",
+    "Pensions",
+    "Taxes",
+    "Vaccines",
+    "Hospitals",
+    "Universities",
+    "Elections",
+    "Parliament",
+    "Police",
+    "Prisons",
+    "Wildlife",
+    "Forests",
+    "Rivers",
+];
+const PLACES: &[&str] = &[
+    "Lagos", "Cairo", "Lima", "Dhaka", "Nairobi", "Madrid", "Amman", "Manila", "Quito", "Tunis",
+    "Accra", "Bogotá", "Doha", "Beirut", "Dakar", "Karachi",
+];
+
+struct Words {
+    subjects: &'static [&'static str],
+    verbs: &'static [&'static str],
+    objects: &'static [&'static str],
+    tails: &'static [&'static str],
+    headings: &'static [&'static str],
+    connector: &'static str,
+}
+
+const EN: Words = Words {
+    subjects: &[
+        "Officials",
+        "Residents",
+        "Analysts",
+        "Lawmakers",
+        "Farmers",
+        "Doctors",
+        "Teachers",
+        "Investors",
+        "Engineers",
+        "Students",
+    ],
+    verbs: &[
+        "weigh",
+        "question",
+        "welcome",
+        "reject",
+        "debate",
+        "prepare for",
+        "push back on",
+        "study",
+        "delay",
+        "back",
+    ],
+    objects: &[
+        "new water rules",
+        "a revised budget",
+        "the rail extension",
+        "higher port fees",
+        "a housing plan",
+        "the grain deal",
+        "emergency funding",
+        "a pension reform",
+        "the border agreement",
+        "a climate levy",
+    ],
+    tails: &[
+        "after months of talks",
+        "ahead of the vote",
+        "as prices rise",
+        "despite protests",
+        "following the floods",
+        "under pressure from donors",
+        "before the summer",
+        "amid a heatwave",
+    ],
+    headings: &[
+        "Background",
+        "What officials say",
+        "Reaction",
+        "What happens next",
+        "The numbers",
+    ],
+    connector: "in",
+};
+
+const AR: Words = Words {
+    subjects: &[
+        "المسؤولون",
+        "السكان",
+        "المحللون",
+        "النواب",
+        "المزارعون",
+        "الأطباء",
+        "المعلمون",
+        "المستثمرون",
+        "المهندسون",
+        "الطلاب",
+    ],
+    verbs: &[
+        "يدرسون",
+        "ينتقدون",
+        "يرحبون بـ",
+        "يرفضون",
+        "يناقشون",
+        "يستعدون لـ",
+        "يعترضون على",
+        "يراجعون",
+        "يؤجلون",
+        "يدعمون",
+    ],
+    objects: &[
+        "قواعد المياه الجديدة",
+        "الميزانية المعدلة",
+        "توسعة السكك الحديدية",
+        "رسوم الموانئ",
+        "خطة الإسكان",
+        "اتفاق الحبوب",
+        "التمويل الطارئ",
+        "إصلاح المعاشات",
+        "اتفاق الحدود",
+        "ضريبة المناخ",
+    ],
+    tails: &[
+        "بعد أشهر من المحادثات",
+        "قبل التصويت",
+        "مع ارتفاع الأسعار",
+        "رغم الاحتجاجات",
+        "في أعقاب الفيضانات",
+        "تحت ضغط المانحين",
+        "قبل الصيف",
+        "وسط موجة حر",
+    ],
+    headings: &[
+        "خلفية",
+        "ماذا يقول المسؤولون",
+        "ردود الفعل",
+        "ما الخطوة التالية",
+        "بالأرقام",
+    ],
+    connector: "في",
+};
+
+const ES: Words = Words {
+    subjects: &[
+        "Las autoridades",
+        "Los vecinos",
+        "Los analistas",
+        "Los diputados",
+        "Los agricultores",
+        "Los médicos",
+        "Los docentes",
+        "Los inversores",
+        "Los ingenieros",
+        "Los estudiantes",
+    ],
+    verbs: &[
+        "estudian",
+        "cuestionan",
+        "celebran",
+        "rechazan",
+        "debaten",
+        "se preparan para",
+        "se oponen a",
+        "revisan",
+        "aplazan",
+        "respaldan",
+    ],
+    objects: &[
+        "las nuevas normas del agua",
+        "un presupuesto revisado",
+        "la ampliación del tren",
+        "las tasas portuarias",
+        "un plan de vivienda",
+        "el acuerdo del grano",
+        "la financiación de emergencia",
+        "la reforma de las pensiones",
+        "el acuerdo fronterizo",
+        "un impuesto climático",
+    ],
+    tails: &[
+        "tras meses de negociación",
+        "antes de la votación",
+        "mientras suben los precios",
+        "pese a las protestas",
+        "después de las inundaciones",
+        "bajo la presión de los donantes",
+        "antes del verano",
+        "en plena ola de calor",
+    ],
+    headings: &[
+        "Contexto",
+        "Qué dicen las autoridades",
+        "Reacciones",
+        "Qué viene ahora",
+        "Las cifras",
+    ],
+    connector: "en",
+};
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn sentence(rng: &mut StdRng, w: &Words) -> String {
+    format!(
+        "{} {} {} {} {} {}.",
+        pick(rng, w.subjects),
+        pick(rng, w.verbs),
+        pick(rng, w.objects),
+        w.connector,
+        pick(rng, PLACES),
+        pick(rng, w.tails)
+    )
+}
+
+/// A paragraph of Markdown with its rendered HTML and word count.
+struct Block {
+    markdown: String,
+    html: String,
+    words: usize,
+}
+
+impl Block {
+    fn new(markdown: String) -> Self {
+        let html = markdown::to_safe_html(&markdown);
+        let words = markdown::word_count(&markdown::plain_text(&markdown));
+        Self {
+            markdown,
+            html,
+            words,
+        }
+    }
+}
+
+struct Pool {
+    paragraphs: Vec<Block>,
+    headings: Vec<Block>,
+}
+
+fn pool(rng: &mut StdRng, w: &Words) -> Pool {
+    let paragraphs = (0..PARAGRAPHS_PER_LANGUAGE)
+        .map(|_| {
+            let n = rng.random_range(4..=6);
+            Block::new(
+                (0..n)
+                    .map(|_| sentence(rng, w))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        })
+        .collect();
+    let headings = w
+        .headings
+        .iter()
+        .map(|h| Block::new(format!("## {h}")))
+        .collect();
+    Pool {
+        paragraphs,
+        headings,
+    }
+}
+
+/// An article body assembled from pool blocks: (markdown, html, words).
+fn assemble(rng: &mut StdRng, pool: &Pool) -> (String, String, usize) {
+    let count = rng.random_range(6..=9);
+    let mut blocks: Vec<&Block> = Vec::with_capacity(count + 1);
+    for i in 0..count {
+        if i == count / 2 {
+            blocks.push(pick(rng, &pool.headings));
+        }
+        blocks.push(pick(rng, &pool.paragraphs));
+    }
+    let markdown = blocks
+        .iter()
+        .map(|b| b.markdown.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let html: String = blocks.iter().map(|b| b.html.as_str()).collect();
+    let words = blocks.iter().map(|b| b.words).sum();
+    (markdown, html, words)
+}
+
+fn ensure_named<F>(
+    conn: &mut DbConn,
+    wanted: usize,
+    existing: Vec<i32>,
+    mut create: F,
+) -> AppResult<Vec<i32>>
+where
+    F: FnMut(&mut DbConn, usize) -> AppResult<i32>,
+{
+    let mut ids = existing;
+    while ids.len() < wanted {
+        let id = create(conn, ids.len())?;
+        ids.push(id);
+    }
+    ids.truncate(wanted);
+    Ok(ids)
+}
+
+/// Bylines, tags and images the corpus uses, created when missing.
+fn ensure_people_and_things(conn: &mut DbConn) -> AppResult<(Vec<i32>, Vec<i32>, Vec<i32>)> {
+    let now = Timestamp::now().0;
+    let existing: Vec<i32> = authors::table
+        .filter(authors::slug.like("corpus-%"))
+        .select(authors::id)
+        .load(conn)?;
+    let author_ids = ensure_named(conn, AUTHORS, existing, |conn, i| {
+        let name = format!(
+            "{} {}",
+            FIRST[i % FIRST.len()],
+            LAST[i / FIRST.len() % LAST.len()]
+        );
+        Ok(diesel::insert_into(authors::table)
+            .values((
+                authors::slug.eq(format!("corpus-{}", slug::slugify(&name, "author"))),
+                authors::name.eq(&name),
+                authors::links.eq("{}"),
+                authors::created_at.eq(now),
+                authors::updated_at.eq(now),
+            ))
+            .returning(authors::id)
+            .get_result(conn)?)
+    })?;
+    let existing: Vec<i32> = tags::table
+        .filter(tags::slug.like("corpus-%"))
+        .select(tags::id)
+        .load(conn)?;
+    let tag_ids = ensure_named(conn, TAGS, existing, |conn, i| {
+        let name = TOPICS[i % TOPICS.len()];
+        Ok(diesel::insert_into(tags::table)
+            .values((
+                tags::slug.eq(format!("corpus-{}", slug::slugify(name, "tag"))),
+                tags::name.eq(name),
+                tags::created_at.eq(now),
+                tags::updated_at.eq(now),
+            ))
+            .returning(tags::id)
+            .get_result(conn)?)
+    })?;
+    let existing: Vec<i32> = media::table
+        .filter(media::url.like("https://images.example.com/corpus/%"))
+        .select(media::id)
+        .load(conn)?;
+    let media_ids = ensure_named(conn, IMAGES, existing, |conn, i| {
+        Ok(diesel::insert_into(media::table)
+            .values((
+                media::kind.eq("image"),
+                media::url.eq(format!("https://images.example.com/corpus/{i:03}.jpg")),
+                media::mime_type.eq("image/jpeg"),
+                media::width.eq(1600),
+                media::height.eq(900),
+                media::caption.eq(format!("A scene from {}.", PLACES[i % PLACES.len()])),
+                media::credit.eq(["AP", "AFP", "Reuters", "Newsroom Staff"][i % 4]),
+                media::language.eq("en"),
+                media::created_at.eq(now),
+                media::updated_at.eq(now),
+            ))
+            .returning(media::id)
+            .get_result(conn)?)
+    })?;
+    Ok((author_ids, tag_ids, media_ids))
+}
+
+/// What a bulk run did.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkSummary {
+    pub articles: usize,
+    pub seconds: f64,
+}
+
+/// Everything one synthetic article needs.
+struct Planned {
+    slug: String,
+    language: &'static str,
+    title: String,
+    summary: String,
+    section: i32,
+    media: i32,
+    featured: bool,
+    published_at: chrono::NaiveDateTime,
+    words: i32,
+    body: String,
+    html: String,
+    tags: [i32; 3],
+    authors: Vec<i32>,
+    region: i32,
+}
+
+/// Adds `n` published articles spread over the past year; a third in Arabic and Spanish.
+/// `write` runs one transaction (the caller's writer connection).
+pub fn seed<W>(n: usize, created_by: Option<i32>, mut write: W) -> AppResult<BulkSummary>
+where
+    W: FnMut(&mut dyn FnMut(&mut DbConn) -> AppResult<()>) -> AppResult<()>,
+{
+    let started = std::time::Instant::now();
+    let mut rng = StdRng::seed_from_u64(0x6e65_7773);
+    let pools = [
+        pool(&mut rng, &EN),
+        pool(&mut rng, &AR),
+        pool(&mut rng, &ES),
+    ];
+    let mut setup = None;
+    write(&mut |conn| {
+        let (sections, regions) = super::ensure_taxonomy(conn)?;
+        let (authors, tags, media) = ensure_people_and_things(conn)?;
+        let first: i64 = articles::table.count().get_result(conn)?;
+        setup = Some((sections, regions, authors, tags, media, first));
+        Ok(())
+    })?;
+    let Some((sections, regions, author_ids, tag_ids, media_ids, first)) = setup else {
+        return Ok(BulkSummary {
+            articles: 0,
+            seconds: 0.0,
+        });
+    };
+    let now = Timestamp::now().unix();
+    let year = 365 * 24 * 3600;
+    let mut done = 0;
+    while done < n {
+        let count = BATCH.min(n - done);
+        let batch: Vec<Planned> = (done..done + count)
+            .map(|i| {
+                let which = i % 3;
+                let (language, words) = match which {
+                    0 => ("en", &EN),
+                    1 => ("ar", &AR),
+                    _ => ("es", &ES),
+                };
+                let place = pick(&mut rng, PLACES);
+                let title = format!(
+                    "{} {} {} {} {}",
+                    pick(&mut rng, words.subjects),
+                    pick(&mut rng, words.verbs),
+                    pick(&mut rng, words.objects),
+                    words.connector,
+                    place
+                );
+                let (body, html, count_words) = assemble(&mut rng, &pools[which]);
+                let serial = first as usize + i + 1;
+                let mut tags = [0; 3];
+                let start = rng.random_range(0..tag_ids.len());
+                for (k, t) in tags.iter_mut().enumerate() {
+                    *t = tag_ids[(start + k * 7) % tag_ids.len()];
+                }
+                let first_author = rng.random_range(0..author_ids.len());
+                let mut authors = vec![author_ids[first_author]];
+                if rng.random_bool(0.4) {
+                    authors.push(author_ids[(first_author + 1) % author_ids.len()]);
+                }
+                let age = (n - i) as i64 * year / n.max(1) as i64;
+                Planned {
+                    slug: format!("{}-n{serial}", slug::slugify(&title, "article")),
+                    language,
+                    summary: sentence(&mut rng, words),
+                    title,
+                    section: *pick(&mut rng, &sections),
+                    media: *pick(&mut rng, &media_ids),
+                    featured: rng.random_bool(0.02),
+                    published_at: Timestamp::from_unix(now - age)
+                        .map(|t| t.0)
+                        .unwrap_or_default(),
+                    words: count_words as i32,
+                    body,
+                    html,
+                    tags,
+                    authors,
+                    region: *pick(&mut rng, &regions),
+                }
+            })
+            .collect();
+        write(&mut |conn| insert_batch(conn, &batch, created_by))?;
+        done += count;
+    }
+    Ok(BulkSummary {
+        articles: n,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -> AppResult<()> {
+    let mut ids: Vec<i32> = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|a| {
+                (
+                    articles::slug.eq(&a.slug),
+                    articles::language.eq(a.language),
+                    articles::title.eq(&a.title),
+                    articles::summary.eq(Some(&a.summary)),
+                    articles::section_id.eq(Some(a.section)),
+                    articles::source.eq(None::<String>),
+                    articles::hero_media_id.eq(Some(a.media)),
+                    articles::featured.eq(a.featured),
+                    articles::status.eq("published"),
+                    articles::published_at.eq(Some(a.published_at)),
+                    articles::word_count.eq(a.words),
+                    articles::reading_time_minutes
+                        .eq(markdown::reading_minutes(a.words as usize) as i32),
+                    articles::created_by.eq(created_by),
+                    articles::created_at.eq(a.published_at),
+                    articles::updated_at.eq(a.published_at),
+                    articles::body_html.eq(&a.html),
+                    articles::body.eq(&a.body),
+                )
+            })
+            .collect();
+        let new_ids: Vec<i32> = diesel::insert_into(articles::table)
+            .values(&rows)
+            .returning(articles::id)
+            .get_results(conn)?;
+        ids.extend(new_ids);
+    }
+    let mut tag_rows = Vec::with_capacity(batch.len() * 3);
+    let mut author_rows = Vec::with_capacity(batch.len() * 2);
+    let mut region_rows = Vec::with_capacity(batch.len());
+    for (id, a) in ids.iter().zip(batch) {
+        for (pos, t) in (0..).zip(a.tags) {
+            tag_rows.push((
+                article_tags::article_id.eq(*id),
+                article_tags::tag_id.eq(t),
+                article_tags::position.eq(pos),
+            ));
+        }
+        for (pos, au) in (0..).zip(&a.authors) {
+            author_rows.push((
+                article_authors::article_id.eq(*id),
+                article_authors::author_id.eq(*au),
+                article_authors::position.eq(pos),
+            ));
+        }
+        region_rows.push((
+            article_regions::article_id.eq(*id),
+            article_regions::region_id.eq(a.region),
+            article_regions::position.eq(0),
+        ));
+    }
+    for chunk in tag_rows.chunks(ROWS_PER_STATEMENT * 4) {
+        diesel::insert_into(article_tags::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    for chunk in author_rows.chunks(ROWS_PER_STATEMENT * 4) {
+        diesel::insert_into(article_authors::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    for chunk in region_rows.chunks(ROWS_PER_STATEMENT * 4) {
+        diesel::insert_into(article_regions::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assembled_html_is_what_rendering_the_body_gives() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for words in [&EN, &AR, &ES] {
+            let p = pool(&mut rng, words);
+            for _ in 0..20 {
+                let (body, html, count) = assemble(&mut rng, &p);
+                assert_eq!(markdown::to_safe_html(&body), html);
+                assert_eq!(markdown::word_count(&markdown::plain_text(&body)), count);
+                assert!(
+                    (1_500..=6_000).contains(&body.len()),
+                    "{} bytes",
+                    body.len()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! No N+1: a list page loads its relations in a fixed number of SQL statements.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::{Connection, SqliteConnection};
+use newsdesk::domain::articles::list::{self, ArticleQuery};
+use serde_json::json;
+
+use crate::common;
+
+/// Counts the statements a connection starts.
+fn counting(counter: Arc<AtomicUsize>) -> impl Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_list_page_costs_the_same_number_of_queries_whatever_its_size() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let image = t.newsroom(&editor).await;
+    for i in 0..110 {
+        t.article(
+            &editor,
+            json!({
+                "title": format!("Story {i}"),
+                "section": if i % 2 == 0 { "politics" } else { "sports" },
+                "tags": ["gaza", "climate"],
+                "authors": ["leila-haddad", "agencies"],
+                "regions": ["mena"],
+                "hero_media_id": image,
+                "status": "published"
+            }),
+        )
+        .await;
+    }
+    let path = t.state.db.path().to_string_lossy().into_owned();
+    let mut conn = SqliteConnection::establish(&path).unwrap();
+    let counter = Arc::new(AtomicUsize::new(0));
+    conn.set_instrumentation(counting(counter.clone()));
+
+    let mut statements = Vec::new();
+    for per_page in [1, 10, 100] {
+        let query = ArticleQuery::parse(
+            &format!("per_page={per_page}"),
+            &t.state.cursors,
+            &t.state.config.languages,
+            false,
+        )
+        .unwrap();
+        counter.store(0, Ordering::SeqCst);
+        let page = list::list(&mut conn, &query, None, &t.state.cursors).unwrap();
+        statements.push(counter.load(Ordering::SeqCst));
+        assert_eq!(page.data.len(), per_page);
+        let last = page.data.last().unwrap();
+        assert_eq!(last.tags.len(), 2);
+        assert_eq!(last.authors.len(), 2);
+        assert_eq!(last.regions.len(), 1);
+        assert!(last.section.is_some() && last.hero_media.is_some());
+    }
+    // The page, its total, then sections, media, tags, authors and regions.
+    assert_eq!(
+        statements,
+        [7, 7, 7],
+        "statements per page of 1, 10 and 100 items"
+    );
+}

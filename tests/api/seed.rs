@@ -1,0 +1,131 @@
+//! `newsdesk seed`: the demo newsroom and the bulk corpus.
+
+use newsdesk::domain::users;
+use newsdesk::seed;
+
+use crate::common;
+
+#[actix_web::test]
+async fn the_demo_fills_a_believable_newsroom() {
+    let t = common::app().await;
+    let editor = t.admin().await;
+    let languages = t.state.config.languages.clone();
+    let summary = t
+        .state
+        .db
+        .write(move |conn| {
+            let admin = users::first_active_admin(conn)?.expect("an admin");
+            seed::demo::seed(conn, admin, &languages)
+        })
+        .await
+        .unwrap();
+    assert_eq!(summary.articles, 60);
+    let all = t
+        .get_as(&editor, "/api/v1/articles?status=all&per_page=100")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(all["meta"]["total"], 60);
+    for (status, min) in [("draft", 1), ("scheduled", 1), ("published", 40)] {
+        let n = t
+            .get_as(&editor, &format!("/api/v1/articles?status={status}"))
+            .await
+            .expect(200)
+            .json()["meta"]["total"]
+            .as_i64()
+            .unwrap();
+        assert!(n >= min, "{status}: {n}");
+    }
+    for lang in ["en", "ar", "es"] {
+        let list = t
+            .get(&format!("/api/v1/articles?lang={lang}"))
+            .await
+            .expect(200)
+            .json();
+        assert!(list["meta"]["total"].as_i64().unwrap() >= 15, "{lang}");
+        let first = &list["data"][0];
+        assert!(first["hero_media"]["credit"].is_string());
+        assert!(!first["authors"].as_array().unwrap().is_empty());
+    }
+    let news = t
+        .get("/api/v1/articles?section=news")
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        news["meta"]["total"].as_i64().unwrap() > 10,
+        "children of News are included"
+    );
+    let breaking = t.get("/api/v1/breaking").await.expect(200).json();
+    assert_eq!(breaking["meta"]["total"], 4, "four live items, one expired");
+    let house = t.get("/api/v1/authors/agencies").await.expect(200).json();
+    assert_eq!(house["name"], "Agencies");
+    let sections = t
+        .get("/api/v1/sections?per_page=100")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(sections["meta"]["total"], 22);
+    // A second run refuses to pile a second demo on top.
+    let languages = t.state.config.languages.clone();
+    let again = t
+        .state
+        .db
+        .write(move |conn| {
+            let admin = users::first_active_admin(conn)?.expect("an admin");
+            seed::demo::seed(conn, admin, &languages)
+        })
+        .await;
+    assert!(again.is_err());
+}
+
+#[actix_web::test]
+async fn the_bulk_corpus_has_the_promised_shape() {
+    let t = common::app().await;
+    let db = t.state.db.clone();
+    let summary = newsdesk::db::run_blocking(move || {
+        seed::bulk::seed(300, None, |work| db.write_blocking(work))
+    })
+    .await
+    .unwrap();
+    assert_eq!(summary.articles, 300);
+    let list = t
+        .get("/api/v1/articles?per_page=100")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(list["meta"]["total"], 300);
+    for item in list["data"].as_array().unwrap() {
+        assert_eq!(item["tags"].as_array().unwrap().len(), 3);
+        let authors = item["authors"].as_array().unwrap().len();
+        assert!((1..=2).contains(&authors));
+        assert!(item["section"].is_object() && item["hero_media"].is_object());
+        assert_eq!(item["regions"].as_array().unwrap().len(), 1);
+    }
+    for lang in ["ar", "es"] {
+        let n = t
+            .get(&format!("/api/v1/articles?lang={lang}"))
+            .await
+            .expect(200)
+            .json()["meta"]["total"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(n, 100, "{lang}");
+    }
+    let slug = list["data"][0]["slug"].as_str().unwrap().to_owned();
+    let one = t
+        .get(&format!("/api/v1/articles/{slug}"))
+        .await
+        .expect(200)
+        .json();
+    let body_len = one["body"].as_str().unwrap().len();
+    assert!((1_500..=6_000).contains(&body_len), "{body_len}");
+    assert_eq!(
+        t.get("/api/v1/authors").await.expect(200).json()["meta"]["total"],
+        50
+    );
+    assert_eq!(
+        t.get("/api/v1/tags").await.expect(200).json()["meta"]["total"],
+        30
+    );
+}

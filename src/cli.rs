@@ -93,6 +93,9 @@ pub struct SettingArgs {
         value_name = "TEMPLATE"
     )]
     pub article_url_template: Option<String>,
+    /// Take client addresses from X-Forwarded-For; only behind a proxy that sets it [default: false]
+    #[arg(long, env = "TRUST_PROXY_HEADERS", global = true, value_name = "BOOL")]
+    pub trust_proxy_headers: Option<String>,
 }
 
 impl SettingArgs {
@@ -110,6 +113,7 @@ impl SettingArgs {
             max_body_bytes: self.max_body_bytes,
             public_base_url: self.public_base_url,
             article_url_template: self.article_url_template,
+            trust_proxy_headers: self.trust_proxy_headers,
         }
     }
 }

@@ -41,6 +41,7 @@ pub struct RawSettings {
     pub max_body_bytes: Option<String>,
     pub public_base_url: Option<String>,
     pub article_url_template: Option<String>,
+    pub trust_proxy_headers: Option<String>,
 }
 
 /// A setting that could not be used, named as the user wrote it.
@@ -76,6 +77,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub public_base_url: String,
     pub article_url_template: String,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_proxy_headers: bool,
 }
 
 /// Credentials of the first admin, from `ADMIN_EMAIL` and `ADMIN_PASSWORD`.
@@ -160,6 +163,7 @@ impl Config {
         )? as usize;
         let public_base_url = parse_base_url(raw.public_base_url)?;
         let article_url_template = parse_url_template(raw.article_url_template)?;
+        let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", raw.trust_proxy_headers)?;
         Ok(Self {
             database_path,
             bind_addr,
@@ -172,6 +176,7 @@ impl Config {
             max_body_bytes,
             public_base_url,
             article_url_template,
+            trust_proxy_headers,
         })
     }
 
@@ -229,6 +234,17 @@ fn parse_number(
         ));
     }
     Ok(n)
+}
+
+fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match non_empty(value).as_deref() {
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            name,
+            format!("expected true or false, got {other:?}"),
+        )),
+    }
 }
 
 fn parse_admin(

@@ -83,6 +83,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Integer,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     media (id) {
         id -> Integer,
         kind -> Text,
@@ -176,6 +189,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authors,
     breaking_items,
     content_state,
+    idempotency_keys,
     media,
     regions,
     sections,

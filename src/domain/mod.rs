@@ -113,6 +113,7 @@ macro_rules! keyset_after {
 pub mod articles;
 pub mod authors;
 pub mod breaking;
+pub mod idempotency;
 pub mod input;
 pub mod markdown;
 pub mod media;

@@ -56,6 +56,19 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Ref> {
         .first(conn)?)
 }
 
+/// Reads one region with the time it last changed (for `Last-Modified`).
+pub fn get_dated(conn: &mut DbConn, key: &Key) -> AppResult<(Ref, Timestamp)> {
+    let id = require_id(conn, key)?;
+    let (region, updated_at): (Ref, chrono::NaiveDateTime) = regions::table
+        .find(id)
+        .select((
+            (regions::id, regions::slug, regions::name),
+            regions::updated_at,
+        ))
+        .first(conn)?;
+    Ok((region, updated_at.into()))
+}
+
 /// Creates a region.
 pub fn create(conn: &mut DbConn, body: RegionCreate) -> AppResult<Ref> {
     let mut c = Checker::new();

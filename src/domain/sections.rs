@@ -143,6 +143,16 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Section> {
     Ok(views(conn, vec![row])?.remove(0))
 }
 
+/// Reads one section with the time it last changed (for `Last-Modified`).
+pub fn get_dated(conn: &mut DbConn, key: &Key) -> AppResult<(Section, Timestamp)> {
+    let section = get(conn, key)?;
+    let updated_at: chrono::NaiveDateTime = sections::table
+        .find(section.id)
+        .select(sections::updated_at)
+        .first(conn)?;
+    Ok((section, updated_at.into()))
+}
+
 /// Every `(id, parent_id)` pair: the tree is small, walked in memory.
 fn tree(conn: &mut DbConn) -> AppResult<Vec<(i32, Option<i32>)>> {
     Ok(sections::table

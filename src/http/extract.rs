@@ -156,12 +156,11 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Reads a whole body, refusing it as soon as it passes `limit` bytes.
 pub async fn read_body(
-    req: &HttpRequest,
+    headers: &header::HeaderMap,
     payload: &mut Payload,
     limit: usize,
 ) -> Result<web::BytesMut, AppError> {
-    let declared = req
-        .headers()
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
@@ -215,7 +214,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 ));
             }
             let limit = state(&req)?.config.max_body_bytes;
-            let body = read_body(&req, &mut payload, limit).await?;
+            let body = read_body(req.headers(), &mut payload, limit).await?;
             parse_json(&body).map(JsonBody)
         })
     }

@@ -10,6 +10,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
 use super::problem;
+use crate::domain::params::MAX_QUERY_BYTES;
+use crate::error::AppError;
+use actix_web::ResponseError;
 
 /// The `X-Request-Id` header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -52,6 +55,16 @@ pub async fn envelope(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     let id = request_id_of(&req);
+    if req.query_string().len() > MAX_QUERY_BYTES {
+        let too_long = AppError::bad_request(format!(
+            "the query string is longer than {MAX_QUERY_BYTES} bytes"
+        ));
+        let mut res = req.into_response(too_long.error_response());
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            res.headers_mut().insert(REQUEST_ID, value);
+        }
+        return Ok(res);
+    }
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     // Only the path is logged: a query string may carry things that must not be logged.

@@ -1,17 +1,23 @@
 //! The HTTP layer: the app constructor used by `main` and by every test, routes,
 //! extractors and middleware.
 
+pub mod compress;
+pub mod conditional;
 pub mod extract;
+pub mod idempotency;
 pub mod methods;
 pub mod middleware;
 pub mod params;
+pub mod precondition;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod throttle;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
 use serde::Serialize;
 use utoipa_actix_web::AppExt;
@@ -35,6 +41,7 @@ pub fn app(
     >,
 > {
     let limit = state.config.max_body_bytes;
+    let cors_writers = state.config.cors_allowed_origins.clone();
     let (app, doc) = App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(OpenApiJson(openapi_json)))
@@ -49,7 +56,55 @@ pub fn app(
         )
         .app_data(web::Data::new(methods::MethodTable::from_doc(&doc)))
         .default_service(web::to(no_route))
-        .wrap(actix_web::middleware::from_fn(middleware::envelope))
+        .wrap(from_fn(idempotency::idempotency))
+        .wrap(from_fn(conditional::conditional))
+        .wrap(from_fn(compress::compress))
+        .wrap(cors(&cors_writers))
+        .wrap(from_fn(middleware::envelope))
+}
+
+/// CORS: any origin may read; only the configured origins may write from a browser.
+fn cors(writers: &[String]) -> actix_cors::Cors {
+    let writers = writers.to_vec();
+    actix_cors::Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let method = if head.method == Method::OPTIONS {
+                head.headers
+                    .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                    .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+                    .unwrap_or(Method::OPTIONS)
+            } else {
+                head.method.clone()
+            };
+            matches!(method, Method::GET | Method::HEAD)
+                || writers.iter().any(|w| w.as_bytes() == origin.as_bytes())
+        })
+        .allowed_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::HeaderName::from_static(idempotency::HEADER),
+            middleware::REQUEST_ID,
+            header::HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LAST_MODIFIED,
+            header::RETRY_AFTER,
+            middleware::REQUEST_ID,
+            header::HeaderName::from_static(idempotency::REPLAYED),
+        ])
+        .max_age(3600)
 }
 
 /// Answers requests no route took: 405 with `Allow` for a known path, else 404.

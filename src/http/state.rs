@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::throttle::Throttles;
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
 use crate::db::{Db, OpenError};
@@ -16,6 +17,7 @@ pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
+    pub throttles: Arc<Throttles>,
 }
 
 /// Start-up failed: the message is one line for the terminal.
@@ -60,6 +62,7 @@ impl AppState {
             db,
             tokens,
             cursors,
+            throttles: Arc::new(Throttles::default()),
         })
     }
 }

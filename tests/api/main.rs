@@ -7,6 +7,7 @@ mod auth;
 mod authors;
 mod breaking;
 mod errors;
+mod http;
 mod lists;
 mod openapi;
 mod queries;

@@ -327,6 +327,6 @@ pub fn list(
         codec,
         total,
         |h| cursor_key(&q.sort, h),
-        |h| relations.view(h, None, viewer.is_some(), now),
+        |h| relations.view(h, None, now),
     ))
 }

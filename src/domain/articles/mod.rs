@@ -155,9 +155,6 @@ pub struct Article {
     pub reading_time_minutes: i32,
     #[schema(example = 930)]
     pub word_count: i32,
-    /// Id of the staff account that created it (shown to staff only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<i32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -228,7 +225,6 @@ impl Relations {
         &self,
         head: ArticleHead,
         body: Option<(String, String)>,
-        staff: bool,
         now: chrono::NaiveDateTime,
     ) -> Article {
         let status = head.shown_status(now);
@@ -243,7 +239,6 @@ impl Relations {
             tags: self.tags.get(&head.id).cloned().unwrap_or_default(),
             authors: self.authors.get(&head.id).cloned().unwrap_or_default(),
             regions: self.regions.get(&head.id).cloned().unwrap_or_default(),
-            created_by: if staff { head.created_by } else { None },
             id: head.id,
             slug: head.slug,
             language: head.language,
@@ -290,5 +285,5 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Art
         .select((articles::body, articles::body_html))
         .first(conn)?;
     let relations = Relations::load(conn, std::slice::from_ref(&head))?;
-    Ok(relations.view(head, Some(body), viewer.is_some(), Timestamp::now().0))
+    Ok(relations.view(head, Some(body), Timestamp::now().0))
 }

@@ -11,7 +11,9 @@ use crate::domain::articles::write::{ArticleCreate, ArticlePatch};
 use crate::domain::articles::{self, Article};
 use crate::domain::paging::ListResponse;
 use crate::error::AppResult;
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -117,7 +119,7 @@ pub async fn get_article(
         .db
         .read(move |conn| articles::get(conn, &key, viewer))
         .await?;
-    Ok(HttpResponse::Ok().json(article))
+    Ok(object(&article, article.updated_at))
 }
 
 /// Changes an article: send only the fields to change. Writers may change only their
@@ -144,6 +146,7 @@ pub async fn update_article(
     state: web::Data<AppState>,
     staff: Staff,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<ArticlePatch>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
@@ -151,7 +154,12 @@ pub async fn update_article(
     let actor = staff.actor;
     let article = state
         .db
-        .write(move |conn| articles::write::update(conn, actor, &key, body, &languages))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&articles::get(conn, &key, Some(actor))?)?;
+            }
+            articles::write::update(conn, actor, &key, body, &languages)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(article))
 }
@@ -173,12 +181,18 @@ pub async fn delete_article(
     state: web::Data<AppState>,
     editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let actor = editor.actor;
     state
         .db
-        .write(move |conn| articles::write::delete(conn, actor, &key))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&articles::get(conn, &key, Some(actor))?)?;
+            }
+            articles::write::delete(conn, actor, &key)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

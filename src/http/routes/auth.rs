@@ -1,6 +1,6 @@
 //! `POST /auth/token` and `GET /auth/me`.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,6 +13,7 @@ use crate::domain::users::{self, User};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{JsonBody, Staff};
 use crate::http::state::AppState;
+use crate::http::throttle::client_address;
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -52,7 +53,9 @@ fn wrong_credentials() -> AppError {
 
 /// Exchanges email and password for a bearer token.
 ///
-/// A wrong email and a wrong password get the same answer, in the same time.
+/// A wrong email and a wrong password get the same answer, in the same time. Attempts
+/// are counted per client address (20 at once, then one every 3 s) and per email (5 at
+/// once, then one every 20 s); beyond that the answer is 429 with `Retry-After`.
 #[utoipa::path(
     tag = "Auth",
     request_body = TokenRequest,
@@ -69,6 +72,7 @@ fn wrong_credentials() -> AppError {
 #[post("/auth/token")]
 pub async fn token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     JsonBody(body): JsonBody<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     let mut c = Checker::new();
@@ -77,6 +81,8 @@ pub async fn token(
     let pw = c.required("password", body.password);
     c.finish()?;
     let (email, pw) = (email.unwrap_or_default(), pw.unwrap_or_default());
+    let address = client_address(&req, state.config.trust_proxy_headers);
+    state.throttles.login(&address, &email)?;
 
     let lookup = email.clone();
     let user = state

@@ -7,7 +7,9 @@ use crate::domain::Key;
 use crate::domain::authors::{self, Author, AuthorCreate, AuthorPatch, AuthorQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::AppResult;
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -85,7 +87,7 @@ pub async fn get_author(
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let author = state.db.read(move |conn| authors::get(conn, &key)).await?;
-    Ok(HttpResponse::Ok().json(author))
+    Ok(object(&author, author.updated_at))
 }
 
 /// Changes an author: send only the fields to change; `null` clears `bio`,
@@ -112,12 +114,18 @@ pub async fn update_author(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<AuthorPatch>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let author = state
         .db
-        .write(move |conn| authors::update(conn, &key, body))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&authors::get(conn, &key)?)?;
+            }
+            authors::update(conn, &key, body)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(author))
 }
@@ -140,11 +148,17 @@ pub async fn delete_author(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| authors::delete(conn, &key))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&authors::get(conn, &key)?)?;
+            }
+            authors::delete(conn, &key)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,7 +6,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::domain::breaking::{self, BreakingCreate, BreakingItem, BreakingPatch, BreakingQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -113,7 +115,7 @@ pub async fn get_breaking(
         .db
         .read(move |conn| breaking::get_for(conn, id, is_staff))
         .await?;
-    Ok(HttpResponse::Ok().json(item))
+    Ok(object(&item, item.updated_at))
 }
 
 /// Changes an item; `null` clears `article`, `url` or `expires_at`.
@@ -138,13 +140,19 @@ pub async fn update_breaking(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<BreakingPatch>,
 ) -> AppResult<HttpResponse> {
     let id = item_id(&path)?;
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write(move |conn| breaking::update(conn, id, body, &languages))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&breaking::get(conn, id)?)?;
+            }
+            breaking::update(conn, id, body, &languages)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(item))
 }
@@ -166,11 +174,17 @@ pub async fn delete_breaking(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = item_id(&path)?;
     state
         .db
-        .write(move |conn| breaking::delete(conn, id))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&breaking::get(conn, id)?)?;
+            }
+            breaking::delete(conn, id)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -94,7 +96,7 @@ pub async fn get_media(
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
     let item = state.db.read(move |conn| media::get(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(item))
+    Ok(object(&item, item.updated_at))
 }
 
 /// Changes a media item; `null` clears an optional field.
@@ -119,13 +121,19 @@ pub async fn update_media(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<MediaPatch>,
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write(move |conn| media::update(conn, id, body, &languages))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&media::get(conn, id)?)?;
+            }
+            media::update(conn, id, body, &languages)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(item))
 }
@@ -148,8 +156,17 @@ pub async fn delete_media(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
-    state.db.write(move |conn| media::delete(conn, id)).await?;
+    state
+        .db
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&media::get(conn, id)?)?;
+            }
+            media::delete(conn, id)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,9 @@ use crate::domain::paging::ListResponse;
 use crate::domain::regions::{self, RegionCreate, RegionPatch, RegionQuery};
 use crate::domain::{Key, Ref};
 use crate::error::AppResult;
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -85,8 +87,11 @@ pub async fn get_region(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
-    let region = state.db.read(move |conn| regions::get(conn, &key)).await?;
-    Ok(HttpResponse::Ok().json(region))
+    let (region, updated_at) = state
+        .db
+        .read(move |conn| regions::get_dated(conn, &key))
+        .await?;
+    Ok(object(&region, updated_at))
 }
 
 /// Renames a region or changes its slug.
@@ -112,12 +117,18 @@ pub async fn update_region(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<RegionPatch>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let region = state
         .db
-        .write(move |conn| regions::update(conn, &key, body))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&regions::get(conn, &key)?)?;
+            }
+            regions::update(conn, &key, body)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(region))
 }
@@ -140,11 +151,17 @@ pub async fn delete_region(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| regions::delete(conn, &key))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&regions::get(conn, &key)?)?;
+            }
+            regions::delete(conn, &key)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,9 @@ use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
 use crate::error::AppResult;
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -92,8 +94,11 @@ pub async fn get_section(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
-    let section = state.db.read(move |conn| sections::get(conn, &key)).await?;
-    Ok(HttpResponse::Ok().json(section))
+    let (section, updated_at) = state
+        .db
+        .read(move |conn| sections::get_dated(conn, &key))
+        .await?;
+    Ok(object(&section, updated_at))
 }
 
 /// Changes a section. A `parent` that would make it its own ancestor is a 422;
@@ -120,12 +125,18 @@ pub async fn update_section(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<SectionPatch>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let section = state
         .db
-        .write(move |conn| sections::update(conn, &key, body))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&sections::get(conn, &key)?)?;
+            }
+            sections::update(conn, &key, body)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(section))
 }
@@ -149,11 +160,17 @@ pub async fn delete_section(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| sections::delete(conn, &key))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&sections::get(conn, &key)?)?;
+            }
+            sections::delete(conn, &key)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,9 @@ use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::tags::{self, Tag, TagCreate, TagPatch, TagQuery};
 use crate::error::AppResult;
+use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -82,7 +84,7 @@ pub async fn get_tag(
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let tag = state.db.read(move |conn| tags::get(conn, &key)).await?;
-    Ok(HttpResponse::Ok().json(tag))
+    Ok(object(&tag, tag.updated_at))
 }
 
 /// Changes a tag; `description: null` clears it.
@@ -108,12 +110,18 @@ pub async fn update_tag(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<TagPatch>,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let tag = state
         .db
-        .write(move |conn| tags::update(conn, &key, body))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&tags::get(conn, &key)?)?;
+            }
+            tags::update(conn, &key, body)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(tag))
 }
@@ -135,8 +143,17 @@ pub async fn delete_tag(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
-    state.db.write(move |conn| tags::delete(conn, &key)).await?;
+    state
+        .db
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&tags::get(conn, &key)?)?;
+            }
+            tags::delete(conn, &key)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,7 +9,9 @@ use crate::db::run_blocking;
 use crate::domain::paging::ListResponse;
 use crate::domain::users::{self, User, UserCreate, UserPatch, UserQuery};
 use crate::error::{AppError, AppResult};
+use crate::http::conditional::object;
 use crate::http::extract::{Admin, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -114,8 +116,8 @@ pub async fn get_user(
             "only an admin can read other accounts".into(),
         ));
     }
-    let user = state.db.read(move |conn| users::find(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(User::from(user)))
+    let user = User::from(state.db.read(move |conn| users::find(conn, id)).await?);
+    Ok(object(&user, user.updated_at))
 }
 
 /// Changes an account. Anyone may change their own `name`, and their own `password`
@@ -144,6 +146,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     staff: Staff,
     path: web::Path<String>,
+    if_match: IfMatch,
     JsonBody(body): JsonBody<UserPatch>,
 ) -> AppResult<HttpResponse> {
     let id = user_id(&path)?;
@@ -167,7 +170,12 @@ pub async fn update_user(
     };
     let user = state
         .db
-        .write(move |conn| users::apply_change(conn, id, &change, new_hash))
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&User::from(users::find(conn, id)?))?;
+            }
+            users::apply_change(conn, id, &change, new_hash)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(user))
 }
@@ -191,8 +199,17 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     _admin: Staff<Admin>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = user_id(&path)?;
-    state.db.write(move |conn| users::delete(conn, id)).await?;
+    state
+        .db
+        .write(move |conn| {
+            if if_match.is_set() {
+                if_match.check(&User::from(users::find(conn, id)?))?;
+            }
+            users::delete(conn, id)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,6 +11,8 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::Problem;
 
+mod http_semantics;
+
 /// Where the committed copy of the document lives, relative to the repository root.
 pub const COMMITTED_PATH: &str = "openapi/openapi.json";
 
@@ -103,6 +105,25 @@ pub struct ValidationFailed(#[allow(dead_code)] Problem);
 )]
 pub struct RateLimited(#[allow(dead_code)] Problem);
 
+/// The `If-Match` condition failed.
+#[derive(ToResponse)]
+#[response(
+    description = "`If-Match` names a representation that is no longer current; nothing changed",
+    content_type = "application/problem+json"
+)]
+pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+/// The cached copy is still current.
+#[derive(ToResponse)]
+#[response(
+    description = "Not modified: the representation named by `If-None-Match` (or older than `If-Modified-Since`) is current. No body; the same validators.",
+    headers(
+        ("ETag" = String, description = "The current entity tag"),
+        ("Cache-Control" = String, description = "As on a 200")
+    )
+)]
+pub struct NotModified;
+
 /// The database does not answer.
 #[derive(ToResponse)]
 #[response(
@@ -142,8 +163,9 @@ impl Modify for BearerScheme {
     ),
     modifiers(&BearerScheme),
     components(responses(
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge,
-        UnsupportedMediaType, ValidationFailed, RateLimited, Unavailable
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+        PayloadTooLarge, UnsupportedMediaType, ValidationFailed, RateLimited, Unavailable,
+        NotModified
     )),
     tags(
         (name = "Service", description = "Health and the API description"),
@@ -162,11 +184,12 @@ struct ApiDoc;
 
 /// The whole document, as the server serves it.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::http::routes::register)
         .split_for_parts();
+    http_semantics::describe(&mut doc);
     doc
 }
 

@@ -242,7 +242,7 @@ fn ensure_first_admin(db: &Db, seed: Option<&crate::config::AdminSeed>) -> Resul
     }
     let (new, generated) = users::first_admin(seed);
     let hash = password::hash(&new.password)?;
-    let user = db.write_blocking(|conn| {
+    let user = db.write_blocking(move |conn| {
         if users::none_exist(conn)? {
             users::insert(conn, &new, &hash).map(Some)
         } else {
@@ -276,14 +276,16 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
         .ok_or_else(|| Exit::new(1, "no active admin to record as the creator"))?;
     if demo {
         let languages = config.languages.clone();
-        let summary = db.write_blocking(|conn| seed::demo::seed(conn, admin, &languages))?;
+        let summary = db.write_content_blocking(crate::db::Scope::All, move |conn| {
+            seed::demo::seed(conn, admin, &languages)
+        })?;
         println!(
             "demo newsroom ready: {} articles, {} authors, {} tags, {} images, {} breaking items",
             summary.articles, summary.authors, summary.tags, summary.media, summary.breaking
         );
     }
     if let Some(n) = articles {
-        let summary = seed::bulk::seed(n, Some(admin.id), |work| db.write_blocking(work))?;
+        let summary = seed::bulk::seed(&db, n, Some(admin.id))?;
         println!(
             "added {} articles in {:.1} s ({:.0} articles/s)",
             summary.articles,
@@ -358,7 +360,7 @@ fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Exit> {
             };
             let new = users::validate_create(body)?;
             let hash = password::hash(&new.password)?;
-            let user = db.write_blocking(|conn| users::insert(conn, &new, &hash))?;
+            let user = db.write_blocking(move |conn| users::insert(conn, &new, &hash))?;
             println!(
                 "created {} ({}) with id {}",
                 user.email,
@@ -371,9 +373,10 @@ fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Exit> {
             let pw = read_password()?;
             password::check_strength(&pw).map_err(|m| Exit::new(1, format!("password {m}")))?;
             let hash = password::hash(&pw)?;
-            db.write_blocking(|conn| {
-                let user = users::find_by_email(conn, &email)?
-                    .ok_or_else(|| AppError::not_found("user"))?;
+            let who = email.clone();
+            db.write_blocking(move |conn| {
+                let user =
+                    users::find_by_email(conn, &who)?.ok_or_else(|| AppError::not_found("user"))?;
                 let change = users::UserChange {
                     password: Some(pw.clone()),
                     ..Default::default()

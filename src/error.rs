@@ -231,13 +231,6 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(e: diesel::r2d2::PoolError) -> Self {
-        tracing::error!(error = %e, "no database connection available");
-        Self::Unavailable("the database is not available right now".to_owned())
-    }
-}
-
 /// The result type of everything that can fail with an [`AppError`].
 pub type AppResult<T> = Result<T, AppError>;
 

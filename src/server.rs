@@ -12,6 +12,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.
 pub fn run(state: AppState) -> std::io::Result<()> {
     let addr = state.config.bind_addr;
+    crate::http::cache::poll(state.cache.clone(), state.db.clone());
     let openapi_json = web::Bytes::from(crate::openapi::document_json());
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || http::app(state.clone(), openapi_json.clone()))

@@ -6,13 +6,15 @@
 //! immediate transaction, so SQLite's one-writer rule is kept in Rust instead of in
 //! retries. Everything specific to SQLite is in [`sqlite`].
 
+pub mod freshness;
+pub mod readers;
 pub mod sqlite;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
 
-use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{AppError, AppResult};
@@ -23,14 +25,12 @@ pub type DbConn = diesel::SqliteConnection;
 /// The backend of [`DbConn`], for boxed queries.
 pub type DbBackend = diesel::sqlite::Sqlite;
 
-/// A pool of [`DbConn`].
-pub type DbPool = Pool<ConnectionManager<DbConn>>;
-
 /// The migrations compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// How many reader connections a server keeps.
-const READER_POOL_SIZE: u32 = 8;
+/// How many reader connections (and reader threads) a process keeps: enough to keep
+/// two cores busy while one read waits on the disk.
+const READERS: usize = 4;
 
 /// Something went wrong opening the database.
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +41,18 @@ pub enum OpenError {
     Migrate { path: PathBuf, reason: String },
 }
 
-/// Hook run after every committed write, before the write's response is sent.
-pub type AfterCommit = Arc<dyn Fn() + Send + Sync>;
+pub use freshness::{ArticleFacts, ContentChange, Scope};
+
+/// Hook run after every committed content write, before the write's response is sent.
+pub type AfterCommit = Arc<dyn Fn(ContentChange) + Send + Sync>;
 
 /// Handle to the database: cheap to clone, shared by every worker.
 #[derive(Clone)]
 pub struct Db {
-    readers: DbPool,
-    writer: DbPool,
+    readers: readers::ReadPool,
+    writes: writer::WriteQueue,
     path: PathBuf,
-    after_commit: Option<AfterCommit>,
+    after_commit: Arc<OnceLock<AfterCommit>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -70,27 +72,37 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
         let url = path.to_string_lossy().into_owned();
-        let writer = build_pool(&url, 1).map_err(open_err)?;
-        {
-            let mut conn = writer.get().map_err(|e| open_err(e.to_string()))?;
-            conn.run_pending_migrations(MIGRATIONS)
-                .map_err(|e| OpenError::Migrate {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                })?;
-        }
-        let readers = build_pool(&url, READER_POOL_SIZE).map_err(open_err)?;
+        let mut conn = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
+        sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| OpenError::Migrate {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+        sqlite::optimize(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        let reader_connections = (0..READERS)
+            .map(|_| {
+                let mut reader = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
+                sqlite::ConnectionSetup::apply(&mut reader).map_err(|e| open_err(e.to_string()))?;
+                Ok(reader)
+            })
+            .collect::<Result<Vec<_>, OpenError>>()?;
+        let readers =
+            readers::ReadPool::start(reader_connections).map_err(|e| open_err(e.to_string()))?;
+        let after_commit = Arc::new(OnceLock::new());
+        let writes = writer::WriteQueue::start(conn, after_commit.clone())
+            .map_err(|e| open_err(e.to_string()))?;
         Ok(Self {
             readers,
-            writer,
+            writes,
             path: path.to_owned(),
-            after_commit: None,
+            after_commit,
         })
     }
 
-    /// Registers the hook that runs after each committed write (cache invalidation).
-    pub fn with_after_commit(mut self, hook: AfterCommit) -> Self {
-        self.after_commit = Some(hook);
+    /// Registers the hook that runs after each committed content write (caches).
+    pub fn with_after_commit(self, hook: AfterCommit) -> Self {
+        let _ = self.after_commit.set(hook);
         self
     }
 
@@ -99,67 +111,77 @@ impl Db {
         &self.path
     }
 
-    /// Runs read-only work on a reader connection, off the async executor.
+    /// Runs read-only work on a reader thread's connection, off the async executor.
     pub async fn read<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        let pool = self.readers.clone();
-        run_blocking(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await
+        self.readers.run(work).await
     }
 
-    /// Runs work in one write transaction on the writer connection, off the executor.
-    ///
-    /// The transaction starts with `BEGIN IMMEDIATE`, so it holds SQLite's write lock
-    /// from its first statement: a check and the write that depends on it cannot be
-    /// interleaved with another writer's.
+    /// Runs work in a write transaction on the writer thread (see [`writer`]). The
+    /// transaction holds SQLite's write lock from its first statement (`BEGIN
+    /// IMMEDIATE`), so a check and the write that depends on it cannot be interleaved
+    /// with another write. The answer comes after the commit.
     pub async fn write<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        run_blocking(move || db.write_blocking(work)).await
+        self.writes.run(Box::new(|_| None), work).await
     }
 
-    /// [`Db::write`] for callers that are already on a blocking thread (the CLI).
+    /// [`Db::write`] for callers on a blocking thread (the CLI, tests).
     pub fn write_blocking<T, F>(&self, work: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConn) -> AppResult<T>,
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        let mut conn = self.writer.get()?;
-        let result = sqlite::write_transaction(&mut conn, work);
-        if result.is_ok()
-            && let Some(hook) = &self.after_commit
-        {
-            hook();
-        }
-        result
+        self.writes.run_blocking(Box::new(|_| None), work)
     }
 
-    /// [`Db::read`] for callers that are already on a blocking thread (the CLI).
+    /// A write to published content: like [`Db::write`], and in the same transaction the
+    /// freshness counter is bumped, so every cache learns of it (see [`freshness`]).
+    pub async fn write_content<T, F>(&self, scope: Scope, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.writes.run(Box::new(move |_| Some(scope)), work).await
+    }
+
+    /// [`Db::write_content`] whose scope depends on what the write made (an article's
+    /// tags and section decide which cached lists it touches).
+    pub async fn write_content_with<T, F, S>(&self, scope_of: S, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        S: FnOnce(&T) -> Scope + Send + 'static,
+    {
+        self.writes
+            .run(Box::new(move |value| Some(scope_of(value))), work)
+            .await
+    }
+
+    /// [`Db::write_content`] for callers on a blocking thread.
+    pub fn write_content_blocking<T, F>(&self, scope: Scope, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.writes
+            .run_blocking(Box::new(move |_| Some(scope)), work)
+    }
+
+    /// [`Db::read`] for callers on a blocking thread (the CLI, the cache poller).
     pub fn read_blocking<T, F>(&self, work: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConn) -> AppResult<T>,
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        let mut conn = self.readers.get()?;
-        work(&mut conn)
+        self.readers.run_blocking(work)
     }
-}
-
-fn build_pool(url: &str, size: u32) -> Result<DbPool, String> {
-    Pool::builder()
-        .max_size(size)
-        .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(sqlite::ConnectionSetup))
-        .build(ConnectionManager::<DbConn>::new(url))
-        .map_err(|e| e.to_string())
 }
 
 /// Runs blocking work on the runtime's blocking pool and waits for it.

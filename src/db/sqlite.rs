@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::CustomizeConnection;
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
@@ -25,8 +24,9 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionSetup;
 
-impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+impl ConnectionSetup {
+    /// Applies the pragmas to a connection.
+    pub fn apply(conn: &mut DbConn) -> diesel::QueryResult<()> {
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
              PRAGMA journal_mode = WAL;
@@ -34,9 +34,12 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;"
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
+
+// Lookups by a unique key use diesel's `get_result`, not `first`: `first` adds a bound
+// `LIMIT ?`, and SQLite expires a prepared statement whose LIMIT is a parameter every
+// time it is bound again, re-parsing it on every execution.
 
 /// Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front.
 pub fn write_transaction<T, F>(conn: &mut DbConn, work: F) -> AppResult<T>
@@ -77,6 +80,15 @@ pub fn integrity_check(conn: &mut DbConn) -> AppResult<String> {
         .map(|r| r.integrity_check)
         .collect::<Vec<_>>()
         .join("; "))
+}
+
+/// Refreshes the query planner's statistics where they are missing or stale, with a
+/// bounded amount of work (so it is cheap on a large database). Without statistics,
+/// SQLite may count a tag's articles by visiting every article instead of the tag's
+/// index entries.
+pub fn optimize(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+    Ok(())
 }
 
 /// A cheap statement that proves the database answers (`/healthz`).

@@ -164,7 +164,7 @@ pub fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<AuthorRow> {
         Key::Slug(s) => query.filter(authors::slug.eq(s.as_str())),
     };
     query
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("author"))
 }

@@ -182,7 +182,7 @@ fn find_row(conn: &mut DbConn, id: i32) -> AppResult<BreakingRow> {
     breaking_items::table
         .find(id)
         .select(BreakingRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("breaking item"))
 }
@@ -208,7 +208,7 @@ fn resolve_article(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<
     let found = articles_t::table
         .filter(articles_t::slug.eq(slug))
         .select(articles_t::id)
-        .first::<i32>(conn)
+        .get_result::<i32>(conn)
         .optional()?;
     if found.is_none() {
         c.fail("article", format!("no article with slug {slug:?}"));

@@ -63,7 +63,7 @@ pub fn claim(conn: &mut DbConn, user_id: i32, key: &str, fingerprint: &str) -> A
             idempotency_keys::body,
             idempotency_keys::created_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(match found {
         None => {

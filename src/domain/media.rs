@@ -90,13 +90,17 @@ pub fn exists(conn: &mut DbConn, id: i32) -> AppResult<bool> {
 
 /// Loads media by id in one query, for embedding in other views.
 pub fn by_ids(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Media>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<MediaRow> = media::table
-        .filter(media::id.eq_any(ids))
-        .select(MediaRow::as_select())
-        .load(conn)?;
+    let rows: Vec<MediaRow> = match ids {
+        [] => return Ok(HashMap::new()),
+        [id] => media::table
+            .find(id)
+            .select(MediaRow::as_select())
+            .load(conn)?,
+        _ => media::table
+            .filter(media::id.eq_any(ids))
+            .select(MediaRow::as_select())
+            .load(conn)?,
+    };
     Ok(rows.into_iter().map(|r| (r.id, Media::from(r))).collect())
 }
 
@@ -248,7 +252,7 @@ pub fn get(conn: &mut DbConn, id: i32) -> AppResult<Media> {
     media::table
         .find(id)
         .select(MediaRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Media::from)
         .ok_or_else(|| AppError::not_found("media"))

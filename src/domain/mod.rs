@@ -14,12 +14,18 @@ macro_rules! slug_queries {
         ) -> $crate::error::AppResult<Option<i32>> {
             use diesel::prelude::*;
             use $crate::schema::$table;
-            let query = $table::table.select($table::id).into_boxed();
-            let query = match key {
-                $crate::domain::Key::Id(id) => query.filter($table::id.eq(*id)),
-                $crate::domain::Key::Slug(s) => query.filter($table::slug.eq(s.clone())),
-            };
-            Ok(query.first::<i32>(conn).optional()?)
+            Ok(match key {
+                $crate::domain::Key::Id(id) => $table::table
+                    .find(*id)
+                    .select($table::id)
+                    .get_result::<i32>(conn)
+                    .optional()?,
+                $crate::domain::Key::Slug(s) => $table::table
+                    .filter($table::slug.eq(s))
+                    .select($table::id)
+                    .get_result::<i32>(conn)
+                    .optional()?,
+            })
         }
 
         /// The id a path key names, or 404.
@@ -37,13 +43,19 @@ macro_rules! slug_queries {
         ) -> $crate::error::AppResult<Vec<(String, i32)>> {
             use diesel::prelude::*;
             use $crate::schema::$table;
-            if slugs.is_empty() {
-                return Ok(Vec::new());
+            // One kept statement per slug beats parsing an `IN (...)` of each length.
+            let mut found = Vec::with_capacity(slugs.len());
+            for slug in slugs.iter().take(100) {
+                if let Some(id) = $table::table
+                    .filter($table::slug.eq(slug))
+                    .select($table::id)
+                    .get_result::<i32>(conn)
+                    .optional()?
+                {
+                    found.push((slug.clone(), id));
+                }
             }
-            Ok($table::table
-                .filter($table::slug.eq_any(slugs))
-                .select(($table::slug, $table::id))
-                .load(conn)?)
+            Ok(found)
         }
 
         /// The slug of a new row: the given one (409 when taken), or one made from
@@ -62,11 +74,14 @@ macro_rules! slug_queries {
                 }
                 None => {
                     let base = $crate::domain::slug::slugify(text, $kind);
+                    // `base` itself and everything that starts with `base-`: a range on
+                    // the unique index ('.' is the character after '-'), where a LIKE
+                    // would scan the whole table.
                     let taken: Vec<String> = $table::table
                         .filter(
-                            $table::slug
-                                .eq(&base)
-                                .or($table::slug.like(format!("{base}-%"))),
+                            $table::slug.eq(&base).or($table::slug
+                                .gt(format!("{base}-"))
+                                .and($table::slug.lt(format!("{base}.")))),
                         )
                         .select($table::slug)
                         .load(conn)?;
@@ -83,18 +98,16 @@ macro_rules! slug_queries {
         ) -> $crate::error::AppResult<()> {
             use diesel::prelude::*;
             use $crate::schema::$table;
-            let mut query = $table::table
+            let holder: Option<i32> = $table::table
                 .filter($table::slug.eq(slug))
                 .select($table::id)
-                .into_boxed();
-            if let Some(id) = except {
-                query = query.filter($table::id.ne(id));
-            }
-            match query.first::<i32>(conn).optional()? {
-                Some(_) => Err($crate::error::AppError::SlugTaken {
+                .get_result(conn)
+                .optional()?;
+            match holder {
+                Some(id) if Some(id) != except => Err($crate::error::AppError::SlugTaken {
                     slug: slug.to_owned(),
                 }),
-                None => Ok(()),
+                _ => Ok(()),
             }
         }
     };

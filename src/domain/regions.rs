@@ -53,7 +53,7 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Ref> {
     Ok(regions::table
         .find(id)
         .select((regions::id, regions::slug, regions::name))
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Reads one region with the time it last changed (for `Last-Modified`).
@@ -65,7 +65,7 @@ pub fn get_dated(conn: &mut DbConn, key: &Key) -> AppResult<(Ref, Timestamp)> {
             (regions::id, regions::slug, regions::name),
             regions::updated_at,
         ))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok((region, updated_at.into()))
 }
 

@@ -123,13 +123,17 @@ fn views(conn: &mut DbConn, rows: Vec<SectionRow>) -> AppResult<Vec<Section>> {
 
 /// `{id, slug, name}` of sections by id, in one query.
 pub fn refs_by_id(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Ref>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<Ref> = sections::table
-        .filter(sections::id.eq_any(ids))
-        .select((sections::id, sections::slug, sections::name))
-        .load(conn)?;
+    let rows: Vec<Ref> = match ids {
+        [] => return Ok(HashMap::new()),
+        [id] => sections::table
+            .find(id)
+            .select((sections::id, sections::slug, sections::name))
+            .load(conn)?,
+        _ => sections::table
+            .filter(sections::id.eq_any(ids))
+            .select((sections::id, sections::slug, sections::name))
+            .load(conn)?,
+    };
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
@@ -139,7 +143,7 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Section> {
     let row = sections::table
         .find(id)
         .select(SectionRow::as_select())
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(views(conn, vec![row])?.remove(0))
 }
 
@@ -149,7 +153,7 @@ pub fn get_dated(conn: &mut DbConn, key: &Key) -> AppResult<(Section, Timestamp)
     let updated_at: chrono::NaiveDateTime = sections::table
         .find(section.id)
         .select(sections::updated_at)
-        .first(conn)?;
+        .get_result(conn)?;
     Ok((section, updated_at.into()))
 }
 

@@ -15,7 +15,7 @@ pub fn get(conn: &mut DbConn, key: &str) -> AppResult<Option<String>> {
     Ok(settings::table
         .find(key)
         .select(settings::value)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

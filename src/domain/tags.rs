@@ -123,7 +123,7 @@ fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<TagRow> {
     Ok(tags::table
         .find(id)
         .select(TagRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Reads one tag with its article count.

@@ -139,7 +139,7 @@ pub fn find(conn: &mut DbConn, id: i32) -> AppResult<UserRow> {
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("user"))
 }
@@ -149,7 +149,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<UserRow
     Ok(users::table
         .filter(users::email.eq(email.to_lowercase()))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -159,7 +159,7 @@ pub fn actor_for_token(conn: &mut DbConn, user_id: i32, version: i32) -> AppResu
     let row = users::table
         .find(user_id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match row {
         Some(u) if !u.disabled && u.token_version == version => Ok(u.actor()),
@@ -185,7 +185,7 @@ fn email_in_use(conn: &mut DbConn, email: &str, except: Option<i32>) -> AppResul
     if let Some(id) = except {
         q = q.filter(users::id.ne(id));
     }
-    Ok(q.first::<i32>(conn).optional()?.is_some())
+    Ok(q.get_result::<i32>(conn).optional()?.is_some())
 }
 
 fn active_admins_other_than(conn: &mut DbConn, id: i32) -> AppResult<i64> {

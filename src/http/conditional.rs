@@ -15,8 +15,10 @@ use actix_web::{Error, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::cache::{Entry, FILL_WAIT, Fill, Kind, ListDependencies, Uncacheable};
 use super::state::AppState;
 use crate::domain::time::Timestamp;
+use std::sync::atomic::AtomicU64;
 
 /// How many `max-age`s a cache may serve a stale copy while it revalidates.
 const STALE_WHILE_REVALIDATE_FACTOR: u32 = 5;
@@ -129,6 +131,31 @@ pub fn body_error<E: Into<Box<dyn std::error::Error>>>(e: E) -> Error {
     actix_web::error::ErrorInternalServerError(format!("cannot read response body: {e}"))
 }
 
+/// A response from a cached entry (or a 304 for it).
+fn from_cache(
+    req: ServiceRequest,
+    entry: &Entry,
+    conditions: &Conditions,
+    max_age: u32,
+) -> ServiceResponse<BoxBody> {
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::ETAG, entry.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, public_cache_control(max_age)))
+        .insert_header((header::VARY, VARY));
+    if let Some(lm) = &entry.last_modified {
+        res.insert_header((header::LAST_MODIFIED, lm.clone()));
+    }
+    let mut res = res.finish();
+    let etag = entry.etag.to_str().unwrap_or_default();
+    if conditions.not_modified(etag, res.headers()) {
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        return req.into_response(res);
+    }
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, entry.content_type.clone());
+    req.into_response(res.set_body(BoxBody::new(entry.body.clone())))
+}
+
 /// The middleware; see the module documentation.
 pub async fn conditional(
     mut req: ServiceRequest,
@@ -141,10 +168,35 @@ pub async fn conditional(
     let is_read = req.method() == Method::GET;
     let private = req.headers().contains_key(header::AUTHORIZATION);
     let conditions = Conditions::of(&req);
-    let max_age = req
-        .app_data::<web::Data<AppState>>()
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let max_age = state
+        .as_ref()
         .map(|s| s.config.cache_max_age_seconds)
         .unwrap_or(0);
+    let cache = state
+        .filter(|_| is_read && !private)
+        .map(|s| s.cache.clone());
+    let key = cache.as_ref().map(|_| match req.query_string() {
+        "" => req.path().to_owned(),
+        q => format!("{}?{q}", req.path()),
+    });
+    let stamp = cache.as_ref().map(|c| c.stamp());
+    let mut _leading = None;
+    if let (Some(cache), Some(key), Some(arrived)) = (&cache, &key, stamp) {
+        if let Some(entry) = cache.get_at(key, arrived) {
+            return Ok(from_cache(req, &entry, &conditions, max_age));
+        }
+        match cache.begin_fill(key) {
+            Fill::Lead(guard) => _leading = Some(guard),
+            Fill::Wait(done) => {
+                let _ = tokio::time::timeout(FILL_WAIT, done).await;
+                if let Some(entry) = cache.get_at(key, arrived) {
+                    return Ok(from_cache(req, &entry, &conditions, max_age));
+                }
+            }
+        }
+    }
+    let kind = Kind::of(req.path());
     let res = next.call(req).await?;
 
     if !is_representation(&res) {
@@ -154,6 +206,11 @@ pub async fn conditional(
         }
         return Ok(res);
     }
+    let uncacheable = res.response().extensions().get::<Uncacheable>().is_some();
+    let kind = match res.response().extensions().get::<ListDependencies>() {
+        Some(ListDependencies(deps)) => Kind::ArticleList(deps.clone()),
+        None => kind,
+    };
     let (http_req, response) = res.into_parts();
     let (mut head, body) = response.into_parts();
     let bytes = body::to_bytes(body).await.map_err(body_error)?;
@@ -176,7 +233,28 @@ pub async fn conditional(
     if is_read {
         set(headers, header::VARY, VARY);
     }
-    if is_read && conditions.not_modified(&etag, headers) {
+    if let (Some(cache), Some(key), Some(stamp)) = (&cache, key, stamp)
+        && head.status() == StatusCode::OK
+        && !uncacheable
+        && let (Some(etag), Some(content_type)) = (
+            head.headers().get(header::ETAG),
+            head.headers().get(header::CONTENT_TYPE),
+        )
+    {
+        cache.put(
+            key,
+            Entry {
+                stamp,
+                checked: AtomicU64::new(stamp.articles()),
+                kind,
+                etag: etag.clone(),
+                last_modified: head.headers().get(header::LAST_MODIFIED).cloned(),
+                content_type: content_type.clone(),
+                body: bytes.clone(),
+            },
+        );
+    }
+    if is_read && conditions.not_modified(&etag, head.headers()) {
         let mut not_modified = HttpResponse::NotModified().finish();
         for name in [
             header::ETAG,

@@ -1,6 +1,7 @@
 //! The HTTP layer: the app constructor used by `main` and by every test, routes,
 //! extractors and middleware.
 
+pub mod cache;
 pub mod compress;
 pub mod conditional;
 pub mod extract;

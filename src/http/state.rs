@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::cache::{CAPACITY_BYTES, RepresentationCache};
 use super::throttle::Throttles;
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
     pub throttles: Arc<Throttles>,
+    pub cache: Arc<RepresentationCache>,
 }
 
 /// Start-up failed: the message is one line for the terminal.
@@ -41,7 +43,11 @@ impl From<AppError> for StartupError {
 impl AppState {
     /// Opens the database (applying migrations) and loads or creates the signing secret.
     pub fn open(config: Config) -> Result<Self, StartupError> {
-        let db = Db::open(&config.database_path)?;
+        let cache = Arc::new(RepresentationCache::new(CAPACITY_BYTES));
+        let hook_cache = cache.clone();
+        let db = Db::open(&config.database_path)?
+            .with_after_commit(Arc::new(move |change| hook_cache.apply(change)));
+        cache.refresh(&db)?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => {
@@ -63,6 +69,7 @@ impl AppState {
             tokens,
             cursors,
             throttles: Arc::new(Throttles::default()),
+            cache,
         })
     }
 }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::DbConn;
+use crate::db::{Db, DbConn, Scope};
 use crate::domain::time::Timestamp;
 use crate::domain::{markdown, slug};
 use crate::error::AppResult;
@@ -441,11 +441,8 @@ struct Planned {
 }
 
 /// Adds `n` published articles spread over the past year; a third in Arabic and Spanish.
-/// `write` runs one transaction (the caller's writer connection).
-pub fn seed<W>(n: usize, created_by: Option<i32>, mut write: W) -> AppResult<BulkSummary>
-where
-    W: FnMut(&mut dyn FnMut(&mut DbConn) -> AppResult<()>) -> AppResult<()>,
-{
+/// Runs on a blocking thread; each batch is one write transaction.
+pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary> {
     let started = std::time::Instant::now();
     let mut rng = StdRng::seed_from_u64(0x6e65_7773);
     let pools = [
@@ -453,20 +450,13 @@ where
         pool(&mut rng, &AR),
         pool(&mut rng, &ES),
     ];
-    let mut setup = None;
-    write(&mut |conn| {
-        let (sections, regions) = super::ensure_taxonomy(conn)?;
-        let (authors, tags, media) = ensure_people_and_things(conn)?;
-        let first: i64 = articles::table.count().get_result(conn)?;
-        setup = Some((sections, regions, authors, tags, media, first));
-        Ok(())
-    })?;
-    let Some((sections, regions, author_ids, tag_ids, media_ids, first)) = setup else {
-        return Ok(BulkSummary {
-            articles: 0,
-            seconds: 0.0,
-        });
-    };
+    let (sections, regions, author_ids, tag_ids, media_ids, first) =
+        db.write_content_blocking(Scope::All, |conn| {
+            let (sections, regions) = super::ensure_taxonomy(conn)?;
+            let (authors, tags, media) = ensure_people_and_things(conn)?;
+            let first: i64 = articles::table.count().get_result(conn)?;
+            Ok((sections, regions, authors, tags, media, first))
+        })?;
     let now = Timestamp::now().unix();
     let year = 365 * 24 * 3600;
     let mut done = 0;
@@ -522,9 +512,12 @@ where
                 }
             })
             .collect();
-        write(&mut |conn| insert_batch(conn, &batch, created_by))?;
+        db.write_content_blocking(Scope::All, move |conn| {
+            insert_batch(conn, &batch, created_by)
+        })?;
         done += count;
     }
+    db.write_blocking(crate::db::sqlite::optimize)?;
     Ok(BulkSummary {
         articles: n,
         seconds: started.elapsed().as_secs_f64(),

@@ -732,6 +732,7 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                     ..Default::default()
                 },
                 languages,
+                None,
             )?;
             if language == "en" {
                 first_slugs.push(created.slug);

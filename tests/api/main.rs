@@ -6,6 +6,7 @@ mod articles;
 mod auth;
 mod authors;
 mod breaking;
+mod cache;
 mod errors;
 mod http;
 mod lists;

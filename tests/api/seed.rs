@@ -83,11 +83,9 @@ async fn the_demo_fills_a_believable_newsroom() {
 async fn the_bulk_corpus_has_the_promised_shape() {
     let t = common::app().await;
     let db = t.state.db.clone();
-    let summary = newsdesk::db::run_blocking(move || {
-        seed::bulk::seed(300, None, |work| db.write_blocking(work))
-    })
-    .await
-    .unwrap();
+    let summary = newsdesk::db::run_blocking(move || seed::bulk::seed(&db, 300, None))
+        .await
+        .unwrap();
     assert_eq!(summary.articles, 300);
     let list = t
         .get("/api/v1/articles?per_page=100")

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::{ArticleHead, DRAFT, PUBLISHED, Relations, visible_to_readers};
 use crate::auth::Actor;
-use crate::db::{DbBackend, DbConn};
+use crate::db::{ArticleFacts, DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use crate::domain::params::Params;
 use crate::domain::time::Timestamp;
@@ -160,11 +160,22 @@ fn visibility<'a>(
     }
 }
 
+/// What a query is for: the rows of a page, or the total. They differ in one place:
+/// a tag filter is an `EXISTS` probe for a page (SQLite walks the date index and stops
+/// after a page) but an `IN` set for a count (SQLite starts from the tag's index entries
+/// instead of visiting every article).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Page,
+    Count,
+}
+
 fn filtered<'a>(
     q: &'a ArticleQuery,
     r: &'a Resolved,
     viewer: Option<Actor>,
     now: chrono::NaiveDateTime,
+    purpose: Purpose,
 ) -> Boxed<'a> {
     let mut query = visibility(
         articles::table.into_boxed(),
@@ -176,11 +187,20 @@ fn filtered<'a>(
         query = query.filter(articles::section_id.eq_any(ids.clone()));
     }
     if let Some(ids) = &r.tags {
-        query = query.filter(exists(
-            article_tags::table
-                .filter(article_tags::article_id.eq(articles::id))
-                .filter(article_tags::tag_id.eq_any(ids.clone())),
-        ));
+        query = match purpose {
+            Purpose::Page => query.filter(exists(
+                article_tags::table
+                    .filter(article_tags::article_id.eq(articles::id))
+                    .filter(article_tags::tag_id.eq_any(ids.clone())),
+            )),
+            Purpose::Count => query.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag_id.eq_any(ids.clone()))
+                        .select(article_tags::article_id),
+                ),
+            ),
+        };
     }
     if let Some(id) = r.author {
         query = query.filter(exists(
@@ -294,6 +314,104 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
     )
 }
 
+/// What a public page of an article list shows, for telling whether a newly created
+/// article would change it (a cache keeps the page until one does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dependencies {
+    /// Any new article may change it (a filter value named nothing yet, or staff views).
+    Any,
+    /// Only new articles that pass these filters change it.
+    Filters {
+        sections: Option<Vec<i32>>,
+        tags: Option<Vec<i32>>,
+        author: Option<i32>,
+        region: Option<i32>,
+        lang: Option<String>,
+        featured: Option<bool>,
+        after: Option<chrono::NaiveDateTime>,
+        before: Option<chrono::NaiveDateTime>,
+    },
+}
+
+impl Dependencies {
+    /// True when `article` would appear in (or change the total of) such a list.
+    pub fn shows(&self, article: &ArticleFacts) -> bool {
+        let Dependencies::Filters {
+            sections,
+            tags,
+            author,
+            region,
+            lang,
+            featured,
+            after,
+            before,
+        } = self
+        else {
+            return article.public;
+        };
+        let any_of = |wanted: &Option<Vec<i32>>, have: &[i32]| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|id| have.contains(id)))
+        };
+        let one_of = |wanted: &Option<i32>, have: &[i32]| wanted.is_none_or(|w| have.contains(&w));
+        article.public
+            && sections
+                .as_ref()
+                .is_none_or(|s| article.section_id.is_some_and(|id| s.contains(&id)))
+            && any_of(tags, &article.tag_ids)
+            && one_of(author, &article.author_ids)
+            && one_of(region, &article.region_ids)
+            && lang.as_ref().is_none_or(|l| *l == article.language)
+            && featured.is_none_or(|f| f == article.featured)
+            && after.is_none_or(|a| article.published_at.is_some_and(|p| p > a))
+            && before.is_none_or(|b| article.published_at.is_some_and(|p| p < b))
+    }
+}
+
+/// Remembers the totals of public lists between requests, so that a page does not count
+/// the whole list again. The memo answers only while it can stay exact: it adds the
+/// articles created since it counted (it sees every create), and forgets everything at
+/// any other change.
+pub trait Totals: Send + Sync {
+    /// The total of the list `deps` describes if remembered and still exact; otherwise
+    /// a ticket to hand back to [`Totals::put`] with the count.
+    fn get(&self, deps: &Dependencies) -> Result<i64, u64>;
+    /// Remembers a total counted at freshness `version` (the content counter), after
+    /// `get` gave `ticket`.
+    fn put(&self, deps: &Dependencies, total: i64, version: i64, ticket: u64);
+}
+
+/// The list's total: from the memo when it can answer, else counted (together with the
+/// content counter, in one read transaction, so the memo knows what the count saw).
+fn total(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    resolved: &Resolved,
+    viewer: Option<Actor>,
+    now: chrono::NaiveDateTime,
+    dependencies: &Dependencies,
+    totals: Option<&dyn Totals>,
+) -> AppResult<i64> {
+    let memo = totals.filter(|_| matches!(dependencies, Dependencies::Filters { .. }));
+    let ticket = match memo.map(|m| m.get(dependencies)) {
+        Some(Ok(known)) => return Ok(known),
+        Some(Err(ticket)) => Some(ticket),
+        None => None,
+    };
+    let (version, counted) = conn.transaction(|conn| {
+        let version = crate::db::freshness::version(conn)?;
+        let counted: i64 = filtered(q, resolved, viewer, now, Purpose::Count)
+            .count()
+            .get_result(conn)?;
+        Ok::<_, crate::error::AppError>((version, counted))
+    })?;
+    if let (Some(m), Some(ticket)) = (memo, ticket) {
+        m.put(dependencies, counted, version, ticket);
+    }
+    Ok(counted)
+}
+
 /// Lists the articles `viewer` may see, a page at a time.
 pub fn list(
     conn: &mut DbConn,
@@ -301,26 +419,58 @@ pub fn list(
     viewer: Option<Actor>,
     codec: &CursorCodec,
 ) -> AppResult<ListResponse<super::Article>> {
+    list_with_dependencies(conn, q, viewer, codec, None).map(|(page, _)| page)
+}
+
+/// [`list`], and what the page depends on; `totals` remembers list totals.
+pub fn list_with_dependencies(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    viewer: Option<Actor>,
+    codec: &CursorCodec,
+    totals: Option<&dyn Totals>,
+) -> AppResult<(ListResponse<super::Article>, Dependencies)> {
     let Some(resolved) = resolve(conn, q)? else {
-        return Ok(empty(q));
+        return Ok((empty(q), Dependencies::Any));
+    };
+    let dependencies = match (&q.status, viewer) {
+        (None, None) => Dependencies::Filters {
+            sections: resolved.sections.clone(),
+            tags: resolved.tags.clone(),
+            author: resolved.author,
+            region: resolved.region,
+            lang: q.lang.clone(),
+            featured: q.featured,
+            after: q.published_after.map(|t| t.0),
+            before: q.published_before.map(|t| t.0),
+        },
+        _ => Dependencies::Any,
     };
     let now = Timestamp::now().0;
-    let rows: Vec<ArticleHead> = sorted(filtered(q, &resolved, viewer, now), &q.sort, &q.page)?
-        .select(ArticleHead::as_select())
-        .limit(q.page.fetch_limit())
-        .offset(q.page.offset())
-        .load(conn)?;
+    let rows: Vec<ArticleHead> = sorted(
+        filtered(q, &resolved, viewer, now, Purpose::Page),
+        &q.sort,
+        &q.page,
+    )?
+    .select(ArticleHead::as_select())
+    .limit(q.page.fetch_limit())
+    .offset(q.page.offset())
+    .load(conn)?;
     let total = match q.page.after() {
-        None => Some(
-            filtered(q, &resolved, viewer, now)
-                .count()
-                .get_result::<i64>(conn)?,
-        ),
+        None => Some(total(
+            conn,
+            q,
+            &resolved,
+            viewer,
+            now,
+            &dependencies,
+            totals,
+        )?),
         Some(_) => None,
     };
     let page_rows = &rows[..rows.len().min(q.page.per_page as usize)];
     let relations = Relations::load(conn, page_rows)?;
-    Ok(paging::finish_page(
+    let page = paging::finish_page(
         rows,
         &q.page,
         &q.sort,
@@ -328,5 +478,6 @@ pub fn list(
         total,
         |h| cursor_key(&q.sort, h),
         |h| relations.view(h, None, now),
-    ))
+    );
+    Ok((page, dependencies))
 }

@@ -8,6 +8,7 @@ pub mod write;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -159,6 +160,23 @@ pub struct Article {
     pub updated_at: Timestamp,
 }
 
+impl Article {
+    /// What lists need to know of this article to tell whether they show it.
+    pub fn facts(&self) -> crate::db::ArticleFacts {
+        let ids = |refs: &[Ref]| refs.iter().map(|r| r.id).collect();
+        crate::db::ArticleFacts {
+            public: self.status == ArticleStatus::Published,
+            language: self.language.clone(),
+            section_id: self.section.as_ref().map(|s| s.id),
+            tag_ids: ids(&self.tags),
+            author_ids: ids(&self.authors),
+            region_ids: ids(&self.regions),
+            featured: self.featured,
+            published_at: self.published_at.map(|t| t.0),
+        }
+    }
+}
+
 /// The embedded relations of a set of articles, loaded in a fixed number of queries.
 #[derive(Debug, Default)]
 pub struct Relations {
@@ -169,16 +187,60 @@ pub struct Relations {
     regions: HashMap<i32, Vec<Ref>>,
 }
 
-fn group(rows: Vec<(i32, Ref)>) -> HashMap<i32, Vec<Ref>> {
+/// The union of an article set's tags, bylines and regions, filtered by
+/// `article_id.$op($arg)`.
+macro_rules! linked_query {
+    ($op:ident($arg:expr)) => {
+        article_tags::table
+            .inner_join(tags::table)
+            .filter(article_tags::article_id.$op($arg))
+            .select((
+                TAG.into_sql::<Integer>(),
+                article_tags::article_id,
+                article_tags::position,
+                (tags::id, tags::slug, tags::name),
+            ))
+            .union_all(
+                article_authors::table
+                    .inner_join(authors::table)
+                    .filter(article_authors::article_id.$op($arg))
+                    .select((
+                        AUTHOR.into_sql::<Integer>(),
+                        article_authors::article_id,
+                        article_authors::position,
+                        (authors::id, authors::slug, authors::name),
+                    )),
+            )
+            .union_all(
+                article_regions::table
+                    .inner_join(regions::table)
+                    .filter(article_regions::article_id.$op($arg))
+                    .select((
+                        REGION.into_sql::<Integer>(),
+                        article_regions::article_id,
+                        article_regions::position,
+                        (regions::id, regions::slug, regions::name),
+                    )),
+            )
+    };
+}
+
+const TAG: i32 = 0;
+const AUTHOR: i32 = 1;
+const REGION: i32 = 2;
+
+/// Groups `(article, position, ref)` rows by article, in position order.
+fn group(mut rows: Vec<(i32, i32, Ref)>) -> HashMap<i32, Vec<Ref>> {
+    rows.sort_by_key(|(article, position, _)| (*article, *position));
     let mut grouped: HashMap<i32, Vec<Ref>> = HashMap::new();
-    for (article_id, r) in rows {
+    for (article_id, _, r) in rows {
         grouped.entry(article_id).or_default().push(r);
     }
     grouped
 }
 
 impl Relations {
-    /// Loads sections, hero media, tags, authors and regions of `heads`: five queries
+    /// Loads sections, hero media, tags, authors and regions of `heads`: three queries
     /// whatever the number of articles.
     pub fn load(conn: &mut DbConn, heads: &[ArticleHead]) -> AppResult<Self> {
         if heads.is_empty() {
@@ -187,30 +249,22 @@ impl Relations {
         let ids: Vec<i32> = heads.iter().map(|h| h.id).collect();
         let section_ids: Vec<i32> = heads.iter().filter_map(|h| h.section_id).collect();
         let media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
-        let tags = article_tags::table
-            .inner_join(tags::table)
-            .filter(article_tags::article_id.eq_any(&ids))
-            .order((article_tags::article_id, article_tags::position))
-            .select((article_tags::article_id, (tags::id, tags::slug, tags::name)))
-            .load(conn)?;
-        let authors = article_authors::table
-            .inner_join(authors::table)
-            .filter(article_authors::article_id.eq_any(&ids))
-            .order((article_authors::article_id, article_authors::position))
-            .select((
-                article_authors::article_id,
-                (authors::id, authors::slug, authors::name),
-            ))
-            .load(conn)?;
-        let regions = article_regions::table
-            .inner_join(regions::table)
-            .filter(article_regions::article_id.eq_any(&ids))
-            .order((article_regions::article_id, article_regions::position))
-            .select((
-                article_regions::article_id,
-                (regions::id, regions::slug, regions::name),
-            ))
-            .load(conn)?;
+        // Tags, bylines and regions in one statement: (kind, article, position, ref).
+        // One article gets `= ?`, a statement SQLite parses once and keeps; a page gets
+        // `IN (...)`, whose length varies.
+        let linked: Vec<(i32, i32, i32, Ref)> = match ids.as_slice() {
+            [id] => linked_query!(eq(*id)).load(conn)?,
+            _ => linked_query!(eq_any(&ids)).load(conn)?,
+        };
+        let (mut tags, mut authors, mut regions) = (Vec::new(), Vec::new(), Vec::new());
+        for (kind, article_id, position, r) in linked {
+            let list = match kind {
+                TAG => &mut tags,
+                AUTHOR => &mut authors,
+                _ => &mut regions,
+            };
+            list.push((article_id, position, r));
+        }
         Ok(Self {
             sections: sections::refs_by_id(conn, &section_ids)?,
             media: media::by_ids(conn, &media_ids)?,
@@ -271,19 +325,37 @@ pub fn find_head(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResu
         Key::Slug(s) => query.filter(articles::slug.eq(s.clone())),
     };
     let now = Timestamp::now().0;
-    match query.first(conn).optional()? {
+    match query.get_result(conn).optional()? {
         Some(head) if head.visible_to(viewer, now) => Ok(head),
         _ => Err(AppError::not_found("article")),
     }
 }
 
-/// Reads one article, body included, as `viewer` may see it.
+/// Reads one article, body included, as `viewer` may see it: the row and the three
+/// relation queries.
 pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Article> {
-    let head = find_head(conn, key, viewer)?;
-    let body: (String, String) = articles::table
-        .find(head.id)
-        .select((articles::body, articles::body_html))
-        .first(conn)?;
+    let columns = (
+        ArticleHead::as_select(),
+        articles::body,
+        articles::body_html,
+    );
+    let row: Option<(ArticleHead, String, String)> = match key {
+        Key::Id(id) => articles::table
+            .filter(articles::id.eq(*id))
+            .select(columns)
+            .get_result(conn)
+            .optional()?,
+        Key::Slug(s) => articles::table
+            .filter(articles::slug.eq(s))
+            .select(columns)
+            .get_result(conn)
+            .optional()?,
+    };
+    let now = Timestamp::now().0;
+    let (head, body, html) = match row {
+        Some((head, body, html)) if head.visible_to(viewer, now) => (head, body, html),
+        _ => return Err(AppError::not_found("article")),
+    };
     let relations = Relations::load(conn, std::slice::from_ref(&head))?;
-    Ok(relations.view(head, Some(body), Timestamp::now().0))
+    Ok(relations.view(head, Some((body, html)), now))
 }

@@ -146,8 +146,10 @@ pub struct ArticlePatch {
     pub unknown: UnknownFields,
 }
 
-/// Rendered body fields, computed once per write.
-struct Rendered {
+/// A body rendered for storage: sanitized HTML, words and reading time.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    source: String,
     html: String,
     words: i32,
     minutes: i32,
@@ -156,9 +158,28 @@ struct Rendered {
 fn render(body: &str) -> Rendered {
     let words = markdown::word_count(&markdown::plain_text(body));
     Rendered {
+        source: body.to_owned(),
         html: markdown::to_safe_html(body),
         words: i32::try_from(words).unwrap_or(i32::MAX),
         minutes: i32::try_from(markdown::reading_minutes(words)).unwrap_or(i32::MAX),
+    }
+}
+
+/// Renders a request's body ahead of its write, so that the Markdown and sanitizing
+/// work happens outside the write transaction. `None` when there is nothing valid to
+/// render (validation reports that inside the write).
+pub fn prerender(body: &Input<String>) -> Option<Rendered> {
+    match body {
+        Input::Value(text) if text.len() <= MAX_BODY_BYTES => Some(render(text)),
+        _ => None,
+    }
+}
+
+/// The rendering of `text`: the one made ahead if it is of the same text.
+fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
+    match ahead {
+        Some(r) if r.source == text => r,
+        _ => render(text),
     }
 }
 
@@ -233,57 +254,54 @@ fn resolve_relations(
     Ok(ids)
 }
 
-fn save_relations(conn: &mut DbConn, article_id: i32, ids: &RelationIds) -> AppResult<()> {
+/// Replaces an article's rows in one join table with `ids`, in order. A new article has
+/// none to delete. Rows go in one at a time: a one-row INSERT is a statement SQLite
+/// parses once and keeps, where a multi-row one is parsed anew for every length.
+macro_rules! replace_links {
+    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr) => {{
+        if !$new {
+            diesel::delete($table::table.filter($table::article_id.eq($article))).execute($conn)?;
+        }
+        for (position, id) in (0..).zip($ids) {
+            diesel::insert_into($table::table)
+                .values((
+                    $table::article_id.eq($article),
+                    $table::$column.eq(*id),
+                    $table::position.eq(position),
+                ))
+                .execute($conn)?;
+        }
+    }};
+}
+
+fn save_relations(
+    conn: &mut DbConn,
+    article_id: i32,
+    ids: &RelationIds,
+    new_article: bool,
+) -> AppResult<()> {
     if let Some(tag_ids) = &ids.tags {
-        diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id)))
-            .execute(conn)?;
-        let rows: Vec<_> = (0..)
-            .zip(tag_ids)
-            .map(|(pos, id)| {
-                (
-                    article_tags::article_id.eq(article_id),
-                    article_tags::tag_id.eq(*id),
-                    article_tags::position.eq(pos),
-                )
-            })
-            .collect();
-        diesel::insert_into(article_tags::table)
-            .values(&rows)
-            .execute(conn)?;
+        replace_links!(conn, article_tags, tag_id, article_id, tag_ids, new_article);
     }
     if let Some(author_ids) = &ids.authors {
-        diesel::delete(article_authors::table.filter(article_authors::article_id.eq(article_id)))
-            .execute(conn)?;
-        let rows: Vec<_> = (0..)
-            .zip(author_ids)
-            .map(|(pos, id)| {
-                (
-                    article_authors::article_id.eq(article_id),
-                    article_authors::author_id.eq(*id),
-                    article_authors::position.eq(pos),
-                )
-            })
-            .collect();
-        diesel::insert_into(article_authors::table)
-            .values(&rows)
-            .execute(conn)?;
+        replace_links!(
+            conn,
+            article_authors,
+            author_id,
+            article_id,
+            author_ids,
+            new_article
+        );
     }
     if let Some(region_ids) = &ids.regions {
-        diesel::delete(article_regions::table.filter(article_regions::article_id.eq(article_id)))
-            .execute(conn)?;
-        let rows: Vec<_> = (0..)
-            .zip(region_ids)
-            .map(|(pos, id)| {
-                (
-                    article_regions::article_id.eq(article_id),
-                    article_regions::region_id.eq(*id),
-                    article_regions::position.eq(pos),
-                )
-            })
-            .collect();
-        diesel::insert_into(article_regions::table)
-            .values(&rows)
-            .execute(conn)?;
+        replace_links!(
+            conn,
+            article_regions,
+            region_id,
+            article_id,
+            region_ids,
+            new_article
+        );
     }
     Ok(())
 }
@@ -298,6 +316,7 @@ pub fn create(
     actor: Actor,
     body: ArticleCreate,
     languages: &[String],
+    ahead: Option<Rendered>,
 ) -> AppResult<super::Article> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -352,7 +371,7 @@ pub fn create(
         (None, PUBLISHED) => Some(now.0),
         (None, _) => None,
     };
-    let rendered = render(&text);
+    let rendered = rendered(&text, ahead);
     let id: i32 = diesel::insert_into(articles::table)
         .values((
             articles::slug.eq(&slug),
@@ -375,7 +394,7 @@ pub fn create(
         ))
         .returning(articles::id)
         .get_result(conn)?;
-    save_relations(conn, id, &relations)?;
+    save_relations(conn, id, &relations, true)?;
     get(conn, &Key::Id(id), Some(actor))
 }
 
@@ -417,6 +436,7 @@ pub fn update(
     key: &Key,
     body: ArticlePatch,
     languages: &[String],
+    ahead: Option<Rendered>,
 ) -> AppResult<super::Article> {
     let head = find_head(conn, key, Some(actor))?;
     check_may_edit(actor, &head)?;
@@ -498,7 +518,7 @@ pub fn update(
             "a published article needs published_at; leave it out to publish now",
         ));
     }
-    let rendered = text.as_deref().map(render);
+    let rendered = text.as_deref().map(|t| rendered(t, ahead));
     let changes = ArticleChanges {
         slug,
         language,
@@ -519,7 +539,7 @@ pub fn update(
     diesel::update(articles::table.find(head.id))
         .set(&changes)
         .execute(conn)?;
-    save_relations(conn, head.id, &relations)?;
+    save_relations(conn, head.id, &relations, false)?;
     get(conn, &Key::Id(head.id), Some(actor))
 }
 

@@ -5,12 +5,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::{Scope, run_blocking};
 use crate::domain::Key;
 use crate::domain::articles::list::ArticleQuery;
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch};
 use crate::domain::articles::{self, Article};
 use crate::domain::paging::ListResponse;
 use crate::error::AppResult;
+use crate::http::cache::ListDependencies;
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::IfMatch;
@@ -53,11 +55,22 @@ pub async fn list_articles(
     )?;
     let codec = state.cursors.clone();
     let viewer = staff.0;
-    let page = state
+    let totals = state.cache.clone();
+    let (page, dependencies) = state
         .db
-        .read(move |conn| articles::list::list(conn, &query, viewer, &codec))
+        .read(move |conn| {
+            articles::list::list_with_dependencies(
+                conn,
+                &query,
+                viewer,
+                &codec,
+                Some(totals.as_ref()),
+            )
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let mut res = HttpResponse::Ok().json(page);
+    res.extensions_mut().insert(ListDependencies(dependencies));
+    Ok(res)
 }
 
 /// Creates an article. Writers may only create drafts (`status: published` is a 403).
@@ -85,9 +98,17 @@ pub async fn create_article(
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let actor = staff.actor;
+    let (body, ahead) = run_blocking(move || {
+        let ahead = articles::write::prerender(&body.body);
+        Ok((body, ahead))
+    })
+    .await?;
     let article = state
         .db
-        .write(move |conn| articles::write::create(conn, actor, body, &languages))
+        .write_content_with(
+            |article: &Article| Scope::ArticleCreated(article.facts()),
+            move |conn| articles::write::create(conn, actor, body, &languages, ahead),
+        )
         .await?;
     Ok(created(
         format!("/api/v1/articles/{}", article.slug),
@@ -152,13 +173,18 @@ pub async fn update_article(
     let key = Key::parse(&path);
     let languages = state.config.languages.clone();
     let actor = staff.actor;
+    let (body, ahead) = run_blocking(move || {
+        let ahead = articles::write::prerender(&body.body);
+        Ok((body, ahead))
+    })
+    .await?;
     let article = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&articles::get(conn, &key, Some(actor))?)?;
             }
-            articles::write::update(conn, actor, &key, body, &languages)
+            articles::write::update(conn, actor, &key, body, &languages, ahead)
         })
         .await?;
     Ok(HttpResponse::Ok().json(article))
@@ -187,7 +213,7 @@ pub async fn delete_article(
     let actor = editor.actor;
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&articles::get(conn, &key, Some(actor))?)?;
             }

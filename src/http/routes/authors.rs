@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Scope;
 use crate::domain::Key;
 use crate::domain::authors::{self, Author, AuthorCreate, AuthorPatch, AuthorQuery};
 use crate::domain::paging::ListResponse;
@@ -66,7 +67,7 @@ pub async fn create_author(
 ) -> AppResult<HttpResponse> {
     let author = state
         .db
-        .write(move |conn| authors::create(conn, body))
+        .write_content(Scope::Created, move |conn| authors::create(conn, body))
         .await?;
     Ok(created(format!("/api/v1/authors/{}", author.slug), &author))
 }
@@ -120,7 +121,7 @@ pub async fn update_author(
     let key = Key::parse(&path);
     let author = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&authors::get(conn, &key)?)?;
             }
@@ -153,7 +154,7 @@ pub async fn delete_author(
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&authors::get(conn, &key)?)?;
             }

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Scope;
 use crate::domain::breaking::{self, BreakingCreate, BreakingItem, BreakingPatch, BreakingQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
@@ -87,7 +88,9 @@ pub async fn create_breaking(
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write(move |conn| breaking::create(conn, body, &languages))
+        .write_content(Scope::Created, move |conn| {
+            breaking::create(conn, body, &languages)
+        })
         .await?;
     Ok(created(format!("/api/v1/breaking/{}", item.id), &item))
 }
@@ -147,7 +150,7 @@ pub async fn update_breaking(
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::Created, move |conn| {
             if if_match.is_set() {
                 if_match.check(&breaking::get(conn, id)?)?;
             }
@@ -179,7 +182,7 @@ pub async fn delete_breaking(
     let id = item_id(&path)?;
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::Created, move |conn| {
             if if_match.is_set() {
                 if_match.check(&breaking::get(conn, id)?)?;
             }

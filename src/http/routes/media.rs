@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Scope;
 use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
@@ -75,7 +76,9 @@ pub async fn create_media(
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write(move |conn| media::create(conn, body, &languages))
+        .write_content(Scope::Created, move |conn| {
+            media::create(conn, body, &languages)
+        })
         .await?;
     Ok(created(format!("/api/v1/media/{}", item.id), &item))
 }
@@ -128,7 +131,7 @@ pub async fn update_media(
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&media::get(conn, id)?)?;
             }
@@ -161,7 +164,7 @@ pub async fn delete_media(
     let id = media_id(&path)?;
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&media::get(conn, id)?)?;
             }

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Scope;
 use crate::domain::paging::ListResponse;
 use crate::domain::regions::{self, RegionCreate, RegionPatch, RegionQuery};
 use crate::domain::{Key, Ref};
@@ -67,7 +68,7 @@ pub async fn create_region(
 ) -> AppResult<HttpResponse> {
     let region = state
         .db
-        .write(move |conn| regions::create(conn, body))
+        .write_content(Scope::Created, move |conn| regions::create(conn, body))
         .await?;
     Ok(created(format!("/api/v1/regions/{}", region.slug), &region))
 }
@@ -123,7 +124,7 @@ pub async fn update_region(
     let key = Key::parse(&path);
     let region = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&regions::get(conn, &key)?)?;
             }
@@ -156,7 +157,7 @@ pub async fn delete_region(
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&regions::get(conn, &key)?)?;
             }

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Scope;
 use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
@@ -47,6 +48,9 @@ pub async fn list_sections(
 }
 
 /// Creates a section, optionally under a `parent` (its slug).
+///
+/// A new child changes what a parent's section filter covers, so this retires every
+/// cached page.
 #[utoipa::path(
     tag = "Sections",
     security(("bearer" = ["editor"])),
@@ -71,7 +75,7 @@ pub async fn create_section(
 ) -> AppResult<HttpResponse> {
     let section = state
         .db
-        .write(move |conn| sections::create(conn, body))
+        .write_content(Scope::All, move |conn| sections::create(conn, body))
         .await?;
     Ok(created(
         format!("/api/v1/sections/{}", section.slug),
@@ -131,7 +135,7 @@ pub async fn update_section(
     let key = Key::parse(&path);
     let section = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&sections::get(conn, &key)?)?;
             }
@@ -165,7 +169,7 @@ pub async fn delete_section(
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&sections::get(conn, &key)?)?;
             }

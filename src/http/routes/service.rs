@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db::sqlite;
 use crate::error::{AppError, AppResult};
+use crate::http::cache::Uncacheable;
 use crate::http::state::AppState;
 
 /// Body of a healthy `/healthz`.
@@ -34,9 +35,11 @@ pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         .read(sqlite::ping)
         .await
         .map_err(|_| AppError::Unavailable("the database does not answer".into()))?;
-    Ok(HttpResponse::Ok().json(Health {
+    let mut res = HttpResponse::Ok().json(Health {
         status: "ok".into(),
-    }))
+    });
+    res.extensions_mut().insert(Uncacheable);
+    Ok(res)
 }
 
 /// This document: OpenAPI 3.1, generated from the code.

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Scope;
 use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::tags::{self, Tag, TagCreate, TagPatch, TagQuery};
@@ -64,7 +65,10 @@ pub async fn create_tag(
     _staff: Staff,
     JsonBody(body): JsonBody<TagCreate>,
 ) -> AppResult<HttpResponse> {
-    let tag = state.db.write(move |conn| tags::create(conn, body)).await?;
+    let tag = state
+        .db
+        .write_content(Scope::Created, move |conn| tags::create(conn, body))
+        .await?;
     Ok(created(format!("/api/v1/tags/{}", tag.slug), &tag))
 }
 
@@ -116,7 +120,7 @@ pub async fn update_tag(
     let key = Key::parse(&path);
     let tag = state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&tags::get(conn, &key)?)?;
             }
@@ -148,7 +152,7 @@ pub async fn delete_tag(
     let key = Key::parse(&path);
     state
         .db
-        .write(move |conn| {
+        .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 if_match.check(&tags::get(conn, &key)?)?;
             }

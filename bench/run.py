@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""newsdesk's benchmark harness.
+
+Builds newsdesk and the ceiling (a bare actix-web + Diesel + SQLite program in
+bench/ceiling that shares no code with newsdesk), makes a corpus with
+`newsdesk seed --articles N`, starts both servers on 127.0.0.1, drives every scenario
+with wrk (installed with apt-get when missing) and writes a table to bench/RESULTS.md:
+requests/s, p50, p99, errors and server RSS, with newsdesk's ratio to the ceiling.
+
+    bench/run.py                      # 10,000 articles, 10 s per scenario
+    bench/run.py --articles 100000
+    bench/run.py --articles 1000000 --scaling   # p50 of the hot reads only
+    bench/run.py --smoke              # CI: small corpus, 1 s each, zero errors or fail
+
+Only the standard library is used.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+OUT = os.path.join(BENCH, "out")
+RESULTS = os.path.join(BENCH, "RESULTS.md")
+ADMIN_EMAIL = "bench@example.com"
+ADMIN_PASSWORD = "bench-password-not-secret"
+NEWSDESK_PORT = 18080
+CEILING_PORT = 18090
+
+
+def log(msg):
+    print(f"[bench] {msg}", flush=True)
+
+
+def run(cmd, **kw):
+    log(" ".join(cmd))
+    subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    log("wrk is missing; installing Debian's wrk")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(sudo + ["apt-get", "install", "-y", "wrk"], check=False)
+    if not shutil.which("wrk"):
+        subprocess.run(sudo + ["apt-get", "update"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "wrk"], check=True)
+
+
+def build(profile):
+    flag = ["--release"] if profile == "release" else []
+    run(["cargo", "build", "--quiet", "--bin", "newsdesk"] + flag, cwd=ROOT)
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target"))
+    run(["cargo", "build", "--quiet"] + flag, cwd=os.path.join(BENCH, "ceiling"), env=env)
+    target = os.path.join(ROOT, "target", profile)
+    return os.path.join(target, "newsdesk"), os.path.join(target, "ceiling")
+
+
+def corpus(newsdesk, n):
+    """The seeded corpus for n articles, made once and reused (copied per run)."""
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, f"corpus-{n}.db")
+    seconds = None
+    if not os.path.exists(path):
+        env = dict(os.environ, ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD,
+                   DATABASE_URL=path, RUST_LOG="warn")
+        started = time.monotonic()
+        subprocess.run([newsdesk, "seed", "--articles", str(n)], check=True, env=env)
+        seconds = time.monotonic() - started
+        with open(path + ".seed-seconds", "w") as f:
+            f.write(f"{seconds:.1f}")
+    elif os.path.exists(path + ".seed-seconds"):
+        with open(path + ".seed-seconds") as f:
+            seconds = float(f.read())
+    return path, seconds
+
+
+def working_copy(path):
+    """A fresh copy of the corpus, so that write scenarios never change the corpus."""
+    copy = os.path.join(OUT, "work.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(copy + suffix):
+            os.remove(copy + suffix)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    shutil.copyfile(path, copy)
+    return copy
+
+
+class Server:
+    def __init__(self, name, cmd, port, env=None):
+        self.name, self.port = name, port
+        self.log = open(os.path.join(OUT, f"{name}.log"), "w")
+        started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
+        self.startup_seconds = self.wait_ready(started)
+
+    def wait_ready(self, started):
+        url = f"http://127.0.0.1:{self.port}/" + ("healthz" if self.name == "newsdesk" else "static")
+        while time.monotonic() - started < 60:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return time.monotonic() - started
+            except Exception:
+                time.sleep(0.005)
+        raise SystemExit(f"{self.name} did not start; see bench/out/{self.name}.log")
+
+    def rss_mb(self):
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def lua_paths(paths, method="GET", headers=None, body=None):
+    quoted = ",\n".join(json.dumps(p) for p in paths)
+    hdrs = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items())
+    return f"""
+local paths = {{
+{quoted}
+}}
+local headers = {{ {hdrs} }}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format({json.dumps(method)}, paths[(i % #paths) + 1], headers)
+end
+"""
+
+
+CREATE_LUA = """
+local counter = 0
+local nonce = tostring(os.time()) .. tostring(math.random(100000, 999999))
+local token = %s
+local tags = %s
+local authors = %s
+local reads = %s
+local write_share = %s
+local i = 0
+request = function()
+  i = i + 1
+  if #reads > 0 and math.random() >= write_share then
+    return wrk.format("GET", reads[(i %% #reads) + 1])
+  end
+  counter = counter + 1
+  local t1 = tags[(counter %% #tags) + 1]
+  local t2 = tags[((counter + 7) %% #tags) + 1]
+  local a = authors[(counter %% #authors) + 1]
+  local body = '{"title":"Bench story ' .. nonce .. ' ' .. counter .. '",' ..
+    '"summary":"Created by the benchmark.",' ..
+    '"body":"## Update\\\\n\\\\nOfficials weigh new water rules in Lagos after months of talks. ' ..
+    'Residents question a revised budget in Cairo ahead of the vote.",' ..
+    '"section":"politics","tags":["' .. t1 .. '","' .. t2 .. '"],"authors":["' .. a .. '"],' ..
+    '"regions":["mena"],"status":"published"}'
+  return wrk.format("POST", "/api/v1/articles",
+    {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def wrk(port, script, connections, threads, seconds, warmup, rss_of):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+        lua = f.name
+    base = ["wrk", "-t", str(threads), "-c", str(connections), "--latency", "-s", lua,
+            f"http://127.0.0.1:{port}"]
+    if warmup:
+        subprocess.run(base[:1] + ["-d", f"{warmup}s"] + base[1:], capture_output=True, check=True)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_of())
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    out = subprocess.run(base[:1] + ["-d", f"{seconds}s"] + base[1:], capture_output=True,
+                         text=True, check=True).stdout
+    stop.set()
+    sampler.join()
+    os.unlink(lua)
+    return parse_wrk(out) | {"rss_mb": peak[0]}
+
+
+def to_ms(value):
+    m = re.match(r"([\d.]+)(us|ms|s)", value)
+    if not m:
+        return float("nan")
+    n, unit = float(m.group(1)), m.group(2)
+    return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
+
+
+def parse_wrk(out):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": total}
+
+
+def api(port, path, token=None, method="GET", body=None, headers=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    with urllib.request.urlopen(req) as r:
+        return r.status, dict(r.headers), json.loads(r.read() or b"null")
+
+
+def sample_corpus(db, count):
+    con = sqlite3.connect(db)
+    total = con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    step = max(1, total // count)
+    slugs = [r[0] for r in con.execute(
+        "SELECT slug FROM articles WHERE id % ? = 0 AND status = 'published' LIMIT ?",
+        (step, count))]
+    tags = [r[0] for r in con.execute("SELECT slug FROM tags WHERE slug LIKE 'corpus-%'")]
+    authors = [r[0] for r in con.execute("SELECT slug FROM authors WHERE slug LIKE 'corpus-%'")]
+    con.close()
+    return slugs, tags, authors
+
+
+def machine():
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                         text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    return {"cores": os.cpu_count(), "memory_gib": mem_kb / 1024 / 1024,
+            "revision": rev + ("+changes" if dirty else "")}
+
+
+def scenarios(ctx, only=None):
+    """(name, newsdesk script, ceiling path or None, connections, target note)."""
+    s, c = ctx["slugs"], ctx["tags"]
+    nd, ce = [], []
+    cold = ctx["all_slugs"]
+    items = [
+        ("article by slug (1,000 slugs across the corpus)",
+         lua_paths([f"/api/v1/articles/{x}" for x in s]),
+         lua_paths([f"/articles/{x}" for x in s]), "≥ 0.8×"),
+        (f"article by slug ({len(cold):,} slugs, beyond the cache)",
+         lua_paths([f"/api/v1/articles/{x}" for x in cold]),
+         lua_paths([f"/articles/{x}" for x in cold]), "≥ 0.8×"),
+        ("newest 20 (front page)",
+         lua_paths(["/api/v1/articles?per_page=20"]),
+         lua_paths(["/articles"]), "≥ 1.0×"),
+        ("20 by tag",
+         lua_paths([f"/api/v1/articles?tag={t}" for t in c]),
+         lua_paths([f"/tags/{t}/articles" for t in c]), "≥ 1.0×"),
+        ("20 by section with descendants",
+         lua_paths(["/api/v1/articles?section=news"]),
+         lua_paths(["/sections/news/articles"]), "≥ 1.0×"),
+        ("cursor walk, 50 pages deep",
+         lua_paths(ctx["cursor_paths"]),
+         lua_paths(["/articles"]), "vs ceiling's newest 20"),
+        ("304 revalidation",
+         lua_paths([ctx["revalidate_path"]], headers={"If-None-Match": ctx["revalidate_etag"]}),
+         lua_paths(["/static"]), "≥ 0.7× of static JSON"),
+    ]
+    return [i for i in items if only is None or i[0] in only]
+
+
+def prepare(ctx, port, token):
+    """Cursor URLs for a 50-page walk, and an ETag to revalidate."""
+    paths, path = [], "/api/v1/articles?per_page=20"
+    for _ in range(50):
+        paths.append(path)
+        _, _, page = api(port, path)
+        cursor = page["meta"]["next_cursor"]
+        if not cursor:
+            break
+        path = f"/api/v1/articles?per_page=20&cursor={cursor}"
+    ctx["cursor_paths"] = paths
+    target = f"/api/v1/articles/{ctx['slugs'][0]}"
+    _, headers, _ = api(port, target)
+    ctx["revalidate_path"] = target
+    ctx["revalidate_etag"] = headers.get("ETag") or headers.get("etag")
+
+
+def fmt(x, digits=1):
+    return f"{x:,.{digits}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=10_000)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true", help="small and short; fail on any error")
+    ap.add_argument("--scaling", action="store_true", help="only the hot reads, for the p50 scaling run")
+    ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
+    ap.add_argument("--log", default="warn",
+                    help="newsdesk's RUST_LOG; 'info' turns the per-request access log on")
+    args = ap.parse_args()
+    if args.smoke:
+        args.articles, args.seconds, args.warmup = 500, 1, 0
+    ensure_wrk()
+    newsdesk, ceiling = build("debug" if args.smoke else "release")
+    corpus_path, seed_seconds = corpus(newsdesk, args.articles)
+    db = working_copy(corpus_path)
+    slugs, tags, authors = sample_corpus(db, 1000)
+    env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{NEWSDESK_PORT}",
+               ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD, RUST_LOG=args.log)
+    nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, env)
+    ce = Server("ceiling", [ceiling, db, f"127.0.0.1:{CEILING_PORT}"], CEILING_PORT)
+    rows, failures = [], []
+    try:
+        _, _, login = api(NEWSDESK_PORT, "/api/v1/auth/token", method="POST",
+                          body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        token = login["access_token"]
+        ctx = {"slugs": slugs, "tags": tags, "authors": authors,
+               "all_slugs": sample_corpus(db, 100_000)[0]}
+        prepare(ctx, NEWSDESK_PORT, token)
+        common = dict(threads=args.threads, seconds=args.seconds, warmup=args.warmup)
+        hot = {"article by slug (1,000 slugs across the corpus)", "newest 20 (front page)",
+               "20 by tag", "cursor walk, 50 pages deep"}
+        for name, nd_script, ce_script, target in scenarios(ctx, hot if args.scaling else None):
+            log(f"scenario: {name}")
+            ours = wrk(NEWSDESK_PORT, nd_script, args.connections, rss_of=nd.rss_mb, **common)
+            ref = wrk(CEILING_PORT, ce_script, args.connections, rss_of=ce.rss_mb, **common)
+            rows.append((name, ours, ref, target))
+        if not args.scaling:
+            lua = lambda reads, share: CREATE_LUA % (
+                json.dumps(token), lua_list(tags), lua_list(authors), lua_list(reads), share)
+            log("scenario: creates by 8 clients")
+            creates = wrk(NEWSDESK_PORT, lua([], 1.0), 8, rss_of=nd.rss_mb, **common)
+            rows.append(("article creates, 8 clients", creates, None, "≥ 1,500/s"))
+            mixes = {
+                # What a news site reads: mostly article pages, some front and tag pages.
+                "newsroom mix (90% article pages, 5% front page, 5% tag pages)":
+                    [f"/api/v1/articles/{x}" for x in slugs] * 1 +
+                    ["/api/v1/articles?per_page=20"] * 56 +
+                    [f"/api/v1/articles?tag={t}" for t in tags] * 2,
+                # A harder mix: every write changes the front page and two of the 30 tag pages.
+                "list-heavy mix (80% article pages, 8% front page, 12% tag pages)":
+                    [f"/api/v1/articles/{x}" for x in slugs[:200]] +
+                    ["/api/v1/articles?per_page=20"] * 20 +
+                    [f"/api/v1/articles?tag={t}" for t in tags],
+            }
+            for mix, reads in mixes.items():
+                log(f"scenario: read-only, {mix}")
+                read_only = wrk(NEWSDESK_PORT, lua_paths(reads), args.connections,
+                                rss_of=nd.rss_mb, **common)
+                rows.append((f"read-only, {mix}", read_only, None, "reference"))
+                log(f"scenario: 95% read / 5% write, {mix}")
+                mixed = wrk(NEWSDESK_PORT, lua(reads, 0.05), args.connections,
+                            rss_of=nd.rss_mb, **common)
+                mixed["read_share_of_read_only"] = mixed["rps"] * 0.95 / max(read_only["rps"], 1)
+                rows.append((f"95% read / 5% create, {mix}", mixed, None,
+                             "reads ≥ 0.7× read-only"))
+    finally:
+        nd.stop()
+        ce.stop()
+    with open(os.path.join(OUT, "newsdesk.log")) as f:
+        locked = sum(1 for line in f if "database is locked" in line)
+    errors = sum(r[1]["errors"] for r in rows)
+    report = render(args, rows, seed_seconds, nd.startup_seconds, locked)
+    print(report)
+    if args.smoke:
+        if errors or locked:
+            raise SystemExit(f"smoke run failed: {errors} errors, {locked} 'database is locked'")
+        log(f"smoke run passed: {len(rows)} scenarios, zero errors")
+        return
+    if not args.no_write:
+        write_results(args, report)
+
+
+def lua_list(items):
+    return "{" + ", ".join(json.dumps(i) for i in items) + "}"
+
+
+def render(args, rows, seed_seconds, startup, locked):
+    m = machine()
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    mode = "scaling run (hot reads)" if args.scaling else "full run"
+    lines = [
+        f"### {args.articles:,} articles — {mode}",
+        "",
+        f"{when}, revision `{m['revision']}`, {m['cores']} cores, {m['memory_gib']:.0f} GiB; "
+        f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s after a "
+        f"{args.warmup} s warm-up, on 127.0.0.1; newsdesk with RUST_LOG={args.log}. Corpus seeded in "
+        f"{'%.1f s' % seed_seconds if seed_seconds is not None else 'an earlier run'}; "
+        f"newsdesk answered /healthz {startup * 1000:.0f} ms after start; "
+        f"'database is locked' in its log: {locked}.",
+        "",
+        "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | ceiling req/s | ratio | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, ours, ref, target in rows:
+        ratio = f"{ours['rps'] / ref['rps']:.2f}×" if ref else "—"
+        ref_rps = fmt(ref["rps"], 0) if ref else "—"
+        extra = ""
+        if "read_share_of_read_only" in ours:
+            extra = f" (reads at {ours['read_share_of_read_only']:.2f}× the read-only mix)"
+        lines.append(
+            f"| {name}{extra} | {fmt(ours['rps'], 0)} | {ours['p50']:.2f} | {ours['p99']:.2f} | "
+            f"{ours['errors']} | {ours['rss_mb']:.0f} | {ref_rps} | {ratio} | {target} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_results(args, report):
+    key = f"{args.articles}-{'scaling' if args.scaling else 'full'}"
+    begin, end = f"<!-- run:{key} -->", f"<!-- /run:{key} -->"
+    text = open(RESULTS).read() if os.path.exists(RESULTS) else "# Benchmark results\n\n"
+    block = f"{begin}\n{report}\n{end}"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        marker = "<!-- runs -->"
+        if marker in text:
+            text = text.replace(marker, f"{marker}\n\n{block}")
+        else:
+            text += f"\n{block}\n"
+    with open(RESULTS, "w") as f:
+        f.write(text)
+    log(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

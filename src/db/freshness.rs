@@ -1,0 +1,89 @@
+//! Content freshness: a counter every content write bumps in its own transaction, and
+//! the next moment the public view changes with no write at all (a scheduled article
+//! falls due, a breaking item goes live or expires). Caches compare against both, so
+//! nothing cached outlives a write or a scheduled change — across processes too, since
+//! the counter lives in the database.
+
+use diesel::dsl::min;
+use diesel::prelude::*;
+
+use super::DbConn;
+use crate::error::AppResult;
+use crate::schema::{articles, breaking_items, content_state};
+
+/// What a content write may have changed, for caches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// An article was created: the lists it belongs to (and counts) may change; no
+    /// other representation does.
+    ArticleCreated(ArticleFacts),
+    /// Something other than an article was created or changed without being embedded
+    /// anywhere (a new tag, author or media item; a breaking item): lists and counts
+    /// other than article lists may change.
+    Created,
+    /// Anything, including what other representations embed (an edit, a rename, a delete).
+    All,
+}
+
+/// What a list needs to know about a new article to tell whether it belongs in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ArticleFacts {
+    /// Readers can see it now (published and due); otherwise no public list changes.
+    pub public: bool,
+    pub language: String,
+    pub section_id: Option<i32>,
+    pub tag_ids: Vec<i32>,
+    pub author_ids: Vec<i32>,
+    pub region_ids: Vec<i32>,
+    pub featured: bool,
+    pub published_at: Option<chrono::NaiveDateTime>,
+}
+
+/// The outcome of a committed group of content writes.
+#[derive(Debug, Clone)]
+pub struct ContentChange {
+    /// One scope per write of the group.
+    pub scopes: Vec<Scope>,
+    /// The counter after this write.
+    pub version: i64,
+    /// The next time the public view changes by itself, if any.
+    pub horizon: Option<chrono::NaiveDateTime>,
+}
+
+/// Bumps the counter (inside the caller's write transaction) and returns the new value.
+pub fn bump(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(diesel::update(content_state::table.find(1))
+        .set(content_state::version.eq(content_state::version + 1))
+        .returning(content_state::version)
+        .get_result(conn)?)
+}
+
+/// The counter as it is now.
+pub fn version(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(content_state::table
+        .find(1)
+        .select(content_state::version)
+        .get_result(conn)?)
+}
+
+/// The earliest moment after `now` at which an article falls due or a breaking item
+/// goes live or expires.
+pub fn horizon(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<chrono::NaiveDateTime>> {
+    let article: Option<chrono::NaiveDateTime> = articles::table
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.gt(now))
+        .select(min(articles::published_at))
+        .get_result(conn)?;
+    let live: Option<chrono::NaiveDateTime> = breaking_items::table
+        .filter(breaking_items::published_at.gt(now))
+        .select(min(breaking_items::published_at))
+        .get_result(conn)?;
+    let expiry: Option<chrono::NaiveDateTime> = breaking_items::table
+        .filter(breaking_items::expires_at.gt(now))
+        .select(min(breaking_items::expires_at))
+        .get_result(conn)?;
+    Ok([article, live, expiry].into_iter().flatten().min())
+}

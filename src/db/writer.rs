@@ -1,0 +1,165 @@
+//! The write queue: one thread owns the writer connection and commits writes in
+//! groups.
+//!
+//! SQLite lets one connection write at a time. Instead of making request threads take
+//! turns on a lock (and SQLite retry on `SQLITE_BUSY`), every write is a job sent to this
+//! thread. The thread takes every job waiting, runs them in one `BEGIN IMMEDIATE`
+//! transaction, each inside its own savepoint (a job that fails rolls back alone and
+//! reports its own error), bumps the content freshness counter once for the group,
+//! commits once, and only then answers each job. Nothing is acknowledged before it is
+//! committed; a commit that fails fails every job of the group. Committing in groups
+//! turns a queue of writers into fewer, larger transactions, and caches are invalidated
+//! once per group instead of once per write.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, OnceLock};
+
+use diesel::Connection;
+use tokio::sync::oneshot;
+
+use super::freshness::{self, ContentChange, Scope};
+use super::{AfterCommit, DbConn, sqlite};
+use crate::error::{AppError, AppResult};
+
+/// Most jobs committed together.
+const MAX_GROUP: usize = 64;
+
+/// Sends the job's result once its group's fate is known.
+type Finish = Box<dyn FnOnce(Result<(), AppError>) + Send>;
+/// A write job: runs on the writer connection inside the group's transaction and
+/// returns what it changed (if it succeeded) and how to answer its caller.
+type Job = Box<dyn FnOnce(&mut DbConn) -> (Option<Scope>, Finish) + Send>;
+
+/// How a write tells what it changed, once it has succeeded: nothing cached (`None`),
+/// or a [`Scope`] worked out from its result.
+pub type ScopeOf<T> = Box<dyn FnOnce(&T) -> Option<Scope> + Send>;
+
+/// The sending side of the queue; cheap to clone.
+#[derive(Clone)]
+pub struct WriteQueue {
+    jobs: Sender<Job>,
+}
+
+impl std::fmt::Debug for WriteQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteQueue")
+    }
+}
+
+impl WriteQueue {
+    /// Starts the writer thread over `conn`.
+    pub fn start(conn: DbConn, hook: Arc<OnceLock<AfterCommit>>) -> std::io::Result<Self> {
+        let (jobs, queue) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || run(conn, queue, hook))?;
+        Ok(Self { jobs })
+    }
+
+    /// Queues `work`; `deliver` gets its result once the group's fate is known. If the
+    /// writer has stopped, the job is dropped undelivered, and the caller's channel
+    /// reports it.
+    pub fn submit<T, F, D>(&self, scope_of: ScopeOf<T>, work: F, deliver: D)
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        D: FnOnce(AppResult<T>) + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn: &mut DbConn| {
+            let result = conn.transaction(work);
+            let changed = match &result {
+                Ok(value) => scope_of(value),
+                Err(_) => None,
+            };
+            let finish: Finish = Box::new(move |commit: Result<(), AppError>| {
+                deliver(commit.and(result));
+            });
+            (changed, finish)
+        });
+        let _ = self.jobs.send(job);
+    }
+
+    /// Queues `work` and waits for it asynchronously.
+    pub async fn run<T, F>(&self, scope: ScopeOf<T>, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let (answer, receiver) = oneshot::channel();
+        self.submit(scope, work, move |result| {
+            let _ = answer.send(result);
+        });
+        receiver.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Queues `work` and waits for it on this thread (which must not be the writer's).
+    pub fn run_blocking<T, F>(&self, scope: ScopeOf<T>, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let (answer, receiver) = std::sync::mpsc::sync_channel(1);
+        self.submit(scope, work, move |result| {
+            let _ = answer.send(result);
+        });
+        receiver.recv().unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+/// The error a caller sees when its write was never answered.
+pub fn stopped() -> AppError {
+    AppError::Unavailable("the database writer has stopped".into())
+}
+
+fn run(mut conn: DbConn, queue: Receiver<Job>, hook: Arc<OnceLock<AfterCommit>>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut finishers: Vec<Finish> = Vec::with_capacity(group.len());
+        let outcome = sqlite::write_transaction(&mut conn, |conn| {
+            let mut scopes = Vec::new();
+            for job in group {
+                let (changed, finish) =
+                    catch_unwind(AssertUnwindSafe(|| job(conn))).map_err(|_| {
+                        AppError::internal("a write panicked; its group is rolled back")
+                    })?;
+                scopes.extend(changed);
+                finishers.push(finish);
+            }
+            if scopes.is_empty() {
+                return Ok(None);
+            }
+            let version = freshness::bump(conn)?;
+            let horizon = freshness::horizon(conn, chrono::Utc::now().naive_utc())?;
+            Ok(Some(ContentChange {
+                scopes,
+                version,
+                horizon,
+            }))
+        });
+        match outcome {
+            Ok(change) => {
+                if let (Some(change), Some(hook)) = (change, hook.get()) {
+                    hook(change);
+                }
+                for finish in finishers {
+                    finish(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a write group failed to commit");
+                for finish in finishers {
+                    finish(Err(AppError::Unavailable(
+                        "the write could not be committed; retry".into(),
+                    )));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,551 @@
+//! The representation cache: anonymous GET responses kept in memory, invalidated exactly
+//! when what they show can change.
+//!
+//! Every entry is stamped with generation counters when its response is computed, and
+//! content writes move them after they commit (see `db::freshness`):
+//!
+//! - changing or deleting anything moves `all`, which retires every entry;
+//! - creating something other than an article (a tag, a breaking item) moves `created`,
+//!   which retires lists and counts but not article pages or article lists;
+//! - creating an article appends what lists need to know of it (its tags, section,
+//!   language...) to a short log; an article list is retired only when a logged article
+//!   passes its filters, and `created` moves too (tag counts may change).
+//!
+//! An entry is served only while its stamp is current and the clock is before the next
+//! scheduled change (an article falling due, a breaking item going live or expiring),
+//! so a cached page never shows a draft, never hides a story that fell due, and never
+//! survives a write that changes it. Writes made by other processes are noticed through
+//! the database's freshness counter (`poll`) and retire everything. Responses to
+//! requests with a token are never cached.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header::HeaderValue;
+use actix_web::web::Bytes;
+use tokio::sync::Notify;
+
+use crate::db::{ArticleFacts, ContentChange, Db, Scope, freshness};
+use crate::domain::articles::list::{Dependencies, Totals};
+
+/// Bytes of responses the cache may hold.
+pub const CAPACITY_BYTES: u64 = 12 * 1024 * 1024;
+/// Longest a request waits for another one computing the same response.
+pub const FILL_WAIT: Duration = Duration::from_secs(2);
+/// How often [`poll`] looks for writes by other processes and for scheduled changes.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+
+/// Marks a response that must not be cached (health, live counters, streams).
+#[derive(Debug, Clone, Copy)]
+pub struct Uncacheable;
+
+/// Articles created remembered in the log; a list older than that is recomputed.
+const LOG_LENGTH: usize = 4096;
+
+/// The generations an entry was computed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    all: u64,
+    created: u64,
+    /// Articles logged so far.
+    articles: u64,
+}
+
+impl Stamp {
+    /// Articles logged when the stamp was taken.
+    pub fn articles(&self) -> u64 {
+        self.articles
+    }
+}
+
+/// What an entry depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// `GET /api/v1/articles/{id_or_slug}`: only edits and deletes change it.
+    Article,
+    /// A public article list: also the new articles that pass its filters.
+    ArticleList(Dependencies),
+    /// Lists, counts and everything else: also anything created.
+    Other,
+}
+
+impl Kind {
+    /// The kind of a request path whose handler said nothing more specific.
+    pub fn of(path: &str) -> Self {
+        match path.strip_prefix("/api/v1/articles/") {
+            Some(rest) if !rest.is_empty() && !rest.contains('/') && rest != "most-read" => {
+                Kind::Article
+            }
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// Set by an article list handler on its response: what the page depends on.
+#[derive(Debug, Clone)]
+pub struct ListDependencies(pub Dependencies);
+
+/// One cached response.
+#[derive(Debug)]
+pub struct Entry {
+    pub stamp: Stamp,
+    pub kind: Kind,
+    /// For article lists: the logged articles up to here are known not to change it.
+    pub checked: AtomicU64,
+    pub etag: HeaderValue,
+    pub last_modified: Option<HeaderValue>,
+    pub content_type: HeaderValue,
+    pub body: Bytes,
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<String, Arc<Entry>> for ByBytes {
+    fn weight(&self, key: &String, entry: &Arc<Entry>) -> u64 {
+        (key.len() + entry.body.len() + 256) as u64
+    }
+}
+
+#[derive(Debug)]
+struct Clock {
+    /// The freshness counter last applied.
+    seen_version: i64,
+    /// Unix seconds of the next scheduled change (`i64::MAX`: none known).
+    valid_until: i64,
+}
+
+/// What a request that missed the cache should do.
+pub enum Fill {
+    /// Compute the response; the guard tells waiters when done (on drop).
+    Lead(FillGuard),
+    /// Another request is computing it: wait, then look again.
+    Wait(tokio::sync::futures::OwnedNotified),
+}
+
+/// Held by the request computing a missing entry; dropping it wakes the waiters.
+pub struct FillGuard {
+    cache: Arc<RepresentationCache>,
+    key: String,
+}
+
+impl Drop for FillGuard {
+    fn drop(&mut self) {
+        let mut fills = self.cache.fills.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(notify) = fills.remove(&self.key) {
+            notify.notify_waiters();
+        }
+    }
+}
+
+/// The cache; one per process, shared by every worker.
+pub struct RepresentationCache {
+    entries: quick_cache::sync::Cache<String, Arc<Entry>, ByBytes>,
+    /// Keys being computed right now, so that a burst of misses computes once.
+    fills: Mutex<HashMap<String, Arc<Notify>>>,
+    all: AtomicU64,
+    created: AtomicU64,
+    articles: AtomicU64,
+    /// The latest created articles with the content version that committed them,
+    /// numbered from `articles - log.len() + 1`.
+    log: RwLock<VecDeque<(i64, ArticleFacts)>>,
+    /// The content version of the newest article dropped from the log.
+    log_floor: std::sync::atomic::AtomicI64,
+    /// Remembered list totals: (generation `all`, version counted at, total).
+    totals: Mutex<HashMap<String, (u64, i64, i64)>>,
+    clock: Mutex<Clock>,
+    valid_until: std::sync::atomic::AtomicI64,
+}
+
+impl std::fmt::Debug for RepresentationCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepresentationCache")
+            .field("bytes", &self.entries.weight())
+            .finish_non_exhaustive()
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn unix(t: Option<chrono::NaiveDateTime>) -> i64 {
+    t.map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX)
+}
+
+impl RepresentationCache {
+    /// An empty cache that trusts nothing until told the state of the database.
+    pub fn new(capacity_bytes: u64) -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::with_weighter(1024, capacity_bytes, ByBytes),
+            fills: Mutex::new(HashMap::new()),
+            all: AtomicU64::new(0),
+            created: AtomicU64::new(0),
+            articles: AtomicU64::new(0),
+            log: RwLock::new(VecDeque::with_capacity(LOG_LENGTH)),
+            log_floor: std::sync::atomic::AtomicI64::new(i64::MIN),
+            totals: Mutex::new(HashMap::new()),
+            clock: Mutex::new(Clock {
+                seen_version: i64::MIN,
+                valid_until: i64::MIN,
+            }),
+            valid_until: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// The current generations, taken before a response is computed.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            all: self.all.load(Ordering::Acquire),
+            created: self.created.load(Ordering::Acquire),
+            articles: self.articles.load(Ordering::Acquire),
+        }
+    }
+
+    /// A cached response that is still exactly what would be computed now.
+    pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        self.get_at(key, self.stamp())
+    }
+
+    /// A cached response as fresh as a request that arrived at `stamp` needs: what
+    /// `get` gives, or what a request that was already computing when this one arrived
+    /// (with no write in between) has just stored.
+    pub fn get_at(&self, key: &str, stamp: Stamp) -> Option<Arc<Entry>> {
+        if unix_now() >= self.valid_until.load(Ordering::Acquire) {
+            return None;
+        }
+        let entry = self.entries.get(key)?;
+        let fresh = entry.stamp.all == stamp.all
+            && match &entry.kind {
+                Kind::Article => true,
+                Kind::Other => entry.stamp.created == stamp.created,
+                Kind::ArticleList(deps) => self.unchanged(&entry, deps, stamp.articles),
+            };
+        fresh.then_some(entry)
+    }
+
+    /// True when no article logged after the entry was made, up to `upto`, belongs in
+    /// the list.
+    fn unchanged(&self, entry: &Entry, deps: &Dependencies, upto: u64) -> bool {
+        let checked = entry.checked.load(Ordering::Acquire);
+        if checked >= upto {
+            return true;
+        }
+        let log = self.log.read().unwrap_or_else(|e| e.into_inner());
+        let newest = self.articles.load(Ordering::Acquire);
+        let oldest = newest + 1 - log.len() as u64;
+        if checked + 1 < oldest || upto > newest {
+            return false;
+        }
+        let from = (checked + 1 - oldest) as usize;
+        let to = (upto + 1 - oldest) as usize;
+        if log.range(from..to).any(|(_, facts)| deps.shows(facts)) {
+            return false;
+        }
+        entry.checked.fetch_max(upto, Ordering::AcqRel);
+        true
+    }
+
+    /// After a miss: lead the computation of `key`, or wait for the one under way.
+    pub fn begin_fill(self: &Arc<Self>, key: &str) -> Fill {
+        let mut fills = self.fills.lock().unwrap_or_else(|e| e.into_inner());
+        match fills.get(key) {
+            // Created under the lock, so the leader's wake-up cannot be missed.
+            Some(notify) => Fill::Wait(notify.clone().notified_owned()),
+            None => {
+                fills.insert(key.to_owned(), Arc::new(Notify::new()));
+                Fill::Lead(FillGuard {
+                    cache: self.clone(),
+                    key: key.to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Keeps a response computed at `entry.stamp` (stale stamps are simply never served).
+    pub fn put(&self, key: String, entry: Entry) {
+        self.entries.insert(key, Arc::new(entry));
+    }
+
+    /// Applies a committed group of content writes of this process.
+    pub fn apply(&self, change: ContentChange) {
+        let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
+        for scope in change.scopes {
+            self.bump(scope, change.version);
+        }
+        clock.seen_version = clock.seen_version.max(change.version);
+        clock.valid_until = unix(change.horizon);
+        self.valid_until.store(clock.valid_until, Ordering::Release);
+    }
+
+    fn bump(&self, scope: Scope, version: i64) {
+        match scope {
+            Scope::All => {
+                self.all.fetch_add(1, Ordering::AcqRel);
+            }
+            Scope::Created => {
+                self.created.fetch_add(1, Ordering::AcqRel);
+            }
+            // A draft or a scheduled article changes no public page until it is due,
+            // and the scheduled change is watched separately.
+            Scope::ArticleCreated(facts) if !facts.public => {}
+            Scope::ArticleCreated(facts) => {
+                let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
+                if log.len() == LOG_LENGTH
+                    && let Some((dropped, _)) = log.pop_front()
+                {
+                    self.log_floor.fetch_max(dropped, Ordering::AcqRel);
+                }
+                log.push_back((version, facts));
+                self.articles.fetch_add(1, Ordering::AcqRel);
+                self.created.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// Applies what a read of the database found: a newer counter (another process
+    /// wrote) or a scheduled change that has come invalidates everything.
+    fn observe(&self, version: i64, horizon: Option<chrono::NaiveDateTime>) {
+        let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
+        if version < clock.seen_version {
+            return;
+        }
+        let due = unix_now() >= clock.valid_until;
+        if version > clock.seen_version || due {
+            self.bump(Scope::All, version);
+        }
+        clock.seen_version = version;
+        clock.valid_until = unix(horizon);
+        self.valid_until.store(clock.valid_until, Ordering::Release);
+    }
+
+    /// Reads the database's freshness counter and next scheduled change, and applies them.
+    pub fn refresh(&self, db: &Db) -> crate::error::AppResult<()> {
+        let (version, horizon) = db.read_blocking(|conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let version = freshness::version(conn)?;
+                let horizon = freshness::horizon(conn, chrono::Utc::now().naive_utc())?;
+                Ok((version, horizon))
+            })
+        })?;
+        self.observe(version, horizon);
+        Ok(())
+    }
+}
+
+/// Most list totals remembered; beyond that the memo starts afresh.
+const MAX_TOTALS: usize = 10_000;
+
+impl Totals for RepresentationCache {
+    fn get(&self, deps: &Dependencies) -> Result<i64, u64> {
+        let ticket = self.all.load(Ordering::Acquire);
+        let key = format!("{deps:?}");
+        let remembered = self
+            .totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied();
+        let Some((all, counted_at, total)) = remembered else {
+            return Err(ticket);
+        };
+        // Anything but a create since the count (or articles created so long ago that
+        // the log no longer holds them) makes the count unusable.
+        if all != ticket || counted_at < self.log_floor.load(Ordering::Acquire) {
+            return Err(ticket);
+        }
+        let log = self.log.read().unwrap_or_else(|e| e.into_inner());
+        let added = log
+            .iter()
+            .filter(|(version, facts)| *version > counted_at && deps.shows(facts))
+            .count();
+        Ok(total + added as i64)
+    }
+
+    fn put(&self, deps: &Dependencies, total: i64, version: i64, ticket: u64) {
+        let mut totals = self.totals.lock().unwrap_or_else(|e| e.into_inner());
+        if totals.len() >= MAX_TOTALS {
+            totals.clear();
+        }
+        totals.insert(format!("{deps:?}"), (ticket, version, total));
+    }
+}
+
+/// Keeps the cache in step with the database: every [`POLL_EVERY`], on its own thread,
+/// until the process ends.
+pub fn poll(cache: Arc<RepresentationCache>, db: Db) {
+    let spawned = std::thread::Builder::new()
+        .name("cache-freshness".into())
+        .spawn(move || {
+            loop {
+                if let Err(e) = cache.refresh(&db) {
+                    tracing::warn!(error = %e, "cannot read content freshness");
+                }
+                std::thread::sleep(POLL_EVERY);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the cache freshness thread");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(cache: &RepresentationCache, kind: Kind) -> Entry {
+        Entry {
+            stamp: cache.stamp(),
+            checked: AtomicU64::new(cache.stamp().articles),
+            kind,
+            etag: HeaderValue::from_static("\"x\""),
+            last_modified: None,
+            content_type: HeaderValue::from_static("application/json"),
+            body: Bytes::from_static(b"{}"),
+        }
+    }
+
+    fn change(scope: Scope, version: i64) -> ContentChange {
+        ContentChange {
+            scopes: vec![scope],
+            version,
+            horizon: None,
+        }
+    }
+
+    fn article(tag: i32) -> Scope {
+        Scope::ArticleCreated(ArticleFacts {
+            public: true,
+            language: "en".into(),
+            tag_ids: vec![tag],
+            ..Default::default()
+        })
+    }
+
+    fn tag_list(tag: i32) -> Kind {
+        Kind::ArticleList(Dependencies::Filters {
+            sections: None,
+            tags: Some(vec![tag]),
+            author: None,
+            region: None,
+            lang: None,
+            featured: None,
+            after: None,
+            before: None,
+        })
+    }
+
+    #[test]
+    fn nothing_is_served_before_the_database_state_is_known() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.put("/a".into(), entry(&cache, Kind::Other));
+        assert!(cache.get("/a").is_none());
+        cache.apply(change(Scope::Created, 1));
+        cache.put("/a".into(), entry(&cache, Kind::Other));
+        assert!(cache.get("/a").is_some());
+    }
+
+    #[test]
+    fn creates_invalidate_lists_but_not_article_pages() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.apply(change(Scope::Created, 1));
+        cache.put("/api/v1/tags".into(), entry(&cache, Kind::Other));
+        cache.put("/api/v1/articles/a".into(), entry(&cache, Kind::Article));
+        cache.apply(change(Scope::Created, 2));
+        assert!(cache.get("/api/v1/tags").is_none());
+        assert!(cache.get("/api/v1/articles/a").is_some());
+        cache.apply(change(Scope::All, 3));
+        assert!(cache.get("/api/v1/articles/a").is_none());
+    }
+
+    #[test]
+    fn a_new_article_retires_only_the_lists_it_belongs_to() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.apply(change(Scope::Created, 1));
+        cache.put("/articles?tag=1".into(), entry(&cache, tag_list(1)));
+        cache.put("/articles?tag=2".into(), entry(&cache, tag_list(2)));
+        cache.put(
+            "/articles".into(),
+            entry(&cache, Kind::ArticleList(Dependencies::Any)),
+        );
+        cache.apply(change(article(2), 2));
+        assert!(cache.get("/articles?tag=1").is_some());
+        assert!(cache.get("/articles?tag=2").is_none());
+        assert!(cache.get("/articles").is_none());
+        // A draft changes no public list.
+        cache.put(
+            "/articles".into(),
+            entry(&cache, Kind::ArticleList(Dependencies::Any)),
+        );
+        cache.apply(change(
+            Scope::ArticleCreated(ArticleFacts {
+                public: false,
+                ..Default::default()
+            }),
+            3,
+        ));
+        assert!(cache.get("/articles").is_some());
+    }
+
+    #[test]
+    fn a_list_older_than_the_log_is_recomputed() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.apply(change(Scope::Created, 1));
+        cache.put("/articles?tag=1".into(), entry(&cache, tag_list(1)));
+        for i in 0..(LOG_LENGTH as i64 + 1) {
+            cache.apply(change(article(2), 2 + i));
+        }
+        assert!(cache.get("/articles?tag=1").is_none());
+    }
+
+    #[test]
+    fn a_response_computed_across_a_write_is_never_served_after_it() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.apply(change(Scope::Created, 1));
+        let before = cache.stamp();
+        let stale = entry(&cache, Kind::Other);
+        cache.apply(change(Scope::Created, 2));
+        cache.put("/x".into(), stale);
+        assert!(cache.get("/x").is_none());
+        // A request that arrived before the write may still take it.
+        assert!(cache.get_at("/x", before).is_some());
+    }
+
+    #[test]
+    fn a_passed_horizon_stops_serving() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.apply(ContentChange {
+            scopes: vec![Scope::Created],
+            version: 1,
+            horizon: chrono::DateTime::from_timestamp(unix_now() - 1, 0).map(|t| t.naive_utc()),
+        });
+        cache.put("/x".into(), entry(&cache, Kind::Other));
+        assert!(cache.get("/x").is_none());
+    }
+
+    #[test]
+    fn other_processes_writes_invalidate_everything() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.observe(5, None);
+        cache.put("/api/v1/articles/a".into(), entry(&cache, Kind::Article));
+        cache.observe(5, None);
+        assert!(cache.get("/api/v1/articles/a").is_some());
+        cache.observe(6, None);
+        assert!(cache.get("/api/v1/articles/a").is_none());
+    }
+
+    #[test]
+    fn paths_are_classified() {
+        assert_eq!(Kind::of("/api/v1/articles/some-story"), Kind::Article);
+        assert_eq!(Kind::of("/api/v1/articles"), Kind::Other);
+        assert_eq!(Kind::of("/api/v1/articles/most-read"), Kind::Other);
+        assert_eq!(Kind::of("/api/v1/articles/x/related"), Kind::Other);
+        assert_eq!(Kind::of("/api/v1/tags/x"), Kind::Other);
+    }
+}

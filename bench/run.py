@@ -104,7 +104,7 @@ def working_copy(path):
 class Server:
     def __init__(self, name, cmd, port, env=None):
         self.name, self.port = name, port
-        self.log = open(os.path.join(OUT, f"{name}.log"), "w")
+        self.log = open(os.path.join(OUT, f"{name}.log"), "a")
         started = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
         self.startup_seconds = self.wait_ready(started)
@@ -338,6 +338,10 @@ def main():
     if args.smoke:
         args.articles, args.seconds, args.warmup = 500, 1, 0
     ensure_wrk()
+    os.makedirs(OUT, exist_ok=True)
+    for name in ("newsdesk.log", "ceiling.log"):
+        if os.path.exists(os.path.join(OUT, name)):
+            os.remove(os.path.join(OUT, name))
     newsdesk, ceiling = build("debug" if args.smoke else "release")
     corpus_path, seed_seconds = corpus(newsdesk, args.articles)
     db = working_copy(corpus_path)
@@ -391,6 +395,16 @@ def main():
                 mixed["read_share_of_read_only"] = mixed["rps"] * 0.95 / max(read_only["rps"], 1)
                 rows.append((f"95% read / 5% create, {mix}", mixed, None,
                              "reads ≥ 0.7× read-only"))
+        if not args.scaling and args.log != "info":
+            # The access log costs something per request: measure the cheapest route
+            # again with it on.
+            nd.stop()
+            nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, dict(env, RUST_LOG="info"))
+            name, nd_script, ce_script, target = scenarios(ctx, {"304 revalidation"})[0]
+            log("scenario: 304 revalidation with the access log on")
+            ours = wrk(NEWSDESK_PORT, nd_script, args.connections, rss_of=nd.rss_mb, **common)
+            ref = wrk(CEILING_PORT, ce_script, args.connections, rss_of=ce.rss_mb, **common)
+            rows.append(("304 revalidation, access log on (RUST_LOG=info)", ours, ref, target))
     finally:
         nd.stop()
         ce.stop()

@@ -19,12 +19,18 @@ fn main() {
         },
         _ => EnvFilter::new("info"),
     };
+    // Log lines are written by a background thread: a request never waits on stderr.
+    // Nothing is dropped: when the buffer is full, the logging request waits.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     if let Err(exit) = newsdesk::cli::run(cli) {
+        drop(_flush_on_exit);
         eprintln!("newsdesk: {}", exit.message);
         std::process::exit(exit.code);
     }

@@ -80,6 +80,10 @@ impl Db {
                 reason: e.to_string(),
             })?;
         sqlite::optimize(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        sqlite::manual_checkpoints(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        let mut checkpointer = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
+        sqlite::ConnectionSetup::apply(&mut checkpointer).map_err(|e| open_err(e.to_string()))?;
+        sqlite::start_checkpointer(checkpointer).map_err(|e| open_err(e.to_string()))?;
         let reader_connections = (0..READERS)
             .map(|_| {
                 let mut reader = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;

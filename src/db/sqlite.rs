@@ -49,6 +49,39 @@ where
     conn.immediate_transaction(work)
 }
 
+/// How often the checkpointer copies committed pages from the WAL into the database.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Turns off SQLite's automatic checkpoints on the writer connection: they would run
+/// inside a commit (on the thread that serves every write), and in WAL mode with
+/// `synchronous = NORMAL` a checkpoint is where the fsyncs happen.
+pub fn manual_checkpoints(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+    Ok(())
+}
+
+/// Copies what it can from the WAL into the database without waiting for readers or
+/// blocking the writer (`PASSIVE`), on the checkpointer's own connection.
+pub fn checkpoint(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
+    Ok(())
+}
+
+/// Keeps the WAL short from a thread of its own (see [`manual_checkpoints`]).
+pub fn start_checkpointer(mut conn: DbConn) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("db-checkpoint".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if let Err(e) = checkpoint(&mut conn) {
+                    tracing::warn!(error = %e, "checkpoint failed; will retry");
+                }
+            }
+        })?;
+    Ok(())
+}
+
 /// Copies the live database into a new file, consistently, while others keep writing.
 pub fn backup_into(conn: &mut DbConn, target: &Path) -> AppResult<()> {
     if target.exists() {

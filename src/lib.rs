@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod memory;
 pub mod openapi;
 pub mod schema;
 pub mod seed;

@@ -8,6 +8,9 @@ use crate::http::{self, state::AppState};
 
 /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+/// Threads per worker for CPU-heavy work (password hashing, Markdown rendering).
+/// Database work has threads of its own (see `db`); more would only add memory.
+const BLOCKING_THREADS_PER_WORKER: usize = 2;
 
 /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.
 pub fn run(state: AppState) -> std::io::Result<()> {
@@ -19,6 +22,7 @@ pub fn run(state: AppState) -> std::io::Result<()> {
             .bind(addr)
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?
             .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+            .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
             .run();
         println!("newsdesk is listening on http://{addr}  (API docs: http://{addr}/docs/)");
         tracing::info!(%addr, "listening");

@@ -31,6 +31,8 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// How many reader connections (and reader threads) a process keeps: enough to keep
 /// two cores busy while one read waits on the disk.
 const READERS: usize = 4;
+/// Page cache of each reader connection.
+const READER_CACHE_KIB: u32 = 1024;
 
 /// Something went wrong opening the database.
 #[derive(Debug, thiserror::Error)]
@@ -83,11 +85,15 @@ impl Db {
         sqlite::manual_checkpoints(&mut conn).map_err(|e| open_err(e.to_string()))?;
         let mut checkpointer = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
         sqlite::ConnectionSetup::apply(&mut checkpointer).map_err(|e| open_err(e.to_string()))?;
+        sqlite::ConnectionSetup::cache_kib(&mut checkpointer, 256)
+            .map_err(|e| open_err(e.to_string()))?;
         sqlite::start_checkpointer(checkpointer).map_err(|e| open_err(e.to_string()))?;
         let reader_connections = (0..READERS)
             .map(|_| {
                 let mut reader = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
                 sqlite::ConnectionSetup::apply(&mut reader).map_err(|e| open_err(e.to_string()))?;
+                sqlite::ConnectionSetup::cache_kib(&mut reader, READER_CACHE_KIB)
+                    .map_err(|e| open_err(e.to_string()))?;
                 Ok(reader)
             })
             .collect::<Result<Vec<_>, OpenError>>()?;

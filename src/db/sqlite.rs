@@ -35,6 +35,13 @@ impl ConnectionSetup {
              PRAGMA temp_store = MEMORY;"
         ))
     }
+
+    /// Sets a connection's page cache to `kib` KiB. Readers keep a small one: the
+    /// operating system caches the file too, and hot responses live in newsdesk's own
+    /// representation cache.
+    pub fn cache_kib(conn: &mut DbConn, kib: u32) -> diesel::QueryResult<()> {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{kib};"))
+    }
 }
 
 // Lookups by a unique key use diesel's `get_result`, not `first`: `first` adds a bound

@@ -31,7 +31,7 @@ use crate::db::{ArticleFacts, ContentChange, Db, Scope, freshness};
 use crate::domain::articles::list::{Dependencies, Totals};
 
 /// Bytes of responses the cache may hold.
-pub const CAPACITY_BYTES: u64 = 12 * 1024 * 1024;
+pub const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 /// Longest a request waits for another one computing the same response.
 pub const FILL_WAIT: Duration = Duration::from_secs(2);
 /// How often [`poll`] looks for writes by other processes and for scheduled changes.
@@ -383,9 +383,14 @@ pub fn poll(cache: Arc<RepresentationCache>, db: Db) {
     let spawned = std::thread::Builder::new()
         .name("cache-freshness".into())
         .spawn(move || {
+            let mut rounds: u32 = 0;
             loop {
                 if let Err(e) = cache.refresh(&db) {
                     tracing::warn!(error = %e, "cannot read content freshness");
+                }
+                rounds = rounds.wrapping_add(1);
+                if rounds.is_multiple_of(8) {
+                    crate::memory::give_back();
                 }
                 std::thread::sleep(POLL_EVERY);
             }

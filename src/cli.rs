@@ -8,11 +8,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{Role, password};
 use crate::config::{Config, RawSettings};
-use crate::db::Db;
+use crate::db::{Db, DbConn, sqlite};
 use crate::domain::users;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::{openapi, seed, server};
+use diesel::Connection;
 
 /// newsdesk: a headless CMS for multilingual newsrooms.
 ///
@@ -96,6 +97,17 @@ pub struct SettingArgs {
     /// Take client addresses from X-Forwarded-For; only behind a proxy that sets it [default: false]
     #[arg(long, env = "TRUST_PROXY_HEADERS", global = true, value_name = "BOOL")]
     pub trust_proxy_headers: Option<String>,
+    /// The publication's name in feeds and the news sitemap [default: newsdesk]
+    #[arg(long, env = "PUBLICATION_NAME", global = true, value_name = "NAME")]
+    pub publication_name: Option<String>,
+    /// Most breaking-news streams open at once; more get 503 [default: 5000]
+    #[arg(
+        long,
+        env = "STREAM_MAX_CONNECTIONS",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub stream_max_connections: Option<String>,
 }
 
 impl SettingArgs {
@@ -114,6 +126,8 @@ impl SettingArgs {
             public_base_url: self.public_base_url,
             article_url_template: self.article_url_template,
             trust_proxy_headers: self.trust_proxy_headers,
+            publication_name: self.publication_name,
+            stream_max_connections: self.stream_max_connections,
         }
     }
 }
@@ -142,6 +156,13 @@ pub enum Command {
     /// input, never from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy the live database, consistently, into a new file (the server keeps running).
+    Backup {
+        /// The file to create; it must not exist yet.
+        path: PathBuf,
+    },
+    /// Check the database file's integrity; prints `ok` when it is sound.
+    Check,
     /// Fill the database with content: a demo newsroom, or synthetic articles.
     #[command(group = clap::ArgGroup::new("what").required(true))]
     Seed {
@@ -223,6 +244,8 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
         }
         Command::User(cmd) => user_command(&config, cmd),
         Command::Seed { demo, articles } => seed_command(&config, demo, articles),
+        Command::Backup { path } => backup_command(&config, &path),
+        Command::Check => check_command(&config),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }
@@ -280,8 +303,14 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
             seed::demo::seed(conn, admin, &languages)
         })?;
         println!(
-            "demo newsroom ready: {} articles, {} authors, {} tags, {} images, {} breaking items",
-            summary.articles, summary.authors, summary.tags, summary.media, summary.breaking
+            "demo newsroom ready: {} articles, {} authors, {} tags, {} images, {} breaking items, \
+             {} collection",
+            summary.articles,
+            summary.authors,
+            summary.tags,
+            summary.media,
+            summary.breaking,
+            summary.collections
         );
     }
     if let Some(n) = articles {
@@ -294,6 +323,46 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
         );
     }
     Ok(())
+}
+
+/// A plain connection to an existing database: no migrations, no server threads.
+fn connect(config: &Config) -> Result<DbConn, Exit> {
+    if !config.database_path.exists() {
+        return Err(Exit::new(
+            1,
+            format!("{} does not exist", config.database_path.display()),
+        ));
+    }
+    let url = config.database_path.to_string_lossy().into_owned();
+    let mut conn = DbConn::establish(&url).map_err(|e| Exit::new(1, e))?;
+    sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| Exit::new(1, e))?;
+    Ok(conn)
+}
+
+fn backup_command(config: &Config, path: &std::path::Path) -> Result<(), Exit> {
+    let mut conn = connect(config)?;
+    let started = std::time::Instant::now();
+    sqlite::backup_into(&mut conn, path)?;
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backed up {} to {} ({:.1} MB in {:.1} s)",
+        config.database_path.display(),
+        path.display(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn check_command(config: &Config) -> Result<(), Exit> {
+    let mut conn = connect(config)?;
+    let verdict = sqlite::integrity_check(&mut conn)?;
+    println!("{verdict}");
+    if verdict == "ok" {
+        Ok(())
+    } else {
+        Err(Exit::new(1, "the database file is damaged"))
+    }
 }
 
 fn openapi_command(check: bool, write: bool, file: &PathBuf) -> Result<(), Exit> {

@@ -24,6 +24,10 @@ pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
 /// Default template of an article's public URL.
 pub const DEFAULT_ARTICLE_URL_TEMPLATE: &str = "{base}/{lang}/{section}/{slug}";
 /// Shortest accepted `JWT_SECRET`, in bytes.
+/// Default publication name in feeds and the news sitemap.
+pub const DEFAULT_PUBLICATION_NAME: &str = "newsdesk";
+/// Default cap on open breaking-news streams per instance.
+pub const DEFAULT_STREAM_MAX_CONNECTIONS: u64 = 5_000;
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 /// Every setting as the command line layer found it, before any checking.
@@ -42,6 +46,8 @@ pub struct RawSettings {
     pub public_base_url: Option<String>,
     pub article_url_template: Option<String>,
     pub trust_proxy_headers: Option<String>,
+    pub publication_name: Option<String>,
+    pub stream_max_connections: Option<String>,
 }
 
 /// A setting that could not be used, named as the user wrote it.
@@ -79,6 +85,10 @@ pub struct Config {
     pub article_url_template: String,
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
     pub trust_proxy_headers: bool,
+    /// The publication's name, as feeds and the news sitemap give it.
+    pub publication_name: String,
+    /// Most breaking-news streams open at once; more get 503.
+    pub stream_max_connections: usize,
 }
 
 /// Credentials of the first admin, from `ADMIN_EMAIL` and `ADMIN_PASSWORD`.
@@ -164,6 +174,14 @@ impl Config {
         let public_base_url = parse_base_url(raw.public_base_url)?;
         let article_url_template = parse_url_template(raw.article_url_template)?;
         let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", raw.trust_proxy_headers)?;
+        let publication_name = parse_publication_name(raw.publication_name)?;
+        let stream_max_connections = parse_number(
+            "STREAM_MAX_CONNECTIONS",
+            raw.stream_max_connections,
+            DEFAULT_STREAM_MAX_CONNECTIONS,
+            1,
+            1_000_000,
+        )? as usize;
         Ok(Self {
             database_path,
             bind_addr,
@@ -177,6 +195,8 @@ impl Config {
             public_base_url,
             article_url_template,
             trust_proxy_headers,
+            publication_name,
+            stream_max_connections,
         })
     }
 
@@ -329,6 +349,17 @@ fn parse_base_url(value: Option<String>) -> Result<String, ConfigError> {
             "expected an absolute http or https URL",
         )),
     }
+}
+
+fn parse_publication_name(value: Option<String>) -> Result<String, ConfigError> {
+    let value = non_empty(value).unwrap_or_else(|| DEFAULT_PUBLICATION_NAME.to_owned());
+    if value.chars().count() > 200 || value.chars().any(char::is_control) {
+        return Err(ConfigError::new(
+            "PUBLICATION_NAME",
+            "must be one line of at most 200 characters",
+        ));
+    }
+    Ok(value)
 }
 
 fn parse_url_template(value: Option<String>) -> Result<String, ConfigError> {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod memory;
 pub mod openapi;
 pub mod schema;

@@ -25,6 +25,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    article_views (article_id, hour) {
+        article_id -> Integer,
+        hour -> BigInt,
+        views -> Integer,
+    }
+}
+
+diesel::table! {
     articles (id) {
         id -> Integer,
         slug -> Text,
@@ -44,6 +52,7 @@ diesel::table! {
         updated_at -> Timestamp,
         body_html -> Text,
         body -> Text,
+        translation_group -> Nullable<Integer>,
     }
 }
 
@@ -61,6 +70,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    breaking_events (id) {
+        id -> Integer,
+        kind -> Text,
+        item_id -> Integer,
+        language -> Text,
+        payload -> Text,
+        due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     breaking_items (id) {
         id -> Integer,
         text -> Text,
@@ -70,6 +91,28 @@ diesel::table! {
         priority -> Integer,
         published_at -> Timestamp,
         expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collection_articles (collection_id, article_id) {
+        collection_id -> Integer,
+        article_id -> Integer,
+        position -> Integer,
+        pinned -> Bool,
+    }
+}
+
+diesel::table! {
+    collections (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        language -> Text,
+        hero_media_id -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -175,19 +218,27 @@ diesel::joinable!(article_regions -> articles (article_id));
 diesel::joinable!(article_regions -> regions (region_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(article_views -> articles (article_id));
 diesel::joinable!(articles -> media (hero_media_id));
 diesel::joinable!(articles -> sections (section_id));
 diesel::joinable!(articles -> users (created_by));
 diesel::joinable!(authors -> media (avatar_media_id));
 diesel::joinable!(breaking_items -> articles (article_id));
+diesel::joinable!(collection_articles -> articles (article_id));
+diesel::joinable!(collection_articles -> collections (collection_id));
+diesel::joinable!(collections -> media (hero_media_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     article_authors,
     article_regions,
     article_tags,
+    article_views,
     articles,
     authors,
+    breaking_events,
     breaking_items,
+    collection_articles,
+    collections,
     content_state,
     idempotency_keys,
     media,

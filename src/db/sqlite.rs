@@ -1,12 +1,12 @@
 //! The SQLite-only corner of the storage layer: connection pragmas, immediate
-//! transactions, online backup and the integrity check. A PostgreSQL backend replaces
+//! transactions, online backup, the integrity check and the FTS5 search index. A PostgreSQL backend replaces
 //! this file's functions with its own arms; nothing else in the crate issues SQL text.
 
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::Text;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Integer, Text};
 
 use super::DbConn;
 use crate::error::{AppError, AppResult};
@@ -135,4 +135,53 @@ pub fn optimize(conn: &mut DbConn) -> AppResult<()> {
 pub fn ping(conn: &mut DbConn) -> AppResult<()> {
     conn.batch_execute("SELECT 1")?;
     Ok(())
+}
+
+// ---- Full-text search (FTS5) ----------------------------------------------------
+
+/// Indexes an article's normalised text under its id, replacing what was there.
+pub fn fts_put(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    summary: &str,
+    body: &str,
+) -> AppResult<()> {
+    fts_remove(conn, id)?;
+    diesel::sql_query("INSERT INTO articles_fts (rowid, title, summary, body) VALUES (?, ?, ?, ?)")
+        .bind::<Integer, _>(id)
+        .bind::<Text, _>(title)
+        .bind::<Text, _>(summary)
+        .bind::<Text, _>(body)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes an article from the index.
+pub fn fts_remove(conn: &mut DbConn, id: i32) -> AppResult<()> {
+    diesel::sql_query("DELETE FROM articles_fts WHERE rowid = ?")
+        .bind::<Integer, _>(id)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct FtsHit {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = Double)]
+    score: f64,
+}
+
+/// The best `limit` matches of an FTS5 expression: `(article id, relevance)`, most
+/// relevant first. BM25 weighs the title ten times and the summary five times the body.
+pub fn fts_match(conn: &mut DbConn, expression: &str, limit: i64) -> AppResult<Vec<(i32, f64)>> {
+    let hits: Vec<FtsHit> = diesel::sql_query(
+        "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
+         FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score DESC LIMIT ?",
+    )
+    .bind::<Text, _>(expression)
+    .bind::<BigInt, _>(limit)
+    .load(conn)?;
+    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }

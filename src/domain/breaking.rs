@@ -7,11 +7,11 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::articles;
 use super::input::{Change, Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
+use super::{articles, breaking_events};
 use crate::db::{DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles as articles_t, breaking_items};
@@ -277,6 +277,8 @@ pub fn create(
         ))
         .returning(breaking_items::id)
         .get_result(conn)?;
+    let row = find_row(conn, id)?;
+    breaking_events::record_write(conn, None, Some(&row), now.0)?;
     get(conn, id)
 }
 
@@ -339,6 +341,7 @@ pub fn update(
         Change::Set(Some(slug)) => resolve_article(&mut c, conn, &slug)?.map(Some),
     };
     c.finish()?;
+    let at = Timestamp::now().0;
     diesel::update(breaking_items::table.find(id))
         .set(&BreakingChanges {
             text,
@@ -348,17 +351,40 @@ pub fn update(
             priority,
             published_at,
             expires_at,
-            updated_at: Timestamp::now().0,
+            updated_at: at,
         })
         .execute(conn)?;
+    let row = find_row(conn, id)?;
+    breaking_events::record_write(conn, Some(&current), Some(&row), at)?;
     get(conn, id)
 }
 
 /// Deletes an item.
 pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
-    find_row(conn, id)?;
+    let row = find_row(conn, id)?;
     diesel::delete(breaking_items::table.find(id)).execute(conn)?;
+    breaking_events::record_write(conn, Some(&row), None, Timestamp::now().0)?;
     Ok(())
+}
+
+/// Every live item (of one language), as `GET /breaking` orders them: the stream's
+/// snapshot.
+pub fn live_items(conn: &mut DbConn, lang: Option<&str>) -> AppResult<Vec<BreakingItem>> {
+    let mut query = breaking_items::table
+        .filter(live_now(Timestamp::now().0))
+        .select(BreakingRow::as_select())
+        .into_boxed();
+    if let Some(lang) = lang {
+        query = query.filter(breaking_items::language.eq(lang.to_owned()));
+    }
+    let rows: Vec<BreakingRow> = query
+        .order((
+            breaking_items::priority.desc(),
+            breaking_items::published_at.desc(),
+            breaking_items::id.desc(),
+        ))
+        .load(conn)?;
+    views(conn, rows)
 }
 
 /// A parsed `GET /breaking` request.

@@ -12,7 +12,7 @@ use super::params::Params;
 use super::time::Timestamp;
 use crate::db::{DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::schema::{articles, authors, media};
+use crate::schema::{articles, authors, collections, media};
 
 /// A media row as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -398,9 +398,14 @@ pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
         .filter(authors::avatar_media_id.eq(id))
         .count()
         .get_result(conn)?;
-    if heroes + avatars > 0 {
+    let hubs: i64 = collections::table
+        .filter(collections::hero_media_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if heroes + avatars + hubs > 0 {
         return Err(AppError::InUse(format!(
-            "used by {heroes} article(s) as hero media and {avatars} author(s) as avatar"
+            "used by {heroes} article(s) as hero media, {avatars} author(s) as avatar \
+             and {hubs} collection(s) as hero media"
         )));
     }
     diesel::delete(media::table.find(id)).execute(conn)?;

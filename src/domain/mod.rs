@@ -126,6 +126,9 @@ macro_rules! keyset_after {
 pub mod articles;
 pub mod authors;
 pub mod breaking;
+pub mod breaking_events;
+pub mod collections;
+pub mod feeds;
 pub mod idempotency;
 pub mod input;
 pub mod markdown;
@@ -133,12 +136,14 @@ pub mod media;
 pub mod paging;
 pub mod params;
 pub mod regions;
+pub mod search;
 pub mod sections;
 pub mod settings;
 pub mod slug;
 pub mod tags;
 pub mod time;
 pub mod users;
+pub mod views;
 
 /// How a path addresses a resource: `/authors/42` or `/authors/jane-doe`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -275,6 +275,34 @@ pub struct ListResponse<T: ToSchema> {
     pub meta: ListMeta,
 }
 
+/// The envelope of a short list that is not paged (related articles, editions):
+/// `{"data": [...], "meta": {"count": n}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Listing<T: ToSchema> {
+    /// The items.
+    pub data: Vec<T>,
+    /// How many there are.
+    pub meta: ListingMeta,
+}
+
+/// The `meta` of an unpaged list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListingMeta {
+    /// Items in `data`.
+    pub count: usize,
+}
+
+impl<T: ToSchema> Listing<T> {
+    /// Wraps the items.
+    pub fn of(data: Vec<T>) -> Self {
+        let count = data.len();
+        Self {
+            data,
+            meta: ListingMeta { count },
+        }
+    }
+}
+
 /// Turns a fetched page (up to `per_page + 1` rows) into the envelope.
 ///
 /// `key_of` gives the cursor key of an item (its sort values, then its id); `total`

@@ -64,7 +64,8 @@ pub fn app(
         .wrap(from_fn(middleware::envelope))
 }
 
-/// CORS: any origin may read; only the configured origins may write from a browser.
+/// CORS: any origin may read and send view beacons; only the configured origins may
+/// write from a browser.
 fn cors(writers: &[String]) -> actix_cors::Cors {
     let writers = writers.to_vec();
     actix_cors::Cors::default()
@@ -77,7 +78,9 @@ fn cors(writers: &[String]) -> actix_cors::Cors {
             } else {
                 head.method.clone()
             };
+            let beacon = method == Method::POST && head.uri.path().ends_with("/views");
             matches!(method, Method::GET | Method::HEAD)
+                || beacon
                 || writers.iter().any(|w| w.as_bytes() == origin.as_bytes())
         })
         .allowed_methods([

@@ -126,6 +126,15 @@ pub struct ArticleFilters {
     published_before: Option<String>,
     /// Only featured (`true`) or only not featured (`false`) articles.
     featured: Option<bool>,
+    /// Full-text search over title, summary and body (at most 200 characters), in every
+    /// language: case, accents and Arabic letter forms are folded, the last word
+    /// matches as a prefix, and search syntax is read as plain words. Results carry
+    /// `search: {rank, snippet}` and are ranked by relevance unless `sort` says
+    /// otherwise. A blank `q` is no search.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Only articles in this coverage collection (slug).
+    collection: Option<String>,
     /// Staff only (with a token): `draft`, `scheduled`, `published` (the default) or
     /// `all`. Writers never see other people's drafts.
     #[param(inline)]
@@ -156,4 +165,62 @@ pub enum ArticleSortField {
     Title,
     #[serde(rename = "-updated_at")]
     UpdatedAtDesc,
+    /// Best match first: only with `q`, where it is the default.
+    #[serde(rename = "relevance")]
+    Relevance,
+}
+
+/// `limit` of the short lists around an article.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitParam {
+    /// Items to return, 1 to 20 (default 5).
+    #[param(minimum = 1, maximum = 20)]
+    limit: Option<i64>,
+}
+
+/// The windows of `GET /articles/most-read`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum MostReadWindow {
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+    #[serde(rename = "30d")]
+    Month,
+}
+
+/// Filters of `GET /articles/most-read`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MostReadParams {
+    /// The views counted: the last 24 hours (default), 7 days or 30 days, by the hour.
+    #[param(inline)]
+    window: Option<MostReadWindow>,
+    /// Only this language (one of `LANGUAGES`).
+    lang: Option<String>,
+    /// Section slug; includes the section's descendants.
+    section: Option<String>,
+    /// Items to return, 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<i64>,
+}
+
+/// Paging of a collection's articles.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorParams {
+    /// Articles per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The language filter of collections and the breaking stream.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangFilter {
+    /// Only this language (one of `LANGUAGES`).
+    lang: Option<String>,
 }

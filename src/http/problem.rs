@@ -33,6 +33,10 @@ impl ResponseError for AppError {
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
+            AppError::Unavailable(_) => {
+                // A busy database or a full stream cap clears within seconds.
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
             _ => {}
         }
         response.body(serde_json::to_vec(&problem).unwrap_or_default())

@@ -9,7 +9,12 @@ use crate::config::Config;
 use crate::db::{Db, OpenError};
 use crate::domain::paging::CursorCodec;
 use crate::domain::settings;
-use crate::error::AppError;
+use crate::domain::views::{self, ViewCounter};
+use crate::error::{AppError, AppResult};
+use crate::live::Hub;
+
+/// How often counted views are written.
+pub const VIEWS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Shared state of a running server, cloned cheaply into every worker.
 #[derive(Clone, Debug)]
@@ -20,6 +25,10 @@ pub struct AppState {
     pub cursors: CursorCodec,
     pub throttles: Arc<Throttles>,
     pub cache: Arc<RepresentationCache>,
+    /// The live breaking stream.
+    pub hub: Hub,
+    /// View beacons not yet written.
+    pub views: Arc<ViewCounter>,
 }
 
 /// Start-up failed: the message is one line for the terminal.
@@ -45,9 +54,18 @@ impl AppState {
     pub fn open(config: Config) -> Result<Self, StartupError> {
         let cache = Arc::new(RepresentationCache::new(CAPACITY_BYTES));
         let hook_cache = cache.clone();
-        let db = Db::open(&config.database_path)?
-            .with_after_commit(Arc::new(move |change| hook_cache.apply(change)));
+        let hub = Hub::new(config.stream_max_connections);
+        let waker = hub.waker();
+        let db = Db::open(&config.database_path)?.with_after_commit(Arc::new(move |change| {
+            hook_cache.apply(change);
+            waker.wake();
+        }));
         cache.refresh(&db)?;
+        hub.start(&db)
+            .map_err(|e| StartupError::Prepare(format!("cannot start the breaking stream: {e}")))?;
+        let views = Arc::new(ViewCounter::default());
+        flush_views_periodically(Arc::downgrade(&views), db.clone())
+            .map_err(|e| StartupError::Prepare(format!("cannot start the view counter: {e}")))?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => {
@@ -70,6 +88,47 @@ impl AppState {
             cursors,
             throttles: Arc::new(Throttles::default()),
             cache,
+            hub,
+            views,
         })
     }
+
+    /// Writes the view beacons counted so far (also done every second, and at a
+    /// graceful stop).
+    pub fn flush_views(&self) -> AppResult<()> {
+        flush(&self.views, &self.db)
+    }
+}
+
+fn flush(counter: &ViewCounter, db: &Db) -> AppResult<()> {
+    let counts = counter.take();
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let kept = counts.clone();
+    match db.write_blocking(move |conn| views::store(conn, &counts)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            counter.restore(kept);
+            Err(e)
+        }
+    }
+}
+
+/// Flushes the counter every [`VIEWS_FLUSH_EVERY`] until it is dropped.
+fn flush_views_periodically(counter: std::sync::Weak<ViewCounter>, db: Db) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("view-counter".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(VIEWS_FLUSH_EVERY);
+                let Some(counter) = counter.upgrade() else {
+                    return;
+                };
+                if let Err(e) = flush(&counter, &db) {
+                    tracing::warn!(error = %e, "cannot write view counts; will retry");
+                }
+            }
+        })
+        .map(|_| ())
 }

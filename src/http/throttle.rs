@@ -72,7 +72,7 @@ impl Default for Throttles {
         Self {
             login_by_address: Throttle::new(20, Duration::from_secs(3)),
             login_by_email: Throttle::new(5, Duration::from_secs(20)),
-            views_by_address: Throttle::new(60, Duration::from_secs(1)),
+            views_by_address: Throttle::new(20, Duration::from_secs(3)),
         }
     }
 }

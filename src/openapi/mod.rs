@@ -177,7 +177,9 @@ impl Modify for BearerScheme {
         (name = "Sections", description = "The site menu, a tree"),
         (name = "Regions", description = "Where stories happen"),
         (name = "Media", description = "Images, video, audio and embeds with captions and credits"),
-        (name = "Breaking", description = "The BREAKING ticker"),
+        (name = "Breaking", description = "The BREAKING ticker and its live stream"),
+        (name = "Collections", description = "Coverage hubs: an ordered list of articles, pinned ones first"),
+        (name = "Feeds", description = "RSS 2.0 feeds and sitemaps, with absolute links to the public site"),
     )
 )]
 struct ApiDoc;

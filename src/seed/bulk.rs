@@ -10,9 +10,9 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::{Db, DbConn, Scope};
+use crate::db::{Db, DbConn, Scope, sqlite};
 use crate::domain::time::Timestamp;
-use crate::domain::{markdown, slug};
+use crate::domain::{markdown, search, slug};
 use crate::error::AppResult;
 use crate::schema::{
     article_authors, article_regions, article_tags, articles, authors, media, tags,
@@ -270,16 +270,20 @@ fn sentence(rng: &mut StdRng, w: &Words) -> String {
 struct Block {
     markdown: String,
     html: String,
+    /// The text as the search index holds it.
+    indexed: String,
     words: usize,
 }
 
 impl Block {
     fn new(markdown: String) -> Self {
         let html = markdown::to_safe_html(&markdown);
-        let words = markdown::word_count(&markdown::plain_text(&markdown));
+        let plain = markdown::plain_text(&markdown);
+        let words = markdown::word_count(&plain);
         Self {
             markdown,
             html,
+            indexed: search::normalize(&plain),
             words,
         }
     }
@@ -313,8 +317,15 @@ fn pool(rng: &mut StdRng, w: &Words) -> Pool {
     }
 }
 
-/// An article body assembled from pool blocks: (markdown, html, words).
-fn assemble(rng: &mut StdRng, pool: &Pool) -> (String, String, usize) {
+/// An article body assembled from pool blocks.
+struct Assembled {
+    markdown: String,
+    html: String,
+    indexed: String,
+    words: usize,
+}
+
+fn assemble(rng: &mut StdRng, pool: &Pool) -> Assembled {
     let count = rng.random_range(6..=9);
     let mut blocks: Vec<&Block> = Vec::with_capacity(count + 1);
     for i in 0..count {
@@ -329,8 +340,18 @@ fn assemble(rng: &mut StdRng, pool: &Pool) -> (String, String, usize) {
         .collect::<Vec<_>>()
         .join("\n\n");
     let html: String = blocks.iter().map(|b| b.html.as_str()).collect();
+    let indexed = blocks
+        .iter()
+        .map(|b| b.indexed.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let words = blocks.iter().map(|b| b.words).sum();
-    (markdown, html, words)
+    Assembled {
+        markdown,
+        html,
+        indexed,
+        words,
+    }
 }
 
 fn ensure_named<F>(
@@ -435,6 +456,7 @@ struct Planned {
     words: i32,
     body: String,
     html: String,
+    indexed: String,
     tags: [i32; 3],
     authors: Vec<i32>,
     region: i32,
@@ -479,7 +501,7 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
                     words.connector,
                     place
                 );
-                let (body, html, count_words) = assemble(&mut rng, &pools[which]);
+                let assembled = assemble(&mut rng, &pools[which]);
                 let serial = first as usize + i + 1;
                 let mut tags = [0; 3];
                 let start = rng.random_range(0..tag_ids.len());
@@ -503,9 +525,10 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
                     published_at: Timestamp::from_unix(now - age)
                         .map(|t| t.0)
                         .unwrap_or_default(),
-                    words: count_words as i32,
-                    body,
-                    html,
+                    words: assembled.words as i32,
+                    body: assembled.markdown,
+                    html: assembled.html,
+                    indexed: assembled.indexed,
                     tags,
                     authors,
                     region: *pick(&mut rng, &regions),
@@ -557,6 +580,15 @@ fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -
             .returning(articles::id)
             .get_results(conn)?;
         ids.extend(new_ids);
+    }
+    for (id, a) in ids.iter().zip(batch) {
+        sqlite::fts_put(
+            conn,
+            *id,
+            &search::normalize(&a.title),
+            &search::normalize(&a.summary),
+            &a.indexed,
+        )?;
     }
     let mut tag_rows = Vec::with_capacity(batch.len() * 3);
     let mut author_rows = Vec::with_capacity(batch.len() * 2);
@@ -610,9 +642,20 @@ mod tests {
         for words in [&EN, &AR, &ES] {
             let p = pool(&mut rng, words);
             for _ in 0..20 {
-                let (body, html, count) = assemble(&mut rng, &p);
-                assert_eq!(markdown::to_safe_html(&body), html);
-                assert_eq!(markdown::word_count(&markdown::plain_text(&body)), count);
+                let a = assemble(&mut rng, &p);
+                let body = a.markdown;
+                assert_eq!(markdown::to_safe_html(&body), a.html);
+                let plain = markdown::plain_text(&body);
+                assert_eq!(markdown::word_count(&plain), a.words);
+                // What the index holds matches what a write of this body would index,
+                // word for word.
+                let words = |t: &str| {
+                    t.split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                assert_eq!(words(&a.indexed), words(&search::normalize(&plain)));
                 assert!(
                     (1_500..=6_000).contains(&body.len()),
                     "{} bytes",

@@ -1,12 +1,14 @@
 //! The demo newsroom: the site's menu and regions, a dozen bylines, topic tags,
 //! captioned images, twenty stories in English, Arabic and Spanish (drafts, scheduled
-//! and published) and a live breaking ticker. The people and events are invented.
+//! and published; each story's editions linked as translations), a coverage collection
+//! and a live breaking ticker. The people and events are invented.
 
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::domain::articles::write::{self as article_write, ArticleCreate};
 use crate::domain::authors::{self, AuthorCreate};
 use crate::domain::breaking::{self, BreakingCreate};
+use crate::domain::collections::{self, CollectionCreate};
 use crate::domain::input::Input;
 use crate::domain::media::{self, MediaCreate, MediaKind};
 use crate::domain::tags::{self, TagCreate};
@@ -21,6 +23,7 @@ pub struct DemoSummary {
     pub tags: usize,
     pub media: usize,
     pub breaking: usize,
+    pub collections: usize,
 }
 
 const AUTHORS: &[(&str, &str)] = &[
@@ -694,6 +697,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
     }
     let now = Timestamp::now().unix();
     let mut first_slugs: Vec<String> = Vec::new();
+    // English stories of the ceasefire coverage hub, by index in `first_slugs`.
+    let mut coverage: Vec<usize> = Vec::new();
     for (i, story) in STORIES.iter().enumerate() {
         for (language, (title, standfirst, lead)) in
             [("en", story.en), ("ar", story.ar), ("es", story.es)]
@@ -704,6 +709,11 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
             // A few Spanish editions are still drafts; stories with a future time are scheduled.
             let draft = language == "es" && i % 7 == 3;
             let related = first_slugs.last().map(String::as_str);
+            // The Arabic and Spanish editions join the English one's translation group.
+            let translation_of = match (language, first_slugs.get(i)) {
+                ("en", _) | (_, None) => Input::Absent,
+                (_, Some(en)) => input(en.clone()),
+            };
             let created = article_write::create(
                 conn,
                 actor,
@@ -729,6 +739,7 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                     )
                     .map(Input::Value)
                     .unwrap_or(Input::Absent),
+                    translation_of,
                     ..Default::default()
                 },
                 languages,
@@ -736,9 +747,32 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
             )?;
             if language == "en" {
                 first_slugs.push(created.slug);
+                if story.tags.contains(&"ceasefire-talks") || story.tags.contains(&"diplomacy") {
+                    coverage.push(first_slugs.len() - 1);
+                }
             }
             summary.articles += 1;
         }
+    }
+    if languages.iter().any(|l| l == "en") && !coverage.is_empty() {
+        let articles: Vec<String> = coverage.iter().map(|i| first_slugs[*i].clone()).collect();
+        collections::create(
+            conn,
+            CollectionCreate {
+                name: input("Ceasefire talks".to_owned()),
+                description: input(
+                    "Every step of the negotiations, with the latest developments pinned first."
+                        .to_owned(),
+                ),
+                language: input("en".to_owned()),
+                hero_media_id: input(image_ids[0]),
+                pinned: input(articles.iter().take(1).cloned().collect()),
+                articles: input(articles),
+                ..Default::default()
+            },
+            languages,
+        )?;
+        summary.collections += 1;
     }
     let live: &[(&str, &str, i32, i64, Option<i64>)] = &[
         ("en", "Ceasefire talks resume in Cairo", 10, -20, None),

@@ -342,6 +342,98 @@ where
     }
 }
 
+/// One Server-Sent Event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
+}
+
+impl SseEvent {
+    /// The data as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data)
+            .unwrap_or_else(|e| panic!("data is not JSON ({e}): {}", self.data))
+    }
+}
+
+/// An open event stream, read event by event.
+pub struct EventStream<B> {
+    body: std::pin::Pin<Box<B>>,
+    buf: String,
+}
+
+impl<B: MessageBody> EventStream<B> {
+    /// The next event (comments and `retry:` lines skipped), or `None` when nothing
+    /// comes `within` or the stream ends.
+    pub async fn next(&mut self, within: std::time::Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut event = SseEvent {
+                    id: None,
+                    event: "message".into(),
+                    data: String::new(),
+                };
+                let mut any = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        event.id = Some(v.to_owned());
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        event.event = v.to_owned();
+                        any = true;
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        event.data.push_str(v);
+                        any = true;
+                    }
+                }
+                if any {
+                    return Some(event);
+                }
+            }
+            let body = &mut self.body;
+            let chunk = tokio::time::timeout_at(
+                deadline,
+                std::future::poll_fn(|cx| body.as_mut().poll_next(cx)),
+            )
+            .await
+            .ok()??
+            .ok()?;
+            self.buf
+                .push_str(std::str::from_utf8(&chunk).expect("UTF-8 events"));
+        }
+    }
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// Opens an event stream (with `Last-Event-ID` when given); the status and headers
+    /// come back with it.
+    pub async fn stream(
+        &self,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> (u16, HeaderMap, EventStream<B>) {
+        let mut req = atest::TestRequest::get().uri(path);
+        if let Some(id) = last_event_id {
+            req = req.insert_header(("Last-Event-ID", id));
+        }
+        let res = atest::call_service(&self.svc, req.to_request()).await;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let stream = EventStream {
+            body: Box::pin(res.into_body()),
+            buf: String::new(),
+        };
+        (status, headers, stream)
+    }
+}
+
 /// The `slug` of each item of a list body.
 pub fn slugs_of(list: &Value) -> Vec<String> {
     list["data"]

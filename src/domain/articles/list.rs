@@ -10,12 +10,24 @@ use crate::db::{ArticleFacts, DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use crate::domain::params::Params;
 use crate::domain::time::Timestamp;
-use crate::domain::{authors, regions, sections, tags};
+use crate::domain::{authors, collections, regions, search, sections, tags};
 use crate::error::{AppError, AppResult};
-use crate::schema::{article_authors, article_regions, article_tags, articles};
+use crate::schema::{
+    article_authors, article_regions, article_tags, articles, collection_articles,
+};
 
-/// Sorts an article list accepts; the first is the default.
-pub const SORTS: &[&str] = &["-published_at", "published_at", "title", "-updated_at"];
+/// Sorts an article list accepts; the first is the default (`relevance` with `q`).
+pub const SORTS: &[&str] = &[
+    "-published_at",
+    "published_at",
+    "title",
+    "-updated_at",
+    "relevance",
+];
+/// Search matches ranked for one query; more specific queries narrow them.
+pub const MAX_SEARCH_HITS: i64 = 5_000;
+/// Longest `q`, in characters.
+const MAX_QUERY_CHARS: usize = 200;
 /// Values of the staff-only `status` filter.
 pub const STATUSES: &[&str] = &["draft", "scheduled", "published", "all"];
 /// Most tags one `tag=` filter may name.
@@ -33,6 +45,10 @@ pub struct ArticleQuery {
     pub published_before: Option<Timestamp>,
     pub featured: Option<bool>,
     pub status: Option<String>,
+    /// Full-text search words.
+    pub q: Option<String>,
+    /// Collection slug.
+    pub collection: Option<String>,
     pub sort: String,
     pub page: PageRequest,
 }
@@ -64,12 +80,29 @@ impl ArticleQuery {
                 "status is for signed-in staff; send a bearer token",
             ));
         }
+        // A blank search box is no search.
+        let q = p.take("q")?.filter(|q| !q.trim().is_empty());
+        if q.as_ref()
+            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        {
+            return Err(AppError::bad_param(
+                "q",
+                format!("q must be at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let collection = single_slug(&mut p, "collection")?;
+        let default_sort = if q.is_some() { "relevance" } else { SORTS[0] };
         let sort = p
             .take_choice("sort", SORTS)?
-            .unwrap_or_else(|| SORTS[0].to_owned());
+            .unwrap_or_else(|| default_sort.to_owned());
+        if sort == "relevance" && q.is_none() {
+            return Err(AppError::bad_param("sort", "sort=relevance needs q"));
+        }
         let page = PageRequest::from_params(&mut p, codec, &sort)?;
         p.finish()?;
         Ok(Self {
+            q,
+            collection,
             section,
             tags,
             author,
@@ -92,10 +125,17 @@ struct Resolved {
     tags: Option<Vec<i32>>,
     author: Option<i32>,
     region: Option<i32>,
+    collection: Option<i32>,
 }
 
 fn resolve(conn: &mut DbConn, q: &ArticleQuery) -> AppResult<Option<Resolved>> {
     let mut r = Resolved::default();
+    if let Some(slug) = &q.collection {
+        match collections::id_of(conn, &crate::domain::Key::Slug(slug.clone()))? {
+            Some(id) => r.collection = Some(id),
+            None => return Ok(None),
+        }
+    }
     if let Some(slug) = &q.section {
         match sections::id_of(conn, &crate::domain::Key::Slug(slug.clone()))? {
             Some(id) => r.sections = Some(sections::with_descendants(conn, &[id])?),
@@ -201,6 +241,13 @@ fn filtered<'a>(
                 ),
             ),
         };
+    }
+    if let Some(id) = r.collection {
+        query = query.filter(exists(
+            collection_articles::table
+                .filter(collection_articles::article_id.eq(articles::id))
+                .filter(collection_articles::collection_id.eq(id)),
+        ));
     }
     if let Some(id) = r.author {
         query = query.filter(exists(
@@ -434,6 +481,7 @@ pub fn list_with_dependencies(
         return Ok((empty(q), Dependencies::Any));
     };
     let dependencies = match (&q.status, viewer) {
+        _ if q.q.is_some() || q.collection.is_some() => Dependencies::Any,
         (None, None) => Dependencies::Filters {
             sections: resolved.sections.clone(),
             tags: resolved.tags.clone(),
@@ -446,6 +494,10 @@ pub fn list_with_dependencies(
         },
         _ => Dependencies::Any,
     };
+    if let Some(words) = &q.q {
+        let page = search_page(conn, q, words, &resolved, viewer, codec)?;
+        return Ok((page, dependencies));
+    }
     let now = Timestamp::now().0;
     let rows: Vec<ArticleHead> = sorted(
         filtered(q, &resolved, viewer, now, Purpose::Page),
@@ -480,4 +532,154 @@ pub fn list_with_dependencies(
         |h| relations.view(h, None, now),
     );
     Ok((page, dependencies))
+}
+
+/// The sort key of a search match: relevance, or a column. A relevance (never negative)
+/// is keyed by its bits, which order non-negative floats exactly as their values.
+fn search_key(sort: &str, row: &SearchRow, score: f64) -> Vec<KeyValue> {
+    let first = match sort {
+        "relevance" => KeyValue::Int(score.max(0.0).to_bits() as i64),
+        "title" => KeyValue::Text(row.2.clone()),
+        "-updated_at" => KeyValue::Int(Timestamp::from(row.3).unix()),
+        _ => row
+            .1
+            .map(|t| KeyValue::Int(Timestamp::from(t).unix()))
+            .unwrap_or(KeyValue::Null),
+    };
+    vec![first, KeyValue::Int(i64::from(row.0))]
+}
+
+/// Orders cursor keys: `Null` before numbers before text, as SQLite orders them.
+fn compare_keys(a: &[KeyValue], b: &[KeyValue]) -> std::cmp::Ordering {
+    fn class(k: &KeyValue) -> u8 {
+        match k {
+            KeyValue::Null => 0,
+            KeyValue::Int(_) => 1,
+            KeyValue::Text(_) => 2,
+        }
+    }
+    for (x, y) in a.iter().zip(b) {
+        let ord = match (x, y) {
+            (KeyValue::Int(x), KeyValue::Int(y)) => x.cmp(y),
+            (KeyValue::Text(x), KeyValue::Text(y)) => x.cmp(y),
+            _ => class(x).cmp(&class(y)),
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// `(id, published_at, title, updated_at)` of a search match.
+type SearchRow = (
+    i32,
+    Option<chrono::NaiveDateTime>,
+    String,
+    chrono::NaiveDateTime,
+);
+
+/// A page of search results: FTS5 finds and ranks the matches, the database keeps those
+/// that pass the other filters and the caller's visibility, and the page is cut from
+/// them in the requested order; each result carries its rank and a snippet.
+fn search_page(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    words: &str,
+    resolved: &Resolved,
+    viewer: Option<Actor>,
+    codec: &CursorCodec,
+) -> AppResult<ListResponse<super::Article>> {
+    let terms = search::terms(words);
+    let Some(expression) = search::match_expression(&terms) else {
+        return Ok(empty(q));
+    };
+    let hits = crate::db::sqlite::fts_match(conn, &expression, MAX_SEARCH_HITS)?;
+    if hits.is_empty() {
+        return Ok(empty(q));
+    }
+    let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
+    // Hits come best first.
+    let best = hits[0].1.max(f64::MIN_POSITIVE);
+    let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
+    let now = Timestamp::now().0;
+    let rows: Vec<SearchRow> = filtered(q, resolved, viewer, now, Purpose::Page)
+        .filter(articles::id.eq_any(&ids))
+        .select((
+            articles::id,
+            articles::published_at,
+            articles::title,
+            articles::updated_at,
+        ))
+        .load(conn)?;
+    let ascending = matches!(q.sort.as_str(), "published_at" | "title");
+    let mut keyed: Vec<(Vec<KeyValue>, i32)> = rows
+        .iter()
+        .map(|row| {
+            let score = scores.get(&row.0).copied().unwrap_or(0.0);
+            (search_key(&q.sort, row, score), row.0)
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        let ord = compare_keys(&a.0, &b.0);
+        if ascending { ord } else { ord.reverse() }
+    });
+    let total = keyed.len() as i64;
+    let after: Vec<(Vec<KeyValue>, i32)> = match q.page.after() {
+        Some(pos) => keyed
+            .into_iter()
+            .filter(|(key, _)| {
+                let ord = compare_keys(key, &pos.key);
+                if ascending { ord.is_gt() } else { ord.is_lt() }
+            })
+            .collect(),
+        None => keyed.into_iter().skip(q.page.offset() as usize).collect(),
+    };
+    let window: Vec<(Vec<KeyValue>, i32)> = after
+        .into_iter()
+        .take(q.page.fetch_limit() as usize)
+        .collect();
+    let page_ids: Vec<i32> = window.iter().map(|(_, id)| *id).collect();
+    let mut heads: Vec<ArticleHead> = articles::table
+        .filter(articles::id.eq_any(&page_ids))
+        .select(ArticleHead::as_select())
+        .load(conn)?;
+    heads.sort_by_key(|h| page_ids.iter().position(|id| *id == h.id));
+    let texts: Vec<(i32, Option<String>, String)> = articles::table
+        .filter(articles::id.eq_any(&page_ids))
+        .select((articles::id, articles::summary, articles::body))
+        .load(conn)?;
+    let shown = &heads[..heads.len().min(q.page.per_page as usize)];
+    let relations = Relations::load(conn, shown)?;
+    let keys: std::collections::HashMap<i32, Vec<KeyValue>> =
+        window.into_iter().map(|(k, id)| (id, k)).collect();
+    let total = q.page.after().is_none().then_some(total);
+    Ok(paging::finish_page(
+        heads,
+        &q.page,
+        &q.sort,
+        codec,
+        total,
+        |h| keys.get(&h.id).cloned().unwrap_or_default(),
+        |h| {
+            let score = scores.get(&h.id).copied().unwrap_or(0.0);
+            let (summary, body) = texts
+                .iter()
+                .find(|(id, _, _)| *id == h.id)
+                .map(|(_, s, b)| {
+                    (
+                        s.clone().unwrap_or_default(),
+                        super::super::markdown::plain_text(b),
+                    )
+                })
+                .unwrap_or_default();
+            let snippet = search::snippet(&[&h.title, &summary, &body], &terms);
+            let mut view = relations.view(h, None, now);
+            view.search = Some(search::SearchHit {
+                rank: ((score / best).clamp(0.0, 1.0) * 1e4).round() / 1e4,
+                snippet,
+            });
+            view
+        },
+    ))
 }

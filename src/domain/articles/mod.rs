@@ -3,6 +3,7 @@
 //! appears on time on every instance with no background job.
 
 pub mod list;
+pub mod related;
 pub mod write;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::media::{self, Media};
+use super::search::SearchHit;
 use super::time::Timestamp;
 use super::{Key, Ref, sections};
 use crate::auth::Actor;
@@ -56,6 +58,7 @@ pub struct ArticleHead {
     pub created_by: Option<i32>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub translation_group: Option<i32>,
 }
 
 impl ArticleHead {
@@ -158,6 +161,25 @@ pub struct Article {
     pub word_count: i32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The other published editions of this story (single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Vec<Translation>>,
+    /// How the article matched a search (`q`), on search results only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchHit>,
+}
+
+/// Another edition of the same story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Translation {
+    #[schema(example = 57)]
+    pub id: i32,
+    #[schema(example = "ar")]
+    pub language: String,
+    #[schema(example = "astynaf-mhadthat-wqf-itlaq-al-nar-fy-al-qahra")]
+    pub slug: String,
+    #[schema(example = "استئناف محادثات وقف إطلاق النار في القاهرة")]
+    pub title: String,
 }
 
 impl Article {
@@ -308,8 +330,38 @@ impl Relations {
             word_count: head.word_count,
             created_at: head.created_at.into(),
             updated_at: head.updated_at.into(),
+            translations: None,
+            search: None,
         }
     }
+}
+
+/// The other editions of `head`'s story that `viewer` may see, by language.
+pub fn translations_of(
+    conn: &mut DbConn,
+    head: &ArticleHead,
+    viewer: Option<Actor>,
+) -> AppResult<Vec<Translation>> {
+    let Some(group) = head.translation_group else {
+        return Ok(Vec::new());
+    };
+    let now = Timestamp::now().0;
+    let editions: Vec<ArticleHead> = articles::table
+        .filter(articles::translation_group.eq(group))
+        .filter(articles::id.ne(head.id))
+        .order(articles::language.asc())
+        .select(ArticleHead::as_select())
+        .load(conn)?;
+    Ok(editions
+        .into_iter()
+        .filter(|e| e.visible_to(viewer, now))
+        .map(|e| Translation {
+            id: e.id,
+            language: e.language,
+            slug: e.slug,
+            title: e.title,
+        })
+        .collect())
 }
 
 slug_queries!(articles, "article");
@@ -357,5 +409,8 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Art
         _ => return Err(AppError::not_found("article")),
     };
     let relations = Relations::load(conn, std::slice::from_ref(&head))?;
-    Ok(relations.view(head, Some((body, html)), now))
+    let translations = translations_of(conn, &head, viewer)?;
+    let mut article = relations.view(head, Some((body, html)), now);
+    article.translations = Some(translations);
+    Ok(article)
 }

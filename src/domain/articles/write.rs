@@ -8,9 +8,12 @@ use utoipa::ToSchema;
 use super::{ArticleHead, DRAFT, PUBLISHED, find_head, get};
 use crate::auth::Actor;
 use crate::db::DbConn;
+use crate::db::sqlite;
 use crate::domain::input::{Change, Checker, Input, TextRule, UnknownFields};
 use crate::domain::time::Timestamp;
-use crate::domain::{Key, authors, markdown, media, regions, resolve_slugs, sections, tags};
+use crate::domain::{
+    Key, authors, markdown, media, regions, resolve_slugs, search, sections, tags,
+};
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_authors, article_regions, article_tags, articles};
 
@@ -33,6 +36,7 @@ const READ_ONLY: &[&str] = &[
     "created_at",
     "updated_at",
     "translations",
+    "search",
 ];
 
 /// Body of `POST /articles`.
@@ -89,6 +93,10 @@ pub struct ArticleCreate {
     #[serde(default)]
     #[schema(value_type = Option<Timestamp>)]
     pub published_at: Input<Timestamp>,
+    /// Slug of another edition of the same story (in another language).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "ceasefire-talks-resume-in-cairo")]
+    pub translation_of: Input<String>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -141,6 +149,10 @@ pub struct ArticlePatch {
     #[serde(default)]
     #[schema(value_type = Option<Timestamp>)]
     pub published_at: Input<Timestamp>,
+    /// Slug of another edition of the story; `null` takes this one out of its group.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub translation_of: Input<String>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -151,17 +163,96 @@ pub struct ArticlePatch {
 pub struct Rendered {
     source: String,
     html: String,
+    /// The text a reader reads, normalised for the search index.
+    indexed: String,
     words: i32,
     minutes: i32,
 }
 
 fn render(body: &str) -> Rendered {
-    let words = markdown::word_count(&markdown::plain_text(body));
+    let plain = markdown::plain_text(body);
+    let words = markdown::word_count(&plain);
     Rendered {
         source: body.to_owned(),
         html: markdown::to_safe_html(body),
+        indexed: search::normalize(&plain),
         words: i32::try_from(words).unwrap_or(i32::MAX),
         minutes: i32::try_from(markdown::reading_minutes(words)).unwrap_or(i32::MAX),
+    }
+}
+
+/// Puts an article's current title, summary and body text in the search index.
+fn index(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    summary: Option<&str>,
+    body: &Rendered,
+) -> AppResult<()> {
+    sqlite::fts_put(
+        conn,
+        id,
+        &search::normalize(title),
+        &search::normalize(summary.unwrap_or("")),
+        &body.indexed,
+    )
+}
+
+/// The edition group `translation_of` names, checked: the article exists, is not the
+/// one being written, and its group has no other edition in `language` (409).
+fn join_group(
+    c: &mut Checker,
+    conn: &mut DbConn,
+    of: &str,
+    me: Option<i32>,
+    language: &str,
+) -> AppResult<Option<i32>> {
+    let target: Option<(i32, Option<i32>)> = articles::table
+        .filter(articles::slug.eq(of))
+        .select((articles::id, articles::translation_group))
+        .get_result(conn)
+        .optional()?;
+    let Some((target_id, target_group)) = target else {
+        c.fail("translation_of", format!("no article with slug {of:?}"));
+        return Ok(None);
+    };
+    if Some(target_id) == me {
+        c.fail(
+            "translation_of",
+            "an article cannot be a translation of itself",
+        );
+        return Ok(None);
+    }
+    let group = target_group.unwrap_or(target_id);
+    check_language_free(conn, group, language, me)?;
+    if target_group.is_none() {
+        diesel::update(articles::table.find(target_id))
+            .set(articles::translation_group.eq(Some(group)))
+            .execute(conn)?;
+    }
+    Ok(Some(group))
+}
+
+/// 409 when another edition of `group` is already in `language`.
+fn check_language_free(
+    conn: &mut DbConn,
+    group: i32,
+    language: &str,
+    me: Option<i32>,
+) -> AppResult<()> {
+    let taken: Option<String> = articles::table
+        .filter(articles::translation_group.eq(group))
+        .filter(articles::language.eq(language))
+        .filter(articles::id.ne(me.unwrap_or(0)))
+        .select(articles::slug)
+        .get_result(conn)
+        .optional()?;
+    match taken {
+        Some(slug) => Err(AppError::Conflict {
+            code: "translation_exists",
+            detail: format!("{slug:?} is already this story's {language} edition"),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -338,6 +429,7 @@ pub fn create(
     let tag_slugs = c.optional("tags", body.tags);
     let author_slugs = c.optional("authors", body.authors);
     let region_slugs = c.optional("regions", body.regions);
+    let translation_of = c.optional("translation_of", body.translation_of);
 
     if status == PUBLISHED && !actor.is_editor() {
         return Err(writers_cannot_publish());
@@ -346,6 +438,10 @@ pub fn create(
         c.slug("slug", s);
     }
     c.language("language", &language, languages);
+    let group = match &translation_of {
+        Some(of) => join_group(&mut c, conn, of, None, &language)?,
+        None => None,
+    };
     if let Some(t) = &title {
         c.text("title", t, TITLE);
     }
@@ -391,10 +487,12 @@ pub fn create(
             articles::updated_at.eq(now.0),
             articles::body_html.eq(&rendered.html),
             articles::body.eq(&text),
+            articles::translation_group.eq(group),
         ))
         .returning(articles::id)
         .get_result(conn)?;
     save_relations(conn, id, &relations, true)?;
+    index(conn, id, &title, summary.as_deref(), &rendered)?;
     get(conn, &Key::Id(id), Some(actor))
 }
 
@@ -427,6 +525,7 @@ struct ArticleChanges {
     updated_at: Option<chrono::NaiveDateTime>,
     body_html: Option<String>,
     body: Option<String>,
+    translation_group: Option<Option<i32>>,
 }
 
 /// Applies a PATCH as `actor` (inside the caller's write transaction).
@@ -459,6 +558,7 @@ pub fn update(
     let tag_slugs = c.patch_nullable("tags", body.tags).into_option();
     let author_slugs = c.patch_nullable("authors", body.authors).into_option();
     let region_slugs = c.patch_nullable("regions", body.regions).into_option();
+    let translation_of = c.patch_nullable("translation_of", body.translation_of);
 
     if status.as_deref() == Some(PUBLISHED) && !actor.is_editor() {
         return Err(writers_cannot_publish());
@@ -469,6 +569,20 @@ pub fn update(
     if let Some(l) = &language {
         c.language("language", l, languages);
     }
+    let final_language = language.clone().unwrap_or_else(|| head.language.clone());
+    let group = match translation_of {
+        Change::Keep => {
+            // Changing language within a group must not clash with another edition.
+            if let (Some(g), Some(_)) = (head.translation_group, &language) {
+                check_language_free(conn, g, &final_language, Some(head.id))?;
+            }
+            None
+        }
+        Change::Set(None) => Some(None),
+        Change::Set(Some(of)) => {
+            join_group(&mut c, conn, &of, Some(head.id), &final_language)?.map(Some)
+        }
+    };
     if let Some(t) = &title {
         c.text("title", t, TITLE);
     }
@@ -519,6 +633,23 @@ pub fn update(
         ));
     }
     let rendered = text.as_deref().map(|t| rendered(t, ahead));
+    let reindex = rendered.is_some() || title.is_some() || summary.is_some();
+    let index_title = title.clone().unwrap_or_else(|| head.title.clone());
+    let index_summary = match &summary {
+        Some(s) => s.clone(),
+        None => head.summary.clone(),
+    };
+    let index_body = match &rendered {
+        Some(r) => r.clone(),
+        None if reindex => {
+            let stored: String = articles::table
+                .find(head.id)
+                .select(articles::body)
+                .get_result(conn)?;
+            render(&stored)
+        }
+        None => render(""),
+    };
     let changes = ArticleChanges {
         slug,
         language,
@@ -535,11 +666,21 @@ pub fn update(
         updated_at: Some(now),
         body_html: rendered.map(|r| r.html),
         body: text,
+        translation_group: group,
     };
     diesel::update(articles::table.find(head.id))
         .set(&changes)
         .execute(conn)?;
     save_relations(conn, head.id, &relations, false)?;
+    if reindex {
+        index(
+            conn,
+            head.id,
+            &index_title,
+            index_summary.as_deref(),
+            &index_body,
+        )?;
+    }
     get(conn, &Key::Id(head.id), Some(actor))
 }
 
@@ -547,5 +688,6 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<()> {
     let head = find_head(conn, key, Some(actor))?;
     diesel::delete(articles::table.find(head.id)).execute(conn)?;
+    sqlite::fts_remove(conn, head.id)?;
     Ok(())
 }

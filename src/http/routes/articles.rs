@@ -8,11 +8,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::db::{Scope, run_blocking};
 use crate::domain::Key;
 use crate::domain::articles::list::ArticleQuery;
+use crate::domain::articles::related::{self as around, parse_limit};
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch};
-use crate::domain::articles::{self, Article};
-use crate::domain::paging::ListResponse;
-use crate::error::AppResult;
-use crate::http::cache::ListDependencies;
+use crate::domain::articles::{self, Article, Translation};
+use crate::domain::paging::{ListResponse, Listing};
+use crate::domain::views::{MostRead, MostReadQuery};
+use crate::error::{AppError, AppResult};
+use crate::http::cache::{ListDependencies, Uncacheable};
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::IfMatch;
@@ -21,11 +23,17 @@ use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
+    // `most-read` before `{id_or_slug}`, which would take it for a slug.
     cfg.service(list_articles)
         .service(create_article)
+        .service(most_read)
         .service(get_article)
         .service(update_article)
-        .service(delete_article);
+        .service(delete_article)
+        .service(translations)
+        .service(related)
+        .service(read_next)
+        .service(record_view);
 }
 
 /// Lists articles, newest first. Items carry everything but `body` and `body_html`.
@@ -106,7 +114,14 @@ pub async fn create_article(
     let article = state
         .db
         .write_content_with(
-            |article: &Article| Scope::ArticleCreated(article.facts()),
+            |article: &Article| {
+                // Joining a translation group changes the other editions' pages too.
+                if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
+                    Scope::All
+                } else {
+                    Scope::ArticleCreated(article.facts())
+                }
+            },
             move |conn| articles::write::create(conn, actor, body, &languages, ahead),
         )
         .await?;
@@ -220,5 +235,150 @@ pub async fn delete_article(
             articles::write::delete(conn, actor, &key)
         })
         .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The other editions of the story, one per language (readers see published ones).
+#[utoipa::path(
+    tag = "Articles",
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The other editions, by language", body = Listing<Translation>),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/articles/{id_or_slug}/translations")]
+pub async fn translations(
+    state: web::Data<AppState>,
+    staff: MaybeStaff,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let viewer = staff.0;
+    let list = state
+        .db
+        .read(move |conn| around::translations(conn, &key, viewer))
+        .await?;
+    Ok(HttpResponse::Ok().json(Listing::of(list)))
+}
+
+/// Published articles in the same language that share the most tags with this one,
+/// then those in its section, newest first among equals; never the article itself.
+#[utoipa::path(
+    tag = "Articles",
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::LimitParam),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Related articles, best first", body = Listing<Article>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/articles/{id_or_slug}/related")]
+pub async fn related(
+    state: web::Data<AppState>,
+    staff: MaybeStaff,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let limit = parse_limit(req.query_string())?;
+    let viewer = staff.0;
+    let list = state
+        .db
+        .read(move |conn| around::related(conn, &key, viewer, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(Listing::of(list)))
+}
+
+/// "Read next": the newest published articles in the same section and language,
+/// leaving out this article and the `limit` articles `/related` gives for it.
+#[utoipa::path(
+    tag = "Articles",
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::LimitParam),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Articles to read next, newest first", body = Listing<Article>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/articles/{id_or_slug}/next")]
+pub async fn read_next(
+    state: web::Data<AppState>,
+    staff: MaybeStaff,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let limit = parse_limit(req.query_string())?;
+    let viewer = staff.0;
+    let list = state
+        .db
+        .read(move |conn| around::next(conn, &key, viewer, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(Listing::of(list)))
+}
+
+/// The most viewed published articles of the last 24 hours, 7 days or 30 days, counted
+/// by the hour from view beacons. A beacon shows here within a few seconds.
+#[utoipa::path(
+    tag = "Articles",
+    params(params::MostReadParams),
+    responses(
+        (status = 200, description = "Most viewed first", body = MostRead),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+#[get("/articles/most-read")]
+pub async fn most_read(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let query = MostReadQuery::parse(req.query_string(), &state.config.languages)?;
+    let list = state
+        .db
+        .read(move |conn| crate::domain::views::most_read(conn, &query))
+        .await?;
+    let mut res = HttpResponse::Ok().json(list);
+    // Views move the ranking without a content write: never serve it from memory.
+    res.extensions_mut().insert(Uncacheable);
+    Ok(res)
+}
+
+/// Counts a view of a published article (a beacon: anonymous, no body). Views are
+/// added up in memory and written about once a second; a graceful stop writes the
+/// rest. Each client address may send 20 at once, then one every 3 seconds (429
+/// beyond that).
+#[utoipa::path(
+    tag = "Articles",
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    responses(
+        (status = 204, description = "Counted"),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
+#[post("/articles/{id_or_slug}/views")]
+pub async fn record_view(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let address = crate::http::throttle::client_address(&req, state.config.trust_proxy_headers);
+    state
+        .throttles
+        .views_by_address
+        .hit(&address)
+        .map_err(|retry_after_seconds| AppError::RateLimited {
+            retry_after_seconds,
+        })?;
+    let key = Key::parse(&path);
+    let id = state
+        .db
+        .read(move |conn| Ok(articles::find_head(conn, &key, None)?.id))
+        .await?;
+    state.views.add(id);
     Ok(HttpResponse::NoContent().finish())
 }

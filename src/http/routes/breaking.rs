@@ -1,22 +1,34 @@
 //! `/breaking`: the BREAKING ticker. Anyone reads the live items; editors write.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use tokio::sync::broadcast::error::RecvError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::Scope;
 use crate::domain::breaking::{self, BreakingCreate, BreakingItem, BreakingPatch, BreakingQuery};
+use crate::domain::breaking_events::{self, Event, Opening};
 use crate::domain::paging::ListResponse;
+use crate::domain::params::Params;
 use crate::error::{AppError, AppResult};
+use crate::http::cache::Uncacheable;
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
+use crate::live::Subscription;
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
+    // `stream` before `{id}`.
     cfg.service(list_breaking)
         .service(create_breaking)
+        .service(stream_breaking)
         .service(get_breaking)
         .service(update_breaking)
         .service(delete_breaking);
@@ -190,4 +202,148 @@ pub async fn delete_breaking(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// How often an idle stream sends a comment, so proxies keep it open.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// What a client waits before reconnecting after the stream drops (milliseconds).
+const RETRY_MS: u32 = 3_000;
+
+/// The live ticker as Server-Sent Events. First exactly one `snapshot` event whose data
+/// is the JSON array of the live items (as `GET /breaking` orders them); then
+/// `created`, `updated` and `expired` events whose data is the item, and `deleted`
+/// events whose data is `{"id": …}`, as they happen (expiry and scheduled go-live at
+/// their time). Every event but a resumed snapshot has an `id:`; reconnecting with
+/// `Last-Event-ID` (browsers do it by themselves) gives the snapshot without an id,
+/// then every event missed since that id, then live ones: apply events by item id and
+/// nothing is missed or doubled. An id the server no longer holds (events are kept 7
+/// days) gives the snapshot with a fresh id. A comment line comes every 15 s when
+/// idle. Streams are capped per instance (`STREAM_MAX_CONNECTIONS`): beyond it, 503
+/// with `Retry-After`.
+#[utoipa::path(
+    tag = "Breaking",
+    params(
+        params::LangFilter,
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, to resume after it"),
+    ),
+    responses(
+        (status = 200, description = "An endless `text/event-stream`", body = String, content_type = "text/event-stream"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/breaking/stream")]
+pub async fn stream_breaking(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let mut params = Params::parse(req.query_string())?;
+    let lang = params.take_language("lang", &state.config.languages)?;
+    params.finish()?;
+    // An id that is not a number is treated as absent: the client gets a snapshot.
+    let resume = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .filter(|id| *id >= 0);
+    let subscription = state.hub.subscribe().map_err(|_| {
+        AppError::Unavailable("too many open breaking streams; retry shortly".into())
+    })?;
+    let wanted = lang.clone();
+    let opening = state
+        .db
+        .read(move |conn| breaking_events::opening(conn, wanted.as_deref(), resume))
+        .await?;
+    let mut res = HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(event_stream(subscription, opening, lang));
+    res.extensions_mut().insert(Uncacheable);
+    Ok(res)
+}
+
+/// One SSE event in wire form; `id` is left out when `None`.
+fn frame(id: Option<i32>, kind: &str, data: &str) -> Bytes {
+    let mut out = String::with_capacity(data.len() + 48);
+    if let Some(id) = id {
+        out.push_str(&format!("id: {id}\n"));
+    }
+    out.push_str(&format!("event: {kind}\ndata: {data}\n\n"));
+    Bytes::from(out)
+}
+
+struct StreamState {
+    pending: std::collections::VecDeque<Bytes>,
+    subscription: Subscription,
+    lang: Option<String>,
+    /// Events up to this id are already in what was sent.
+    sent_up_to: i32,
+    heartbeat: tokio::time::Interval,
+}
+
+fn event_stream(
+    subscription: Subscription,
+    opening: Opening,
+    lang: Option<String>,
+) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
+    let mut pending = std::collections::VecDeque::new();
+    pending.push_back(Bytes::from(format!("retry: {RETRY_MS}\n\n")));
+    let snapshot = serde_json::to_string(&opening.items).unwrap_or_else(|_| "[]".into());
+    match opening.missed {
+        Some(missed) => {
+            pending.push_back(frame(None, "snapshot", &snapshot));
+            for event in missed {
+                pending.push_back(frame(Some(event.id), &event.kind, &event.payload));
+            }
+        }
+        None => pending.push_back(frame(Some(opening.latest), "snapshot", &snapshot)),
+    }
+    let start = tokio::time::Instant::now() + HEARTBEAT;
+    let state = StreamState {
+        pending,
+        subscription,
+        lang,
+        sent_up_to: opening.latest,
+        heartbeat: tokio::time::interval_at(start, HEARTBEAT),
+    };
+    futures_util::stream::unfold(state, |mut s| async move {
+        if let Some(chunk) = s.pending.pop_front() {
+            return Some((Ok(chunk), s));
+        }
+        if *s.subscription.closed.borrow() {
+            return None;
+        }
+        loop {
+            tokio::select! {
+                received = s.subscription.events.recv() => match received {
+                    Ok(event) => {
+                        if let Some(chunk) = live_frame(&mut s, &event) {
+                            return Some((Ok(chunk), s));
+                        }
+                    }
+                    // Fell too far behind: end the stream; the client reconnects with
+                    // its Last-Event-ID and resumes from the log.
+                    Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
+                },
+                _ = s.heartbeat.tick() => {
+                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), s));
+                }
+                _ = s.subscription.closed.changed() => return None,
+            }
+        }
+    })
+}
+
+/// The frame of a live event for this stream, if it wants it.
+fn live_frame(s: &mut StreamState, event: &Arc<Event>) -> Option<Bytes> {
+    if event.id <= s.sent_up_to {
+        return None;
+    }
+    s.sent_up_to = event.id;
+    if s.lang.as_ref().is_some_and(|l| *l != event.language) {
+        return None;
+    }
+    Some(frame(Some(event.id), &event.kind, &event.payload))
 }

@@ -5,6 +5,8 @@ pub mod articles;
 pub mod auth;
 pub mod authors;
 pub mod breaking;
+pub mod collections;
+pub mod feeds;
 pub mod media;
 pub mod regions;
 pub mod sections;
@@ -18,6 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Mounts every route: the service endpoints and the `/api/v1` API.
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(service::healthz);
+    cfg.configure(feeds::routes);
     cfg.service(
         scope::scope("/api/v1")
             .service(service::openapi_json)
@@ -29,6 +32,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(sections::routes)
             .configure(regions::routes)
             .configure(media::routes)
-            .configure(breaking::routes),
+            .configure(breaking::routes)
+            .configure(collections::routes),
     );
 }

@@ -1,0 +1,7 @@
+DROP TABLE breaking_events;
+DROP TABLE collection_articles;
+DROP TABLE collections;
+DROP TABLE article_views;
+DROP INDEX articles_translation_idx;
+ALTER TABLE articles DROP COLUMN translation_group;
+DROP TABLE articles_fts;

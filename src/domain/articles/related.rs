@@ -1,0 +1,192 @@
+//! What an article page shows around the story: its other editions, related stories
+//! and what to read next.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+
+use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_readers};
+use crate::auth::Actor;
+use crate::db::DbConn;
+use crate::domain::Key;
+use crate::domain::params::Params;
+use crate::domain::time::Timestamp;
+use crate::error::AppResult;
+use crate::schema::{article_tags, articles};
+
+/// Most items `related` and `next` return.
+pub const MAX_LIMIT: i64 = 20;
+/// Items `related` and `next` return by default.
+pub const DEFAULT_LIMIT: i64 = 5;
+/// Newest candidates looked at per shared tag, and in the same section.
+const CANDIDATES: i64 = 100;
+/// Tags of the article that are looked at (its first ones, in byline order).
+const MAX_TAGS: usize = 10;
+
+/// Reads the `limit` of a related or next request.
+pub fn parse_limit(query: &str) -> AppResult<i64> {
+    let mut params = Params::parse(query)?;
+    let limit = params
+        .take_int("limit", 1, MAX_LIMIT)?
+        .unwrap_or(DEFAULT_LIMIT);
+    params.finish()?;
+    Ok(limit)
+}
+
+/// The other editions of an article's story that `viewer` may see, by language.
+pub fn translations(
+    conn: &mut DbConn,
+    key: &Key,
+    viewer: Option<Actor>,
+) -> AppResult<Vec<Translation>> {
+    let head = find_head(conn, key, viewer)?;
+    super::translations_of(conn, &head, viewer)
+}
+
+/// `(id, section, published_at)` of a candidate.
+type Candidate = (i32, Option<i32>, Option<chrono::NaiveDateTime>);
+
+/// Published articles in the same language as the article, ranked by the number of
+/// tags they share with it, then being in the same section, then recency; never the
+/// article itself.
+pub fn related(
+    conn: &mut DbConn,
+    key: &Key,
+    viewer: Option<Actor>,
+    limit: i64,
+) -> AppResult<Vec<Article>> {
+    let head = find_head(conn, key, viewer)?;
+    let ranked = related_ids(conn, &head, limit)?;
+    articles_in_order(conn, &ranked)
+}
+
+fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<Vec<i32>> {
+    let now = Timestamp::now().0;
+    let tags: Vec<i32> = article_tags::table
+        .filter(article_tags::article_id.eq(head.id))
+        .order(article_tags::position.asc())
+        .select(article_tags::tag_id)
+        .load(conn)?;
+    let mut shared: HashMap<i32, i64> = HashMap::new();
+    let mut facts: HashMap<i32, Candidate> = HashMap::new();
+    for tag in tags.into_iter().take(MAX_TAGS) {
+        let found: Vec<Candidate> = articles::table
+            .inner_join(article_tags::table)
+            .filter(article_tags::tag_id.eq(tag))
+            .filter(articles::language.eq(&head.language))
+            .filter(articles::id.ne(head.id))
+            .filter(visible_to_readers(now))
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .limit(CANDIDATES)
+            .select((articles::id, articles::section_id, articles::published_at))
+            .load(conn)?;
+        for c in found {
+            *shared.entry(c.0).or_insert(0) += 1;
+            facts.insert(c.0, c);
+        }
+    }
+    if let Some(section) = head.section_id {
+        for c in same_section(conn, head, section, CANDIDATES)? {
+            facts.entry(c.0).or_insert(c);
+        }
+    }
+    let mut candidates: Vec<Candidate> = facts.into_values().collect();
+    candidates.sort_by(|a, b| {
+        let score = |c: &Candidate| {
+            (
+                shared.get(&c.0).copied().unwrap_or(0),
+                head.section_id.is_some() && c.1 == head.section_id,
+            )
+        };
+        score(b)
+            .cmp(&score(a))
+            .then(b.2.cmp(&a.2))
+            .then(b.0.cmp(&a.0))
+    });
+    Ok(candidates
+        .into_iter()
+        .take(limit as usize)
+        .map(|c| c.0)
+        .collect())
+}
+
+fn same_section(
+    conn: &mut DbConn,
+    head: &ArticleHead,
+    section: i32,
+    limit: i64,
+) -> AppResult<Vec<Candidate>> {
+    Ok(articles::table
+        .filter(articles::section_id.eq(section))
+        .filter(articles::language.eq(&head.language))
+        .filter(articles::id.ne(head.id))
+        .filter(visible_to_readers(Timestamp::now().0))
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select((articles::id, articles::section_id, articles::published_at))
+        .load(conn)?)
+}
+
+/// The newest published articles in the article's section and language (its language
+/// alone when it has no section), leaving out the article and the `limit` articles
+/// `related` gives for it.
+pub fn next(
+    conn: &mut DbConn,
+    key: &Key,
+    viewer: Option<Actor>,
+    limit: i64,
+) -> AppResult<Vec<Article>> {
+    let head = find_head(conn, key, viewer)?;
+    let excluded: HashSet<i32> = related_ids(conn, &head, limit)?.into_iter().collect();
+    let fetch = limit + excluded.len() as i64;
+    let newest: Vec<Candidate> = match head.section_id {
+        Some(section) => same_section(conn, &head, section, fetch)?,
+        None => articles::table
+            .filter(articles::language.eq(&head.language))
+            .filter(articles::id.ne(head.id))
+            .filter(visible_to_readers(Timestamp::now().0))
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .limit(fetch)
+            .select((articles::id, articles::section_id, articles::published_at))
+            .load(conn)?,
+    };
+    let ids: Vec<i32> = newest
+        .into_iter()
+        .map(|c| c.0)
+        .filter(|id| !excluded.contains(id))
+        .take(limit as usize)
+        .collect();
+    articles_in_order(conn, &ids)
+}
+
+/// List views of these articles, in this order.
+fn articles_in_order(conn: &mut DbConn, ids: &[i32]) -> AppResult<Vec<Article>> {
+    let mut heads: HashMap<i32, ArticleHead> = articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(ArticleHead::as_select())
+        .load::<ArticleHead>(conn)?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    let ordered: Vec<ArticleHead> = ids.iter().filter_map(|id| heads.remove(id)).collect();
+    let relations = Relations::load(conn, &ordered)?;
+    let now = Timestamp::now().0;
+    Ok(ordered
+        .into_iter()
+        .map(|h| relations.view(h, None, now))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_defaults_and_bounds() {
+        assert_eq!(parse_limit("").unwrap(), DEFAULT_LIMIT);
+        assert_eq!(parse_limit("limit=20").unwrap(), 20);
+        assert!(parse_limit("limit=0").is_err());
+        assert!(parse_limit("limit=21").is_err());
+        assert!(parse_limit("per_page=3").is_err());
+    }
+}

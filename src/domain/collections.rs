@@ -1,0 +1,533 @@
+//! Coverage collections: a hub page (a running war coverage, an election) with an
+//! ordered list of articles, pinned ones first.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::articles::{self, Article, ArticleHead, Relations};
+use super::input::{Checker, Input, TextRule, UnknownFields};
+use super::media::{self, Media};
+use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
+use super::params::Params;
+use super::time::Timestamp;
+use super::{Key, resolve_slugs};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::schema::{articles as articles_t, collection_articles, collections};
+
+const NAME: TextRule = TextRule::line(1, 200);
+const DESCRIPTION: TextRule = TextRule::block(5_000);
+/// Most articles in one collection.
+pub const MAX_ARTICLES: usize = 1_000;
+const READ_ONLY: &[&str] = &[
+    "id",
+    "hero_media",
+    "created_at",
+    "updated_at",
+    "next_cursor",
+];
+/// The order of a collection's articles, for cursors.
+const ORDER: &str = "collection";
+
+/// A collection row as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = collections)]
+pub struct CollectionRow {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub language: String,
+    pub hero_media_id: Option<i32>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A collection as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Collection {
+    #[schema(example = 3)]
+    pub id: i32,
+    #[schema(example = "war-in-gaza")]
+    pub slug: String,
+    #[schema(example = "War in Gaza")]
+    pub name: String,
+    pub description: Option<String>,
+    #[schema(example = "en")]
+    pub language: String,
+    pub hero_media: Option<Media>,
+    /// The published articles, pinned first, then in the collection's order (single
+    /// reads only, a page at a time: see `next_cursor`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub articles: Option<Vec<Article>>,
+    /// Slugs of the pinned articles, in order.
+    pub pinned: Vec<String>,
+    /// Pass as `cursor` to read the next page of `articles`; `null` on the last page
+    /// (single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<Option<String>>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Body of `POST /collections`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CollectionCreate {
+    /// Made from `name` when left out.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "war-in-gaza")]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "War in Gaza")]
+    pub name: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Input<String>,
+    /// Defaults to the first configured language.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "en")]
+    pub language: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub hero_media_id: Input<i32>,
+    /// Article slugs, in the collection's order (at most 1,000).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub articles: Input<Vec<String>>,
+    /// Slugs among `articles` to show first.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub pinned: Input<Vec<String>>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Body of `PATCH /collections/{id_or_slug}`; `articles` replaces the whole list.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CollectionPatch {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub slug: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub name: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub language: Input<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub hero_media_id: Input<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub articles: Input<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub pinned: Input<Vec<String>>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+slug_queries!(collections, "collection");
+
+fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<CollectionRow> {
+    let id = require_id(conn, key)?;
+    Ok(collections::table
+        .find(id)
+        .select(CollectionRow::as_select())
+        .get_result(conn)?)
+}
+
+/// `(article id, slug, pinned, position)` of a collection's entries.
+type Entry = (i32, String, bool, i32);
+
+fn entries(conn: &mut DbConn, collection: i32) -> AppResult<Vec<Entry>> {
+    let mut rows: Vec<Entry> = collection_articles::table
+        .inner_join(articles_t::table)
+        .filter(collection_articles::collection_id.eq(collection))
+        .select((
+            collection_articles::article_id,
+            articles_t::slug,
+            collection_articles::pinned,
+            collection_articles::position,
+        ))
+        .load(conn)?;
+    rows.sort_by_key(|(_, _, pinned, position)| (!*pinned, *position));
+    Ok(rows)
+}
+
+fn view(row: CollectionRow, hero: Option<Media>, pinned: Vec<String>) -> Collection {
+    Collection {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        description: row.description,
+        language: row.language,
+        hero_media: hero,
+        articles: None,
+        pinned,
+        next_cursor: None,
+        created_at: row.created_at.into(),
+        updated_at: row.updated_at.into(),
+    }
+}
+
+/// Reads a collection with a page of its published articles (pinned first).
+pub fn get(
+    conn: &mut DbConn,
+    key: &Key,
+    page: &PageRequest,
+    codec: &CursorCodec,
+) -> AppResult<Collection> {
+    let row = find_row(conn, key)?;
+    let all = entries(conn, row.id)?;
+    let pinned = all.iter().filter(|e| e.2).map(|e| e.1.clone()).collect();
+    let now = Timestamp::now().0;
+    let ids: Vec<i32> = all.iter().map(|e| e.0).collect();
+    let mut heads: HashMap<i32, ArticleHead> = articles_t::table
+        .filter(articles_t::id.eq_any(&ids))
+        .filter(articles::visible_to_readers(now))
+        .select(ArticleHead::as_select())
+        .load::<ArticleHead>(conn)?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    // The order of an entry: pinned ones first, then by position.
+    let order = |e: &Entry| i64::from(!e.2) * 1_000_000 + i64::from(e.3);
+    let start = match page.after() {
+        Some(pos) => pos.int(0)?,
+        None => -1,
+    };
+    // One more than a page, so that finish_page knows whether another follows.
+    let visible: Vec<(i64, ArticleHead)> = all
+        .iter()
+        .filter(|e| order(e) > start)
+        .filter_map(|e| heads.remove(&e.0).map(|h| (order(e), h)))
+        .take(page.fetch_limit() as usize)
+        .collect();
+    let orders: HashMap<i32, i64> = visible.iter().map(|(o, h)| (h.id, *o)).collect();
+    let page_heads: Vec<ArticleHead> = visible.into_iter().map(|(_, h)| h).collect();
+    let relations = Relations::load(conn, &page_heads)?;
+    let listed = paging::finish_page(
+        page_heads,
+        page,
+        ORDER,
+        codec,
+        None,
+        |h| vec![KeyValue::Int(orders.get(&h.id).copied().unwrap_or(0))],
+        |h| relations.view(h, None, now),
+    );
+    let hero = match row.hero_media_id {
+        Some(id) => media::by_ids(conn, &[id])?.remove(&id),
+        None => None,
+    };
+    let mut collection = view(row, hero, pinned);
+    collection.articles = Some(listed.data);
+    collection.next_cursor = Some(listed.meta.next_cursor);
+    Ok(collection)
+}
+
+/// Reads a collection without its articles (for `If-Match` and lists).
+pub fn get_plain(conn: &mut DbConn, key: &Key) -> AppResult<Collection> {
+    let row = find_row(conn, key)?;
+    let pinned = entries(conn, row.id)?
+        .into_iter()
+        .filter(|e| e.2)
+        .map(|e| e.1)
+        .collect();
+    let hero = match row.hero_media_id {
+        Some(id) => media::by_ids(conn, &[id])?.remove(&id),
+        None => None,
+    };
+    Ok(view(row, hero, pinned))
+}
+
+/// Checks the article list and the pinned subset; returns `(article id, pinned)` in order.
+fn resolve_entries(
+    c: &mut Checker,
+    conn: &mut DbConn,
+    slugs: &[String],
+    pinned: &[String],
+) -> AppResult<Vec<(i32, bool)>> {
+    let found: Vec<(String, i32)> = articles::ids_by_slug(conn, slugs)?;
+    let ids = resolve_slugs(c, "articles", slugs, MAX_ARTICLES, &found);
+    for (i, p) in pinned.iter().enumerate() {
+        if !slugs.contains(p) {
+            c.fail(
+                format!("pinned[{i}]"),
+                format!("{p:?} is not among articles"),
+            );
+        }
+    }
+    Ok(slugs
+        .iter()
+        .zip(ids)
+        .map(|(slug, id)| (id, pinned.contains(slug)))
+        .collect())
+}
+
+fn save_entries(conn: &mut DbConn, collection: i32, entries: &[(i32, bool)]) -> AppResult<()> {
+    diesel::delete(
+        collection_articles::table.filter(collection_articles::collection_id.eq(collection)),
+    )
+    .execute(conn)?;
+    for (position, (article, pinned)) in (0..).zip(entries) {
+        diesel::insert_into(collection_articles::table)
+            .values((
+                collection_articles::collection_id.eq(collection),
+                collection_articles::article_id.eq(article),
+                collection_articles::position.eq(position),
+                collection_articles::pinned.eq(pinned),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn check_hero(c: &mut Checker, conn: &mut DbConn, id: i32) -> AppResult<()> {
+    if !media::exists(conn, id)? {
+        c.fail("hero_media_id", format!("no media with id {id}"));
+    }
+    Ok(())
+}
+
+/// Creates a collection.
+pub fn create(
+    conn: &mut DbConn,
+    body: CollectionCreate,
+    languages: &[String],
+) -> AppResult<Collection> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.optional("slug", body.slug);
+    let name = c.required("name", body.name);
+    let description = c.optional("description", body.description);
+    let language = c
+        .optional("language", body.language)
+        .unwrap_or_else(|| languages[0].clone());
+    let hero = c.optional("hero_media_id", body.hero_media_id);
+    let list = c.optional("articles", body.articles).unwrap_or_default();
+    let pinned = c.optional("pinned", body.pinned).unwrap_or_default();
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(n) = &name {
+        c.text("name", n, NAME);
+    }
+    c.text_opt("description", description.as_deref(), DESCRIPTION);
+    c.language("language", &language, languages);
+    if let Some(id) = hero {
+        check_hero(&mut c, conn, id)?;
+    }
+    let resolved = resolve_entries(&mut c, conn, &list, &pinned)?;
+    c.finish()?;
+    let name = name.unwrap_or_default();
+    let slug = choose_slug(conn, slug, &name)?;
+    let now = Timestamp::now().0;
+    let id: i32 = diesel::insert_into(collections::table)
+        .values((
+            collections::slug.eq(&slug),
+            collections::name.eq(&name),
+            collections::description.eq(&description),
+            collections::language.eq(&language),
+            collections::hero_media_id.eq(hero),
+            collections::created_at.eq(now),
+            collections::updated_at.eq(now),
+        ))
+        .returning(collections::id)
+        .get_result(conn)?;
+    save_entries(conn, id, &resolved)?;
+    get_plain(conn, &Key::Id(id))
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = collections)]
+struct CollectionChanges {
+    slug: Option<String>,
+    name: Option<String>,
+    description: Option<Option<String>>,
+    language: Option<String>,
+    hero_media_id: Option<Option<i32>>,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// Applies a PATCH; `articles` (and `pinned`) replace the whole list when given.
+pub fn update(
+    conn: &mut DbConn,
+    key: &Key,
+    body: CollectionPatch,
+    languages: &[String],
+) -> AppResult<Collection> {
+    let row = find_row(conn, key)?;
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let slug = c.patch("slug", body.slug).into_option();
+    let name = c.patch("name", body.name).into_option();
+    let description = c
+        .patch_nullable("description", body.description)
+        .into_option();
+    let language = c.patch("language", body.language).into_option();
+    let hero = c
+        .patch_nullable("hero_media_id", body.hero_media_id)
+        .into_option();
+    let list = c.patch_nullable("articles", body.articles).into_option();
+    let pinned = c.patch_nullable("pinned", body.pinned).into_option();
+    if let Some(s) = &slug {
+        c.slug("slug", s);
+    }
+    if let Some(n) = &name {
+        c.text("name", n, NAME);
+    }
+    if let Some(Some(d)) = &description {
+        c.text("description", d, DESCRIPTION);
+    }
+    if let Some(l) = &language {
+        c.language("language", l, languages);
+    }
+    if let Some(Some(id)) = hero {
+        check_hero(&mut c, conn, id)?;
+    }
+    let entries_now = entries(conn, row.id)?;
+    let resolved = if list.is_some() || pinned.is_some() {
+        let list = match list {
+            Some(l) => l.unwrap_or_default(),
+            None => entries_now.iter().map(|e| e.1.clone()).collect(),
+        };
+        let pinned = match pinned {
+            Some(p) => p.unwrap_or_default(),
+            None => entries_now
+                .iter()
+                .filter(|e| e.2)
+                .map(|e| e.1.clone())
+                .collect(),
+        };
+        Some(resolve_entries(&mut c, conn, &list, &pinned)?)
+    } else {
+        None
+    };
+    c.finish()?;
+    if let Some(s) = &slug {
+        ensure_slug_free(conn, s, Some(row.id))?;
+    }
+    diesel::update(collections::table.find(row.id))
+        .set(&CollectionChanges {
+            slug,
+            name,
+            description,
+            language,
+            hero_media_id: hero,
+            updated_at: Timestamp::now().0,
+        })
+        .execute(conn)?;
+    if let Some(resolved) = resolved {
+        save_entries(conn, row.id, &resolved)?;
+    }
+    get_plain(conn, &Key::Id(row.id))
+}
+
+/// Deletes a collection (its articles stay).
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+    let id = require_id(conn, key)?;
+    diesel::delete(collections::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// A parsed `GET /collections` request (by name).
+#[derive(Debug, Clone)]
+pub struct CollectionQuery {
+    pub lang: Option<String>,
+    pub page: PageRequest,
+}
+
+impl CollectionQuery {
+    /// Reads the query string of `GET /collections`.
+    pub fn parse(query: &str, codec: &CursorCodec, languages: &[String]) -> AppResult<Self> {
+        let mut params = Params::parse(query)?;
+        let lang = params.take_language("lang", languages)?;
+        let page = PageRequest::from_params(&mut params, codec, "name")?;
+        params.finish()?;
+        Ok(Self { lang, page })
+    }
+}
+
+/// Reads the paging of a single collection read (`per_page`, `cursor`).
+pub fn article_page(query: &str, codec: &CursorCodec) -> AppResult<PageRequest> {
+    let mut params = Params::parse(query)?;
+    if params.take("page")?.is_some() {
+        return Err(AppError::bad_param(
+            "page",
+            "a collection's articles are paged with cursor",
+        ));
+    }
+    let page = PageRequest::from_params(&mut params, codec, ORDER)?;
+    params.finish()?;
+    Ok(page)
+}
+
+/// Lists collections by name (without their articles).
+pub fn list(
+    conn: &mut DbConn,
+    q: &CollectionQuery,
+    codec: &CursorCodec,
+) -> AppResult<ListResponse<Collection>> {
+    let filtered = || {
+        let mut query = collections::table.into_boxed::<crate::db::DbBackend>();
+        if let Some(lang) = &q.lang {
+            query = query.filter(collections::language.eq(lang.clone()));
+        }
+        query
+    };
+    let mut query = filtered().select(CollectionRow::as_select());
+    if let Some(after) = q.page.after() {
+        let (k, last) = (after.text(0)?.to_owned(), after.last_id()?);
+        query = keyset_after!(query, collections::name, collections::id, k, last, asc);
+    }
+    let rows: Vec<CollectionRow> = query
+        .order((collections::name.asc(), collections::id.asc()))
+        .limit(q.page.fetch_limit())
+        .offset(q.page.offset())
+        .load(conn)?;
+    let total = match q.page.after() {
+        None => Some(filtered().count().get_result::<i64>(conn)?),
+        Some(_) => None,
+    };
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let pins: Vec<(i32, String)> = collection_articles::table
+        .inner_join(articles_t::table)
+        .filter(collection_articles::collection_id.eq_any(&ids))
+        .filter(collection_articles::pinned.eq(true))
+        .order(collection_articles::position.asc())
+        .select((collection_articles::collection_id, articles_t::slug))
+        .load(conn)?;
+    let hero_ids: Vec<i32> = rows.iter().filter_map(|r| r.hero_media_id).collect();
+    let heroes = media::by_ids(conn, &hero_ids)?;
+    Ok(paging::finish_page(
+        rows,
+        &q.page,
+        "name",
+        codec,
+        total,
+        |r| {
+            vec![
+                KeyValue::Text(r.name.clone()),
+                KeyValue::Int(i64::from(r.id)),
+            ]
+        },
+        |r| {
+            let pinned = pins
+                .iter()
+                .filter(|(c, _)| *c == r.id)
+                .map(|(_, s)| s.clone())
+                .collect();
+            let hero = r.hero_media_id.and_then(|id| heroes.get(&id).cloned());
+            view(r, hero, pinned)
+        },
+    ))
+}

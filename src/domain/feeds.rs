@@ -1,0 +1,422 @@
+//! RSS 2.0 feeds and sitemaps, written with quick-xml: the newest published articles
+//! per language, section or tag, every published article for search engines, and the
+//! last 48 hours in the news-sitemap format.
+
+use std::collections::HashMap;
+use std::io;
+
+use diesel::prelude::*;
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+
+use super::articles::{Article, ArticleHead, Relations, visible_to_readers};
+use super::time::Timestamp;
+use super::{Key, sections, tags};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::schema::{article_tags, articles, sections as sections_t};
+
+/// Items in a feed.
+pub const FEED_ITEMS: i64 = 50;
+/// URLs in a sitemap (the sitemap protocol's limit for one file).
+pub const SITEMAP_URLS: i64 = 50_000;
+/// URLs in a news sitemap (the news-sitemap format's limit).
+pub const NEWS_SITEMAP_URLS: i64 = 1_000;
+/// How far back the news sitemap reaches.
+pub const NEWS_WINDOW_HOURS: i64 = 48;
+
+const NS_ATOM: &str = "http://www.w3.org/2005/Atom";
+const NS_DC: &str = "http://purl.org/dc/elements/1.1/";
+const NS_CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
+const NS_MEDIA: &str = "http://search.yahoo.com/mrss/";
+const NS_SITEMAP: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
+const NS_NEWS: &str = "http://www.google.com/schemas/sitemap-news/0.9";
+const NS_XHTML: &str = "http://www.w3.org/1999/xhtml";
+
+/// The public addresses feeds and sitemaps link to.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub base: String,
+    pub article_template: String,
+    pub name: String,
+}
+
+impl Site {
+    /// The site as configured (`PUBLIC_BASE_URL`, `ARTICLE_URL_TEMPLATE`,
+    /// `PUBLICATION_NAME`).
+    pub fn of(config: &Config) -> Self {
+        Self {
+            base: config.public_base_url.clone(),
+            article_template: config.article_url_template.clone(),
+            name: config.publication_name.clone(),
+        }
+    }
+
+    /// The public URL of an article. Without a section, the `{section}` segment is left
+    /// out.
+    pub fn article_url(&self, lang: &str, section: Option<&str>, slug: &str, id: i32) -> String {
+        let template = match section {
+            Some(_) => self.article_template.clone(),
+            None => self
+                .article_template
+                .replace("/{section}", "")
+                .replace("{section}", ""),
+        };
+        template
+            .replace("{base}", &self.base)
+            .replace("{lang}", lang)
+            .replace("{section}", section.unwrap_or(""))
+            .replace("{slug}", slug)
+            .replace("{id}", &id.to_string())
+    }
+}
+
+/// What a feed lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
+    /// Every published article in the language.
+    Language,
+    /// A section (with its child sections), by slug.
+    Section(String),
+    /// A tag, by slug.
+    Tag(String),
+}
+
+fn xml_error(e: io::Error) -> AppError {
+    AppError::internal(format!("cannot write XML: {e}"))
+}
+
+fn rfc2822(t: Timestamp) -> String {
+    t.0.and_utc().to_rfc2822()
+}
+
+fn text<W: io::Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> {
+    w.create_element(name)
+        .write_text_content(BytesText::new(value))?;
+    Ok(())
+}
+
+/// An RSS 2.0 feed of the newest published articles of `lang` in `scope`; 404 when the
+/// section or tag does not exist.
+pub fn feed(
+    conn: &mut DbConn,
+    site: &Site,
+    lang: &str,
+    scope: &FeedScope,
+    self_path: &str,
+) -> AppResult<Vec<u8>> {
+    let now = Timestamp::now().0;
+    let mut query = articles::table
+        .filter(visible_to_readers(now))
+        .filter(articles::language.eq(lang.to_owned()))
+        .select((ArticleHead::as_select(), articles::body_html))
+        .into_boxed();
+    let title = match scope {
+        FeedScope::Language => site.name.clone(),
+        FeedScope::Section(slug) => {
+            let section = sections::get(conn, &Key::Slug(slug.clone()))?;
+            let ids = sections::with_descendants(conn, &[section.id])?;
+            query = query.filter(articles::section_id.eq_any(ids));
+            format!("{}: {}", site.name, section.name)
+        }
+        FeedScope::Tag(slug) => {
+            let tag = tags::get(conn, &Key::Slug(slug.clone()))?;
+            query = query.filter(diesel::dsl::exists(
+                article_tags::table
+                    .filter(article_tags::article_id.eq(articles::id))
+                    .filter(article_tags::tag_id.eq(tag.id)),
+            ));
+            format!("{}: {}", site.name, tag.name)
+        }
+    };
+    let rows: Vec<(ArticleHead, String)> = query
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(FEED_ITEMS)
+        .load(conn)?;
+    let heads: Vec<ArticleHead> = rows.iter().map(|(h, _)| h.clone()).collect();
+    let relations = Relations::load(conn, &heads)?;
+    let items: Vec<Article> = rows
+        .into_iter()
+        .map(|(head, html)| relations.view(head, Some((String::new(), html)), now))
+        .collect();
+    write_feed(site, lang, &title, self_path, &items).map_err(xml_error)
+}
+
+fn write_feed(
+    site: &Site,
+    lang: &str,
+    title: &str,
+    self_path: &str,
+    items: &[Article],
+) -> io::Result<Vec<u8>> {
+    let mut w = Writer::new(Vec::with_capacity(64 * 1024));
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    w.create_element("rss")
+        .with_attribute(("version", "2.0"))
+        .with_attribute(("xmlns:atom", NS_ATOM))
+        .with_attribute(("xmlns:dc", NS_DC))
+        .with_attribute(("xmlns:content", NS_CONTENT))
+        .with_attribute(("xmlns:media", NS_MEDIA))
+        .write_inner_content(|w| {
+            w.create_element("channel").write_inner_content(|w| {
+                text(w, "title", title)?;
+                text(w, "link", &format!("{}/{lang}", site.base))?;
+                text(w, "description", &format!("{title}: the latest stories"))?;
+                text(w, "language", lang)?;
+                text(w, "generator", "newsdesk")?;
+                let self_url = format!("{}{self_path}", site.base);
+                w.create_element("atom:link")
+                    .with_attribute(("href", self_url.as_str()))
+                    .with_attribute(("rel", "self"))
+                    .with_attribute(("type", "application/rss+xml"))
+                    .write_empty()?;
+                // The newest change among the items: stable while nothing changes, so
+                // the feed's ETag is too.
+                if let Some(built) = items.iter().map(|a| a.updated_at).max() {
+                    text(w, "lastBuildDate", &rfc2822(built))?;
+                }
+                for article in items {
+                    write_item(w, site, article)?;
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })?;
+    Ok(w.into_inner())
+}
+
+fn write_item<W: io::Write>(w: &mut Writer<W>, site: &Site, a: &Article) -> io::Result<()> {
+    let section = a.section.as_ref().map(|s| s.slug.as_str());
+    let link = site.article_url(&a.language, section, &a.slug, a.id);
+    w.create_element("item").write_inner_content(|w| {
+        text(w, "title", &a.title)?;
+        text(w, "link", &link)?;
+        w.create_element("guid")
+            .with_attribute(("isPermaLink", "true"))
+            .write_text_content(BytesText::new(&link))?;
+        if let Some(published) = a.published_at {
+            text(w, "pubDate", &rfc2822(published))?;
+        }
+        if let Some(summary) = &a.summary {
+            text(w, "description", summary)?;
+        }
+        for author in &a.authors {
+            text(w, "dc:creator", &author.name)?;
+        }
+        if let Some(s) = &a.section {
+            text(w, "category", &s.name)?;
+        }
+        for tag in &a.tags {
+            text(w, "category", &tag.name)?;
+        }
+        if let Some(html) = &a.body_html {
+            text(w, "content:encoded", html)?;
+        }
+        if let Some(m) = &a.hero_media {
+            let medium = if m.kind == "video" { "video" } else { "image" };
+            let width = m.width.map(|v| v.to_string());
+            let height = m.height.map(|v| v.to_string());
+            let mut el = w
+                .create_element("media:content")
+                .with_attribute(("url", m.url.as_str()))
+                .with_attribute(("medium", medium));
+            if let Some(t) = &m.mime_type {
+                el = el.with_attribute(("type", t.as_str()));
+            }
+            if let Some(v) = &width {
+                el = el.with_attribute(("width", v.as_str()));
+            }
+            if let Some(v) = &height {
+                el = el.with_attribute(("height", v.as_str()));
+            }
+            el.write_inner_content(|w| {
+                if let Some(caption) = &m.caption {
+                    w.create_element("media:description")
+                        .with_attribute(("type", "plain"))
+                        .write_text_content(BytesText::new(caption))?;
+                }
+                if let Some(credit) = &m.credit {
+                    text(w, "media:credit", credit)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// `(id, slug, language, section, updated_at, published_at, title, translation group)`.
+type Entry = (
+    i32,
+    String,
+    String,
+    Option<i32>,
+    chrono::NaiveDateTime,
+    Option<chrono::NaiveDateTime>,
+    String,
+    Option<i32>,
+);
+
+fn entries(
+    conn: &mut DbConn,
+    since: Option<chrono::NaiveDateTime>,
+    limit: i64,
+) -> AppResult<(Vec<Entry>, HashMap<i32, String>)> {
+    let now = Timestamp::now().0;
+    let mut query = articles::table
+        .filter(visible_to_readers(now))
+        .select((
+            articles::id,
+            articles::slug,
+            articles::language,
+            articles::section_id,
+            articles::updated_at,
+            articles::published_at,
+            articles::title,
+            articles::translation_group,
+        ))
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(articles::published_at.ge(since));
+    }
+    let rows: Vec<Entry> = query
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    let section_slugs: HashMap<i32, String> = sections_t::table
+        .select((sections_t::id, sections_t::slug))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok((rows, section_slugs))
+}
+
+fn w3c(t: chrono::NaiveDateTime) -> String {
+    Timestamp(t).to_rfc3339()
+}
+
+/// `/sitemap.xml`: the newest 50,000 published articles, each with its other editions
+/// as `xhtml:link rel="alternate" hreflang`.
+pub fn sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
+    let (rows, section_slugs) = entries(conn, None, SITEMAP_URLS)?;
+    let url_of = |e: &Entry| {
+        let section = e.3.and_then(|s| section_slugs.get(&s)).map(String::as_str);
+        site.article_url(&e.2, section, &e.1, e.0)
+    };
+    let mut groups: HashMap<i32, Vec<(String, String)>> = HashMap::new();
+    for e in &rows {
+        if let Some(g) = e.7 {
+            groups.entry(g).or_default().push((e.2.clone(), url_of(e)));
+        }
+    }
+    let write = || -> io::Result<Vec<u8>> {
+        let mut w = Writer::new(Vec::with_capacity(rows.len() * 160 + 256));
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        w.create_element("urlset")
+            .with_attribute(("xmlns", NS_SITEMAP))
+            .with_attribute(("xmlns:xhtml", NS_XHTML))
+            .write_inner_content(|w| {
+                for e in &rows {
+                    w.create_element("url").write_inner_content(|w| {
+                        text(w, "loc", &url_of(e))?;
+                        text(w, "lastmod", &w3c(e.4))?;
+                        let editions = e.7.and_then(|g| groups.get(&g));
+                        for (lang, href) in editions.into_iter().flatten() {
+                            if editions.is_some_and(|list| list.len() > 1) {
+                                w.create_element("xhtml:link")
+                                    .with_attribute(("rel", "alternate"))
+                                    .with_attribute(("hreflang", lang.as_str()))
+                                    .with_attribute(("href", href.as_str()))
+                                    .write_empty()?;
+                            }
+                        }
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            })?;
+        Ok(w.into_inner())
+    };
+    write().map_err(xml_error)
+}
+
+/// `/sitemap-news.xml`: articles published in the last 48 hours, in the news-sitemap
+/// format.
+pub fn news_sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
+    let since = Timestamp::now().0 - chrono::Duration::hours(NEWS_WINDOW_HOURS);
+    let (rows, section_slugs) = entries(conn, Some(since), NEWS_SITEMAP_URLS)?;
+    let write = || -> io::Result<Vec<u8>> {
+        let mut w = Writer::new(Vec::with_capacity(rows.len() * 400 + 256));
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        w.create_element("urlset")
+            .with_attribute(("xmlns", NS_SITEMAP))
+            .with_attribute(("xmlns:news", NS_NEWS))
+            .write_inner_content(|w| {
+                for e in &rows {
+                    let section = e.3.and_then(|s| section_slugs.get(&s)).map(String::as_str);
+                    let loc = site.article_url(&e.2, section, &e.1, e.0);
+                    w.create_element("url").write_inner_content(|w| {
+                        text(w, "loc", &loc)?;
+                        w.create_element("news:news").write_inner_content(|w| {
+                            w.create_element("news:publication")
+                                .write_inner_content(|w| {
+                                    text(w, "news:name", &site.name)?;
+                                    text(w, "news:language", &e.2)
+                                })?;
+                            if let Some(published) = e.5 {
+                                text(w, "news:publication_date", &w3c(published))?;
+                            }
+                            text(w, "news:title", &e.6)
+                        })?;
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            })?;
+        Ok(w.into_inner())
+    };
+    write().map_err(xml_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(template: &str) -> Site {
+        Site {
+            base: "https://news.example".into(),
+            article_template: template.into(),
+            name: "Example Daily".into(),
+        }
+    }
+
+    #[test]
+    fn article_urls_follow_the_template() {
+        let s = site("{base}/{lang}/{section}/{slug}");
+        assert_eq!(
+            s.article_url("ar", Some("world"), "a-story", 7),
+            "https://news.example/ar/world/a-story"
+        );
+        assert_eq!(
+            s.article_url("es", None, "a-story", 7),
+            "https://news.example/es/a-story"
+        );
+        let s = site("https://cdn.example/a/{id}?lang={lang}");
+        assert_eq!(
+            s.article_url("en", None, "x", 42),
+            "https://cdn.example/a/42?lang=en"
+        );
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let mut w = Writer::new(Vec::new());
+        text(&mut w, "title", "Fish & <chips>").unwrap();
+        assert_eq!(
+            String::from_utf8(w.into_inner()).unwrap(),
+            "<title>Fish &amp; &lt;chips&gt;</title>"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Full-text search as readers type: normalisation of text and queries, the FTS5 match
+//! expression, and snippets with the matches marked.
+//!
+//! The same normalisation is applied to what is indexed and to what is searched, so
+//! "اسرائيل" finds "إسرائيل", "educacion" finds "educación" and "GAZA" finds "Gaza":
+//! letters are lowercased, accents and Arabic short-vowel marks (harakat) and the
+//! tatweel are dropped, the alef forms أ إ آ ٱ become ا, ى becomes ي and ة becomes ه.
+
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use utoipa::ToSchema;
+
+/// Most words of a query that count.
+const MAX_TERMS: usize = 12;
+/// Longest word of a query that counts, in characters.
+const MAX_TERM_CHARS: usize = 64;
+/// Words of context on each side of the first match in a snippet.
+const SNIPPET_CONTEXT: usize = 12;
+/// Most words in a snippet.
+const SNIPPET_WORDS: usize = 36;
+
+/// Text as it is indexed and searched.
+pub fn normalize(text: &str) -> String {
+    text.nfd()
+        .filter_map(|c| match c {
+            'ـ' => None,
+            'ٱ' => Some('ا'),
+            'ى' => Some('ي'),
+            'ة' => Some('ه'),
+            c if is_combining_mark(c) => None,
+            c => Some(c),
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The words of a query, normalised; punctuation and FTS syntax are just separators.
+pub fn terms(query: &str) -> Vec<String> {
+    normalize(query)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(MAX_TERM_CHARS).collect())
+        .take(MAX_TERMS)
+        .collect()
+}
+
+/// The FTS5 MATCH expression for the terms: every word must appear; the last one may
+/// be the start of a word (the reader is still typing). Each word is quoted, so nothing
+/// a reader types is read as FTS syntax. `None` when there is nothing to search for.
+pub fn match_expression(terms: &[String]) -> Option<String> {
+    let last = terms.len().checked_sub(1)?;
+    Some(
+        terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if i == last {
+                    format!("\"{t}\"*")
+                } else {
+                    format!("\"{t}\"")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// How a search result matched.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// Relevance from 0 to 1, relative to the best match of the search (which has 1):
+    /// BM25, with the title weighted above the summary above the body.
+    #[schema(example = 0.8125, minimum = 0, maximum = 1)]
+    pub rank: f64,
+    /// A short passage with each match in `<mark>`…`</mark>`; the rest of the text is
+    /// escaped (`&amp;`, `&lt;`, `&gt;`), so the snippet can be inserted as HTML.
+    #[schema(example = "… negotiators met in <mark>Cairo</mark> on Tuesday …")]
+    pub snippet: String,
+}
+
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The words of `text` with their byte ranges.
+fn words(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let wordy = c.is_alphanumeric() || is_combining_mark(c) || c == 'ـ';
+        match (wordy, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                found.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        found.push((s, text.len()));
+    }
+    found
+}
+
+fn matches(word: &str, terms: &[String]) -> bool {
+    let word = normalize(word);
+    let last = terms.len().saturating_sub(1);
+    terms
+        .iter()
+        .enumerate()
+        .any(|(i, t)| word == *t || (i == last && word.starts_with(t.as_str())))
+}
+
+/// A snippet of the first of `fields` (title, summary, body text) that has a match.
+pub fn snippet(fields: &[&str], terms: &[String]) -> String {
+    for field in fields {
+        let spans = words(field);
+        let Some(first) = spans
+            .iter()
+            .position(|&(s, e)| matches(&field[s..e], terms))
+        else {
+            continue;
+        };
+        let from = first.saturating_sub(SNIPPET_CONTEXT);
+        let to = (from + SNIPPET_WORDS).min(spans.len());
+        let mut out = String::new();
+        if from > 0 {
+            out.push('…');
+        }
+        let mut cursor = spans[from].0;
+        for &(s, e) in &spans[from..to] {
+            escape(&field[cursor..s], &mut out);
+            if matches(&field[s..e], terms) {
+                out.push_str("<mark>");
+                escape(&field[s..e], &mut out);
+                out.push_str("</mark>");
+            } else {
+                escape(&field[s..e], &mut out);
+            }
+            cursor = e;
+        }
+        if to < spans.len() {
+            out.push('…');
+        } else {
+            escape(&field[cursor..], &mut out);
+        }
+        return out.trim().to_owned();
+    }
+    let mut out = String::new();
+    escape(
+        &fields
+            .first()
+            .map(|f| f.chars().take(160).collect::<String>())
+            .unwrap_or_default(),
+        &mut out,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arabic_letter_forms_and_marks_are_folded() {
+        assert_eq!(normalize("إسرائيل"), normalize("اسرائيل"));
+        assert_eq!(normalize("أحمد"), "احمد");
+        assert_eq!(normalize("آمنة"), "امنه");
+        assert_eq!(normalize("مُحَمَّد"), "محمد");
+        assert_eq!(normalize("مستشفى"), "مستشفي");
+        assert_eq!(normalize("الـقـدس"), "القدس");
+    }
+
+    #[test]
+    fn latin_accents_and_case_are_folded() {
+        assert_eq!(normalize("Educación"), "educacion");
+        assert_eq!(normalize("ÑANDÚ"), "nandu");
+    }
+
+    #[test]
+    fn fts_syntax_is_only_words() {
+        let t = terms(r#"gaza" OR (ceasefire* NEAR/2 "talks"-  ^col:x"#);
+        assert_eq!(
+            t,
+            ["gaza", "or", "ceasefire", "near", "2", "talks", "col", "x"]
+        );
+        assert_eq!(
+            match_expression(&terms("ceasefire tal")).unwrap(),
+            "\"ceasefire\" \"tal\"*"
+        );
+        assert!(match_expression(&terms("\"()*:^")).is_none());
+    }
+
+    #[test]
+    fn snippets_mark_matches_and_escape_the_rest() {
+        let body = "Before <b>anything</b> else, negotiators met in Cairo on Tuesday & talked.";
+        let s = snippet(&["A title", "", body], &terms("cairo"));
+        assert!(s.contains("<mark>Cairo</mark>"), "{s}");
+        assert!(s.contains("&lt;b&gt;") && s.contains("&amp;"), "{s}");
+        let ar = snippet(&["وصل الوفد إلى إسرائيل اليوم"], &terms("اسرائيل"));
+        assert!(ar.contains("<mark>إسرائيل</mark>"), "{ar}");
+        let prefix = snippet(&["Education reform"], &terms("educ"));
+        assert!(prefix.contains("<mark>Education</mark>"), "{prefix}");
+    }
+
+    #[test]
+    fn long_texts_are_cut_around_the_match() {
+        let body = format!("{} needle {}", "word ".repeat(100), "word ".repeat(100));
+        let s = snippet(&[&body], &terms("needle"));
+        assert!(s.starts_with('…') && s.ends_with('…'));
+        assert!(s.split_whitespace().count() <= SNIPPET_WORDS + 2);
+    }
+}

@@ -1,0 +1,192 @@
+//! `/collections`: coverage hubs, an ordered list of articles with pinned ones first.
+//! Anyone reads; editors write.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::Scope;
+use crate::domain::Key;
+use crate::domain::collections::{
+    self, Collection, CollectionCreate, CollectionPatch, CollectionQuery,
+};
+use crate::domain::paging::ListResponse;
+use crate::error::AppResult;
+use crate::http::conditional::object;
+use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::precondition::IfMatch;
+use crate::http::state::AppState;
+use crate::http::{created, params};
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_collections)
+        .service(create_collection)
+        .service(get_collection)
+        .service(update_collection)
+        .service(delete_collection);
+}
+
+/// Lists collections by name, without their articles.
+#[utoipa::path(
+    tag = "Collections",
+    params(params::PageParams, params::LangFilter),
+    responses(
+        (status = 200, description = "A page of collections", body = ListResponse<Collection>),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+#[get("/collections")]
+pub async fn list_collections(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let query =
+        CollectionQuery::parse(req.query_string(), &state.cursors, &state.config.languages)?;
+    let codec = state.cursors.clone();
+    let page = state
+        .db
+        .read(move |conn| collections::list(conn, &query, &codec))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates a collection from an ordered list of article slugs; `pinned` ones come
+/// first.
+#[utoipa::path(
+    tag = "Collections",
+    security(("bearer" = ["editor"])),
+    request_body = CollectionCreate,
+    responses(
+        (status = 201, description = "The new collection (without its articles)", body = Collection,
+            headers(("Location" = String, description = "URL of the new collection"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/collections")]
+pub async fn create_collection(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    JsonBody(body): JsonBody<CollectionCreate>,
+) -> AppResult<HttpResponse> {
+    let languages = state.config.languages.clone();
+    let collection = state
+        .db
+        .write_content(Scope::All, move |conn| {
+            collections::create(conn, body, &languages)
+        })
+        .await?;
+    Ok(created(
+        format!("/api/v1/collections/{}", collection.slug),
+        &collection,
+    ))
+}
+
+/// Reads a collection with a page of its published articles: pinned ones first, then
+/// the collection's order. Follow `next_cursor` (as `cursor`) for more.
+#[utoipa::path(
+    tag = "Collections",
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::CursorParams),
+    responses(
+        (status = 200, description = "The collection", body = Collection),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/collections/{id_or_slug}")]
+pub async fn get_collection(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let page = collections::article_page(req.query_string(), &state.cursors)?;
+    let codec = state.cursors.clone();
+    let collection = state
+        .db
+        .read(move |conn| collections::get(conn, &key, &page, &codec))
+        .await?;
+    Ok(object(&collection, collection.updated_at))
+}
+
+/// Changes a collection; `articles` replaces the whole list, `pinned` the pinned
+/// subset. `If-Match` takes the ETag of the collection's first page.
+#[utoipa::path(
+    tag = "Collections",
+    security(("bearer" = ["editor"])),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    request_body(content = CollectionPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed collection (without its articles)", body = Collection),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[patch("/collections/{id_or_slug}")]
+pub async fn update_collection(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<CollectionPatch>,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let languages = state.config.languages.clone();
+    let codec = state.cursors.clone();
+    let collection = state
+        .db
+        .write_content(Scope::All, move |conn| {
+            if if_match.is_set() {
+                let first = crate::domain::paging::PageRequest::default();
+                if_match.check(&collections::get(conn, &key, &first, &codec)?)?;
+            }
+            collections::update(conn, &key, body, &languages)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(collection))
+}
+
+/// Deletes a collection; its articles stay.
+#[utoipa::path(
+    tag = "Collections",
+    security(("bearer" = ["editor"])),
+    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[delete("/collections/{id_or_slug}")]
+pub async fn delete_collection(
+    state: web::Data<AppState>,
+    _editor: Staff<Editor>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let key = Key::parse(&path);
+    let codec = state.cursors.clone();
+    state
+        .db
+        .write_content(Scope::All, move |conn| {
+            if if_match.is_set() {
+                let first = crate::domain::paging::PageRequest::default();
+                if_match.check(&collections::get(conn, &key, &first, &codec)?)?;
+            }
+            collections::delete(conn, &key)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,147 @@
+//! RSS feeds and sitemaps: XML for feed readers, aggregators and search engines, with
+//! absolute links built from `PUBLIC_BASE_URL` and `ARTICLE_URL_TEMPLATE`. ETags, 304s
+//! and caching work as on every other read.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::feeds::{self, FeedScope, Site};
+use crate::error::{AppError, AppResult};
+use crate::http::cache::Uncacheable;
+use crate::http::state::AppState;
+
+const RSS: &str = "application/rss+xml; charset=utf-8";
+const XML: &str = "application/xml; charset=utf-8";
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(language_feed)
+        .service(section_feed)
+        .service(tag_feed)
+        .service(sitemap)
+        .service(news_sitemap);
+}
+
+fn check_language(state: &AppState, lang: &str) -> AppResult<()> {
+    if state.config.languages.iter().any(|l| l == lang) {
+        Ok(())
+    } else {
+        Err(AppError::not_found("feed"))
+    }
+}
+
+async fn serve_feed(
+    state: web::Data<AppState>,
+    lang: String,
+    scope: FeedScope,
+    self_path: String,
+) -> AppResult<HttpResponse> {
+    check_language(&state, &lang)?;
+    let site = Site::of(&state.config);
+    let xml = state
+        .db
+        .read(move |conn| feeds::feed(conn, &site, &lang, &scope, &self_path))
+        .await?;
+    Ok(HttpResponse::Ok().content_type(RSS).body(xml))
+}
+
+/// The newest 50 published articles in a language, as RSS 2.0 with the full body
+/// (`content:encoded`), bylines (`dc:creator`) and the hero image as Media RSS with its
+/// caption and credit.
+#[utoipa::path(
+    tag = "Feeds",
+    params(("lang" = String, Path, description = "A configured language, such as `en`")),
+    responses(
+        (status = 200, description = "An RSS 2.0 feed", body = String, content_type = "application/rss+xml"),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/feeds/{lang}.xml")]
+pub async fn language_feed(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let lang = path.into_inner();
+    let self_path = format!("/feeds/{lang}.xml");
+    serve_feed(state, lang, FeedScope::Language, self_path).await
+}
+
+/// The newest 50 published articles of a section (and its child sections) in a
+/// language, as RSS 2.0.
+#[utoipa::path(
+    tag = "Feeds",
+    params(
+        ("lang" = String, Path, description = "A configured language, such as `en`"),
+        ("slug" = String, Path, description = "The section's slug"),
+    ),
+    responses(
+        (status = 200, description = "An RSS 2.0 feed", body = String, content_type = "application/rss+xml"),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/feeds/{lang}/sections/{slug}.xml")]
+pub async fn section_feed(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (lang, slug) = path.into_inner();
+    let self_path = format!("/feeds/{lang}/sections/{slug}.xml");
+    serve_feed(state, lang, FeedScope::Section(slug), self_path).await
+}
+
+/// The newest 50 published articles with a tag in a language, as RSS 2.0.
+#[utoipa::path(
+    tag = "Feeds",
+    params(
+        ("lang" = String, Path, description = "A configured language, such as `en`"),
+        ("slug" = String, Path, description = "The tag's slug"),
+    ),
+    responses(
+        (status = 200, description = "An RSS 2.0 feed", body = String, content_type = "application/rss+xml"),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/feeds/{lang}/tags/{slug}.xml")]
+pub async fn tag_feed(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (lang, slug) = path.into_inner();
+    let self_path = format!("/feeds/{lang}/tags/{slug}.xml");
+    serve_feed(state, lang, FeedScope::Tag(slug), self_path).await
+}
+
+/// Every published article (the newest 50,000), for search engines, with its other
+/// editions as `xhtml:link rel="alternate" hreflang`.
+#[utoipa::path(
+    tag = "Feeds",
+    responses((status = 200, description = "A sitemap", body = String, content_type = "application/xml"))
+)]
+#[get("/sitemap.xml")]
+pub async fn sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let site = Site::of(&state.config);
+    let xml = state
+        .db
+        .read(move |conn| feeds::sitemap(conn, &site))
+        .await?;
+    Ok(HttpResponse::Ok().content_type(XML).body(xml))
+}
+
+/// Articles published in the last 48 hours, in the news-sitemap format (publication
+/// name from `PUBLICATION_NAME`).
+#[utoipa::path(
+    tag = "Feeds",
+    responses((status = 200, description = "A news sitemap", body = String, content_type = "application/xml"))
+)]
+#[get("/sitemap-news.xml")]
+pub async fn news_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let site = Site::of(&state.config);
+    let xml = state
+        .db
+        .read(move |conn| feeds::news_sitemap(conn, &site))
+        .await?;
+    let mut res = HttpResponse::Ok().content_type(XML).body(xml);
+    // Its window slides with the clock, which no content write marks.
+    res.extensions_mut().insert(Uncacheable);
+    Ok(res)
+}

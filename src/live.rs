@@ -1,0 +1,242 @@
+//! Fan-out of the live breaking stream to connected clients.
+//!
+//! The event log is in the database (`domain::breaking_events`); this module only
+//! carries it to subscribers. A pump thread reads the events after the last one it saw
+//! and broadcasts them in id order; it is woken by every committed content write of
+//! this process (the after-commit hook calls [`Hub::wake`]) and looks anyway every
+//! [`POLL_EVERY`], which is how writes by other instances on the same database reach
+//! this one's clients. With PostgreSQL the look becomes a `LISTEN` on a channel the
+//! writers `NOTIFY`; nothing else changes. A scheduler thread records the go-live and
+//! expiry events as they fall due, at most once a second and only when one is due.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+use crate::db::{Db, Scope};
+use crate::domain::breaking_events::{self, Event};
+use crate::domain::time::Timestamp;
+use crate::error::AppResult;
+
+/// How often the pump looks for events written by other instances.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How often the scheduler looks at the clock.
+const SCHEDULER_TICK: Duration = Duration::from_millis(50);
+/// Events a subscriber may fall behind before its stream is closed (it reconnects with
+/// `Last-Event-ID` and resumes from the log).
+const CHANNEL_CAPACITY: usize = 1024;
+/// Events read per round by the pump.
+const BATCH: i64 = 500;
+/// How often old events are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+struct Inner {
+    sender: broadcast::Sender<Arc<Event>>,
+    wake: Mutex<bool>,
+    woken: Condvar,
+    connections: AtomicUsize,
+    max_connections: usize,
+    closed: watch::Sender<bool>,
+}
+
+/// The broadcaster of breaking events; cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("connections", &self.connections())
+            .finish()
+    }
+}
+
+/// The stream cap is reached.
+#[derive(Debug)]
+pub struct Full;
+
+/// One client's place in the stream; dropping it frees its connection slot.
+pub struct Subscription {
+    pub events: broadcast::Receiver<Arc<Event>>,
+    pub closed: watch::Receiver<bool>,
+    inner: Arc<Inner>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.inner.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A handle that wakes the pump without keeping the hub alive (for the after-commit
+/// hook, which the database owns).
+#[derive(Clone)]
+pub struct Waker(Weak<Inner>);
+
+impl Waker {
+    /// Tells the pump to look for new events now.
+    pub fn wake(&self) {
+        if let Some(inner) = self.0.upgrade() {
+            wake(&inner);
+        }
+    }
+}
+
+fn wake(inner: &Inner) {
+    *inner.wake.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    inner.woken.notify_one();
+}
+
+impl Hub {
+    /// A hub with no threads (see [`Hub::start`]).
+    pub fn new(max_connections: usize) -> Self {
+        let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let (closed, _) = watch::channel(false);
+        Self {
+            inner: Arc::new(Inner {
+                sender,
+                wake: Mutex::new(false),
+                woken: Condvar::new(),
+                connections: AtomicUsize::new(0),
+                max_connections,
+                closed,
+            }),
+        }
+    }
+
+    /// Starts the pump and the scheduler over `db`. Both stop once the hub is dropped.
+    pub fn start(&self, db: &Db) -> std::io::Result<()> {
+        let start = db.read_blocking(|conn| {
+            Ok((
+                breaking_events::latest_id(conn)?,
+                breaking_events::latest_time(conn)?,
+            ))
+        });
+        let (latest, since) = match start {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the breaking event log");
+                (0, None)
+            }
+        };
+        let weak = Arc::downgrade(&self.inner);
+        let pump_db = db.clone();
+        std::thread::Builder::new()
+            .name("breaking-pump".into())
+            .spawn(move || pump(weak, pump_db, latest))?;
+        let weak = Arc::downgrade(&self.inner);
+        let scheduler_db = db.clone();
+        // After a restart, catch up with what fell due while no instance was running.
+        let since = since.unwrap_or_else(|| Timestamp::now().0);
+        std::thread::Builder::new()
+            .name("breaking-scheduler".into())
+            .spawn(move || schedule(weak, scheduler_db, since))?;
+        Ok(())
+    }
+
+    /// A handle for waking the pump.
+    pub fn waker(&self) -> Waker {
+        Waker(Arc::downgrade(&self.inner))
+    }
+
+    /// Joins the stream, unless the cap is reached.
+    pub fn subscribe(&self) -> Result<Subscription, Full> {
+        let inner = &self.inner;
+        let taken = inner.connections.fetch_add(1, Ordering::AcqRel);
+        if taken >= inner.max_connections {
+            inner.connections.fetch_sub(1, Ordering::AcqRel);
+            return Err(Full);
+        }
+        Ok(Subscription {
+            events: inner.sender.subscribe(),
+            closed: inner.closed.subscribe(),
+            inner: inner.clone(),
+        })
+    }
+
+    /// Open streams.
+    pub fn connections(&self) -> usize {
+        self.inner.connections.load(Ordering::Acquire)
+    }
+
+    /// Ends every open stream (the server is stopping).
+    pub fn close(&self) {
+        let _ = self.inner.closed.send(true);
+    }
+}
+
+/// The pump: broadcasts the events after `last`, in id order, whenever woken.
+fn pump(hub: Weak<Inner>, db: Db, mut last: i32) {
+    loop {
+        let Some(inner) = hub.upgrade() else { return };
+        {
+            let woken = inner.wake.lock().unwrap_or_else(|e| e.into_inner());
+            let (mut woken, _) = inner
+                .woken
+                .wait_timeout_while(woken, POLL_EVERY, |w| !*w)
+                .unwrap_or_else(|e| e.into_inner());
+            *woken = false;
+        }
+        loop {
+            let read = db.read_blocking(move |conn| breaking_events::after(conn, last, BATCH));
+            match read {
+                Ok(events) => {
+                    let full = events.len() as i64 == BATCH;
+                    for event in events {
+                        last = event.id;
+                        // No subscribers is not an error.
+                        let _ = inner.sender.send(Arc::new(event));
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read breaking events");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The scheduler: records go-live and expiry events as their second comes.
+fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime) {
+    let mut last_prune = std::time::Instant::now();
+    loop {
+        std::thread::sleep(SCHEDULER_TICK);
+        let Some(inner) = hub.upgrade() else { return };
+        let now = Timestamp::now().0;
+        if now <= scanned_to {
+            continue;
+        }
+        match record_due(&db, scanned_to, now) {
+            Ok(recorded) => {
+                scanned_to = now;
+                if recorded > 0 {
+                    wake(&inner);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot record due breaking events"),
+        }
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            last_prune = std::time::Instant::now();
+            if let Err(e) = db.write_blocking(breaking_events::prune) {
+                tracing::warn!(error = %e, "cannot prune breaking events");
+            }
+        }
+    }
+}
+
+fn record_due(db: &Db, from: chrono::NaiveDateTime, to: chrono::NaiveDateTime) -> AppResult<usize> {
+    if !db.read_blocking(move |conn| breaking_events::any_due(conn, from, to))? {
+        return Ok(0);
+    }
+    db.write_content_blocking(Scope::Created, move |conn| {
+        breaking_events::record_due(conn, from, to)
+    })
+}

@@ -1,0 +1,429 @@
+//! What an article page shows around the story: editions, most read, related, read
+//! next and coverage collections.
+
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use crate::common::{self, slugs_of};
+
+fn languages_of(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["language"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn translations_link_a_whole_group_both_ways() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "talks-en", "title": "Talks resume", "status": "published"}),
+    )
+    .await;
+    let ar = t
+        .article(
+            &editor,
+            json!({"slug": "talks-ar", "language": "ar", "title": "استئناف المحادثات",
+            "status": "published", "translation_of": "talks-en"}),
+        )
+        .await;
+    assert_eq!(ar["translations"][0]["slug"], "talks-en");
+    // Joining through any edition joins the whole group.
+    t.article(
+        &editor,
+        json!({"slug": "talks-es", "language": "es", "title": "Se reanudan las conversaciones",
+        "status": "published", "translation_of": "talks-ar"}),
+    )
+    .await;
+    let en = t.get("/api/v1/articles/talks-en").await.expect(200).json();
+    let editions: Vec<(&str, &str)> = en["translations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["language"].as_str().unwrap(), e["slug"].as_str().unwrap()))
+        .collect();
+    assert_eq!(editions, [("ar", "talks-ar"), ("es", "talks-es")]);
+    assert!(en["translations"][0]["title"].is_string() && en["translations"][0]["id"].is_number());
+    let listed = t
+        .get("/api/v1/articles/talks-es/translations")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(languages_of(&listed), ["ar", "en"]);
+    assert_eq!(listed["meta"]["count"], 2);
+    // One article per language in a group.
+    let clash = t
+        .post(
+            &editor,
+            "/api/v1/articles",
+            json!({"title": "Another English edition", "translation_of": "talks-ar"}),
+        )
+        .await
+        .problem(409, "translation_exists");
+    assert!(clash["detail"].as_str().unwrap().contains("en"), "{clash}");
+    t.get("/api/v1/articles/unknown/translations")
+        .await
+        .problem(404, "not_found");
+    // Leaving the group: translation_of null.
+    t.patch(
+        &editor,
+        "/api/v1/articles/talks-es",
+        json!({"translation_of": null}),
+    )
+    .await
+    .expect(200);
+    let en = t.get("/api/v1/articles/talks-en").await.expect(200).json();
+    assert_eq!(en["translations"].as_array().unwrap().len(), 1);
+    let es = t.get("/api/v1/articles/talks-es").await.expect(200).json();
+    assert_eq!(es["translations"], json!([]));
+    // A draft edition is there for staff only.
+    t.article(
+        &editor,
+        json!({"slug": "talks-es-draft", "language": "es", "title": "Borrador",
+        "translation_of": "talks-en"}),
+    )
+    .await;
+    let public = t
+        .get("/api/v1/articles/talks-en/translations")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(languages_of(&public), ["ar"]);
+    let staff = t
+        .get_as(&editor, "/api/v1/articles/talks-en/translations")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(languages_of(&staff), ["ar", "es"]);
+}
+
+#[actix_web::test]
+async fn most_read_ranks_by_views_in_the_window() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    for (slug, section, lang) in [
+        ("a", "politics", "en"),
+        ("b", "sports", "en"),
+        ("c", "politics", "ar"),
+        ("d", "news", "en"),
+    ] {
+        t.article(
+            &editor,
+            json!({"slug": slug, "title": format!("Story {slug}"), "section": section,
+            "language": lang, "status": "published"}),
+        )
+        .await;
+    }
+    t.article(&editor, json!({"slug": "draft", "title": "Draft"}))
+        .await;
+    let view = |slug: &'static str| {
+        let t = &t;
+        async move {
+            t.send(TestRequest::post().uri(&format!("/api/v1/articles/{slug}/views")))
+                .await
+        }
+    };
+    for (slug, n) in [("a", 2), ("b", 5), ("c", 3), ("d", 1)] {
+        for _ in 0..n {
+            let resp = view(slug).await;
+            assert_eq!(resp.status, 204, "{}", String::from_utf8_lossy(&resp.body));
+            assert!(resp.body.is_empty());
+        }
+    }
+    // Drafts and unknown articles cannot be counted.
+    assert_eq!(view("draft").await.status, 404);
+    assert_eq!(view("nothing").await.status, 404);
+    t.state.flush_views().unwrap();
+    let ranked = t.get("/api/v1/articles/most-read").await.expect(200).json();
+    assert_eq!(slugs_of(&ranked), ["b", "c", "a", "d"]);
+    let views: Vec<i64> = ranked["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["views"].as_i64().unwrap())
+        .collect();
+    assert_eq!(views, [5, 3, 2, 1]);
+    assert_eq!(ranked["meta"]["window"], "24h");
+    assert_eq!(
+        t.slugs("/api/v1/articles/most-read?lang=en&limit=2").await,
+        ["b", "a"]
+    );
+    // A section includes its children (news > politics).
+    assert_eq!(
+        t.slugs("/api/v1/articles/most-read?section=news&lang=en")
+            .await,
+        ["a", "d"]
+    );
+    assert_eq!(
+        t.slugs("/api/v1/articles/most-read?window=30d&section=sports")
+            .await,
+        ["b"]
+    );
+    t.get("/api/v1/articles/most-read?window=1y")
+        .await
+        .problem(400, "bad_request");
+    t.get("/api/v1/articles/most-read?limit=500")
+        .await
+        .problem(400, "bad_request");
+    // A new view counts after the next flush.
+    view("d").await;
+    view("d").await;
+    view("d").await;
+    t.state.flush_views().unwrap();
+    assert_eq!(
+        t.slugs("/api/v1/articles/most-read?lang=en").await,
+        ["b", "d", "a"]
+    );
+}
+
+#[actix_web::test]
+async fn one_client_cannot_inflate_a_count_without_limit() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "popular", "title": "Popular", "status": "published"}),
+    )
+    .await;
+    let mut counted = 0;
+    let mut throttled = None;
+    for _ in 0..100 {
+        let resp = t
+            .send(TestRequest::post().uri("/api/v1/articles/popular/views"))
+            .await;
+        match resp.status {
+            204 => counted += 1,
+            429 => {
+                throttled = Some(resp);
+                break;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let throttled = throttled.expect("a flood of beacons is throttled");
+    assert!(throttled.header("retry-after").is_some());
+    assert!(
+        counted <= 25,
+        "{counted} views counted from one address at once"
+    );
+    t.state.flush_views().unwrap();
+    let ranked = t.get("/api/v1/articles/most-read").await.expect(200).json();
+    assert_eq!(ranked["data"][0]["views"].as_i64().unwrap(), counted);
+}
+
+#[actix_web::test]
+async fn related_ranks_shared_tags_then_section_and_next_leaves_them_out() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    let story = |slug: &str, tags: Value, section: &str, age: i64| {
+        json!({"slug": slug, "title": format!("Story {slug}"), "tags": tags, "section": section,
+               "status": "published", "published_at": common::in_seconds(-age)})
+    };
+    t.article(
+        &editor,
+        story("main", json!(["gaza", "elections"]), "politics", 10),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("two-tags", json!(["gaza", "elections"]), "sports", 500),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("one-tag-same-section", json!(["gaza"]), "politics", 400),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("one-tag", json!(["elections"]), "sports", 300),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("section-only-old", json!([]), "politics", 900),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("section-only-new", json!([]), "politics", 50),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("nothing-shared", json!(["climate"]), "sports", 20),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "arabic", "language": "ar", "title": "قصة", "tags": ["gaza", "elections"],
+        "section": "politics", "status": "published"}),
+    )
+    .await;
+    t.article(&editor, json!({"slug": "draft", "title": "Draft", "tags": ["gaza", "elections"], "section": "politics"})).await;
+    let related = t.slugs("/api/v1/articles/main/related?limit=10").await;
+    assert_eq!(
+        related,
+        [
+            "two-tags",
+            "one-tag-same-section",
+            "one-tag",
+            "section-only-new",
+            "section-only-old"
+        ]
+    );
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/related?limit=2").await,
+        ["two-tags", "one-tag-same-section"]
+    );
+    let body = t
+        .get("/api/v1/articles/main/related")
+        .await
+        .expect(200)
+        .json();
+    assert!(body["meta"]["count"].as_u64().unwrap() <= 5);
+    // Read next: newest in the section, without the article and its related ones.
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/next?limit=2").await,
+        ["section-only-new", "section-only-old"]
+    );
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/next?limit=5").await,
+        Vec::<String>::new()
+    );
+    t.get("/api/v1/articles/main/related?limit=0")
+        .await
+        .problem(400, "bad_request");
+    t.get("/api/v1/articles/draft/related")
+        .await
+        .problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn collections_list_pinned_articles_first_then_in_order() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let media = t.newsroom(&editor).await;
+    for i in 1..=5 {
+        t.article(
+            &editor,
+            json!({"slug": format!("s{i}"), "title": format!("Story {i}"), "status": "published"}),
+        )
+        .await;
+    }
+    t.article(&editor, json!({"slug": "draft", "title": "Draft"}))
+        .await;
+    let created = t
+        .post(&editor, "/api/v1/collections", json!({"name": "War in Gaza", "description": "Running coverage.",
+            "hero_media_id": media, "articles": ["s1", "s2", "draft", "s3", "s4", "s5"], "pinned": ["s4", "s2"]}))
+        .await
+        .expect(201);
+    assert_eq!(
+        created.header("location").as_deref(),
+        Some("/api/v1/collections/war-in-gaza")
+    );
+    let c = created.json();
+    assert_eq!(c["language"], "en");
+    assert_eq!(c["hero_media"]["credit"], "AP");
+    // Pinned in the collection's order, then the rest; the draft is not shown.
+    let page = t
+        .get("/api/v1/collections/war-in-gaza")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        slugs_of(&json!({"data": page["articles"]})),
+        ["s2", "s4", "s1", "s3", "s5"]
+    );
+    assert_eq!(page["pinned"], json!(["s2", "s4"]));
+    // By cursor.
+    let first = t
+        .get("/api/v1/collections/war-in-gaza?per_page=2")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(slugs_of(&json!({"data": first["articles"]})), ["s2", "s4"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = t
+        .get(&format!(
+            "/api/v1/collections/war-in-gaza?per_page=2&cursor={cursor}"
+        ))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(slugs_of(&json!({"data": second["articles"]})), ["s1", "s3"]);
+    let cursor = second["next_cursor"].as_str().unwrap();
+    let last = t
+        .get(&format!(
+            "/api/v1/collections/war-in-gaza?per_page=2&cursor={cursor}"
+        ))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(slugs_of(&json!({"data": last["articles"]})), ["s5"]);
+    assert!(last["next_cursor"].is_null());
+    // The article filter.
+    let mut filtered = t.slugs("/api/v1/articles?collection=war-in-gaza").await;
+    filtered.sort();
+    assert_eq!(filtered, ["s1", "s2", "s3", "s4", "s5"]);
+    // Reordering and unpinning.
+    t.patch(
+        &editor,
+        "/api/v1/collections/war-in-gaza",
+        json!({"articles": ["s5", "s1"], "pinned": []}),
+    )
+    .await
+    .expect(200);
+    let page = t
+        .get("/api/v1/collections/war-in-gaza")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(slugs_of(&json!({"data": page["articles"]})), ["s5", "s1"]);
+    // Validation names the field.
+    let bad = t
+        .post(
+            &editor,
+            "/api/v1/collections",
+            json!({"name": "X", "articles": ["s1"], "pinned": ["s2"], "language": "fr"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    let fields = common::Resp::error_fields(&bad);
+    assert!(
+        fields.contains(&"pinned[0]".to_owned()) && fields.contains(&"language".to_owned()),
+        "{fields:?}"
+    );
+    t.post(
+        &editor,
+        "/api/v1/collections",
+        json!({"name": "Y", "articles": ["nope"]}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    // Writers cannot manage collections; anonymous readers can list them.
+    let writer = t.writer().await;
+    t.post(&writer, "/api/v1/collections", json!({"name": "Z"}))
+        .await
+        .problem(403, "forbidden");
+    let listed = t.get("/api/v1/collections").await.expect(200).json();
+    assert_eq!(listed["meta"]["total"], 1);
+    assert!(listed["data"][0].get("articles").is_none());
+    // The hero image is in use; deleting the collection frees it and keeps the articles.
+    t.delete(&editor, &format!("/api/v1/media/{media}"))
+        .await
+        .problem(409, "in_use");
+    t.delete(&editor, "/api/v1/collections/war-in-gaza")
+        .await
+        .expect(204);
+    t.get("/api/v1/collections/war-in-gaza")
+        .await
+        .problem(404, "not_found");
+    t.get("/api/v1/articles/s1").await.expect(200);
+}

@@ -1,0 +1,320 @@
+//! Full-text search: `q=` on article lists, in English, Arabic and Spanish.
+
+use serde_json::{Value, json};
+
+use crate::common::{self, slugs_of};
+
+fn enc(q: &str) -> String {
+    url::form_urlencoded::byte_serialize(q.as_bytes()).collect()
+}
+
+#[actix_web::test]
+async fn ranking_puts_title_matches_first_and_snippets_mark_the_words() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    for (slug, title, summary, body) in [
+        (
+            "in-body",
+            "Markets open higher",
+            "Traders were calm.",
+            "Later, the harbour authority spoke about fishing quotas.",
+        ),
+        (
+            "in-title",
+            "Harbour reopens after storm",
+            "Boats return.",
+            "The port was closed for two days.",
+        ),
+        (
+            "in-summary",
+            "Town council meets",
+            "The harbour budget is on the agenda.",
+            "Councillors argued.",
+        ),
+        (
+            "unrelated",
+            "Football final tonight",
+            "Fans gather.",
+            "Kick-off is at eight.",
+        ),
+    ] {
+        t.article(&editor, json!({"slug": slug, "title": title, "summary": summary, "body": body, "status": "published"}))
+            .await;
+    }
+    let found = t.get("/api/v1/articles?q=harbour").await.expect(200).json();
+    assert_eq!(slugs_of(&found), ["in-title", "in-summary", "in-body"]);
+    let ranks: Vec<f64> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["search"]["rank"].as_f64().unwrap())
+        .collect();
+    assert!(
+        ranks.windows(2).all(|w| w[0] > w[1]),
+        "ranks descend: {ranks:?}"
+    );
+    assert_eq!(ranks[0], 1.0, "the best match has rank 1");
+    let snippet = found["data"][2]["search"]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>harbour</mark>"), "{snippet}");
+    assert!(
+        found["data"][0].get("body").is_none(),
+        "lists never carry bodies"
+    );
+    // Newest first on request, same matches.
+    let by_date = t
+        .slugs("/api/v1/articles?q=harbour&sort=-published_at")
+        .await;
+    assert_eq!(by_date.len(), 3);
+    assert!(!by_date.contains(&"unrelated".to_owned()));
+    // Relevance without q is a 400.
+    t.get("/api/v1/articles?sort=relevance")
+        .await
+        .problem(400, "bad_request");
+}
+
+#[actix_web::test]
+async fn arabic_is_normalised_in_the_index_and_the_query() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "hamza", "language": "ar", "status": "published",
+        "title": "محادثات بين إسرائيل وحماس", "body": "استؤنفت المحادثات في القاهرة."}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "plain-alef", "language": "ar", "status": "published",
+        "title": "زيارة الى اسرائيل", "body": "وصل الوفد صباحاً إلى المدينة."}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "ta-marbuta", "language": "ar", "status": "published",
+        "title": "أخبار المدينة", "body": "افتتحت مكتبةٌ جديدة في الحيّ القديم."}),
+    )
+    .await;
+    // Typed without hamza: finds both spellings.
+    let mut found = t
+        .slugs(&format!("/api/v1/articles?q={}", enc("اسرائيل")))
+        .await;
+    found.sort();
+    assert_eq!(found, ["hamza", "plain-alef"]);
+    // Typed with hamza: the same.
+    let mut found = t
+        .slugs(&format!("/api/v1/articles?q={}", enc("إسرائيل")))
+        .await;
+    found.sort();
+    assert_eq!(found, ["hamza", "plain-alef"]);
+    // ة typed as ه, harakat and tatweel ignored.
+    assert_eq!(
+        t.slugs(&format!("/api/v1/articles?q={}", enc("مكتبه")))
+            .await,
+        ["ta-marbuta"]
+    );
+    assert_eq!(
+        t.slugs(&format!("/api/v1/articles?q={}", enc("مـكـتـبـةٌ")))
+            .await,
+        ["ta-marbuta"]
+    );
+    // ى and ي are one letter: "الى" finds "إلى".
+    let found = t
+        .slugs(&format!(
+            "/api/v1/articles?q={}&lang=ar",
+            enc("الى المدينة")
+        ))
+        .await;
+    assert_eq!(found, ["plain-alef"]);
+}
+
+#[actix_web::test]
+async fn spanish_accents_and_case_fold_and_the_last_word_is_a_prefix() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "educacion", "language": "es", "status": "published",
+        "title": "Reforma de la Educación", "body": "El ministerio presentó el plan."}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "economia", "language": "es", "status": "published",
+        "title": "La economía crece", "body": "Datos del trimestre."}),
+    )
+    .await;
+    assert_eq!(t.slugs("/api/v1/articles?q=educacion").await, ["educacion"]);
+    assert_eq!(
+        t.slugs(&format!("/api/v1/articles?q={}", enc("EDUCACIÓN")))
+            .await,
+        ["educacion"]
+    );
+    // As the reader types: "reforma edu" already finds it.
+    assert_eq!(
+        t.slugs("/api/v1/articles?q=reforma%20edu").await,
+        ["educacion"]
+    );
+    assert_eq!(t.slugs("/api/v1/articles?q=econ").await, ["economia"]);
+    // Every word must match.
+    assert!(
+        t.slugs("/api/v1/articles?q=reforma%20economia")
+            .await
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn anonymous_searches_never_surface_drafts_or_scheduled_articles() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "public", "title": "Secret talks revealed", "status": "published"}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "draft", "title": "Secret talks draft"}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "later", "title": "Secret talks later", "status": "published",
+        "published_at": common::in_seconds(3600)}),
+    )
+    .await;
+    assert_eq!(t.slugs("/api/v1/articles?q=secret").await, ["public"]);
+    let mut staff = t
+        .slugs_as(&editor, "/api/v1/articles?q=secret&status=all")
+        .await;
+    staff.sort();
+    assert_eq!(staff, ["draft", "later", "public"]);
+}
+
+#[actix_web::test]
+async fn the_index_follows_edits_and_deletes() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "story", "title": "Drought hits farms", "status": "published"}),
+    )
+    .await;
+    assert_eq!(t.slugs("/api/v1/articles?q=drought").await, ["story"]);
+    t.patch(
+        &editor,
+        "/api/v1/articles/story",
+        json!({"title": "Floods hit farms"}),
+    )
+    .await
+    .expect(200);
+    assert!(t.slugs("/api/v1/articles?q=drought").await.is_empty());
+    assert_eq!(t.slugs("/api/v1/articles?q=floods").await, ["story"]);
+    t.patch(
+        &editor,
+        "/api/v1/articles/story",
+        json!({"body": "Rivers burst their banks near Valencia."}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(t.slugs("/api/v1/articles?q=valencia").await, ["story"]);
+    t.delete(&editor, "/api/v1/articles/story")
+        .await
+        .expect(204);
+    assert!(t.slugs("/api/v1/articles?q=floods").await.is_empty());
+}
+
+#[actix_web::test]
+async fn search_combines_with_filters_and_pages_by_cursor() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    for i in 0..5 {
+        t.article(&editor, json!({"slug": format!("gaza-{i}"), "title": format!("Aid convoy {i} reaches Gaza"),
+            "tags": ["gaza"], "status": "published", "published_at": common::in_seconds(-100 * (i + 1))}))
+            .await;
+    }
+    t.article(
+        &editor,
+        json!({"slug": "other", "title": "Aid convoy in Europe", "status": "published"}),
+    )
+    .await;
+    let tagged = t
+        .slugs("/api/v1/articles?q=convoy&tag=gaza&sort=-published_at")
+        .await;
+    assert_eq!(tagged, ["gaza-0", "gaza-1", "gaza-2", "gaza-3", "gaza-4"]);
+    let first = t
+        .get("/api/v1/articles?q=convoy&per_page=2")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(first["meta"]["total"], 6);
+    let mut seen = slugs_of(&first);
+    let mut next = first["meta"]["next_cursor"].as_str().map(str::to_owned);
+    while let Some(cursor) = next {
+        let page: Value = t
+            .get(&format!(
+                "/api/v1/articles?q=convoy&per_page=2&cursor={cursor}"
+            ))
+            .await
+            .expect(200)
+            .json();
+        seen.extend(slugs_of(&page));
+        next = page["meta"]["next_cursor"].as_str().map(str::to_owned);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 6, "every match once: {seen:?}");
+}
+
+#[actix_web::test]
+async fn hostile_search_syntax_is_read_as_plain_words() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "quotes", "title": "Rates near zero", "status": "published"}),
+    )
+    .await;
+    for q in [
+        "\"unbalanced",
+        "rates\"",
+        "title:rates",
+        "rates AND OR NOT",
+        "NEAR(rates zero)",
+        "rates*",
+        "(((",
+        "^rates",
+        "{title body}: rates",
+        "rates -zero",
+        "'; DROP TABLE articles; --",
+        "\u{0}rates",
+        "*",
+        "\"\"",
+    ] {
+        let resp = t.get(&format!("/api/v1/articles?q={}", enc(q))).await;
+        assert_eq!(
+            resp.status,
+            200,
+            "q={q:?}: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
+    }
+    assert_eq!(
+        t.slugs(&format!("/api/v1/articles?q={}", enc("\"rates")))
+            .await,
+        ["quotes"]
+    );
+    assert_eq!(
+        t.slugs(&format!("/api/v1/articles?q={}", enc("rates AND zero")))
+            .await,
+        Vec::<String>::new(),
+        "AND is a word to look for, not an operator"
+    );
+    // A blank search box lists everything.
+    assert_eq!(t.slugs("/api/v1/articles?q=%20%20").await, ["quotes"]);
+    let long = "a".repeat(201);
+    t.get(&format!("/api/v1/articles?q={long}"))
+        .await
+        .problem(400, "bad_request");
+}

@@ -1,3 +1,5 @@
+DROP INDEX breaking_items_due_live_idx;
+DROP INDEX breaking_items_due_expiry_idx;
 DROP TABLE breaking_events;
 DROP TABLE collection_articles;
 DROP TABLE collections;

@@ -43,24 +43,22 @@ impl Params {
         Ok(Self { pairs })
     }
 
-    /// Takes a parameter's raw value; an empty value is refused.
+    /// Takes a text parameter's value. An empty value (`lang=`, as an HTML form sends
+    /// an empty field) is the same as leaving the parameter out.
     pub fn take(&mut self, name: &str) -> AppResult<Option<String>> {
-        let Some(i) = self.pairs.iter().position(|(n, _)| n == name) else {
-            return Ok(None);
-        };
-        let (_, value) = self.pairs.swap_remove(i);
-        if value.is_empty() {
-            return Err(AppError::bad_param(
-                name,
-                format!("{name} must not be empty"),
-            ));
-        }
-        Ok(Some(value))
+        Ok(self.take_raw(name).filter(|v| !v.is_empty()))
+    }
+
+    /// Takes a value as sent, empty or not (numbers, booleans and fixed words, for
+    /// which an empty value is an error).
+    fn take_raw(&mut self, name: &str) -> Option<String> {
+        let i = self.pairs.iter().position(|(n, _)| n == name)?;
+        Some(self.pairs.swap_remove(i).1)
     }
 
     /// Takes a whole number within `min..=max`.
     pub fn take_int(&mut self, name: &str, min: i64, max: i64) -> AppResult<Option<i64>> {
-        let Some(raw) = self.take(name)? else {
+        let Some(raw) = self.take_raw(name) else {
             return Ok(None);
         };
         match raw.parse::<i64>() {
@@ -74,7 +72,7 @@ impl Params {
 
     /// Takes `true` or `false`.
     pub fn take_bool(&mut self, name: &str) -> AppResult<Option<bool>> {
-        match self.take(name)?.as_deref() {
+        match self.take_raw(name).as_deref() {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
@@ -87,7 +85,7 @@ impl Params {
 
     /// Takes one of a fixed set of words.
     pub fn take_choice(&mut self, name: &str, allowed: &[&str]) -> AppResult<Option<String>> {
-        match self.take(name)? {
+        match self.take_raw(name) {
             None => Ok(None),
             Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
             Some(_) => Err(AppError::bad_param(
@@ -209,6 +207,23 @@ mod tests {
         );
         let mut p = Params::parse("tag=a,,b").unwrap();
         assert!(p.take_slugs("tag", 10).is_err());
+    }
+
+    #[test]
+    fn empty_text_is_absent_but_empty_numbers_and_words_are_errors() {
+        let mut p = Params::parse("lang=&q=&per_page=&featured=&sort=").unwrap();
+        assert_eq!(p.take("lang").unwrap(), None);
+        assert_eq!(p.take("q").unwrap(), None);
+        assert_eq!(
+            field_of(p.take_int("per_page", 1, 100).unwrap_err()),
+            "per_page"
+        );
+        assert_eq!(field_of(p.take_bool("featured").unwrap_err()), "featured");
+        assert_eq!(
+            field_of(p.take_choice("sort", &["name"]).unwrap_err()),
+            "sort"
+        );
+        p.finish().unwrap();
     }
 
     #[test]

@@ -72,6 +72,14 @@ pub async fn idempotency(
         Some(value) if req.method() == Method::POST => value.to_str().ok().map(str::to_owned),
         _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Some(user_id) = token_user(&req, &state) else {
+        // No valid token: the handler answers 401 (before any complaint about the key);
+        // there is nobody to key by.
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
     let Some(key) = key.filter(|k| {
         !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
     }) else {
@@ -82,13 +90,6 @@ pub async fn idempotency(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
             ),
         ));
-    };
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let Some(user_id) = token_user(&req, &state) else {
-        // No valid token: the handler answers 401; there is nobody to key by.
-        return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let mut payload = req.take_payload();
     let body = match read_body(req.headers(), &mut payload, state.config.max_body_bytes).await {

@@ -39,25 +39,39 @@ impl MethodTable {
         Self { routes }
     }
 
-    /// The methods a concrete path accepts, or nothing when no route matches it.
+    /// The methods a concrete path accepts, or nothing when no route matches it. When
+    /// several templates match (`/articles/most-read` and `/articles/{id_or_slug}`), the
+    /// one with the most literal segments is the route actix picks, and the only one
+    /// that counts.
     pub fn allowed(&self, path: &str) -> Vec<Method> {
         let segments = split(path);
-        let mut allowed: Vec<Method> = Vec::new();
+        let mut best: Option<(usize, &Vec<Method>)> = None;
         for (template, methods) in &self.routes {
-            let matches = template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')));
-            if matches {
-                for m in methods {
-                    if !allowed.contains(m) {
-                        allowed.push(m.clone());
-                    }
+            if template.len() != segments.len() {
+                continue;
+            }
+            let mut literal = 0;
+            let matches = template.iter().zip(&segments).all(|(t, s)| {
+                if t == s {
+                    literal += 1;
+                    true
+                } else {
+                    segment_matches(t, s)
                 }
+            });
+            if matches && best.is_none_or(|(most, _)| literal > most) {
+                best = Some((literal, methods));
             }
         }
-        allowed
+        best.map(|(_, methods)| methods.clone()).unwrap_or_default()
+    }
+}
+
+/// Whether a template segment with a parameter (`{id}`, `{lang}.xml`) matches.
+fn segment_matches(template: &str, segment: &str) -> bool {
+    match template.strip_prefix('{').and_then(|t| t.split_once('}')) {
+        Some((_, suffix)) => segment.len() > suffix.len() && segment.ends_with(suffix),
+        None => false,
     }
 }
 
@@ -66,4 +80,41 @@ fn split(path: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> MethodTable {
+        MethodTable {
+            routes: vec![
+                (
+                    split("/api/v1/articles/{id_or_slug}"),
+                    vec![Method::GET, Method::PATCH, Method::DELETE],
+                ),
+                (split("/api/v1/articles/most-read"), vec![Method::GET]),
+                (split("/feeds/{lang}.xml"), vec![Method::GET]),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_most_literal_template_decides() {
+        let t = table();
+        assert_eq!(t.allowed("/api/v1/articles/most-read"), vec![Method::GET]);
+        assert_eq!(
+            t.allowed("/api/v1/articles/some-story"),
+            vec![Method::GET, Method::PATCH, Method::DELETE]
+        );
+    }
+
+    #[test]
+    fn parameters_with_a_suffix_match_only_that_suffix() {
+        let t = table();
+        assert_eq!(t.allowed("/feeds/en.xml"), vec![Method::GET]);
+        assert!(t.allowed("/feeds/en.json").is_empty());
+        assert!(t.allowed("/feeds/.xml").is_empty());
+        assert!(t.allowed("/nowhere").is_empty());
+    }
 }

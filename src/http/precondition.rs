@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::Serialize;
 
 use super::conditional::etag_of;
+use crate::db::DbConn;
 use crate::domain::to_json;
 use crate::error::{AppError, AppResult};
 
@@ -25,24 +26,20 @@ impl FromRequest for IfMatch {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Kept as sent: a weak tag (W/"...") never equals a strong one, as If-Match
-        // demands strong comparison.
-        let tags = req.headers().get(header::IF_MATCH).map(|v| {
-            v.to_str().map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
+        // demands strong comparison, and anything that is not one of our tags matches
+        // nothing (412). An empty header states no condition.
+        let tags: Vec<String> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .flat_map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split(',')
+                    .map(|t| t.trim().to_owned())
                     .collect::<Vec<_>>()
             })
-        });
-        ready(match tags {
-            None => Ok(IfMatch(None)),
-            Some(Ok(tags)) if !tags.is_empty() => Ok(IfMatch(Some(tags))),
-            Some(_) => Err(AppError::bad_param(
-                "If-Match",
-                "If-Match must be a list of entity tags or *",
-            )),
-        })
+            .filter(|t| !t.is_empty())
+            .collect();
+        ready(Ok(IfMatch(Some(tags).filter(|t| !t.is_empty()))))
     }
 }
 
@@ -58,6 +55,29 @@ impl IfMatch {
             Ok(())
         } else {
             Err(AppError::PreconditionFailed)
+        }
+    }
+
+    /// Makes a change under the condition: the change runs first (so a malformed body
+    /// is answered as such, whatever the tag), then the condition is checked against
+    /// the representation as it was before; on a mismatch the error (412) makes the
+    /// write job roll the change back.
+    pub fn guard<T, C: Serialize>(
+        &self,
+        conn: &mut DbConn,
+        current: impl FnOnce(&mut DbConn) -> AppResult<C>,
+        change: impl FnOnce(&mut DbConn) -> AppResult<T>,
+    ) -> AppResult<T> {
+        let before = match self.is_set() {
+            true => Some(etag_of(&to_json(&current(conn)?)?)),
+            false => None,
+        };
+        let changed = change(conn)?;
+        match (&self.0, before) {
+            (Some(tags), Some(etag)) if !tags.iter().any(|t| t == "*" || *t == etag) => {
+                Err(AppError::PreconditionFailed)
+            }
+            _ => Ok(changed),
         }
     }
 

@@ -1,10 +1,14 @@
 //! Documents, on every operation, the HTTP behaviour that the middleware layer gives
 //! every route (see `http::conditional`, `http::precondition`, `http::idempotency`):
 //! validators and 304 on reads, `If-Match` and 412 on changes, `Idempotency-Key` on
-//! creates. Described here once, as the middleware implements it once.
+//! creates. Described here once, as the middleware implements it once. Also marks every
+//! request body as closed (`additionalProperties: false`): the input layer answers an
+//! unknown field with 422 rather than dropping it.
 
+use std::collections::BTreeSet;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{HeaderBuilder, OpenApi, Ref, RefOr, Required};
 
 fn string() -> ObjectBuilder {
@@ -18,6 +22,21 @@ fn header_param(name: &str, description: &str) -> Parameter {
         .required(Required::False)
         .description(Some(description))
         .schema(Some(string()))
+        .build()
+}
+
+fn idempotency_key(description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(
+            string()
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]+$")),
+        ))
         .build()
 }
 
@@ -66,9 +85,28 @@ const LAST_MODIFIED: (&str, &str) = ("Last-Modified", "When the object last chan
 
 /// Adds the conditional-request, caching and idempotency parts to every operation.
 pub fn describe(doc: &mut OpenApi) {
+    let mut bodies = BTreeSet::new();
     for (path, item) in doc.paths.paths.iter_mut() {
         let is_object = path.ends_with('}');
-        if let Some(op) = item.get.as_mut() {
+        for op in [item.post.as_ref(), item.patch.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let bodies_of = op.request_body.iter().filter_map(|b| match b {
+                RefOr::T(body) => Some(body),
+                RefOr::Ref(_) => None,
+            });
+            for content in bodies_of.flat_map(|b| b.content.values()) {
+                if let RefOr::T(content) = content
+                    && let Some(RefOr::Ref(r)) = &content.schema
+                {
+                    bodies.insert(r.ref_location.rsplit('/').next().unwrap_or("").to_owned());
+                }
+            }
+        }
+        // An event stream is never a conditional read.
+        let streams = path.ends_with("/stream");
+        if let Some(op) = item.get.as_mut().filter(|_| !streams) {
             add_param(
                 op,
                 header_param(
@@ -111,16 +149,28 @@ pub fn describe(doc: &mut OpenApi) {
         {
             add_param(
                 op,
-                header_param(
-                    "Idempotency-Key",
-                    "Up to 255 visible ASCII characters. A retry with the same key and body \\
-                     within 24 hours replays the first answer; the same key with another body \\
+                idempotency_key(
+                    "Up to 255 visible ASCII characters. A retry with the same key and body \
+                     within 24 hours replays the first answer; the same key with another body \
                      is 422; while the first is still running, 409 with Retry-After",
                 ),
             );
             add_response(op, "409", "Conflict");
             add_response(op, "422", "ValidationFailed");
             add_headers(op, "201", &[ETAG]);
+        }
+    }
+    close_bodies(doc, &bodies);
+}
+
+/// Marks the named component schemas as allowing no other properties.
+fn close_bodies(doc: &mut OpenApi, names: &BTreeSet<String>) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in names {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
         }
     }
 }

@@ -162,11 +162,14 @@ impl Modify for BearerScheme {
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&BearerScheme),
-    components(responses(
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-        PayloadTooLarge, UnsupportedMediaType, ValidationFailed, RateLimited, Unavailable,
-        NotModified
-    )),
+    components(
+        schemas(crate::error::Problem, crate::error::FieldError),
+        responses(
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+            PayloadTooLarge, UnsupportedMediaType, ValidationFailed, RateLimited, Unavailable,
+            NotModified
+        )
+    ),
     tags(
         (name = "Service", description = "Health and the API description"),
         (name = "Auth", description = "Tokens for staff"),

@@ -194,6 +194,27 @@ async fn if_match_protects_against_lost_updates() {
         t.get("/api/v1/articles/story").await.json()["summary"],
         "first edit"
     );
+    // A bad body is answered as such whatever the tag; a stale tag with a good body
+    // undoes nothing but its own change.
+    t.send(
+        with(
+            TestRequest::patch().uri("/api/v1/articles/story"),
+            &original,
+        )
+        .insert_header(("content-type", "application/json"))
+        .set_payload(r#"{"summary": 42}"#),
+    )
+    .await
+    .problem(422, "validation_failed");
+    // An empty If-Match states no condition.
+    t.send(
+        with(TestRequest::patch().uri("/api/v1/articles/story"), "")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(r#"{"summary": "first edit"}"#),
+    )
+    .await
+    .expect(200);
+    let new_tag = etag(&t.get("/api/v1/articles/story").await);
     t.send(with(
         TestRequest::delete().uri("/api/v1/articles/story"),
         &original,

@@ -196,10 +196,13 @@ pub async fn update_article(
     let article = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&articles::get(conn, &key, Some(actor))?)?;
-            }
-            articles::write::update(conn, actor, &key, body, &languages, ahead)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| articles::get(conn, &key, Some(actor)),
+                |conn| articles::write::update(conn, actor, &key, body, &languages, ahead),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(article))

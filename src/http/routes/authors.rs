@@ -122,10 +122,13 @@ pub async fn update_author(
     let author = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&authors::get(conn, &key)?)?;
-            }
-            authors::update(conn, &key, body)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| authors::get(conn, &key),
+                |conn| authors::update(conn, &key, body),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(author))

@@ -163,10 +163,13 @@ pub async fn update_breaking(
     let item = state
         .db
         .write_content(Scope::Created, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&breaking::get(conn, id)?)?;
-            }
-            breaking::update(conn, id, body, &languages)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| breaking::get(conn, id),
+                |conn| breaking::update(conn, id, body, &languages),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(item))

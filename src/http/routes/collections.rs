@@ -147,11 +147,16 @@ pub async fn update_collection(
     let collection = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                let first = crate::domain::paging::PageRequest::default();
-                if_match.check(&collections::get(conn, &key, &first, &codec)?)?;
-            }
-            collections::update(conn, &key, body, &languages)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| {
+                    let first = crate::domain::paging::PageRequest::default();
+                    collections::get(conn, &key, &first, &codec)
+                },
+                |conn| collections::update(conn, &key, body, &languages),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(collection))

@@ -132,10 +132,13 @@ pub async fn update_media(
     let item = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&media::get(conn, id)?)?;
-            }
-            media::update(conn, id, body, &languages)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| media::get(conn, id),
+                |conn| media::update(conn, id, body, &languages),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(item))

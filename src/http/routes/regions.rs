@@ -125,10 +125,13 @@ pub async fn update_region(
     let region = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&regions::get(conn, &key)?)?;
-            }
-            regions::update(conn, &key, body)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| regions::get(conn, &key),
+                |conn| regions::update(conn, &key, body),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(region))

@@ -136,10 +136,13 @@ pub async fn update_section(
     let section = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&sections::get(conn, &key)?)?;
-            }
-            sections::update(conn, &key, body)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| sections::get(conn, &key),
+                |conn| sections::update(conn, &key, body),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(section))

@@ -121,10 +121,13 @@ pub async fn update_tag(
     let tag = state
         .db
         .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&tags::get(conn, &key)?)?;
-            }
-            tags::update(conn, &key, body)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| tags::get(conn, &key),
+                |conn| tags::update(conn, &key, body),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(tag))

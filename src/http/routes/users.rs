@@ -171,10 +171,13 @@ pub async fn update_user(
     let user = state
         .db
         .write(move |conn| {
-            if if_match.is_set() {
-                if_match.check(&User::from(users::find(conn, id)?))?;
-            }
-            users::apply_change(conn, id, &change, new_hash)
+            // The body is validated before the condition: a bad body is a 4xx of its
+            // own whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(
+                conn,
+                |conn| Ok(User::from(users::find(conn, id)?)),
+                |conn| users::apply_change(conn, id, &change, new_hash),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(user))

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Crash safety: kill -9 a loaded newsdesk, restart it, and check that nothing it
-acknowledged is lost and that the database file is sound.
+"""Concurrency and crash safety: kill -9 a loaded newsdesk, restart it, and check that
+nothing it acknowledged is lost and that the database file is sound.
 
-Starts the real binary on a fresh database, has several clients create and edit
-articles at full speed, sends SIGKILL mid-load, starts the binary again on the same
+Starts the real binary on a fresh database, has 8 writers create and edit articles
+over HTTP at full speed while 4 readers list them (no request may answer 5xx, none
+may fail with "database is locked"), sends SIGKILL mid-load, starts the binary again on the same
 file, and checks that every create that got a 201 is readable, that every edit that got
 a 200 is at least as new as what is stored, and that `newsdesk check` reports `ok`.
 Then it scans the server's logs for the admin password and every token it handed out.
@@ -28,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "debug", "newsdesk")
 PORT = 18181 + os.getpid() % 500
 ADMIN_EMAIL, ADMIN_PASSWORD = "crash@example.com", "crash-test-password-1"
-CLIENTS, LOAD_SECONDS = 6, 2.0
+WRITERS, READERS, LOAD_SECONDS = 8, 4, 2.0
 
 
 def start(db, log):
@@ -95,7 +96,24 @@ def main():
                 with lock:
                     failures.append(status)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    reads = [0]
+
+    def reader(n):
+        paths = ["/api/v1/articles?per_page=50", "/api/v1/articles?tag=crash", "/api/v1/tags"]
+        i = n
+        while not stop.is_set():
+            i += 1
+            try:
+                status, _ = call("GET", paths[i % len(paths)])
+            except Exception:
+                return
+            with lock:
+                reads[0] += 1
+                if status >= 500:
+                    failures.append(status)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(WRITERS)]
+    threads += [threading.Thread(target=reader, args=(n,)) for n in range(READERS)]
     for t in threads:
         t.start()
     time.sleep(LOAD_SECONDS)
@@ -125,9 +143,12 @@ def main():
     with open(os.path.join(work, "server.log")) as f:
         server_log = f.read()
     leaked = [s for s in [ADMIN_PASSWORD, *tokens] if s in server_log]
+    locked = server_log.count("database is locked")
 
-    print(f"crash test: {acknowledged} creates acknowledged before kill -9, {found} found after "
-          f"restart; {len(edited)} edits acknowledged, {len(lost_edits)} lost; "
+    print(f"crash test: {WRITERS} writers and {READERS} readers for {LOAD_SECONDS} s: "
+          f"{acknowledged} creates acknowledged before kill -9, {found} found after restart; "
+          f"{len(edited)} edits acknowledged, {len(lost_edits)} lost; {reads[0]} reads; "
+          f"{len(failures)} 5xx; 'database is locked' {locked} times; "
           f"integrity check: {check.stdout.strip() or check.stderr.strip()}")
     problems = []
     if acknowledged < 20:
@@ -140,6 +161,8 @@ def main():
         problems.append(f"{len(failures)} requests answered 5xx before the kill")
     if check.returncode != 0 or check.stdout.strip() != "ok":
         problems.append(f"integrity check failed: {check.stdout} {check.stderr}")
+    if locked:
+        problems.append("the server log reports 'database is locked'")
     if leaked:
         problems.append("a password or token appears in the server log")
     if problems:

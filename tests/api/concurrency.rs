@@ -1,7 +1,5 @@
 //! Many writers and readers at once: nothing acknowledged is lost, nothing answers 5xx.
 
-use std::time::{Duration, Instant};
-
 use actix_web::test::TestRequest;
 use serde_json::json;
 
@@ -14,15 +12,16 @@ async fn eight_writers_and_four_readers_lose_nothing() {
     t.post(&editor, "/api/v1/tags", json!({"name": "Live"}))
         .await
         .expect(201);
-    let deadline = Instant::now() + Duration::from_secs(3);
+    // A fixed amount of work, not a time budget: the suite shares the machine.
+    const WRITES_EACH: usize = 15;
+    let writing = std::cell::Cell::new(8usize);
     let writer = |n: usize| {
         let t = &t;
+        let writing = &writing;
         let editor = editor.clone();
         async move {
             let mut acknowledged = Vec::new();
-            let mut i = 0;
-            while Instant::now() < deadline {
-                i += 1;
+            for i in 1..=WRITES_EACH {
                 let resp = t
                     .post(
                         &editor,
@@ -36,14 +35,16 @@ async fn eight_writers_and_four_readers_lose_nothing() {
                     acknowledged.push(resp.json()["slug"].as_str().unwrap().to_owned());
                 }
             }
+            writing.set(writing.get() - 1);
             acknowledged
         }
     };
     let reader = |n: usize| {
         let t = &t;
+        let writing = &writing;
         async move {
             let mut reads = 0;
-            while Instant::now() < deadline {
+            while writing.get() > 0 || reads < 10 {
                 let path = match (reads + n) % 3 {
                     0 => "/api/v1/articles?per_page=50",
                     1 => "/api/v1/articles?tag=live",
@@ -52,6 +53,8 @@ async fn eight_writers_and_four_readers_lose_nothing() {
                 let resp = t.send(TestRequest::get().uri(path)).await;
                 assert!(resp.status < 500, "a read answered {}", resp.status);
                 reads += 1;
+                // A read served from memory completes without waiting: let the writers run.
+                tokio::task::yield_now().await;
             }
             reads
         }
@@ -60,12 +63,12 @@ async fn eight_writers_and_four_readers_lose_nothing() {
     let readers = futures_util::future::join_all((0..4).map(reader));
     let (written, reads) = futures_util::future::join(writers, readers).await;
     let acknowledged: Vec<String> = written.into_iter().flatten().collect();
-    assert!(
-        acknowledged.len() > 50,
-        "only {} writes went through",
-        acknowledged.len()
+    assert_eq!(
+        acknowledged.len(),
+        8 * WRITES_EACH,
+        "every write was acknowledged"
     );
-    assert!(reads.iter().sum::<usize>() > 50);
+    assert!(reads.iter().all(|r| *r >= 10));
     for slug in &acknowledged {
         t.get(&format!("/api/v1/articles/{slug}")).await.expect(200);
     }

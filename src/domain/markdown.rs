@@ -101,6 +101,16 @@ mod tests {
         assert!(html.contains("noopener"), "{html}");
     }
 
+    /// Found by the `markdown` fuzz target: attribute-like words in a table-ish line
+    /// are text, rendered as text, and never become an attribute of any tag.
+    #[test]
+    fn attribute_like_text_stays_text() {
+        assert_eq!(to_safe_html("| onerror="), "<p>| onerror=</p>\n");
+        let html = to_safe_html("| <img src=x onerror=alert(1)> |\n|---|\n| a |");
+        assert!(!html.contains("onerror=alert"), "{html}");
+        assert!(html.contains("<img src=\"x\">"), "{html}");
+    }
+
     #[test]
     fn markdown_structure_is_rendered() {
         let html = to_safe_html("## Read more\n\n- one\n- two\n\n> quoted");

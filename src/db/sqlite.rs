@@ -173,13 +173,35 @@ struct FtsHit {
     score: f64,
 }
 
-/// The best `limit` matches of an FTS5 expression: `(article id, relevance)`, most
-/// relevant first. BM25 weighs the title ten times and the summary five times the body.
-pub fn fts_match(conn: &mut DbConn, expression: &str, limit: i64) -> AppResult<Vec<(i32, f64)>> {
-    let hits: Vec<FtsHit> = diesel::sql_query(
+/// Which matches of a search to keep when there are more than asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsOrder {
+    /// The most relevant.
+    Relevance,
+    /// The most recently written (highest ids), for searches sorted newest first.
+    Newest,
+    /// The first written (lowest ids), for searches sorted oldest first.
+    Oldest,
+}
+
+/// `limit` matches of an FTS5 expression with their relevance: `(article id,
+/// relevance)`, in the order asked for. BM25 weighs the title ten times and the summary
+/// five times the body.
+pub fn fts_match(
+    conn: &mut DbConn,
+    expression: &str,
+    order: FtsOrder,
+    limit: i64,
+) -> AppResult<Vec<(i32, f64)>> {
+    let order_by = match order {
+        FtsOrder::Relevance => "score DESC",
+        FtsOrder::Newest => "rowid DESC",
+        FtsOrder::Oldest => "rowid ASC",
+    };
+    let hits: Vec<FtsHit> = diesel::sql_query(format!(
         "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
-         FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score DESC LIMIT ?",
-    )
+         FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {order_by} LIMIT ?"
+    ))
     .bind::<Text, _>(expression)
     .bind::<BigInt, _>(limit)
     .load(conn)?;

@@ -318,3 +318,36 @@ async fn hostile_search_syntax_is_read_as_plain_words() {
         .await
         .problem(400, "bad_request");
 }
+
+/// A word in more articles than a search ranks (`MAX_SEARCH_HITS`) still finds the
+/// newest of them first when sorted by date, however weakly it matches.
+#[actix_web::test]
+async fn date_sorted_searches_keep_the_newest_matches() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let db = t.state.db.clone();
+    newsdesk::db::run_blocking(move || newsdesk::seed::bulk::seed(&db, 3_300, None))
+        .await
+        .unwrap();
+    let ranked = t.get("/api/v1/articles?q=water").await.expect(200).json();
+    assert_eq!(
+        ranked["meta"]["total"],
+        newsdesk::domain::articles::list::MAX_SEARCH_HITS,
+        "the corpus must have more matches than a search ranks"
+    );
+    // One mention in a long body: a weak match by relevance.
+    let long_body = format!(
+        "{} water.",
+        "Filler words about nothing in particular. ".repeat(3_000)
+    );
+    t.article(
+        &editor,
+        json!({"slug": "latest-water", "title": "Latest update",
+        "body": long_body, "status": "published"}),
+    )
+    .await;
+    let newest = t
+        .slugs("/api/v1/articles?q=water&sort=-published_at&per_page=3")
+        .await;
+    assert_eq!(newest[0], "latest-water", "{newest:?}");
+}

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::{ArticleHead, DRAFT, PUBLISHED, Relations, visible_to_readers};
 use crate::auth::Actor;
+use crate::db::sqlite::FtsOrder;
 use crate::db::{ArticleFacts, DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use crate::domain::params::Params;
@@ -24,8 +25,9 @@ pub const SORTS: &[&str] = &[
     "-updated_at",
     "relevance",
 ];
-/// Search matches ranked for one query; more specific queries narrow them.
-pub const MAX_SEARCH_HITS: i64 = 5_000;
+/// Matches of one query that are filtered and sorted: the most relevant ones, or, when
+/// sorted by date, the most recently written. More specific words narrow a search.
+pub const MAX_SEARCH_HITS: i64 = 1_000;
 /// Longest `q`, in characters.
 const MAX_QUERY_CHARS: usize = 200;
 /// Values of the staff-only `status` filter.
@@ -594,13 +596,20 @@ fn search_page(
     let Some(expression) = search::match_expression(&terms) else {
         return Ok(empty(q));
     };
-    let hits = crate::db::sqlite::fts_match(conn, &expression, MAX_SEARCH_HITS)?;
+    let order = match q.sort.as_str() {
+        "-published_at" | "-updated_at" => FtsOrder::Newest,
+        "published_at" => FtsOrder::Oldest,
+        _ => FtsOrder::Relevance,
+    };
+    let hits = crate::db::sqlite::fts_match(conn, &expression, order, MAX_SEARCH_HITS)?;
     if hits.is_empty() {
         return Ok(empty(q));
     }
     let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
-    // Hits come best first.
-    let best = hits[0].1.max(f64::MIN_POSITIVE);
+    let best = hits
+        .iter()
+        .map(|(_, score)| *score)
+        .fold(f64::MIN_POSITIVE, f64::max);
     let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
     let now = Timestamp::now().0;
     let rows: Vec<SearchRow> = filtered(q, resolved, viewer, now, Purpose::Page)

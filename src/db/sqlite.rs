@@ -122,12 +122,24 @@ pub fn integrity_check(conn: &mut DbConn) -> AppResult<String> {
         .join("; "))
 }
 
-/// Refreshes the query planner's statistics where they are missing or stale, with a
-/// bounded amount of work (so it is cheap on a large database). Without statistics,
-/// SQLite may count a tag's articles by visiting every article instead of the tag's
-/// index entries.
+/// Refreshes the query planner's statistics where they are missing or stale (SQLite
+/// decides which: tables never analysed, or whose size changed many times over, so on
+/// most starts this does nothing). Without statistics, SQLite may count a tag's
+/// articles by visiting every article instead of the tag's index entries.
+///
+/// The analysis reads whole indexes: a sampled one (`analysis_limit`) judged `status`
+/// to pick out about a thousand rows of a 100,000-article archive, so a search's "these
+/// thousand ids, if published" walked the whole publication index instead of fetching
+/// the thousand rows (found by profiling the search benchmark).
 pub fn optimize(conn: &mut DbConn) -> AppResult<()> {
-    conn.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+    conn.batch_execute("PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;")?;
+    Ok(())
+}
+
+/// Analyses every table and index afresh: after a bulk load, when every statistic is
+/// out of date.
+pub fn analyze(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("PRAGMA analysis_limit = 0; ANALYZE;")?;
     Ok(())
 }
 
@@ -176,8 +188,10 @@ struct FtsHit {
 /// Which matches of a search to keep when there are more than asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FtsOrder {
-    /// The most relevant.
-    Relevance,
+    /// The most relevant of the newest `window` matches (ids are given in order of
+    /// writing): BM25 needs every ranked row's column sizes, so ranking every match of a
+    /// common word would cost time in proportion to the archive.
+    Relevance { window: i64 },
     /// The most recently written (highest ids), for searches sorted newest first.
     Newest,
     /// The first written (lowest ids), for searches sorted oldest first.
@@ -193,17 +207,26 @@ pub fn fts_match(
     order: FtsOrder,
     limit: i64,
 ) -> AppResult<Vec<(i32, f64)>> {
-    let order_by = match order {
-        FtsOrder::Relevance => "score DESC",
-        FtsOrder::Newest => "rowid DESC",
-        FtsOrder::Oldest => "rowid ASC",
+    const MATCHES: &str = "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
+                           FROM articles_fts WHERE articles_fts MATCH ?";
+    let (sql, window) = match order {
+        FtsOrder::Relevance { window } => (
+            format!(
+                "SELECT id, score FROM ({MATCHES} ORDER BY rowid DESC LIMIT ?) \
+                 ORDER BY score DESC LIMIT ?"
+            ),
+            Some(window),
+        ),
+        FtsOrder::Newest => (format!("{MATCHES} ORDER BY rowid DESC LIMIT ?"), None),
+        FtsOrder::Oldest => (format!("{MATCHES} ORDER BY rowid ASC LIMIT ?"), None),
     };
-    let hits: Vec<FtsHit> = diesel::sql_query(format!(
-        "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
-         FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {order_by} LIMIT ?"
-    ))
-    .bind::<Text, _>(expression)
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
+    let query = diesel::sql_query(sql).bind::<Text, _>(expression);
+    let hits: Vec<FtsHit> = match window {
+        Some(window) => query
+            .bind::<BigInt, _>(window)
+            .bind::<BigInt, _>(limit)
+            .load(conn)?,
+        None => query.bind::<BigInt, _>(limit).load(conn)?,
+    };
     Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }

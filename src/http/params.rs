@@ -130,11 +130,11 @@ pub struct ArticleFilters {
     /// language: case, accents and Arabic letter forms are folded, the last word
     /// matches as a prefix, and search syntax is read as plain words. Results carry
     /// `search: {rank, snippet}` and are ranked by relevance unless `sort` says
-    /// otherwise. A search considers at most 1,000 matches: the 1,000 most relevant,
-    /// or with `sort=-published_at` / `-updated_at` the 1,000 newest (oldest with
-    /// `sort=published_at`); filters and paging apply within them, and `meta.total`
-    /// counts at most those. More specific words narrow a search. A blank `q` is no
-    /// search.
+    /// otherwise. A search considers at most 1,000 matches: the 1,000 most relevant of
+    /// the 5,000 newest, or with `sort=-published_at` / `-updated_at` the 1,000 newest
+    /// (oldest with `sort=published_at`); filters and paging apply within them, and
+    /// `meta.total` counts at most those. More specific words narrow a search. A blank
+    /// `q` is no search.
     #[param(max_length = 200)]
     q: Option<String>,
     /// Only articles in this coverage collection (slug).

@@ -540,7 +540,7 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
         })?;
         done += count;
     }
-    db.write_blocking(crate::db::sqlite::optimize)?;
+    db.write_blocking(crate::db::sqlite::analyze)?;
     Ok(BulkSummary {
         articles: n,
         seconds: started.elapsed().as_secs_f64(),

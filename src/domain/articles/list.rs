@@ -28,6 +28,9 @@ pub const SORTS: &[&str] = &[
 /// Matches of one query that are filtered and sorted: the most relevant ones, or, when
 /// sorted by date, the most recently written. More specific words narrow a search.
 pub const MAX_SEARCH_HITS: i64 = 1_000;
+/// Matches ranked by relevance: the newest this many. Bounds a search's work whatever
+/// the size of the archive.
+pub const SEARCH_WINDOW: i64 = 5_000;
 /// Longest `q`, in characters.
 const MAX_QUERY_CHARS: usize = 200;
 /// Values of the staff-only `status` filter.
@@ -599,7 +602,9 @@ fn search_page(
     let order = match q.sort.as_str() {
         "-published_at" | "-updated_at" => FtsOrder::Newest,
         "published_at" => FtsOrder::Oldest,
-        _ => FtsOrder::Relevance,
+        _ => FtsOrder::Relevance {
+            window: SEARCH_WINDOW,
+        },
     };
     let hits = crate::db::sqlite::fts_match(conn, &expression, order, MAX_SEARCH_HITS)?;
     if hits.is_empty() {

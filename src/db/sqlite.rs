@@ -129,17 +129,40 @@ pub fn integrity_check(conn: &mut DbConn) -> AppResult<String> {
 ///
 /// The analysis reads whole indexes: a sampled one (`analysis_limit`) judged `status`
 /// to pick out about a thousand rows of a 100,000-article archive, so a search's "these
-/// thousand ids, if published" walked the whole publication index instead of fetching
-/// the thousand rows (found by profiling the search benchmark).
+/// thousand ids, if published" walked the publication index of the whole archive
+/// instead of fetching the thousand rows (found by profiling the search benchmark).
 pub fn optimize(conn: &mut DbConn) -> AppResult<()> {
     conn.batch_execute("PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;")?;
-    Ok(())
+    without_samples(conn)
 }
 
 /// Analyses every table and index afresh: after a bulk load, when every statistic is
 /// out of date.
 pub fn analyze(conn: &mut DbConn) -> AppResult<()> {
     conn.batch_execute("PRAGMA analysis_limit = 0; ANALYZE;")?;
+    without_samples(conn)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Drops the per-value samples (`sqlite_stat4`) a full analysis also writes, keeping
+/// the per-index averages (`sqlite_stat1`). With samples, SQLite prepares a statement
+/// again whenever a parameter it samples gets a new value, so every article read by a
+/// new slug parsed its SQL anew: twice the CPU per uncached article read (measured,
+/// 100,000 articles: 94 µs with averages only, 216 µs with samples).
+fn without_samples(conn: &mut DbConn) -> AppResult<()> {
+    let present = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat4'",
+    )
+    .get_result::<Count>(conn)?
+    .n;
+    if present > 0 {
+        conn.batch_execute("DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;")?;
+    }
     Ok(())
 }
 

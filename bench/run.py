@@ -16,6 +16,7 @@ Only the standard library is used.
 """
 
 import argparse
+import asyncio
 import datetime
 import json
 import os
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,6 +132,15 @@ class Server:
             pass
         return 0.0
 
+    def cpu_seconds(self):
+        """User and system CPU time the server has used so far."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return float("nan")
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -137,6 +148,11 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+# Creates per second in the open-loop mixed runs: far more than a newsroom publishes
+# (a large one publishes a few hundred stories a day), so a generous peak.
+OPEN_LOOP_CREATES = 50
 
 
 def lua_paths(paths, method="GET", headers=None, body=None):
@@ -185,7 +201,10 @@ end
 """
 
 
-def wrk(port, script, connections, threads, seconds, warmup, rss_of):
+def wrk(port, script, connections, threads, seconds, warmup, server, alongside=None):
+    """One wrk run against `server`: the figures, the server's peak RSS, and its CPU time
+    per request. `alongside`, if given, is started with the measured run and given an
+    event that is set when it ends (for writes at a fixed rate)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
         lua = f.name
@@ -198,17 +217,57 @@ def wrk(port, script, connections, threads, seconds, warmup, rss_of):
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], rss_of())
+            peak[0] = max(peak[0], server.rss_mb())
             stop.wait(0.2)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    helpers = [threading.Thread(target=sample)]
+    if alongside:
+        helpers.append(threading.Thread(target=alongside, args=(stop,)))
+    cpu_before = server.cpu_seconds()
+    for h in helpers:
+        h.start()
     out = subprocess.run(base[:1] + ["-d", f"{seconds}s"] + base[1:], capture_output=True,
                          text=True, check=True).stdout
     stop.set()
-    sampler.join()
+    cpu = server.cpu_seconds() - cpu_before
+    for h in helpers:
+        h.join()
     os.unlink(lua)
-    return parse_wrk(out) | {"rss_mb": peak[0]}
+    figures = parse_wrk(out)
+    return figures | {"rss_mb": peak[0], "cpu_us": cpu * 1e6 / max(figures["requests"], 1)}
+
+
+def creates_at(port, token, tags, authors, rate, outcome):
+    """A writer for `wrk(alongside=...)`: one article create every 1/rate s, on a
+    schedule that does not wait for answers to catch up (open loop), until told to
+    stop. Fills `outcome` with the count, failures and latencies in ms."""
+    outcome.update(sent=0, failed=0, latencies=[])
+
+    def write(stop):
+        started = time.monotonic()
+        n = 0
+        while not stop.is_set():
+            due = started + n / rate
+            if stop.wait(max(0.0, due - time.monotonic())):
+                break
+            n += 1
+            body = {"title": f"Open-loop story {time.time_ns()} {n}",
+                    "summary": "Created by the benchmark at a fixed rate.",
+                    "body": "## Update\n\nOfficials weigh new water rules after months of talks.",
+                    "section": "politics", "tags": [tags[n % len(tags)], tags[(n + 7) % len(tags)]],
+                    "authors": [authors[n % len(authors)]], "regions": ["mena"],
+                    "status": "published"}
+            t0 = time.monotonic()
+            try:
+                status, _, _ = api(port, "/api/v1/articles", token=token, method="POST", body=body)
+                ok = status == 201
+            except Exception:
+                ok = False
+            outcome["latencies"].append((time.monotonic() - t0) * 1000)
+            outcome["sent"] += 1
+            outcome["failed"] += 0 if ok else 1
+
+    return write
 
 
 def to_ms(value):
@@ -297,8 +356,99 @@ def scenarios(ctx, only=None):
         ("304 revalidation",
          lua_paths([ctx["revalidate_path"]], headers={"If-None-Match": ctx["revalidate_etag"]}),
          lua_paths(["/static"]), "≥ 0.7× of static JSON"),
+        ("search, 12 popular queries in 3 languages",
+         lua_paths(search_paths(False)), None, "p99 < 10 ms"),
+        (f"search, {len(search_paths(True)):,} distinct queries (beyond the cache)",
+         lua_paths(search_paths(True)), None, "reported"),
     ]
     return [i for i in items if only is None or i[0] in only]
+
+
+# Words of the bulk corpus (src/seed/bulk.rs), as readers would type them: English,
+# Arabic without hamza or with ه for ة, Spanish without accents, and half-typed words.
+SEARCH_WORDS = {
+    "en": ["water rules", "revised budget", "rail extension", "port fees", "housing plan",
+           "grain deal", "emergency funding", "pension reform", "border agreement",
+           "climate levy", "pensi", "clim"],
+    "ar": ["المياه", "الميزانيه المعدله", "السكك الحديديه", "رسوم الموانئ", "خطه الاسكان",
+           "اتفاق الحبوب", "التمويل الطارئ", "اصلاح المعاشات", "اتفاق الحدود", "ضريبه المناخ",
+           "المعاش", "المنا"],
+    "es": ["normas del agua", "presupuesto revisado", "ampliacion del tren", "tasas portuarias",
+           "plan de vivienda", "acuerdo del grano", "financiacion de emergencia",
+           "reforma de las pensiones", "acuerdo fronterizo", "impuesto climatico", "pensi",
+           "climat"],
+}
+
+
+def search_paths(distinct):
+    """Search URLs: the popular queries, or many distinct ones (beyond the cache)."""
+    quote = urllib.parse.quote
+    popular = [f"/api/v1/articles?q={quote(w)}" for words in SEARCH_WORDS.values() for w in words[:4]]
+    if not distinct:
+        return popular
+    paths = []
+    for lang, words in SEARCH_WORDS.items():
+        for w in words:
+            for extra in ("", f"&lang={lang}", "&sort=-published_at", "&per_page=10",
+                          "&page=2", f"&lang={lang}&sort=-published_at"):
+                for tag in ("", "&featured=false"):
+                    paths.append(f"/api/v1/articles?q={quote(w)}{extra}{tag}")
+    return paths
+
+
+async def sse_fanout(port, token, subscribers, events):
+    """Opens `subscribers` breaking streams, posts `events` items and measures, for every
+    subscriber, the time from the POST's response to the event's arrival."""
+    ready, arrivals = [], {}
+    done = asyncio.Event()
+
+    async def subscriber(i):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+        writer.write(b"GET /api/v1/breaking/stream?lang=en HTTP/1.1\r\nHost: bench\r\n"
+                     b"Accept: text/event-stream\r\n\r\n")
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")
+        ready.append(i)
+        try:
+            while not done.is_set():
+                chunk = await reader.readuntil(b"\n\n")
+                now = time.monotonic()
+                if b"event: created" in chunk:
+                    item = json.loads(chunk.split(b"data: ", 1)[1].split(b"\n", 1)[0])
+                    arrivals.setdefault(item["id"], []).append(now)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    tasks = [asyncio.create_task(subscriber(i)) for i in range(subscribers)]
+    while len(ready) < subscribers:
+        await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    sent = {}
+    for n in range(events):
+        def post():
+            _, _, item = api(port, "/api/v1/breaking", token, "POST",
+                             {"text": f"Bench bulletin {n}", "language": "en"})
+            return item["id"], time.monotonic()
+        item_id, answered = await loop.run_in_executor(None, post)
+        sent[item_id] = answered
+        deadline = time.monotonic() + 5
+        while len(arrivals.get(item_id, [])) < subscribers and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+    done.set()
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    delays = sorted(max(0.0, t - sent[i]) * 1000 for i, ts in arrivals.items() if i in sent for t in ts)
+    missing = subscribers * events - len(delays)
+    return delays, missing
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
 
 
 def prepare(ctx, port, token):
@@ -329,6 +479,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--subscribers", type=int, default=1000,
+                    help="breaking-stream subscribers in the fan-out scenario")
     ap.add_argument("--smoke", action="store_true", help="small and short; fail on any error")
     ap.add_argument("--scaling", action="store_true", help="only the hot reads, for the p50 scaling run")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
@@ -363,14 +515,28 @@ def main():
                "20 by tag", "cursor walk, 50 pages deep"}
         for name, nd_script, ce_script, target in scenarios(ctx, hot if args.scaling else None):
             log(f"scenario: {name}")
-            ours = wrk(NEWSDESK_PORT, nd_script, args.connections, rss_of=nd.rss_mb, **common)
-            ref = wrk(CEILING_PORT, ce_script, args.connections, rss_of=ce.rss_mb, **common)
+            ours = wrk(NEWSDESK_PORT, nd_script, args.connections, server=nd, **common)
+            ref = (wrk(CEILING_PORT, ce_script, args.connections, server=ce, **common)
+                   if ce_script else None)
             rows.append((name, ours, ref, target))
         if not args.scaling:
+            subscribers = 50 if args.smoke else args.subscribers
+            events = 3 if args.smoke else 20
+            log(f"scenario: breaking stream, {subscribers:,} subscribers, {events} events")
+            idle_rss = nd.rss_mb()
+            delays, missing = asyncio.run(sse_fanout(NEWSDESK_PORT, token, subscribers, events))
+            fanout_rss = nd.rss_mb()
+            stream = {"rps": None, "p50": percentile(delays, 50),
+                      "p99": percentile(delays, 99), "errors": missing, "rss_mb": fanout_rss,
+                      "requests": len(delays), "max": delays[-1] if delays else float("nan"),
+                      "idle_rss": idle_rss}
+            rows.append((f"breaking stream: {subscribers:,} subscribers, {events} events "
+                         f"(p50/p99: write response to arrival; max {stream['max']:.1f} ms)",
+                         stream, None, "< 100 ms"))
             lua = lambda reads, share: CREATE_LUA % (
                 json.dumps(token), lua_list(tags), lua_list(authors), lua_list(reads), share)
             log("scenario: creates by 8 clients")
-            creates = wrk(NEWSDESK_PORT, lua([], 1.0), 8, rss_of=nd.rss_mb, **common)
+            creates = wrk(NEWSDESK_PORT, lua([], 1.0), 8, server=nd, **common)
             rows.append(("article creates, 8 clients", creates, None, "≥ 1,500/s"))
             mixes = {
                 # What a news site reads: mostly article pages, some front and tag pages.
@@ -387,14 +553,27 @@ def main():
             for mix, reads in mixes.items():
                 log(f"scenario: read-only, {mix}")
                 read_only = wrk(NEWSDESK_PORT, lua_paths(reads), args.connections,
-                                rss_of=nd.rss_mb, **common)
+                                server=nd, **common)
                 rows.append((f"read-only, {mix}", read_only, None, "reference"))
                 log(f"scenario: 95% read / 5% write, {mix}")
                 mixed = wrk(NEWSDESK_PORT, lua(reads, 0.05), args.connections,
-                            rss_of=nd.rss_mb, **common)
+                            server=nd, **common)
                 mixed["read_share_of_read_only"] = mixed["rps"] * 0.95 / max(read_only["rps"], 1)
                 rows.append((f"95% read / 5% create, {mix}", mixed, None,
                              "reads ≥ 0.7× read-only"))
+                rate = 5 if args.smoke else OPEN_LOOP_CREATES
+                log(f"scenario: {mix} with {rate} creates/s alongside")
+                outcome = {}
+                paced = wrk(NEWSDESK_PORT, lua_paths(reads), args.connections, server=nd,
+                            alongside=creates_at(NEWSDESK_PORT, token, tags, authors, rate,
+                                                 outcome), **common)
+                paced["errors"] += outcome["failed"]
+                paced["read_share_of_read_only"] = paced["rps"] / max(read_only["rps"], 1)
+                latencies = sorted(outcome["latencies"])
+                rows.append((f"{mix}, with {rate} creates/s arriving on their own schedule "
+                             f"({outcome['sent']} creates, p50 {percentile(latencies, 50):.1f} ms, "
+                             f"p99 {percentile(latencies, 99):.1f} ms)",
+                             paced, None, "reads ≥ 0.7× read-only"))
         if not args.scaling and args.log != "info":
             # The access log costs something per request: measure the cheapest route
             # again with it on.
@@ -402,8 +581,8 @@ def main():
             nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, dict(env, RUST_LOG="info"))
             name, nd_script, ce_script, target = scenarios(ctx, {"304 revalidation"})[0]
             log("scenario: 304 revalidation with the access log on")
-            ours = wrk(NEWSDESK_PORT, nd_script, args.connections, rss_of=nd.rss_mb, **common)
-            ref = wrk(CEILING_PORT, ce_script, args.connections, rss_of=ce.rss_mb, **common)
+            ours = wrk(NEWSDESK_PORT, nd_script, args.connections, server=nd, **common)
+            ref = wrk(CEILING_PORT, ce_script, args.connections, server=ce, **common)
             rows.append(("304 revalidation, access log on (RUST_LOG=info)", ours, ref, target))
     finally:
         nd.stop()
@@ -440,18 +619,20 @@ def render(args, rows, seed_seconds, startup, locked):
         f"newsdesk answered /healthz {startup * 1000:.0f} ms after start; "
         f"'database is locked' in its log: {locked}.",
         "",
-        "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | ceiling req/s | ratio | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | CPU µs/req | ceiling req/s | ratio | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, ours, ref, target in rows:
-        ratio = f"{ours['rps'] / ref['rps']:.2f}×" if ref else "—"
+        ratio = f"{ours['rps'] / ref['rps']:.2f}×" if ref and ours["rps"] else "—"
         ref_rps = fmt(ref["rps"], 0) if ref else "—"
         extra = ""
         if "read_share_of_read_only" in ours:
             extra = f" (reads at {ours['read_share_of_read_only']:.2f}× the read-only mix)"
+        rps = fmt(ours["rps"], 0) if ours["rps"] is not None else "—"
+        cpu = fmt(ours["cpu_us"], 0) if ours.get("cpu_us") is not None else "—"
         lines.append(
-            f"| {name}{extra} | {fmt(ours['rps'], 0)} | {ours['p50']:.2f} | {ours['p99']:.2f} | "
-            f"{ours['errors']} | {ours['rss_mb']:.0f} | {ref_rps} | {ratio} | {target} |")
+            f"| {name}{extra} | {rps} | {ours['p50']:.2f} | {ours['p99']:.2f} | "
+            f"{ours['errors']} | {ours['rss_mb']:.0f} | {cpu} | {ref_rps} | {ratio} | {target} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -74,6 +74,15 @@ pub fn checkpoint(conn: &mut DbConn) -> AppResult<()> {
     Ok(())
 }
 
+/// Copies the whole WAL into the database and empties it, waiting for readers if it
+/// must (`TRUNCATE`), on a connection outside any transaction: for bulk loads, whose stream of large
+/// commits leaves a passive checkpoint no moment to catch up (a 1,000,000-article seed
+/// grew the WAL to 22 GB).
+pub fn checkpoint_fully(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    Ok(())
+}
+
 /// Keeps the WAL short from a thread of its own (see [`manual_checkpoints`]).
 pub fn start_checkpointer(mut conn: DbConn) -> std::io::Result<()> {
     std::thread::Builder::new()

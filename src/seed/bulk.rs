@@ -481,6 +481,10 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
         })?;
     let now = Timestamp::now().unix();
     let year = 365 * 24 * 3600;
+    // A connection of the seed's own for checkpoints between batches.
+    let mut checkpointer = DbConn::establish(&db.path().to_string_lossy())
+        .map_err(|e| crate::error::AppError::internal(format!("cannot open the database: {e}")))?;
+    sqlite::ConnectionSetup::apply(&mut checkpointer)?;
     let mut done = 0;
     while done < n {
         let count = BATCH.min(n - done);
@@ -538,6 +542,7 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
         db.write_content_blocking(Scope::All, move |conn| {
             insert_batch(conn, &batch, created_by)
         })?;
+        sqlite::checkpoint_fully(&mut checkpointer)?;
         done += count;
     }
     db.write_blocking(crate::db::sqlite::analyze)?;

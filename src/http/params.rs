@@ -132,7 +132,8 @@ pub struct ArticleFilters {
     /// `search: {rank, snippet}` and are ranked by relevance unless `sort` says
     /// otherwise. A search considers at most 1,000 matches: the 1,000 most relevant of
     /// the 5,000 newest, or with `sort=-published_at` / `-updated_at` the 1,000 newest
-    /// (oldest with `sort=published_at`); filters and paging apply within them, and
+    /// (oldest with `sort=published_at`), newest meaning most recently created, so an old
+    /// story edited today is not preferred; filters and paging apply within them, and
     /// `meta.total` counts at most those. More specific words narrow a search. A blank
     /// `q` is no search.
     #[param(max_length = 200)]

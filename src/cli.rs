@@ -94,9 +94,42 @@ pub struct SettingArgs {
         value_name = "TEMPLATE"
     )]
     pub article_url_template: Option<String>,
-    /// Take client addresses from X-Forwarded-For; only behind a proxy that sets it [default: false]
-    #[arg(long, env = "TRUST_PROXY_HEADERS", global = true, value_name = "BOOL")]
+    /// Retired: replaced by --trusted-proxies (setting it stops start-up)
+    #[arg(long, env = "TRUST_PROXY_HEADERS", global = true, hide = true)]
     pub trust_proxy_headers: Option<String>,
+    /// Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For/Forwarded headers are believed [default: none]
+    #[arg(long, env = "TRUSTED_PROXIES", global = true, value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
+    /// Sign-in failures allowed per account and client address per window [default: 5]
+    #[arg(
+        long,
+        env = "SIGNIN_ACCOUNT_FAILURES",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub signin_account_failures: Option<String>,
+    /// Sign-in failures allowed per client address per window [default: 20]
+    #[arg(
+        long,
+        env = "SIGNIN_ADDRESS_FAILURES",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub signin_address_failures: Option<String>,
+    /// The sign-in throttle's window in seconds [default: 900]
+    #[arg(
+        long,
+        env = "SIGNIN_WINDOW_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub signin_window_seconds: Option<String>,
+    /// Uncached anonymous searches per second per client address, after the burst [default: 1]
+    #[arg(long, env = "SEARCH_RATE", global = true, value_name = "PER_SECOND")]
+    pub search_rate: Option<String>,
+    /// Uncached anonymous searches a client address may make at once [default: 30]
+    #[arg(long, env = "SEARCH_BURST", global = true, value_name = "COUNT")]
+    pub search_burst: Option<String>,
     /// The publication's name in feeds and the news sitemap [default: newsdesk]
     #[arg(long, env = "PUBLICATION_NAME", global = true, value_name = "NAME")]
     pub publication_name: Option<String>,
@@ -108,6 +141,9 @@ pub struct SettingArgs {
         value_name = "COUNT"
     )]
     pub stream_max_connections: Option<String>,
+    /// Most breaking-news streams one client address may hold open; more get 429 [default: 100]
+    #[arg(long, env = "STREAMS_PER_ADDRESS", global = true, value_name = "COUNT")]
+    pub streams_per_address: Option<String>,
 }
 
 impl SettingArgs {
@@ -126,8 +162,15 @@ impl SettingArgs {
             public_base_url: self.public_base_url,
             article_url_template: self.article_url_template,
             trust_proxy_headers: self.trust_proxy_headers,
+            trusted_proxies: self.trusted_proxies,
+            signin_account_failures: self.signin_account_failures,
+            signin_address_failures: self.signin_address_failures,
+            signin_window_seconds: self.signin_window_seconds,
+            search_rate: self.search_rate,
+            search_burst: self.search_burst,
             publication_name: self.publication_name,
             stream_max_connections: self.stream_max_connections,
+            streams_per_address: self.streams_per_address,
         }
     }
 }

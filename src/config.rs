@@ -23,12 +23,24 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
 /// Default template of an article's public URL.
 pub const DEFAULT_ARTICLE_URL_TEMPLATE: &str = "{base}/{lang}/{section}/{slug}";
-/// Shortest accepted `JWT_SECRET`, in bytes.
 /// Default publication name in feeds and the news sitemap.
 pub const DEFAULT_PUBLICATION_NAME: &str = "newsdesk";
 /// Default cap on open breaking-news streams per instance.
 pub const DEFAULT_STREAM_MAX_CONNECTIONS: u64 = 5_000;
+/// Default cap on open breaking-news streams per client address.
+pub const DEFAULT_STREAMS_PER_ADDRESS: u64 = 100;
+/// Shortest accepted `JWT_SECRET`, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// Default sign-in failures per account and client address in one window.
+pub const DEFAULT_SIGNIN_ACCOUNT_FAILURES: u64 = 5;
+/// Default sign-in failures per client address in one window.
+pub const DEFAULT_SIGNIN_ADDRESS_FAILURES: u64 = 20;
+/// Default sign-in window (15 minutes).
+pub const DEFAULT_SIGNIN_WINDOW_SECONDS: u64 = 900;
+/// Default uncached anonymous searches per second per address, after the burst.
+pub const DEFAULT_SEARCH_RATE: u64 = 1;
+/// Default burst of uncached anonymous searches per address.
+pub const DEFAULT_SEARCH_BURST: u64 = 30;
 
 /// Every setting as the command line layer found it, before any checking.
 #[derive(Debug, Clone, Default)]
@@ -45,9 +57,18 @@ pub struct RawSettings {
     pub max_body_bytes: Option<String>,
     pub public_base_url: Option<String>,
     pub article_url_template: Option<String>,
+    /// The retired `TRUST_PROXY_HEADERS`: set at all, it stops start-up with a pointer
+    /// to `TRUSTED_PROXIES`.
     pub trust_proxy_headers: Option<String>,
+    pub trusted_proxies: Option<String>,
+    pub signin_account_failures: Option<String>,
+    pub signin_address_failures: Option<String>,
+    pub signin_window_seconds: Option<String>,
+    pub search_rate: Option<String>,
+    pub search_burst: Option<String>,
     pub publication_name: Option<String>,
     pub stream_max_connections: Option<String>,
+    pub streams_per_address: Option<String>,
 }
 
 /// A setting that could not be used, named as the user wrote it.
@@ -83,12 +104,24 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub public_base_url: String,
     pub article_url_template: String,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
-    pub trust_proxy_headers: bool,
+    /// Proxies whose `X-Forwarded-For`/`Forwarded` headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Sign-in failures allowed per account and client address in one window.
+    pub signin_account_failures: u32,
+    /// Sign-in failures allowed per client address in one window.
+    pub signin_address_failures: u32,
+    /// The sign-in window: failures are forgotten steadily over this time.
+    pub signin_window: std::time::Duration,
+    /// Uncached anonymous searches per second per client address, after the burst.
+    pub search_rate: u32,
+    /// Uncached anonymous searches a client address may make at once.
+    pub search_burst: u32,
     /// The publication's name, as feeds and the news sitemap give it.
     pub publication_name: String,
     /// Most breaking-news streams open at once; more get 503.
     pub stream_max_connections: usize,
+    /// Most breaking-news streams one client address may hold open; more get 429.
+    pub streams_per_address: usize,
 }
 
 /// Credentials of the first admin, from `ADMIN_EMAIL` and `ADMIN_PASSWORD`.
@@ -173,12 +206,62 @@ impl Config {
         )? as usize;
         let public_base_url = parse_base_url(raw.public_base_url)?;
         let article_url_template = parse_url_template(raw.article_url_template)?;
-        let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", raw.trust_proxy_headers)?;
+        if non_empty(raw.trust_proxy_headers).is_some() {
+            return Err(ConfigError::new(
+                "TRUST_PROXY_HEADERS",
+                "this setting was replaced by TRUSTED_PROXIES: list the addresses (CIDRs) of \
+                 your proxies there, and remove TRUST_PROXY_HEADERS",
+            ));
+        }
+        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|reason| ConfigError::new("TRUSTED_PROXIES", reason))?;
+        let signin_account_failures = parse_number(
+            "SIGNIN_ACCOUNT_FAILURES",
+            raw.signin_account_failures,
+            DEFAULT_SIGNIN_ACCOUNT_FAILURES,
+            1,
+            10_000,
+        )? as u32;
+        let signin_address_failures = parse_number(
+            "SIGNIN_ADDRESS_FAILURES",
+            raw.signin_address_failures,
+            DEFAULT_SIGNIN_ADDRESS_FAILURES,
+            1,
+            100_000,
+        )? as u32;
+        let signin_window = std::time::Duration::from_secs(parse_number(
+            "SIGNIN_WINDOW_SECONDS",
+            raw.signin_window_seconds,
+            DEFAULT_SIGNIN_WINDOW_SECONDS,
+            1,
+            86_400,
+        )?);
+        let search_rate = parse_number(
+            "SEARCH_RATE",
+            raw.search_rate,
+            DEFAULT_SEARCH_RATE,
+            1,
+            100_000,
+        )? as u32;
+        let search_burst = parse_number(
+            "SEARCH_BURST",
+            raw.search_burst,
+            DEFAULT_SEARCH_BURST,
+            1,
+            100_000,
+        )? as u32;
         let publication_name = parse_publication_name(raw.publication_name)?;
         let stream_max_connections = parse_number(
             "STREAM_MAX_CONNECTIONS",
             raw.stream_max_connections,
             DEFAULT_STREAM_MAX_CONNECTIONS,
+            1,
+            1_000_000,
+        )? as usize;
+        let streams_per_address = parse_number(
+            "STREAMS_PER_ADDRESS",
+            raw.streams_per_address,
+            DEFAULT_STREAMS_PER_ADDRESS,
             1,
             1_000_000,
         )? as usize;
@@ -194,9 +277,15 @@ impl Config {
             max_body_bytes,
             public_base_url,
             article_url_template,
-            trust_proxy_headers,
+            trusted_proxies,
+            signin_account_failures,
+            signin_address_failures,
+            signin_window,
+            search_rate,
+            search_burst,
             publication_name,
             stream_max_connections,
+            streams_per_address,
         })
     }
 
@@ -254,17 +343,6 @@ fn parse_number(
         ));
     }
     Ok(n)
-}
-
-fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
-    match non_empty(value).as_deref() {
-        None | Some("false") | Some("0") | Some("no") => Ok(false),
-        Some("true") | Some("1") | Some("yes") => Ok(true),
-        Some(other) => Err(ConfigError::new(
-            name,
-            format!("expected true or false, got {other:?}"),
-        )),
-    }
 }
 
 fn parse_admin(
@@ -413,6 +491,40 @@ mod tests {
     }
 
     #[test]
+    fn the_retired_proxy_setting_points_to_its_replacement() {
+        let raw = RawSettings {
+            trust_proxy_headers: Some("true".into()),
+            ..Default::default()
+        };
+        let e = Config::from_raw(raw).unwrap_err();
+        assert_eq!(e.name, "TRUST_PROXY_HEADERS");
+        assert!(e.reason.contains("TRUSTED_PROXIES"), "{}", e.reason);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let raw = RawSettings {
+            trusted_proxies: Some("10.0.0.0/8, 192.168.1.7 ,::1".into()),
+            ..Default::default()
+        };
+        let config = Config::from_raw(raw).unwrap();
+        let t = &config.trusted_proxies;
+        assert!(t.contains("10.200.3.4".parse().unwrap()));
+        assert!(t.contains("192.168.1.7".parse().unwrap()));
+        assert!(
+            t.contains("::ffff:10.0.0.1".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        assert!(t.contains("::1".parse().unwrap()));
+        assert!(!t.contains("192.168.1.8".parse().unwrap()));
+        let bad = RawSettings {
+            trusted_proxies: Some("10.0.0.0/8, proxy.local".into()),
+            ..Default::default()
+        };
+        assert_eq!(Config::from_raw(bad).unwrap_err().name, "TRUSTED_PROXIES");
+    }
+
+    #[test]
     fn short_jwt_secret_is_refused() {
         let raw = RawSettings {
             jwt_secret: Some("short".into()),
@@ -460,5 +572,51 @@ mod tests {
     fn secrets_do_not_debug_print() {
         let s = Secret::new("hunter2-hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}
+
+/// The proxies whose forwarding headers are believed: `TRUSTED_PROXIES`, a
+/// comma-separated list of addresses or CIDR blocks (`10.0.0.0/8, ::1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses the setting; an empty string trusts nobody.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let net = match item.parse::<ipnet::IpNet>() {
+                Ok(net) => net,
+                Err(_) => match item.parse::<std::net::IpAddr>() {
+                    Ok(ip) => ipnet::IpNet::from(ip),
+                    Err(_) => {
+                        return Err(format!(
+                            "{item:?} is not an address or CIDR block such as 10.0.0.0/8"
+                        ));
+                    }
+                },
+            };
+            nets.push(net.trunc());
+        }
+        Ok(Self(nets))
+    }
+
+    /// True when `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// True when no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// An IPv4 address written as IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is the IPv4 address.
+pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
     }
 }

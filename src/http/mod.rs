@@ -2,6 +2,7 @@
 //! extractors and middleware.
 
 pub mod cache;
+pub mod client;
 pub mod compress;
 pub mod conditional;
 pub mod extract;

@@ -54,7 +54,7 @@ impl AppState {
     pub fn open(config: Config) -> Result<Self, StartupError> {
         let cache = Arc::new(RepresentationCache::new(CAPACITY_BYTES));
         let hook_cache = cache.clone();
-        let hub = Hub::new(config.stream_max_connections);
+        let hub = Hub::new(config.stream_max_connections, config.streams_per_address);
         let waker = hub.waker();
         let db = Db::open(&config.database_path)?.with_after_commit(Arc::new(move |change| {
             hook_cache.apply(change);
@@ -81,12 +81,13 @@ impl AppState {
         };
         let tokens = TokenKeys::new(secret.as_bytes(), config.token_ttl_seconds)?;
         let cursors = CursorCodec::new(secret.as_bytes());
+        let throttles = Arc::new(Throttles::new(&config));
         Ok(Self {
             config: Arc::new(config),
             db,
             tokens,
             cursors,
-            throttles: Arc::new(Throttles::default()),
+            throttles,
             cache,
             hub,
             views,

@@ -11,9 +11,9 @@ use crate::domain::input::{Checker, Input, UnknownFields};
 use crate::domain::time::Timestamp;
 use crate::domain::users::{self, User};
 use crate::error::{AppError, AppResult};
+use crate::http::client::client_address;
 use crate::http::extract::{JsonBody, Staff};
 use crate::http::state::AppState;
-use crate::http::throttle::client_address;
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -53,9 +53,11 @@ fn wrong_credentials() -> AppError {
 
 /// Exchanges email and password for a bearer token.
 ///
-/// A wrong email and a wrong password get the same answer, in the same time. Attempts
-/// are counted per client address (20 at once, then one every 3 s) and per email (5 at
-/// once, then one every 20 s); beyond that the answer is 429 with `Retry-After`.
+/// A wrong email and a wrong password get the same answer, in the same time. Failed
+/// attempts are counted per account and client address (5 per 15 minutes by default)
+/// and per client address (20 per 15 minutes); beyond either the answer is 429 with
+/// `Retry-After`. A successful sign-in costs nothing, and failures from other addresses
+/// never stop the right password from yours.
 #[utoipa::path(
     tag = "Auth",
     request_body = TokenRequest,
@@ -81,8 +83,8 @@ pub async fn token(
     let pw = c.required("password", body.password);
     c.finish()?;
     let (email, pw) = (email.unwrap_or_default(), pw.unwrap_or_default());
-    let address = client_address(&req, state.config.trust_proxy_headers);
-    state.throttles.login(&address, &email)?;
+    let address = client_address(&req, &state.config.trusted_proxies);
+    let attempt = state.throttles.sign_in(&address, &email)?;
 
     let lookup = email.clone();
     let user = state
@@ -104,6 +106,7 @@ pub async fn token(
         Some(u) if !u.disabled => u,
         _ => return Err(wrong_credentials()),
     };
+    attempt.succeeded();
     let id = user.id;
     state
         .db

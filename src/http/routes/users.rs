@@ -9,6 +9,7 @@ use crate::db::run_blocking;
 use crate::domain::paging::ListResponse;
 use crate::domain::users::{self, User, UserCreate, UserPatch, UserQuery};
 use crate::error::{AppError, AppResult};
+use crate::http::client::client_address;
 use crate::http::conditional::object;
 use crate::http::extract::{Admin, JsonBody, Staff};
 use crate::http::precondition::IfMatch;
@@ -123,7 +124,9 @@ pub async fn get_user(
 /// Changes an account. Anyone may change their own `name`, and their own `password`
 /// with `current_password`; only admins change `email`, `role` and `disabled`, or
 /// other people's accounts. A new password or `disabled: true` ends the account's
-/// tokens at once. The last active admin cannot be demoted or disabled (409).
+/// tokens at once. The last active admin cannot be demoted or disabled (409). Wrong
+/// `current_password` guesses share the sign-in throttle's per-account-and-address
+/// budget (429 with `Retry-After` beyond it).
 #[utoipa::path(
     tag = "Users",
     security(("bearer" = ["writer"])),
@@ -139,6 +142,7 @@ pub async fn get_user(
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, response = crate::openapi::RateLimited),
     )
 )]
 #[patch("/users/{id}")]
@@ -147,6 +151,7 @@ pub async fn update_user(
     staff: Staff,
     path: web::Path<String>,
     if_match: IfMatch,
+    req: HttpRequest,
     JsonBody(body): JsonBody<UserPatch>,
 ) -> AppResult<HttpResponse> {
     let id = user_id(&path)?;
@@ -155,17 +160,33 @@ pub async fn update_user(
         None => None,
         Some(new_password) => {
             let current = state.db.read(move |conn| users::find(conn, id)).await?;
-            let given = change.current_password.clone();
             let own = staff.actor.id == id;
+            // Guessing a password through `current_password` is throttled like
+            // signing in, on the same account-and-address budget.
+            let address = client_address(&req, &state.config.trusted_proxies);
+            let attempt = if own {
+                Some(state.throttles.password_check(&address, &current.email)?)
+            } else {
+                None
+            };
+            let given = change.current_password.clone();
             let hash = run_blocking(move || {
                 if own && !password::verify(given.as_deref().unwrap_or(""), &current.password_hash)
                 {
-                    return Err(AppError::invalid("current_password", "is not correct"));
+                    return Ok(None);
                 }
-                password::hash(&new_password)
+                password::hash(&new_password).map(Some)
             })
             .await?;
-            Some(hash)
+            match (hash, attempt) {
+                (None, _) => return Err(AppError::invalid("current_password", "is not correct")),
+                (Some(hash), attempt) => {
+                    if let Some(attempt) = attempt {
+                        attempt.succeeded();
+                    }
+                    Some(hash)
+                }
+            }
         }
     };
     let user = state

@@ -61,6 +61,9 @@ pub enum AppError {
     /// 412 `precondition_failed`: `If-Match` did not match the current representation.
     #[error("the resource has changed since the given ETag")]
     PreconditionFailed,
+    /// 408 `request_timeout`: the request body came too slowly.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 413 `payload_too_large`.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -146,6 +149,7 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed => 405,
             Self::SlugTaken { .. } | Self::InUse(_) | Self::Conflict { .. } => 409,
+            Self::RequestTimeout(_) => 408,
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
@@ -167,6 +171,7 @@ impl AppError {
             Self::SlugTaken { .. } => "slug_taken",
             Self::InUse(_) => "in_use",
             Self::Conflict { code, .. } => code,
+            Self::RequestTimeout(_) => "request_timeout",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -187,6 +192,7 @@ impl AppError {
             Self::SlugTaken { .. } => "Slug taken",
             Self::InUse(_) => "In use",
             Self::Conflict { .. } => "Conflict",
+            Self::RequestTimeout(_) => "Request timeout",
             Self::PreconditionFailed => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",

@@ -1,7 +1,9 @@
 //! Access tokens: HS256 JWTs carrying the user id and the user's token version.
 //!
 //! The algorithm is pinned (a token whose header names any other, `none` included, is
-//! refused before its signature is looked at), `exp`, `iat` and `sub` are required, and
+//! refused before its signature is looked at), `exp`, `iat` and `sub` are required, a
+//! token issued (`iat`) or valid from (`nbf`) more than a minute in the future is
+//! refused, and
 //! the token version ties every token to the account's current state: disabling,
 //! deleting or changing the password bumps the version and ends all older tokens.
 
@@ -10,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
 
-/// Seconds of clock skew tolerated on `exp`.
-const LEEWAY_SECONDS: u64 = 5;
+/// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`, so that instances whose
+/// clocks differ slightly accept each other's tokens.
+const LEEWAY_SECONDS: u64 = 60;
 
 /// The claims of a newsdesk access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +61,7 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         validation.validate_aud = false;
         Ok(Self {
             encoding,
@@ -86,15 +90,30 @@ impl TokenKeys {
 
     /// Verifies signature, algorithm and expiry; the account checks come after.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        self.verify_at(token, chrono::Utc::now().timestamp())
+    }
+
+    /// [`TokenKeys::verify`] with the clock given, for `iat` (jsonwebtoken checks `exp`
+    /// and `nbf` against the system clock itself).
+    pub fn verify_at(&self, token: &str, now: i64) -> Result<Claims, AppError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 let reason = match e.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired",
+                    jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                        "the token is not valid yet"
+                    }
                     _ => "the token is not valid",
                 };
                 AppError::Unauthorized(reason.to_owned())
-            })
+            })?;
+        if claims.iat > now.saturating_add(LEEWAY_SECONDS as i64) {
+            return Err(AppError::Unauthorized(
+                "the token is issued in the future".to_owned(),
+            ));
+        }
+        Ok(claims)
     }
 }
 
@@ -122,6 +141,37 @@ mod tests {
         let keys = TokenKeys::new(SECRET, 60).unwrap();
         let token = keys.issue(7, 0, now() - 3600).unwrap();
         assert!(keys.verify(&token).is_err());
+    }
+
+    #[test]
+    fn tokens_from_the_future_are_refused_beyond_the_leeway() {
+        let keys = TokenKeys::new(SECRET, 3600).unwrap();
+        let soon = keys.issue(7, 0, now() + 30).unwrap();
+        assert!(keys.verify(&soon).is_ok(), "within the leeway");
+        let later = keys.issue(7, 0, now() + 600).unwrap();
+        assert!(keys.verify(&later).is_err(), "iat ten minutes ahead");
+        #[derive(Serialize)]
+        struct WithNbf {
+            sub: String,
+            iat: i64,
+            exp: i64,
+            nbf: i64,
+            ver: i32,
+        }
+        let claims = WithNbf {
+            sub: "7".into(),
+            iat: now(),
+            exp: now() + 3600,
+            nbf: now() + 600,
+            ver: 0,
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET).unwrap(),
+        )
+        .unwrap();
+        assert!(keys.verify(&token).is_err(), "nbf ten minutes ahead");
     }
 
     #[test]

@@ -230,35 +230,66 @@ pub enum FtsOrder {
     Oldest,
 }
 
+/// Which articles a search may see: matches outside it are never ranked, counted or
+/// returned, so nothing about them reaches the caller, not even through the relative
+/// ranks of what it can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsVisibility {
+    /// Anonymous readers: published articles whose `published_at` has come by this time.
+    Public(chrono::NaiveDateTime),
+    /// A writer: every published or scheduled article, and their own drafts.
+    Writer(i32),
+    /// Editors and admins: everything.
+    All,
+}
+
 /// `limit` matches of an FTS5 expression with their relevance: `(article id,
-/// relevance)`, in the order asked for. BM25 weighs the title ten times and the summary
-/// five times the body.
+/// relevance)`, in the order asked for, among the articles `visible` allows. BM25
+/// weighs the title ten times and the summary five times the body.
 pub fn fts_match(
     conn: &mut DbConn,
     expression: &str,
+    visible: FtsVisibility,
     order: FtsOrder,
     limit: i64,
 ) -> AppResult<Vec<(i32, f64)>> {
-    const MATCHES: &str = "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
-                           FROM articles_fts WHERE articles_fts MATCH ?";
+    let visibility = match visible {
+        FtsVisibility::Public(_) => {
+            " AND EXISTS (SELECT 1 FROM articles a WHERE a.id = articles_fts.rowid \
+             AND a.status = 'published' AND a.published_at <= ?)"
+        }
+        FtsVisibility::Writer(_) => {
+            " AND EXISTS (SELECT 1 FROM articles a WHERE a.id = articles_fts.rowid \
+             AND (a.status = 'published' OR a.created_by = ?))"
+        }
+        FtsVisibility::All => "",
+    };
+    let matches = format!(
+        "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
+         FROM articles_fts WHERE articles_fts MATCH ?{visibility}"
+    );
     let (sql, window) = match order {
         FtsOrder::Relevance { window } => (
             format!(
-                "SELECT id, score FROM ({MATCHES} ORDER BY rowid DESC LIMIT ?) \
+                "SELECT id, score FROM ({matches} ORDER BY rowid DESC LIMIT ?) \
                  ORDER BY score DESC LIMIT ?"
             ),
             Some(window),
         ),
-        FtsOrder::Newest => (format!("{MATCHES} ORDER BY rowid DESC LIMIT ?"), None),
-        FtsOrder::Oldest => (format!("{MATCHES} ORDER BY rowid ASC LIMIT ?"), None),
+        FtsOrder::Newest => (format!("{matches} ORDER BY rowid DESC LIMIT ?"), None),
+        FtsOrder::Oldest => (format!("{matches} ORDER BY rowid ASC LIMIT ?"), None),
     };
-    let query = diesel::sql_query(sql).bind::<Text, _>(expression);
-    let hits: Vec<FtsHit> = match window {
-        Some(window) => query
-            .bind::<BigInt, _>(window)
-            .bind::<BigInt, _>(limit)
-            .load(conn)?,
-        None => query.bind::<BigInt, _>(limit).load(conn)?,
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(expression.to_owned());
+    query = match visible {
+        FtsVisibility::Public(now) => query.bind::<diesel::sql_types::Timestamp, _>(now),
+        FtsVisibility::Writer(id) => query.bind::<Integer, _>(id),
+        FtsVisibility::All => query,
     };
+    if let Some(window) = window {
+        query = query.bind::<BigInt, _>(window);
+    }
+    let hits: Vec<FtsHit> = query.bind::<BigInt, _>(limit).load(conn)?;
     Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }

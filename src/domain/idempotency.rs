@@ -16,6 +16,10 @@ pub const KEEP_SECONDS: i64 = 24 * 3600;
 /// handling it stopped), and a retry may run.
 pub const ABANDONED_SECONDS: i64 = 60;
 
+/// Most keys one user may hold at once (within [`KEEP_SECONDS`]): each holds a whole
+/// response, so the store stays bounded whatever a script sends.
+pub const MAX_KEYS_PER_USER: i64 = 1_000;
+
 /// A response as stored for replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -36,6 +40,8 @@ pub enum Claim {
     InProgress,
     /// The key was used for a different request.
     Mismatch,
+    /// A new key, but the user already holds [`MAX_KEYS_PER_USER`] keys.
+    Full,
 }
 
 /// Looks the key up, forgetting expired keys first; claims it when it is new.
@@ -66,6 +72,7 @@ pub fn claim(conn: &mut DbConn, user_id: i32, key: &str, fingerprint: &str) -> A
         .get_result(conn)
         .optional()?;
     Ok(match found {
+        None if held(conn, user_id)? >= MAX_KEYS_PER_USER => Claim::Full,
         None => {
             diesel::insert_into(idempotency_keys::table)
                 .values((
@@ -94,6 +101,14 @@ pub fn claim(conn: &mut DbConn, user_id: i32, key: &str, fingerprint: &str) -> A
             body: body.unwrap_or_default(),
         }),
     })
+}
+
+/// How many keys `user_id` holds.
+fn held(conn: &mut DbConn, user_id: i32) -> AppResult<i64> {
+    Ok(idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Stores the answer to a claimed key.

@@ -11,8 +11,9 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use utoipa::ToSchema;
 
-/// Most words of a query that count.
-const MAX_TERMS: usize = 12;
+/// Most distinct words of a query that count; later ones are ignored. Each word adds a
+/// posting list to walk, so this bounds the work of one search.
+pub const MAX_TERMS: usize = 8;
 /// Longest word of a query that counts, in characters.
 const MAX_TERM_CHARS: usize = 64;
 /// Words of context on each side of the first match in a snippet.
@@ -35,14 +36,54 @@ pub fn normalize(text: &str) -> String {
         .collect()
 }
 
+/// Words so common in the three editions' languages that nearly every article holds
+/// them (normalised, as [`normalize`] leaves them). Matching one costs a walk over most
+/// of the archive and tells nothing, so they are left out of a query that has other
+/// words, and a query of nothing else finds nothing.
+const STOP_WORDS: &[&str] = &[
+    // English
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "he", "in", "is",
+    "it", "its", "of", "on", "or", "that", "the", "to", "was", "were", "will", "with",
+    // Spanish
+    "al", "con", "de", "del", "el", "en", "es", "la", "las", "lo", "los", "para", "por", "que",
+    "se", "su", "un", "una", "y",
+    // Arabic, as folded (not "على"/"إلى": folded they are "علي"/"الي", a name and a
+    // word of their own)
+    "في", "من", "ان", "عن", "مع", "هذا", "هذه", "التي", "الذي", "و",
+];
+
 /// The words of a query, normalised; punctuation and FTS syntax are just separators.
+/// A word counts once however often it is repeated; stop words are dropped when the
+/// query has other words (the last word is kept while it may be the start of a longer
+/// one being typed); at most [`MAX_TERMS`] words count. An empty result means there is
+/// nothing worth searching for.
 pub fn terms(query: &str) -> Vec<String> {
-    normalize(query)
+    let normalized = normalize(query);
+    let mut words: Vec<String> = Vec::new();
+    for word in normalized
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.chars().take(MAX_TERM_CHARS).collect())
-        .take(MAX_TERMS)
-        .collect()
+    {
+        let word: String = word.chars().take(MAX_TERM_CHARS).collect();
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    let Some(last) = words.pop() else {
+        return words;
+    };
+    let is_stop = |w: &str| STOP_WORDS.contains(&w);
+    let mut kept: Vec<String> = words.into_iter().filter(|w| !is_stop(w)).collect();
+    if !is_stop(&last) || !kept.is_empty() {
+        kept.push(last);
+    }
+    if kept.len() > MAX_TERMS {
+        // Keep the first words and the one being typed.
+        let last = kept.pop();
+        kept.truncate(MAX_TERMS - 1);
+        kept.extend(last);
+    }
+    kept
 }
 
 /// The FTS5 MATCH expression for the terms: every word must appear; the last one may
@@ -69,8 +110,9 @@ pub fn match_expression(terms: &[String]) -> Option<String> {
 /// How a search result matched.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// Relevance from 0 to 1, relative to the best match of the search (which has 1):
-    /// BM25, with the title weighted above the summary above the body.
+    /// Relevance from 0 to 1, relative to the best match of the search that the caller
+    /// can see (which has 1): BM25, with the title weighted above the summary above the
+    /// body.
     #[schema(example = 0.8125, minimum = 0, maximum = 1)]
     pub rank: f64,
     /// A short passage with each match in `<mark>`…`</mark>`; the rest of the text is
@@ -189,15 +231,35 @@ mod tests {
     #[test]
     fn fts_syntax_is_only_words() {
         let t = terms(r#"gaza" OR (ceasefire* NEAR/2 "talks"-  ^col:x"#);
-        assert_eq!(
-            t,
-            ["gaza", "or", "ceasefire", "near", "2", "talks", "col", "x"]
-        );
+        assert_eq!(t, ["gaza", "ceasefire", "near", "2", "talks", "col", "x"]);
         assert_eq!(
             match_expression(&terms("ceasefire tal")).unwrap(),
             "\"ceasefire\" \"tal\"*"
         );
         assert!(match_expression(&terms("\"()*:^")).is_none());
+    }
+
+    #[test]
+    fn repeated_and_common_words_do_not_multiply_the_work() {
+        assert_eq!(terms("gaza gaza GAZA Gaza"), ["gaza"]);
+        assert_eq!(terms("the talks in the capital"), ["talks", "capital"]);
+        assert!(
+            terms("the the of and in").is_empty(),
+            "nothing worth searching"
+        );
+        assert!(match_expression(&terms("the of to in")).is_none());
+        assert_eq!(terms("de la paz"), ["paz"]);
+        assert_eq!(terms("في غزه"), ["غزه"]);
+        // The last word may be the start of a longer one.
+        assert_eq!(terms("gaza th"), ["gaza", "th"]);
+        assert_eq!(terms("gaza the"), ["gaza", "the"]);
+        let many = (0..30)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let t = terms(&many);
+        assert_eq!(t.len(), MAX_TERMS);
+        assert_eq!(t.last().map(String::as_str), Some("w29"));
     }
 
     #[test]

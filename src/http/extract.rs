@@ -86,16 +86,21 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, AppError> {
         return Ok(None);
     };
     let state = state(req)?;
-    let claims = state.tokens.verify(&token)?;
+    Ok(Some(actor_for_token(&state, &token).await?))
+}
+
+/// The account behind a bearer token: signature, expiry and the account's current
+/// state (not disabled, deleted, or with a changed password) are all checked.
+pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Actor, AppError> {
+    let claims = state.tokens.verify(token)?;
     let user_id = claims
         .user_id()
         .ok_or_else(|| AppError::Unauthorized("the token is not valid".into()))?;
     let version = claims.ver;
-    let actor = state
+    state
         .db
         .read(move |conn| users::actor_for_token(conn, user_id, version))
-        .await?;
-    Ok(Some(actor))
+        .await
 }
 
 impl<R: MinRole> FromRequest for Staff<R> {
@@ -154,7 +159,14 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Reads a whole body, refusing it as soon as it passes `limit` bytes.
+/// Longest wait for the next piece of a request body.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// Longest time a whole request body may take to arrive (2 MiB at 20 KB/s).
+pub const BODY_TOTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Reads a whole body, refusing it as soon as it passes `limit` bytes, and with 408 when
+/// it stalls for [`BODY_IDLE_TIMEOUT`] or takes longer than [`BODY_TOTAL_TIMEOUT`]: a
+/// client trickling bytes cannot hold a worker and a connection for ever.
 pub async fn read_body(
     headers: &header::HeaderMap,
     payload: &mut Payload,
@@ -168,7 +180,18 @@ pub async fn read_body(
         return Err(AppError::PayloadTooLarge { limit });
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
-    while let Some(chunk) = payload.next().await {
+    let deadline = tokio::time::Instant::now() + BODY_TOTAL_TIMEOUT;
+    loop {
+        let wait = (tokio::time::Instant::now() + BODY_IDLE_TIMEOUT).min(deadline);
+        let chunk = match tokio::time::timeout_at(wait, payload.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(AppError::RequestTimeout(
+                    "the request body arrived too slowly".into(),
+                ));
+            }
+        };
         let chunk = chunk.map_err(|e| AppError::bad_request(format!("cannot read body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge { limit });

@@ -2,7 +2,10 @@
 //! same request again with the same key and get the first answer back (status, body,
 //! `Location`) without creating anything. The same key with a different body is a 422;
 //! a retry while the first attempt is still running is a 409 with `Retry-After`.
-//! Keys are per user (from the bearer token) and kept for 24 hours in the database.
+//! Keys are per user (from the bearer token, checked against the account as it is now)
+//! and kept for 24 hours in the database, at most
+//! [`MAX_KEYS_PER_USER`](crate::domain::idempotency::MAX_KEYS_PER_USER) per user (a
+//! 429 beyond that).
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -13,7 +16,7 @@ use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use super::conditional::body_error;
-use super::extract::read_body;
+use super::extract::{actor_for_token, read_body};
 use super::state::AppState;
 use crate::domain::idempotency::{self, Claim, StoredResponse};
 use crate::error::AppError;
@@ -29,14 +32,18 @@ fn problem(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
     req.into_response(error.error_response())
 }
 
-/// The user id named by a well-signed bearer token; the handler checks the rest.
-fn token_user(req: &ServiceRequest, state: &AppState) -> Option<i32> {
+/// The user behind the request's bearer token, checked in full (signature, expiry, and
+/// the account as it is now): a disabled user's old token stores nothing.
+async fn token_user(req: &ServiceRequest, state: &AppState) -> Option<i32> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    state.tokens.verify(token.trim()).ok()?.user_id()
+    actor_for_token(state, token.trim())
+        .await
+        .ok()
+        .map(|actor| actor.id)
 }
 
 /// What makes two requests "the same": method, path with query, and body.
@@ -75,7 +82,7 @@ pub async fn idempotency(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let Some(user_id) = token_user(&req, &state) else {
+    let Some(user_id) = token_user(&req, &state).await else {
         // No valid token: the handler answers 401 (before any complaint about the key);
         // there is nobody to key by.
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -117,6 +124,12 @@ pub async fn idempotency(
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             Ok(req.into_response(res))
         }
+        Ok(Claim::Full) => Ok(problem(
+            req,
+            AppError::RateLimited {
+                retry_after_seconds: 3600,
+            },
+        )),
         Ok(Claim::Mismatch) => Ok(problem(
             req,
             AppError::invalid(

@@ -37,6 +37,13 @@ impl ResponseError for AppError {
                 // A busy database or a full stream cap clears within seconds.
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
+            AppError::RequestTimeout(_) => {
+                // The rest of a slow body may still be on its way: the connection
+                // cannot carry another request. (actix writes `Connection` from this
+                // flag, not from a header set by hand.)
+                response.force_close();
+                response.insert_header((header::CONNECTION, "close"));
+            }
             _ => {}
         }
         response.body(serde_json::to_vec(&problem).unwrap_or_default())

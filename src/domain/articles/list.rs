@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::{ArticleHead, DRAFT, PUBLISHED, Relations, visible_to_readers};
 use crate::auth::Actor;
-use crate::db::sqlite::FtsOrder;
+use crate::db::sqlite::{FtsOrder, FtsVisibility};
 use crate::db::{ArticleFacts, DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use crate::domain::params::Params;
@@ -606,17 +606,18 @@ fn search_page(
             window: SEARCH_WINDOW,
         },
     };
-    let hits = crate::db::sqlite::fts_match(conn, &expression, order, MAX_SEARCH_HITS)?;
+    let now = Timestamp::now().0;
+    let visible = match viewer {
+        None => FtsVisibility::Public(now),
+        Some(actor) if actor.is_editor() => FtsVisibility::All,
+        Some(actor) => FtsVisibility::Writer(actor.id),
+    };
+    let hits = crate::db::sqlite::fts_match(conn, &expression, visible, order, MAX_SEARCH_HITS)?;
     if hits.is_empty() {
         return Ok(empty(q));
     }
     let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
-    let best = hits
-        .iter()
-        .map(|(_, score)| *score)
-        .fold(f64::MIN_POSITIVE, f64::max);
     let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
-    let now = Timestamp::now().0;
     let rows: Vec<SearchRow> = filtered(q, resolved, viewer, now, Purpose::Page)
         .filter(articles::id.eq_any(&ids))
         .select((
@@ -626,6 +627,12 @@ fn search_page(
             articles::updated_at,
         ))
         .load(conn)?;
+    // Ranks are relative to the best match this caller gets, so they say nothing about
+    // matches it cannot see.
+    let best = rows
+        .iter()
+        .filter_map(|row| scores.get(&row.0).copied())
+        .fold(f64::MIN_POSITIVE, f64::max);
     let ascending = matches!(q.sort.as_str(), "published_at" | "title");
     let mut keyed: Vec<(Vec<KeyValue>, i32)> = rows
         .iter()

@@ -39,6 +39,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists articles, newest first. Items carry everything but `body` and `body_html`.
 /// Readers see published articles whose time has come; with a token, `status`
 /// widens the list. A filter value that names nothing gives an empty list.
+///
+/// Searches (`q`) count repeated words once, leave out very common words ("the", "de",
+/// "في") when there are others, and use at most 8 words. Anonymous searches that are not
+/// answered from the cache are limited per client address (30 at once, then 1 per
+/// second by default; 429 with `Retry-After` beyond that); callers with a token are not.
 #[utoipa::path(
     tag = "Articles",
     params(params::PageParams, params::ArticleFilters),
@@ -47,6 +52,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (status = 200, description = "A page of articles", body = ListResponse<Article>),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 429, response = crate::openapi::RateLimited),
     )
 )]
 #[get("/articles")]
@@ -61,6 +67,12 @@ pub async fn list_articles(
         &state.config.languages,
         staff.0.is_some(),
     )?;
+    if staff.0.is_none() && query.q.is_some() {
+        // Only searches the cache could not answer reach this point: each costs real
+        // work, so each client address has a budget of them.
+        let address = crate::http::client::client_address(&req, &state.config.trusted_proxies);
+        state.throttles.search(&address)?;
+    }
     let codec = state.cursors.clone();
     let viewer = staff.0;
     let totals = state.cache.clone();
@@ -369,7 +381,7 @@ pub async fn record_view(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let address = crate::http::throttle::client_address(&req, state.config.trust_proxy_headers);
+    let address = crate::http::client::client_address(&req, &state.config.trusted_proxies);
     state
         .throttles
         .views_by_address

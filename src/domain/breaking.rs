@@ -251,9 +251,7 @@ pub fn create(
         c.text("text", t, TEXT);
     }
     c.language("language", &language, languages);
-    if let Some(u) = &url {
-        c.url("url", u);
-    }
+    let url = url.and_then(|u| c.url("url", &u));
     if !PRIORITY_RANGE.contains(&priority) {
         c.fail("priority", "must be between -1000 and 1000");
     }
@@ -324,9 +322,10 @@ pub fn update(
     if let Some(l) = &language {
         c.language("language", l, languages);
     }
-    if let Some(Some(u)) = &url {
-        c.url("url", u);
-    }
+    let url = match url {
+        Some(Some(u)) => c.url("url", &u).map(Some),
+        keep_or_clear => keep_or_clear,
+    };
     if priority.is_some_and(|p| !PRIORITY_RANGE.contains(&p)) {
         c.fail("priority", "must be between -1000 and 1000");
     }
@@ -357,6 +356,33 @@ pub fn update(
     let row = find_row(conn, id)?;
     breaking_events::record_write(conn, Some(&current), Some(&row), at)?;
     get(conn, id)
+}
+
+/// The ids of the items that link to an article.
+pub fn linking_to(conn: &mut DbConn, article_id: i32) -> AppResult<Vec<i32>> {
+    Ok(breaking_items::table
+        .filter(breaking_items::article_id.eq(article_id))
+        .select(breaking_items::id)
+        .load(conn)?)
+}
+
+/// After an article left readers' view (back to draft, moved into the future,
+/// deleted): `items`, which linked to it, are recorded as changed for the stream, as
+/// readers now see them (without the link). Recording rewrites the items' earlier
+/// events too, so that no stream, live or resumed, names the article any more.
+pub fn article_withdrawn(
+    conn: &mut DbConn,
+    items: &[i32],
+    at: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    let rows: Vec<BreakingRow> = breaking_items::table
+        .filter(breaking_items::id.eq_any(items))
+        .select(BreakingRow::as_select())
+        .load(conn)?;
+    for row in &rows {
+        breaking_events::record_write(conn, Some(row), Some(row), at)?;
+    }
+    Ok(())
 }
 
 /// Deletes an item.

@@ -1,7 +1,7 @@
 //! Coverage collections: a hub page (a running war coverage, an election) with an
 //! ordered list of articles, pinned ones first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
 use super::{Key, resolve_slugs};
+use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles as articles_t, collection_articles, collections};
@@ -59,11 +60,12 @@ pub struct Collection {
     #[schema(example = "en")]
     pub language: String,
     pub hero_media: Option<Media>,
-    /// The published articles, pinned first, then in the collection's order (single
-    /// reads only, a page at a time: see `next_cursor`).
+    /// The articles the caller may see (readers: published ones whose time has come),
+    /// pinned first, then in the collection's order (single reads only, a page at a
+    /// time: see `next_cursor`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub articles: Option<Vec<Article>>,
-    /// Slugs of the pinned articles, in order.
+    /// Slugs of the pinned articles the caller may see, in order.
     pub pinned: Vec<String>,
     /// Pass as `cursor` to read the next page of `articles`; `null` on the last page
     /// (single reads only).
@@ -145,22 +147,62 @@ fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<CollectionRow> {
         .get_result(conn)?)
 }
 
-/// `(article id, slug, pinned, position)` of a collection's entries.
-type Entry = (i32, String, bool, i32);
+/// One article of a collection, with its place.
+struct Entry {
+    head: ArticleHead,
+    pinned: bool,
+    position: i32,
+}
 
+impl Entry {
+    /// The entry's place in the collection: pinned ones first, then by position.
+    fn order(&self) -> i64 {
+        i64::from(!self.pinned) * 1_000_000 + i64::from(self.position)
+    }
+}
+
+/// Every entry of a collection, in order, whoever may see it (for writes).
 fn entries(conn: &mut DbConn, collection: i32) -> AppResult<Vec<Entry>> {
-    let mut rows: Vec<Entry> = collection_articles::table
+    let rows: Vec<(ArticleHead, bool, i32)> = collection_articles::table
         .inner_join(articles_t::table)
         .filter(collection_articles::collection_id.eq(collection))
         .select((
-            collection_articles::article_id,
-            articles_t::slug,
+            ArticleHead::as_select(),
             collection_articles::pinned,
             collection_articles::position,
         ))
         .load(conn)?;
-    rows.sort_by_key(|(_, _, pinned, position)| (!*pinned, *position));
-    Ok(rows)
+    let mut entries: Vec<Entry> = rows
+        .into_iter()
+        .map(|(head, pinned, position)| Entry {
+            head,
+            pinned,
+            position,
+        })
+        .collect();
+    entries.sort_by_key(Entry::order);
+    Ok(entries)
+}
+
+/// The entries `viewer` may see: a reader is never told of a draft or a scheduled
+/// story, not even by its slug in `pinned`.
+fn visible_entries(
+    conn: &mut DbConn,
+    collection: i32,
+    viewer: Option<Actor>,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Vec<Entry>> {
+    let mut all = entries(conn, collection)?;
+    all.retain(|e| e.head.visible_to(viewer, now));
+    Ok(all)
+}
+
+fn pinned_slugs(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e.pinned)
+        .map(|e| e.head.slug.clone())
+        .collect()
 }
 
 fn view(row: CollectionRow, hero: Option<Media>, pinned: Vec<String>) -> Collection {
@@ -179,38 +221,28 @@ fn view(row: CollectionRow, hero: Option<Media>, pinned: Vec<String>) -> Collect
     }
 }
 
-/// Reads a collection with a page of its published articles (pinned first).
+/// Reads a collection with a page of the articles `viewer` may see (pinned first).
 pub fn get(
     conn: &mut DbConn,
     key: &Key,
     page: &PageRequest,
     codec: &CursorCodec,
+    viewer: Option<Actor>,
 ) -> AppResult<Collection> {
     let row = find_row(conn, key)?;
-    let all = entries(conn, row.id)?;
-    let pinned = all.iter().filter(|e| e.2).map(|e| e.1.clone()).collect();
     let now = Timestamp::now().0;
-    let ids: Vec<i32> = all.iter().map(|e| e.0).collect();
-    let mut heads: HashMap<i32, ArticleHead> = articles_t::table
-        .filter(articles_t::id.eq_any(&ids))
-        .filter(articles::visible_to_readers(now))
-        .select(ArticleHead::as_select())
-        .load::<ArticleHead>(conn)?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect();
-    // The order of an entry: pinned ones first, then by position.
-    let order = |e: &Entry| i64::from(!e.2) * 1_000_000 + i64::from(e.3);
+    let shown = visible_entries(conn, row.id, viewer, now)?;
+    let pinned = pinned_slugs(&shown);
     let start = match page.after() {
         Some(pos) => pos.int(0)?,
         None => -1,
     };
     // One more than a page, so that finish_page knows whether another follows.
-    let visible: Vec<(i64, ArticleHead)> = all
-        .iter()
-        .filter(|e| order(e) > start)
-        .filter_map(|e| heads.remove(&e.0).map(|h| (order(e), h)))
+    let visible: Vec<(i64, ArticleHead)> = shown
+        .into_iter()
+        .filter(|e| e.order() > start)
         .take(page.fetch_limit() as usize)
+        .map(|e| (e.order(), e.head))
         .collect();
     let orders: HashMap<i32, i64> = visible.iter().map(|(o, h)| (h.id, *o)).collect();
     let page_heads: Vec<ArticleHead> = visible.into_iter().map(|(_, h)| h).collect();
@@ -234,14 +266,11 @@ pub fn get(
     Ok(collection)
 }
 
-/// Reads a collection without its articles (for `If-Match` and lists).
-pub fn get_plain(conn: &mut DbConn, key: &Key) -> AppResult<Collection> {
+/// Reads a collection without its articles, as `viewer` may see it.
+pub fn get_plain(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Collection> {
     let row = find_row(conn, key)?;
-    let pinned = entries(conn, row.id)?
-        .into_iter()
-        .filter(|e| e.2)
-        .map(|e| e.1)
-        .collect();
+    let now = Timestamp::now().0;
+    let pinned = pinned_slugs(&visible_entries(conn, row.id, viewer, now)?);
     let hero = match row.hero_media_id {
         Some(id) => media::by_ids(conn, &[id])?.remove(&id),
         None => None,
@@ -250,13 +279,26 @@ pub fn get_plain(conn: &mut DbConn, key: &Key) -> AppResult<Collection> {
 }
 
 /// Checks the article list and the pinned subset; returns `(article id, pinned)` in order.
+/// An article `actor` may not see is answered as one that does not exist.
 fn resolve_entries(
     c: &mut Checker,
     conn: &mut DbConn,
+    actor: Actor,
     slugs: &[String],
     pinned: &[String],
 ) -> AppResult<Vec<(i32, bool)>> {
-    let found: Vec<(String, i32)> = articles::ids_by_slug(conn, slugs)?;
+    let mut found: Vec<(String, i32)> = articles::ids_by_slug(conn, slugs)?;
+    let ids: Vec<i32> = found.iter().map(|(_, id)| *id).collect();
+    let now = Timestamp::now().0;
+    let seen: HashSet<i32> = articles_t::table
+        .filter(articles_t::id.eq_any(&ids))
+        .select(ArticleHead::as_select())
+        .load::<ArticleHead>(conn)?
+        .into_iter()
+        .filter(|h| h.visible_to(Some(actor), now))
+        .map(|h| h.id)
+        .collect();
+    found.retain(|(_, id)| seen.contains(id));
     let ids = resolve_slugs(c, "articles", slugs, MAX_ARTICLES, &found);
     for (i, p) in pinned.iter().enumerate() {
         if !slugs.contains(p) {
@@ -298,9 +340,10 @@ fn check_hero(c: &mut Checker, conn: &mut DbConn, id: i32) -> AppResult<()> {
     Ok(())
 }
 
-/// Creates a collection.
+/// Creates a collection as `actor`.
 pub fn create(
     conn: &mut DbConn,
+    actor: Actor,
     body: CollectionCreate,
     languages: &[String],
 ) -> AppResult<Collection> {
@@ -326,7 +369,7 @@ pub fn create(
     if let Some(id) = hero {
         check_hero(&mut c, conn, id)?;
     }
-    let resolved = resolve_entries(&mut c, conn, &list, &pinned)?;
+    let resolved = resolve_entries(&mut c, conn, actor, &list, &pinned)?;
     c.finish()?;
     let name = name.unwrap_or_default();
     let slug = choose_slug(conn, slug, &name)?;
@@ -344,7 +387,7 @@ pub fn create(
         .returning(collections::id)
         .get_result(conn)?;
     save_entries(conn, id, &resolved)?;
-    get_plain(conn, &Key::Id(id))
+    get_plain(conn, &Key::Id(id), Some(actor))
 }
 
 #[derive(Debug, AsChangeset)]
@@ -358,9 +401,11 @@ struct CollectionChanges {
     updated_at: chrono::NaiveDateTime,
 }
 
-/// Applies a PATCH; `articles` (and `pinned`) replace the whole list when given.
+/// Applies a PATCH as `actor`; `articles` (and `pinned`) replace the whole list when
+/// given.
 pub fn update(
     conn: &mut DbConn,
+    actor: Actor,
     key: &Key,
     body: CollectionPatch,
     languages: &[String],
@@ -398,17 +443,13 @@ pub fn update(
     let resolved = if list.is_some() || pinned.is_some() {
         let list = match list {
             Some(l) => l.unwrap_or_default(),
-            None => entries_now.iter().map(|e| e.1.clone()).collect(),
+            None => entries_now.iter().map(|e| e.head.slug.clone()).collect(),
         };
         let pinned = match pinned {
             Some(p) => p.unwrap_or_default(),
-            None => entries_now
-                .iter()
-                .filter(|e| e.2)
-                .map(|e| e.1.clone())
-                .collect(),
+            None => pinned_slugs(&entries_now),
         };
-        Some(resolve_entries(&mut c, conn, &list, &pinned)?)
+        Some(resolve_entries(&mut c, conn, actor, &list, &pinned)?)
     } else {
         None
     };
@@ -429,7 +470,7 @@ pub fn update(
     if let Some(resolved) = resolved {
         save_entries(conn, row.id, &resolved)?;
     }
-    get_plain(conn, &Key::Id(row.id))
+    get_plain(conn, &Key::Id(row.id), Some(actor))
 }
 
 /// Deletes a collection (its articles stay).
@@ -471,11 +512,13 @@ pub fn article_page(query: &str, codec: &CursorCodec) -> AppResult<PageRequest> 
     Ok(page)
 }
 
-/// Lists collections by name (without their articles).
+/// Lists collections by name (without their articles); `pinned` names only what
+/// `viewer` may see.
 pub fn list(
     conn: &mut DbConn,
     q: &CollectionQuery,
     codec: &CursorCodec,
+    viewer: Option<Actor>,
 ) -> AppResult<ListResponse<Collection>> {
     let filtered = || {
         let mut query = collections::table.into_boxed::<crate::db::DbBackend>();
@@ -499,13 +542,18 @@ pub fn list(
         Some(_) => None,
     };
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let now = Timestamp::now().0;
     let pins: Vec<(i32, String)> = collection_articles::table
         .inner_join(articles_t::table)
         .filter(collection_articles::collection_id.eq_any(&ids))
         .filter(collection_articles::pinned.eq(true))
         .order(collection_articles::position.asc())
-        .select((collection_articles::collection_id, articles_t::slug))
-        .load(conn)?;
+        .select((collection_articles::collection_id, ArticleHead::as_select()))
+        .load::<(i32, ArticleHead)>(conn)?
+        .into_iter()
+        .filter(|(_, head)| head.visible_to(viewer, now))
+        .map(|(collection, head)| (collection, head.slug))
+        .collect();
     let hero_ids: Vec<i32> = rows.iter().filter_map(|r| r.hero_media_id).collect();
     let heroes = media::by_ids(conn, &hero_ids)?;
     Ok(paging::finish_page(

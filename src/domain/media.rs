@@ -1,4 +1,7 @@
-//! Media: images, video, audio and embeds with captions and credits.
+//! Media: images, video, audio and embeds with captions and credits. Readers see a media
+//! item only while something public uses it (the hero image of a live article, an
+//! author's avatar, a collection's hero image), so an image made for an unpublished
+//! story does not give the story away; staff see every item.
 
 use std::collections::HashMap;
 
@@ -10,6 +13,7 @@ use super::input::{Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
+use crate::auth::Actor;
 use crate::db::{DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, authors, collections, media};
@@ -81,6 +85,26 @@ impl From<MediaRow> for Media {
             updated_at: r.updated_at.into(),
         }
     }
+}
+
+/// Media readers may see at `now`: what a live article, an author or a collection uses.
+fn in_public_use(
+    now: chrono::NaiveDateTime,
+) -> Box<dyn BoxableExpression<media::table, DbBackend, SqlType = diesel::sql_types::Bool>> {
+    use diesel::dsl::exists;
+    Box::new(
+        exists(
+            articles::table
+                .filter(articles::hero_media_id.eq(media::id.nullable()))
+                .filter(super::articles::visible_to_readers(now)),
+        )
+        .or(exists(
+            authors::table.filter(authors::avatar_media_id.eq(media::id.nullable())),
+        ))
+        .or(exists(
+            collections::table.filter(collections::hero_media_id.eq(media::id.nullable())),
+        )),
+    )
 }
 
 /// True when a media item with this id exists.
@@ -247,7 +271,24 @@ fn check_texts(
     c.text_opt("alt_text", alt_text, ALT_TEXT);
 }
 
-/// Reads one media item.
+/// Reads one media item as `viewer` may see it: a reader gets 404 (never 403) for an
+/// item nothing public uses.
+pub fn get_for(conn: &mut DbConn, id: i32, viewer: Option<Actor>) -> AppResult<Media> {
+    let mut query = media::table
+        .find(id)
+        .select(MediaRow::as_select())
+        .into_boxed();
+    if viewer.is_none() {
+        query = query.filter(in_public_use(Timestamp::now().0));
+    }
+    query
+        .get_result(conn)
+        .optional()?
+        .map(Media::from)
+        .ok_or_else(|| AppError::not_found("media"))
+}
+
+/// Reads one media item, whoever uses it (for staff and writes).
 pub fn get(conn: &mut DbConn, id: i32) -> AppResult<Media> {
     media::table
         .find(id)
@@ -274,9 +315,7 @@ pub fn create(conn: &mut DbConn, body: MediaCreate, languages: &[String]) -> App
     let language = c
         .optional("language", body.language)
         .unwrap_or_else(|| languages[0].clone());
-    if let Some(u) = &url {
-        c.url("url", u);
-    }
+    let url = url.and_then(|u| c.url("url", &u));
     if let Some(m) = &mime_type {
         check_mime(&mut c, m);
     }
@@ -338,7 +377,7 @@ pub fn update(
     get(conn, id)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
-    let changes = MediaChanges {
+    let mut changes = MediaChanges {
         kind: c
             .patch("kind", body.kind)
             .into_option()
@@ -356,8 +395,8 @@ pub fn update(
         language: c.patch("language", body.language).into_option(),
         updated_at: Timestamp::now().0,
     };
-    if let Some(u) = &changes.url {
-        c.url("url", u);
+    if let Some(u) = changes.url.take() {
+        changes.url = c.url("url", &u);
     }
     if let Some(Some(m)) = &changes.mime_type {
         check_mime(&mut c, m);
@@ -461,14 +500,20 @@ pub fn like_pattern(text: &str) -> String {
     p
 }
 
-/// Lists media, newest first by default; `q` searches caption, credit and alt text.
+/// Lists the media `viewer` may see, newest first by default; `q` searches caption,
+/// credit and alt text.
 pub fn list(
     conn: &mut DbConn,
     q: &MediaQuery,
     codec: &CursorCodec,
+    viewer: Option<Actor>,
 ) -> AppResult<ListResponse<Media>> {
+    let now = Timestamp::now().0;
     let filtered = || {
         let mut query = media::table.into_boxed::<DbBackend>();
+        if viewer.is_none() {
+            query = query.filter(in_public_use(now));
+        }
         if let Some(kind) = &q.kind {
             query = query.filter(media::kind.eq(kind.clone()));
         }

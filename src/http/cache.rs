@@ -345,6 +345,11 @@ const MAX_TOTALS: usize = 10_000;
 impl Totals for RepresentationCache {
     fn get(&self, deps: &Dependencies) -> Result<i64, u64> {
         let ticket = self.all.load(Ordering::Acquire);
+        // A scheduled story that has fallen due changes counts with no write: past the
+        // next scheduled change, count again (as `get_at` recomputes the page).
+        if unix_now() >= self.valid_until.load(Ordering::Acquire) {
+            return Err(ticket);
+        }
         let key = format!("{deps:?}");
         let remembered = self
             .totals

@@ -758,6 +758,7 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
         let articles: Vec<String> = coverage.iter().map(|i| first_slugs[*i].clone()).collect();
         collections::create(
             conn,
+            actor,
             CollectionCreate {
                 name: input("Ceasefire talks".to_owned()),
                 description: input(

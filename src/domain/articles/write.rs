@@ -5,14 +5,14 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ArticleHead, DRAFT, PUBLISHED, find_head, get};
+use super::{ArticleHead, ArticleStatus, DRAFT, PUBLISHED, find_head, get};
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::db::sqlite;
 use crate::domain::input::{Change, Checker, Input, TextRule, UnknownFields};
 use crate::domain::time::Timestamp;
 use crate::domain::{
-    Key, authors, markdown, media, regions, resolve_slugs, search, sections, tags,
+    Key, authors, breaking, markdown, media, regions, resolve_slugs, search, sections, tags,
 };
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_authors, article_regions, article_tags, articles};
@@ -198,24 +198,29 @@ fn index(
     )
 }
 
-/// The edition group `translation_of` names, checked: the article exists, is not the
-/// one being written, and its group has no other edition in `language` (409).
+/// The edition group `translation_of` names, checked: the article exists and `actor`
+/// may see it (one they may not see is answered exactly as one that does not exist, so
+/// nobody joins, or learns of, another writer's draft), is not the one being written,
+/// and its group has no other edition in `language` (409).
 fn join_group(
     c: &mut Checker,
     conn: &mut DbConn,
+    actor: Actor,
     of: &str,
     me: Option<i32>,
     language: &str,
 ) -> AppResult<Option<i32>> {
-    let target: Option<(i32, Option<i32>)> = articles::table
+    let target: Option<ArticleHead> = articles::table
         .filter(articles::slug.eq(of))
-        .select((articles::id, articles::translation_group))
+        .select(ArticleHead::as_select())
         .get_result(conn)
         .optional()?;
-    let Some((target_id, target_group)) = target else {
+    let now = Timestamp::now().0;
+    let Some(target) = target.filter(|t| t.visible_to(Some(actor), now)) else {
         c.fail("translation_of", format!("no article with slug {of:?}"));
         return Ok(None);
     };
+    let (target_id, target_group) = (target.id, target.translation_group);
     if Some(target_id) == me {
         c.fail(
             "translation_of",
@@ -224,7 +229,7 @@ fn join_group(
         return Ok(None);
     }
     let group = target_group.unwrap_or(target_id);
-    check_language_free(conn, group, language, me)?;
+    check_language_free(conn, actor, group, language, me)?;
     if target_group.is_none() {
         diesel::update(articles::table.find(target_id))
             .set(articles::translation_group.eq(Some(group)))
@@ -233,27 +238,37 @@ fn join_group(
     Ok(Some(group))
 }
 
-/// 409 when another edition of `group` is already in `language`.
+/// 409 when another edition of `group` is already in `language`. The detail names that
+/// edition only to those who may see it.
 fn check_language_free(
     conn: &mut DbConn,
+    actor: Actor,
     group: i32,
     language: &str,
     me: Option<i32>,
 ) -> AppResult<()> {
-    let taken: Option<String> = articles::table
+    let taken: Option<ArticleHead> = articles::table
         .filter(articles::translation_group.eq(group))
         .filter(articles::language.eq(language))
         .filter(articles::id.ne(me.unwrap_or(0)))
-        .select(articles::slug)
+        .select(ArticleHead::as_select())
         .get_result(conn)
         .optional()?;
-    match taken {
-        Some(slug) => Err(AppError::Conflict {
-            code: "translation_exists",
-            detail: format!("{slug:?} is already this story's {language} edition"),
-        }),
-        None => Ok(()),
-    }
+    let Some(taken) = taken else {
+        return Ok(());
+    };
+    let detail = if taken.visible_to(Some(actor), Timestamp::now().0) {
+        format!(
+            "{:?} is already this story's {language} edition",
+            taken.slug
+        )
+    } else {
+        format!("this story already has its {language} edition")
+    };
+    Err(AppError::Conflict {
+        code: "translation_exists",
+        detail,
+    })
 }
 
 /// Renders a request's body ahead of its write, so that the Markdown and sanitizing
@@ -291,11 +306,14 @@ fn check_status(c: &mut Checker, status: &str) -> bool {
     }
 }
 
+/// The body's size is counted in bytes; its characters follow the rule of every
+/// multi-line text (the character limit can never be the one that fails).
 fn check_body(c: &mut Checker, body: &str) {
+    const BODY: TextRule = TextRule::block(MAX_BODY_BYTES);
     if body.len() > MAX_BODY_BYTES {
         c.fail("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
-    } else if body.contains('\0') {
-        c.fail("body", "must not contain NUL characters");
+    } else {
+        c.text("body", body, BODY);
     }
 }
 
@@ -439,7 +457,7 @@ pub fn create(
     }
     c.language("language", &language, languages);
     let group = match &translation_of {
-        Some(of) => join_group(&mut c, conn, of, None, &language)?,
+        Some(of) => join_group(&mut c, conn, actor, of, None, &language)?,
         None => None,
     };
     if let Some(t) = &title {
@@ -574,13 +592,13 @@ pub fn update(
         Change::Keep => {
             // Changing language within a group must not clash with another edition.
             if let (Some(g), Some(_)) = (head.translation_group, &language) {
-                check_language_free(conn, g, &final_language, Some(head.id))?;
+                check_language_free(conn, actor, g, &final_language, Some(head.id))?;
             }
             None
         }
         Change::Set(None) => Some(None),
         Change::Set(Some(of)) => {
-            join_group(&mut c, conn, &of, Some(head.id), &final_language)?.map(Some)
+            join_group(&mut c, conn, actor, &of, Some(head.id), &final_language)?.map(Some)
         }
     };
     if let Some(t) = &title {
@@ -681,13 +699,24 @@ pub fn update(
             &index_body,
         )?;
     }
-    get(conn, &Key::Id(head.id), Some(actor))
+    let article = get(conn, &Key::Id(head.id), Some(actor))?;
+    if head.is_public(now) && article.status != ArticleStatus::Published {
+        let items = breaking::linking_to(conn, head.id)?;
+        breaking::article_withdrawn(conn, &items, now)?;
+    }
+    Ok(article)
 }
 
 /// Deletes an article with its relations (editors; checked at the route).
 pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<()> {
     let head = find_head(conn, key, Some(actor))?;
+    // Read before the delete unlinks them.
+    let items = breaking::linking_to(conn, head.id)?;
     diesel::delete(articles::table.find(head.id)).execute(conn)?;
     sqlite::fts_remove(conn, head.id)?;
+    let now = Timestamp::now().0;
+    if head.is_public(now) {
+        breaking::article_withdrawn(conn, &items, now)?;
+    }
     Ok(())
 }

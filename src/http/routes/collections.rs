@@ -1,5 +1,6 @@
 //! `/collections`: coverage hubs, an ordered list of articles with pinned ones first.
-//! Anyone reads; editors write.
+//! Anyone reads (readers are never told of a draft or a scheduled story, even by
+//! slug); editors write.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,8 +12,8 @@ use crate::domain::collections::{
 };
 use crate::domain::paging::ListResponse;
 use crate::error::AppResult;
-use crate::http::conditional::object;
-use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::conditional::{etag_of, object};
+use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
@@ -26,26 +27,31 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_collection);
 }
 
-/// Lists collections by name, without their articles.
+/// Lists collections by name, without their articles. `pinned` names only the articles
+/// the caller may see (readers: published ones whose time has come).
 #[utoipa::path(
     tag = "Collections",
     params(params::PageParams, params::LangFilter),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of collections", body = ListResponse<Collection>),
         (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/collections")]
 pub async fn list_collections(
     state: web::Data<AppState>,
+    staff: MaybeStaff,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let query =
         CollectionQuery::parse(req.query_string(), &state.cursors, &state.config.languages)?;
     let codec = state.cursors.clone();
+    let viewer = staff.0;
     let page = state
         .db
-        .read(move |conn| collections::list(conn, &query, &codec))
+        .read(move |conn| collections::list(conn, &query, &codec, viewer))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -71,14 +77,15 @@ pub async fn list_collections(
 #[post("/collections")]
 pub async fn create_collection(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    editor: Staff<Editor>,
     JsonBody(body): JsonBody<CollectionCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
+    let actor = editor.actor;
     let collection = state
         .db
         .write_content(Scope::All, move |conn| {
-            collections::create(conn, body, &languages)
+            collections::create(conn, actor, body, &languages)
         })
         .await?;
     Ok(created(
@@ -87,29 +94,34 @@ pub async fn create_collection(
     ))
 }
 
-/// Reads a collection with a page of its published articles: pinned ones first, then
-/// the collection's order. Follow `next_cursor` (as `cursor`) for more.
+/// Reads a collection with a page of the articles the caller may see (readers:
+/// published ones whose time has come; staff: what they may read): pinned ones first,
+/// then the collection's order. Follow `next_cursor` (as `cursor`) for more.
 #[utoipa::path(
     tag = "Collections",
     params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::CursorParams),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The collection", body = Collection),
         (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/collections/{id_or_slug}")]
 pub async fn get_collection(
     state: web::Data<AppState>,
+    staff: MaybeStaff,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let page = collections::article_page(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
+    let viewer = staff.0;
     let collection = state
         .db
-        .read(move |conn| collections::get(conn, &key, &page, &codec))
+        .read(move |conn| collections::get(conn, &key, &page, &codec, viewer))
         .await?;
     Ok(object(&collection, collection.updated_at))
 }
@@ -136,7 +148,7 @@ pub async fn get_collection(
 #[patch("/collections/{id_or_slug}")]
 pub async fn update_collection(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    editor: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<CollectionPatch>,
@@ -144,22 +156,31 @@ pub async fn update_collection(
     let key = Key::parse(&path);
     let languages = state.config.languages.clone();
     let codec = state.cursors.clone();
-    let collection = state
+    let actor = editor.actor;
+    let (collection, etag) = state
         .db
         .write_content(Scope::All, move |conn| {
             // The body is validated before the condition: a bad body is a 4xx of its
             // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
+            let collection = if_match.guard(
                 conn,
                 |conn| {
                     let first = crate::domain::paging::PageRequest::default();
-                    collections::get(conn, &key, &first, &codec)
+                    collections::get(conn, &key, &first, &codec, Some(actor))
                 },
-                |conn| collections::update(conn, &key, body, &languages),
-            )
+                |conn| collections::update(conn, actor, &key, body, &languages),
+            )?;
+            // The answer's ETag is the collection's new one as GET gives it (with its
+            // first page), which the next If-Match is compared with; the body leaves
+            // the articles out.
+            let first = crate::domain::paging::PageRequest::default();
+            let now = collections::get(conn, &Key::Id(collection.id), &first, &codec, Some(actor))?;
+            Ok((collection, etag_of(&crate::domain::to_json(&now)?)))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(collection))
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag))
+        .json(collection))
 }
 
 /// Deletes a collection; its articles stay.
@@ -177,18 +198,19 @@ pub async fn update_collection(
 #[delete("/collections/{id_or_slug}")]
 pub async fn delete_collection(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    editor: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let key = Key::parse(&path);
     let codec = state.cursors.clone();
+    let actor = editor.actor;
     state
         .db
         .write_content(Scope::All, move |conn| {
             if if_match.is_set() {
                 let first = crate::domain::paging::PageRequest::default();
-                if_match.check(&collections::get(conn, &key, &first, &codec)?)?;
+                if_match.check(&collections::get(conn, &key, &first, &codec, Some(actor))?)?;
             }
             collections::delete(conn, &key)
         })

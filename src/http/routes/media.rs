@@ -1,5 +1,6 @@
-//! `/media`: images, video, audio and embeds with captions and credits. Anyone reads;
-//! writers create; editors change and delete.
+//! `/media`: images, video, audio and embeds with captions and credits. Anyone reads
+//! what something public uses (staff read everything); writers create; editors change
+//! and delete.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -9,7 +10,7 @@ use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::object;
-use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
@@ -32,22 +33,31 @@ pub fn media_id(segment: &str) -> AppResult<i32> {
         .ok_or_else(|| AppError::not_found("media"))
 }
 
-/// Lists media, newest first; `q` searches captions, credits and alt texts.
+/// Lists media, newest first; `q` searches captions, credits and alt texts. Readers see
+/// the items something public uses (a live article's hero image, an author's avatar, a
+/// collection's hero image); staff see every item.
 #[utoipa::path(
     tag = "Media",
     params(params::PageParams, params::MediaFilters),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of media", body = ListResponse<Media>),
         (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/media")]
-pub async fn list_media(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn list_media(
+    state: web::Data<AppState>,
+    staff: MaybeStaff,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let query = MediaQuery::parse(req.query_string(), &state.cursors, &state.config.languages)?;
     let codec = state.cursors.clone();
+    let viewer = staff.0;
     let page = state
         .db
-        .read(move |conn| media::list(conn, &query, &codec))
+        .read(move |conn| media::list(conn, &query, &codec, viewer))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -83,22 +93,30 @@ pub async fn create_media(
     Ok(created(format!("/api/v1/media/{}", item.id), &item))
 }
 
-/// Reads a media item.
+/// Reads a media item. For readers, an item nothing public uses (say, the image of a
+/// story not yet published) is a 404; staff read every item.
 #[utoipa::path(
     tag = "Media",
     params(("id" = i32, Path, description = "The id")),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The media item", body = Media),
+        (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/media/{id}")]
 pub async fn get_media(
     state: web::Data<AppState>,
+    staff: MaybeStaff,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
-    let item = state.db.read(move |conn| media::get(conn, id)).await?;
+    let viewer = staff.0;
+    let item = state
+        .db
+        .read(move |conn| media::get_for(conn, id, viewer))
+        .await?;
     Ok(object(&item, item.updated_at))
 }
 

@@ -21,7 +21,6 @@ const NAME: TextRule = TextRule::line(1, 200);
 const BIO: TextRule = TextRule::block(5_000);
 const MAX_LINKS: usize = 20;
 const LINK_KEY_MAX: usize = 32;
-const LINK_VALUE: TextRule = TextRule::line(1, 2_000);
 /// Sorts an author list accepts; the first is the default.
 pub const SORTS: &[&str] = &["name", "-name", "created_at", "-created_at"];
 
@@ -122,11 +121,13 @@ pub struct AuthorPatch {
 
 const READ_ONLY: &[&str] = &["id", "avatar", "created_at", "updated_at"];
 
-fn check_links(c: &mut Checker, links: &BTreeMap<String, String>) {
+/// Checks the links; returns them with each URL normalised (see [`Checker::url`]).
+fn check_links(c: &mut Checker, links: BTreeMap<String, String>) -> BTreeMap<String, String> {
     if links.len() > MAX_LINKS {
         c.fail("links", format!("must have at most {MAX_LINKS} entries"));
-        return;
+        return links;
     }
+    let mut normalised = BTreeMap::new();
     for (key, value) in links {
         let key_ok = !key.is_empty()
             && key.len() <= LINK_KEY_MAX
@@ -139,8 +140,13 @@ fn check_links(c: &mut Checker, links: &BTreeMap<String, String>) {
                 "link names are 1-32 lowercase letters, digits or underscores",
             );
         }
-        c.text(&format!("links.{key}"), value, LINK_VALUE);
+        // Frontends render links as `href`: only absolute http(s) URLs, never
+        // `javascript:` or `data:`.
+        if let Some(url) = c.url(&format!("links.{key}"), &value) {
+            normalised.insert(key, url);
+        }
     }
+    normalised
 }
 
 fn check_avatar(c: &mut Checker, conn: &mut DbConn, id: Option<i32>) -> AppResult<()> {
@@ -197,7 +203,7 @@ pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Author> {
         c.text("name", n, NAME);
     }
     c.text_opt("bio", bio.as_deref(), BIO);
-    check_links(&mut c, &links);
+    let links = check_links(&mut c, links);
     check_avatar(&mut c, conn, avatar)?;
     c.finish()?;
     let name = name.unwrap_or_default();
@@ -250,9 +256,10 @@ pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Auth
     if let Some(Some(b)) = &bio {
         c.text("bio", b, BIO);
     }
-    if let Some(Some(l)) = &links {
-        check_links(&mut c, l);
-    }
+    let links = match links {
+        Some(Some(l)) => Some(Some(check_links(&mut c, l))),
+        keep_or_clear => keep_or_clear,
+    };
     if let Change::Set(Some(id)) = avatar {
         check_avatar(&mut c, conn, Some(id))?;
     }

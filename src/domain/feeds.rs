@@ -10,6 +10,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::articles::{Article, ArticleHead, Relations, visible_to_readers};
+use super::input::xml_safe;
 use super::time::Timestamp;
 use super::{Key, sections, tags};
 use crate::config::Config;
@@ -91,9 +92,12 @@ fn rfc2822(t: Timestamp) -> String {
     t.0.and_utc().to_rfc2822()
 }
 
+/// Writes `<name>value</name>`. Every value from the database or the request goes
+/// through [`xml_safe`] (here and in attributes), so one character stored before the
+/// text rule existed cannot make a document unreadable.
 fn text<W: io::Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> {
     w.create_element(name)
-        .write_text_content(BytesText::new(value))?;
+        .write_text_content(BytesText::new(&xml_safe(value)))?;
     Ok(())
 }
 
@@ -167,7 +171,7 @@ fn write_feed(
                 text(w, "generator", "newsdesk")?;
                 let self_url = format!("{}{self_path}", site.base);
                 w.create_element("atom:link")
-                    .with_attribute(("href", self_url.as_str()))
+                    .with_attribute(("href", &*xml_safe(&self_url)))
                     .with_attribute(("rel", "self"))
                     .with_attribute(("type", "application/rss+xml"))
                     .write_empty()?;
@@ -194,7 +198,7 @@ fn write_item<W: io::Write>(w: &mut Writer<W>, site: &Site, a: &Article) -> io::
         text(w, "link", &link)?;
         w.create_element("guid")
             .with_attribute(("isPermaLink", "true"))
-            .write_text_content(BytesText::new(&link))?;
+            .write_text_content(BytesText::new(&xml_safe(&link)))?;
         if let Some(published) = a.published_at {
             text(w, "pubDate", &rfc2822(published))?;
         }
@@ -219,10 +223,10 @@ fn write_item<W: io::Write>(w: &mut Writer<W>, site: &Site, a: &Article) -> io::
             let height = m.height.map(|v| v.to_string());
             let mut el = w
                 .create_element("media:content")
-                .with_attribute(("url", m.url.as_str()))
+                .with_attribute(("url", &*xml_safe(&m.url)))
                 .with_attribute(("medium", medium));
             if let Some(t) = &m.mime_type {
-                el = el.with_attribute(("type", t.as_str()));
+                el = el.with_attribute(("type", &*xml_safe(t)));
             }
             if let Some(v) = &width {
                 el = el.with_attribute(("width", v.as_str()));
@@ -234,7 +238,7 @@ fn write_item<W: io::Write>(w: &mut Writer<W>, site: &Site, a: &Article) -> io::
                 if let Some(caption) = &m.caption {
                     w.create_element("media:description")
                         .with_attribute(("type", "plain"))
-                        .write_text_content(BytesText::new(caption))?;
+                        .write_text_content(BytesText::new(&xml_safe(caption)))?;
                 }
                 if let Some(credit) = &m.credit {
                     text(w, "media:credit", credit)?;
@@ -327,8 +331,8 @@ pub fn sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
                             if editions.is_some_and(|list| list.len() > 1) {
                                 w.create_element("xhtml:link")
                                     .with_attribute(("rel", "alternate"))
-                                    .with_attribute(("hreflang", lang.as_str()))
-                                    .with_attribute(("href", href.as_str()))
+                                    .with_attribute(("hreflang", &*xml_safe(lang)))
+                                    .with_attribute(("href", &*xml_safe(href)))
                                     .write_empty()?;
                             }
                         }
@@ -417,6 +421,16 @@ mod tests {
         assert_eq!(
             String::from_utf8(w.into_inner()).unwrap(),
             "<title>Fish &amp; &lt;chips&gt;</title>"
+        );
+    }
+
+    #[test]
+    fn characters_xml_forbids_become_replacement_characters() {
+        let mut w = Writer::new(Vec::new());
+        text(&mut w, "title", "a\u{FFFF}b\u{1}c\u{200F}").unwrap();
+        assert_eq!(
+            String::from_utf8(w.into_inner()).unwrap(),
+            "<title>a\u{FFFD}b\u{FFFD}c\u{200F}</title>"
         );
     }
 }

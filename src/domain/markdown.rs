@@ -12,11 +12,17 @@ fn options() -> Options {
 /// Renders Markdown to HTML and sanitizes it: raw HTML in the Markdown is kept when it
 /// is safe (tags and attributes on ammonia's allow-list), never escaped into text; no
 /// `script`, no event-handler attributes, no `javascript:` links. Links are kept, with
-/// `rel="noopener noreferrer"`.
+/// `rel="noopener noreferrer"`. A character reference to a control character or a
+/// noncharacter (`&#1;`, `&#xFFFF;`) comes out as U+FFFD, like such characters in
+/// every text field of the output.
 pub fn to_safe_html(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() + markdown.len() / 4);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
-    ammonia::clean(&unsafe_html)
+    let clean = ammonia::clean(&unsafe_html);
+    match super::input::xml_safe(&clean) {
+        std::borrow::Cow::Borrowed(_) => clean,
+        std::borrow::Cow::Owned(replaced) => replaced,
+    }
 }
 
 /// The text a reader reads: Markdown syntax, link targets and raw HTML tags left out.
@@ -85,6 +91,16 @@ pub fn reading_minutes(words: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_to_refused_characters_come_out_replaced() {
+        let html = to_safe_html("a&#1;b &#xFFFF; c&#x7f;");
+        assert!(
+            !html.contains('\u{1}') && !html.contains('\u{FFFF}'),
+            "{html:?}"
+        );
+        assert!(html.contains('\u{FFFD}'), "{html:?}");
+    }
 
     #[test]
     fn scripts_and_handlers_are_removed_but_safe_html_stays() {

@@ -9,6 +9,7 @@
 //! writers `NOTIFY`; nothing else changes. A scheduler thread records the go-live and
 //! expiry events as they fall due, at most once a second and only when one is due.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
@@ -29,8 +30,9 @@ const SCHEDULER_TICK: Duration = Duration::from_millis(50);
 const CHANNEL_CAPACITY: usize = 1024;
 /// Events read per round by the pump.
 const BATCH: i64 = 500;
-/// How often old events are pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often old events are pruned (they are kept
+/// [`breaking_events::RETENTION_MINUTES`]).
+const PRUNE_EVERY: Duration = Duration::from_secs(300);
 
 struct Inner {
     sender: broadcast::Sender<Arc<Event>>,
@@ -38,6 +40,9 @@ struct Inner {
     woken: Condvar,
     connections: AtomicUsize,
     max_connections: usize,
+    /// Open streams by client address; an address with none has no entry.
+    per_address: Mutex<HashMap<String, usize>>,
+    max_per_address: usize,
     closed: watch::Sender<bool>,
 }
 
@@ -55,19 +60,36 @@ impl std::fmt::Debug for Hub {
     }
 }
 
-/// The stream cap is reached.
-#[derive(Debug)]
-pub struct Full;
+/// Why a stream may not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Every stream of this instance is taken (`STREAM_MAX_CONNECTIONS`).
+    Full,
+    /// The client's address holds its share already (`STREAMS_PER_ADDRESS`).
+    AddressFull,
+}
 
-/// One client's place in the stream; dropping it frees its connection slot.
+/// One client's place in the stream; dropping it frees its slot and its address's.
 pub struct Subscription {
     pub events: broadcast::Receiver<Arc<Event>>,
     pub closed: watch::Receiver<bool>,
+    address: String,
     inner: Arc<Inner>,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        let mut per_address = self
+            .inner
+            .per_address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = per_address.get_mut(&self.address) {
+            *open -= 1;
+            if *open == 0 {
+                per_address.remove(&self.address);
+            }
+        }
         self.inner.connections.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -92,8 +114,9 @@ fn wake(inner: &Inner) {
 }
 
 impl Hub {
-    /// A hub with no threads (see [`Hub::start`]).
-    pub fn new(max_connections: usize) -> Self {
+    /// A hub with no threads (see [`Hub::start`]), taking at most `max_connections`
+    /// streams, `max_per_address` of them from one client address.
+    pub fn new(max_connections: usize, max_per_address: usize) -> Self {
         let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
         let (closed, _) = watch::channel(false);
         Self {
@@ -103,6 +126,8 @@ impl Hub {
                 woken: Condvar::new(),
                 connections: AtomicUsize::new(0),
                 max_connections,
+                per_address: Mutex::new(HashMap::new()),
+                max_per_address,
                 closed,
             }),
         }
@@ -143,17 +168,27 @@ impl Hub {
         Waker(Arc::downgrade(&self.inner))
     }
 
-    /// Joins the stream, unless the cap is reached.
-    pub fn subscribe(&self) -> Result<Subscription, Full> {
+    /// Joins the stream for a client at `address` (the key of
+    /// `http::client::client_address`), unless the address holds its share already or
+    /// every stream is taken.
+    pub fn subscribe(&self, address: &str) -> Result<Subscription, Refused> {
         let inner = &self.inner;
+        // Held across both checks, so two streams of one address cannot both take its
+        // last slot.
+        let mut per_address = inner.per_address.lock().unwrap_or_else(|e| e.into_inner());
+        if per_address.get(address).copied().unwrap_or(0) >= inner.max_per_address {
+            return Err(Refused::AddressFull);
+        }
         let taken = inner.connections.fetch_add(1, Ordering::AcqRel);
         if taken >= inner.max_connections {
             inner.connections.fetch_sub(1, Ordering::AcqRel);
-            return Err(Full);
+            return Err(Refused::Full);
         }
+        *per_address.entry(address.to_owned()).or_insert(0) += 1;
         Ok(Subscription {
             events: inner.sender.subscribe(),
             closed: inner.closed.subscribe(),
+            address: address.to_owned(),
             inner: inner.clone(),
         })
     }

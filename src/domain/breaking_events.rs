@@ -8,6 +8,14 @@
 //! log lives in the database, so every instance serves the same events with the same
 //! ids, and a client that reconnects with `Last-Event-ID` to any instance resumes
 //! where it left off.
+//!
+//! The log never outlives what readers may see. Every write of an item rewrites the
+//! item's earlier events in the same transaction ([`forget_earlier`]): while the item is
+//! live they carry its current state; once it is gone (deleted, withdrawn, moved to
+//! another language, expired and then changed) they carry no text at all. A replay
+//! therefore never serves a deleted item's text or an edited item's old text. Replays
+//! are short ([`REPLAY_MAX_EVENTS`], [`REPLAY_MAX_AGE_MINUTES`]): a client further
+//! behind gets a fresh snapshot, which says the same in fewer bytes.
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -28,8 +36,14 @@ pub const DELETED: &str = "deleted";
 /// A live item reached its `expires_at`.
 pub const EXPIRED: &str = "expired";
 
-/// How long events are kept for clients to resume from.
-pub const RETENTION_HOURS: i64 = 24 * 7;
+/// Most events a resuming stream is sent: a client further behind gets a fresh snapshot.
+pub const REPLAY_MAX_EVENTS: i64 = 100;
+/// How far back, in minutes, a resuming stream is sent events: a client further behind
+/// gets a fresh snapshot.
+pub const REPLAY_MAX_AGE_MINUTES: i64 = 10;
+/// How long events are kept, in minutes: longer than a replay reaches, so that the
+/// oldest event still held tells whether a client missed pruned ones.
+pub const RETENTION_MINUTES: i64 = 60;
 
 /// One event as stored and as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -84,7 +98,8 @@ fn gone_json(id: i32) -> AppResult<String> {
     serde_json::to_string(&Gone { id }).map_err(AppError::internal)
 }
 
-/// Records what a write did to readers' view of an item, in the write's transaction.
+/// Records what a write did to readers' view of an item, in the write's transaction,
+/// and rewrites the item's earlier events to match (see [`forget_earlier`]).
 /// `before` and `after` are the row around the write (`None`: did not exist); `at` is
 /// the write's time (the row's new `updated_at`).
 pub fn record_write(
@@ -95,6 +110,11 @@ pub fn record_write(
 ) -> AppResult<()> {
     let was = before.filter(|r| is_live(r, at));
     let is = after.filter(|r| is_live(r, at));
+    // The events this write finds, which it rewrites once it has added its own.
+    let earlier = match before {
+        Some(_) => latest_id(conn)?,
+        None => 0,
+    };
     match (was, is) {
         (None, None) => {}
         (None, Some(now)) => {
@@ -133,6 +153,65 @@ pub fn record_write(
             let json = item_json(conn, now.id)?;
             insert(conn, UPDATED, now.id, &now.language, json, None)?;
         }
+    }
+    if let Some(then) = before {
+        forget_earlier(conn, then.id, is, earlier)?;
+    }
+    Ok(())
+}
+
+/// The kinds whose payload is the item, text included.
+const WITH_TEXT: [&str; 3] = [CREATED, UPDATED, EXPIRED];
+
+/// Rewrites what the log says about item `id` in its events up to `upto` (the ones
+/// before this write), so that no replay serves text the item no longer has. `live` is
+/// the item when readers see it now: its events in its language then carry its current
+/// state. Every other event of the item stops carrying text: `created` and `updated`
+/// ones are dropped, `expired` ones become `deleted` (a client that had the item still
+/// learns that it went).
+fn forget_earlier(
+    conn: &mut DbConn,
+    id: i32,
+    live: Option<&BreakingRow>,
+    upto: i32,
+) -> AppResult<()> {
+    let earlier: Vec<(i32, String, String)> = breaking_events::table
+        .filter(breaking_events::item_id.eq(id))
+        .filter(breaking_events::id.le(upto))
+        .filter(breaking_events::kind.eq_any(WITH_TEXT))
+        .select((
+            breaking_events::id,
+            breaking_events::kind,
+            breaking_events::language,
+        ))
+        .load(conn)?;
+    let (mut current, mut dropped, mut ended) = (Vec::new(), Vec::new(), Vec::new());
+    for (event, kind, language) in earlier {
+        if live.is_some_and(|row| row.language == language) {
+            current.push(event);
+        } else if kind == EXPIRED {
+            ended.push(event);
+        } else {
+            dropped.push(event);
+        }
+    }
+    if let Some(row) = live.filter(|_| !current.is_empty()) {
+        let json = item_json(conn, row.id)?;
+        diesel::update(breaking_events::table.filter(breaking_events::id.eq_any(current)))
+            .set(breaking_events::payload.eq(json))
+            .execute(conn)?;
+    }
+    if !dropped.is_empty() {
+        diesel::delete(breaking_events::table.filter(breaking_events::id.eq_any(dropped)))
+            .execute(conn)?;
+    }
+    if !ended.is_empty() {
+        diesel::update(breaking_events::table.filter(breaking_events::id.eq_any(ended)))
+            .set((
+                breaking_events::kind.eq(DELETED),
+                breaking_events::payload.eq(gone_json(id)?),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -225,7 +304,8 @@ pub fn after(conn: &mut DbConn, id: i32, limit: i64) -> AppResult<Vec<Event>> {
 
 /// What a new stream starts with: the live items now and the id of the newest event
 /// they reflect. With `resume_from` (a `Last-Event-ID`), also the events after it, when
-/// the log still holds them all (`None` otherwise: the client gets the snapshot only).
+/// the client is close enough behind (see [`replay`]; `None` otherwise: the client gets
+/// a fresh snapshot only).
 #[derive(Debug)]
 pub struct Opening {
     pub latest: i32,
@@ -244,29 +324,7 @@ pub fn opening(
         let latest = latest_id(conn)?;
         let items = breaking::live_items(conn, lang)?;
         let missed = match resume_from {
-            Some(last) if last <= latest => {
-                let oldest: Option<i32> = breaking_events::table
-                    .select(diesel::dsl::min(breaking_events::id))
-                    .get_result(conn)?;
-                // The log keeps every event after `oldest - 1`: a client that saw that
-                // one (or a later one) misses nothing the log no longer holds.
-                if oldest.is_some_and(|o| last >= o - 1) {
-                    let mut events = breaking_events::table
-                        .filter(breaking_events::id.gt(last))
-                        .filter(breaking_events::id.le(latest))
-                        .order(breaking_events::id.asc())
-                        .select(Event::as_select())
-                        .into_boxed();
-                    if let Some(lang) = lang {
-                        events = events.filter(breaking_events::language.eq(lang.to_owned()));
-                    }
-                    Some(events.load(conn)?)
-                } else if oldest.is_none() && last == 0 {
-                    Some(Vec::new())
-                } else {
-                    None
-                }
-            }
+            Some(last) if last <= latest => replay(conn, lang, last, latest)?,
             _ => None,
         };
         Ok(Opening {
@@ -277,10 +335,57 @@ pub fn opening(
     })
 }
 
+/// The events after `last` up to `latest` (of one language), when a client at `last`
+/// may be sent them: the log still reaches back to `last`, and at most
+/// [`REPLAY_MAX_EVENTS`] events, none older than [`REPLAY_MAX_AGE_MINUTES`], came after
+/// it (of any language: that is how far behind the client is). `None`: the client is
+/// further behind and gets a fresh snapshot instead.
+fn replay(
+    conn: &mut DbConn,
+    lang: Option<&str>,
+    last: i32,
+    latest: i32,
+) -> AppResult<Option<Vec<Event>>> {
+    if last == latest {
+        return Ok(Some(Vec::new()));
+    }
+    let oldest: Option<i32> = breaking_events::table
+        .select(diesel::dsl::min(breaking_events::id))
+        .get_result(conn)?;
+    // The log keeps every event after `oldest - 1` (bar the ones forgotten on purpose):
+    // a client that saw that one, or a later one, misses nothing pruned.
+    if oldest.is_none_or(|o| last < o - 1) {
+        return Ok(None);
+    }
+    let missed = || {
+        breaking_events::table
+            .filter(breaking_events::id.gt(last))
+            .filter(breaking_events::id.le(latest))
+            .into_boxed()
+    };
+    let (count, first_at): (i64, Option<chrono::NaiveDateTime>) = missed()
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(breaking_events::created_at),
+        ))
+        .get_result(conn)?;
+    let cutoff = Timestamp::now().0 - chrono::Duration::minutes(REPLAY_MAX_AGE_MINUTES);
+    if count > REPLAY_MAX_EVENTS || first_at.is_some_and(|at| at < cutoff) {
+        return Ok(None);
+    }
+    let mut events = missed()
+        .order(breaking_events::id.asc())
+        .select(Event::as_select());
+    if let Some(lang) = lang {
+        events = events.filter(breaking_events::language.eq(lang.to_owned()));
+    }
+    Ok(Some(events.load(conn)?))
+}
+
 /// Drops events older than the retention, always keeping the newest one (so that a
 /// resuming client can tell an empty log from a pruned one).
 pub fn prune(conn: &mut DbConn) -> AppResult<usize> {
-    let cutoff = Timestamp::now().0 - chrono::Duration::hours(RETENTION_HOURS);
+    let cutoff = Timestamp::now().0 - chrono::Duration::minutes(RETENTION_MINUTES);
     let latest = latest_id(conn)?;
     Ok(diesel::delete(
         breaking_events::table

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::ConnectionType;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, web};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -16,12 +17,13 @@ use crate::domain::paging::ListResponse;
 use crate::domain::params::Params;
 use crate::error::{AppError, AppResult};
 use crate::http::cache::Uncacheable;
+use crate::http::client::client_address;
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{created, params};
-use crate::live::Subscription;
+use crate::live::{Refused, Subscription};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -211,6 +213,8 @@ pub async fn delete_breaking(
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// What a client waits before reconnecting after the stream drops (milliseconds).
 const RETRY_MS: u32 = 3_000;
+/// What a client refused for its address's share waits: streams free as readers leave.
+const ADDRESS_FULL_RETRY_SECONDS: u64 = 5;
 
 /// The live ticker as Server-Sent Events. First exactly one `snapshot` event whose data
 /// is the JSON array of the live items (as `GET /breaking` orders them); then
@@ -219,10 +223,13 @@ const RETRY_MS: u32 = 3_000;
 /// their time). Every event but a resumed snapshot has an `id:`; reconnecting with
 /// `Last-Event-ID` (browsers do it by themselves) gives the snapshot without an id,
 /// then every event missed since that id, then live ones: apply events by item id and
-/// nothing is missed or doubled. An id the server no longer holds (events are kept 7
-/// days) gives the snapshot with a fresh id. A comment line comes every 15 s when
-/// idle. Streams are capped per instance (`STREAM_MAX_CONNECTIONS`): beyond it, 503
-/// with `Retry-After`.
+/// nothing is missed or doubled. Replayed events carry each item's current state (an
+/// edited item's old text and a deleted item's text are never replayed). A client more
+/// than 100 events or 10 minutes behind, or with an id that is not one of ours, gets
+/// the snapshot with a fresh id and no replay. A comment line comes every 15 s when
+/// idle. Streams are capped per client address (`STREAMS_PER_ADDRESS`; beyond it, 429)
+/// and per instance (`STREAM_MAX_CONNECTIONS`; beyond it, 503), both with
+/// `Retry-After` and `Connection: close`.
 #[utoipa::path(
     tag = "Breaking",
     params(
@@ -232,6 +239,7 @@ const RETRY_MS: u32 = 3_000;
     responses(
         (status = 200, description = "An endless `text/event-stream`", body = String, content_type = "text/event-stream"),
         (status = 400, response = crate::openapi::BadRequest),
+        (status = 429, response = crate::openapi::RateLimited),
         (status = 503, response = crate::openapi::Unavailable),
     )
 )]
@@ -250,9 +258,11 @@ pub async fn stream_breaking(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i32>().ok())
         .filter(|id| *id >= 0);
-    let subscription = state.hub.subscribe().map_err(|_| {
-        AppError::Unavailable("too many open breaking streams; retry shortly".into())
-    })?;
+    let address = client_address(&req, &state.config.trusted_proxies);
+    let subscription = match state.hub.subscribe(&address) {
+        Ok(subscription) => subscription,
+        Err(refused) => return Ok(refusal(refused)),
+    };
     let wanted = lang.clone();
     let opening = state
         .db
@@ -265,6 +275,27 @@ pub async fn stream_breaking(
         .streaming(event_stream(subscription, opening, lang));
     res.extensions_mut().insert(Uncacheable);
     Ok(res)
+}
+
+/// The answer to a stream that may not open. The connection is closed after it: a
+/// client that retries in a loop must not hold a connection open between tries, and
+/// the refused slot is the very resource that was short.
+fn refusal(refused: Refused) -> HttpResponse {
+    let error = match refused {
+        Refused::AddressFull => AppError::RateLimited {
+            retry_after_seconds: ADDRESS_FULL_RETRY_SECONDS,
+        },
+        Refused::Full => {
+            AppError::Unavailable("too many open breaking streams; retry shortly".into())
+        }
+    };
+    let mut res = error.error_response();
+    // The flag is what closes an HTTP/1.1 connection (the server writes the header from
+    // it and drops a hand-set one); the header is for in-process readers.
+    res.head_mut().set_connection_type(ConnectionType::Close);
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 /// One SSE event in wire form; `id` is left out when `None`.

@@ -20,7 +20,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::breaking::{self, BreakingItem, BreakingRow};
+use super::breaking_items::{BreakingItem, BreakingRow, get, live_items};
 use super::time::Timestamp;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -90,7 +90,7 @@ fn insert(
 }
 
 fn item_json(conn: &mut DbConn, id: i32) -> AppResult<String> {
-    let item: BreakingItem = breaking::get(conn, id)?;
+    let item: BreakingItem = get(conn, id)?;
     serde_json::to_string(&item).map_err(AppError::internal)
 }
 
@@ -322,7 +322,7 @@ pub fn opening(
 ) -> AppResult<Opening> {
     conn.transaction(|conn| {
         let latest = latest_id(conn)?;
-        let items = breaking::live_items(conn, lang)?;
+        let items = live_items(conn, lang)?;
         let missed = match resume_from {
             Some(last) if last <= latest => replay(conn, lang, last, latest)?,
             _ => None,

@@ -127,6 +127,7 @@ pub mod articles;
 pub mod authors;
 pub mod breaking;
 pub mod breaking_events;
+pub mod breaking_items;
 pub mod collections;
 pub mod feeds;
 pub mod idempotency;

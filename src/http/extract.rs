@@ -1,5 +1,5 @@
 //! Request extractors: the authenticated staff member (with the role a route needs,
-//! visible in the handler's signature) and strict JSON bodies.
+//! visible in the handler's signature), the object a path names, and strict JSON bodies.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::state::AppState;
 use crate::auth::{Actor, Role};
-use crate::domain::users;
+use crate::domain::{Key, users};
 use crate::error::AppError;
 
 /// The smallest role a route accepts.
@@ -134,6 +134,17 @@ impl FromRequest for MaybeStaff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Ok(MaybeStaff(authenticate(&req).await?)) })
+    }
+}
+
+/// The object that a route's one path segment (`{id_or_slug}`) names.
+impl FromRequest for Key {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let segment = web::Path::<String>::from_request(req, payload).into_inner();
+        std::future::ready(segment.map(|s| Key::parse(&s)))
     }
 }
 

@@ -229,3 +229,12 @@ pub struct LangFilter {
     /// Only this language (one of `LANGUAGES`).
     lang: Option<String>,
 }
+
+/// `{id_or_slug}`, on every route of one object that has a slug (the handler takes it
+/// as a `Key`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdOrSlug {
+    /// The id (`42`) or the slug
+    id_or_slug: String,
+}

@@ -3,17 +3,18 @@
 //! The handler checks the condition inside its write transaction, against the current
 //! representation rendered exactly as a GET renders it, so two editors racing with the
 //! same ETag cannot both win: the second finds the representation changed and gets 412.
+//! [`Target`] is that write for every PATCH and DELETE of one object.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::conditional::etag_of;
-use crate::db::DbConn;
-use crate::domain::to_json;
+use crate::db::{Db, DbConn, Scope};
+use crate::domain::{Key, to_json};
 use crate::error::{AppError, AppResult};
 
 /// The `If-Match` header of a request, if it had one.
@@ -84,5 +85,100 @@ impl IfMatch {
     /// True when the request carries a condition (the current state must be read).
     pub fn is_set(&self) -> bool {
         self.0.is_some()
+    }
+}
+
+/// The object a PATCH or DELETE changes: the key its path names and the `If-Match`
+/// condition the change is made under. Its methods are the only conditional write a
+/// handler needs, so no route can forget the condition.
+#[derive(Debug)]
+pub struct Target<K = Key> {
+    key: K,
+    if_match: IfMatch,
+}
+
+impl FromRequest for Target {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = Key::from_request(req, payload).into_inner();
+        let if_match = IfMatch::from_request(req, payload).into_inner();
+        ready(match (key, if_match) {
+            (Ok(key), Ok(if_match)) => Ok(Target { key, if_match }),
+            (Err(e), _) => Err(e),
+            (_, Err(e)) => Err(e.into()),
+        })
+    }
+}
+
+impl<K: Send + 'static> Target<K> {
+    /// The target of a route whose path names its object otherwise (by id).
+    pub fn new(key: K, if_match: IfMatch) -> Self {
+        Self { key, if_match }
+    }
+
+    /// A `PATCH`: `change` applied to the object under the condition, compared with
+    /// `current` (the object as its GET renders it), in a write of published content
+    /// in `scope` (`None`: of something no cached page shows, staff accounts). Answers
+    /// 200 with the changed object.
+    pub async fn update<C, T>(
+        self,
+        db: &Db,
+        scope: impl Into<Option<Scope>>,
+        current: impl FnOnce(&mut DbConn, &K) -> AppResult<C> + Send + 'static,
+        change: impl FnOnce(&mut DbConn, &K) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<HttpResponse>
+    where
+        C: Serialize,
+        T: Serialize + Send + 'static,
+    {
+        let Self { key, if_match } = self;
+        let changed = write(db, scope.into(), move |conn| {
+            // The body is validated before the condition: a bad body is a 4xx of its own
+            // whatever the ETag; a stale ETag then undoes the change (412).
+            if_match.guard(conn, |conn| current(conn, &key), |conn| change(conn, &key))
+        })
+        .await?;
+        Ok(HttpResponse::Ok().json(changed))
+    }
+
+    /// A `DELETE`: `remove` of the object when the condition, if any, names `current`
+    /// (the object as its GET renders it); `scope` as for [`Target::update`]. Answers
+    /// 204.
+    pub async fn delete<C, R>(
+        self,
+        db: &Db,
+        scope: impl Into<Option<Scope>>,
+        current: impl FnOnce(&mut DbConn, &K) -> AppResult<C> + Send + 'static,
+        remove: impl FnOnce(&mut DbConn, &K) -> AppResult<R> + Send + 'static,
+    ) -> AppResult<HttpResponse>
+    where
+        C: Serialize,
+        R: Send + 'static,
+    {
+        let Self { key, if_match } = self;
+        write(db, scope.into(), move |conn| {
+            // Without a condition there is nothing to render the current object for.
+            if if_match.is_set() {
+                if_match.check(&current(conn, &key)?)?;
+            }
+            remove(conn, &key)
+        })
+        .await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
+}
+
+/// A write of published content in `scope` (caches learn of it), or of something no
+/// cached page shows when `scope` is `None`.
+async fn write<T, F>(db: &Db, scope: Option<Scope>, work: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+{
+    match scope {
+        Some(scope) => db.write_content(scope, work).await,
+        None => db.write(work).await,
     }
 }

@@ -50,7 +50,8 @@ fn add_param(op: &mut Operation, param: Parameter) {
     }
 }
 
-fn add_response(op: &mut Operation, status: &str, component: &str) {
+/// Adds a response that cites a shared component, unless the route wrote its own.
+pub(super) fn add_response(op: &mut Operation, status: &str, component: &str) {
     op.responses
         .responses
         .entry(status.to_owned())

@@ -67,6 +67,51 @@ fn every_write_operation_needs_a_token_and_every_response_is_described() {
     }
 }
 
+/// The statuses an operation's shape implies: a body can be malformed, too large, not
+/// JSON or invalid; a path can name nothing; a required token can be missing or lack
+/// the role; a token a public read accepts can be bad; anything can fail on the server.
+fn implied_statuses(op: &Value) -> Vec<&'static str> {
+    let mut statuses = vec!["5XX"];
+    if op.get("requestBody").is_some() {
+        statuses.extend(["400", "413", "415", "422"]);
+    }
+    let parameters = op["parameters"].as_array().cloned().unwrap_or_default();
+    if parameters.iter().any(|p| p["in"] == "path") {
+        statuses.push("404");
+    }
+    let alternatives = op["security"].as_array().cloned().unwrap_or_default();
+    let public = alternatives
+        .iter()
+        .any(|a| a.as_object().is_some_and(|o| o.is_empty()));
+    match (alternatives.is_empty(), public) {
+        (true, _) => {}
+        (false, true) => statuses.push("401"),
+        (false, false) => statuses.extend(["401", "403"]),
+    }
+    statuses
+}
+
+#[test]
+fn every_operation_documents_the_errors_its_shape_implies() {
+    let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for status in implied_statuses(op) {
+                if op["responses"].get(status).is_none() {
+                    missing.push(format!("{method} {path} {status}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undocumented responses: {missing:#?}");
+    let server_error = &doc["components"]["responses"]["ServerError"];
+    assert!(
+        server_error["content"]["application/problem+json"].is_object(),
+        "a 5XX is a problem"
+    );
+}
+
 #[actix_web::test]
 async fn the_docs_page_is_served_from_the_binary_with_a_strict_csp() {
     let t = common::app().await;

@@ -5,7 +5,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{Scope, run_blocking};
+use crate::auth::Actor;
+use crate::db::{DbConn, Scope, run_blocking};
 use crate::domain::Key;
 use crate::domain::articles::list::ArticleQuery;
 use crate::domain::articles::related::{self as around, parse_limit};
@@ -17,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::cache::{ListDependencies, Uncacheable};
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::Target;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -50,9 +51,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of articles", body = ListResponse<Article>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 429, response = crate::openapi::RateLimited),
+        (status = 429, response = crate::http::responses::RateLimited),
     )
 )]
 #[get("/articles")]
@@ -101,13 +100,6 @@ pub async fn list_articles(
     responses(
         (status = 201, description = "The new article", body = Article,
             headers(("Location" = String, description = "URL of the new article"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/articles")]
@@ -147,21 +139,18 @@ pub async fn create_article(
 /// article is a 404 for readers.
 #[utoipa::path(
     tag = "Articles",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Article),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/articles/{id_or_slug}")]
 pub async fn get_article(
     state: web::Data<AppState>,
     staff: MaybeStaff,
-    path: web::Path<String>,
+    key: Key,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let viewer = staff.0;
     let article = state
         .db
@@ -175,29 +164,20 @@ pub async fn get_article(
 #[utoipa::path(
     tag = "Articles",
     security(("bearer" = ["writer"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     request_body(content = ArticlePatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed article", body = Article),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[patch("/articles/{id_or_slug}")]
 pub async fn update_article(
     state: web::Data<AppState>,
     staff: Staff,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
     JsonBody(body): JsonBody<ArticlePatch>,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let languages = state.config.languages.clone();
     let actor = staff.actor;
     let (body, ahead) = run_blocking(move || {
@@ -205,72 +185,49 @@ pub async fn update_article(
         Ok((body, ahead))
     })
     .await?;
-    let article = state
-        .db
-        .write_content(Scope::All, move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its
-            // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
-                conn,
-                |conn| articles::get(conn, &key, Some(actor)),
-                |conn| articles::write::update(conn, actor, &key, body, &languages, ahead),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(article))
+    let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor));
+    let change = move |conn: &mut DbConn, key: &Key| {
+        articles::write::update(conn, actor, key, body, &languages, ahead)
+    };
+    target.update(&state.db, Scope::All, current, change).await
 }
 
 /// Deletes an article with its tag, region and byline links.
 #[utoipa::path(
     tag = "Articles",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[delete("/articles/{id_or_slug}")]
 pub async fn delete_article(
     state: web::Data<AppState>,
     editor: Staff<Editor>,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let actor = editor.actor;
-    state
-        .db
-        .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&articles::get(conn, &key, Some(actor))?)?;
-            }
-            articles::write::delete(conn, actor, &key)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor));
+    let remove = move |conn: &mut DbConn, key: &Key| articles::write::delete(conn, actor, key);
+    target.delete(&state.db, Scope::All, current, remove).await
 }
 
 /// The other editions of the story, one per language (readers see published ones).
 #[utoipa::path(
     tag = "Articles",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The other editions, by language", body = Listing<Translation>),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/articles/{id_or_slug}/translations")]
 pub async fn translations(
     state: web::Data<AppState>,
     staff: MaybeStaff,
-    path: web::Path<String>,
+    key: Key,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let viewer = staff.0;
     let list = state
         .db
@@ -283,58 +240,58 @@ pub async fn translations(
 /// then those in its section, newest first among equals; never the article itself.
 #[utoipa::path(
     tag = "Articles",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::LimitParam),
+    params(params::IdOrSlug, params::LimitParam),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Related articles, best first", body = Listing<Article>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/articles/{id_or_slug}/related")]
 pub async fn related(
     state: web::Data<AppState>,
     staff: MaybeStaff,
-    path: web::Path<String>,
+    key: Key,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
-    let limit = parse_limit(req.query_string())?;
-    let viewer = staff.0;
-    let list = state
-        .db
-        .read(move |conn| around::related(conn, &key, viewer, limit))
-        .await?;
-    Ok(HttpResponse::Ok().json(Listing::of(list)))
+    around_article(&state, staff, key, &req, around::related).await
 }
 
 /// "Read next": the newest published articles in the same section and language,
 /// leaving out this article and the `limit` articles `/related` gives for it.
 #[utoipa::path(
     tag = "Articles",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::LimitParam),
+    params(params::IdOrSlug, params::LimitParam),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Articles to read next, newest first", body = Listing<Article>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/articles/{id_or_slug}/next")]
 pub async fn read_next(
     state: web::Data<AppState>,
     staff: MaybeStaff,
-    path: web::Path<String>,
+    key: Key,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
+    around_article(&state, staff, key, &req, around::next).await
+}
+
+/// A list of the articles around one: `around::related` or `around::next`.
+type AroundList = fn(&mut DbConn, &Key, Option<Actor>, i64) -> AppResult<Vec<Article>>;
+
+/// A short list of articles around one (`/related`, `/next`), `limit` long.
+async fn around_article(
+    state: &AppState,
+    staff: MaybeStaff,
+    key: Key,
+    req: &HttpRequest,
+    list: AroundList,
+) -> AppResult<HttpResponse> {
     let limit = parse_limit(req.query_string())?;
     let viewer = staff.0;
     let list = state
         .db
-        .read(move |conn| around::next(conn, &key, viewer, limit))
+        .read(move |conn| list(conn, &key, viewer, limit))
         .await?;
     Ok(HttpResponse::Ok().json(Listing::of(list)))
 }
@@ -346,7 +303,6 @@ pub async fn read_next(
     params(params::MostReadParams),
     responses(
         (status = 200, description = "Most viewed first", body = MostRead),
-        (status = 400, response = crate::openapi::BadRequest),
     )
 )]
 #[get("/articles/most-read")]
@@ -368,17 +324,16 @@ pub async fn most_read(state: web::Data<AppState>, req: HttpRequest) -> AppResul
 /// beyond that).
 #[utoipa::path(
     tag = "Articles",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 204, description = "Counted"),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::RateLimited),
+        (status = 429, response = crate::http::responses::RateLimited),
     )
 )]
 #[post("/articles/{id_or_slug}/views")]
 pub async fn record_view(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    key: Key,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let address = crate::http::client::client_address(&req, &state.config.trusted_proxies);
@@ -389,7 +344,6 @@ pub async fn record_view(
         .map_err(|retry_after_seconds| AppError::RateLimited {
             retry_after_seconds,
         })?;
-    let key = Key::parse(&path);
     let id = state
         .db
         .read(move |conn| Ok(articles::find_head(conn, &key, None)?.id))

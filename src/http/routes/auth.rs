@@ -63,12 +63,8 @@ fn wrong_credentials() -> AppError {
     request_body = TokenRequest,
     responses(
         (status = 200, description = "A token for the account", body = TokenResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::RateLimited),
+        (status = 401, response = crate::http::responses::Unauthorized),
+        (status = 429, response = crate::http::responses::RateLimited),
     )
 )]
 #[post("/auth/token")]
@@ -130,7 +126,6 @@ pub async fn token(
     security(("bearer" = ["writer"])),
     responses(
         (status = 200, description = "The caller's account", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/auth/me")]

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, po
 use tokio::sync::broadcast::error::RecvError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::Scope;
+use crate::db::{DbConn, Scope};
 use crate::domain::breaking::{self, BreakingCreate, BreakingItem, BreakingPatch, BreakingQuery};
 use crate::domain::breaking_events::{self, Event, Opening};
 use crate::domain::paging::ListResponse;
@@ -20,7 +20,7 @@ use crate::http::cache::Uncacheable;
 use crate::http::client::client_address;
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
 use crate::http::{created, params};
 use crate::live::{Refused, Subscription};
@@ -52,8 +52,6 @@ fn item_id(segment: &str) -> AppResult<i32> {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of breaking items", body = ListResponse<BreakingItem>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/breaking")]
@@ -85,12 +83,6 @@ pub async fn list_breaking(
     responses(
         (status = 201, description = "The new item", body = BreakingItem,
             headers(("Location" = String, description = "URL of the new item"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/breaking")]
@@ -116,8 +108,6 @@ pub async fn create_breaking(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The item", body = BreakingItem),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/breaking/{id}")]
@@ -143,13 +133,6 @@ pub async fn get_breaking(
     request_body(content = BreakingPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed item", body = BreakingItem),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[patch("/breaking/{id}")]
@@ -162,19 +145,11 @@ pub async fn update_breaking(
 ) -> AppResult<HttpResponse> {
     let id = item_id(&path)?;
     let languages = state.config.languages.clone();
-    let item = state
-        .db
-        .write_content(Scope::Created, move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its
-            // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
-                conn,
-                |conn| breaking::get(conn, id),
-                |conn| breaking::update(conn, id, body, &languages),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(item))
+    let current = |conn: &mut DbConn, id: &i32| breaking::get(conn, *id);
+    let change = move |conn: &mut DbConn, id: &i32| breaking::update(conn, *id, body, &languages);
+    Target::new(id, if_match)
+        .update(&state.db, Scope::Created, current, change)
+        .await
 }
 
 /// Deletes an item.
@@ -184,9 +159,6 @@ pub async fn update_breaking(
     params(("id" = i32, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[delete("/breaking/{id}")]
@@ -197,16 +169,11 @@ pub async fn delete_breaking(
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = item_id(&path)?;
-    state
-        .db
-        .write_content(Scope::Created, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&breaking::get(conn, id)?)?;
-            }
-            breaking::delete(conn, id)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let current = |conn: &mut DbConn, id: &i32| breaking::get(conn, *id);
+    let remove = |conn: &mut DbConn, id: &i32| breaking::delete(conn, *id);
+    Target::new(id, if_match)
+        .delete(&state.db, Scope::Created, current, remove)
+        .await
 }
 
 /// How often an idle stream sends a comment, so proxies keep it open.
@@ -238,9 +205,8 @@ const ADDRESS_FULL_RETRY_SECONDS: u64 = 5;
     ),
     responses(
         (status = 200, description = "An endless `text/event-stream`", body = String, content_type = "text/event-stream"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 429, response = crate::openapi::RateLimited),
-        (status = 503, response = crate::openapi::Unavailable),
+        (status = 429, response = crate::http::responses::RateLimited),
+        (status = 503, response = crate::http::responses::Unavailable),
     )
 )]
 #[get("/breaking/stream")]

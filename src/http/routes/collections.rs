@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::Scope;
+use crate::db::{DbConn, Scope};
 use crate::domain::Key;
 use crate::domain::collections::{
     self, Collection, CollectionCreate, CollectionPatch, CollectionQuery,
@@ -14,7 +14,7 @@ use crate::domain::paging::ListResponse;
 use crate::error::AppResult;
 use crate::http::conditional::{etag_of, object};
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -35,8 +35,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of collections", body = ListResponse<Collection>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/collections")]
@@ -65,13 +63,6 @@ pub async fn list_collections(
     responses(
         (status = 201, description = "The new collection (without its articles)", body = Collection,
             headers(("Location" = String, description = "URL of the new collection"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/collections")]
@@ -99,23 +90,19 @@ pub async fn create_collection(
 /// then the collection's order. Follow `next_cursor` (as `cursor`) for more.
 #[utoipa::path(
     tag = "Collections",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug"), params::CursorParams),
+    params(params::IdOrSlug, params::CursorParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The collection", body = Collection),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/collections/{id_or_slug}")]
 pub async fn get_collection(
     state: web::Data<AppState>,
     staff: MaybeStaff,
-    path: web::Path<String>,
+    key: Key,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let page = collections::article_page(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
     let viewer = staff.0;
@@ -131,29 +118,21 @@ pub async fn get_collection(
 #[utoipa::path(
     tag = "Collections",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     request_body(content = CollectionPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed collection (without its articles)", body = Collection),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[patch("/collections/{id_or_slug}")]
 pub async fn update_collection(
     state: web::Data<AppState>,
     editor: Staff<Editor>,
-    path: web::Path<String>,
+    key: Key,
     if_match: IfMatch,
     JsonBody(body): JsonBody<CollectionPatch>,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let languages = state.config.languages.clone();
     let codec = state.cursors.clone();
     let actor = editor.actor;
@@ -187,33 +166,24 @@ pub async fn update_collection(
 #[utoipa::path(
     tag = "Collections",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[delete("/collections/{id_or_slug}")]
 pub async fn delete_collection(
     state: web::Data<AppState>,
     editor: Staff<Editor>,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
     let codec = state.cursors.clone();
     let actor = editor.actor;
-    state
-        .db
-        .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                let first = crate::domain::paging::PageRequest::default();
-                if_match.check(&collections::get(conn, &key, &first, &codec, Some(actor))?)?;
-            }
-            collections::delete(conn, &key)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let current = move |conn: &mut DbConn, key: &Key| {
+        let first = crate::domain::paging::PageRequest::default();
+        collections::get(conn, key, &first, &codec, Some(actor))
+    };
+    target
+        .delete(&state.db, Scope::All, current, collections::delete)
+        .await
 }

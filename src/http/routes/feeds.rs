@@ -53,7 +53,6 @@ async fn serve_feed(
     params(("lang" = String, Path, description = "A configured language, such as `en`")),
     responses(
         (status = 200, description = "An RSS 2.0 feed", body = String, content_type = "application/rss+xml"),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/feeds/{lang}.xml")]
@@ -76,7 +75,6 @@ pub async fn language_feed(
     ),
     responses(
         (status = 200, description = "An RSS 2.0 feed", body = String, content_type = "application/rss+xml"),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/feeds/{lang}/sections/{slug}.xml")]
@@ -98,7 +96,6 @@ pub async fn section_feed(
     ),
     responses(
         (status = 200, description = "An RSS 2.0 feed", body = String, content_type = "application/rss+xml"),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/feeds/{lang}/tags/{slug}.xml")]

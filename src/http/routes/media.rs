@@ -5,13 +5,13 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::Scope;
+use crate::db::{DbConn, Scope};
 use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -42,8 +42,6 @@ pub fn media_id(segment: &str) -> AppResult<i32> {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of media", body = ListResponse<Media>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/media")]
@@ -70,11 +68,6 @@ pub async fn list_media(
     responses(
         (status = 201, description = "The new media item", body = Media,
             headers(("Location" = String, description = "URL of the new media item"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/media")]
@@ -101,8 +94,6 @@ pub async fn create_media(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The media item", body = Media),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/media/{id}")]
@@ -128,13 +119,6 @@ pub async fn get_media(
     request_body(content = MediaPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed media item", body = Media),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[patch("/media/{id}")]
@@ -147,19 +131,11 @@ pub async fn update_media(
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
     let languages = state.config.languages.clone();
-    let item = state
-        .db
-        .write_content(Scope::All, move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its
-            // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
-                conn,
-                |conn| media::get(conn, id),
-                |conn| media::update(conn, id, body, &languages),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(item))
+    let current = |conn: &mut DbConn, id: &i32| media::get(conn, *id);
+    let change = move |conn: &mut DbConn, id: &i32| media::update(conn, *id, body, &languages);
+    Target::new(id, if_match)
+        .update(&state.db, Scope::All, current, change)
+        .await
 }
 
 /// Deletes a media item. One used as a hero image or an avatar is `409 in_use`.
@@ -169,10 +145,7 @@ pub async fn update_media(
     params(("id" = i32, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[delete("/media/{id}")]
@@ -183,14 +156,9 @@ pub async fn delete_media(
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
-    state
-        .db
-        .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&media::get(conn, id)?)?;
-            }
-            media::delete(conn, id)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let current = |conn: &mut DbConn, id: &i32| media::get(conn, *id);
+    let remove = |conn: &mut DbConn, id: &i32| media::delete(conn, *id);
+    Target::new(id, if_match)
+        .delete(&state.db, Scope::All, current, remove)
+        .await
 }

@@ -19,7 +19,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Mounts every route: the service endpoints and the `/api/v1` API.
 pub fn register(cfg: &mut ServiceConfig) {
-    cfg.service(service::healthz);
+    cfg.service(service::healthz)
+        .service(service::readyz)
+        .service(service::livez);
     cfg.configure(feeds::routes);
     cfg.service(
         scope::scope("/api/v1")

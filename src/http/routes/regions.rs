@@ -3,14 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::Scope;
+use crate::db::{DbConn, Scope};
 use crate::domain::paging::ListResponse;
 use crate::domain::regions::{self, RegionCreate, RegionPatch, RegionQuery};
 use crate::domain::{Key, Ref};
 use crate::error::AppResult;
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::Target;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -29,7 +29,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(params::PageParams),
     responses(
         (status = 200, description = "A page of regions", body = ListResponse<Ref>),
-        (status = 400, response = crate::openapi::BadRequest),
     )
 )]
 #[get("/regions")]
@@ -51,13 +50,6 @@ pub async fn list_regions(state: web::Data<AppState>, req: HttpRequest) -> AppRe
     responses(
         (status = 201, description = "The new region", body = Ref,
             headers(("Location" = String, description = "URL of the new region"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/regions")]
@@ -76,18 +68,13 @@ pub async fn create_region(
 /// Reads a region by id or slug.
 #[utoipa::path(
     tag = "Regions",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 200, description = "The region", body = Ref),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/regions/{id_or_slug}")]
-pub async fn get_region(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
+pub async fn get_region(state: web::Data<AppState>, key: Key) -> AppResult<HttpResponse> {
     let (region, updated_at) = state
         .db
         .read(move |conn| regions::get_dated(conn, &key))
@@ -99,73 +86,43 @@ pub async fn get_region(
 #[utoipa::path(
     tag = "Regions",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     request_body(content = RegionPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed region", body = Ref),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[patch("/regions/{id_or_slug}")]
 pub async fn update_region(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
     JsonBody(body): JsonBody<RegionPatch>,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
-    let region = state
-        .db
-        .write_content(Scope::All, move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its
-            // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
-                conn,
-                |conn| regions::get(conn, &key),
-                |conn| regions::update(conn, &key, body),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(region))
+    let change = move |conn: &mut DbConn, key: &Key| regions::update(conn, key, body);
+    target
+        .update(&state.db, Scope::All, regions::get, change)
+        .await
 }
 
 /// Deletes a region. A region that articles use is `409 in_use`.
 #[utoipa::path(
     tag = "Regions",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[delete("/regions/{id_or_slug}")]
 pub async fn delete_region(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
-    state
-        .db
-        .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&regions::get(conn, &key)?)?;
-            }
-            regions::delete(conn, &key)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    target
+        .delete(&state.db, Scope::All, regions::get, regions::delete)
+        .await
 }

@@ -3,14 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::Scope;
+use crate::db::{DbConn, Scope};
 use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
 use crate::error::AppResult;
 use crate::http::conditional::object;
 use crate::http::extract::{Editor, JsonBody, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::Target;
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -30,7 +30,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(params::PageParams),
     responses(
         (status = 200, description = "A page of sections", body = ListResponse<Section>),
-        (status = 400, response = crate::openapi::BadRequest),
     )
 )]
 #[get("/sections")]
@@ -58,13 +57,6 @@ pub async fn list_sections(
     responses(
         (status = 201, description = "The new section", body = Section,
             headers(("Location" = String, description = "URL of the new section"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/sections")]
@@ -86,18 +78,13 @@ pub async fn create_section(
 /// Reads a section by id or slug.
 #[utoipa::path(
     tag = "Sections",
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 200, description = "The section", body = Section),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/sections/{id_or_slug}")]
-pub async fn get_section(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
+pub async fn get_section(state: web::Data<AppState>, key: Key) -> AppResult<HttpResponse> {
     let (section, updated_at) = state
         .db
         .read(move |conn| sections::get_dated(conn, &key))
@@ -110,42 +97,24 @@ pub async fn get_section(
 #[utoipa::path(
     tag = "Sections",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     request_body(content = SectionPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed section", body = Section),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[patch("/sections/{id_or_slug}")]
 pub async fn update_section(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
     JsonBody(body): JsonBody<SectionPatch>,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
-    let section = state
-        .db
-        .write_content(Scope::All, move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its
-            // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
-                conn,
-                |conn| sections::get(conn, &key),
-                |conn| sections::update(conn, &key, body),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(section))
+    let change = move |conn: &mut DbConn, key: &Key| sections::update(conn, key, body);
+    target
+        .update(&state.db, Scope::All, sections::get, change)
+        .await
 }
 
 /// Deletes a section. One that articles use or that has child sections is
@@ -153,31 +122,19 @@ pub async fn update_section(
 #[utoipa::path(
     tag = "Sections",
     security(("bearer" = ["editor"])),
-    params(("id_or_slug" = String, Path, description = "The id (`42`) or the slug")),
+    params(params::IdOrSlug),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[delete("/sections/{id_or_slug}")]
 pub async fn delete_section(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
-    path: web::Path<String>,
-    if_match: IfMatch,
+    target: Target,
 ) -> AppResult<HttpResponse> {
-    let key = Key::parse(&path);
-    state
-        .db
-        .write_content(Scope::All, move |conn| {
-            if if_match.is_set() {
-                if_match.check(&sections::get(conn, &key)?)?;
-            }
-            sections::delete(conn, &key)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    target
+        .delete(&state.db, Scope::All, sections::get, sections::delete)
+        .await
 }

@@ -1,46 +1,188 @@
-//! `/healthz` and the OpenAPI document.
+//! `/healthz`, `/readyz`, `/livez` and the OpenAPI document.
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::sqlite;
-use crate::error::{AppError, AppResult};
+use crate::domain::settings;
+use crate::error::AppError;
 use crate::http::cache::Uncacheable;
+use crate::http::problem::OwnErrorBody;
 use crate::http::state::AppState;
 
-/// Body of a healthy `/healthz`.
+/// Body of `/healthz`, `/readyz` and `/livez`: `status` is `ok` when every part is.
+/// Each part is `ok` or the reason it is not.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
+    /// `ok`, or `unavailable` when some part is not.
     #[schema(example = "ok")]
     pub status: String,
+    /// Reads from the real database file.
+    #[schema(example = "ok")]
+    pub database: String,
+    /// Writes: the last commit, the database file still in place, the disk.
+    #[schema(example = "ok")]
+    pub writes: String,
+    /// The background workers together.
+    #[schema(example = "ok")]
+    pub workers: String,
+    /// Each background worker by name.
+    #[schema(value_type = Object, example = json!({"db-writer": "ok", "db-checkpoint": "ok"}))]
+    pub worker_details: std::collections::BTreeMap<String, String>,
+    /// Committed pages not yet copied from the write-ahead log into the database file.
+    #[schema(example = 0)]
+    pub checkpoint_backlog_pages: i64,
+}
+
+const OK: &str = "ok";
+
+fn part(problem: Option<String>) -> String {
+    problem.unwrap_or_else(|| OK.to_owned())
+}
+
+/// `None` when reads from the real database work.
+async fn database_problem(state: &AppState) -> Option<String> {
+    if let Some(reason) = state.db.moved() {
+        return Some(reason);
+    }
+    match state.db.read(sqlite::ping).await {
+        Ok(()) => None,
+        Err(_) => Some("the database does not answer".into()),
+    }
+}
+
+/// `None` when writes can succeed. After a failed commit, a small real write (a
+/// heartbeat row) tells whether they work again, say once space is freed on a full
+/// disk; while commits succeed nothing is written.
+async fn writes_problem(state: &AppState) -> Option<String> {
+    if let Some(reason) = state.db.moved() {
+        return Some(reason);
+    }
+    let writer = state
+        .workers
+        .report()
+        .into_iter()
+        .find(|(name, _)| name == "db-writer")
+        .map(|(_, problem)| problem);
+    match writer {
+        None => Some("the database writer is not running".into()),
+        Some(None) => None,
+        Some(Some(_)) => match state.db.write(settings::heartbeat).await {
+            Ok(()) => None,
+            Err(AppError::Unavailable(reason)) => Some(reason),
+            Err(_) => Some("the last write could not be committed".into()),
+        },
+    }
+}
+
+fn respond(health: Health) -> HttpResponse {
+    let mut res = if health.status == OK {
+        HttpResponse::Ok().json(&health)
+    } else {
+        let mut res = HttpResponse::ServiceUnavailable();
+        res.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        res.json(&health)
+    };
+    // Never kept by this server's cache nor by any cache in front.
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res.extensions_mut().insert(Uncacheable);
+    res.extensions_mut().insert(OwnErrorBody);
+    res
+}
+
+/// The state of the whole service, for monitors and alerts: 200 when reads, writes and
+/// every background worker work, 503 (with the same body) when any does not. A full
+/// disk, a database file moved away or a failed worker shows here, named.
+#[utoipa::path(
+    tag = "Service",
+    responses(
+        (status = 200, description = "Everything works", body = Health),
+        (status = 503, description = "Some part does not work; the body says which", body = Health),
+    )
+)]
+#[get("/healthz")]
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let database = database_problem(&state).await;
+    let writes = writes_problem(&state).await;
+    let worker_details: std::collections::BTreeMap<String, String> = state
+        .workers
+        .report()
+        .into_iter()
+        .map(|(name, problem)| (name, part(problem)))
+        .collect();
+    let failing: Vec<String> = worker_details
+        .iter()
+        .filter(|(_, status)| status.as_str() != OK)
+        .map(|(name, status)| format!("{name}: {status}"))
+        .collect();
+    let workers = if failing.is_empty() {
+        None
+    } else {
+        Some(failing.join("; "))
+    };
+    let healthy = database.is_none() && writes.is_none() && workers.is_none();
+    respond(Health {
+        status: if healthy { OK } else { "unavailable" }.to_owned(),
+        database: part(database),
+        writes: part(writes),
+        workers: part(workers),
+        worker_details,
+        checkpoint_backlog_pages: state.db.checkpoint_backlog(),
+    })
+}
+
+/// Whether this instance should get traffic, for load balancers: 200 while it can serve
+/// reads from the real database, 503 when the database does not answer, its file was
+/// moved away, or the instance is stopping. A full disk that stops writes does not take
+/// the readers' site down.
+#[utoipa::path(
+    tag = "Service",
+    responses(
+        (status = 200, description = "Ready for traffic", body = Health),
+        (status = 503, description = "Send traffic elsewhere", body = Health),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let mut database = database_problem(&state).await;
+    if database.is_none() && state.is_stopping() {
+        database = Some("the instance is stopping".into());
+    }
+    let ready = database.is_none();
+    respond(Health {
+        status: if ready { OK } else { "unavailable" }.to_owned(),
+        database: part(database),
+        writes: "not checked".into(),
+        workers: "not checked".into(),
+        worker_details: Default::default(),
+        checkpoint_backlog_pages: state.db.checkpoint_backlog(),
+    })
+}
+
+/// Whether the process answers at all, for restarts: always 200.
+#[utoipa::path(
+    tag = "Service",
+    responses((status = 200, description = "The process answers", body = Health))
+)]
+#[get("/livez")]
+pub async fn livez() -> HttpResponse {
+    respond(Health {
+        status: OK.into(),
+        database: "not checked".into(),
+        writes: "not checked".into(),
+        workers: "not checked".into(),
+        worker_details: Default::default(),
+        checkpoint_backlog_pages: 0,
+    })
 }
 
 /// The served OpenAPI document, rendered once at start-up.
 #[derive(Debug, Clone)]
 pub struct OpenApiJson(pub web::Bytes);
-
-/// Whether the service and its database answer.
-#[utoipa::path(
-    tag = "Service",
-    responses(
-        (status = 200, description = "The database answers", body = Health),
-        (status = 503, response = crate::openapi::Unavailable),
-    )
-)]
-#[get("/healthz")]
-pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    state
-        .db
-        .read(sqlite::ping)
-        .await
-        .map_err(|_| AppError::Unavailable("the database does not answer".into()))?;
-    let mut res = HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    });
-    res.extensions_mut().insert(Uncacheable);
-    Ok(res)
-}
 
 /// This document: OpenAPI 3.1, generated from the code.
 #[utoipa::path(

@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password;
-use crate::db::run_blocking;
+use crate::db::{DbConn, run_blocking};
 use crate::domain::paging::ListResponse;
 use crate::domain::users::{self, User, UserCreate, UserPatch, UserQuery};
 use crate::error::{AppError, AppResult};
 use crate::http::client::client_address;
 use crate::http::conditional::object;
 use crate::http::extract::{Admin, JsonBody, Staff};
-use crate::http::precondition::IfMatch;
+use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
 use crate::http::{created, params};
 
@@ -40,9 +40,6 @@ fn user_id(segment: &str) -> AppResult<i32> {
     params(params::PageParams, ("role" = Option<crate::auth::Role>, Query, description = "Only accounts with this role")),
     responses(
         (status = 200, description = "A page of accounts", body = ListResponse<User>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
     )
 )]
 #[get("/users")]
@@ -68,13 +65,6 @@ pub async fn list_users(
     responses(
         (status = 201, description = "The new account", body = User,
             headers(("Location" = String, description = "URL of the new account"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[post("/users")]
@@ -100,9 +90,6 @@ pub async fn create_user(
     params(("id" = i32, Path, description = "The account's id")),
     responses(
         (status = 200, description = "The account", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
     )
 )]
 #[get("/users/{id}")]
@@ -134,15 +121,8 @@ pub async fn get_user(
     request_body(content = UserPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed account", body = User),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::RateLimited),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 429, response = crate::http::responses::RateLimited),
     )
 )]
 #[patch("/users/{id}")]
@@ -189,19 +169,12 @@ pub async fn update_user(
             }
         }
     };
-    let user = state
-        .db
-        .write(move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its
-            // own whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(
-                conn,
-                |conn| Ok(User::from(users::find(conn, id)?)),
-                |conn| users::apply_change(conn, id, &change, new_hash),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(user))
+    let current = |conn: &mut DbConn, id: &i32| Ok(User::from(users::find(conn, *id)?));
+    let apply =
+        move |conn: &mut DbConn, id: &i32| users::apply_change(conn, *id, &change, new_hash);
+    Target::new(id, if_match)
+        .update(&state.db, None, current, apply)
+        .await
 }
 
 /// Deletes an account; its tokens stop working at once. The last active admin
@@ -212,10 +185,7 @@ pub async fn update_user(
     params(("id" = i32, Path, description = "The account's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 409, response = crate::http::responses::Conflict),
     )
 )]
 #[delete("/users/{id}")]
@@ -226,14 +196,9 @@ pub async fn delete_user(
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = user_id(&path)?;
-    state
-        .db
-        .write(move |conn| {
-            if if_match.is_set() {
-                if_match.check(&User::from(users::find(conn, id)?))?;
-            }
-            users::delete(conn, id)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let current = |conn: &mut DbConn, id: &i32| Ok(User::from(users::find(conn, *id)?));
+    let remove = |conn: &mut DbConn, id: &i32| users::delete(conn, *id);
+    Target::new(id, if_match)
+        .delete(&state.db, None, current, remove)
+        .await
 }

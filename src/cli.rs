@@ -281,7 +281,7 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
     match command {
         Command::Serve => serve(config),
         Command::Migrate => {
-            Db::open(&config.database_path).map_err(|e| Exit::new(1, e))?;
+            drop(open_db(&config)?);
             println!("migrations applied to {}", config.database_path.display());
             Ok(())
         }
@@ -293,7 +293,41 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
     }
 }
 
+/// The database for a one-off command. When the command ends, its workers stop in
+/// order: queued writes are committed and the WAL is emptied.
+struct CommandDb {
+    db: Db,
+    workers: crate::workers::Workers,
+}
+
+impl std::ops::Deref for CommandDb {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl Drop for CommandDb {
+    fn drop(&mut self) {
+        self.workers.stop_all();
+    }
+}
+
+fn open_db(config: &Config) -> Result<CommandDb, Exit> {
+    let workers = crate::workers::Workers::new();
+    match Db::open(&config.database_path, &workers) {
+        Ok(db) => Ok(CommandDb { db, workers }),
+        Err(e) => {
+            workers.stop_all();
+            Err(Exit::new(1, e))
+        }
+    }
+}
+
 fn serve(config: Config) -> Result<(), Exit> {
+    if let Some(limit) = crate::limits::raise_open_files() {
+        tracing::info!(open_files = limit, "open-file limit");
+    }
     let seed = config.admin.clone();
     let state = AppState::open(config).map_err(|e| Exit::new(1, e))?;
     ensure_first_admin(&state.db, seed.as_ref())?;
@@ -335,7 +369,7 @@ fn ensure_first_admin(db: &Db, seed: Option<&crate::config::AdminSeed>) -> Resul
 }
 
 fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<(), Exit> {
-    let db = Db::open(&config.database_path).map_err(|e| Exit::new(1, e))?;
+    let db = open_db(config)?;
     ensure_first_admin(&db, config.admin.as_ref())?;
     let admin = db
         .read_blocking(users::first_active_admin)?
@@ -457,7 +491,7 @@ fn read_password() -> Result<String, Exit> {
 }
 
 fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Exit> {
-    let db = Db::open(&config.database_path).map_err(|e| Exit::new(1, e))?;
+    let db = open_db(config)?;
     match cmd {
         UserCommand::Create { email, name, role } => {
             let pw = read_password()?;

@@ -52,6 +52,10 @@ pub enum AppError {
     /// 409 `slug_taken`: another resource of the kind already has this slug.
     #[error("slug {slug:?} is already taken")]
     SlugTaken { slug: String },
+    /// 409 `slug_taken`, `email_taken` or `conflict`: the database refused a value that
+    /// another row already has (a race the handler's own check could not see).
+    #[error("{field} is already taken")]
+    Duplicate { field: String },
     /// 409 `in_use`: deleting something that articles still reference.
     #[error("{0}")]
     InUse(String),
@@ -148,7 +152,10 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed => 405,
-            Self::SlugTaken { .. } | Self::InUse(_) | Self::Conflict { .. } => 409,
+            Self::SlugTaken { .. }
+            | Self::Duplicate { .. }
+            | Self::InUse(_)
+            | Self::Conflict { .. } => 409,
             Self::RequestTimeout(_) => 408,
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge { .. } => 413,
@@ -169,6 +176,9 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::SlugTaken { .. } => "slug_taken",
+            Self::Duplicate { field } if field == "slug" => "slug_taken",
+            Self::Duplicate { field } if field == "email" => "email_taken",
+            Self::Duplicate { .. } => "conflict",
             Self::InUse(_) => "in_use",
             Self::Conflict { code, .. } => code,
             Self::RequestTimeout(_) => "request_timeout",
@@ -190,6 +200,7 @@ impl AppError {
             Self::NotFound(_) => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::SlugTaken { .. } => "Slug taken",
+            Self::Duplicate { .. } => "Conflict",
             Self::InUse(_) => "In use",
             Self::Conflict { .. } => "Conflict",
             Self::RequestTimeout(_) => "Request timeout",
@@ -218,6 +229,9 @@ impl AppError {
                 detail,
             } => Some(vec![FieldError::new(field.clone(), detail.clone())]),
             Self::SlugTaken { .. } => Some(vec![FieldError::new("slug", "is already taken")]),
+            Self::Duplicate { field } => {
+                Some(vec![FieldError::new(field.clone(), "is already taken")])
+            }
             _ => None,
         };
         Problem {
@@ -231,9 +245,66 @@ impl AppError {
     }
 }
 
+/// Database errors keep their meaning: a unique violation is a 409 naming the field, a
+/// foreign-key violation a 409, a busy or locked database, a full disk or a storage
+/// failure a 503 with `Retry-After` (they clear, or an operator clears them); anything
+/// else is a logged 500.
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::internal(format!("database: {e}"))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::Duplicate {
+                field: unique_column(info.message(), info.details())
+                    .unwrap_or_else(|| "value".to_owned()),
+            },
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::Conflict {
+                code: "conflict",
+                detail: "the change refers to something that no longer exists, or is still \
+                         used by something else; reload and retry"
+                    .into(),
+            },
+            Error::DatabaseError(_, info) => match storage_trouble(info.message()) {
+                Some(reason) => {
+                    tracing::warn!(error = %e, "database unavailable");
+                    Self::Unavailable(reason.to_owned())
+                }
+                None => Self::internal(format!("database: {e}")),
+            },
+            _ => Self::internal(format!("database: {e}")),
+        }
+    }
+}
+
+/// The column a unique violation names: SQLite says `UNIQUE constraint failed:
+/// tags.slug`, PostgreSQL's detail `Key (slug)=(gaza) already exists.`
+fn unique_column(message: &str, details: Option<&str>) -> Option<String> {
+    if let Some(columns) = message.split("constraint failed: ").nth(1) {
+        let first = columns.split(',').next()?.trim();
+        return first.rsplit('.').next().map(str::to_owned);
+    }
+    let detail = details?;
+    let start = detail.find("Key (")? + 5;
+    let end = detail[start..].find(')')? + start;
+    detail[start..end]
+        .split(',')
+        .next()
+        .map(|c| c.trim().to_owned())
+}
+
+/// A database failure that is not the request's fault and may clear: the reason to
+/// show (no paths, no internals).
+fn storage_trouble(message: &str) -> Option<&'static str> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("database is locked") || m.contains("table is locked") || m.contains("busy") {
+        Some("the database is busy; retry shortly")
+    } else if m.contains("disk is full") {
+        Some("the database disk is full; writes resume when space is freed")
+    } else if m.contains("readonly database") || m.contains("read-only") {
+        Some("the database is read-only; writes are refused")
+    } else if m.contains("disk i/o error") || m.contains("unable to open database file") {
+        Some("the database storage is failing; retry shortly")
+    } else {
+        None
     }
 }
 
@@ -260,6 +331,33 @@ mod tests {
         .to_problem();
         assert_eq!(problem.code, "validation_failed");
         assert_eq!(problem.errors.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn unique_violations_name_their_column_on_both_backends() {
+        assert_eq!(
+            unique_column("UNIQUE constraint failed: tags.slug", None).as_deref(),
+            Some("slug")
+        );
+        assert_eq!(
+            unique_column(
+                "duplicate key value violates unique constraint \"users_email_key\"",
+                Some("Key (email)=(a@b.c) already exists.")
+            )
+            .as_deref(),
+            Some("email")
+        );
+        let e = AppError::Duplicate {
+            field: "slug".into(),
+        };
+        assert_eq!((e.status(), e.code()), (409, "slug_taken"));
+    }
+
+    #[test]
+    fn storage_trouble_is_a_503_that_names_no_internals() {
+        assert!(storage_trouble("database is locked").is_some());
+        assert!(storage_trouble("database or disk is full").is_some());
+        assert!(storage_trouble("no such column: x").is_none());
     }
 
     #[test]

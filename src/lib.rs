@@ -1,6 +1,7 @@
 //! newsdesk: a headless CMS for multilingual newsrooms.
 //!
-//! Layers, from the bottom: [`error`], [`config`] and [`auth`] (usable by everything);
+//! Layers, from the bottom: [`error`], [`config`], [`auth`] and [`workers`] (usable by
+//! everything);
 //! [`db`] (pools, migrations, the SQLite-only corner); [`domain`] (resources, rules,
 //! queries); [`http`] (routes, extractors, middleware); [`openapi`], [`server`] and
 //! [`cli`] on top.
@@ -12,9 +13,11 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod live;
 pub mod memory;
 pub mod openapi;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod workers;

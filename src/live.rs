@@ -20,6 +20,7 @@ use crate::db::{Db, Scope};
 use crate::domain::breaking_events::{self, Event};
 use crate::domain::time::Timestamp;
 use crate::error::AppResult;
+use crate::workers::{Context, Stage, Workers};
 
 /// How often the pump looks for events written by other instances.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
@@ -133,8 +134,9 @@ impl Hub {
         }
     }
 
-    /// Starts the pump and the scheduler over `db`. Both stop once the hub is dropped.
-    pub fn start(&self, db: &Db) -> std::io::Result<()> {
+    /// Starts the pump and the scheduler over `db`, owned by `workers`. Both also stop
+    /// once the hub is dropped.
+    pub fn start(&self, db: &Db, workers: &Workers) -> std::io::Result<()> {
         let start = db.read_blocking(|conn| {
             Ok((
                 breaking_events::latest_id(conn)?,
@@ -150,16 +152,20 @@ impl Hub {
         };
         let weak = Arc::downgrade(&self.inner);
         let pump_db = db.clone();
-        std::thread::Builder::new()
-            .name("breaking-pump".into())
-            .spawn(move || pump(weak, pump_db, latest))?;
+        let waker = self.waker();
+        workers.spawn_with_stop(
+            "breaking-pump",
+            Stage::Producers,
+            Some(Box::new(move || waker.wake())),
+            move |ctx| pump(weak, pump_db, latest, &ctx),
+        )?;
         let weak = Arc::downgrade(&self.inner);
         let scheduler_db = db.clone();
         // After a restart, catch up with what fell due while no instance was running.
         let since = since.unwrap_or_else(|| Timestamp::now().0);
-        std::thread::Builder::new()
-            .name("breaking-scheduler".into())
-            .spawn(move || schedule(weak, scheduler_db, since))?;
+        workers.spawn("breaking-scheduler", Stage::Producers, move |ctx| {
+            schedule(weak, scheduler_db, since, &ctx)
+        })?;
         Ok(())
     }
 
@@ -205,8 +211,9 @@ impl Hub {
 }
 
 /// The pump: broadcasts the events after `last`, in id order, whenever woken.
-fn pump(hub: Weak<Inner>, db: Db, mut last: i32) {
-    loop {
+fn pump(hub: Weak<Inner>, db: Db, mut last: i32, ctx: &Context) {
+    ctx.health.ok();
+    while !ctx.stopping() {
         let Some(inner) = hub.upgrade() else { return };
         {
             let woken = inner.wake.lock().unwrap_or_else(|e| e.into_inner());
@@ -220,6 +227,7 @@ fn pump(hub: Weak<Inner>, db: Db, mut last: i32) {
             let read = db.read_blocking(move |conn| breaking_events::after(conn, last, BATCH));
             match read {
                 Ok(events) => {
+                    ctx.health.ok();
                     let full = events.len() as i64 == BATCH;
                     for event in events {
                         last = event.id;
@@ -231,6 +239,7 @@ fn pump(hub: Weak<Inner>, db: Db, mut last: i32) {
                     }
                 }
                 Err(e) => {
+                    ctx.health.failed("cannot read the breaking event log");
                     tracing::warn!(error = %e, "cannot read breaking events");
                     break;
                 }
@@ -240,10 +249,10 @@ fn pump(hub: Weak<Inner>, db: Db, mut last: i32) {
 }
 
 /// The scheduler: records go-live and expiry events as their second comes.
-fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime) {
+fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime, ctx: &Context) {
     let mut last_prune = std::time::Instant::now();
-    loop {
-        std::thread::sleep(SCHEDULER_TICK);
+    ctx.health.ok();
+    while ctx.sleep(SCHEDULER_TICK) {
         let Some(inner) = hub.upgrade() else { return };
         let now = Timestamp::now().0;
         if now <= scanned_to {
@@ -251,12 +260,16 @@ fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime) {
         }
         match record_due(&db, scanned_to, now) {
             Ok(recorded) => {
+                ctx.health.ok();
                 scanned_to = now;
                 if recorded > 0 {
                     wake(&inner);
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot record due breaking events"),
+            Err(e) => {
+                ctx.health.failed("cannot record due breaking events");
+                tracing::warn!(error = %e, "cannot record due breaking events");
+            }
         }
         if last_prune.elapsed() >= PRUNE_EVERY {
             last_prune = std::time::Instant::now();

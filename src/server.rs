@@ -6,6 +6,9 @@ use actix_web::{HttpServer, web};
 
 use crate::http::{self, state::AppState};
 
+/// How long requests are still answered (each closing its connection) after SIGTERM or
+/// Ctrl-C, before the listener closes.
+const DRAIN: Duration = Duration::from_secs(1);
 /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// Threads per worker for CPU-heavy work (password hashing, Markdown rendering).
@@ -16,7 +19,6 @@ const BLOCKING_THREADS_PER_WORKER: usize = 2;
 /// finish and writes the view beacons counted so far.
 pub fn run(state: AppState) -> std::io::Result<()> {
     let addr = state.config.bind_addr;
-    crate::http::cache::poll(state.cache.clone(), state.db.clone());
     let openapi_json = web::Bytes::from(crate::openapi::document_json());
     let app_state = state.clone();
     actix_web::rt::System::new().block_on(async move {
@@ -28,20 +30,24 @@ pub fn run(state: AppState) -> std::io::Result<()> {
             .disable_signals()
             .run();
         let handle = server.handle();
-        let hub = state.hub.clone();
+        let stopping = state.clone();
         actix_web::rt::spawn(async move {
             stop_signal().await;
             tracing::info!("stopping");
             // Streams never end by themselves: close them so the stop is not held up.
-            hub.close();
+            stopping.hub.close();
+            // Drain: `/readyz` fails and every answer closes its connection, so clients
+            // on keep-alive connections are answered and move on instead of finding the
+            // connection gone under a request.
+            stopping.begin_stop();
+            actix_web::rt::time::sleep(DRAIN).await;
             handle.stop(true).await;
         });
         println!("newsdesk is listening on http://{addr}  (API docs: http://{addr}/docs/)");
         tracing::info!(%addr, "listening");
         server.await?;
-        if let Err(e) = state.flush_views() {
-            tracing::error!(error = %e, "cannot write the last view counts");
-        }
+        // Views, queued writes and the WAL, in that order (see `workers`).
+        state.shutdown();
         tracing::info!("stopped");
         Ok(())
     })

@@ -6,6 +6,7 @@
 //! immediate transaction, so SQLite's one-writer rule is kept in Rust instead of in
 //! retries. Everything specific to SQLite is in [`sqlite`].
 
+pub mod file;
 pub mod freshness;
 pub mod readers;
 pub mod sqlite;
@@ -18,6 +19,7 @@ use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{AppError, AppResult};
+use crate::workers::Workers;
 
 /// The connection type every query function takes. One line to change for a second backend.
 pub type DbConn = diesel::SqliteConnection;
@@ -55,6 +57,10 @@ pub struct Db {
     writes: writer::WriteQueue,
     path: PathBuf,
     after_commit: Arc<OnceLock<AfterCommit>>,
+    /// WAL frames not yet copied into the database file (kept by the checkpointer).
+    checkpoint_backlog: Arc<std::sync::atomic::AtomicI64>,
+    /// The file as opened, to notice it being moved or removed.
+    file: file::DbFile,
 }
 
 impl std::fmt::Debug for Db {
@@ -64,14 +70,18 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database file and applies pending migrations.
-    pub fn open(path: &Path) -> Result<Self, OpenError> {
+    /// Opens (creating if needed) the database file and applies pending migrations; the
+    /// reader, writer and checkpointer threads are owned by `workers`.
+    pub fn open(path: &Path, workers: &Workers) -> Result<Self, OpenError> {
         let open_err = |reason: String| OpenError::Open {
             path: path.to_owned(),
             reason,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        }
+        if let Some(reason) = file::missing_beside_its_wal(path) {
+            return Err(open_err(reason));
         }
         let url = path.to_string_lossy().into_owned();
         let mut conn = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
@@ -87,7 +97,9 @@ impl Db {
         sqlite::ConnectionSetup::apply(&mut checkpointer).map_err(|e| open_err(e.to_string()))?;
         sqlite::ConnectionSetup::cache_kib(&mut checkpointer, 256)
             .map_err(|e| open_err(e.to_string()))?;
-        sqlite::start_checkpointer(checkpointer).map_err(|e| open_err(e.to_string()))?;
+        let checkpoint_backlog = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        sqlite::start_checkpointer(checkpointer, workers, checkpoint_backlog.clone())
+            .map_err(|e| open_err(e.to_string()))?;
         let reader_connections = (0..READERS)
             .map(|_| {
                 let mut reader = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
@@ -97,16 +109,19 @@ impl Db {
                 Ok(reader)
             })
             .collect::<Result<Vec<_>, OpenError>>()?;
-        let readers =
-            readers::ReadPool::start(reader_connections).map_err(|e| open_err(e.to_string()))?;
+        let readers = readers::ReadPool::start(reader_connections, workers)
+            .map_err(|e| open_err(e.to_string()))?;
         let after_commit = Arc::new(OnceLock::new());
-        let writes = writer::WriteQueue::start(conn, after_commit.clone())
+        let file = file::DbFile::opened(path);
+        let writes = writer::WriteQueue::start(conn, after_commit.clone(), file.clone(), workers)
             .map_err(|e| open_err(e.to_string()))?;
         Ok(Self {
             readers,
             writes,
             path: path.to_owned(),
             after_commit,
+            checkpoint_backlog,
+            file,
         })
     }
 
@@ -119,6 +134,18 @@ impl Db {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// `None` while the path still names the opened database file; otherwise why writes
+    /// are refused.
+    pub fn moved(&self) -> Option<String> {
+        self.file.moved()
+    }
+
+    /// WAL frames (pages) committed but not yet copied into the database file.
+    pub fn checkpoint_backlog(&self) -> i64 {
+        self.checkpoint_backlog
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs read-only work on a reader thread's connection, off the async executor.

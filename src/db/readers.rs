@@ -3,22 +3,34 @@
 //!
 //! A fixed pool bounds what reads can cost: as many connections (and SQLite page
 //! caches) as threads, and no burst of extra threads under load, where handing each
-//! read to a general blocking pool would start threads by the hundred.
+//! read to a general blocking pool would start threads by the hundred. The queue is
+//! bounded too: when [`QUEUE_CAPACITY`] reads are already waiting, a new one is refused
+//! at once with 503 and `Retry-After` instead of waiting behind them.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
 use super::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::workers::{Stage, Workers};
+
+/// Most reads waiting for a reader thread.
+pub const QUEUE_CAPACITY: usize = 2_048;
 
 type Job = Box<dyn FnOnce(&mut DbConn) + Send>;
+
+enum Msg {
+    Read(Job),
+    /// Ends the thread that takes it.
+    Stop,
+}
 
 /// The sending side of the read queue; cheap to clone.
 #[derive(Clone)]
 pub struct ReadPool {
-    jobs: Sender<Job>,
+    jobs: SyncSender<Msg>,
 }
 
 impl std::fmt::Debug for ReadPool {
@@ -32,27 +44,48 @@ fn stopped() -> AppError {
 }
 
 impl ReadPool {
-    /// Starts one thread per connection.
-    pub fn start(connections: Vec<DbConn>) -> std::io::Result<Self> {
-        let (jobs, queue) = channel::<Job>();
+    /// Starts one thread per connection, owned by `workers`.
+    pub fn start(connections: Vec<DbConn>, workers: &Workers) -> std::io::Result<Self> {
+        let (jobs, queue) = sync_channel::<Msg>(QUEUE_CAPACITY);
         let queue = Arc::new(Mutex::new(queue));
         for (i, conn) in connections.into_iter().enumerate() {
             let queue = queue.clone();
-            std::thread::Builder::new()
-                .name(format!("db-reader-{i}"))
-                .spawn(move || serve(conn, &queue))?;
+            let stop = jobs.clone();
+            workers.spawn_with_stop(
+                format!("db-reader-{i}"),
+                Stage::Readers,
+                Some(Box::new(move || {
+                    let _ = stop.send(Msg::Stop);
+                })),
+                move |ctx| {
+                    ctx.health.ok();
+                    serve(conn, &queue);
+                },
+            )?;
         }
         Ok(Self { jobs })
     }
 
-    fn submit<T, F>(&self, work: F, deliver: impl FnOnce(AppResult<T>) + Send + 'static)
+    /// Queues a read; 503 at once when the queue is full.
+    fn submit<T, F>(
+        &self,
+        work: F,
+        deliver: impl FnOnce(AppResult<T>) + Send + 'static,
+    ) -> AppResult<()>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        let _ = self.jobs.send(Box::new(move |conn: &mut DbConn| {
+        let job: Job = Box::new(move |conn: &mut DbConn| {
             deliver(work(conn));
-        }));
+        });
+        match self.jobs.try_send(Msg::Read(job)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(AppError::Unavailable(
+                "the server is reading as fast as it can; retry shortly".into(),
+            )),
+            Err(TrySendError::Disconnected(_)) => Err(stopped()),
+        }
     }
 
     /// Runs `work` on a reader connection and waits for it asynchronously.
@@ -64,7 +97,7 @@ impl ReadPool {
         let (answer, receiver) = oneshot::channel();
         self.submit(work, move |result| {
             let _ = answer.send(result);
-        });
+        })?;
         receiver.await.unwrap_or_else(|_| Err(stopped()))
     }
 
@@ -77,24 +110,24 @@ impl ReadPool {
         let (answer, receiver) = std::sync::mpsc::sync_channel(1);
         self.submit(work, move |result| {
             let _ = answer.send(result);
-        });
+        })?;
         receiver.recv().unwrap_or_else(|_| Err(stopped()))
     }
 }
 
-fn serve(mut conn: DbConn, queue: &Mutex<Receiver<Job>>) {
+fn serve(mut conn: DbConn, queue: &Mutex<Receiver<Msg>>) {
     loop {
         let job = {
             let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
             queue.recv()
         };
         match job {
-            Ok(job) => {
+            Ok(Msg::Read(job)) => {
                 // A panicking read loses its own answer (the caller sees an error),
                 // not the thread.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
             }
-            Err(_) => return,
+            Ok(Msg::Stop) | Err(_) => return,
         }
     }
 }

@@ -11,6 +11,10 @@ use diesel::sql_types::{BigInt, Double, Integer, Text};
 use super::DbConn;
 use crate::error::{AppError, AppResult};
 
+/// The WAL is cut back to this size (64 MiB) whenever a checkpoint empties it, so one
+/// burst of writes does not keep its disk space for ever.
+const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -32,7 +36,8 @@ impl ConnectionSetup {
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA temp_store = MEMORY;"
+             PRAGMA temp_store = MEMORY;
+             PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
         ))
     }
 
@@ -67,35 +72,129 @@ pub fn manual_checkpoints(conn: &mut DbConn) -> AppResult<()> {
     Ok(())
 }
 
+#[derive(QueryableByName)]
+struct CheckpointRow {
+    #[diesel(sql_type = Integer)]
+    log: i32,
+    #[diesel(sql_type = Integer)]
+    checkpointed: i32,
+}
+
+/// What a checkpoint did: frames in the WAL, and how many of them are now in the
+/// database file (the rest is the backlog).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckpointOutcome {
+    pub wal_frames: i64,
+    pub copied_frames: i64,
+}
+
+impl CheckpointOutcome {
+    /// Frames still only in the WAL.
+    pub fn backlog(&self) -> i64 {
+        (self.wal_frames - self.copied_frames).max(0)
+    }
+}
+
+fn run_checkpoint(conn: &mut DbConn, mode: &str) -> AppResult<CheckpointOutcome> {
+    let row: CheckpointRow =
+        diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(conn)?;
+    Ok(CheckpointOutcome {
+        wal_frames: i64::from(row.log.max(0)),
+        copied_frames: i64::from(row.checkpointed.max(0)),
+    })
+}
+
 /// Copies what it can from the WAL into the database without waiting for readers or
 /// blocking the writer (`PASSIVE`), on the checkpointer's own connection.
-pub fn checkpoint(conn: &mut DbConn) -> AppResult<()> {
-    conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
-    Ok(())
+pub fn checkpoint(conn: &mut DbConn) -> AppResult<CheckpointOutcome> {
+    run_checkpoint(conn, "PASSIVE")
 }
 
 /// Copies the whole WAL into the database and empties it, waiting for readers if it
-/// must (`TRUNCATE`), on a connection outside any transaction: for bulk loads, whose stream of large
-/// commits leaves a passive checkpoint no moment to catch up (a 1,000,000-article seed
-/// grew the WAL to 22 GB).
+/// must (`TRUNCATE`), on a connection outside any transaction: for bulk loads, whose
+/// stream of large commits leaves a passive checkpoint no moment to catch up (a
+/// 1,000,000-article seed grew the WAL to 22 GB), for an idle server, and at shutdown.
 pub fn checkpoint_fully(conn: &mut DbConn) -> AppResult<()> {
-    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    run_checkpoint(conn, "TRUNCATE")?;
     Ok(())
 }
 
-/// Keeps the WAL short from a thread of its own (see [`manual_checkpoints`]).
-pub fn start_checkpointer(mut conn: DbConn) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("db-checkpoint".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                if let Err(e) = checkpoint(&mut conn) {
-                    tracing::warn!(error = %e, "checkpoint failed; will retry");
+/// The longest pause between checkpoints after the disk was found full.
+const CHECKPOINT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+/// Rounds with nothing new in the WAL after which it is emptied (truncated to zero
+/// bytes), giving its disk space back: 10 s of quiet.
+const IDLE_ROUNDS_BEFORE_TRUNCATE: u32 = 20;
+
+/// True for SQLite's "database or disk is full".
+pub fn is_disk_full(e: &AppError) -> bool {
+    matches!(e, AppError::Unavailable(reason) | AppError::Internal(reason)
+        if reason.contains("disk is full"))
+}
+
+/// Keeps the WAL short from a worker of its own (see [`manual_checkpoints`]).
+///
+/// After a checkpoint fails because the disk is full, the next ones wait longer and
+/// longer (up to a minute): copying the WAL into the database grows the database file,
+/// and retrying at once would take every byte freed on the disk before a write could
+/// use it. Writes need no new space while the WAL has room to be reused, so they
+/// resume as soon as a few pages are free; the checkpoint catches up later. When the
+/// WAL has been fully copied and nothing new came for a while, it is truncated to zero
+/// bytes. At shutdown, a last full checkpoint leaves the WAL empty. `backlog` is kept
+/// at the number of WAL frames not yet copied, for `/healthz`.
+pub fn start_checkpointer(
+    mut conn: DbConn,
+    workers: &crate::workers::Workers,
+    backlog: std::sync::Arc<std::sync::atomic::AtomicI64>,
+) -> std::io::Result<()> {
+    use std::sync::atomic::Ordering;
+    workers.spawn(
+        "db-checkpoint",
+        crate::workers::Stage::Storage,
+        move |ctx| {
+            let mut wait = CHECKPOINT_EVERY;
+            let mut last = CheckpointOutcome::default();
+            let mut idle_rounds = 0u32;
+            ctx.health.ok();
+            while ctx.sleep(wait) {
+                match checkpoint(&mut conn) {
+                    Ok(outcome) => {
+                        wait = CHECKPOINT_EVERY;
+                        backlog.store(outcome.backlog(), Ordering::Relaxed);
+                        ctx.health.ok();
+                        if outcome.wal_frames > 0 && outcome == last && outcome.backlog() == 0 {
+                            idle_rounds += 1;
+                        } else {
+                            idle_rounds = 0;
+                        }
+                        last = outcome;
+                        if idle_rounds >= IDLE_ROUNDS_BEFORE_TRUNCATE {
+                            idle_rounds = 0;
+                            if checkpoint_fully(&mut conn).is_ok() {
+                                last = CheckpointOutcome::default();
+                            }
+                        }
+                    }
+                    Err(e) if is_disk_full(&e) => {
+                        wait = (wait * 2)
+                            .clamp(std::time::Duration::from_secs(1), CHECKPOINT_BACKOFF_MAX);
+                        ctx.health.failed(format!(
+                            "the disk is full: checkpoints wait {} s between tries",
+                            wait.as_secs()
+                        ));
+                        tracing::warn!(error = %e, wait_seconds = wait.as_secs(),
+                        "checkpoint: the disk is full; backing off");
+                    }
+                    Err(e) => {
+                        ctx.health.failed("the last checkpoint failed");
+                        tracing::warn!(error = %e, "checkpoint failed; will retry");
+                    }
                 }
             }
-        })?;
-    Ok(())
+            if let Err(e) = checkpoint_fully(&mut conn) {
+                tracing::warn!(error = %e, "the last checkpoint at shutdown failed");
+            }
+        },
+    )
 }
 
 /// Copies the live database into a new file, consistently, while others keep writing.

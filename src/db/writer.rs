@@ -18,9 +18,11 @@ use std::sync::{Arc, OnceLock};
 use diesel::Connection;
 use tokio::sync::oneshot;
 
+use super::file::DbFile;
 use super::freshness::{self, ContentChange, Scope};
 use super::{AfterCommit, DbConn, sqlite};
 use crate::error::{AppError, AppResult};
+use crate::workers::{Health, Stage, Workers};
 
 /// Most jobs committed together.
 const MAX_GROUP: usize = 64;
@@ -35,10 +37,16 @@ type Job = Box<dyn FnOnce(&mut DbConn) -> (Option<Scope>, Finish) + Send>;
 /// or a [`Scope`] worked out from its result.
 pub type ScopeOf<T> = Box<dyn FnOnce(&T) -> Option<Scope> + Send>;
 
+enum Msg {
+    Write(Job),
+    /// Commit what is queued before it, then end.
+    Stop,
+}
+
 /// The sending side of the queue; cheap to clone.
 #[derive(Clone)]
 pub struct WriteQueue {
-    jobs: Sender<Job>,
+    jobs: Sender<Msg>,
 }
 
 impl std::fmt::Debug for WriteQueue {
@@ -48,12 +56,24 @@ impl std::fmt::Debug for WriteQueue {
 }
 
 impl WriteQueue {
-    /// Starts the writer thread over `conn`.
-    pub fn start(conn: DbConn, hook: Arc<OnceLock<AfterCommit>>) -> std::io::Result<Self> {
-        let (jobs, queue) = channel::<Job>();
-        std::thread::Builder::new()
-            .name("db-writer".into())
-            .spawn(move || run(conn, queue, hook))?;
+    /// Starts the writer thread over `conn`, owned by `workers`. At shutdown it
+    /// commits every write queued before the stop, then ends.
+    pub fn start(
+        conn: DbConn,
+        hook: Arc<OnceLock<AfterCommit>>,
+        file: DbFile,
+        workers: &Workers,
+    ) -> std::io::Result<Self> {
+        let (jobs, queue) = channel::<Msg>();
+        let stop = jobs.clone();
+        workers.spawn_with_stop(
+            "db-writer",
+            Stage::Writer,
+            Some(Box::new(move || {
+                let _ = stop.send(Msg::Stop);
+            })),
+            move |ctx| run(conn, queue, hook, &file, &ctx.health),
+        )?;
         Ok(Self { jobs })
     }
 
@@ -77,7 +97,7 @@ impl WriteQueue {
             });
             (changed, finish)
         });
-        let _ = self.jobs.send(job);
+        let _ = self.jobs.send(Msg::Write(job));
     }
 
     /// Queues `work` and waits for it asynchronously.
@@ -112,12 +132,28 @@ pub fn stopped() -> AppError {
     AppError::Unavailable("the database writer has stopped".into())
 }
 
-fn run(mut conn: DbConn, queue: Receiver<Job>, hook: Arc<OnceLock<AfterCommit>>) {
-    while let Ok(first) = queue.recv() {
+fn run(
+    mut conn: DbConn,
+    queue: Receiver<Msg>,
+    hook: Arc<OnceLock<AfterCommit>>,
+    file: &DbFile,
+    health: &Health,
+) {
+    health.ok();
+    let mut stopping = false;
+    while !stopping {
+        let first = match queue.recv() {
+            Ok(Msg::Write(job)) => job,
+            Ok(Msg::Stop) | Err(_) => return,
+        };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match queue.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(Msg::Write(job)) => group.push(job),
+                Ok(Msg::Stop) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -132,6 +168,11 @@ fn run(mut conn: DbConn, queue: Receiver<Job>, hook: Arc<OnceLock<AfterCommit>>)
                 scopes.extend(changed);
                 finishers.push(finish);
             }
+            // A file moved or removed under the server would take every commit with
+            // it when the process ends: refuse them all instead.
+            if let Some(reason) = file.moved() {
+                return Err(AppError::Unavailable(reason));
+            }
             if scopes.is_empty() {
                 return Ok(None);
             }
@@ -145,6 +186,7 @@ fn run(mut conn: DbConn, queue: Receiver<Job>, hook: Arc<OnceLock<AfterCommit>>)
         });
         match outcome {
             Ok(change) => {
+                health.ok();
                 if let (Some(change), Some(hook)) = (change, hook.get()) {
                     hook(change);
                 }
@@ -154,10 +196,13 @@ fn run(mut conn: DbConn, queue: Receiver<Job>, hook: Arc<OnceLock<AfterCommit>>)
             }
             Err(e) => {
                 tracing::error!(error = %e, "a write group failed to commit");
+                let reason = match e {
+                    AppError::Unavailable(reason) => reason,
+                    _ => "the write could not be committed; retry".to_owned(),
+                };
+                health.failed(reason.clone());
                 for finish in finishers {
-                    finish(Err(AppError::Unavailable(
-                        "the write could not be committed; retry".into(),
-                    )));
+                    finish(Err(AppError::Unavailable(reason.clone())));
                 }
             }
         }

@@ -9,6 +9,7 @@ use crate::error::AppResult;
 use crate::schema::settings;
 
 const JWT_SECRET_KEY: &str = "jwt_secret";
+const HEARTBEAT_KEY: &str = "health_heartbeat";
 
 /// Reads a setting.
 pub fn get(conn: &mut DbConn, key: &str) -> AppResult<Option<String>> {
@@ -35,4 +36,19 @@ pub fn stored_jwt_secret(conn: &mut DbConn) -> AppResult<(String, bool)> {
         ))
         .execute(conn)?;
     Ok((secret, true))
+}
+
+/// A small real write (the time, in one settings row), for `/healthz` to learn whether
+/// writes work again after one failed.
+pub fn heartbeat(conn: &mut DbConn) -> AppResult<()> {
+    let now = chrono::Utc::now().to_rfc3339();
+    let updated = diesel::update(settings::table.find(HEARTBEAT_KEY))
+        .set(settings::value.eq(&now))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(settings::table)
+            .values((settings::key.eq(HEARTBEAT_KEY), settings::value.eq(&now)))
+            .execute(conn)?;
+    }
+    Ok(())
 }

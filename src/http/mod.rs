@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod params;
 pub mod precondition;
 pub mod problem;
+pub mod responses;
 pub mod routes;
 pub mod state;
 pub mod throttle;

@@ -12,6 +12,7 @@ use crate::domain::settings;
 use crate::domain::views::{self, ViewCounter};
 use crate::error::{AppError, AppResult};
 use crate::live::Hub;
+use crate::workers::{Stage, Workers};
 
 /// How often counted views are written.
 pub const VIEWS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -29,6 +30,23 @@ pub struct AppState {
     pub hub: Hub,
     /// View beacons not yet written.
     pub views: Arc<ViewCounter>,
+    /// The background workers (see [`crate::workers`]).
+    pub workers: Workers,
+    /// Set when a stop was asked: `/readyz` answers 503 and every response closes its
+    /// connection, so clients move to another instance before this one goes.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Stops the workers when the last clone of the state is dropped.
+    _stop_on_drop: Arc<StopOnDrop>,
+}
+
+/// Stops every worker, in order, when dropped.
+#[derive(Debug)]
+struct StopOnDrop(Workers);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop_all();
+    }
 }
 
 /// Start-up failed: the message is one line for the terminal.
@@ -52,19 +70,36 @@ impl From<AppError> for StartupError {
 impl AppState {
     /// Opens the database (applying migrations) and loads or creates the signing secret.
     pub fn open(config: Config) -> Result<Self, StartupError> {
+        let workers = Workers::new();
+        // From here on, a failed start stops what it started.
+        let stop_on_drop = Arc::new(StopOnDrop(workers.clone()));
         let cache = Arc::new(RepresentationCache::new(CAPACITY_BYTES));
         let hook_cache = cache.clone();
-        let hub = Hub::new(config.stream_max_connections, config.streams_per_address);
+        let open_files = crate::limits::open_files();
+        let stream_cap = crate::limits::stream_cap(config.stream_max_connections, open_files);
+        if stream_cap < config.stream_max_connections {
+            tracing::warn!(
+                configured = config.stream_max_connections,
+                open_files,
+                stream_cap,
+                "STREAM_MAX_CONNECTIONS is more than the open-file limit leaves room for; \
+                 streams are capped lower"
+            );
+        }
+        let hub = Hub::new(stream_cap, config.streams_per_address);
         let waker = hub.waker();
-        let db = Db::open(&config.database_path)?.with_after_commit(Arc::new(move |change| {
-            hook_cache.apply(change);
-            waker.wake();
-        }));
+        let db =
+            Db::open(&config.database_path, &workers)?.with_after_commit(Arc::new(move |change| {
+                hook_cache.apply(change);
+                waker.wake();
+            }));
         cache.refresh(&db)?;
-        hub.start(&db)
+        crate::http::cache::poll(cache.clone(), db.clone(), &workers)
+            .map_err(|e| StartupError::Prepare(format!("cannot start the cache poller: {e}")))?;
+        hub.start(&db, &workers)
             .map_err(|e| StartupError::Prepare(format!("cannot start the breaking stream: {e}")))?;
         let views = Arc::new(ViewCounter::default());
-        flush_views_periodically(Arc::downgrade(&views), db.clone())
+        flush_views_periodically(views.clone(), db.clone(), &workers)
             .map_err(|e| StartupError::Prepare(format!("cannot start the view counter: {e}")))?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
@@ -91,7 +126,29 @@ impl AppState {
             cache,
             hub,
             views,
+            workers,
+            stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            _stop_on_drop: stop_on_drop,
         })
+    }
+
+    /// Starts draining: readiness fails and connections close after their response.
+    pub fn begin_stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// True once [`AppState::begin_stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Stops the background work in order: producers, then the last view counts are
+    /// written, then the writer commits what is queued, a last checkpoint empties the
+    /// WAL, and the readers end. Called once the HTTP server has stopped.
+    pub fn shutdown(&self) {
+        self.hub.close();
+        self.workers.stop_all();
     }
 
     /// Writes the view beacons counted so far (also done every second, and at a
@@ -116,20 +173,26 @@ fn flush(counter: &ViewCounter, db: &Db) -> AppResult<()> {
     }
 }
 
-/// Flushes the counter every [`VIEWS_FLUSH_EVERY`] until it is dropped.
-fn flush_views_periodically(counter: std::sync::Weak<ViewCounter>, db: Db) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("view-counter".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(VIEWS_FLUSH_EVERY);
-                let Some(counter) = counter.upgrade() else {
-                    return;
-                };
-                if let Err(e) = flush(&counter, &db) {
+/// Flushes the counter every [`VIEWS_FLUSH_EVERY`], and a last time when stopped.
+fn flush_views_periodically(
+    counter: Arc<ViewCounter>,
+    db: Db,
+    workers: &Workers,
+) -> std::io::Result<()> {
+    workers.spawn("view-counter", Stage::Flush, move |ctx| {
+        ctx.health.ok();
+        loop {
+            let running = ctx.sleep(VIEWS_FLUSH_EVERY);
+            match flush(&counter, &db) {
+                Ok(()) => ctx.health.ok(),
+                Err(e) => {
+                    ctx.health.failed("cannot write view counts");
                     tracing::warn!(error = %e, "cannot write view counts; will retry");
                 }
             }
-        })
-        .map(|_| ())
+            if !running {
+                return;
+            }
+        }
+    })
 }

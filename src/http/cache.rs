@@ -157,6 +157,32 @@ pub struct RepresentationCache {
     totals: Mutex<HashMap<String, (u64, i64, i64)>>,
     clock: Mutex<Clock>,
     valid_until: std::sync::atomic::AtomicI64,
+    /// The wall-clock second at which the horizon was last worked out. A clock now
+    /// earlier than this went back: what was computed in the "future" (a scheduled story
+    /// already public) is not served again.
+    judged_at: std::sync::atomic::AtomicI64,
+    /// Requests answered from an entry; see [`CacheStats`].
+    hits: AtomicU64,
+    /// Cacheable requests that had to be computed.
+    misses: AtomicU64,
+    /// Responses kept.
+    stores: AtomicU64,
+}
+
+/// What the cache has done since the process started: enough for a test to know a
+/// response came from the cache, and for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Anonymous reads answered from a cached entry (a 304 included).
+    pub hits: u64,
+    /// Anonymous reads the cache could not answer, so the handler computed them.
+    pub misses: u64,
+    /// Responses stored after a miss (only 200s that may be cached).
+    pub stores: u64,
+    /// Entries held now.
+    pub entries: usize,
+    /// Bytes held now, as weighed against [`CAPACITY_BYTES`].
+    pub bytes: u64,
 }
 
 impl std::fmt::Debug for RepresentationCache {
@@ -195,7 +221,33 @@ impl RepresentationCache {
                 valid_until: i64::MIN,
             }),
             valid_until: std::sync::atomic::AtomicI64::new(i64::MIN),
+            judged_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            stores: AtomicU64::new(0),
         }
+    }
+
+    /// The counters so far and what is held now.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            stores: self.stores.load(Ordering::Relaxed),
+            entries: self.entries.len(),
+            bytes: self.entries.weight(),
+        }
+    }
+
+    /// Counts a request answered from an entry (called by the middleware, once per
+    /// request: a request that waited for another's fill looks twice).
+    pub fn count_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a cacheable request passed on to its handler.
+    pub fn count_miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The current generations, taken before a response is computed.
@@ -216,7 +268,12 @@ impl RepresentationCache {
     /// `get` gives, or what a request that was already computing when this one arrived
     /// (with no write in between) has just stored.
     pub fn get_at(&self, key: &str, stamp: Stamp) -> Option<Arc<Entry>> {
-        if unix_now() >= self.valid_until.load(Ordering::Acquire) {
+        self.get_at_time(key, stamp, unix_now())
+    }
+
+    /// [`RepresentationCache::get_at`] with the wall clock's second given.
+    fn get_at_time(&self, key: &str, stamp: Stamp, now: i64) -> Option<Arc<Entry>> {
+        if now >= self.valid_until.load(Ordering::Acquire) || self.clock_went_back(now) {
             return None;
         }
         let entry = self.entries.get(key)?;
@@ -269,18 +326,30 @@ impl RepresentationCache {
 
     /// Keeps a response computed at `entry.stamp` (stale stamps are simply never served).
     pub fn put(&self, key: String, entry: Entry) {
+        self.stores.fetch_add(1, Ordering::Relaxed);
         self.entries.insert(key, Arc::new(entry));
+    }
+
+    /// True when the wall clock reads earlier than when the horizon was worked out
+    /// (by more than the second that timestamps are truncated to).
+    fn clock_went_back(&self, now: i64) -> bool {
+        now.saturating_add(1) < self.judged_at.load(Ordering::Acquire)
     }
 
     /// Applies a committed group of content writes of this process.
     pub fn apply(&self, change: ContentChange) {
         let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
+        let now = unix_now();
+        if self.clock_went_back(now) {
+            self.bump(Scope::All, change.version);
+        }
         for scope in change.scopes {
             self.bump(scope, change.version);
         }
         clock.seen_version = clock.seen_version.max(change.version);
         clock.valid_until = unix(change.horizon);
         self.valid_until.store(clock.valid_until, Ordering::Release);
+        self.judged_at.store(now, Ordering::Release);
     }
 
     fn bump(&self, scope: Scope, version: i64) {
@@ -311,17 +380,25 @@ impl RepresentationCache {
     /// Applies what a read of the database found: a newer counter (another process
     /// wrote) or a scheduled change that has come invalidates everything.
     fn observe(&self, version: i64, horizon: Option<chrono::NaiveDateTime>) {
+        self.observe_at(version, horizon, unix_now());
+    }
+
+    /// [`RepresentationCache::observe`] with the wall clock's second given.
+    fn observe_at(&self, version: i64, horizon: Option<chrono::NaiveDateTime>, now: i64) {
         let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
         if version < clock.seen_version {
             return;
         }
-        let due = unix_now() >= clock.valid_until;
-        if version > clock.seen_version || due {
+        let due = now >= clock.valid_until;
+        // Visibility follows the clock both ways: after it went back, a story scheduled
+        // for the "future" it came from is hidden again.
+        if version > clock.seen_version || due || self.clock_went_back(now) {
             self.bump(Scope::All, version);
         }
         clock.seen_version = version;
         clock.valid_until = unix(horizon);
         self.valid_until.store(clock.valid_until, Ordering::Release);
+        self.judged_at.store(now, Ordering::Release);
     }
 
     /// Reads the database's freshness counter and next scheduled change, and applies them.
@@ -382,27 +459,33 @@ impl Totals for RepresentationCache {
     }
 }
 
-/// Keeps the cache in step with the database: every [`POLL_EVERY`], on its own thread,
-/// until the process ends.
-pub fn poll(cache: Arc<RepresentationCache>, db: Db) {
-    let spawned = std::thread::Builder::new()
-        .name("cache-freshness".into())
-        .spawn(move || {
+/// Keeps the cache in step with the database (and with other instances' writes):
+/// every [`POLL_EVERY`], on a worker owned by `workers`.
+pub fn poll(
+    cache: Arc<RepresentationCache>,
+    db: Db,
+    workers: &crate::workers::Workers,
+) -> std::io::Result<()> {
+    workers.spawn(
+        "cache-freshness",
+        crate::workers::Stage::Producers,
+        move |ctx| {
             let mut rounds: u32 = 0;
-            loop {
-                if let Err(e) = cache.refresh(&db) {
-                    tracing::warn!(error = %e, "cannot read content freshness");
+            while ctx.sleep(POLL_EVERY) {
+                match cache.refresh(&db) {
+                    Ok(()) => ctx.health.ok(),
+                    Err(e) => {
+                        ctx.health.failed("cannot read content freshness");
+                        tracing::warn!(error = %e, "cannot read content freshness");
+                    }
                 }
                 rounds = rounds.wrapping_add(1);
                 if rounds.is_multiple_of(8) {
                     crate::memory::give_back();
                 }
-                std::thread::sleep(POLL_EVERY);
             }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the cache freshness thread");
-    }
+        },
+    )
 }
 
 #[cfg(test)]
@@ -525,6 +608,24 @@ mod tests {
         assert!(cache.get("/x").is_none());
         // A request that arrived before the write may still take it.
         assert!(cache.get_at("/x", before).is_some());
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_stops_serving_what_was_computed_in_its_future() {
+        let cache = RepresentationCache::new(1 << 20);
+        let today = unix_now();
+        let tomorrow = today + 86_400;
+        // The clock jumped a day ahead: a page computed then is served then.
+        cache.observe_at(1, None, tomorrow);
+        cache.put("a".into(), entry(&cache, Kind::Article));
+        assert!(cache.get_at_time("a", cache.stamp(), tomorrow).is_some());
+        // Back to today: not served, before and after the poller notices.
+        assert!(cache.get_at_time("a", cache.stamp(), today).is_none());
+        cache.observe_at(1, None, today);
+        assert!(cache.get_at_time("a", cache.stamp(), today).is_none());
+        // What is computed now is served now.
+        cache.put("a".into(), entry(&cache, Kind::Article));
+        assert!(cache.get_at_time("a", cache.stamp(), today).is_some());
     }
 
     #[test]

@@ -184,6 +184,7 @@ pub async fn conditional(
     let mut _leading = None;
     if let (Some(cache), Some(key), Some(arrived)) = (&cache, &key, stamp) {
         if let Some(entry) = cache.get_at(key, arrived) {
+            cache.count_hit();
             return Ok(from_cache(req, &entry, &conditions, max_age));
         }
         match cache.begin_fill(key) {
@@ -191,10 +192,12 @@ pub async fn conditional(
             Fill::Wait(done) => {
                 let _ = tokio::time::timeout(FILL_WAIT, done).await;
                 if let Some(entry) = cache.get_at(key, arrived) {
+                    cache.count_hit();
                     return Ok(from_cache(req, &entry, &conditions, max_age));
                 }
             }
         }
+        cache.count_miss();
     }
     let kind = Kind::of(req.path());
     let res = next.call(req).await?;

@@ -78,6 +78,17 @@ pub async fn envelope(
             return Err(e);
         }
     };
+    let stopping = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::http::state::AppState>>()
+        .is_some_and(|state| state.is_stopping());
+    if stopping {
+        // The instance is about to stop: answer, then close, so the client's next
+        // request opens a connection elsewhere instead of meeting a closed one.
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID, value);

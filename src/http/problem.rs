@@ -70,6 +70,11 @@ pub fn for_status(status: StatusCode) -> AppError {
     }
 }
 
+/// Marks an error response whose body is its own documented shape (the 503 of
+/// `/healthz` and `/readyz`), which [`ensure_problem`] must leave alone.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorBody;
+
 /// Gives every error response that is not already problem+json a problem body, keeping
 /// the status and any `Allow` header.
 pub fn ensure_problem<B: MessageBody + 'static>(
@@ -80,7 +85,8 @@ pub fn ensure_problem<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    let own_body = res.response().extensions().get::<OwnErrorBody>().is_some();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || own_body {
         return res.map_into_boxed_body();
     }
     let allow: Option<HeaderValue> = res.headers().get(header::ALLOW).cloned();

@@ -211,14 +211,22 @@ async fn a_scheduled_article_appears_on_time_with_no_job() {
     let editor = t.editor().await;
     t.article(
         &editor,
-        json!({"title": "Soon", "status": "published", "published_at": in_seconds(1)}),
+        json!({"title": "Soon", "status": "published",
+            "published_at": in_seconds(common::SCHEDULE_AHEAD)}),
     )
     .await;
     t.get("/api/v1/articles/soon")
         .await
         .problem(404, "not_found");
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    let a = t.get("/api/v1/articles/soon").await.expect(200).json();
+    assert_eq!(t.slugs("/api/v1/articles").await, Vec::<String>::new());
+    let a = common::eventually(common::due_by(common::SCHEDULE_AHEAD), || async {
+        let resp = t.get("/api/v1/articles/soon").await;
+        match resp.status {
+            200 => Ok(resp.json()),
+            other => Err(other),
+        }
+    })
+    .await;
     assert_eq!(a["status"], "published");
     assert_eq!(t.slugs("/api/v1/articles").await, ["soon"]);
 }

@@ -1,8 +1,9 @@
-//! The representation cache never serves a stale, draft or not-yet-due page.
+//! The representation cache never serves a stale, draft or not-yet-due page; its
+//! counters show it really answers repeated anonymous reads.
 
 use serde_json::json;
 
-use crate::common::{self, in_seconds};
+use crate::common::{self, HIT, MISS, UNTOUCHED, in_seconds};
 
 #[actix_web::test]
 async fn a_cached_list_is_never_stale_after_a_write() {
@@ -10,25 +11,54 @@ async fn a_cached_list_is_never_stale_after_a_write() {
     let editor = t.editor().await;
     t.article(&editor, json!({"title": "First", "status": "published"}))
         .await;
-    assert_eq!(t.slugs("/api/v1/articles").await, ["first"]);
+    let list = || {
+        let t = &t;
+        async move {
+            let (resp, used) = t.get_counted("/api/v1/articles").await;
+            (common::slugs_of(&resp.expect(200).json()), used)
+        }
+    };
+    assert_eq!(list().await, (vec!["first".into()], MISS));
     assert_eq!(
-        t.slugs("/api/v1/articles").await,
-        ["first"],
+        list().await,
+        (vec!["first".into()], HIT),
         "served from the cache"
     );
     t.article(&editor, json!({"title": "Second", "status": "published"}))
         .await;
-    assert_eq!(t.slugs("/api/v1/articles").await, ["second", "first"]);
-    t.article(&editor, json!({"title": "A draft"})).await;
     assert_eq!(
-        t.slugs("/api/v1/articles").await,
-        ["second", "first"],
-        "drafts never show"
+        list().await,
+        (vec!["second".into(), "first".into()], MISS),
+        "recomputed after the write"
     );
+    assert_eq!(list().await.1, HIT, "then served from the cache again");
+    t.article(&editor, json!({"title": "A draft"})).await;
+    assert_eq!(list().await.0, ["second", "first"], "drafts never show");
     t.delete(&editor, "/api/v1/articles/second")
         .await
         .expect(204);
-    assert_eq!(t.slugs("/api/v1/articles").await, ["first"]);
+    assert_eq!(list().await, (vec!["first".into()], MISS));
+}
+
+#[actix_web::test]
+async fn requests_with_a_token_never_touch_the_cache() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(&editor, json!({"title": "Story", "status": "published"}))
+        .await;
+    for path in ["/api/v1/articles", "/api/v1/articles/story"] {
+        assert_eq!(t.get_counted(path).await.1, MISS, "{path}");
+        let before = t.state.cache.stats();
+        for _ in 0..3 {
+            let staff = t.get_as(&editor, path).await.expect(200);
+            assert_eq!(
+                staff.header("cache-control").as_deref(),
+                Some("private, no-store")
+            );
+        }
+        assert_eq!(t.cache_use_since(before), UNTOUCHED, "{path}");
+        assert_eq!(t.get_counted(path).await.1, HIT, "{path}");
+    }
 }
 
 #[actix_web::test]
@@ -43,15 +73,16 @@ async fn an_article_page_follows_edits_to_it_and_to_what_it_embeds() {
         json!({"title": "Story", "tags": ["gaza"], "status": "published"}),
     )
     .await;
-    let first = t.get("/api/v1/articles/story").await.expect(200);
-    assert_eq!(t.get("/api/v1/articles/story").await.body, first.body);
+    let (first, used) = t.get_counted("/api/v1/articles/story").await;
+    assert_eq!(used, MISS);
+    let (again, used) = t.get_counted("/api/v1/articles/story").await;
+    assert_eq!((again.body, used), (first.body, HIT));
     t.patch(&editor, "/api/v1/tags/gaza", json!({"name": "Gaza Strip"}))
         .await
         .expect(200);
-    assert_eq!(
-        t.get("/api/v1/articles/story").await.json()["tags"][0]["name"],
-        "Gaza Strip"
-    );
+    let (edited, used) = t.get_counted("/api/v1/articles/story").await;
+    assert_eq!(edited.json()["tags"][0]["name"], "Gaza Strip");
+    assert_eq!(used, MISS, "an edit to what the page embeds retires it");
     t.patch(
         &editor,
         "/api/v1/articles/story",
@@ -87,13 +118,29 @@ async fn creating_something_else_keeps_article_pages_but_refreshes_counts() {
         json!({"title": "One", "tags": ["gaza"], "status": "published"}),
     )
     .await;
+    assert_eq!(t.get_counted("/api/v1/articles/one").await.1, MISS);
     assert_eq!(t.get("/api/v1/tags/gaza").await.json()["article_count"], 1);
+    t.post(&editor, "/api/v1/tags", json!({"name": "Climate"}))
+        .await
+        .expect(201);
+    assert_eq!(
+        t.get_counted("/api/v1/articles/one").await.1,
+        HIT,
+        "a new tag leaves article pages cached"
+    );
     t.article(
         &editor,
         json!({"title": "Two", "tags": ["gaza"], "status": "published"}),
     )
     .await;
-    assert_eq!(t.get("/api/v1/tags/gaza").await.json()["article_count"], 2);
+    assert_eq!(
+        t.get_counted("/api/v1/articles/one").await.1,
+        HIT,
+        "so does a new article"
+    );
+    let (tag, used) = t.get_counted("/api/v1/tags/gaza").await;
+    assert_eq!(tag.json()["article_count"], 2);
+    assert_eq!(used, MISS, "counts are recomputed");
 }
 
 #[actix_web::test]
@@ -104,13 +151,21 @@ async fn a_scheduled_article_appears_on_time_even_with_a_cached_list() {
         .await;
     t.article(
         &editor,
-        json!({"title": "Soon", "status": "published", "published_at": in_seconds(1)}),
+        json!({"title": "Soon", "status": "published",
+            "published_at": in_seconds(common::SCHEDULE_AHEAD)}),
     )
     .await;
     assert_eq!(t.slugs("/api/v1/articles").await, ["now"]);
-    assert_eq!(t.slugs("/api/v1/articles").await, ["now"]);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    assert_eq!(t.slugs("/api/v1/articles").await, ["soon", "now"]);
+    let (cached, used) = t.get_counted("/api/v1/articles").await;
+    assert_eq!(common::slugs_of(&cached.json()), ["now"]);
+    assert_eq!(used, HIT, "the list is cached before the story falls due");
+    common::eventually(common::due_by(common::SCHEDULE_AHEAD), || async {
+        common::equals(
+            t.slugs("/api/v1/articles").await,
+            vec!["soon".into(), "now".into()],
+        )
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -133,10 +188,9 @@ async fn writes_by_another_process_are_noticed() {
     .expect(200);
     // The freshness poll (every 250 ms in a server) picks the change up.
     a.state.cache.refresh(&a.state.db).unwrap();
-    assert_eq!(
-        a.get("/api/v1/articles/old").await.json()["title"],
-        "Old, edited elsewhere"
-    );
+    let (fresh, used) = a.get_counted("/api/v1/articles/old").await;
+    assert_eq!(fresh.json()["title"], "Old, edited elsewhere");
+    assert_eq!(used, MISS);
 }
 
 #[actix_web::test]
@@ -160,31 +214,38 @@ async fn a_new_article_refreshes_exactly_the_lists_it_belongs_to() {
     .await;
     let gaza = t.get("/api/v1/articles?tag=gaza").await.expect(200);
     let climate = t.get("/api/v1/articles?tag=climate").await.expect(200);
+    let front = t.get("/api/v1/articles").await.expect(200);
     t.article(
         &editor,
         json!({"title": "New gaza", "tags": ["gaza"], "status": "published"}),
     )
     .await;
+    let (gaza_now, used) = t.get_counted("/api/v1/articles?tag=gaza").await;
+    assert_eq!(common::slugs_of(&gaza_now.json()), ["new-gaza", "old-gaza"]);
+    assert_eq!(used, MISS);
+    assert_ne!(gaza_now.body, gaza.body);
+    let (climate_now, used) = t.get_counted("/api/v1/articles?tag=climate").await;
+    assert_eq!(climate_now.body, climate.body, "untouched");
+    assert_eq!(used, HIT, "and still served from the cache");
+    let (front_now, used) = t.get_counted("/api/v1/articles").await;
     assert_eq!(
-        t.slugs("/api/v1/articles?tag=gaza").await,
-        ["new-gaza", "old-gaza"]
-    );
-    assert_eq!(
-        t.get("/api/v1/articles?tag=climate").await.body,
-        climate.body,
-        "untouched"
-    );
-    assert_ne!(t.get("/api/v1/articles?tag=gaza").await.body, gaza.body);
-    assert_eq!(
-        t.slugs("/api/v1/articles").await.len(),
+        common::slugs_of(&front_now.json()).len(),
         3,
         "the front page takes every new story"
     );
-    // A draft leaves every public list as it was.
-    let front = t.get("/api/v1/articles").await.body;
+    assert_ne!(front_now.body, front.body);
+    assert_eq!(used, MISS);
+    // A draft leaves every public list as it was, cached.
     t.article(&editor, json!({"title": "Draft gaza", "tags": ["gaza"]}))
         .await;
-    assert_eq!(t.get("/api/v1/articles").await.body, front);
+    for (path, body) in [
+        ("/api/v1/articles", &front_now.body),
+        ("/api/v1/articles?tag=gaza", &gaza_now.body),
+    ] {
+        let (resp, used) = t.get_counted(path).await;
+        assert_eq!(&resp.body, body, "{path}");
+        assert_eq!(used, HIT, "{path}");
+    }
 }
 
 #[actix_web::test]

@@ -13,8 +13,36 @@ use newsdesk::auth::Role;
 use newsdesk::config::Config;
 use newsdesk::domain::time::Timestamp;
 use newsdesk::domain::users::{self, NewUser};
+use newsdesk::http::cache::CacheStats;
 use newsdesk::http::state::AppState;
 use serde_json::Value;
+
+/// What the representation cache did for some requests: differences of its counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheUse {
+    pub hits: u64,
+    pub misses: u64,
+    pub stores: u64,
+}
+
+/// One request answered from the cache.
+pub const HIT: CacheUse = CacheUse {
+    hits: 1,
+    misses: 0,
+    stores: 0,
+};
+/// One request the cache could not answer, computed and then kept.
+pub const MISS: CacheUse = CacheUse {
+    hits: 0,
+    misses: 1,
+    stores: 1,
+};
+/// Requests that never reached the cache.
+pub const UNTOUCHED: CacheUse = CacheUse {
+    hits: 0,
+    misses: 0,
+    stores: 0,
+};
 
 /// The password of every account the fixture creates.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -170,6 +198,23 @@ where
     /// `GET path`, anonymously.
     pub async fn get(&self, path: &str) -> Resp {
         self.send(atest::TestRequest::get().uri(path)).await
+    }
+
+    /// `GET path` anonymously, and what the representation cache did for it.
+    pub async fn get_counted(&self, path: &str) -> (Resp, CacheUse) {
+        let before = self.state.cache.stats();
+        let resp = self.get(path).await;
+        (resp, self.cache_use_since(before))
+    }
+
+    /// What the representation cache has done since its counters read `before`.
+    pub fn cache_use_since(&self, before: CacheStats) -> CacheUse {
+        let now = self.state.cache.stats();
+        CacheUse {
+            hits: now.hits - before.hits,
+            misses: now.misses - before.misses,
+            stores: now.stores - before.stores,
+        }
     }
 
     /// `GET path` with a token.
@@ -449,4 +494,44 @@ pub fn in_seconds(secs: i64) -> String {
     Timestamp::from_unix(Timestamp::now().unix() + secs)
         .unwrap()
         .to_rfc3339()
+}
+
+/// How long a time-driven change may take to show once it is due (API.md, "Tests and
+/// time": poll up to 5 s).
+pub const VISIBLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How far ahead a test schedules something it first checks is not visible yet. Times
+/// are whole seconds, so `in_seconds(n)` falls due between n-1 and n seconds from now:
+/// with 3, the "not yet" check has two seconds even on a loaded machine.
+pub const SCHEDULE_AHEAD: i64 = 3;
+
+/// The deadline for something scheduled `in_seconds(secs)` from now to show.
+pub fn due_by(secs: i64) -> std::time::Duration {
+    std::time::Duration::from_secs(secs.max(0) as u64) + VISIBLE_WITHIN
+}
+
+/// Polls `check` every 50 ms until it gives `Ok`, and returns what it gave; panics with
+/// the last `Err` once `within` has passed. Tests wait for a change this way rather
+/// than sleeping a fixed time.
+pub async fn eventually<T, E, F, Fut>(within: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match check().await {
+            Ok(seen) => return seen,
+            Err(last) if std::time::Instant::now() >= deadline => {
+                panic!("not so within {within:?}; last seen: {last:?}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// `Ok(seen)` when it equals `want`, else `Err(seen)`: the usual check for [`eventually`].
+pub fn equals<T: PartialEq + std::fmt::Debug>(seen: T, want: T) -> Result<T, T> {
+    if seen == want { Ok(seen) } else { Err(seen) }
 }

@@ -170,10 +170,20 @@ async fn hostile_bodies_never_cause_a_500() {
 }
 
 #[actix_web::test]
-async fn healthz_answers() {
+async fn healthz_readyz_and_livez_answer() {
     let t = common::app().await;
     let body = t.get("/healthz").await.expect(200).json();
-    assert_eq!(body, json!({"status": "ok"}));
+    for part in ["status", "database", "writes", "workers"] {
+        assert_eq!(body[part], "ok", "{part}: {body}");
+    }
+    assert_eq!(
+        body["checkpoint_backlog_pages"].as_i64().map(|n| n >= 0),
+        Some(true)
+    );
+    let ready = t.get("/readyz").await.expect(200);
+    assert_eq!(ready.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(ready.json()["database"], "ok");
+    assert_eq!(t.get("/livez").await.expect(200).json()["status"], "ok");
 }
 
 #[actix_web::test]

@@ -589,8 +589,39 @@ async fn api9_every_served_route_is_in_the_published_document() {
 async fn api10_input_never_reaches_sql_or_html_as_code() {
     let t = common::app().await;
     let editor = t.editor().await;
-    t.article(&editor, json!({"title": "Safe", "status": "published"}))
-        .await;
+    // The media probes run over a populated table, with captions and credits next to
+    // the probe strings: a query that matched every row, or broke, would show.
+    let mut media = Vec::new();
+    for (caption, credit) in [
+        ("Boats return at dawn.", "AP"),
+        ("Crowds gathered') outside the court", "Reuters"),
+        ("Vote split OR 1=1 in the chamber", "AFP"),
+        ("Turnout up 5% in the north", "staff_photographer"),
+        ("The note read ') OR 1=1-- and nothing else", "Court files"),
+    ] {
+        let m = t
+            .post(
+                &editor,
+                "/api/v1/media",
+                json!({"kind": "image", "url": "https://cdn.example.com/x.jpg",
+                    "caption": caption, "credit": credit}),
+            )
+            .await
+            .expect(201)
+            .json();
+        media.push(m["id"].as_i64().unwrap());
+    }
+    // Readers see what live stories use: the first and the last item.
+    t.article(
+        &editor,
+        json!({"title": "Safe", "status": "published", "hero_media_id": media[0]}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"title": "Probe", "status": "published", "hero_media_id": media[4]}),
+    )
+    .await;
     for query in [
         "tag=x'%20OR%20'1'='1",
         "section=news;DROP%20TABLE%20articles",
@@ -608,12 +639,45 @@ async fn api10_input_never_reaches_sql_or_html_as_code() {
     }
     assert_eq!(
         t.get("/api/v1/articles").await.json()["meta"]["total"],
-        1,
+        2,
         "nothing was dropped"
     );
-    t.get("/api/v1/media?q=%27%29%20OR%201%3D1--")
-        .await
-        .expect(200);
+    let ids = |list: Value| -> Vec<i64> {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect()
+    };
+    // Each probe finds exactly the items that hold it as text.
+    for (q, found) in [
+        ("%27%29%20OR%201%3D1--", vec![media[4]]),
+        ("%27%20OR%20%271%27%3D%271", vec![]),
+        ("%25", vec![media[3]]),
+        ("_", vec![media[3]]),
+        ("%5C", vec![]),
+        ("OR%201%3D1", vec![media[4], media[2]]),
+    ] {
+        let path = format!("/api/v1/media?q={q}");
+        let staff = t.get_as(&editor, &path).await.expect(200).json();
+        assert_eq!(ids(staff), found, "staff, q={q}");
+        let public: Vec<i64> = found
+            .iter()
+            .copied()
+            .filter(|id| [media[0], media[4]].contains(id))
+            .collect();
+        assert_eq!(
+            ids(t.get(&path).await.expect(200).json()),
+            public,
+            "anonymous, q={q}"
+        );
+    }
+    assert_eq!(
+        t.get_as(&editor, "/api/v1/media").await.json()["meta"]["total"],
+        5,
+        "no media was dropped"
+    );
     // Stored XSS: what the Markdown carries is sanitized into body_html.
     let a = t
         .article(

@@ -592,6 +592,8 @@ async fn get_routes(t: &impl Api, editor: &str, admin: &str) -> Vec<(&'static st
     let me = read(t, "/api/v1/auth/me", admin).await.expect(200).json()["id"].clone();
     vec![
         ("/healthz", "/healthz".into(), false),
+        ("/readyz", "/readyz".into(), false),
+        ("/livez", "/livez".into(), false),
         ("/api/v1/openapi.json", "/api/v1/openapi.json".into(), false),
         ("/api/v1/auth/me", "/api/v1/auth/me".into(), true),
         ("/api/v1/users", "/api/v1/users".into(), true),

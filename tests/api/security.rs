@@ -99,9 +99,11 @@ async fn uncached_anonymous_searches_have_a_budget_per_address() {
     assert!(limited.header("retry-after").is_some());
     limited.problem(429, "rate_limited");
     // What the cache answers costs nothing.
+    let before = t.state.cache.stats();
     t.send(search("ceasefire", "203.0.113.1:1"))
         .await
         .expect(200);
+    assert_eq!(t.cache_use_since(before), common::HIT);
     // Another address, and any caller with a token, are not held back.
     t.send(search("talk", "203.0.113.2:1")).await.expect(200);
     let staff = t

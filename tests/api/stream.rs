@@ -101,9 +101,15 @@ async fn clients_get_a_snapshot_then_every_change_in_order() {
         .await
         .expect(201)
         .json();
-    let data = expect("created", stream.next(SOON).await.expect("went live"));
+    let data = expect(
+        "created",
+        stream.next(common::due_by(1)).await.expect("went live"),
+    );
     assert_eq!(data["id"], scheduled["id"]);
-    let data = expect("expired", stream.next(SOON).await.expect("expired"));
+    let data = expect(
+        "expired",
+        stream.next(common::due_by(2)).await.expect("expired"),
+    );
     assert_eq!(data["id"], scheduled["id"]);
     // Nothing else is pending: the Arabic item never came.
     assert!(stream.next(Duration::from_millis(300)).await.is_none());

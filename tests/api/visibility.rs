@@ -557,13 +557,17 @@ async fn staff_views_never_reach_the_anonymous_cache() {
         &format!("/api/v1/media/{}", public.media[0]),
     ] {
         // Staff first, then anonymous, then staff again, then anonymous from the cache.
+        let before = t.state.cache.stats();
         let staff = t.get_as(&editor, path).await.expect(200);
         assert_eq!(
             staff.header("cache-control").as_deref(),
             Some("private, no-store")
         );
-        for _ in 0..2 {
-            let anonymous = t.get(path).await.expect(200);
+        assert_eq!(t.cache_use_since(before), common::UNTOUCHED, "{path}");
+        for round in [common::MISS, common::HIT] {
+            let (anonymous, used) = t.get_counted(path).await;
+            let anonymous = anonymous.expect(200);
+            assert_eq!(used, round, "{path}");
             assert_no_secret(path, &anonymous.body);
             assert!(
                 anonymous
@@ -571,8 +575,10 @@ async fn staff_views_never_reach_the_anonymous_cache() {
                     .unwrap()
                     .starts_with("public")
             );
+            let before = t.state.cache.stats();
             let again = t.get_as(&editor, path).await.expect(200);
             assert_eq!(again.body, staff.body, "{path}: staff get their own view");
+            assert_eq!(t.cache_use_since(before), common::UNTOUCHED, "{path}");
         }
     }
 }
@@ -604,7 +610,7 @@ async fn a_scheduled_story_counts_once_its_time_comes() {
     t.article(
         &editor,
         json!({"title": "Due soon", "slug": "due-soon", "tags": ["gaza"], "status": "published",
-            "published_at": in_seconds(2)}),
+            "published_at": in_seconds(common::SCHEDULE_AHEAD)}),
     )
     .await;
     t.patch(
@@ -615,18 +621,11 @@ async fn a_scheduled_story_counts_once_its_time_comes() {
     .await
     .expect(200);
     assert_eq!(totals().await, (1, 1, 1, 1), "not before its time");
-    let deadline = std::time::Instant::now() + Duration::from_secs(8);
-    loop {
-        let seen = totals().await;
-        if seen == (2, 2, 2, 2) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the story fell due but the counts say {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // Once due, every count includes it.
+    common::eventually(common::due_by(common::SCHEDULE_AHEAD), || async {
+        common::equals(totals().await, (2, 2, 2, 2))
+    })
+    .await;
 }
 
 #[actix_web::test]

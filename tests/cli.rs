@@ -1,0 +1,379 @@
+//! The command line, run as the real binary against a fresh database directory:
+//! `migrate`, `user create`, `user set-password`, `backup`, `check` and `seed`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use newsdesk::auth::password;
+use newsdesk::db::DbConn;
+use newsdesk::domain::users::{self, UserRow};
+
+/// A password the CLI accepts.
+const GOOD: &str = "a long enough passphrase";
+/// Another one.
+const NEWER: &str = "another long passphrase";
+
+/// What a run of the binary did.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Asserts success, showing stderr (never stdout, which may hold a first admin's
+    /// password) when it failed.
+    #[track_caller]
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "stderr: {}", self.stderr);
+        self
+    }
+
+    /// Asserts a failure with this exit code and a single line on stderr; returns it.
+    #[track_caller]
+    fn fails(self, code: i32) -> String {
+        assert_eq!(self.code, code, "stderr: {}", self.stderr);
+        let line = self.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "one line: {line:?}");
+        line.to_owned()
+    }
+}
+
+/// A fresh directory with a database path in it (the file is not created).
+struct Desk {
+    dir: tempfile::TempDir,
+}
+
+impl Desk {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("newsdesk.db")
+    }
+
+    /// Runs `newsdesk ARGS` (split at spaces) on this desk's database, with only `env`
+    /// in the environment and `stdin` on standard input.
+    fn run_with(&self, args: &str, env: &[(&str, &str)], stdin: &str) -> Run {
+        let args: Vec<&str> = args.split_whitespace().collect();
+        self.run_on(&self.db(), &args, env, stdin)
+    }
+
+    /// Runs `newsdesk ARGS` on the database `db`, from the desk's directory (so no
+    /// `.env` is read).
+    fn run_on(&self, db: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+            .arg("--database-url")
+            .arg(db)
+            .args(args)
+            .env_clear()
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "warn")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the newsdesk binary runs");
+        // A command that does not read its input may have exited already.
+        let _ = child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(stdin.as_bytes());
+        let out = child.wait_with_output().expect("the newsdesk binary exits");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &str) -> Run {
+        self.run_with(args, &[], "")
+    }
+
+    /// `backup TO` of this desk's database.
+    fn backup(&self, to: &Path) -> Run {
+        self.run_on(&self.db(), &["backup", to.to_str().unwrap()], &[], "")
+    }
+
+    /// `check` of the database `db`.
+    fn check(&self, db: &Path) -> Run {
+        self.run_on(db, &["check"], &[], "")
+    }
+
+    /// `user create` with the password in `NEWSDESK_PASSWORD`.
+    fn create_user(&self, email: &str, role: &str, pw: &str) -> Run {
+        self.run_with(
+            &format!("user create --email {email} --name Staff --role {role}"),
+            &[("NEWSDESK_PASSWORD", pw)],
+            "",
+        )
+    }
+
+    fn conn(&self) -> DbConn {
+        DbConn::establish(&self.db().to_string_lossy()).expect("open the database")
+    }
+
+    /// The stored account with this email.
+    fn user(&self, email: &str) -> Option<UserRow> {
+        users::find_by_email(&mut self.conn(), email).unwrap()
+    }
+
+    fn articles(&self) -> i64 {
+        use newsdesk::schema::articles;
+        articles::table
+            .count()
+            .get_result(&mut self.conn())
+            .unwrap()
+    }
+}
+
+#[test]
+fn migrate_creates_the_database_and_runs_again_harmlessly() {
+    let desk = Desk::new();
+    assert!(!desk.db().exists());
+    let first = desk.run("migrate").ok();
+    assert!(desk.db().exists());
+    assert_eq!(
+        first.stdout.trim_end(),
+        format!("migrations applied to {}", desk.db().display())
+    );
+    desk.run("migrate").ok();
+    desk.run("check").ok();
+    assert_eq!(desk.articles(), 0);
+    assert!(desk.user("anyone@example.com").is_none());
+}
+
+#[test]
+fn user_create_makes_an_account_that_signs_in_with_its_password() {
+    let desk = Desk::new();
+    let run = desk.create_user("Ed@Example.com", "editor", GOOD).ok();
+    let user = desk.user("ed@example.com").expect("the account exists");
+    assert_eq!(
+        run.stdout.trim_end(),
+        format!("created ed@example.com (editor) with id {}", user.id)
+    );
+    assert_eq!(
+        (user.role.as_str(), user.name.as_str()),
+        ("editor", "Staff")
+    );
+    assert!(!user.disabled);
+    assert!(password::verify(GOOD, &user.password_hash));
+    assert!(!password::verify(NEWER, &user.password_hash));
+    assert!(!run.stdout.contains(GOOD) && !run.stderr.contains(GOOD));
+
+    // The password may come on standard input instead.
+    desk.run_with(
+        "user create --email w@example.com --name W --role writer",
+        &[],
+        &format!("{GOOD}\n"),
+    )
+    .ok();
+    let writer = desk.user("w@example.com").expect("the account exists");
+    assert_eq!(writer.role, "writer");
+    assert!(password::verify(GOOD, &writer.password_hash));
+}
+
+#[test]
+fn user_create_refuses_a_bad_role_a_short_password_and_a_taken_email() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "editor", GOOD).ok();
+
+    // Roles are checked by the parser: its usage error, first line naming the value.
+    let bad_role = desk.create_user("boss@example.com", "boss", GOOD);
+    assert_eq!(bad_role.code, 2, "stderr: {}", bad_role.stderr);
+    assert!(
+        bad_role
+            .stderr
+            .starts_with("error: invalid value 'boss' for '--role <ROLE>'"),
+        "{}",
+        bad_role.stderr
+    );
+    assert!(desk.user("boss@example.com").is_none());
+
+    let short = desk
+        .create_user("short@example.com", "writer", "tiny")
+        .fails(1);
+    assert!(short.starts_with("newsdesk: password"), "{short}");
+    assert!(short.contains("at least 10 characters"), "{short}");
+    let short_stdin = desk
+        .run_with(
+            "user create --email short@example.com --name S --role writer",
+            &[],
+            "tiny\n",
+        )
+        .fails(1);
+    assert!(
+        short_stdin.contains("password must be at least 10 characters"),
+        "{short_stdin}"
+    );
+    assert!(desk.user("short@example.com").is_none());
+
+    let taken = desk.create_user("ED@example.com", "writer", NEWER).fails(1);
+    assert!(taken.starts_with("newsdesk: "), "{taken}");
+    assert!(taken.to_lowercase().contains("email"), "{taken}");
+    let kept = desk.user("ed@example.com").unwrap();
+    assert_eq!(kept.role, "editor", "the first account is untouched");
+    assert!(password::verify(GOOD, &kept.password_hash));
+}
+
+#[test]
+fn user_set_password_replaces_the_password_and_ends_tokens() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "editor", GOOD).ok();
+    let before = desk.user("ed@example.com").unwrap();
+    let run = desk
+        .run_with(
+            "user set-password --email ed@example.com",
+            &[("NEWSDESK_PASSWORD", NEWER)],
+            "",
+        )
+        .ok();
+    assert_eq!(
+        run.stdout.trim_end(),
+        "password changed for ed@example.com; its existing tokens no longer work"
+    );
+    let after = desk.user("ed@example.com").unwrap();
+    assert!(password::verify(NEWER, &after.password_hash));
+    assert!(
+        !password::verify(GOOD, &after.password_hash),
+        "the old password no longer works"
+    );
+    assert!(after.token_version > before.token_version);
+
+    // Too short, or an unknown account: refused, nothing changed.
+    let short = desk
+        .run_with(
+            "user set-password --email ed@example.com",
+            &[("NEWSDESK_PASSWORD", "tiny")],
+            "",
+        )
+        .fails(1);
+    assert!(
+        short.contains("password must be at least 10 characters"),
+        "{short}"
+    );
+    let nobody = desk
+        .run_with(
+            "user set-password --email nobody@example.com",
+            &[],
+            &format!("{GOOD}\n"),
+        )
+        .fails(1);
+    assert!(nobody.contains("not found"), "{nobody}");
+    let unchanged = desk.user("ed@example.com").unwrap();
+    assert_eq!(unchanged.password_hash, after.password_hash);
+}
+
+#[test]
+fn backup_writes_a_sound_copy_and_never_overwrites() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "admin", GOOD).ok();
+    desk.run("seed --articles 20").ok();
+    let copy = desk.dir.path().join("copy.db");
+    let copy_arg = copy.to_str().unwrap();
+    let run = desk.backup(&copy).ok();
+    assert!(
+        run.stdout.starts_with(&format!(
+            "backed up {} to {copy_arg} (",
+            desk.db().display()
+        )),
+        "{}",
+        run.stdout
+    );
+    let checked = desk.check(&copy).ok();
+    assert_eq!(checked.stdout, "ok\n");
+    let mut conn = DbConn::establish(copy_arg).unwrap();
+    let copied: i64 = newsdesk::schema::articles::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(copied, 20);
+    assert!(
+        users::find_by_email(&mut conn, "ed@example.com")
+            .unwrap()
+            .is_some()
+    );
+
+    let size = std::fs::metadata(&copy).unwrap().len();
+    let refused = desk.backup(&copy).fails(1);
+    assert!(refused.contains("already exists"), "{refused}");
+    assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
+}
+
+#[test]
+fn check_says_ok_on_a_sound_database_and_fails_on_a_damaged_one() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "admin", GOOD).ok();
+    desk.run("seed --articles 50").ok();
+    assert_eq!(desk.run("check").ok().stdout, "ok\n");
+
+    // A file of random bytes is no database at all.
+    let noise = desk.dir.path().join("noise.db");
+    let bytes: Vec<u8> = (0..64 * 1024).map(|_| rand::random::<u8>()).collect();
+    std::fs::write(&noise, bytes).unwrap();
+    let run = desk.check(&noise);
+    assert_eq!(run.stdout, "");
+    let refused = run.fails(1);
+    assert!(refused.contains("not a database"), "{refused}");
+
+    // A readable database whose index no longer matches its table: the integrity
+    // check's own findings are printed, and the exit says it is damaged.
+    let damaged = desk.dir.path().join("damaged.db");
+    desk.backup(&damaged).ok();
+    let mut conn = DbConn::establish(damaged.to_str().unwrap()).unwrap();
+    conn.batch_execute("PRAGMA writable_schema = ON").unwrap();
+    let changed = diesel::sql_query(
+        "UPDATE sqlite_schema SET sql = 'CREATE INDEX articles_title_idx ON articles \
+         (status, slug, id)' WHERE name = 'articles_title_idx'",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(changed, 1, "the index to damage exists");
+    drop(conn);
+    let run = desk.check(&damaged);
+    assert_eq!(run.code, 1, "stdout: {}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("row 1 missing from index articles_title_idx"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stderr, "newsdesk: the database file is damaged\n");
+
+    let missing = desk.check(&desk.dir.path().join("missing.db")).fails(1);
+    assert!(missing.ends_with("does not exist"), "{missing}");
+}
+
+#[test]
+fn seed_fills_an_empty_database_then_adds_articles() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "admin", GOOD).ok();
+    let demo = desk.run("seed --demo").ok();
+    assert!(
+        demo.stdout
+            .starts_with("demo newsroom ready: 60 articles, "),
+        "{}",
+        demo.stdout
+    );
+    assert_eq!(desk.articles(), 60);
+    let more = desk.run("seed --articles 50").ok();
+    assert!(
+        more.stdout.starts_with("added 50 articles in "),
+        "{}",
+        more.stdout
+    );
+    assert_eq!(desk.articles(), 110);
+    // The demo goes on an empty database only; asking for nothing is a usage error.
+    desk.run("seed --demo").fails(1);
+    assert_eq!(desk.articles(), 110);
+    assert_eq!(desk.run("seed").code, 2);
+}

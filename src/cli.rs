@@ -376,8 +376,9 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
         .ok_or_else(|| Exit::new(1, "no active admin to record as the creator"))?;
     if demo {
         let languages = config.languages.clone();
-        let summary = db.write_content_blocking(crate::db::Scope::All, move |conn| {
+        let summary = db.write_content_blocking(move |conn| {
             seed::demo::seed(conn, admin, &languages)
+                .map(|summary| crate::db::Written::content(summary, crate::db::Scope::All))
         })?;
         println!(
             "demo newsroom ready: {} articles, {} authors, {} tags, {} images, {} breaking items, \

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::db::{Db, Scope};
+use crate::db::{Db, Scope, Written};
 use crate::domain::breaking_events::{self, Event};
 use crate::domain::time::Timestamp;
 use crate::error::AppResult;
@@ -284,7 +284,7 @@ fn record_due(db: &Db, from: chrono::NaiveDateTime, to: chrono::NaiveDateTime) -
     if !db.read_blocking(move |conn| breaking_events::any_due(conn, from, to))? {
         return Ok(0);
     }
-    db.write_content_blocking(Scope::Created, move |conn| {
-        breaking_events::record_due(conn, from, to)
+    db.write_content_blocking(move |conn| {
+        breaking_events::record_due(conn, from, to).map(|n| Written::content(n, Scope::Created))
     })
 }

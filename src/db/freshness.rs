@@ -25,6 +25,64 @@ pub enum Scope {
     All,
 }
 
+/// What a domain write made, together with what it changed for caches. Only the
+/// database layer can open it ([`crate::db::Db::write_content`]), so a write's result
+/// cannot reach its caller without its change reaching every cache: no handler picks a
+/// scope, and none can forget to.
+#[must_use = "a write's result is opened by Db::write_content, which applies its change"]
+#[derive(Debug)]
+pub struct Written<T> {
+    pub(super) value: T,
+    /// `None`: nothing any cached page shows changed (staff accounts, settings).
+    pub(super) changed: Option<Scope>,
+}
+
+impl<T> Written<T> {
+    /// A write of published content that changed `scope`.
+    pub fn content(value: T, scope: Scope) -> Self {
+        Self {
+            value,
+            changed: Some(scope),
+        }
+    }
+
+    /// A write that changes nothing a cached page shows (staff accounts, settings).
+    pub fn unseen(value: T) -> Self {
+        Self {
+            value,
+            changed: None,
+        }
+    }
+
+    /// The same change, with the value made into another.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Written<U> {
+        Written {
+            value: f(self.value),
+            changed: self.changed,
+        }
+    }
+
+    /// Uses the value to decide what comes next, keeping the change (for a write made of
+    /// steps inside one transaction).
+    pub fn and_then<U>(self, f: impl FnOnce(T) -> AppResult<U>) -> AppResult<Written<U>> {
+        Ok(Written {
+            value: f(self.value)?,
+            changed: self.changed,
+        })
+    }
+
+    /// The value of a write made as one step of a larger write that itself declares
+    /// [`Scope::All`] (the demo seed): that larger write's change covers this one's.
+    pub fn within_a_write_of_everything(self) -> T {
+        self.value
+    }
+
+    /// What the write changed, for the database layer's tests.
+    pub fn scope(&self) -> Option<&Scope> {
+        self.changed.as_ref()
+    }
+}
+
 /// What a list needs to know about a new article to tell whether it belongs in it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ArticleFacts {

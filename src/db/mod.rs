@@ -45,7 +45,7 @@ pub enum OpenError {
     Migrate { path: PathBuf, reason: String },
 }
 
-pub use freshness::{ArticleFacts, ContentChange, Scope};
+pub use freshness::{ArticleFacts, ContentChange, Scope, Written};
 
 /// Hook run after every committed content write, before the write's response is sent.
 pub type AfterCommit = Arc<dyn Fn(ContentChange) + Send + Sync>;
@@ -178,37 +178,31 @@ impl Db {
         self.writes.run_blocking(Box::new(|_| None), work)
     }
 
-    /// A write to published content: like [`Db::write`], and in the same transaction the
-    /// freshness counter is bumped, so every cache learns of it (see [`freshness`]).
-    pub async fn write_content<T, F>(&self, scope: Scope, work: F) -> AppResult<T>
+    /// A domain write: like [`Db::write`], and the change the write declares
+    /// ([`Written`]) bumps the freshness counter in the same transaction and reaches
+    /// every cache before the answer (see [`freshness`]).
+    pub async fn write_content<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<Written<T>> + Send + 'static,
     {
-        self.writes.run(Box::new(move |_| Some(scope)), work).await
-    }
-
-    /// [`Db::write_content`] whose scope depends on what the write made (an article's
-    /// tags and section decide which cached lists it touches).
-    pub async fn write_content_with<T, F, S>(&self, scope_of: S, work: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
-        S: FnOnce(&T) -> Scope + Send + 'static,
-    {
-        self.writes
-            .run(Box::new(move |value| Some(scope_of(value))), work)
-            .await
+        let written = self
+            .writes
+            .run(Box::new(|w: &Written<T>| w.changed.clone()), work)
+            .await?;
+        Ok(written.value)
     }
 
     /// [`Db::write_content`] for callers on a blocking thread.
-    pub fn write_content_blocking<T, F>(&self, scope: Scope, work: F) -> AppResult<T>
+    pub fn write_content_blocking<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<Written<T>> + Send + 'static,
     {
-        self.writes
-            .run_blocking(Box::new(move |_| Some(scope)), work)
+        let written = self
+            .writes
+            .run_blocking(Box::new(|w: &Written<T>| w.changed.clone()), work)?;
+        Ok(written.value)
     }
 
     /// [`Db::read`] for callers on a blocking thread (the CLI, the cache poller).

@@ -13,7 +13,7 @@ use super::media::{self, Media};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
-use crate::db::DbConn;
+use crate::db::{DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_authors, authors};
 
@@ -188,7 +188,7 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Author> {
 slug_queries!(authors, "author");
 
 /// Creates an author (inside the caller's write transaction).
-pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Author> {
+pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Written<Author>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -222,7 +222,7 @@ pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Author> {
         ))
         .returning(authors::id)
         .get_result(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::Created))
 }
 
 /// The columns a PATCH changes.
@@ -238,7 +238,7 @@ struct AuthorChanges {
 }
 
 /// Applies a PATCH (inside the caller's write transaction).
-pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Author> {
+pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Written<Author>> {
     let current = find_row(conn, key)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -278,12 +278,15 @@ pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Auth
     diesel::update(authors::table.find(current.id))
         .set(&changes)
         .execute(conn)?;
-    get(conn, &Key::Id(current.id))
+    Ok(Written::content(
+        get(conn, &Key::Id(current.id))?,
+        Scope::All,
+    ))
 }
 
 /// Deletes an author (inside the caller's write transaction); an author on any
 /// article's byline is `409 in_use` and nothing changes.
-pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     let uses: i64 = article_authors::table
         .filter(article_authors::author_id.eq(id))
@@ -295,7 +298,7 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
         )));
     }
     diesel::delete(authors::table.find(id)).execute(conn)?;
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }
 
 /// A parsed `GET /authors` request.

@@ -13,7 +13,7 @@ use super::input::{Change, Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
-use crate::db::{DbBackend, DbConn};
+use crate::db::{DbBackend, DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles as articles_t, breaking_items};
 
@@ -115,7 +115,7 @@ pub fn create(
     conn: &mut DbConn,
     body: BreakingCreate,
     languages: &[String],
-) -> AppResult<BreakingItem> {
+) -> AppResult<Written<BreakingItem>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let text = c.required("text", body.text);
@@ -161,7 +161,7 @@ pub fn create(
         .get_result(conn)?;
     let row = find_row(conn, id)?;
     breaking_events::record_write(conn, None, Some(&row), now.0)?;
-    get(conn, id)
+    Ok(Written::content(get(conn, id)?, Scope::Created))
 }
 
 #[derive(Debug, AsChangeset)]
@@ -183,7 +183,7 @@ pub fn update(
     id: i32,
     body: BreakingPatch,
     languages: &[String],
-) -> AppResult<BreakingItem> {
+) -> AppResult<Written<BreakingItem>> {
     let current = find_row(conn, id)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -239,7 +239,7 @@ pub fn update(
         .execute(conn)?;
     let row = find_row(conn, id)?;
     breaking_events::record_write(conn, Some(&current), Some(&row), at)?;
-    get(conn, id)
+    Ok(Written::content(get(conn, id)?, Scope::Created))
 }
 
 /// The ids of the items that link to an article.
@@ -270,11 +270,11 @@ pub fn article_withdrawn(
 }
 
 /// Deletes an item.
-pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<Written<()>> {
     let row = find_row(conn, id)?;
     diesel::delete(breaking_items::table.find(id)).execute(conn)?;
     breaking_events::record_write(conn, Some(&row), None, Timestamp::now().0)?;
-    Ok(())
+    Ok(Written::content((), Scope::Created))
 }
 
 /// A parsed `GET /breaking` request.

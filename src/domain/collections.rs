@@ -15,7 +15,7 @@ use super::params::Params;
 use super::time::Timestamp;
 use super::{Key, resolve_slugs};
 use crate::auth::Actor;
-use crate::db::DbConn;
+use crate::db::{DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles as articles_t, collection_articles, collections};
 
@@ -346,7 +346,7 @@ pub fn create(
     actor: Actor,
     body: CollectionCreate,
     languages: &[String],
-) -> AppResult<Collection> {
+) -> AppResult<Written<Collection>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -387,7 +387,10 @@ pub fn create(
         .returning(collections::id)
         .get_result(conn)?;
     save_entries(conn, id, &resolved)?;
-    get_plain(conn, &Key::Id(id), Some(actor))
+    Ok(Written::content(
+        get_plain(conn, &Key::Id(id), Some(actor))?,
+        Scope::All,
+    ))
 }
 
 #[derive(Debug, AsChangeset)]
@@ -409,7 +412,7 @@ pub fn update(
     key: &Key,
     body: CollectionPatch,
     languages: &[String],
-) -> AppResult<Collection> {
+) -> AppResult<Written<Collection>> {
     let row = find_row(conn, key)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -470,14 +473,17 @@ pub fn update(
     if let Some(resolved) = resolved {
         save_entries(conn, row.id, &resolved)?;
     }
-    get_plain(conn, &Key::Id(row.id), Some(actor))
+    Ok(Written::content(
+        get_plain(conn, &Key::Id(row.id), Some(actor))?,
+        Scope::All,
+    ))
 }
 
 /// Deletes a collection (its articles stay).
-pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     diesel::delete(collections::table.find(id)).execute(conn)?;
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }
 
 /// A parsed `GET /collections` request (by name).

@@ -14,7 +14,7 @@ use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
 use crate::auth::Actor;
-use crate::db::{DbBackend, DbConn};
+use crate::db::{DbBackend, DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, authors, collections, media};
 
@@ -300,7 +300,11 @@ pub fn get(conn: &mut DbConn, id: i32) -> AppResult<Media> {
 }
 
 /// Creates a media item.
-pub fn create(conn: &mut DbConn, body: MediaCreate, languages: &[String]) -> AppResult<Media> {
+pub fn create(
+    conn: &mut DbConn,
+    body: MediaCreate,
+    languages: &[String],
+) -> AppResult<Written<Media>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let kind = c.required("kind", body.kind);
@@ -348,7 +352,7 @@ pub fn create(conn: &mut DbConn, body: MediaCreate, languages: &[String]) -> App
         ))
         .returning(media::id)
         .get_result(conn)?;
-    get(conn, id)
+    Ok(Written::content(get(conn, id)?, Scope::Created))
 }
 
 #[derive(Debug, AsChangeset)]
@@ -373,7 +377,7 @@ pub fn update(
     id: i32,
     body: MediaPatch,
     languages: &[String],
-) -> AppResult<Media> {
+) -> AppResult<Written<Media>> {
     get(conn, id)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -422,12 +426,12 @@ pub fn update(
     diesel::update(media::table.find(id))
         .set(&changes)
         .execute(conn)?;
-    get(conn, id)
+    Ok(Written::content(get(conn, id)?, Scope::All))
 }
 
 /// Deletes a media item; one used as an article's hero or an author's avatar is
 /// `409 in_use` and nothing changes.
-pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<Written<()>> {
     get(conn, id)?;
     let heroes: i64 = articles::table
         .filter(articles::hero_media_id.eq(id))
@@ -448,7 +452,7 @@ pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
         )));
     }
     diesel::delete(media::table.find(id)).execute(conn)?;
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }
 
 /// A parsed `GET /media` request.

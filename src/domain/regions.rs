@@ -9,7 +9,7 @@ use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
 use super::{Key, Ref};
-use crate::db::DbConn;
+use crate::db::{DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_regions, regions};
 
@@ -70,7 +70,7 @@ pub fn get_dated(conn: &mut DbConn, key: &Key) -> AppResult<(Ref, Timestamp)> {
 }
 
 /// Creates a region.
-pub fn create(conn: &mut DbConn, body: RegionCreate) -> AppResult<Ref> {
+pub fn create(conn: &mut DbConn, body: RegionCreate) -> AppResult<Written<Ref>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -94,11 +94,11 @@ pub fn create(conn: &mut DbConn, body: RegionCreate) -> AppResult<Ref> {
         ))
         .returning(regions::id)
         .get_result(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::Created))
 }
 
 /// Applies a PATCH.
-pub fn update(conn: &mut DbConn, key: &Key, body: RegionPatch) -> AppResult<Ref> {
+pub fn update(conn: &mut DbConn, key: &Key, body: RegionPatch) -> AppResult<Written<Ref>> {
     let id = require_id(conn, key)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -121,11 +121,11 @@ pub fn update(conn: &mut DbConn, key: &Key, body: RegionPatch) -> AppResult<Ref>
             regions::updated_at.eq(Timestamp::now().0),
         ))
         .execute(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::All))
 }
 
 /// Deletes a region; one that articles use is `409 in_use`.
-pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     let uses: i64 = article_regions::table
         .filter(article_regions::region_id.eq(id))
@@ -137,7 +137,7 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
         )));
     }
     diesel::delete(regions::table.find(id)).execute(conn)?;
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }
 
 /// A parsed `GET /regions` request (by name).

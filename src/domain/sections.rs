@@ -11,7 +11,7 @@ use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
 use super::{Key, Ref};
-use crate::db::DbConn;
+use crate::db::{DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, sections};
 
@@ -210,7 +210,7 @@ fn resolve_parent(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<O
 }
 
 /// Creates a section.
-pub fn create(conn: &mut DbConn, body: SectionCreate) -> AppResult<Section> {
+pub fn create(conn: &mut DbConn, body: SectionCreate) -> AppResult<Written<Section>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -248,7 +248,7 @@ pub fn create(conn: &mut DbConn, body: SectionCreate) -> AppResult<Section> {
         ))
         .returning(sections::id)
         .get_result(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::All))
 }
 
 #[derive(Debug, AsChangeset)]
@@ -263,7 +263,7 @@ struct SectionChanges {
 }
 
 /// Applies a PATCH; a parent that would create a cycle is a 422.
-pub fn update(conn: &mut DbConn, key: &Key, body: SectionPatch) -> AppResult<Section> {
+pub fn update(conn: &mut DbConn, key: &Key, body: SectionPatch) -> AppResult<Written<Section>> {
     let id = require_id(conn, key)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -308,12 +308,12 @@ pub fn update(conn: &mut DbConn, key: &Key, body: SectionPatch) -> AppResult<Sec
             updated_at: Timestamp::now().0,
         })
         .execute(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::All))
 }
 
 /// Deletes a section; one that articles use, or that has child sections, is
 /// `409 in_use` and nothing changes.
-pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     let uses: i64 = articles::table
         .filter(articles::section_id.eq(id))
@@ -334,7 +334,7 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
         )));
     }
     diesel::delete(sections::table.find(id)).execute(conn)?;
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }
 
 /// A parsed `GET /sections` request.

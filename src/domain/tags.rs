@@ -12,7 +12,7 @@ use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
 use super::{Key, articles};
-use crate::db::DbConn;
+use crate::db::{DbConn, Scope, Written};
 use crate::error::AppResult;
 use crate::schema::{article_tags, articles as articles_t, tags};
 
@@ -137,7 +137,7 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Tag> {
 }
 
 /// Creates a tag.
-pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Tag> {
+pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Written<Tag>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -164,7 +164,7 @@ pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Tag> {
         ))
         .returning(tags::id)
         .get_result(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::Created))
 }
 
 #[derive(Debug, AsChangeset)]
@@ -177,7 +177,7 @@ struct TagChanges {
 }
 
 /// Applies a PATCH.
-pub fn update(conn: &mut DbConn, key: &Key, body: TagPatch) -> AppResult<Tag> {
+pub fn update(conn: &mut DbConn, key: &Key, body: TagPatch) -> AppResult<Written<Tag>> {
     let id = require_id(conn, key)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -207,15 +207,15 @@ pub fn update(conn: &mut DbConn, key: &Key, body: TagPatch) -> AppResult<Tag> {
             updated_at: Timestamp::now().0,
         })
         .execute(conn)?;
-    get(conn, &Key::Id(id))
+    Ok(Written::content(get(conn, &Key::Id(id))?, Scope::All))
 }
 
 /// Deletes a tag and detaches it from every article (the articles stay).
-pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
     diesel::delete(tags::table.find(id)).execute(conn)?;
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }
 
 /// A parsed `GET /tags` request.

@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::conditional::etag_of;
-use crate::db::{Db, DbConn, Scope};
+use crate::db::{Db, DbConn, Written};
 use crate::domain::{Key, to_json};
 use crate::error::{AppError, AppResult};
 
@@ -119,46 +119,43 @@ impl<K: Send + 'static> Target<K> {
     }
 
     /// A `PATCH`: `change` applied to the object under the condition, compared with
-    /// `current` (the object as its GET renders it), in a write of published content
-    /// in `scope` (`None`: of something no cached page shows, staff accounts). Answers
-    /// 200 with the changed object.
+    /// `current` (the object as its GET renders it); the change declares what it
+    /// changed for caches ([`Written`]). Answers 200 with the changed object.
     pub async fn update<C, T>(
         self,
         db: &Db,
-        scope: impl Into<Option<Scope>>,
         current: impl FnOnce(&mut DbConn, &K) -> AppResult<C> + Send + 'static,
-        change: impl FnOnce(&mut DbConn, &K) -> AppResult<T> + Send + 'static,
+        change: impl FnOnce(&mut DbConn, &K) -> AppResult<Written<T>> + Send + 'static,
     ) -> AppResult<HttpResponse>
     where
         C: Serialize,
         T: Serialize + Send + 'static,
     {
         let Self { key, if_match } = self;
-        let changed = write(db, scope.into(), move |conn| {
-            // The body is validated before the condition: a bad body is a 4xx of its own
-            // whatever the ETag; a stale ETag then undoes the change (412).
-            if_match.guard(conn, |conn| current(conn, &key), |conn| change(conn, &key))
-        })
-        .await?;
+        let changed = db
+            .write_content(move |conn| {
+                // The body is validated before the condition: a bad body is a 4xx of its
+                // own whatever the ETag; a stale ETag then undoes the change (412).
+                if_match.guard(conn, |conn| current(conn, &key), |conn| change(conn, &key))
+            })
+            .await?;
         Ok(HttpResponse::Ok().json(changed))
     }
 
     /// A `DELETE`: `remove` of the object when the condition, if any, names `current`
-    /// (the object as its GET renders it); `scope` as for [`Target::update`]. Answers
-    /// 204.
+    /// (the object as its GET renders it). Answers 204.
     pub async fn delete<C, R>(
         self,
         db: &Db,
-        scope: impl Into<Option<Scope>>,
         current: impl FnOnce(&mut DbConn, &K) -> AppResult<C> + Send + 'static,
-        remove: impl FnOnce(&mut DbConn, &K) -> AppResult<R> + Send + 'static,
+        remove: impl FnOnce(&mut DbConn, &K) -> AppResult<Written<R>> + Send + 'static,
     ) -> AppResult<HttpResponse>
     where
         C: Serialize,
         R: Send + 'static,
     {
         let Self { key, if_match } = self;
-        write(db, scope.into(), move |conn| {
+        db.write_content(move |conn| {
             // Without a condition there is nothing to render the current object for.
             if if_match.is_set() {
                 if_match.check(&current(conn, &key)?)?;
@@ -167,18 +164,5 @@ impl<K: Send + 'static> Target<K> {
         })
         .await?;
         Ok(HttpResponse::NoContent().finish())
-    }
-}
-
-/// A write of published content in `scope` (caches learn of it), or of something no
-/// cached page shows when `scope` is `None`.
-async fn write<T, F>(db: &Db, scope: Option<Scope>, work: F) -> AppResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
-{
-    match scope {
-        Some(scope) => db.write_content(scope, work).await,
-        None => db.write(work).await,
     }
 }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::{Db, DbConn, Scope, sqlite};
+use crate::db::{Db, DbConn, Scope, Written, sqlite};
 use crate::domain::time::Timestamp;
 use crate::domain::{markdown, search, slug};
 use crate::error::AppResult;
@@ -473,11 +473,14 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
         pool(&mut rng, &ES),
     ];
     let (sections, regions, author_ids, tag_ids, media_ids, first) =
-        db.write_content_blocking(Scope::All, |conn| {
+        db.write_content_blocking(|conn| {
             let (sections, regions) = super::ensure_taxonomy(conn)?;
             let (authors, tags, media) = ensure_people_and_things(conn)?;
             let first: i64 = articles::table.count().get_result(conn)?;
-            Ok((sections, regions, authors, tags, media, first))
+            Ok(Written::content(
+                (sections, regions, authors, tags, media, first),
+                Scope::All,
+            ))
         })?;
     let now = Timestamp::now().unix();
     let year = 365 * 24 * 3600;
@@ -539,8 +542,8 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
                 }
             })
             .collect();
-        db.write_content_blocking(Scope::All, move |conn| {
-            insert_batch(conn, &batch, created_by)
+        db.write_content_blocking(move |conn| {
+            insert_batch(conn, &batch, created_by).map(|n| Written::content(n, Scope::All))
         })?;
         sqlite::checkpoint_fully(&mut checkpointer)?;
         done += count;

@@ -662,7 +662,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 bio: input((*bio).to_owned()),
                 ..Default::default()
             },
-        )?;
+        )?
+        .within_a_write_of_everything();
         summary.authors += 1;
     }
     for name in TAGS {
@@ -672,7 +673,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 name: input((*name).to_owned()),
                 ..Default::default()
             },
-        )?;
+        )?
+        .within_a_write_of_everything();
         summary.tags += 1;
     }
     let mut image_ids = Vec::new();
@@ -691,7 +693,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 ..Default::default()
             },
             languages,
-        )?;
+        )?
+        .within_a_write_of_everything();
         image_ids.push(item.id);
         summary.media += 1;
     }
@@ -744,7 +747,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 },
                 languages,
                 None,
-            )?;
+            )?
+            .within_a_write_of_everything();
             if language == "en" {
                 first_slugs.push(created.slug);
                 if story.tags.contains(&"ceasefire-talks") || story.tags.contains(&"diplomacy") {
@@ -772,7 +776,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 ..Default::default()
             },
             languages,
-        )?;
+        )?
+        .within_a_write_of_everything();
         summary.collections += 1;
     }
     let live: &[(&str, &str, i32, i64, Option<i64>)] = &[
@@ -828,7 +833,8 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 ..Default::default()
             },
             languages,
-        )?;
+        )?
+        .within_a_write_of_everything();
         summary.breaking += 1;
     }
     Ok(summary)

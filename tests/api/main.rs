@@ -14,6 +14,7 @@ mod errors;
 mod faults;
 mod feeds;
 mod http;
+mod invalidation;
 mod lists;
 mod openapi;
 mod owasp;

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::{ArticleHead, ArticleStatus, DRAFT, PUBLISHED, find_head, get};
 use crate::auth::Actor;
-use crate::db::DbConn;
 use crate::db::sqlite;
+use crate::db::{DbConn, Scope, Written};
 use crate::domain::input::{Change, Checker, Input, TextRule, UnknownFields};
 use crate::domain::time::Timestamp;
 use crate::domain::{
@@ -426,7 +426,7 @@ pub fn create(
     body: ArticleCreate,
     languages: &[String],
     ahead: Option<Rendered>,
-) -> AppResult<super::Article> {
+) -> AppResult<Written<super::Article>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -511,7 +511,14 @@ pub fn create(
         .get_result(conn)?;
     save_relations(conn, id, &relations, true)?;
     index(conn, id, &title, summary.as_deref(), &rendered)?;
-    get(conn, &Key::Id(id), Some(actor))
+    let article = get(conn, &Key::Id(id), Some(actor))?;
+    // Joining a translation group changes the other editions' pages too.
+    let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
+        Scope::All
+    } else {
+        Scope::ArticleCreated(article.facts())
+    };
+    Ok(Written::content(article, scope))
 }
 
 /// Whether `actor` may edit `head`: editors always; writers only their own drafts.
@@ -554,7 +561,7 @@ pub fn update(
     body: ArticlePatch,
     languages: &[String],
     ahead: Option<Rendered>,
-) -> AppResult<super::Article> {
+) -> AppResult<Written<super::Article>> {
     let head = find_head(conn, key, Some(actor))?;
     check_may_edit(actor, &head)?;
     let mut c = Checker::new();
@@ -704,11 +711,11 @@ pub fn update(
         let items = breaking::linking_to(conn, head.id)?;
         breaking::article_withdrawn(conn, &items, now)?;
     }
-    Ok(article)
+    Ok(Written::content(article, Scope::All))
 }
 
 /// Deletes an article with its relations (editors; checked at the route).
-pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<Written<()>> {
     let head = find_head(conn, key, Some(actor))?;
     // Read before the delete unlinks them.
     let items = breaking::linking_to(conn, head.id)?;
@@ -718,5 +725,5 @@ pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<()> {
     if head.is_public(now) {
         breaking::article_withdrawn(conn, &items, now)?;
     }
-    Ok(())
+    Ok(Written::content((), Scope::All))
 }

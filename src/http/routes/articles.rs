@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Actor;
-use crate::db::{DbConn, Scope, run_blocking};
+use crate::db::{DbConn, run_blocking};
 use crate::domain::Key;
 use crate::domain::articles::list::ArticleQuery;
 use crate::domain::articles::related::{self as around, parse_limit};
@@ -117,17 +117,7 @@ pub async fn create_article(
     .await?;
     let article = state
         .db
-        .write_content_with(
-            |article: &Article| {
-                // Joining a translation group changes the other editions' pages too.
-                if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
-                    Scope::All
-                } else {
-                    Scope::ArticleCreated(article.facts())
-                }
-            },
-            move |conn| articles::write::create(conn, actor, body, &languages, ahead),
-        )
+        .write_content(move |conn| articles::write::create(conn, actor, body, &languages, ahead))
         .await?;
     Ok(created(
         format!("/api/v1/articles/{}", article.slug),
@@ -189,7 +179,7 @@ pub async fn update_article(
     let change = move |conn: &mut DbConn, key: &Key| {
         articles::write::update(conn, actor, key, body, &languages, ahead)
     };
-    target.update(&state.db, Scope::All, current, change).await
+    target.update(&state.db, current, change).await
 }
 
 /// Deletes an article with its tag, region and byline links.
@@ -210,7 +200,7 @@ pub async fn delete_article(
     let actor = editor.actor;
     let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor));
     let remove = move |conn: &mut DbConn, key: &Key| articles::write::delete(conn, actor, key);
-    target.delete(&state.db, Scope::All, current, remove).await
+    target.delete(&state.db, current, remove).await
 }
 
 /// The other editions of the story, one per language (readers see published ones).

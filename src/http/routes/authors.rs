@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::Key;
 use crate::domain::authors::{self, Author, AuthorCreate, AuthorPatch, AuthorQuery};
 use crate::domain::paging::ListResponse;
@@ -60,7 +60,7 @@ pub async fn create_author(
 ) -> AppResult<HttpResponse> {
     let author = state
         .db
-        .write_content(Scope::Created, move |conn| authors::create(conn, body))
+        .write_content(move |conn| authors::create(conn, body))
         .await?;
     Ok(created(format!("/api/v1/authors/{}", author.slug), &author))
 }
@@ -99,9 +99,7 @@ pub async fn update_author(
     JsonBody(body): JsonBody<AuthorPatch>,
 ) -> AppResult<HttpResponse> {
     let change = move |conn: &mut DbConn, key: &Key| authors::update(conn, key, body);
-    target
-        .update(&state.db, Scope::All, authors::get, change)
-        .await
+    target.update(&state.db, authors::get, change).await
 }
 
 /// Deletes an author. An author on any article's byline is `409 in_use`.
@@ -121,6 +119,6 @@ pub async fn delete_author(
     target: Target,
 ) -> AppResult<HttpResponse> {
     target
-        .delete(&state.db, Scope::All, authors::get, authors::delete)
+        .delete(&state.db, authors::get, authors::delete)
         .await
 }

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, po
 use tokio::sync::broadcast::error::RecvError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::breaking::{self, BreakingCreate, BreakingItem, BreakingPatch, BreakingQuery};
 use crate::domain::breaking_events::{self, Event, Opening};
 use crate::domain::paging::ListResponse;
@@ -94,9 +94,7 @@ pub async fn create_breaking(
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write_content(Scope::Created, move |conn| {
-            breaking::create(conn, body, &languages)
-        })
+        .write_content(move |conn| breaking::create(conn, body, &languages))
         .await?;
     Ok(created(format!("/api/v1/breaking/{}", item.id), &item))
 }
@@ -148,7 +146,7 @@ pub async fn update_breaking(
     let current = |conn: &mut DbConn, id: &i32| breaking::get(conn, *id);
     let change = move |conn: &mut DbConn, id: &i32| breaking::update(conn, *id, body, &languages);
     Target::new(id, if_match)
-        .update(&state.db, Scope::Created, current, change)
+        .update(&state.db, current, change)
         .await
 }
 
@@ -172,7 +170,7 @@ pub async fn delete_breaking(
     let current = |conn: &mut DbConn, id: &i32| breaking::get(conn, *id);
     let remove = |conn: &mut DbConn, id: &i32| breaking::delete(conn, *id);
     Target::new(id, if_match)
-        .delete(&state.db, Scope::Created, current, remove)
+        .delete(&state.db, current, remove)
         .await
 }
 

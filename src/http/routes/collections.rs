@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::Key;
 use crate::domain::collections::{
     self, Collection, CollectionCreate, CollectionPatch, CollectionQuery,
@@ -75,9 +75,7 @@ pub async fn create_collection(
     let actor = editor.actor;
     let collection = state
         .db
-        .write_content(Scope::All, move |conn| {
-            collections::create(conn, actor, body, &languages)
-        })
+        .write_content(move |conn| collections::create(conn, actor, body, &languages))
         .await?;
     Ok(created(
         format!("/api/v1/collections/{}", collection.slug),
@@ -138,7 +136,7 @@ pub async fn update_collection(
     let actor = editor.actor;
     let (collection, etag) = state
         .db
-        .write_content(Scope::All, move |conn| {
+        .write_content(move |conn| {
             // The body is validated before the condition: a bad body is a 4xx of its
             // own whatever the ETag; a stale ETag then undoes the change (412).
             let collection = if_match.guard(
@@ -152,9 +150,12 @@ pub async fn update_collection(
             // The answer's ETag is the collection's new one as GET gives it (with its
             // first page), which the next If-Match is compared with; the body leaves
             // the articles out.
-            let first = crate::domain::paging::PageRequest::default();
-            let now = collections::get(conn, &Key::Id(collection.id), &first, &codec, Some(actor))?;
-            Ok((collection, etag_of(&crate::domain::to_json(&now)?)))
+            collection.and_then(|collection| {
+                let first = crate::domain::paging::PageRequest::default();
+                let now =
+                    collections::get(conn, &Key::Id(collection.id), &first, &codec, Some(actor))?;
+                Ok((collection, etag_of(&crate::domain::to_json(&now)?)))
+            })
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -183,7 +184,5 @@ pub async fn delete_collection(
         let first = crate::domain::paging::PageRequest::default();
         collections::get(conn, key, &first, &codec, Some(actor))
     };
-    target
-        .delete(&state.db, Scope::All, current, collections::delete)
-        .await
+    target.delete(&state.db, current, collections::delete).await
 }

@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
 use crate::domain::paging::ListResponse;
 use crate::error::{AppError, AppResult};
@@ -79,9 +79,7 @@ pub async fn create_media(
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write_content(Scope::Created, move |conn| {
-            media::create(conn, body, &languages)
-        })
+        .write_content(move |conn| media::create(conn, body, &languages))
         .await?;
     Ok(created(format!("/api/v1/media/{}", item.id), &item))
 }
@@ -134,7 +132,7 @@ pub async fn update_media(
     let current = |conn: &mut DbConn, id: &i32| media::get(conn, *id);
     let change = move |conn: &mut DbConn, id: &i32| media::update(conn, *id, body, &languages);
     Target::new(id, if_match)
-        .update(&state.db, Scope::All, current, change)
+        .update(&state.db, current, change)
         .await
 }
 
@@ -159,6 +157,6 @@ pub async fn delete_media(
     let current = |conn: &mut DbConn, id: &i32| media::get(conn, *id);
     let remove = |conn: &mut DbConn, id: &i32| media::delete(conn, *id);
     Target::new(id, if_match)
-        .delete(&state.db, Scope::All, current, remove)
+        .delete(&state.db, current, remove)
         .await
 }

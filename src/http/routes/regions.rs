@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::paging::ListResponse;
 use crate::domain::regions::{self, RegionCreate, RegionPatch, RegionQuery};
 use crate::domain::{Key, Ref};
@@ -60,7 +60,7 @@ pub async fn create_region(
 ) -> AppResult<HttpResponse> {
     let region = state
         .db
-        .write_content(Scope::Created, move |conn| regions::create(conn, body))
+        .write_content(move |conn| regions::create(conn, body))
         .await?;
     Ok(created(format!("/api/v1/regions/{}", region.slug), &region))
 }
@@ -101,9 +101,7 @@ pub async fn update_region(
     JsonBody(body): JsonBody<RegionPatch>,
 ) -> AppResult<HttpResponse> {
     let change = move |conn: &mut DbConn, key: &Key| regions::update(conn, key, body);
-    target
-        .update(&state.db, Scope::All, regions::get, change)
-        .await
+    target.update(&state.db, regions::get, change).await
 }
 
 /// Deletes a region. A region that articles use is `409 in_use`.
@@ -123,6 +121,6 @@ pub async fn delete_region(
     target: Target,
 ) -> AppResult<HttpResponse> {
     target
-        .delete(&state.db, Scope::All, regions::get, regions::delete)
+        .delete(&state.db, regions::get, regions::delete)
         .await
 }

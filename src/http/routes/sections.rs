@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
@@ -67,7 +67,7 @@ pub async fn create_section(
 ) -> AppResult<HttpResponse> {
     let section = state
         .db
-        .write_content(Scope::All, move |conn| sections::create(conn, body))
+        .write_content(move |conn| sections::create(conn, body))
         .await?;
     Ok(created(
         format!("/api/v1/sections/{}", section.slug),
@@ -112,9 +112,7 @@ pub async fn update_section(
     JsonBody(body): JsonBody<SectionPatch>,
 ) -> AppResult<HttpResponse> {
     let change = move |conn: &mut DbConn, key: &Key| sections::update(conn, key, body);
-    target
-        .update(&state.db, Scope::All, sections::get, change)
-        .await
+    target.update(&state.db, sections::get, change).await
 }
 
 /// Deletes a section. One that articles use or that has child sections is
@@ -135,6 +133,6 @@ pub async fn delete_section(
     target: Target,
 ) -> AppResult<HttpResponse> {
     target
-        .delete(&state.db, Scope::All, sections::get, sections::delete)
+        .delete(&state.db, sections::get, sections::delete)
         .await
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{DbConn, Scope};
+use crate::db::DbConn;
 use crate::domain::Key;
 use crate::domain::paging::ListResponse;
 use crate::domain::tags::{self, Tag, TagCreate, TagPatch, TagQuery};
@@ -60,7 +60,7 @@ pub async fn create_tag(
 ) -> AppResult<HttpResponse> {
     let tag = state
         .db
-        .write_content(Scope::Created, move |conn| tags::create(conn, body))
+        .write_content(move |conn| tags::create(conn, body))
         .await?;
     Ok(created(format!("/api/v1/tags/{}", tag.slug), &tag))
 }
@@ -98,9 +98,7 @@ pub async fn update_tag(
     JsonBody(body): JsonBody<TagPatch>,
 ) -> AppResult<HttpResponse> {
     let change = move |conn: &mut DbConn, key: &Key| tags::update(conn, key, body);
-    target
-        .update(&state.db, Scope::All, tags::get, change)
-        .await
+    target.update(&state.db, tags::get, change).await
 }
 
 /// Deletes a tag and detaches it from its articles (the articles stay).
@@ -118,7 +116,5 @@ pub async fn delete_tag(
     _editor: Staff<Editor>,
     target: Target,
 ) -> AppResult<HttpResponse> {
-    target
-        .delete(&state.db, Scope::All, tags::get, tags::delete)
-        .await
+    target.delete(&state.db, tags::get, tags::delete).await
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password;
-use crate::db::{DbConn, run_blocking};
+use crate::db::{DbConn, Written, run_blocking};
 use crate::domain::paging::ListResponse;
 use crate::domain::users::{self, User, UserCreate, UserPatch, UserQuery};
 use crate::error::{AppError, AppResult};
@@ -171,9 +171,12 @@ pub async fn update_user(
     };
     let current = |conn: &mut DbConn, id: &i32| Ok(User::from(users::find(conn, *id)?));
     let apply =
-        move |conn: &mut DbConn, id: &i32| users::apply_change(conn, *id, &change, new_hash);
+        // Staff accounts appear on no cached page.
+        move |conn: &mut DbConn, id: &i32| {
+            users::apply_change(conn, *id, &change, new_hash).map(Written::unseen)
+        };
     Target::new(id, if_match)
-        .update(&state.db, None, current, apply)
+        .update(&state.db, current, apply)
         .await
 }
 
@@ -197,8 +200,8 @@ pub async fn delete_user(
 ) -> AppResult<HttpResponse> {
     let id = user_id(&path)?;
     let current = |conn: &mut DbConn, id: &i32| Ok(User::from(users::find(conn, *id)?));
-    let remove = |conn: &mut DbConn, id: &i32| users::delete(conn, *id);
+    let remove = |conn: &mut DbConn, id: &i32| users::delete(conn, *id).map(Written::unseen);
     Target::new(id, if_match)
-        .delete(&state.db, None, current, remove)
+        .delete(&state.db, current, remove)
         .await
 }

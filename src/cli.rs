@@ -227,9 +227,9 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
-        /// admin, editor or writer
-        #[arg(long, value_parser = ["admin", "editor", "writer"])]
-        role: String,
+        /// The account's role
+        #[arg(long, value_enum)]
+        role: Role,
     },
     /// Set an account's password; its existing tokens stop working.
     SetPassword {
@@ -499,9 +499,7 @@ fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Exit> {
             let body = users::UserCreate {
                 email: crate::domain::input::Input::Value(email),
                 name: crate::domain::input::Input::Value(name),
-                role: crate::domain::input::Input::Value(
-                    Role::parse(&role).ok_or_else(|| Exit::new(2, "unknown role"))?,
-                ),
+                role: crate::domain::input::Input::Value(role),
                 password: crate::domain::input::Input::Value(pw),
                 ..Default::default()
             };
@@ -519,16 +517,17 @@ fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Exit> {
         UserCommand::SetPassword { email } => {
             let pw = read_password()?;
             password::check_strength(&pw).map_err(|m| Exit::new(1, format!("password {m}")))?;
-            let hash = password::hash(&pw)?;
             let who = email.clone();
+            let account = db
+                .read_blocking(move |conn| users::find_by_email(conn, &who))?
+                .ok_or_else(|| AppError::not_found("user"))?;
+            let new_password = users::prepare_operator_password(&account, &pw)?;
             db.write_blocking(move |conn| {
-                let user =
-                    users::find_by_email(conn, &who)?.ok_or_else(|| AppError::not_found("user"))?;
                 let change = users::UserChange {
                     password: Some(pw.clone()),
                     ..Default::default()
                 };
-                users::apply_change(conn, user.id, &change, Some(hash.clone()))
+                users::apply_change(conn, account.id, &change, Some(new_password))
             })?;
             println!("password changed for {email}; its existing tokens no longer work");
             Ok(())

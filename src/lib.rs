@@ -1,7 +1,7 @@
 //! newsdesk: a headless CMS for multilingual newsrooms.
 //!
-//! Layers, from the bottom: [`error`], [`config`], [`auth`] and [`workers`] (usable by
-//! everything);
+//! Layers, from the bottom: [`error`], [`config`], [`vocab`], [`auth`] and [`workers`]
+//! (usable by everything);
 //! [`db`] (pools, migrations, the SQLite-only corner); [`domain`] (resources, rules,
 //! queries); [`http`] (routes, extractors, middleware); [`openapi`], [`server`] and
 //! [`cli`] on top.
@@ -20,4 +20,5 @@ pub mod openapi;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod vocab;
 pub mod workers;

@@ -4,43 +4,20 @@
 pub mod password;
 pub mod token;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// A staff account's role. Each role can do everything the roles below it can.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Creates drafts, edits only their own drafts; creates media, tags and authors.
-    Writer,
-    /// Every content write, including publishing and deleting.
-    Editor,
-    /// Everything, and the only role that manages staff accounts.
-    Admin,
+crate::closed_set! {
+    /// A staff account's role. Each role can do everything the roles below it can.
+    #[stored_as_text]
+    pub enum Role {
+        /// Creates drafts, edits only their own drafts; creates media, tags and authors.
+        Writer = "writer",
+        /// Every content write, including publishing and deleting.
+        Editor = "editor",
+        /// Everything, and the only role that manages staff accounts.
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    /// The name stored in the database and used in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Writer => "writer",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses a stored role name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "writer" => Some(Role::Writer),
-            "editor" => Some(Role::Editor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
     /// True when this role includes everything `required` may do.
     pub fn includes(self, required: Role) -> bool {
         self >= required

@@ -8,6 +8,7 @@ use diesel::dsl::min;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::columns::StoredStatus;
 use crate::error::AppResult;
 use crate::schema::{articles, breaking_items, content_state};
 
@@ -131,7 +132,7 @@ pub fn horizon(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Option<chrono::NaiveDateTime>> {
     let article: Option<chrono::NaiveDateTime> = articles::table
-        .filter(articles::status.eq("published"))
+        .filter(articles::status.eq(StoredStatus::Published))
         .filter(articles::published_at.gt(now))
         .select(min(articles::published_at))
         .get_result(conn)?;

@@ -6,6 +6,7 @@
 //! immediate transaction, so SQLite's one-writer rule is kept in Rust instead of in
 //! retries. Everything specific to SQLite is in [`sqlite`].
 
+pub mod columns;
 pub mod file;
 pub mod freshness;
 pub mod readers;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Text};
 
 use super::DbConn;
+use super::columns::StoredStatus;
 use crate::error::{AppError, AppResult};
 
 /// The WAL is cut back to this size (64 MiB) whenever a checkpoint empties it, so one
@@ -355,11 +356,11 @@ pub fn fts_match(
     let visibility = match visible {
         FtsVisibility::Public(_) => {
             " AND EXISTS (SELECT 1 FROM articles a WHERE a.id = articles_fts.rowid \
-             AND a.status = 'published' AND a.published_at <= ?)"
+             AND a.status = ? AND a.published_at <= ?)"
         }
         FtsVisibility::Writer(_) => {
             " AND EXISTS (SELECT 1 FROM articles a WHERE a.id = articles_fts.rowid \
-             AND (a.status = 'published' OR a.created_by = ?))"
+             AND (a.status = ? OR a.created_by = ?))"
         }
         FtsVisibility::All => "",
     };
@@ -382,8 +383,12 @@ pub fn fts_match(
         .into_boxed()
         .bind::<Text, _>(expression.to_owned());
     query = match visible {
-        FtsVisibility::Public(now) => query.bind::<diesel::sql_types::Timestamp, _>(now),
-        FtsVisibility::Writer(id) => query.bind::<Integer, _>(id),
+        FtsVisibility::Public(now) => query
+            .bind::<Text, _>(StoredStatus::Published)
+            .bind::<diesel::sql_types::Timestamp, _>(now),
+        FtsVisibility::Writer(id) => query
+            .bind::<Text, _>(StoredStatus::Published)
+            .bind::<Integer, _>(id),
         FtsVisibility::All => query,
     };
     if let Some(window) = window {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::Key;
 use super::input::{Change, Checker, Input, TextRule, UnknownFields};
@@ -21,8 +21,16 @@ const NAME: TextRule = TextRule::line(1, 200);
 const BIO: TextRule = TextRule::block(5_000);
 const MAX_LINKS: usize = 20;
 const LINK_KEY_MAX: usize = 32;
-/// Sorts an author list accepts; the first is the default.
-pub const SORTS: &[&str] = &["name", "-name", "created_at", "-created_at"];
+
+crate::closed_set! {
+    /// Orders of an author list.
+    pub enum AuthorSort {
+        Name = "name",
+        NameDesc = "-name",
+        CreatedAt = "created_at",
+        CreatedAtDesc = "-created_at",
+    }
+}
 
 /// An author row as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -301,10 +309,19 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     Ok(Written::content((), Scope::All))
 }
 
+/// The query parameters of `GET /authors` (with [`PageParams`](super::paging::PageParams)).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorParams {
+    /// Field to sort by; `-` for descending. Default `name`.
+    #[param(inline)]
+    pub sort: Option<AuthorSort>,
+}
+
 /// A parsed `GET /authors` request.
 #[derive(Debug, Clone)]
 pub struct AuthorQuery {
-    pub sort: String,
+    pub sort: AuthorSort,
     pub page: PageRequest,
 }
 
@@ -312,20 +329,20 @@ impl AuthorQuery {
     /// Reads the query string of `GET /authors`.
     pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let sort = params
-            .take_choice("sort", SORTS)?
-            .unwrap_or_else(|| SORTS[0].to_owned());
-        let page = PageRequest::from_params(&mut params, codec, &sort)?;
+        let AuthorParams { sort } = params.read()?;
+        let sort = sort.unwrap_or(AuthorSort::Name);
+        let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
         params.finish()?;
         Ok(Self { sort, page })
     }
 }
 
-fn cursor_key(sort: &str, row: &AuthorRow) -> Vec<KeyValue> {
-    let first = if sort.ends_with("name") {
-        KeyValue::Text(row.name.clone())
-    } else {
-        KeyValue::Int(Timestamp::from(row.created_at).unix())
+fn cursor_key(sort: AuthorSort, row: &AuthorRow) -> Vec<KeyValue> {
+    let first = match sort {
+        AuthorSort::Name | AuthorSort::NameDesc => KeyValue::Text(row.name.clone()),
+        AuthorSort::CreatedAt | AuthorSort::CreatedAtDesc => {
+            KeyValue::Int(Timestamp::from(row.created_at).unix())
+        }
     };
     vec![first, KeyValue::Int(i64::from(row.id))]
 }
@@ -337,58 +354,32 @@ pub fn list(
     codec: &CursorCodec,
 ) -> AppResult<ListResponse<Author>> {
     let mut query = authors::table.select(AuthorRow::as_select()).into_boxed();
-    let desc = q.sort.starts_with('-');
-    let by_name = q.sort.ends_with("name");
     if let Some(after) = q.page.after() {
         let last = after.last_id()?;
-        query = match (by_name, desc) {
-            (true, false) => {
-                keyset_after!(
-                    query,
-                    authors::name,
-                    authors::id,
-                    after.text(0)?.to_owned(),
-                    last,
-                    asc
-                )
+        query = match q.sort {
+            AuthorSort::Name => {
+                let k = after.text(0)?.to_owned();
+                keyset_after!(query, authors::name, authors::id, k, last, asc)
             }
-            (true, true) => {
-                keyset_after!(
-                    query,
-                    authors::name,
-                    authors::id,
-                    after.text(0)?.to_owned(),
-                    last,
-                    desc
-                )
+            AuthorSort::NameDesc => {
+                let k = after.text(0)?.to_owned();
+                keyset_after!(query, authors::name, authors::id, k, last, desc)
             }
-            (false, false) => {
-                keyset_after!(
-                    query,
-                    authors::created_at,
-                    authors::id,
-                    after.time(0)?,
-                    last,
-                    asc
-                )
+            AuthorSort::CreatedAt => {
+                let k = after.time(0)?;
+                keyset_after!(query, authors::created_at, authors::id, k, last, asc)
             }
-            (false, true) => {
-                keyset_after!(
-                    query,
-                    authors::created_at,
-                    authors::id,
-                    after.time(0)?,
-                    last,
-                    desc
-                )
+            AuthorSort::CreatedAtDesc => {
+                let k = after.time(0)?;
+                keyset_after!(query, authors::created_at, authors::id, k, last, desc)
             }
         };
     }
-    query = match (by_name, desc) {
-        (true, false) => query.order((authors::name.asc(), authors::id.asc())),
-        (true, true) => query.order((authors::name.desc(), authors::id.desc())),
-        (false, false) => query.order((authors::created_at.asc(), authors::id.asc())),
-        (false, true) => query.order((authors::created_at.desc(), authors::id.desc())),
+    query = match q.sort {
+        AuthorSort::Name => query.order((authors::name.asc(), authors::id.asc())),
+        AuthorSort::NameDesc => query.order((authors::name.desc(), authors::id.desc())),
+        AuthorSort::CreatedAt => query.order((authors::created_at.asc(), authors::id.asc())),
+        AuthorSort::CreatedAtDesc => query.order((authors::created_at.desc(), authors::id.desc())),
     };
     let rows: Vec<AuthorRow> = query
         .limit(q.page.fetch_limit())
@@ -403,10 +394,10 @@ pub fn list(
     Ok(paging::finish_page(
         rows,
         &q.page,
-        &q.sort,
+        q.sort.as_str(),
         codec,
         total,
-        |r| cursor_key(&q.sort, r),
+        |r| cursor_key(q.sort, r),
         |r| {
             let avatar = r.avatar_media_id.and_then(|id| avatars.get(&id).cloned());
             Author::from_row(r, avatar)

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::breaking_events;
 use super::breaking_items::{BreakingRow, find_row, live_now, views};
 use super::input::{Change, Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
-use super::params::Params;
+use super::params::{self, Params};
 use super::time::Timestamp;
 use crate::db::{DbBackend, DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
@@ -277,12 +277,30 @@ pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<Written<()>> {
     Ok(Written::content((), Scope::Created))
 }
 
+crate::closed_set! {
+    /// Which breaking items to list.
+    pub enum BreakingStatus {
+        Live = "live",
+        All = "all",
+    }
+}
+
+/// The query parameters of `GET /breaking` (with [`PageParams`](super::paging::PageParams)).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakingParams {
+    /// Only this language (one of `LANGUAGES`).
+    pub lang: Option<String>,
+    /// Staff only: `all` lists every item, live or not; `live` (the default) only live ones.
+    #[param(inline)]
+    pub status: Option<BreakingStatus>,
+}
+
 /// A parsed `GET /breaking` request.
 #[derive(Debug, Clone)]
 pub struct BreakingQuery {
     pub lang: Option<String>,
-    /// `status=all` (staff): every item, live or not.
-    pub all: bool,
+    pub status: BreakingStatus,
     pub page: PageRequest,
 }
 
@@ -297,8 +315,8 @@ impl BreakingQuery {
         staff: bool,
     ) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let lang = params.take_language("lang", languages)?;
-        let status = params.take_choice("status", &["live", "all"])?;
+        let BreakingParams { lang, status } = params.read()?;
+        let lang = params::language("lang", lang, languages)?;
         if status.is_some() && !staff {
             return Err(AppError::bad_param(
                 "status",
@@ -309,7 +327,7 @@ impl BreakingQuery {
         params.finish()?;
         Ok(Self {
             lang,
-            all: status.as_deref() == Some("all"),
+            status: status.unwrap_or(BreakingStatus::Live),
             page,
         })
     }
@@ -324,8 +342,9 @@ pub fn list(
     let now = Timestamp::now().0;
     let filtered = || {
         let mut query = breaking_items::table.into_boxed::<DbBackend>();
-        if !q.all {
-            query = query.filter(live_now(now));
+        match q.status {
+            BreakingStatus::Live => query = query.filter(live_now(now)),
+            BreakingStatus::All => {}
         }
         if let Some(lang) = &q.lang {
             query = query.filter(breaking_items::language.eq(lang.clone()));

@@ -26,15 +26,24 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::schema::{breaking_events, breaking_items};
 
-/// An item became visible to readers.
-pub const CREATED: &str = "created";
-/// A live item changed.
-pub const UPDATED: &str = "updated";
-/// A live item was deleted or withdrawn (unpublished, moved to the future, or moved to
-/// another language).
-pub const DELETED: &str = "deleted";
-/// A live item reached its `expires_at`.
-pub const EXPIRED: &str = "expired";
+crate::closed_set! {
+    /// The `event:` of a breaking stream's events; all but `snapshot` are stored in the
+    /// event log.
+    #[stored_as_text]
+    pub enum EventKind {
+        /// The live items, as a stream opens (never stored).
+        Snapshot = "snapshot",
+        /// An item became visible to readers.
+        Created = "created",
+        /// A live item changed.
+        Updated = "updated",
+        /// A live item was deleted or withdrawn (unpublished, moved to the future, or
+        /// moved to another language).
+        Deleted = "deleted",
+        /// A live item reached its `expires_at`.
+        Expired = "expired",
+    }
+}
 
 /// Most events a resuming stream is sent: a client further behind gets a fresh snapshot.
 pub const REPLAY_MAX_EVENTS: i64 = 100;
@@ -50,7 +59,7 @@ pub const RETENTION_MINUTES: i64 = 60;
 #[diesel(table_name = breaking_events)]
 pub struct Event {
     pub id: i32,
-    pub kind: String,
+    pub kind: EventKind,
     pub item_id: i32,
     pub language: String,
     /// The event's data: the item as JSON, or `{"id": …}` for `deleted`.
@@ -69,7 +78,7 @@ pub fn is_live(row: &BreakingRow, at: chrono::NaiveDateTime) -> bool {
 
 fn insert(
     conn: &mut DbConn,
-    kind: &str,
+    kind: EventKind,
     item_id: i32,
     language: &str,
     payload: String,
@@ -119,17 +128,17 @@ pub fn record_write(
         (None, None) => {}
         (None, Some(now)) => {
             let json = item_json(conn, now.id)?;
-            insert(conn, CREATED, now.id, &now.language, json, None)?;
+            insert(conn, EventKind::Created, now.id, &now.language, json, None)?;
         }
         (Some(then), None) => match after {
             Some(row) if row.expires_at.is_some_and(|e| e <= at) => {
                 let json = item_json(conn, row.id)?;
-                insert(conn, EXPIRED, row.id, &then.language, json, None)?;
+                insert(conn, EventKind::Expired, row.id, &then.language, json, None)?;
             }
             _ => {
                 insert(
                     conn,
-                    DELETED,
+                    EventKind::Deleted,
                     then.id,
                     &then.language,
                     gone_json(then.id)?,
@@ -140,18 +149,18 @@ pub fn record_write(
         (Some(then), Some(now)) if then.language != now.language => {
             insert(
                 conn,
-                DELETED,
+                EventKind::Deleted,
                 then.id,
                 &then.language,
                 gone_json(then.id)?,
                 None,
             )?;
             let json = item_json(conn, now.id)?;
-            insert(conn, CREATED, now.id, &now.language, json, None)?;
+            insert(conn, EventKind::Created, now.id, &now.language, json, None)?;
         }
         (Some(_), Some(now)) => {
             let json = item_json(conn, now.id)?;
-            insert(conn, UPDATED, now.id, &now.language, json, None)?;
+            insert(conn, EventKind::Updated, now.id, &now.language, json, None)?;
         }
     }
     if let Some(then) = before {
@@ -161,7 +170,7 @@ pub fn record_write(
 }
 
 /// The kinds whose payload is the item, text included.
-const WITH_TEXT: [&str; 3] = [CREATED, UPDATED, EXPIRED];
+const WITH_TEXT: [EventKind; 3] = [EventKind::Created, EventKind::Updated, EventKind::Expired];
 
 /// Rewrites what the log says about item `id` in its events up to `upto` (the ones
 /// before this write), so that no replay serves text the item no longer has. `live` is
@@ -175,7 +184,7 @@ fn forget_earlier(
     live: Option<&BreakingRow>,
     upto: i32,
 ) -> AppResult<()> {
-    let earlier: Vec<(i32, String, String)> = breaking_events::table
+    let earlier: Vec<(i32, EventKind, String)> = breaking_events::table
         .filter(breaking_events::item_id.eq(id))
         .filter(breaking_events::id.le(upto))
         .filter(breaking_events::kind.eq_any(WITH_TEXT))
@@ -189,7 +198,7 @@ fn forget_earlier(
     for (event, kind, language) in earlier {
         if live.is_some_and(|row| row.language == language) {
             current.push(event);
-        } else if kind == EXPIRED {
+        } else if kind == EventKind::Expired {
             ended.push(event);
         } else {
             dropped.push(event);
@@ -208,7 +217,7 @@ fn forget_earlier(
     if !ended.is_empty() {
         diesel::update(breaking_events::table.filter(breaking_events::id.eq_any(ended)))
             .set((
-                breaking_events::kind.eq(DELETED),
+                breaking_events::kind.eq(EventKind::Deleted),
                 breaking_events::payload.eq(gone_json(id)?),
             ))
             .execute(conn)?;
@@ -223,7 +232,7 @@ fn due(
     conn: &mut DbConn,
     from: chrono::NaiveDateTime,
     to: chrono::NaiveDateTime,
-) -> AppResult<Vec<(chrono::NaiveDateTime, &'static str, BreakingRow)>> {
+) -> AppResult<Vec<(chrono::NaiveDateTime, EventKind, BreakingRow)>> {
     let going_live: Vec<BreakingRow> = breaking_items::table
         .filter(breaking_items::published_at.gt(from))
         .filter(breaking_items::published_at.le(to))
@@ -236,17 +245,17 @@ fn due(
         .filter(breaking_items::expires_at.gt(breaking_items::updated_at.nullable()))
         .select(BreakingRow::as_select())
         .load(conn)?;
-    let mut all: Vec<(chrono::NaiveDateTime, &'static str, BreakingRow)> = going_live
+    let mut all: Vec<(chrono::NaiveDateTime, EventKind, BreakingRow)> = going_live
         .into_iter()
-        .map(|r| (r.published_at, CREATED, r))
+        .map(|r| (r.published_at, EventKind::Created, r))
         .chain(
             expiring
                 .into_iter()
-                .filter_map(|r| r.expires_at.map(|e| (e, EXPIRED, r))),
+                .filter_map(|r| r.expires_at.map(|e| (e, EventKind::Expired, r))),
         )
         .collect();
     // Go-live before expiry when both fall in the window.
-    all.sort_by_key(|(at, kind, r)| (*at, *kind == EXPIRED, r.id));
+    all.sort_by_key(|(at, kind, r)| (*at, *kind == EventKind::Expired, r.id));
     Ok(all)
 }
 

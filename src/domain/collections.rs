@@ -5,13 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::articles::{self, Article, ArticleHead, Relations};
 use super::input::{Checker, Input, TextRule, UnknownFields};
 use super::media::{self, Media};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
-use super::params::Params;
+use super::params::{self, LangParams, Params};
 use super::time::Timestamp;
 use super::{Key, resolve_slugs};
 use crate::auth::Actor;
@@ -497,14 +497,26 @@ impl CollectionQuery {
     /// Reads the query string of `GET /collections`.
     pub fn parse(query: &str, codec: &CursorCodec, languages: &[String]) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let lang = params.take_language("lang", languages)?;
+        let LangParams { lang } = params.read()?;
+        let lang = params::language("lang", lang, languages)?;
         let page = PageRequest::from_params(&mut params, codec, "name")?;
         params.finish()?;
         Ok(Self { lang, page })
     }
 }
 
-/// Reads the paging of a single collection read (`per_page`, `cursor`).
+/// The paging of a collection's articles: by cursor only.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorParams {
+    /// Articles per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Reads the paging of a single collection read ([`CursorParams`]).
 pub fn article_page(query: &str, codec: &CursorCodec) -> AppResult<PageRequest> {
     let mut params = Params::parse(query)?;
     if params.take("page")?.is_some() {
@@ -513,7 +525,8 @@ pub fn article_page(query: &str, codec: &CursorCodec) -> AppResult<PageRequest> 
             "a collection's articles are paged with cursor",
         ));
     }
-    let page = PageRequest::from_params(&mut params, codec, ORDER)?;
+    let CursorParams { per_page, cursor } = params.read()?;
+    let page = PageRequest::new(None, per_page, cursor, codec, ORDER)?;
     params.finish()?;
     Ok(page)
 }

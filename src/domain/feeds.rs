@@ -11,6 +11,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::articles::{Article, ArticleHead, Relations, visible_to_readers};
 use super::input::xml_safe;
+use super::media::MediaKind;
 use super::time::Timestamp;
 use super::{Key, sections, tags};
 use crate::config::Config;
@@ -218,7 +219,11 @@ fn write_item<W: io::Write>(w: &mut Writer<W>, site: &Site, a: &Article) -> io::
             text(w, "content:encoded", html)?;
         }
         if let Some(m) = &a.hero_media {
-            let medium = if m.kind == "video" { "video" } else { "image" };
+            // Media RSS's own `medium` words.
+            let medium = match m.kind {
+                MediaKind::Video => "video",
+                MediaKind::Image | MediaKind::Audio | MediaKind::Embed => "image",
+            };
             let width = m.width.map(|v| v.to_string());
             let height = m.height.map(|v| v.to_string());
             let mut el = w

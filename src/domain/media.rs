@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::input::{Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
-use super::params::Params;
+use super::params::{self, Params};
 use super::time::Timestamp;
 use crate::auth::Actor;
 use crate::db::{DbBackend, DbConn, Scope, Written};
@@ -23,7 +23,7 @@ use crate::schema::{articles, authors, collections, media};
 #[diesel(table_name = media)]
 pub struct MediaRow {
     pub id: i32,
-    pub kind: String,
+    pub kind: MediaKind,
     pub url: String,
     pub mime_type: Option<String>,
     pub width: Option<i32>,
@@ -42,9 +42,8 @@ pub struct MediaRow {
 pub struct Media {
     #[schema(example = 12)]
     pub id: i32,
-    /// `image`, `video`, `audio` or `embed`.
-    #[schema(example = "image")]
-    pub kind: String,
+    /// What the item is.
+    pub kind: MediaKind,
     /// Absolute http(s) URL of the file or embed.
     #[schema(example = "https://cdn.example.com/2024/05/harbour.jpg")]
     pub url: String,
@@ -128,25 +127,22 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Media>> 
     Ok(rows.into_iter().map(|r| (r.id, Media::from(r))).collect())
 }
 
-/// What a media item is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Image,
-    Video,
-    Audio,
-    Embed,
+crate::closed_set! {
+    /// What a media item is.
+    #[stored_as_text]
+    pub enum MediaKind {
+        Image = "image",
+        Video = "video",
+        Audio = "audio",
+        Embed = "embed",
+    }
 }
 
-impl MediaKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Image => "image",
-            MediaKind::Video => "video",
-            MediaKind::Audio => "audio",
-            MediaKind::Embed => "embed",
-        }
+crate::closed_set! {
+    /// Orders by creation time.
+    pub enum MediaSort {
+        CreatedAtDesc = "-created_at",
+        CreatedAt = "created_at",
     }
 }
 
@@ -156,8 +152,6 @@ const ALT_TEXT: TextRule = TextRule::line(1, 500);
 const MAX_PIXELS_SIDE: i32 = 100_000;
 const MAX_DURATION_SECONDS: i32 = 7 * 24 * 3600;
 const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
-/// Sorts a media list accepts; the first is the default.
-pub const SORTS: &[&str] = &["-created_at", "created_at"];
 
 /// Body of `POST /media`.
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
@@ -337,7 +331,7 @@ pub fn create(
     let now = Timestamp::now().0;
     let id: i32 = diesel::insert_into(media::table)
         .values((
-            media::kind.eq(kind.map(MediaKind::as_str).unwrap_or("image")),
+            media::kind.eq(kind.unwrap_or(MediaKind::Image)),
             media::url.eq(url.unwrap_or_default()),
             media::mime_type.eq(mime_type),
             media::width.eq(width),
@@ -455,13 +449,30 @@ pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<Written<()>> {
     Ok(Written::content((), Scope::All))
 }
 
+/// The query parameters of `GET /media` (with [`PageParams`](super::paging::PageParams)).
+#[derive(Debug, Default, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MediaParams {
+    /// Only this kind.
+    #[param(inline)]
+    pub kind: Option<MediaKind>,
+    /// Words in the caption, credit or alt text (at most 200 characters).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only this language (one of `LANGUAGES`).
+    pub lang: Option<String>,
+    /// `-created_at` (default, newest first) or `created_at`.
+    #[param(inline)]
+    pub sort: Option<MediaSort>,
+}
+
 /// A parsed `GET /media` request.
 #[derive(Debug, Clone)]
 pub struct MediaQuery {
-    pub kind: Option<String>,
+    pub kind: Option<MediaKind>,
     pub q: Option<String>,
     pub lang: Option<String>,
-    pub sort: String,
+    pub sort: MediaSort,
     pub page: PageRequest,
 }
 
@@ -469,16 +480,15 @@ impl MediaQuery {
     /// Reads the query string of `GET /media`.
     pub fn parse(query: &str, codec: &CursorCodec, languages: &[String]) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let kind = params.take_choice("kind", &["image", "video", "audio", "embed"])?;
-        let q = params.take("q")?;
-        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(AppError::bad_param("q", "q must be at most 200 characters"));
-        }
-        let lang = params.take_language("lang", languages)?;
-        let sort = params
-            .take_choice("sort", SORTS)?
-            .unwrap_or_else(|| SORTS[0].to_owned());
-        let page = PageRequest::from_params(&mut params, codec, &sort)?;
+        let MediaParams {
+            kind,
+            q,
+            lang,
+            sort,
+        } = params.read()?;
+        let lang = params::language("lang", lang, languages)?;
+        let sort = sort.unwrap_or(MediaSort::CreatedAtDesc);
+        let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
         params.finish()?;
         Ok(Self {
             kind,
@@ -518,8 +528,8 @@ pub fn list(
         if viewer.is_none() {
             query = query.filter(in_public_use(now));
         }
-        if let Some(kind) = &q.kind {
-            query = query.filter(media::kind.eq(kind.clone()));
+        if let Some(kind) = q.kind {
+            query = query.filter(media::kind.eq(kind));
         }
         if let Some(lang) = &q.lang {
             query = query.filter(media::language.eq(lang.clone()));
@@ -536,20 +546,21 @@ pub fn list(
         }
         query
     };
-    let desc = q.sort.starts_with('-');
     let mut query = filtered().select(MediaRow::as_select());
     if let Some(after) = q.page.after() {
         let (k, last) = (after.time(0)?, after.last_id()?);
-        query = if desc {
-            keyset_after!(query, media::created_at, media::id, k, last, desc)
-        } else {
-            keyset_after!(query, media::created_at, media::id, k, last, asc)
+        query = match q.sort {
+            MediaSort::CreatedAtDesc => {
+                keyset_after!(query, media::created_at, media::id, k, last, desc)
+            }
+            MediaSort::CreatedAt => {
+                keyset_after!(query, media::created_at, media::id, k, last, asc)
+            }
         };
     }
-    query = if desc {
-        query.order((media::created_at.desc(), media::id.desc()))
-    } else {
-        query.order((media::created_at.asc(), media::id.asc()))
+    query = match q.sort {
+        MediaSort::CreatedAtDesc => query.order((media::created_at.desc(), media::id.desc())),
+        MediaSort::CreatedAt => query.order((media::created_at.asc(), media::id.asc())),
     };
     let rows: Vec<MediaRow> = query
         .limit(q.page.fetch_limit())
@@ -562,7 +573,7 @@ pub fn list(
     Ok(paging::finish_page(
         rows,
         &q.page,
-        &q.sort,
+        q.sort.as_str(),
         codec,
         total,
         |r| {

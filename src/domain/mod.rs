@@ -2,7 +2,7 @@
 //! write forms, API views, validation and queries. Nothing here knows about HTTP.
 
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 
 /// The slug queries every slugged table needs, generated for `$table`.
 macro_rules! slug_queries {
@@ -155,7 +155,28 @@ pub enum Key {
     Slug(String),
 }
 
+/// The path parameter a [`Key`] is read from, as the OpenAPI document names it.
+impl utoipa::IntoParams for Key {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        vec![
+            ParameterBuilder::new()
+                .name(Key::PATH_PARAMETER)
+                .parameter_in(ParameterIn::Path)
+                .description(Some("The id (`42`) or the slug"))
+                .required(utoipa::openapi::Required::True)
+                .schema(Some(String::schema()))
+                .build(),
+        ]
+    }
+}
+
 impl Key {
+    /// The name of the path segment a key is read from: `/articles/{id_or_slug}`.
+    pub const PATH_PARAMETER: &str = "id_or_slug";
+
     /// Reads a path segment. Digits too large for an id address nothing (id 0).
     pub fn parse(segment: &str) -> Self {
         if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {

@@ -7,15 +7,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::params::Params;
 use crate::error::{AppError, AppResult};
 
 /// Items per page when `per_page` is not given.
 pub const DEFAULT_PER_PAGE: i64 = 20;
-/// Largest `per_page`.
-pub const MAX_PER_PAGE: i64 = 100;
 /// `page` mode reaches at most this many items deep; beyond it, cursors are the way.
 pub const MAX_OFFSET: i64 = 10_000;
 /// Longest cursor accepted, in bytes. The longest cursor this server issues is keyed by
@@ -182,14 +180,42 @@ pub struct PageRequest {
     pub mode: PageMode,
 }
 
+/// `page`, `per_page` and `cursor`, on every paged list: what the OpenAPI document lists
+/// and what [`PageRequest::from_params`] reads.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number from 1 (not together with `cursor`). Pages reach at most 10,000
+    /// items deep; follow `meta.next_cursor` beyond that.
+    #[param(minimum = 1, maximum = 2147483647)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 100 (default 20). Outside that range is a 400.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+    /// The `meta.next_cursor` of the previous page, to continue after it in the same sort.
+    pub cursor: Option<String>,
+}
+
 impl PageRequest {
-    /// Reads `page`, `per_page` and `cursor` for a list sorted by `sort`.
+    /// Reads `page`, `per_page` and `cursor` ([`PageParams`]) for a list sorted by `sort`.
     pub fn from_params(params: &mut Params, codec: &CursorCodec, sort: &str) -> AppResult<Self> {
-        let per_page = params
-            .take_int("per_page", 1, MAX_PER_PAGE)?
-            .unwrap_or(DEFAULT_PER_PAGE);
-        let page = params.take_int("page", 1, i64::from(i32::MAX))?;
-        let cursor = params.take("cursor")?;
+        let PageParams {
+            page,
+            per_page,
+            cursor,
+        } = params.read()?;
+        Self::new(page, per_page, cursor, codec, sort)
+    }
+
+    /// The request for `page` or `cursor` (not both), `per_page` items long.
+    pub fn new(
+        page: Option<i64>,
+        per_page: Option<i64>,
+        cursor: Option<String>,
+        codec: &CursorCodec,
+        sort: &str,
+    ) -> AppResult<Self> {
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         let mode = match (page, cursor) {
             (Some(_), Some(_)) => {
                 return Err(AppError::bad_param(

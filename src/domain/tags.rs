@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::input::{Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
@@ -19,8 +19,14 @@ use crate::schema::{article_tags, articles as articles_t, tags};
 const NAME: TextRule = TextRule::line(1, 100);
 const DESCRIPTION: TextRule = TextRule::block(2_000);
 const READ_ONLY: &[&str] = &["id", "article_count", "created_at", "updated_at"];
-/// Sorts a tag list accepts; the first is the default.
-pub const SORTS: &[&str] = &["name", "-name"];
+
+crate::closed_set! {
+    /// Orders by name.
+    pub enum TagSort {
+        Name = "name",
+        NameDesc = "-name",
+    }
+}
 
 /// A tag row as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -218,10 +224,19 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     Ok(Written::content((), Scope::All))
 }
 
+/// The query parameters of `GET /tags` (with [`PageParams`](super::paging::PageParams)).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TagParams {
+    /// `name` (default) or `-name`.
+    #[param(inline)]
+    pub sort: Option<TagSort>,
+}
+
 /// A parsed `GET /tags` request.
 #[derive(Debug, Clone)]
 pub struct TagQuery {
-    pub sort: String,
+    pub sort: TagSort,
     pub page: PageRequest,
 }
 
@@ -229,10 +244,9 @@ impl TagQuery {
     /// Reads the query string of `GET /tags`.
     pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let sort = params
-            .take_choice("sort", SORTS)?
-            .unwrap_or_else(|| SORTS[0].to_owned());
-        let page = PageRequest::from_params(&mut params, codec, &sort)?;
+        let TagParams { sort } = params.read()?;
+        let sort = sort.unwrap_or(TagSort::Name);
+        let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
         params.finish()?;
         Ok(Self { sort, page })
     }
@@ -240,20 +254,17 @@ impl TagQuery {
 
 /// Lists tags by name, with their article counts.
 pub fn list(conn: &mut DbConn, q: &TagQuery, codec: &CursorCodec) -> AppResult<ListResponse<Tag>> {
-    let desc = q.sort.starts_with('-');
     let mut query = tags::table.select(TagRow::as_select()).into_boxed();
     if let Some(after) = q.page.after() {
         let (k, last) = (after.text(0)?.to_owned(), after.last_id()?);
-        query = if desc {
-            keyset_after!(query, tags::name, tags::id, k, last, desc)
-        } else {
-            keyset_after!(query, tags::name, tags::id, k, last, asc)
+        query = match q.sort {
+            TagSort::Name => keyset_after!(query, tags::name, tags::id, k, last, asc),
+            TagSort::NameDesc => keyset_after!(query, tags::name, tags::id, k, last, desc),
         };
     }
-    query = if desc {
-        query.order((tags::name.desc(), tags::id.desc()))
-    } else {
-        query.order((tags::name.asc(), tags::id.asc()))
+    query = match q.sort {
+        TagSort::Name => query.order((tags::name.asc(), tags::id.asc())),
+        TagSort::NameDesc => query.order((tags::name.desc(), tags::id.desc())),
     };
     let rows: Vec<TagRow> = query
         .limit(q.page.fetch_limit())
@@ -268,7 +279,7 @@ pub fn list(conn: &mut DbConn, q: &TagQuery, codec: &CursorCodec) -> AppResult<L
     Ok(paging::finish_page(
         rows,
         &q.page,
-        &q.sort,
+        q.sort.as_str(),
         codec,
         total,
         |r| {

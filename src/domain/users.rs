@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::input::{Checker, Input, TextRule, UnknownFields};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
@@ -363,15 +363,69 @@ struct UserColumns {
     updated_at: Option<chrono::NaiveDateTime>,
 }
 
-/// Applies a checked change. `new_hash` is the hash of `change.password`, made by the
-/// caller outside the transaction after it checked `current_password`.
+/// A new password that passed the rules, hashed: for one's own account the current
+/// password was checked against the hash of the account as read at `read_version`.
+/// Argon2 takes a tenth of a second, so this is made on a blocking thread before the
+/// write; the write then applies it only if the account is still as it was read.
+#[derive(Debug, Clone)]
+pub struct NewPassword {
+    hash: String,
+    read_version: i32,
+}
+
+/// The password rule of a PATCH: `None` when the change sets no password; otherwise the
+/// new hash, after checking `current_password` when callers change their own password
+/// (a wrong one is a 422 on `current_password`). Blocking (Argon2): run it off the async
+/// workers, never inside a write.
+pub fn prepare_password(
+    actor: Actor,
+    account: &UserRow,
+    change: &UserChange,
+) -> AppResult<Option<NewPassword>> {
+    let Some(new_password) = &change.password else {
+        return Ok(None);
+    };
+    if actor.id == account.id {
+        let given = change.current_password.as_deref().unwrap_or("");
+        if !password::verify(given, &account.password_hash) {
+            return Err(AppError::invalid("current_password", "is not correct"));
+        }
+    }
+    Ok(Some(NewPassword {
+        hash: password::hash(new_password)?,
+        read_version: account.token_version,
+    }))
+}
+
+/// A new password set by the operator at the machine (`newsdesk user set-password`),
+/// who needs no current password. Blocking (Argon2).
+pub fn prepare_operator_password(account: &UserRow, new_password: &str) -> AppResult<NewPassword> {
+    Ok(NewPassword {
+        hash: password::hash(new_password)?,
+        read_version: account.token_version,
+    })
+}
+
+/// Applies a checked change in one write. A `new_password` prepared against an account
+/// that has changed since (another password change, a disable) is refused with 409:
+/// its `current_password` check no longer stands.
 pub fn apply_change(
     conn: &mut DbConn,
     target_id: i32,
     change: &UserChange,
-    new_hash: Option<String>,
+    new_password: Option<NewPassword>,
 ) -> AppResult<User> {
     let current = find(conn, target_id)?;
+    if new_password
+        .as_ref()
+        .is_some_and(|p| p.read_version != current.token_version)
+    {
+        return Err(AppError::Conflict {
+            code: "account_changed",
+            detail: "the account changed while the password was being checked; retry".into(),
+        });
+    }
+    let new_hash = new_password.map(|p| p.hash);
     let stays_active_admin = change.role.unwrap_or(current.role()) == Role::Admin
         && !change.disabled.unwrap_or(current.disabled);
     if current.role() == Role::Admin
@@ -425,6 +479,14 @@ pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<()> {
     Ok(())
 }
 
+/// The query parameters of `GET /users` (with [`PageParams`](super::paging::PageParams)).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserParams {
+    /// Only accounts with this role
+    pub role: Option<Role>,
+}
+
 /// A parsed `GET /users` request.
 #[derive(Debug, Clone)]
 pub struct UserQuery {
@@ -436,9 +498,7 @@ impl UserQuery {
     /// Reads the query string of `GET /users` (sorted by id).
     pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let role = params
-            .take_choice("role", &["admin", "editor", "writer"])?
-            .and_then(|r| Role::parse(&r));
+        let UserParams { role } = params.read()?;
         let page = PageRequest::from_params(&mut params, codec, "id")?;
         params.finish()?;
         Ok(Self { page, role })
@@ -454,8 +514,8 @@ pub fn list(
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     let mut count = users::table.into_boxed();
     if let Some(role) = q.role {
-        query = query.filter(users::role.eq(role.as_str()));
-        count = count.filter(users::role.eq(role.as_str()));
+        query = query.filter(users::role.eq(role));
+        count = count.filter(users::role.eq(role));
     }
     if let Some(after) = q.page.after() {
         query = query.filter(users::id.gt(after.last_id()?));
@@ -535,5 +595,56 @@ pub fn first_admin(seed: Option<&AdminSeed>) -> (NewUser, Option<GeneratedAdmin>
                 }),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(id: i32, password: &str) -> UserRow {
+        let now = chrono::Utc::now().naive_utc();
+        UserRow {
+            id,
+            email: "desk@example.com".into(),
+            name: "Desk".into(),
+            role: Role::Writer.as_str().into(),
+            password_hash: password::hash(password).unwrap(),
+            disabled: false,
+            token_version: 3,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        }
+    }
+
+    fn actor(id: i32, role: Role) -> Actor {
+        Actor { id, role }
+    }
+
+    #[test]
+    fn ones_own_password_needs_the_current_one_and_an_admin_does_not() {
+        let row = account(7, "the old passphrase");
+        let change = |current: Option<&str>| UserChange {
+            password: Some("a new passphrase".into()),
+            current_password: current.map(str::to_owned),
+            ..Default::default()
+        };
+        let own = actor(7, Role::Writer);
+        let wrong = prepare_password(own, &row, &change(Some("a guess"))).unwrap_err();
+        assert_eq!(wrong.status(), 422);
+        let right = prepare_password(own, &row, &change(Some("the old passphrase")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(right.read_version, 3);
+        assert!(password::verify("a new passphrase", &right.hash));
+        let admin = actor(1, Role::Admin);
+        assert!(
+            prepare_password(admin, &row, &change(None))
+                .unwrap()
+                .is_some()
+        );
+        let no_password = UserChange::default();
+        assert!(prepare_password(own, &row, &no_password).unwrap().is_none());
     }
 }

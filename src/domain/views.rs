@@ -6,24 +6,39 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::articles::{self, Article, ArticleHead, Relations};
-use super::params::Params;
+use super::params::{self, Params};
 use super::time::Timestamp;
 use super::{Key, sections};
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::schema::{article_views, articles as articles_t};
 
-/// Most articles a most-read list returns.
-pub const MAX_LIMIT: i64 = 50;
 /// Articles a most-read list returns by default.
 pub const DEFAULT_LIMIT: i64 = 10;
 
-/// The windows `GET /articles/most-read` accepts, with their length in hours.
-pub const WINDOWS: &[(&str, i64)] = &[("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)];
+crate::closed_set! {
+    /// The windows of `GET /articles/most-read`.
+    pub enum MostReadWindow {
+        Day = "24h",
+        Week = "7d",
+        Month = "30d",
+    }
+}
+
+impl MostReadWindow {
+    /// The window's length in hours.
+    pub fn hours(self) -> i64 {
+        match self {
+            MostReadWindow::Day => 24,
+            MostReadWindow::Week => 24 * 7,
+            MostReadWindow::Month => 24 * 30,
+        }
+    }
+}
 
 /// An article of a most-read list with its views in the window.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -46,9 +61,8 @@ pub struct MostRead {
 /// The `meta` of a most-read list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MostReadMeta {
-    /// `24h`, `7d` or `30d`.
-    #[schema(example = "24h")]
-    pub window: String,
+    /// The window counted.
+    pub window: MostReadWindow,
     /// Views are counted from this time (the start of the window's first hour).
     pub since: Timestamp,
     /// Items in `data`.
@@ -124,13 +138,26 @@ pub fn store(conn: &mut DbConn, counts: &HashMap<(i32, i64), i32>) -> AppResult<
     Ok(())
 }
 
+/// The query parameters of `GET /articles/most-read`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MostReadParams {
+    /// The views counted: the last 24 hours (default), 7 days or 30 days, by the hour.
+    #[param(inline)]
+    pub window: Option<MostReadWindow>,
+    /// Only this language (one of `LANGUAGES`).
+    pub lang: Option<String>,
+    /// Section slug; includes the section's descendants.
+    pub section: Option<String>,
+    /// Items to return, 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+}
+
 /// A parsed `GET /articles/most-read` request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MostReadQuery {
-    /// The window's name.
-    pub window: String,
-    /// Length of the window in hours.
-    pub hours: i64,
+    pub window: MostReadWindow,
     pub lang: Option<String>,
     pub section: Option<String>,
     pub limit: i64,
@@ -140,27 +167,20 @@ impl MostReadQuery {
     /// Reads `window`, `lang`, `section` and `limit`.
     pub fn parse(query: &str, languages: &[String]) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let names: Vec<&str> = WINDOWS.iter().map(|(name, _)| *name).collect();
-        let window = params
-            .take_choice("window", &names)?
-            .unwrap_or_else(|| WINDOWS[0].0.to_owned());
-        let hours = WINDOWS
-            .iter()
-            .find(|(name, _)| *name == window)
-            .map_or(24, |(_, h)| *h);
-        let lang = params.take_language("lang", languages)?;
-        let section = params.take_slugs("section", 1)?.and_then(|mut s| s.pop());
-        let limit = params
-            .take_int("limit", 1, MAX_LIMIT)?
-            .unwrap_or(DEFAULT_LIMIT);
-        params.finish()?;
-        Ok(Self {
+        let MostReadParams {
             window,
-            hours,
             lang,
             section,
             limit,
-        })
+        } = params.read()?;
+        let query = Self {
+            window: window.unwrap_or(MostReadWindow::Day),
+            lang: params::language("lang", lang, languages)?,
+            section: params::slug("section", section)?,
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+        };
+        params.finish()?;
+        Ok(query)
     }
 }
 
@@ -169,9 +189,9 @@ impl MostReadQuery {
 pub fn most_read(conn: &mut DbConn, q: &MostReadQuery) -> AppResult<MostRead> {
     let now = Timestamp::now();
     // The current hour counts, so "24h" is the last 24 started hours.
-    let from = hour_of(now) - q.hours + 1;
+    let from = hour_of(now) - q.window.hours() + 1;
     let meta = |count| MostReadMeta {
-        window: q.window.clone(),
+        window: q.window,
         since: Timestamp::from_unix(from * 3600).unwrap_or(now),
         count,
     };
@@ -243,10 +263,13 @@ mod tests {
     #[test]
     fn windows_limits_and_defaults() {
         let q = MostReadQuery::parse("", &languages()).unwrap();
-        assert_eq!((q.hours, q.limit, q.lang, q.section), (24, 10, None, None));
+        assert_eq!(
+            (q.window.hours(), q.limit, q.lang, q.section),
+            (24, 10, None, None)
+        );
         let q =
             MostReadQuery::parse("window=7d&lang=ar&section=world&limit=3", &languages()).unwrap();
-        assert_eq!(q.hours, 168);
+        assert_eq!(q.window.hours(), 168);
         assert_eq!(q.lang.as_deref(), Some("ar"));
         assert_eq!(q.section.as_deref(), Some("world"));
         assert_eq!(q.limit, 3);

@@ -154,7 +154,7 @@ pub struct RepresentationCache {
     /// The content version of the newest article dropped from the log.
     log_floor: std::sync::atomic::AtomicI64,
     /// Remembered list totals: (generation `all`, version counted at, total).
-    totals: Mutex<HashMap<String, (u64, i64, i64)>>,
+    totals: Mutex<HashMap<Dependencies, (u64, i64, i64)>>,
     clock: Mutex<Clock>,
     valid_until: std::sync::atomic::AtomicI64,
     /// The wall-clock second at which the horizon was last worked out. A clock now
@@ -427,12 +427,11 @@ impl Totals for RepresentationCache {
         if unix_now() >= self.valid_until.load(Ordering::Acquire) {
             return Err(ticket);
         }
-        let key = format!("{deps:?}");
         let remembered = self
             .totals
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
+            .get(deps)
             .copied();
         let Some((all, counted_at, total)) = remembered else {
             return Err(ticket);
@@ -455,7 +454,7 @@ impl Totals for RepresentationCache {
         if totals.len() >= MAX_TOTALS {
             totals.clear();
         }
-        totals.insert(format!("{deps:?}"), (ticket, version, total));
+        totals.insert(deps.clone(), (ticket, version, total));
     }
 }
 

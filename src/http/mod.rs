@@ -9,7 +9,6 @@ pub mod extract;
 pub mod idempotency;
 pub mod methods;
 pub mod middleware;
-pub mod params;
 pub mod precondition;
 pub mod problem;
 pub mod responses;

@@ -10,7 +10,9 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::db::columns::StoredStatus;
 use crate::db::{Db, DbConn, Scope, Written, sqlite};
+use crate::domain::media::MediaKind;
 use crate::domain::time::Timestamp;
 use crate::domain::{markdown, search, slug};
 use crate::error::AppResult;
@@ -419,7 +421,7 @@ fn ensure_people_and_things(conn: &mut DbConn) -> AppResult<(Vec<i32>, Vec<i32>,
     let media_ids = ensure_named(conn, IMAGES, existing, |conn, i| {
         Ok(diesel::insert_into(media::table)
             .values((
-                media::kind.eq("image"),
+                media::kind.eq(MediaKind::Image),
                 media::url.eq(format!("https://images.example.com/corpus/{i:03}.jpg")),
                 media::mime_type.eq("image/jpeg"),
                 media::width.eq(1600),
@@ -570,7 +572,7 @@ fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -
                     articles::source.eq(None::<String>),
                     articles::hero_media_id.eq(Some(a.media)),
                     articles::featured.eq(a.featured),
-                    articles::status.eq("published"),
+                    articles::status.eq(StoredStatus::Published),
                     articles::published_at.eq(Some(a.published_at)),
                     articles::word_count.eq(a.words),
                     articles::reading_time_minutes

@@ -5,6 +5,7 @@
 
 use crate::auth::Actor;
 use crate::db::DbConn;
+use crate::db::columns::StoredStatus;
 use crate::domain::articles::write::{self as article_write, ArticleCreate};
 use crate::domain::authors::{self, AuthorCreate};
 use crate::domain::breaking::{self, BreakingCreate};
@@ -736,7 +737,14 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                     },
                     hero_media_id: input(image_ids[story.image % image_ids.len()]),
                     featured: input(story.featured && language == "en"),
-                    status: input(if draft { "draft" } else { "published" }.to_owned()),
+                    status: input(
+                        if draft {
+                            StoredStatus::Draft
+                        } else {
+                            StoredStatus::Published
+                        }
+                        .to_string(),
+                    ),
                     published_at: Timestamp::from_unix(
                         now - story.hours_ago * 3600 - i as i64 * 60,
                     )

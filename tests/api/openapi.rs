@@ -123,3 +123,129 @@ async fn the_docs_page_is_served_from_the_binary_with_a_strict_csp() {
     let redirect = t.get("/docs").await;
     assert_eq!(redirect.status, 307);
 }
+
+/// Every string enum in the document, with where it is.
+fn string_enums<'a>(at: String, value: &'a Value, found: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(o) => {
+            if o.contains_key("enum") && o.get("type").is_some_and(|t| t == "string") {
+                found.push((at.clone(), value));
+            }
+            for (key, v) in o {
+                string_enums(format!("{at}/{key}"), v, found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                string_enums(format!("{at}/{i}"), v, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_enum_names_its_values_for_client_generators() {
+    let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
+    let mut enums = Vec::new();
+    string_enums(String::new(), &doc, &mut enums);
+    assert!(enums.len() >= 10, "found only {} enums", enums.len());
+    for (at, schema) in enums {
+        let values = schema["enum"].as_array().unwrap();
+        let names = schema["x-enum-varnames"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{at} has no x-enum-varnames"));
+        assert_eq!(names.len(), values.len(), "{at}: one name per value");
+        for name in names {
+            let name = name.as_str().unwrap();
+            let mut chars = name.chars();
+            assert!(
+                chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                    && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                "{at}: {name:?} is not an identifier in SCREAMING_SNAKE_CASE"
+            );
+        }
+        let mut unique = names.clone();
+        unique.sort_by_key(|n| n.to_string());
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{at}: names repeat");
+    }
+}
+
+#[test]
+fn the_roles_an_operation_asks_for_are_roles() {
+    let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for alternative in op["security"].as_array().into_iter().flatten() {
+                for role in alternative["bearer"].as_array().into_iter().flatten() {
+                    let role = role.as_str().unwrap();
+                    assert!(
+                        newsdesk::auth::Role::parse(role).is_some(),
+                        "{method} {path} asks for {role:?}, which is not a role"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A value of the right type for a documented query parameter.
+fn sample_value(doc: &Value, schema: &Value) -> String {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    if let Some(first) = schema["enum"][0].as_str() {
+        return first.to_owned();
+    }
+    match schema["type"].as_str() {
+        Some("integer") => schema["minimum"].as_i64().unwrap_or(1).to_string(),
+        Some("boolean") => "true".to_owned(),
+        _ => "x".to_owned(),
+    }
+}
+
+#[actix_web::test]
+async fn every_documented_query_parameter_is_read_and_no_other() {
+    let t = common::app().await;
+    let admin = t.admin().await;
+    let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        if template.ends_with("/stream") {
+            continue;
+        }
+        let path = template
+            .replace("{id_or_slug}", "1")
+            .replace("{id}", "1")
+            .replace("{lang}", "en")
+            .replace("{slug}", "x");
+        let query: Vec<&Value> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .collect();
+        for p in &query {
+            let name = p["name"].as_str().unwrap();
+            let value = sample_value(&doc, &p["schema"]);
+            let resp = t.get_as(&admin, &format!("{path}?{name}={value}")).await;
+            let body = String::from_utf8_lossy(&resp.body);
+            assert!(
+                !body.contains("unknown query parameter"),
+                "GET {template} documents {name} but refuses it: {body}"
+            );
+        }
+        if !query.is_empty() {
+            let p = t
+                .get_as(&admin, &format!("{path}?undocumented=1"))
+                .await
+                .problem(400, "bad_request");
+            assert!(
+                p["detail"].as_str().unwrap().contains("undocumented"),
+                "GET {template}: {p}"
+            );
+        }
+    }
+}

@@ -4,124 +4,25 @@
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use super::{ArticleHead, DRAFT, PUBLISHED, Relations, visible_to_readers};
+pub use super::query::{ArticleParams, ArticleQuery, ArticleSort, StatusFilter};
+use super::{ArticleHead, Relations, StoredStatus, visible_to_readers};
 use crate::auth::Actor;
 use crate::db::sqlite::{FtsOrder, FtsVisibility};
 use crate::db::{ArticleFacts, DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
-use crate::domain::params::Params;
 use crate::domain::time::Timestamp;
 use crate::domain::{authors, collections, regions, search, sections, tags};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::schema::{
     article_authors, article_regions, article_tags, articles, collection_articles,
 };
 
-/// Sorts an article list accepts; the first is the default (`relevance` with `q`).
-pub const SORTS: &[&str] = &[
-    "-published_at",
-    "published_at",
-    "title",
-    "-updated_at",
-    "relevance",
-];
 /// Matches of one query that are filtered and sorted: the most relevant ones, or, when
 /// sorted by date, the most recently written. More specific words narrow a search.
 pub const MAX_SEARCH_HITS: i64 = 1_000;
 /// Matches ranked by relevance: the newest this many. Bounds a search's work whatever
 /// the size of the archive.
 pub const SEARCH_WINDOW: i64 = 5_000;
-/// Longest `q`, in characters.
-const MAX_QUERY_CHARS: usize = 200;
-/// Values of the staff-only `status` filter.
-pub const STATUSES: &[&str] = &["draft", "scheduled", "published", "all"];
-/// Most tags one `tag=` filter may name.
-const MAX_TAG_FILTER: usize = 10;
-
-/// A parsed `GET /articles` request.
-#[derive(Debug, Clone, Default)]
-pub struct ArticleQuery {
-    pub section: Option<String>,
-    pub tags: Option<Vec<String>>,
-    pub author: Option<String>,
-    pub region: Option<String>,
-    pub lang: Option<String>,
-    pub published_after: Option<Timestamp>,
-    pub published_before: Option<Timestamp>,
-    pub featured: Option<bool>,
-    pub status: Option<String>,
-    /// Full-text search words.
-    pub q: Option<String>,
-    /// Collection slug.
-    pub collection: Option<String>,
-    pub sort: String,
-    pub page: PageRequest,
-}
-
-impl ArticleQuery {
-    /// Reads the query string of `GET /articles`. `status` needs a signed-in caller.
-    pub fn parse(
-        query: &str,
-        codec: &CursorCodec,
-        languages: &[String],
-        staff: bool,
-    ) -> AppResult<Self> {
-        let mut p = Params::parse(query)?;
-        let single_slug = |p: &mut Params, name: &str| -> AppResult<Option<String>> {
-            Ok(p.take_slugs(name, 1)?.map(|mut v| v.remove(0)))
-        };
-        let section = single_slug(&mut p, "section")?;
-        let tags = p.take_slugs("tag", MAX_TAG_FILTER)?;
-        let author = single_slug(&mut p, "author")?;
-        let region = single_slug(&mut p, "region")?;
-        let lang = p.take_language("lang", languages)?;
-        let published_after = p.take_time("published_after")?;
-        let published_before = p.take_time("published_before")?;
-        let featured = p.take_bool("featured")?;
-        let status = p.take_choice("status", STATUSES)?;
-        if status.is_some() && !staff {
-            return Err(AppError::bad_param(
-                "status",
-                "status is for signed-in staff; send a bearer token",
-            ));
-        }
-        // A blank search box is no search.
-        let q = p.take("q")?.filter(|q| !q.trim().is_empty());
-        if q.as_ref()
-            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
-        {
-            return Err(AppError::bad_param(
-                "q",
-                format!("q must be at most {MAX_QUERY_CHARS} characters"),
-            ));
-        }
-        let collection = single_slug(&mut p, "collection")?;
-        let default_sort = if q.is_some() { "relevance" } else { SORTS[0] };
-        let sort = p
-            .take_choice("sort", SORTS)?
-            .unwrap_or_else(|| default_sort.to_owned());
-        if sort == "relevance" && q.is_none() {
-            return Err(AppError::bad_param("sort", "sort=relevance needs q"));
-        }
-        let page = PageRequest::from_params(&mut p, codec, &sort)?;
-        p.finish()?;
-        Ok(Self {
-            q,
-            collection,
-            section,
-            tags,
-            author,
-            region,
-            lang,
-            published_after,
-            published_before,
-            featured,
-            status,
-            sort,
-            page,
-        })
-    }
-}
 
 /// Filter values resolved to ids; `None` from [`resolve`] means "matches nothing".
 #[derive(Debug, Default)]
@@ -177,27 +78,27 @@ type Boxed<'a> = articles::BoxedQuery<'a, DbBackend>;
 /// Which articles `viewer` may list with the `status` filter.
 fn visibility<'a>(
     query: Boxed<'a>,
-    status: Option<&str>,
+    status: Option<StatusFilter>,
     viewer: Option<Actor>,
     now: chrono::NaiveDateTime,
 ) -> Boxed<'a> {
     let writer = viewer.filter(|a| !a.is_editor()).map(|a| a.id);
     match status {
-        None | Some("published") => query.filter(visible_to_readers(now)),
-        Some("scheduled") => query
-            .filter(articles::status.eq(PUBLISHED))
+        None | Some(StatusFilter::Published) => query.filter(visible_to_readers(now)),
+        Some(StatusFilter::Scheduled) => query
+            .filter(articles::status.eq(StoredStatus::Published))
             .filter(articles::published_at.gt(now)),
-        Some("draft") => {
-            let query = query.filter(articles::status.eq(DRAFT));
+        Some(StatusFilter::Draft) => {
+            let query = query.filter(articles::status.eq(StoredStatus::Draft));
             match writer {
                 Some(me) => query.filter(articles::created_by.eq(me)),
                 None => query,
             }
         }
-        _ => match writer {
+        Some(StatusFilter::All) => match writer {
             Some(me) => query.filter(
                 articles::status
-                    .eq(PUBLISHED)
+                    .eq(StoredStatus::Published)
                     .or(articles::created_by.eq(me).assume_not_null()),
             ),
             None => query,
@@ -222,12 +123,7 @@ fn filtered<'a>(
     now: chrono::NaiveDateTime,
     purpose: Purpose,
 ) -> Boxed<'a> {
-    let mut query = visibility(
-        articles::table.into_boxed(),
-        q.status.as_deref(),
-        viewer,
-        now,
-    );
+    let mut query = visibility(articles::table.into_boxed(), q.status, viewer, now);
     if let Some(ids) = &r.sections {
         query = query.filter(articles::section_id.eq_any(ids.clone()));
     }
@@ -287,68 +183,77 @@ fn filtered<'a>(
 ///
 /// A draft may have no `published_at`; SQLite orders NULL before every value, so such
 /// rows come last in `-published_at` and first in `published_at`, and the cursor
-/// carries the NULL explicitly.
-fn sorted<'a>(mut query: Boxed<'a>, sort: &str, page: &PageRequest) -> AppResult<Boxed<'a>> {
+/// carries the NULL explicitly. `relevance` needs `q`, whose pages [`search_page`]
+/// cuts; here it falls back to newest first.
+fn sorted<'a>(mut query: Boxed<'a>, sort: ArticleSort, page: &PageRequest) -> AppResult<Boxed<'a>> {
     if let Some(after) = page.after() {
         let last = after.last_id()?;
         query = match sort {
-            "title" => {
+            ArticleSort::Title => {
                 let k = after.text(0)?.to_owned();
                 keyset_after!(query, articles::title, articles::id, k, last, asc)
             }
-            "-updated_at" => {
+            ArticleSort::UpdatedAtDesc => {
                 let k = after.time(0)?;
                 keyset_after!(query, articles::updated_at, articles::id, k, last, desc)
             }
-            _ => {
-                let desc = sort.starts_with('-');
-                match (after.opt_int(0)?, desc) {
-                    (Some(_), true) => {
-                        let k = after.time(0)?;
-                        query.filter(
-                            articles::published_at
-                                .lt(k)
-                                .or(articles::published_at.eq(k).and(articles::id.lt(last)))
-                                .or(articles::published_at.is_null()),
-                        )
-                    }
-                    (None, true) => query
-                        .filter(articles::published_at.is_null())
-                        .filter(articles::id.lt(last)),
-                    (Some(_), false) => {
-                        let k = after.time(0)?;
-                        query.filter(
-                            articles::published_at
-                                .gt(k)
-                                .or(articles::published_at.eq(k).and(articles::id.gt(last))),
-                        )
-                    }
-                    (None, false) => query.filter(
+            ArticleSort::PublishedAtDesc | ArticleSort::Relevance => match after.opt_int(0)? {
+                Some(_) => {
+                    let k = after.time(0)?;
+                    query.filter(
                         articles::published_at
-                            .is_null()
-                            .and(articles::id.gt(last))
-                            .or(articles::published_at.is_not_null()),
-                    ),
+                            .lt(k)
+                            .or(articles::published_at.eq(k).and(articles::id.lt(last)))
+                            .or(articles::published_at.is_null()),
+                    )
                 }
-            }
+                None => query
+                    .filter(articles::published_at.is_null())
+                    .filter(articles::id.lt(last)),
+            },
+            ArticleSort::PublishedAt => match after.opt_int(0)? {
+                Some(_) => {
+                    let k = after.time(0)?;
+                    query.filter(
+                        articles::published_at
+                            .gt(k)
+                            .or(articles::published_at.eq(k).and(articles::id.gt(last))),
+                    )
+                }
+                None => query.filter(
+                    articles::published_at
+                        .is_null()
+                        .and(articles::id.gt(last))
+                        .or(articles::published_at.is_not_null()),
+                ),
+            },
         };
     }
     Ok(match sort {
-        "published_at" => query.order((articles::published_at.asc(), articles::id.asc())),
-        "title" => query.order((articles::title.asc(), articles::id.asc())),
-        "-updated_at" => query.order((articles::updated_at.desc(), articles::id.desc())),
-        _ => query.order((articles::published_at.desc(), articles::id.desc())),
+        ArticleSort::PublishedAt => query.order((articles::published_at.asc(), articles::id.asc())),
+        ArticleSort::Title => query.order((articles::title.asc(), articles::id.asc())),
+        ArticleSort::UpdatedAtDesc => {
+            query.order((articles::updated_at.desc(), articles::id.desc()))
+        }
+        ArticleSort::PublishedAtDesc | ArticleSort::Relevance => {
+            query.order((articles::published_at.desc(), articles::id.desc()))
+        }
     })
 }
 
-fn cursor_key(sort: &str, head: &ArticleHead) -> Vec<KeyValue> {
+/// A `published_at` as a cursor key: `Null` for a draft without one.
+fn published_key(at: Option<chrono::NaiveDateTime>) -> KeyValue {
+    at.map(|t| KeyValue::Int(Timestamp::from(t).unix()))
+        .unwrap_or(KeyValue::Null)
+}
+
+fn cursor_key(sort: ArticleSort, head: &ArticleHead) -> Vec<KeyValue> {
     let first = match sort {
-        "title" => KeyValue::Text(head.title.clone()),
-        "-updated_at" => KeyValue::Int(Timestamp::from(head.updated_at).unix()),
-        _ => head
-            .published_at
-            .map(|t| KeyValue::Int(Timestamp::from(t).unix()))
-            .unwrap_or(KeyValue::Null),
+        ArticleSort::Title => KeyValue::Text(head.title.clone()),
+        ArticleSort::UpdatedAtDesc => KeyValue::Int(Timestamp::from(head.updated_at).unix()),
+        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt | ArticleSort::Relevance => {
+            published_key(head.published_at)
+        }
     };
     vec![first, KeyValue::Int(i64::from(head.id))]
 }
@@ -358,7 +263,7 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
     paging::finish_page(
         Vec::<ArticleHead>::new(),
         &q.page,
-        &q.sort,
+        q.sort.as_str(),
         &CursorCodec::new(b""),
         q.page.after().is_none().then_some(0),
         |_| Vec::new(),
@@ -368,7 +273,7 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
 
 /// What a public page of an article list shows, for telling whether a newly created
 /// article would change it (a cache keeps the page until one does).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Dependencies {
     /// Any new article may change it (a filter value named nothing yet, or staff views).
     Any,
@@ -485,7 +390,7 @@ pub fn list_with_dependencies(
     let Some(resolved) = resolve(conn, q)? else {
         return Ok((empty(q), Dependencies::Any));
     };
-    let dependencies = match (&q.status, viewer) {
+    let dependencies = match (q.status, viewer) {
         _ if q.q.is_some() || q.collection.is_some() => Dependencies::Any,
         (None, None) => Dependencies::Filters {
             sections: resolved.sections.clone(),
@@ -506,7 +411,7 @@ pub fn list_with_dependencies(
     let now = Timestamp::now().0;
     let rows: Vec<ArticleHead> = sorted(
         filtered(q, &resolved, viewer, now, Purpose::Page),
-        &q.sort,
+        q.sort,
         &q.page,
     )?
     .select(ArticleHead::as_select())
@@ -530,10 +435,10 @@ pub fn list_with_dependencies(
     let page = paging::finish_page(
         rows,
         &q.page,
-        &q.sort,
+        q.sort.as_str(),
         codec,
         total,
-        |h| cursor_key(&q.sort, h),
+        |h| cursor_key(q.sort, h),
         |h| relations.view(h, None, now),
     );
     Ok((page, dependencies))
@@ -541,15 +446,12 @@ pub fn list_with_dependencies(
 
 /// The sort key of a search match: relevance, or a column. A relevance (never negative)
 /// is keyed by its bits, which order non-negative floats exactly as their values.
-fn search_key(sort: &str, row: &SearchRow, score: f64) -> Vec<KeyValue> {
+fn search_key(sort: ArticleSort, row: &SearchRow, score: f64) -> Vec<KeyValue> {
     let first = match sort {
-        "relevance" => KeyValue::Int(score.max(0.0).to_bits() as i64),
-        "title" => KeyValue::Text(row.2.clone()),
-        "-updated_at" => KeyValue::Int(Timestamp::from(row.3).unix()),
-        _ => row
-            .1
-            .map(|t| KeyValue::Int(Timestamp::from(t).unix()))
-            .unwrap_or(KeyValue::Null),
+        ArticleSort::Relevance => KeyValue::Int(score.max(0.0).to_bits() as i64),
+        ArticleSort::Title => KeyValue::Text(row.2.clone()),
+        ArticleSort::UpdatedAtDesc => KeyValue::Int(Timestamp::from(row.3).unix()),
+        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt => published_key(row.1),
     };
     vec![first, KeyValue::Int(i64::from(row.0))]
 }
@@ -599,10 +501,10 @@ fn search_page(
     let Some(expression) = search::match_expression(&terms) else {
         return Ok(empty(q));
     };
-    let order = match q.sort.as_str() {
-        "-published_at" | "-updated_at" => FtsOrder::Newest,
-        "published_at" => FtsOrder::Oldest,
-        _ => FtsOrder::Relevance {
+    let order = match q.sort {
+        ArticleSort::PublishedAtDesc | ArticleSort::UpdatedAtDesc => FtsOrder::Newest,
+        ArticleSort::PublishedAt => FtsOrder::Oldest,
+        ArticleSort::Title | ArticleSort::Relevance => FtsOrder::Relevance {
             window: SEARCH_WINDOW,
         },
     };
@@ -633,12 +535,12 @@ fn search_page(
         .iter()
         .filter_map(|row| scores.get(&row.0).copied())
         .fold(f64::MIN_POSITIVE, f64::max);
-    let ascending = matches!(q.sort.as_str(), "published_at" | "title");
+    let ascending = q.sort.ascending();
     let mut keyed: Vec<(Vec<KeyValue>, i32)> = rows
         .iter()
         .map(|row| {
             let score = scores.get(&row.0).copied().unwrap_or(0.0);
-            (search_key(&q.sort, row, score), row.0)
+            (search_key(q.sort, row, score), row.0)
         })
         .collect();
     keyed.sort_by(|a, b| {
@@ -678,7 +580,7 @@ fn search_page(
     Ok(paging::finish_page(
         heads,
         &q.page,
-        &q.sort,
+        q.sort.as_str(),
         codec,
         total,
         |h| keys.get(&h.id).cloned().unwrap_or_default(),

@@ -3,6 +3,7 @@
 //! appears on time on every instance with no background job.
 
 pub mod list;
+pub mod query;
 pub mod related;
 pub mod write;
 
@@ -24,15 +25,12 @@ use crate::schema::{
     article_authors, article_regions, article_tags, articles, authors, regions, tags,
 };
 
-/// Stored status of a draft.
-pub const DRAFT: &str = "draft";
-/// Stored status of a published (or scheduled) article.
-pub const PUBLISHED: &str = "published";
+pub use crate::db::columns::StoredStatus;
 
 /// Articles readers may see at `now`: published, and `published_at` has come.
 #[diesel::dsl::auto_type]
 pub fn visible_to_readers(now: chrono::NaiveDateTime) -> _ {
-    let published: &'static str = PUBLISHED;
+    let published: StoredStatus = StoredStatus::Published;
     articles::status
         .eq(published)
         .and(articles::published_at.le(now).assume_not_null())
@@ -51,7 +49,7 @@ pub struct ArticleHead {
     pub source: Option<String>,
     pub hero_media_id: Option<i32>,
     pub featured: bool,
-    pub status: String,
+    pub status: StoredStatus,
     pub published_at: Option<chrono::NaiveDateTime>,
     pub word_count: i32,
     pub reading_time_minutes: i32,
@@ -64,7 +62,7 @@ pub struct ArticleHead {
 impl ArticleHead {
     /// True when readers can see it at `now`.
     pub fn is_public(&self, now: chrono::NaiveDateTime) -> bool {
-        self.status == PUBLISHED && self.published_at.is_some_and(|p| p <= now)
+        self.status == StoredStatus::Published && self.published_at.is_some_and(|p| p <= now)
     }
 
     /// Whether `viewer` may see this article at all: everyone sees public articles;
@@ -77,39 +75,39 @@ impl ArticleHead {
         match viewer {
             None => false,
             Some(actor) => {
-                actor.is_editor() || self.status == PUBLISHED || self.created_by == Some(actor.id)
+                actor.is_editor()
+                    || self.status == StoredStatus::Published
+                    || self.created_by == Some(actor.id)
             }
         }
     }
 
     /// The status as shown: `scheduled` is published with a future `published_at`.
     pub fn shown_status(&self, now: chrono::NaiveDateTime) -> ArticleStatus {
-        if self.status == DRAFT {
-            ArticleStatus::Draft
-        } else if self.is_public(now) {
-            ArticleStatus::Published
-        } else {
-            ArticleStatus::Scheduled
+        match self.status {
+            StoredStatus::Draft => ArticleStatus::Draft,
+            StoredStatus::Published if self.is_public(now) => ArticleStatus::Published,
+            StoredStatus::Published => ArticleStatus::Scheduled,
         }
     }
 }
 
-/// An article's status as the API shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ArticleStatus {
-    Draft,
-    /// Published with a `published_at` still in the future.
-    Scheduled,
-    Published,
+crate::closed_set! {
+    /// An article's status as the API shows it.
+    pub enum ArticleStatus {
+        Draft = "draft",
+        /// Published with a `published_at` still in the future.
+        Scheduled = "scheduled",
+        Published = "published",
+    }
 }
 
-/// Text direction of the article's language, for laying it out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TextDirection {
-    Ltr,
-    Rtl,
+crate::closed_set! {
+    /// Text direction of the article's language, for laying it out.
+    pub enum TextDirection {
+        Ltr = "ltr",
+        Rtl = "rtl",
+    }
 }
 
 impl TextDirection {

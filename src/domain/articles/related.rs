@@ -4,6 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_readers};
 use crate::auth::Actor;
@@ -14,8 +16,6 @@ use crate::domain::time::Timestamp;
 use crate::error::AppResult;
 use crate::schema::{article_tags, articles};
 
-/// Most items `related` and `next` return.
-pub const MAX_LIMIT: i64 = 20;
 /// Items `related` and `next` return by default.
 pub const DEFAULT_LIMIT: i64 = 5;
 /// Newest candidates looked at per shared tag, and in the same section.
@@ -23,14 +23,21 @@ const CANDIDATES: i64 = 100;
 /// Tags of the article that are looked at (its first ones, in byline order).
 const MAX_TAGS: usize = 10;
 
+/// `limit` of the short lists around an article.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitParams {
+    /// Items to return, 1 to 20 (default 5).
+    #[param(minimum = 1, maximum = 20)]
+    pub limit: Option<i64>,
+}
+
 /// Reads the `limit` of a related or next request.
 pub fn parse_limit(query: &str) -> AppResult<i64> {
     let mut params = Params::parse(query)?;
-    let limit = params
-        .take_int("limit", 1, MAX_LIMIT)?
-        .unwrap_or(DEFAULT_LIMIT);
+    let LimitParams { limit } = params.read()?;
     params.finish()?;
-    Ok(limit)
+    Ok(limit.unwrap_or(DEFAULT_LIMIT))
 }
 
 /// The other editions of an article's story that `viewer` may see, by language.

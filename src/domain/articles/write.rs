@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ArticleHead, ArticleStatus, DRAFT, PUBLISHED, find_head, get};
+use super::{ArticleHead, ArticleStatus, StoredStatus, find_head, get};
 use crate::auth::Actor;
 use crate::db::sqlite;
 use crate::db::{DbConn, Scope, Written};
@@ -87,7 +87,7 @@ pub struct ArticleCreate {
     pub featured: Input<bool>,
     /// `draft` (default) or `published`; writers may only create drafts.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "draft")]
+    #[schema(value_type = Option<StoredStatus>)]
     pub status: Input<String>,
     /// Defaults to now when published; a future time schedules the article.
     #[serde(default)]
@@ -144,7 +144,7 @@ pub struct ArticlePatch {
     pub featured: Input<bool>,
     /// `draft` or `published` (editors only).
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = StoredStatus)]
     pub status: Input<String>,
     #[serde(default)]
     #[schema(value_type = Option<Timestamp>)]
@@ -289,21 +289,32 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
     }
 }
 
-fn check_status(c: &mut Checker, status: &str) -> bool {
-    match status {
-        DRAFT | PUBLISHED => true,
-        "scheduled" => {
-            c.fail(
-                "status",
-                "scheduled is shown, not set: send published with a future published_at",
-            );
-            false
-        }
-        _ => {
-            c.fail("status", "must be draft or published");
-            false
-        }
+/// The stored status `status` names. Anything else is recorded in `c` (and reads as a
+/// draft, which `c.finish()` never lets through).
+fn check_status(c: &mut Checker, status: &str) -> StoredStatus {
+    if let Some(stored) = StoredStatus::parse(status) {
+        return stored;
     }
+    if ArticleStatus::parse(status) == Some(ArticleStatus::Scheduled) {
+        c.fail(
+            "status",
+            format!(
+                "{status} is shown, not set: send {} with a future published_at",
+                StoredStatus::Published
+            ),
+        );
+    } else {
+        c.fail(
+            "status",
+            format!("must be {}", StoredStatus::WORDS.join(" or ")),
+        );
+    }
+    StoredStatus::Draft
+}
+
+/// True when `status` asks to publish.
+fn publishes(status: Option<&str>) -> bool {
+    status.and_then(StoredStatus::parse) == Some(StoredStatus::Published)
 }
 
 /// The body's size is counted in bytes; its characters follow the rule of every
@@ -440,16 +451,14 @@ pub fn create(
     let source = c.optional("source", body.source);
     let hero = c.optional("hero_media_id", body.hero_media_id);
     let featured = c.optional("featured", body.featured).unwrap_or(false);
-    let status = c
-        .optional("status", body.status)
-        .unwrap_or_else(|| DRAFT.to_owned());
+    let status = c.optional("status", body.status);
     let published_at = c.optional("published_at", body.published_at);
     let tag_slugs = c.optional("tags", body.tags);
     let author_slugs = c.optional("authors", body.authors);
     let region_slugs = c.optional("regions", body.regions);
     let translation_of = c.optional("translation_of", body.translation_of);
 
-    if status == PUBLISHED && !actor.is_editor() {
+    if publishes(status.as_deref()) && !actor.is_editor() {
         return Err(writers_cannot_publish());
     }
     if let Some(s) = &slug {
@@ -466,7 +475,7 @@ pub fn create(
     c.text_opt("summary", summary.as_deref(), SUMMARY);
     c.text_opt("source", source.as_deref(), SOURCE);
     check_body(&mut c, &text);
-    check_status(&mut c, &status);
+    let status = status.map_or(StoredStatus::Draft, |s| check_status(&mut c, &s));
     let section_id = match &section {
         Some(s) => resolve_section(&mut c, conn, s)?,
         None => None,
@@ -480,10 +489,10 @@ pub fn create(
     let title = title.unwrap_or_default();
     let slug = super::choose_slug(conn, slug, &title)?;
     let now = Timestamp::now();
-    let published_at = match (published_at, status.as_str()) {
+    let published_at = match (published_at, status) {
         (Some(t), _) => Some(t.0),
-        (None, PUBLISHED) => Some(now.0),
-        (None, _) => None,
+        (None, StoredStatus::Published) => Some(now.0),
+        (None, StoredStatus::Draft) => None,
     };
     let rendered = rendered(&text, ahead);
     let id: i32 = diesel::insert_into(articles::table)
@@ -496,7 +505,7 @@ pub fn create(
             articles::source.eq(&source),
             articles::hero_media_id.eq(hero),
             articles::featured.eq(featured),
-            articles::status.eq(&status),
+            articles::status.eq(status),
             articles::published_at.eq(published_at),
             articles::word_count.eq(rendered.words),
             articles::reading_time_minutes.eq(rendered.minutes),
@@ -523,7 +532,9 @@ pub fn create(
 
 /// Whether `actor` may edit `head`: editors always; writers only their own drafts.
 fn check_may_edit(actor: Actor, head: &ArticleHead) -> AppResult<()> {
-    if actor.is_editor() || (head.status == DRAFT && head.created_by == Some(actor.id)) {
+    if actor.is_editor()
+        || (head.status == StoredStatus::Draft && head.created_by == Some(actor.id))
+    {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -543,7 +554,7 @@ struct ArticleChanges {
     source: Option<Option<String>>,
     hero_media_id: Option<Option<i32>>,
     featured: Option<bool>,
-    status: Option<String>,
+    status: Option<StoredStatus>,
     published_at: Option<Option<chrono::NaiveDateTime>>,
     word_count: Option<i32>,
     reading_time_minutes: Option<i32>,
@@ -585,7 +596,7 @@ pub fn update(
     let region_slugs = c.patch_nullable("regions", body.regions).into_option();
     let translation_of = c.patch_nullable("translation_of", body.translation_of);
 
-    if status.as_deref() == Some(PUBLISHED) && !actor.is_editor() {
+    if publishes(status.as_deref()) && !actor.is_editor() {
         return Err(writers_cannot_publish());
     }
     if let Some(s) = &slug {
@@ -620,9 +631,7 @@ pub fn update(
     if let Some(t) = &text {
         check_body(&mut c, t);
     }
-    if let Some(s) = &status {
-        check_status(&mut c, s);
-    }
+    let status = status.map(|s| check_status(&mut c, &s));
     let section_id = match section {
         Change::Keep => None,
         Change::Set(None) => Some(None),
@@ -644,14 +653,16 @@ pub fn update(
     }
 
     let now = Timestamp::now().0;
-    let new_status = status.clone().unwrap_or_else(|| head.status.clone());
+    let new_status = status.unwrap_or(head.status);
     let published_at = match published_at {
         Change::Set(t) => Some(t.map(|t| t.0)),
         // Publishing without a time publishes now.
-        Change::Keep if new_status == PUBLISHED && head.published_at.is_none() => Some(Some(now)),
+        Change::Keep if new_status == StoredStatus::Published && head.published_at.is_none() => {
+            Some(Some(now))
+        }
         Change::Keep => None,
     };
-    if new_status == PUBLISHED && published_at == Some(None) {
+    if new_status == StoredStatus::Published && published_at == Some(None) {
         return Err(AppError::invalid(
             "published_at",
             "a published article needs published_at; leave it out to publish now",

@@ -8,19 +8,19 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Actor;
 use crate::db::{DbConn, run_blocking};
 use crate::domain::Key;
-use crate::domain::articles::list::ArticleQuery;
-use crate::domain::articles::related::{self as around, parse_limit};
+use crate::domain::articles::list::{ArticleParams, ArticleQuery};
+use crate::domain::articles::related::{self as around, LimitParams, parse_limit};
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch};
 use crate::domain::articles::{self, Article, Translation};
-use crate::domain::paging::{ListResponse, Listing};
-use crate::domain::views::{MostRead, MostReadQuery};
+use crate::domain::paging::{ListResponse, Listing, PageParams};
+use crate::domain::views::{MostRead, MostReadParams, MostReadQuery};
 use crate::error::{AppError, AppResult};
 use crate::http::cache::{ListDependencies, Uncacheable};
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -47,7 +47,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// second by default; 429 with `Retry-After` beyond that); callers with a token are not.
 #[utoipa::path(
     tag = "Articles",
-    params(params::PageParams, params::ArticleFilters),
+    params(PageParams, ArticleParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of articles", body = ListResponse<Article>),
@@ -129,7 +129,7 @@ pub async fn create_article(
 /// article is a 404 for readers.
 #[utoipa::path(
     tag = "Articles",
-    params(params::IdOrSlug),
+    params(Key),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Article),
@@ -154,7 +154,7 @@ pub async fn get_article(
 #[utoipa::path(
     tag = "Articles",
     security(("bearer" = ["writer"])),
-    params(params::IdOrSlug),
+    params(Key),
     request_body(content = ArticlePatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed article", body = Article),
@@ -186,7 +186,7 @@ pub async fn update_article(
 #[utoipa::path(
     tag = "Articles",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Deleted"),
     )
@@ -206,7 +206,7 @@ pub async fn delete_article(
 /// The other editions of the story, one per language (readers see published ones).
 #[utoipa::path(
     tag = "Articles",
-    params(params::IdOrSlug),
+    params(Key),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The other editions, by language", body = Listing<Translation>),
@@ -230,7 +230,7 @@ pub async fn translations(
 /// then those in its section, newest first among equals; never the article itself.
 #[utoipa::path(
     tag = "Articles",
-    params(params::IdOrSlug, params::LimitParam),
+    params(Key, LimitParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Related articles, best first", body = Listing<Article>),
@@ -250,7 +250,7 @@ pub async fn related(
 /// leaving out this article and the `limit` articles `/related` gives for it.
 #[utoipa::path(
     tag = "Articles",
-    params(params::IdOrSlug, params::LimitParam),
+    params(Key, LimitParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Articles to read next, newest first", body = Listing<Article>),
@@ -290,7 +290,7 @@ async fn around_article(
 /// by the hour from view beacons. A beacon shows here within a few seconds.
 #[utoipa::path(
     tag = "Articles",
-    params(params::MostReadParams),
+    params(MostReadParams),
     responses(
         (status = 200, description = "Most viewed first", body = MostRead),
     )
@@ -314,7 +314,7 @@ pub async fn most_read(state: web::Data<AppState>, req: HttpRequest) -> AppResul
 /// beyond that).
 #[utoipa::path(
     tag = "Articles",
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Counted"),
         (status = 429, response = crate::http::responses::RateLimited),

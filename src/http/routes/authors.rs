@@ -5,14 +5,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
-use crate::domain::authors::{self, Author, AuthorCreate, AuthorPatch, AuthorQuery};
-use crate::domain::paging::ListResponse;
+use crate::domain::authors::{self, Author, AuthorCreate, AuthorParams, AuthorPatch, AuthorQuery};
+use crate::domain::paging::{ListResponse, PageParams};
 use crate::error::AppResult;
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Staff};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists authors.
 #[utoipa::path(
     tag = "Authors",
-    params(params::PageParams, params::AuthorSort),
+    params(PageParams, AuthorParams),
     responses(
         (status = 200, description = "A page of authors", body = ListResponse<Author>),
     )
@@ -68,7 +68,7 @@ pub async fn create_author(
 /// Reads an author by id or slug.
 #[utoipa::path(
     tag = "Authors",
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 200, description = "The author", body = Author),
     )
@@ -84,7 +84,7 @@ pub async fn get_author(state: web::Data<AppState>, key: Key) -> AppResult<HttpR
 #[utoipa::path(
     tag = "Authors",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     request_body(content = AuthorPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed author", body = Author),
@@ -106,7 +106,7 @@ pub async fn update_author(
 #[utoipa::path(
     tag = "Authors",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, response = crate::http::responses::Conflict),

@@ -11,18 +11,20 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
-use crate::domain::breaking::{self, BreakingCreate, BreakingItem, BreakingPatch, BreakingQuery};
-use crate::domain::breaking_events::{self, Event, Opening};
-use crate::domain::paging::ListResponse;
-use crate::domain::params::Params;
+use crate::domain::breaking::{
+    self, BreakingCreate, BreakingItem, BreakingParams, BreakingPatch, BreakingQuery,
+};
+use crate::domain::breaking_events::{self, Event, EventKind, Opening};
+use crate::domain::paging::{ListResponse, PageParams};
+use crate::domain::params::LangParams;
 use crate::error::{AppError, AppResult};
 use crate::http::cache::Uncacheable;
 use crate::http::client::client_address;
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
-use crate::http::{created, params};
 use crate::live::{Refused, Subscription};
 
 /// Registers the routes of this module.
@@ -48,7 +50,7 @@ fn item_id(segment: &str) -> AppResult<i32> {
 /// Staff may ask `status=all` for every item.
 #[utoipa::path(
     tag = "Breaking",
-    params(params::PageParams, params::BreakingFilters),
+    params(PageParams, BreakingParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of breaking items", body = ListResponse<BreakingItem>),
@@ -198,7 +200,7 @@ const ADDRESS_FULL_RETRY_SECONDS: u64 = 5;
 #[utoipa::path(
     tag = "Breaking",
     params(
-        params::LangFilter,
+        LangParams,
         ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, to resume after it"),
     ),
     responses(
@@ -212,9 +214,7 @@ pub async fn stream_breaking(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let mut params = Params::parse(req.query_string())?;
-    let lang = params.take_language("lang", &state.config.languages)?;
-    params.finish()?;
+    let lang = LangParams::parse(req.query_string(), &state.config.languages)?;
     // An id that is not a number is treated as absent: the client gets a snapshot.
     let resume = req
         .headers()
@@ -263,7 +263,7 @@ fn refusal(refused: Refused) -> HttpResponse {
 }
 
 /// One SSE event in wire form; `id` is left out when `None`.
-fn frame(id: Option<i32>, kind: &str, data: &str) -> Bytes {
+fn frame(id: Option<i32>, kind: EventKind, data: &str) -> Bytes {
     let mut out = String::with_capacity(data.len() + 48);
     if let Some(id) = id {
         out.push_str(&format!("id: {id}\n"));
@@ -291,12 +291,12 @@ fn event_stream(
     let snapshot = serde_json::to_string(&opening.items).unwrap_or_else(|_| "[]".into());
     match opening.missed {
         Some(missed) => {
-            pending.push_back(frame(None, "snapshot", &snapshot));
+            pending.push_back(frame(None, EventKind::Snapshot, &snapshot));
             for event in missed {
-                pending.push_back(frame(Some(event.id), &event.kind, &event.payload));
+                pending.push_back(frame(Some(event.id), event.kind, &event.payload));
             }
         }
-        None => pending.push_back(frame(Some(opening.latest), "snapshot", &snapshot)),
+        None => pending.push_back(frame(Some(opening.latest), EventKind::Snapshot, &snapshot)),
     }
     let start = tokio::time::Instant::now() + HEARTBEAT;
     let state = StreamState {
@@ -343,5 +343,5 @@ fn live_frame(s: &mut StreamState, event: &Arc<Event>) -> Option<Bytes> {
     if s.lang.as_ref().is_some_and(|l| *l != event.language) {
         return None;
     }
-    Some(frame(Some(event.id), &event.kind, &event.payload))
+    Some(frame(Some(event.id), event.kind, &event.payload))
 }

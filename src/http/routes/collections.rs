@@ -8,15 +8,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::db::DbConn;
 use crate::domain::Key;
 use crate::domain::collections::{
-    self, Collection, CollectionCreate, CollectionPatch, CollectionQuery,
+    self, Collection, CollectionCreate, CollectionPatch, CollectionQuery, CursorParams,
 };
-use crate::domain::paging::ListResponse;
+use crate::domain::paging::{ListResponse, PageParams};
+use crate::domain::params::LangParams;
 use crate::error::AppResult;
 use crate::http::conditional::{etag_of, object};
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -31,7 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// the caller may see (readers: published ones whose time has come).
 #[utoipa::path(
     tag = "Collections",
-    params(params::PageParams, params::LangFilter),
+    params(PageParams, LangParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of collections", body = ListResponse<Collection>),
@@ -88,7 +89,7 @@ pub async fn create_collection(
 /// then the collection's order. Follow `next_cursor` (as `cursor`) for more.
 #[utoipa::path(
     tag = "Collections",
-    params(params::IdOrSlug, params::CursorParams),
+    params(Key, CursorParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The collection", body = Collection),
@@ -116,7 +117,7 @@ pub async fn get_collection(
 #[utoipa::path(
     tag = "Collections",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     request_body(content = CollectionPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed collection (without its articles)", body = Collection),
@@ -167,7 +168,7 @@ pub async fn update_collection(
 #[utoipa::path(
     tag = "Collections",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Deleted"),
     )

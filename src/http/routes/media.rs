@@ -6,14 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
-use crate::domain::media::{self, Media, MediaCreate, MediaPatch, MediaQuery};
-use crate::domain::paging::ListResponse;
+use crate::domain::media::{self, Media, MediaCreate, MediaParams, MediaPatch, MediaQuery};
+use crate::domain::paging::{ListResponse, PageParams};
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -38,7 +38,7 @@ pub fn media_id(segment: &str) -> AppResult<i32> {
 /// collection's hero image); staff see every item.
 #[utoipa::path(
     tag = "Media",
-    params(params::PageParams, params::MediaFilters),
+    params(PageParams, MediaParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of media", body = ListResponse<Media>),

@@ -4,15 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
-use crate::domain::paging::ListResponse;
+use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::regions::{self, RegionCreate, RegionPatch, RegionQuery};
 use crate::domain::{Key, Ref};
 use crate::error::AppResult;
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Staff};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists regions by name.
 #[utoipa::path(
     tag = "Regions",
-    params(params::PageParams),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of regions", body = ListResponse<Ref>),
     )
@@ -68,7 +68,7 @@ pub async fn create_region(
 /// Reads a region by id or slug.
 #[utoipa::path(
     tag = "Regions",
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 200, description = "The region", body = Ref),
     )
@@ -86,7 +86,7 @@ pub async fn get_region(state: web::Data<AppState>, key: Key) -> AppResult<HttpR
 #[utoipa::path(
     tag = "Regions",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     request_body(content = RegionPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed region", body = Ref),
@@ -108,7 +108,7 @@ pub async fn update_region(
 #[utoipa::path(
     tag = "Regions",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, response = crate::http::responses::Conflict),

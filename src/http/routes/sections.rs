@@ -5,14 +5,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
-use crate::domain::paging::ListResponse;
+use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
 use crate::error::AppResult;
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Staff};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -27,7 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// each parent (parents in id order) by `position`.
 #[utoipa::path(
     tag = "Sections",
-    params(params::PageParams),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of sections", body = ListResponse<Section>),
     )
@@ -78,7 +78,7 @@ pub async fn create_section(
 /// Reads a section by id or slug.
 #[utoipa::path(
     tag = "Sections",
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 200, description = "The section", body = Section),
     )
@@ -97,7 +97,7 @@ pub async fn get_section(state: web::Data<AppState>, key: Key) -> AppResult<Http
 #[utoipa::path(
     tag = "Sections",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     request_body(content = SectionPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed section", body = Section),
@@ -120,7 +120,7 @@ pub async fn update_section(
 #[utoipa::path(
     tag = "Sections",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, response = crate::http::responses::Conflict),

@@ -5,14 +5,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
-use crate::domain::paging::ListResponse;
-use crate::domain::tags::{self, Tag, TagCreate, TagPatch, TagQuery};
+use crate::domain::paging::{ListResponse, PageParams};
+use crate::domain::tags::{self, Tag, TagCreate, TagParams, TagPatch, TagQuery};
 use crate::error::AppResult;
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Staff};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists tags by name, each with its count of published articles.
 #[utoipa::path(
     tag = "Tags",
-    params(params::PageParams, params::NameSort),
+    params(PageParams, TagParams),
     responses(
         (status = 200, description = "A page of tags", body = ListResponse<Tag>),
     )
@@ -68,7 +68,7 @@ pub async fn create_tag(
 /// Reads a tag by id or slug.
 #[utoipa::path(
     tag = "Tags",
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 200, description = "The tag", body = Tag),
     )
@@ -83,7 +83,7 @@ pub async fn get_tag(state: web::Data<AppState>, key: Key) -> AppResult<HttpResp
 #[utoipa::path(
     tag = "Tags",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     request_body(content = TagPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed tag", body = Tag),
@@ -105,7 +105,7 @@ pub async fn update_tag(
 #[utoipa::path(
     tag = "Tags",
     security(("bearer" = ["editor"])),
-    params(params::IdOrSlug),
+    params(Key),
     responses(
         (status = 204, description = "Deleted"),
     )

@@ -6,15 +6,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password;
 use crate::db::{DbConn, Written, run_blocking};
-use crate::domain::paging::ListResponse;
-use crate::domain::users::{self, User, UserCreate, UserPatch, UserQuery};
+use crate::domain::paging::{ListResponse, PageParams};
+use crate::domain::users::{self, User, UserCreate, UserParams, UserPatch, UserQuery};
 use crate::error::{AppError, AppResult};
 use crate::http::client::client_address;
 use crate::http::conditional::object;
+use crate::http::created;
 use crate::http::extract::{Admin, JsonBody, Staff};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
-use crate::http::{created, params};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -37,7 +37,7 @@ fn user_id(segment: &str) -> AppResult<i32> {
 #[utoipa::path(
     tag = "Users",
     security(("bearer" = ["admin"])),
-    params(params::PageParams, ("role" = Option<crate::auth::Role>, Query, description = "Only accounts with this role")),
+    params(PageParams, UserParams),
     responses(
         (status = 200, description = "A page of accounts", body = ListResponse<User>),
     )
@@ -136,44 +136,32 @@ pub async fn update_user(
 ) -> AppResult<HttpResponse> {
     let id = user_id(&path)?;
     let change = users::validate_patch(staff.actor, id, body)?;
-    let new_hash = match change.password.clone() {
+    let new_password = match change.password {
         None => None,
-        Some(new_password) => {
-            let current = state.db.read(move |conn| users::find(conn, id)).await?;
-            let own = staff.actor.id == id;
+        Some(_) => {
+            let account = state.db.read(move |conn| users::find(conn, id)).await?;
             // Guessing a password through `current_password` is throttled like
             // signing in, on the same account-and-address budget.
-            let address = client_address(&req, &state.config.trusted_proxies);
-            let attempt = if own {
-                Some(state.throttles.password_check(&address, &current.email)?)
+            let attempt = if staff.actor.id == id {
+                let address = client_address(&req, &state.config.trusted_proxies);
+                Some(state.throttles.password_check(&address, &account.email)?)
             } else {
                 None
             };
-            let given = change.current_password.clone();
-            let hash = run_blocking(move || {
-                if own && !password::verify(given.as_deref().unwrap_or(""), &current.password_hash)
-                {
-                    return Ok(None);
-                }
-                password::hash(&new_password).map(Some)
-            })
-            .await?;
-            match (hash, attempt) {
-                (None, _) => return Err(AppError::invalid("current_password", "is not correct")),
-                (Some(hash), attempt) => {
-                    if let Some(attempt) = attempt {
-                        attempt.succeeded();
-                    }
-                    Some(hash)
-                }
+            let (actor, checked) = (staff.actor, change.clone());
+            let prepared =
+                run_blocking(move || users::prepare_password(actor, &account, &checked)).await?;
+            if let Some(attempt) = attempt {
+                attempt.succeeded();
             }
+            prepared
         }
     };
     let current = |conn: &mut DbConn, id: &i32| Ok(User::from(users::find(conn, *id)?));
     let apply =
         // Staff accounts appear on no cached page.
         move |conn: &mut DbConn, id: &i32| {
-            users::apply_change(conn, *id, &change, new_hash).map(Written::unseen)
+            users::apply_change(conn, *id, &change, new_password).map(Written::unseen)
         };
     Target::new(id, if_match)
         .update(&state.db, current, apply)

@@ -36,6 +36,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 OUT = os.path.join(BENCH, "out")
 RESULTS = os.path.join(BENCH, "RESULTS.md")
+# Raw wrk outputs of every run written to RESULTS.md, committed beside it.
+RAW = os.path.join(BENCH, "raw")
+RAW_OUTPUTS = []
 ADMIN_EMAIL = "bench@example.com"
 ADMIN_PASSWORD = "bench-password-not-secret"
 NEWSDESK_PORT = 18080
@@ -234,6 +237,9 @@ def wrk(port, script, connections, threads, seconds, warmup, server, alongside=N
         h.join()
     os.unlink(lua)
     figures = parse_wrk(out)
+    RAW_OUTPUTS.append(f"$ {' '.join(base[:1] + ['-d', f'{seconds}s'] + base[1:-2])} "
+                       f"<script> {base[-1]}\n{out}\nserver CPU s: {cpu:.3f}; peak RSS MB: "
+                       f"{peak[0]:.1f}\n")
     return figures | {"rss_mb": peak[0], "cpu_us": cpu * 1e6 / max(figures["requests"], 1)}
 
 
@@ -484,12 +490,18 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="small and short; fail on any error")
     ap.add_argument("--scaling", action="store_true", help="only the hot reads, for the p50 scaling run")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
+    ap.add_argument("--allow-dirty", action="store_true",
+                    help="write RESULTS.md even from a work tree with uncommitted changes")
     ap.add_argument("--log", default="warn",
                     help="newsdesk's RUST_LOG; 'info' turns the per-request access log on")
     args = ap.parse_args()
     if args.smoke:
         args.articles, args.seconds, args.warmup = 500, 1, 0
     ensure_wrk()
+    if not (args.smoke or args.no_write or args.allow_dirty) \
+            and machine()["revision"].endswith("+changes"):
+        raise SystemExit("the work tree has uncommitted changes: figures in RESULTS.md come "
+                         "from a clean commit (commit first, or --no-write / --allow-dirty)")
     os.makedirs(OUT, exist_ok=True)
     for name in ("newsdesk.log", "ceiling.log"):
         if os.path.exists(os.path.join(OUT, name)):
@@ -643,6 +655,10 @@ def render(args, rows, seed_seconds, startup, locked):
 
 def write_results(args, report):
     key = f"{args.articles}-{'scaling' if args.scaling else 'full'}"
+    os.makedirs(RAW, exist_ok=True)
+    with open(os.path.join(RAW, f"{key}.txt"), "w") as f:
+        f.write(f"# raw wrk outputs of the run reported in RESULTS.md as {key}\n\n")
+        f.write("\n".join(RAW_OUTPUTS))
     begin, end = f"<!-- run:{key} -->", f"<!-- /run:{key} -->"
     text = open(RESULTS).read() if os.path.exists(RESULTS) else "# Benchmark results\n\n"
     block = f"{begin}\n{report}\n{end}"

@@ -145,11 +145,12 @@ def main():
     leaked = [s for s in [ADMIN_PASSWORD, *tokens] if s in server_log]
     locked = server_log.count("database is locked")
 
-    print(f"crash test: {WRITERS} writers and {READERS} readers for {LOAD_SECONDS} s: "
-          f"{acknowledged} creates acknowledged before kill -9, {found} found after restart; "
-          f"{len(edited)} edits acknowledged, {len(lost_edits)} lost; {reads[0]} reads; "
-          f"{len(failures)} 5xx; 'database is locked' {locked} times; "
-          f"integrity check: {check.stdout.strip() or check.stderr.strip()}")
+    summary = (f"crash test: {WRITERS} writers and {READERS} readers for {LOAD_SECONDS} s: "
+               f"{acknowledged} creates acknowledged before kill -9, {found} found after "
+               f"restart; {len(edited)} edits acknowledged, {len(lost_edits)} lost; "
+               f"{reads[0]} reads; {len(failures)} 5xx; 'database is locked' {locked} times; "
+               f"integrity check: {check.stdout.strip() or check.stderr.strip()}")
+    print(summary)
     problems = []
     if acknowledged < 20:
         problems.append(f"only {acknowledged} writes were acknowledged before the kill")
@@ -169,7 +170,7 @@ def main():
         print("FAIL:\n  " + "\n  ".join(problems))
         print(f"(files kept in {work})")
         sys.exit(1)
-    print("crash test passed")
+    print(f"passed: {summary}")
 
 
 if __name__ == "__main__":

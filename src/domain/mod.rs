@@ -142,6 +142,7 @@ pub mod sections;
 pub mod settings;
 pub mod slug;
 pub mod tags;
+pub mod text;
 pub mod time;
 pub mod users;
 pub mod views;

@@ -2,9 +2,11 @@
 //! public when it is `published` and its `published_at` has come, so a scheduled story
 //! appears on time on every instance with no background job.
 
+pub mod form;
 pub mod list;
 pub mod query;
 pub mod related;
+mod resolve;
 pub mod write;
 
 use std::collections::HashMap;

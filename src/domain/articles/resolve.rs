@@ -1,0 +1,247 @@
+//! The database half of checking an article write: the names a body gives, looked up.
+
+use diesel::prelude::*;
+
+use super::ArticleHead;
+use super::form::{ArticleDraft, ArticleEdit};
+use crate::auth::Actor;
+use crate::db::DbConn;
+use crate::domain::input::{Change, Checker, Mark};
+use crate::domain::time::Timestamp;
+use crate::domain::{Key, authors, media, regions, resolve_slugs, sections, tags};
+use crate::error::{AppError, AppResult};
+use crate::schema::articles;
+
+const MAX_TAGS: usize = 30;
+const MAX_AUTHORS: usize = 20;
+const MAX_REGIONS: usize = 20;
+
+/// The edition group `translation_of` names, checked: the article exists and `actor`
+/// may see it (one they may not see is answered exactly as one that does not exist, so
+/// nobody joins, or learns of, another writer's draft), is not the one being written,
+/// and its group has no other edition in `language` (409).
+fn join_group(
+    c: &mut Checker,
+    at: Mark,
+    conn: &mut DbConn,
+    actor: Actor,
+    of: &str,
+    me: Option<i32>,
+    language: &str,
+) -> AppResult<Option<i32>> {
+    let target: Option<ArticleHead> = articles::table
+        .filter(articles::slug.eq(of))
+        .select(ArticleHead::as_select())
+        .get_result(conn)
+        .optional()?;
+    let now = Timestamp::now().0;
+    let Some(target) = target.filter(|t| t.visible_to(Some(actor), now)) else {
+        c.fail_at(at, "translation_of", format!("no article with slug {of:?}"));
+        return Ok(None);
+    };
+    let (target_id, target_group) = (target.id, target.translation_group);
+    if Some(target_id) == me {
+        c.fail_at(
+            at,
+            "translation_of",
+            "an article cannot be a translation of itself",
+        );
+        return Ok(None);
+    }
+    let group = target_group.unwrap_or(target_id);
+    check_language_free(conn, actor, group, language, me)?;
+    if target_group.is_none() {
+        diesel::update(articles::table.find(target_id))
+            .set(articles::translation_group.eq(Some(group)))
+            .execute(conn)?;
+    }
+    Ok(Some(group))
+}
+
+/// 409 when another edition of `group` is already in `language`. The detail names that
+/// edition only to those who may see it.
+fn check_language_free(
+    conn: &mut DbConn,
+    actor: Actor,
+    group: i32,
+    language: &str,
+    me: Option<i32>,
+) -> AppResult<()> {
+    let taken: Option<ArticleHead> = articles::table
+        .filter(articles::translation_group.eq(group))
+        .filter(articles::language.eq(language))
+        .filter(articles::id.ne(me.unwrap_or(0)))
+        .select(ArticleHead::as_select())
+        .get_result(conn)
+        .optional()?;
+    let Some(taken) = taken else {
+        return Ok(());
+    };
+    let detail = if taken.visible_to(Some(actor), Timestamp::now().0) {
+        format!(
+            "{:?} is already this story's {language} edition",
+            taken.slug
+        )
+    } else {
+        format!("this story already has its {language} edition")
+    };
+    Err(AppError::Conflict {
+        code: "translation_exists",
+        detail,
+    })
+}
+
+fn resolve_section(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<Option<i32>> {
+    let id = sections::id_of(conn, &Key::Slug(slug.to_owned()))?;
+    if id.is_none() {
+        c.fail("section", format!("no section with slug {slug:?}"));
+    }
+    Ok(id)
+}
+
+fn check_hero(c: &mut Checker, conn: &mut DbConn, id: i32) -> AppResult<()> {
+    if !media::exists(conn, id)? {
+        c.fail("hero_media_id", format!("no media with id {id}"));
+    }
+    Ok(())
+}
+
+/// The three ordered relation lists, resolved to ids.
+#[derive(Debug, Default)]
+pub(super) struct RelationIds {
+    pub(super) tags: Option<Vec<i32>>,
+    pub(super) authors: Option<Vec<i32>>,
+    pub(super) regions: Option<Vec<i32>>,
+}
+
+fn resolve_relations(
+    c: &mut Checker,
+    conn: &mut DbConn,
+    tag_slugs: Option<&[String]>,
+    author_slugs: Option<&[String]>,
+    region_slugs: Option<&[String]>,
+) -> AppResult<RelationIds> {
+    let mut ids = RelationIds::default();
+    if let Some(slugs) = tag_slugs {
+        let found = tags::ids_by_slug(conn, slugs)?;
+        ids.tags = Some(resolve_slugs(c, "tags", slugs, MAX_TAGS, &found));
+    }
+    if let Some(slugs) = author_slugs {
+        let found = authors::ids_by_slug(conn, slugs)?;
+        ids.authors = Some(resolve_slugs(c, "authors", slugs, MAX_AUTHORS, &found));
+    }
+    if let Some(slugs) = region_slugs {
+        let found = regions::ids_by_slug(conn, slugs)?;
+        ids.regions = Some(resolve_slugs(c, "regions", slugs, MAX_REGIONS, &found));
+    }
+    Ok(ids)
+}
+
+/// The rows a create body names, resolved, and the slug it will have.
+pub(super) struct DraftRefs {
+    pub(super) slug: String,
+    pub(super) section_id: Option<i32>,
+    pub(super) group: Option<i32>,
+    pub(super) relations: RelationIds,
+}
+
+/// The rows a PATCH names, resolved: `None` leaves a column or relation as it is.
+pub(super) struct EditRefs {
+    pub(super) section_id: Option<Option<i32>>,
+    pub(super) group: Option<Option<i32>>,
+    pub(super) relations: RelationIds,
+}
+
+/// Resolves what a draft names, adding unknown names to `c`'s problems, then ends the
+/// checks (422 with every problem) and picks the slug (409 when a given one is taken).
+pub(super) fn resolve_draft(
+    mut c: Checker,
+    conn: &mut DbConn,
+    actor: Actor,
+    d: &ArticleDraft,
+) -> AppResult<DraftRefs> {
+    let group = match &d.translation_of {
+        Some(of) => join_group(&mut c, d.translation_at, conn, actor, of, None, &d.language)?,
+        None => None,
+    };
+    let section_id = match &d.section {
+        Some(s) => resolve_section(&mut c, conn, s)?,
+        None => None,
+    };
+    if let Some(id) = d.hero_media_id {
+        check_hero(&mut c, conn, id)?;
+    }
+    let relations = resolve_relations(
+        &mut c,
+        conn,
+        d.tags.as_deref(),
+        d.authors.as_deref(),
+        d.regions.as_deref(),
+    )?;
+    c.finish()?;
+    let slug = super::choose_slug(conn, d.slug.clone(), &d.title)?;
+    Ok(DraftRefs {
+        slug,
+        section_id,
+        group,
+        relations,
+    })
+}
+
+/// The slugs of a list a PATCH sets.
+fn listed(change: &Change<Vec<String>>) -> Option<&[String]> {
+    change.as_ref().into_option().map(Vec::as_slice)
+}
+
+/// Resolves what an edit names, adding unknown names to `c`'s problems, then ends the
+/// checks (422 with every problem) and checks a new slug is free (409).
+pub(super) fn resolve_edit(
+    mut c: Checker,
+    conn: &mut DbConn,
+    actor: Actor,
+    head: &ArticleHead,
+    e: &ArticleEdit,
+) -> AppResult<EditRefs> {
+    let language = match &e.language {
+        Change::Set(l) => l,
+        Change::Keep => &head.language,
+    };
+    let group = match &e.translation_of {
+        Change::Keep => {
+            // Changing language within a group must not clash with another edition.
+            if let (Some(g), Change::Set(_)) = (head.translation_group, &e.language) {
+                check_language_free(conn, actor, g, language, Some(head.id))?;
+            }
+            None
+        }
+        Change::Set(None) => Some(None),
+        Change::Set(Some(of)) => {
+            let at = e.translation_at;
+            join_group(&mut c, at, conn, actor, of, Some(head.id), language)?.map(Some)
+        }
+    };
+    let section_id = match &e.section {
+        Change::Keep => None,
+        Change::Set(None) => Some(None),
+        Change::Set(Some(s)) => resolve_section(&mut c, conn, s)?.map(Some),
+    };
+    if let Change::Set(Some(id)) = e.hero_media_id {
+        check_hero(&mut c, conn, id)?;
+    }
+    let relations = resolve_relations(
+        &mut c,
+        conn,
+        listed(&e.tags),
+        listed(&e.authors),
+        listed(&e.regions),
+    )?;
+    c.finish()?;
+    if let Change::Set(s) = &e.slug {
+        super::ensure_slug_free(conn, s, Some(head.id))?;
+    }
+    Ok(EditRefs {
+        section_id,
+        group,
+        relations,
+    })
+}

@@ -47,6 +47,8 @@ CEILING_PORT = 18090
 
 def log(msg):
     print(f"[bench] {msg}", flush=True)
+    if msg.startswith("scenario: "):
+        RAW_OUTPUTS.append(f"## {msg}\n")
 
 
 def run(cmd, **kw):
@@ -237,7 +239,7 @@ def wrk(port, script, connections, threads, seconds, warmup, server, alongside=N
         h.join()
     os.unlink(lua)
     figures = parse_wrk(out)
-    RAW_OUTPUTS.append(f"$ {' '.join(base[:1] + ['-d', f'{seconds}s'] + base[1:-2])} "
+    RAW_OUTPUTS.append(f"{server.name}: $ {' '.join(base[:1] + ['-d', f'{seconds}s'] + base[1:-2])} "
                        f"<script> {base[-1]}\n{out}\nserver CPU s: {cpu:.3f}; peak RSS MB: "
                        f"{peak[0]:.1f}\n")
     return figures | {"rss_mb": peak[0], "cpu_us": cpu * 1e6 / max(figures["requests"], 1)}

@@ -44,8 +44,10 @@ macro_rules! slug_queries {
             use diesel::prelude::*;
             use $crate::schema::$table;
             // One kept statement per slug beats parsing an `IN (...)` of each length.
-            let mut found = Vec::with_capacity(slugs.len());
-            for slug in slugs.iter().take(100) {
+            // At most as many as the longest list a body may name (a collection's
+            // 1,000 articles); longer lists are refused by their own check.
+            let mut found = Vec::with_capacity(slugs.len().min($crate::domain::MAX_SLUG_LOOKUPS));
+            for slug in slugs.iter().take($crate::domain::MAX_SLUG_LOOKUPS) {
                 if let Some(id) = $table::table
                     .filter($table::slug.eq(slug))
                     .select($table::id)
@@ -203,6 +205,10 @@ pub struct Ref {
 pub fn to_json<T: Serialize>(view: &T) -> crate::error::AppResult<Vec<u8>> {
     serde_json::to_vec(view).map_err(crate::error::AppError::internal)
 }
+
+/// Most slugs one request looks up: the longest list any body may carry (a
+/// collection's articles).
+pub const MAX_SLUG_LOOKUPS: usize = 1_000;
 
 /// Checks a list of relation slugs (`tags`, `regions`, `authors`): no more than `max`,
 /// no repeats, each well formed and existing. Problems are reported per item

@@ -427,3 +427,46 @@ async fn collections_list_pinned_articles_first_then_in_order() {
         .problem(404, "not_found");
     t.get("/api/v1/articles/s1").await.expect(200);
 }
+
+/// A collection may hold its documented 1,000 articles: every slug is looked up, not
+/// only the first hundred.
+#[actix_web::test]
+async fn a_collection_takes_more_than_a_hundred_articles() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let db = t.state.db.clone();
+    newsdesk::db::run_blocking(move || newsdesk::seed::bulk::seed(&db, 150, None))
+        .await
+        .unwrap();
+    let mut slugs = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/articles?per_page=100&cursor={c}"),
+            None => "/api/v1/articles?per_page=100".to_owned(),
+        };
+        let page = t.get(&path).await.expect(200).json();
+        slugs.extend(common::slugs_of(&page));
+        match page["meta"]["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert!(slugs.len() >= 150, "{}", slugs.len());
+    let created = t
+        .post(
+            &editor,
+            "/api/v1/collections",
+            json!({"name": "Archive", "articles": slugs[..150]}),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(created["name"], "Archive");
+    let page = t
+        .get("/api/v1/collections/archive")
+        .await
+        .expect(200)
+        .json();
+    assert!(page["articles"].as_array().is_some_and(|a| !a.is_empty()));
+}

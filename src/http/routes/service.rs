@@ -152,15 +152,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if database.is_none() && state.is_stopping() {
         database = Some("the instance is stopping".into());
     }
-    let ready = database.is_none();
-    respond(Health {
-        status: if ready { OK } else { "unavailable" }.to_owned(),
-        database: part(database),
-        writes: "not checked".into(),
-        workers: "not checked".into(),
-        worker_details: Default::default(),
-        checkpoint_backlog_pages: state.db.checkpoint_backlog(),
-    })
+    respond(Health::reads_only(database, state.db.checkpoint_backlog()))
 }
 
 /// Whether the process answers at all, for restarts: always 200.
@@ -171,13 +163,30 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/livez")]
 pub async fn livez() -> HttpResponse {
     respond(Health {
-        status: OK.into(),
         database: "not checked".into(),
-        writes: "not checked".into(),
-        workers: "not checked".into(),
-        worker_details: Default::default(),
-        checkpoint_backlog_pages: 0,
+        ..Health::reads_only(None, 0)
     })
+}
+
+impl Health {
+    /// The answer of a probe that looks at reads only (or at nothing): writes and
+    /// workers are "not checked".
+    fn reads_only(database: Option<String>, checkpoint_backlog_pages: i64) -> Self {
+        let not_checked = || "not checked".to_owned();
+        Self {
+            status: if database.is_none() {
+                OK
+            } else {
+                "unavailable"
+            }
+            .to_owned(),
+            database: part(database),
+            writes: not_checked(),
+            workers: not_checked(),
+            worker_details: Default::default(),
+            checkpoint_backlog_pages,
+        }
+    }
 }
 
 /// The served OpenAPI document, rendered once at start-up.

@@ -89,9 +89,7 @@ def corpus(newsdesk, n):
         seconds = time.monotonic() - started
         with open(path + ".seed-seconds", "w") as f:
             f.write(f"{seconds:.1f}")
-    elif os.path.exists(path + ".seed-seconds"):
-        with open(path + ".seed-seconds") as f:
-            seconds = float(f.read())
+    # A reused corpus was seeded by an earlier run: its time is not this run's to report.
     return path, seconds
 
 

@@ -1,28 +1,26 @@
 //! `GET /articles`: filters, sorts, and pages of articles with their relations embedded,
 //! in a fixed number of queries whatever the page size.
 
+mod dependencies;
+mod search_page;
+
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
 pub use super::query::{ArticleParams, ArticleQuery, ArticleSort, StatusFilter};
 use super::{ArticleHead, Relations, StoredStatus, visible_to_readers};
 use crate::auth::Actor;
-use crate::db::sqlite::{FtsOrder, FtsVisibility};
-use crate::db::{ArticleFacts, DbBackend, DbConn};
+use crate::db::{DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use crate::domain::time::Timestamp;
-use crate::domain::{authors, collections, regions, search, sections, tags};
+use crate::domain::{authors, collections, regions, sections, tags};
 use crate::error::AppResult;
 use crate::schema::{
     article_authors, article_regions, article_tags, articles, collection_articles,
 };
-
-/// Matches of one query that are filtered and sorted: the most relevant ones, or, when
-/// sorted by date, the most recently written. More specific words narrow a search.
-pub const MAX_SEARCH_HITS: i64 = 1_000;
-/// Matches ranked by relevance: the newest this many. Bounds a search's work whatever
-/// the size of the archive.
-pub const SEARCH_WINDOW: i64 = 5_000;
+pub use dependencies::{Dependencies, Totals};
+use search_page::search_page;
+pub use search_page::{MAX_SEARCH_HITS, SEARCH_WINDOW};
 
 /// Filter values resolved to ids; `None` from [`resolve`] means "matches nothing".
 #[derive(Debug, Default)]
@@ -183,7 +181,7 @@ fn filtered<'a>(
 ///
 /// A draft may have no `published_at`; SQLite orders NULL before every value, so such
 /// rows come last in `-published_at` and first in `published_at`, and the cursor
-/// carries the NULL explicitly. `relevance` needs `q`, whose pages [`search_page`]
+/// carries the NULL explicitly. `relevance` needs `q`, whose pages [`search_page()`]
 /// cuts; here it falls back to newest first.
 fn sorted<'a>(mut query: Boxed<'a>, sort: ArticleSort, page: &PageRequest) -> AppResult<Boxed<'a>> {
     if let Some(after) = page.after() {
@@ -269,74 +267,6 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
         |_| Vec::new(),
         |_| unreachable!("no rows"),
     )
-}
-
-/// What a public page of an article list shows, for telling whether a newly created
-/// article would change it (a cache keeps the page until one does).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Dependencies {
-    /// Any new article may change it (a filter value named nothing yet, or staff views).
-    Any,
-    /// Only new articles that pass these filters change it.
-    Filters {
-        sections: Option<Vec<i32>>,
-        tags: Option<Vec<i32>>,
-        author: Option<i32>,
-        region: Option<i32>,
-        lang: Option<String>,
-        featured: Option<bool>,
-        after: Option<chrono::NaiveDateTime>,
-        before: Option<chrono::NaiveDateTime>,
-    },
-}
-
-impl Dependencies {
-    /// True when `article` would appear in (or change the total of) such a list.
-    pub fn shows(&self, article: &ArticleFacts) -> bool {
-        let Dependencies::Filters {
-            sections,
-            tags,
-            author,
-            region,
-            lang,
-            featured,
-            after,
-            before,
-        } = self
-        else {
-            return article.public;
-        };
-        let any_of = |wanted: &Option<Vec<i32>>, have: &[i32]| {
-            wanted
-                .as_ref()
-                .is_none_or(|w| w.iter().any(|id| have.contains(id)))
-        };
-        let one_of = |wanted: &Option<i32>, have: &[i32]| wanted.is_none_or(|w| have.contains(&w));
-        article.public
-            && sections
-                .as_ref()
-                .is_none_or(|s| article.section_id.is_some_and(|id| s.contains(&id)))
-            && any_of(tags, &article.tag_ids)
-            && one_of(author, &article.author_ids)
-            && one_of(region, &article.region_ids)
-            && lang.as_ref().is_none_or(|l| *l == article.language)
-            && featured.is_none_or(|f| f == article.featured)
-            && after.is_none_or(|a| article.published_at.is_some_and(|p| p > a))
-            && before.is_none_or(|b| article.published_at.is_some_and(|p| p < b))
-    }
-}
-
-/// Remembers the totals of public lists between requests, so that a page does not count
-/// the whole list again. The memo answers only while it can stay exact: it adds the
-/// articles created since it counted (it sees every create), and forgets everything at
-/// any other change.
-pub trait Totals: Send + Sync {
-    /// The total of the list `deps` describes if remembered and still exact; otherwise
-    /// a ticket to hand back to [`Totals::put`] with the count.
-    fn get(&self, deps: &Dependencies) -> Result<i64, u64>;
-    /// Remembers a total counted at freshness `version` (the content counter), after
-    /// `get` gave `ticket`.
-    fn put(&self, deps: &Dependencies, total: i64, version: i64, ticket: u64);
 }
 
 /// The list's total: from the memo when it can answer, else counted (together with the
@@ -442,167 +372,4 @@ pub fn list_with_dependencies(
         |h| relations.view(h, None, now),
     );
     Ok((page, dependencies))
-}
-
-/// The sort key of a search match: relevance, or a column. A relevance (never negative)
-/// is keyed by its bits, which order non-negative floats exactly as their values.
-fn search_key(sort: ArticleSort, row: &SearchRow, score: f64) -> Vec<KeyValue> {
-    let first = match sort {
-        ArticleSort::Relevance => KeyValue::Int(score.max(0.0).to_bits() as i64),
-        ArticleSort::Title => KeyValue::Text(row.2.clone()),
-        ArticleSort::UpdatedAtDesc => KeyValue::Int(Timestamp::from(row.3).unix()),
-        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt => published_key(row.1),
-    };
-    vec![first, KeyValue::Int(i64::from(row.0))]
-}
-
-/// Orders cursor keys: `Null` before numbers before text, as SQLite orders them.
-fn compare_keys(a: &[KeyValue], b: &[KeyValue]) -> std::cmp::Ordering {
-    fn class(k: &KeyValue) -> u8 {
-        match k {
-            KeyValue::Null => 0,
-            KeyValue::Int(_) => 1,
-            KeyValue::Text(_) => 2,
-        }
-    }
-    for (x, y) in a.iter().zip(b) {
-        let ord = match (x, y) {
-            (KeyValue::Int(x), KeyValue::Int(y)) => x.cmp(y),
-            (KeyValue::Text(x), KeyValue::Text(y)) => x.cmp(y),
-            _ => class(x).cmp(&class(y)),
-        };
-        if ord != std::cmp::Ordering::Equal {
-            return ord;
-        }
-    }
-    a.len().cmp(&b.len())
-}
-
-/// `(id, published_at, title, updated_at)` of a search match.
-type SearchRow = (
-    i32,
-    Option<chrono::NaiveDateTime>,
-    String,
-    chrono::NaiveDateTime,
-);
-
-/// A page of search results: FTS5 finds and ranks the matches, the database keeps those
-/// that pass the other filters and the caller's visibility, and the page is cut from
-/// them in the requested order; each result carries its rank and a snippet.
-fn search_page(
-    conn: &mut DbConn,
-    q: &ArticleQuery,
-    words: &str,
-    resolved: &Resolved,
-    viewer: Option<Actor>,
-    codec: &CursorCodec,
-) -> AppResult<ListResponse<super::Article>> {
-    let terms = search::terms(words);
-    let Some(expression) = search::match_expression(&terms) else {
-        return Ok(empty(q));
-    };
-    let order = match q.sort {
-        ArticleSort::PublishedAtDesc | ArticleSort::UpdatedAtDesc => FtsOrder::Newest,
-        ArticleSort::PublishedAt => FtsOrder::Oldest,
-        ArticleSort::Title | ArticleSort::Relevance => FtsOrder::Relevance {
-            window: SEARCH_WINDOW,
-        },
-    };
-    let now = Timestamp::now().0;
-    let visible = match viewer {
-        None => FtsVisibility::Public(now),
-        Some(actor) if actor.is_editor() => FtsVisibility::All,
-        Some(actor) => FtsVisibility::Writer(actor.id),
-    };
-    let hits = crate::db::sqlite::fts_match(conn, &expression, visible, order, MAX_SEARCH_HITS)?;
-    if hits.is_empty() {
-        return Ok(empty(q));
-    }
-    let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
-    let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
-    let rows: Vec<SearchRow> = filtered(q, resolved, viewer, now, Purpose::Page)
-        .filter(articles::id.eq_any(&ids))
-        .select((
-            articles::id,
-            articles::published_at,
-            articles::title,
-            articles::updated_at,
-        ))
-        .load(conn)?;
-    // Ranks are relative to the best match this caller gets, so they say nothing about
-    // matches it cannot see.
-    let best = rows
-        .iter()
-        .filter_map(|row| scores.get(&row.0).copied())
-        .fold(f64::MIN_POSITIVE, f64::max);
-    let ascending = q.sort.ascending();
-    let mut keyed: Vec<(Vec<KeyValue>, i32)> = rows
-        .iter()
-        .map(|row| {
-            let score = scores.get(&row.0).copied().unwrap_or(0.0);
-            (search_key(q.sort, row, score), row.0)
-        })
-        .collect();
-    keyed.sort_by(|a, b| {
-        let ord = compare_keys(&a.0, &b.0);
-        if ascending { ord } else { ord.reverse() }
-    });
-    let total = keyed.len() as i64;
-    let after: Vec<(Vec<KeyValue>, i32)> = match q.page.after() {
-        Some(pos) => keyed
-            .into_iter()
-            .filter(|(key, _)| {
-                let ord = compare_keys(key, &pos.key);
-                if ascending { ord.is_gt() } else { ord.is_lt() }
-            })
-            .collect(),
-        None => keyed.into_iter().skip(q.page.offset() as usize).collect(),
-    };
-    let window: Vec<(Vec<KeyValue>, i32)> = after
-        .into_iter()
-        .take(q.page.fetch_limit() as usize)
-        .collect();
-    let page_ids: Vec<i32> = window.iter().map(|(_, id)| *id).collect();
-    let mut heads: Vec<ArticleHead> = articles::table
-        .filter(articles::id.eq_any(&page_ids))
-        .select(ArticleHead::as_select())
-        .load(conn)?;
-    heads.sort_by_key(|h| page_ids.iter().position(|id| *id == h.id));
-    let texts: Vec<(i32, Option<String>, String)> = articles::table
-        .filter(articles::id.eq_any(&page_ids))
-        .select((articles::id, articles::summary, articles::body))
-        .load(conn)?;
-    let shown = &heads[..heads.len().min(q.page.per_page as usize)];
-    let relations = Relations::load(conn, shown)?;
-    let keys: std::collections::HashMap<i32, Vec<KeyValue>> =
-        window.into_iter().map(|(k, id)| (id, k)).collect();
-    let total = q.page.after().is_none().then_some(total);
-    Ok(paging::finish_page(
-        heads,
-        &q.page,
-        q.sort.as_str(),
-        codec,
-        total,
-        |h| keys.get(&h.id).cloned().unwrap_or_default(),
-        |h| {
-            let score = scores.get(&h.id).copied().unwrap_or(0.0);
-            let (summary, body) = texts
-                .iter()
-                .find(|(id, _, _)| *id == h.id)
-                .map(|(_, s, b)| {
-                    (
-                        s.clone().unwrap_or_default(),
-                        super::super::markdown::plain_text(b),
-                    )
-                })
-                .unwrap_or_default();
-            let snippet = search::snippet(&[&h.title, &summary, &body], &terms);
-            let mut view = relations.view(h, None, now);
-            view.search = Some(search::SearchHit {
-                rank: ((score / best).clamp(0.0, 1.0) * 1e4).round() / 1e4,
-                snippet,
-            });
-            view
-        },
-    ))
 }

@@ -1,35 +1,32 @@
 //! Coverage collections: a hub page (a running war coverage, an election) with an
 //! ordered list of articles, pinned ones first.
 
-use std::collections::{HashMap, HashSet};
+mod form;
+mod list;
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::articles::{self, Article, ArticleHead, Relations};
-use super::input::{Checker, Input, TextRule, UnknownFields};
+use super::Key;
+use super::articles::{Article, ArticleHead, Relations};
+use super::input::Checker;
 use super::media::{self, Media};
-use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
-use super::params::{self, LangParams, Params};
+use super::paging::{self, CursorCodec, KeyValue, PageRequest};
 use super::time::Timestamp;
-use super::{Key, resolve_slugs};
 use crate::auth::Actor;
 use crate::db::{DbConn, Scope, Written};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::schema::{articles as articles_t, collection_articles, collections};
 
-const NAME: TextRule = TextRule::line(1, 200);
-const DESCRIPTION: TextRule = TextRule::block(5_000);
+pub use form::{CollectionCreate, CollectionPatch};
+use form::{DESCRIPTION, NAME, READ_ONLY, check_hero, resolve_entries};
+pub use list::{CollectionQuery, CursorParams, article_page, list};
+
 /// Most articles in one collection.
 pub const MAX_ARTICLES: usize = 1_000;
-const READ_ONLY: &[&str] = &[
-    "id",
-    "hero_media",
-    "created_at",
-    "updated_at",
-    "next_cursor",
-];
 /// The order of a collection's articles, for cursors.
 const ORDER: &str = "collection";
 
@@ -73,68 +70,6 @@ pub struct Collection {
     pub next_cursor: Option<Option<String>>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-/// Body of `POST /collections`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct CollectionCreate {
-    /// Made from `name` when left out.
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "war-in-gaza")]
-    pub slug: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = String, required = true, example = "War in Gaza")]
-    pub name: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub description: Input<String>,
-    /// Defaults to the first configured language.
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "en")]
-    pub language: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub hero_media_id: Input<i32>,
-    /// Article slugs, in the collection's order (at most 1,000).
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub articles: Input<Vec<String>>,
-    /// Slugs among `articles` to show first.
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub pinned: Input<Vec<String>>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    pub unknown: UnknownFields,
-}
-
-/// Body of `PATCH /collections/{id_or_slug}`; `articles` replaces the whole list.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct CollectionPatch {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    pub slug: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    pub name: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub description: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    pub language: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub hero_media_id: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub articles: Input<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub pinned: Input<Vec<String>>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    pub unknown: UnknownFields,
 }
 
 slug_queries!(collections, "collection");
@@ -278,43 +213,6 @@ pub fn get_plain(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResu
     Ok(view(row, hero, pinned))
 }
 
-/// Checks the article list and the pinned subset; returns `(article id, pinned)` in order.
-/// An article `actor` may not see is answered as one that does not exist.
-fn resolve_entries(
-    c: &mut Checker,
-    conn: &mut DbConn,
-    actor: Actor,
-    slugs: &[String],
-    pinned: &[String],
-) -> AppResult<Vec<(i32, bool)>> {
-    let mut found: Vec<(String, i32)> = articles::ids_by_slug(conn, slugs)?;
-    let ids: Vec<i32> = found.iter().map(|(_, id)| *id).collect();
-    let now = Timestamp::now().0;
-    let seen: HashSet<i32> = articles_t::table
-        .filter(articles_t::id.eq_any(&ids))
-        .select(ArticleHead::as_select())
-        .load::<ArticleHead>(conn)?
-        .into_iter()
-        .filter(|h| h.visible_to(Some(actor), now))
-        .map(|h| h.id)
-        .collect();
-    found.retain(|(_, id)| seen.contains(id));
-    let ids = resolve_slugs(c, "articles", slugs, MAX_ARTICLES, &found);
-    for (i, p) in pinned.iter().enumerate() {
-        if !slugs.contains(p) {
-            c.fail(
-                format!("pinned[{i}]"),
-                format!("{p:?} is not among articles"),
-            );
-        }
-    }
-    Ok(slugs
-        .iter()
-        .zip(ids)
-        .map(|(slug, id)| (id, pinned.contains(slug)))
-        .collect())
-}
-
 fn save_entries(conn: &mut DbConn, collection: i32, entries: &[(i32, bool)]) -> AppResult<()> {
     diesel::delete(
         collection_articles::table.filter(collection_articles::collection_id.eq(collection)),
@@ -329,13 +227,6 @@ fn save_entries(conn: &mut DbConn, collection: i32, entries: &[(i32, bool)]) -> 
                 collection_articles::pinned.eq(pinned),
             ))
             .execute(conn)?;
-    }
-    Ok(())
-}
-
-fn check_hero(c: &mut Checker, conn: &mut DbConn, id: i32) -> AppResult<()> {
-    if !media::exists(conn, id)? {
-        c.fail("hero_media_id", format!("no media with id {id}"));
     }
     Ok(())
 }
@@ -484,117 +375,4 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     diesel::delete(collections::table.find(id)).execute(conn)?;
     Ok(Written::content((), Scope::All))
-}
-
-/// A parsed `GET /collections` request (by name).
-#[derive(Debug, Clone)]
-pub struct CollectionQuery {
-    pub lang: Option<String>,
-    pub page: PageRequest,
-}
-
-impl CollectionQuery {
-    /// Reads the query string of `GET /collections`.
-    pub fn parse(query: &str, codec: &CursorCodec, languages: &[String]) -> AppResult<Self> {
-        let mut params = Params::parse(query)?;
-        let LangParams { lang } = params.read()?;
-        let lang = params::language("lang", lang, languages)?;
-        let page = PageRequest::from_params(&mut params, codec, "name")?;
-        params.finish()?;
-        Ok(Self { lang, page })
-    }
-}
-
-/// The paging of a collection's articles: by cursor only.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CursorParams {
-    /// Articles per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Reads the paging of a single collection read ([`CursorParams`]).
-pub fn article_page(query: &str, codec: &CursorCodec) -> AppResult<PageRequest> {
-    let mut params = Params::parse(query)?;
-    if params.take("page")?.is_some() {
-        return Err(AppError::bad_param(
-            "page",
-            "a collection's articles are paged with cursor",
-        ));
-    }
-    let CursorParams { per_page, cursor } = params.read()?;
-    let page = PageRequest::new(None, per_page, cursor, codec, ORDER)?;
-    params.finish()?;
-    Ok(page)
-}
-
-/// Lists collections by name (without their articles); `pinned` names only what
-/// `viewer` may see.
-pub fn list(
-    conn: &mut DbConn,
-    q: &CollectionQuery,
-    codec: &CursorCodec,
-    viewer: Option<Actor>,
-) -> AppResult<ListResponse<Collection>> {
-    let filtered = || {
-        let mut query = collections::table.into_boxed::<crate::db::DbBackend>();
-        if let Some(lang) = &q.lang {
-            query = query.filter(collections::language.eq(lang.clone()));
-        }
-        query
-    };
-    let mut query = filtered().select(CollectionRow::as_select());
-    if let Some(after) = q.page.after() {
-        let (k, last) = (after.text(0)?.to_owned(), after.last_id()?);
-        query = keyset_after!(query, collections::name, collections::id, k, last, asc);
-    }
-    let rows: Vec<CollectionRow> = query
-        .order((collections::name.asc(), collections::id.asc()))
-        .limit(q.page.fetch_limit())
-        .offset(q.page.offset())
-        .load(conn)?;
-    let total = match q.page.after() {
-        None => Some(filtered().count().get_result::<i64>(conn)?),
-        Some(_) => None,
-    };
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let now = Timestamp::now().0;
-    let pins: Vec<(i32, String)> = collection_articles::table
-        .inner_join(articles_t::table)
-        .filter(collection_articles::collection_id.eq_any(&ids))
-        .filter(collection_articles::pinned.eq(true))
-        .order(collection_articles::position.asc())
-        .select((collection_articles::collection_id, ArticleHead::as_select()))
-        .load::<(i32, ArticleHead)>(conn)?
-        .into_iter()
-        .filter(|(_, head)| head.visible_to(viewer, now))
-        .map(|(collection, head)| (collection, head.slug))
-        .collect();
-    let hero_ids: Vec<i32> = rows.iter().filter_map(|r| r.hero_media_id).collect();
-    let heroes = media::by_ids(conn, &hero_ids)?;
-    Ok(paging::finish_page(
-        rows,
-        &q.page,
-        "name",
-        codec,
-        total,
-        |r| {
-            vec![
-                KeyValue::Text(r.name.clone()),
-                KeyValue::Int(i64::from(r.id)),
-            ]
-        },
-        |r| {
-            let pinned = pins
-                .iter()
-                .filter(|(c, _)| *c == r.id)
-                .map(|(_, s)| s.clone())
-                .collect();
-            let hero = r.hero_media_id.and_then(|id| heroes.get(&id).cloned());
-            view(r, hero, pinned)
-        },
-    ))
 }

@@ -3,20 +3,25 @@
 //! author's avatar, a collection's hero image), so an image made for an unpublished
 //! story does not give the story away; staff see every item.
 
+mod form;
+mod list;
+
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::input::{Checker, Input, TextRule, UnknownFields};
-use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
-use super::params::{self, Params};
+use super::input::Checker;
 use super::time::Timestamp;
 use crate::auth::Actor;
 use crate::db::{DbBackend, DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, authors, collections, media};
+
+use form::{MAX_DURATION_SECONDS, MAX_PIXELS_SIDE, READ_ONLY, check_mime, check_size, check_texts};
+pub use form::{MediaCreate, MediaPatch};
+pub use list::{MediaParams, MediaQuery, MediaSort, like_pattern, list};
 
 /// A media row as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -136,133 +141,6 @@ crate::closed_set! {
         Audio = "audio",
         Embed = "embed",
     }
-}
-
-crate::closed_set! {
-    /// Orders by creation time.
-    pub enum MediaSort {
-        CreatedAtDesc = "-created_at",
-        CreatedAt = "created_at",
-    }
-}
-
-const CAPTION: TextRule = TextRule::block(1_000);
-const CREDIT: TextRule = TextRule::line(1, 200);
-const ALT_TEXT: TextRule = TextRule::line(1, 500);
-const MAX_PIXELS_SIDE: i32 = 100_000;
-const MAX_DURATION_SECONDS: i32 = 7 * 24 * 3600;
-const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
-
-/// Body of `POST /media`.
-#[derive(Debug, Default, serde::Deserialize, ToSchema)]
-pub struct MediaCreate {
-    #[serde(default)]
-    #[schema(value_type = MediaKind, required = true)]
-    pub kind: Input<MediaKind>,
-    #[serde(default)]
-    #[schema(value_type = String, required = true, example = "https://cdn.example.com/2024/05/harbour.jpg")]
-    pub url: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "image/jpeg")]
-    pub mime_type: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>, minimum = 0)]
-    pub width: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>, minimum = 0)]
-    pub height: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>, minimum = 0)]
-    pub duration_seconds: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Fishing boats return to the harbour at dawn.")]
-    pub caption: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "AP")]
-    pub credit: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub alt_text: Input<String>,
-    /// Defaults to the first configured language.
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "en")]
-    pub language: Input<String>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    pub unknown: UnknownFields,
-}
-
-/// Body of `PATCH /media/{id}`; `null` clears an optional field.
-#[derive(Debug, Default, serde::Deserialize, ToSchema)]
-pub struct MediaPatch {
-    #[serde(default)]
-    #[schema(value_type = MediaKind)]
-    pub kind: Input<MediaKind>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    pub url: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub mime_type: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>, minimum = 0)]
-    pub width: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>, minimum = 0)]
-    pub height: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>, minimum = 0)]
-    pub duration_seconds: Input<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub caption: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub credit: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub alt_text: Input<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    pub language: Input<String>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    pub unknown: UnknownFields,
-}
-
-fn check_mime(c: &mut Checker, mime: &str) {
-    let ok = mime.len() <= 100
-        && mime.split_once('/').is_some_and(|(t, s)| {
-            !t.is_empty()
-                && !s.is_empty()
-                && t.bytes().all(|b| b.is_ascii_lowercase())
-                && s.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-')
-                })
-        });
-    if !ok {
-        c.fail("mime_type", "must be a media type such as image/jpeg");
-    }
-}
-
-fn check_size(c: &mut Checker, field: &str, value: Option<i32>, max: i32) {
-    if let Some(v) = value
-        && !(0..=max).contains(&v)
-    {
-        c.fail(field, format!("must be between 0 and {max}"));
-    }
-}
-
-/// The optional text fields of a media item, checked the same way on create and patch.
-fn check_texts(
-    c: &mut Checker,
-    caption: Option<&str>,
-    credit: Option<&str>,
-    alt_text: Option<&str>,
-) {
-    c.text_opt("caption", caption, CAPTION);
-    c.text_opt("credit", credit, CREDIT);
-    c.text_opt("alt_text", alt_text, ALT_TEXT);
 }
 
 /// Reads one media item as `viewer` may see it: a reader gets 404 (never 403) for an
@@ -447,141 +325,4 @@ pub fn delete(conn: &mut DbConn, id: i32) -> AppResult<Written<()>> {
     }
     diesel::delete(media::table.find(id)).execute(conn)?;
     Ok(Written::content((), Scope::All))
-}
-
-/// The query parameters of `GET /media` (with [`PageParams`](super::paging::PageParams)).
-#[derive(Debug, Default, serde::Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MediaParams {
-    /// Only this kind.
-    #[param(inline)]
-    pub kind: Option<MediaKind>,
-    /// Words in the caption, credit or alt text (at most 200 characters).
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    /// Only this language (one of `LANGUAGES`).
-    pub lang: Option<String>,
-    /// `-created_at` (default, newest first) or `created_at`.
-    #[param(inline)]
-    pub sort: Option<MediaSort>,
-}
-
-/// A parsed `GET /media` request.
-#[derive(Debug, Clone)]
-pub struct MediaQuery {
-    pub kind: Option<MediaKind>,
-    pub q: Option<String>,
-    pub lang: Option<String>,
-    pub sort: MediaSort,
-    pub page: PageRequest,
-}
-
-impl MediaQuery {
-    /// Reads the query string of `GET /media`.
-    pub fn parse(query: &str, codec: &CursorCodec, languages: &[String]) -> AppResult<Self> {
-        let mut params = Params::parse(query)?;
-        let MediaParams {
-            kind,
-            q,
-            lang,
-            sort,
-        } = params.read()?;
-        let lang = params::language("lang", lang, languages)?;
-        let sort = sort.unwrap_or(MediaSort::CreatedAtDesc);
-        let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
-        params.finish()?;
-        Ok(Self {
-            kind,
-            q,
-            lang,
-            sort,
-            page,
-        })
-    }
-}
-
-/// `%text%` for LIKE, with the wildcards of `text` itself escaped by `\`.
-pub fn like_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-/// Lists the media `viewer` may see, newest first by default; `q` searches caption,
-/// credit and alt text.
-pub fn list(
-    conn: &mut DbConn,
-    q: &MediaQuery,
-    codec: &CursorCodec,
-    viewer: Option<Actor>,
-) -> AppResult<ListResponse<Media>> {
-    let now = Timestamp::now().0;
-    let filtered = || {
-        let mut query = media::table.into_boxed::<DbBackend>();
-        if viewer.is_none() {
-            query = query.filter(in_public_use(now));
-        }
-        if let Some(kind) = q.kind {
-            query = query.filter(media::kind.eq(kind));
-        }
-        if let Some(lang) = &q.lang {
-            query = query.filter(media::language.eq(lang.clone()));
-        }
-        if let Some(text) = &q.q {
-            let pattern = like_pattern(text);
-            query = query.filter(
-                media::caption
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(media::credit.like(pattern.clone()).escape('\\'))
-                    .or(media::alt_text.like(pattern).escape('\\')),
-            );
-        }
-        query
-    };
-    let mut query = filtered().select(MediaRow::as_select());
-    if let Some(after) = q.page.after() {
-        let (k, last) = (after.time(0)?, after.last_id()?);
-        query = match q.sort {
-            MediaSort::CreatedAtDesc => {
-                keyset_after!(query, media::created_at, media::id, k, last, desc)
-            }
-            MediaSort::CreatedAt => {
-                keyset_after!(query, media::created_at, media::id, k, last, asc)
-            }
-        };
-    }
-    query = match q.sort {
-        MediaSort::CreatedAtDesc => query.order((media::created_at.desc(), media::id.desc())),
-        MediaSort::CreatedAt => query.order((media::created_at.asc(), media::id.asc())),
-    };
-    let rows: Vec<MediaRow> = query
-        .limit(q.page.fetch_limit())
-        .offset(q.page.offset())
-        .load(conn)?;
-    let total = match q.page.after() {
-        None => Some(filtered().count().get_result::<i64>(conn)?),
-        Some(_) => None,
-    };
-    Ok(paging::finish_page(
-        rows,
-        &q.page,
-        q.sort.as_str(),
-        codec,
-        total,
-        |r| {
-            vec![
-                KeyValue::Int(Timestamp::from(r.created_at).unix()),
-                KeyValue::Int(i64::from(r.id)),
-            ]
-        },
-        Media::from,
-    ))
 }

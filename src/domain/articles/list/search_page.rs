@@ -1,0 +1,184 @@
+//! The `q` half of `GET /articles`: FTS5 ranks, the list filters, the page is cut in memory.
+
+use diesel::prelude::*;
+
+use super::{Purpose, Resolved, empty, filtered, published_key};
+use crate::auth::Actor;
+use crate::db::DbConn;
+use crate::db::sqlite::{FtsOrder, FtsVisibility};
+use crate::domain::articles::query::{ArticleQuery, ArticleSort};
+use crate::domain::articles::{ArticleHead, Relations};
+use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse};
+use crate::domain::search;
+use crate::domain::time::Timestamp;
+use crate::error::AppResult;
+use crate::schema::articles;
+/// Matches of one query that are filtered and sorted: the most relevant ones, or, when
+/// sorted by date, the most recently written. More specific words narrow a search.
+pub const MAX_SEARCH_HITS: i64 = 1_000;
+/// Matches ranked by relevance: the newest this many. Bounds a search's work whatever
+/// the size of the archive.
+pub const SEARCH_WINDOW: i64 = 5_000;
+
+/// The sort key of a search match: relevance, or a column. A relevance (never negative)
+/// is keyed by its bits, which order non-negative floats exactly as their values.
+fn search_key(sort: ArticleSort, row: &SearchRow, score: f64) -> Vec<KeyValue> {
+    let first = match sort {
+        ArticleSort::Relevance => KeyValue::Int(score.max(0.0).to_bits() as i64),
+        ArticleSort::Title => KeyValue::Text(row.2.clone()),
+        ArticleSort::UpdatedAtDesc => KeyValue::Int(Timestamp::from(row.3).unix()),
+        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt => published_key(row.1),
+    };
+    vec![first, KeyValue::Int(i64::from(row.0))]
+}
+
+/// Orders cursor keys: `Null` before numbers before text, as SQLite orders them.
+fn compare_keys(a: &[KeyValue], b: &[KeyValue]) -> std::cmp::Ordering {
+    fn class(k: &KeyValue) -> u8 {
+        match k {
+            KeyValue::Null => 0,
+            KeyValue::Int(_) => 1,
+            KeyValue::Text(_) => 2,
+        }
+    }
+    for (x, y) in a.iter().zip(b) {
+        let ord = match (x, y) {
+            (KeyValue::Int(x), KeyValue::Int(y)) => x.cmp(y),
+            (KeyValue::Text(x), KeyValue::Text(y)) => x.cmp(y),
+            _ => class(x).cmp(&class(y)),
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// `(id, published_at, title, updated_at)` of a search match.
+type SearchRow = (
+    i32,
+    Option<chrono::NaiveDateTime>,
+    String,
+    chrono::NaiveDateTime,
+);
+
+/// A page of search results: FTS5 finds and ranks the matches, the database keeps those
+/// that pass the other filters and the caller's visibility, and the page is cut from
+/// them in the requested order; each result carries its rank and a snippet.
+pub(super) fn search_page(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    words: &str,
+    resolved: &Resolved,
+    viewer: Option<Actor>,
+    codec: &CursorCodec,
+) -> AppResult<ListResponse<crate::domain::articles::Article>> {
+    let terms = search::terms(words);
+    let Some(expression) = search::match_expression(&terms) else {
+        return Ok(empty(q));
+    };
+    let order = match q.sort {
+        ArticleSort::PublishedAtDesc | ArticleSort::UpdatedAtDesc => FtsOrder::Newest,
+        ArticleSort::PublishedAt => FtsOrder::Oldest,
+        ArticleSort::Title | ArticleSort::Relevance => FtsOrder::Relevance {
+            window: SEARCH_WINDOW,
+        },
+    };
+    let now = Timestamp::now().0;
+    let visible = match viewer {
+        None => FtsVisibility::Public(now),
+        Some(actor) if actor.is_editor() => FtsVisibility::All,
+        Some(actor) => FtsVisibility::Writer(actor.id),
+    };
+    let hits = crate::db::sqlite::fts_match(conn, &expression, visible, order, MAX_SEARCH_HITS)?;
+    if hits.is_empty() {
+        return Ok(empty(q));
+    }
+    let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
+    let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
+    let rows: Vec<SearchRow> = filtered(q, resolved, viewer, now, Purpose::Page)
+        .filter(articles::id.eq_any(&ids))
+        .select((
+            articles::id,
+            articles::published_at,
+            articles::title,
+            articles::updated_at,
+        ))
+        .load(conn)?;
+    // Ranks are relative to the best match this caller gets, so they say nothing about
+    // matches it cannot see.
+    let best = rows
+        .iter()
+        .filter_map(|row| scores.get(&row.0).copied())
+        .fold(f64::MIN_POSITIVE, f64::max);
+    let ascending = q.sort.ascending();
+    let mut keyed: Vec<(Vec<KeyValue>, i32)> = rows
+        .iter()
+        .map(|row| {
+            let score = scores.get(&row.0).copied().unwrap_or(0.0);
+            (search_key(q.sort, row, score), row.0)
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        let ord = compare_keys(&a.0, &b.0);
+        if ascending { ord } else { ord.reverse() }
+    });
+    let total = keyed.len() as i64;
+    let after: Vec<(Vec<KeyValue>, i32)> = match q.page.after() {
+        Some(pos) => keyed
+            .into_iter()
+            .filter(|(key, _)| {
+                let ord = compare_keys(key, &pos.key);
+                if ascending { ord.is_gt() } else { ord.is_lt() }
+            })
+            .collect(),
+        None => keyed.into_iter().skip(q.page.offset() as usize).collect(),
+    };
+    let window: Vec<(Vec<KeyValue>, i32)> = after
+        .into_iter()
+        .take(q.page.fetch_limit() as usize)
+        .collect();
+    let page_ids: Vec<i32> = window.iter().map(|(_, id)| *id).collect();
+    let mut heads: Vec<ArticleHead> = articles::table
+        .filter(articles::id.eq_any(&page_ids))
+        .select(ArticleHead::as_select())
+        .load(conn)?;
+    heads.sort_by_key(|h| page_ids.iter().position(|id| *id == h.id));
+    let texts: Vec<(i32, Option<String>, String)> = articles::table
+        .filter(articles::id.eq_any(&page_ids))
+        .select((articles::id, articles::summary, articles::body))
+        .load(conn)?;
+    let shown = &heads[..heads.len().min(q.page.per_page as usize)];
+    let relations = Relations::load(conn, shown)?;
+    let keys: std::collections::HashMap<i32, Vec<KeyValue>> =
+        window.into_iter().map(|(k, id)| (id, k)).collect();
+    let total = q.page.after().is_none().then_some(total);
+    Ok(paging::finish_page(
+        heads,
+        &q.page,
+        q.sort.as_str(),
+        codec,
+        total,
+        |h| keys.get(&h.id).cloned().unwrap_or_default(),
+        |h| {
+            let score = scores.get(&h.id).copied().unwrap_or(0.0);
+            let (summary, body) = texts
+                .iter()
+                .find(|(id, _, _)| *id == h.id)
+                .map(|(_, s, b)| {
+                    (
+                        s.clone().unwrap_or_default(),
+                        crate::domain::markdown::plain_text(b),
+                    )
+                })
+                .unwrap_or_default();
+            let snippet = search::snippet(&[&h.title, &summary, &body], &terms);
+            let mut view = relations.view(h, None, now);
+            view.search = Some(search::SearchHit {
+                rank: ((score / best).clamp(0.0, 1.0) * 1e4).round() / 1e4,
+                snippet,
+            });
+            view
+        },
+    ))
+}

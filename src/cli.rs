@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{Role, password};
 use crate::config::{Config, RawSettings};
-use crate::db::{Db, DbConn, sqlite};
+use crate::db::{Db, sqlite};
 use crate::domain::users;
 use crate::error::AppError;
 use crate::http::state::AppState;
@@ -31,9 +31,12 @@ pub struct Cli {
 /// The settings, as flags that fall back to environment variables.
 #[derive(Debug, Args)]
 pub struct SettingArgs {
-    /// SQLite database file [default: newsdesk.db]
-    #[arg(long, env = "DATABASE_URL", global = true, value_name = "PATH")]
+    /// SQLite database file, or postgres://user:password@host:port/database [default: newsdesk.db]
+    #[arg(long, env = "DATABASE_URL", global = true, value_name = "PATH|URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL connections per instance [default: 8]
+    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_name = "COUNT")]
+    pub database_pool_size: Option<String>,
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "BIND_ADDR", global = true, value_name = "ADDR")]
     pub bind_addr: Option<String>,
@@ -150,6 +153,7 @@ impl SettingArgs {
     fn into_raw(self) -> RawSettings {
         RawSettings {
             database_url: self.database_url,
+            database_pool_size: self.database_pool_size,
             bind_addr: self.bind_addr,
             jwt_secret: self.jwt_secret,
             token_ttl_seconds: self.token_ttl_seconds,
@@ -281,8 +285,21 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
     match command {
         Command::Serve => serve(config),
         Command::Migrate => {
-            drop(open_db(&config)?);
-            println!("migrations applied to {}", config.database_path.display());
+            match &config.database {
+                crate::config::Database::Postgres(url) => {
+                    crate::db::postgres::migrate_url(url.expose()).map_err(|e| {
+                        Exit::new(
+                            1,
+                            format!(
+                                "cannot migrate {} (check DATABASE_URL): {e}",
+                                config.database
+                            ),
+                        )
+                    })?;
+                }
+                crate::config::Database::Sqlite(_) => drop(open_db(&config)?),
+            }
+            println!("migrations applied to {}", config.database);
             Ok(())
         }
         Command::User(cmd) => user_command(&config, cmd),
@@ -315,7 +332,7 @@ impl Drop for CommandDb {
 
 fn open_db(config: &Config) -> Result<CommandDb, Exit> {
     let workers = crate::workers::Workers::new();
-    match Db::open(&config.database_path, &workers) {
+    match Db::open(&config.database, config.database_pool_size, &workers) {
         Ok(db) => Ok(CommandDb { db, workers }),
         Err(e) => {
             workers.stop_all();
@@ -403,28 +420,32 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
     Ok(())
 }
 
-/// A plain connection to an existing database: no migrations, no server threads.
-fn connect(config: &Config) -> Result<DbConn, Exit> {
-    if !config.database_path.exists() {
-        return Err(Exit::new(
-            1,
-            format!("{} does not exist", config.database_path.display()),
-        ));
+/// A plain connection to an existing SQLite database: no migrations, no server threads.
+fn connect(path: &std::path::Path) -> Result<diesel::SqliteConnection, Exit> {
+    if !path.exists() {
+        return Err(Exit::new(1, format!("{} does not exist", path.display())));
     }
-    let url = config.database_path.to_string_lossy().into_owned();
-    let mut conn = DbConn::establish(&url).map_err(|e| Exit::new(1, e))?;
+    let url = path.to_string_lossy().into_owned();
+    let mut conn = diesel::SqliteConnection::establish(&url).map_err(|e| Exit::new(1, e))?;
     sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| Exit::new(1, e))?;
     Ok(conn)
 }
 
 fn backup_command(config: &Config, path: &std::path::Path) -> Result<(), Exit> {
-    let mut conn = connect(config)?;
+    let Some(source) = config.database.sqlite_path() else {
+        return Err(Exit::new(
+            1,
+            "newsdesk backup copies a SQLite file; on PostgreSQL use the server's own tools: \
+             pg_dump --format=custom --file=newsdesk.dump \"$DATABASE_URL\"",
+        ));
+    };
+    let mut conn = connect(source)?;
     let started = std::time::Instant::now();
     sqlite::backup_into(&mut conn, path)?;
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     println!(
         "backed up {} to {} ({:.1} MB in {:.1} s)",
-        config.database_path.display(),
+        source.display(),
         path.display(),
         bytes as f64 / 1e6,
         started.elapsed().as_secs_f64()
@@ -433,13 +454,36 @@ fn backup_command(config: &Config, path: &std::path::Path) -> Result<(), Exit> {
 }
 
 fn check_command(config: &Config) -> Result<(), Exit> {
-    let mut conn = connect(config)?;
-    let verdict = sqlite::integrity_check(&mut conn)?;
-    println!("{verdict}");
-    if verdict == "ok" {
-        Ok(())
-    } else {
-        Err(Exit::new(1, "the database file is damaged"))
+    match &config.database {
+        crate::config::Database::Sqlite(path) => {
+            let mut conn = connect(path)?;
+            let verdict = sqlite::integrity_check(&mut conn)?;
+            println!("{verdict}");
+            if verdict == "ok" {
+                Ok(())
+            } else {
+                Err(Exit::new(1, "the database file is damaged"))
+            }
+        }
+        crate::config::Database::Postgres(url) => {
+            let mut conn = crate::db::postgres::connect_plain(url.expose()).map_err(|e| {
+                Exit::new(
+                    1,
+                    format!(
+                        "cannot connect to {} (check DATABASE_URL): {e}",
+                        config.database
+                    ),
+                )
+            })?;
+            let (latest, pending) = crate::db::postgres::schema_state(&mut conn)
+                .map_err(|e| Exit::new(1, format!("cannot read the schema version: {e}")))?;
+            if pending > 0 {
+                println!("schema at {latest}; {pending} migrations pending (run newsdesk migrate)");
+                return Err(Exit::new(1, "the database schema is behind this binary"));
+            }
+            println!("ok (PostgreSQL, schema at {latest})");
+            Ok(())
+        }
     }
 }
 

@@ -41,11 +41,14 @@ pub const DEFAULT_SIGNIN_WINDOW_SECONDS: u64 = 900;
 pub const DEFAULT_SEARCH_RATE: u64 = 1;
 /// Default burst of uncached anonymous searches per address.
 pub const DEFAULT_SEARCH_BURST: u64 = 30;
+/// Default number of PostgreSQL connections per instance.
+pub const DEFAULT_DATABASE_POOL_SIZE: u64 = 8;
 
 /// Every setting as the command line layer found it, before any checking.
 #[derive(Debug, Clone, Default)]
 pub struct RawSettings {
     pub database_url: Option<String>,
+    pub database_pool_size: Option<String>,
     pub bind_addr: Option<String>,
     pub jwt_secret: Option<String>,
     pub token_ttl_seconds: Option<String>,
@@ -91,7 +94,10 @@ impl ConfigError {
 /// The checked configuration of a newsdesk process.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_path: PathBuf,
+    /// Where the content lives: a SQLite file, or a PostgreSQL database.
+    pub database: Database,
+    /// PostgreSQL connections this instance keeps (unused on SQLite).
+    pub database_pool_size: usize,
     pub bind_addr: SocketAddr,
     /// `None` means: use (or create) the secret stored in the database.
     pub jwt_secret: Option<Secret>,
@@ -164,7 +170,14 @@ impl std::fmt::Debug for Secret {
 impl Config {
     /// Checks every raw setting, applying defaults to the unset ones.
     pub fn from_raw(raw: RawSettings) -> Result<Self, ConfigError> {
-        let database_path = parse_database_url(raw.database_url.as_deref())?;
+        let database = parse_database_url(raw.database_url.as_deref())?;
+        let database_pool_size = parse_number(
+            "DATABASE_POOL_SIZE",
+            raw.database_pool_size,
+            DEFAULT_DATABASE_POOL_SIZE,
+            2,
+            500,
+        )? as usize;
         let bind_addr = non_empty(raw.bind_addr)
             .unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned())
             .parse::<SocketAddr>()
@@ -266,7 +279,8 @@ impl Config {
             1_000_000,
         )? as usize;
         Ok(Self {
-            database_path,
+            database,
+            database_pool_size,
             bind_addr,
             jwt_secret,
             token_ttl_seconds,
@@ -298,8 +312,16 @@ impl Config {
     pub fn for_database(path: impl Into<PathBuf>) -> Self {
         let mut config = Self::from_raw(RawSettings::default())
             .unwrap_or_else(|e| unreachable!("defaults are valid: {e}"));
-        config.database_path = path.into();
+        config.database = Database::Sqlite(path.into());
         config
+    }
+
+    /// A configuration for tests and tools: every default, over the given database.
+    pub fn for_database_url(url: &str) -> Result<Self, ConfigError> {
+        let mut config = Self::from_raw(RawSettings::default())
+            .unwrap_or_else(|e| unreachable!("defaults are valid: {e}"));
+        config.database = parse_database_url(Some(url))?;
+        Ok(config)
     }
 }
 
@@ -307,9 +329,84 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn parse_database_url(value: Option<&str>) -> Result<PathBuf, ConfigError> {
+/// Where the content lives, from `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite database file (a path, or `sqlite://path`).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://` or `postgresql://`); the URL may hold a
+    /// password, so it is only ever shown with the password hidden.
+    Postgres(Secret),
+}
+
+impl Database {
+    /// The database file, on SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match self {
+            Database::Sqlite(path) => Some(path),
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Database::Postgres(_))
+    }
+}
+
+/// Shows the database for people: the file, or the URL without its password.
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => match url::Url::parse(url.expose()) {
+                Ok(mut shown) => {
+                    if shown.password().is_some() {
+                        let _ = shown.set_password(Some("***"));
+                    }
+                    write!(f, "{shown}")
+                }
+                Err(_) => f.write_str("postgres://(unreadable URL)"),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
+fn parse_database_url(value: Option<&str>) -> Result<Database, ConfigError> {
     let value = value.map(str::trim).filter(|v| !v.is_empty());
     let value = value.unwrap_or(DEFAULT_DATABASE_URL);
+    if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        let url = url::Url::parse(value).map_err(|e| {
+            ConfigError::new(
+                "DATABASE_URL",
+                format!("not a valid PostgreSQL URL ({e}); expected postgres://user:password@host:port/database"),
+            )
+        })?;
+        if url.host_str().is_none_or(str::is_empty) && !url.query_pairs().any(|(k, _)| k == "host")
+        {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "the PostgreSQL URL names no host; expected postgres://user:password@host:port/database",
+            ));
+        }
+        return Ok(Database::Postgres(Secret::new(value)));
+    }
+    if let Some((scheme, _)) = value.split_once("://")
+        && scheme != "sqlite"
+    {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!(
+                "unknown scheme {scheme:?}: expected a SQLite file path, sqlite://path or postgres://…"
+            ),
+        ));
+    }
     let path = value
         .strip_prefix("sqlite://")
         .or_else(|| value.strip_prefix("sqlite:"))
@@ -320,7 +417,7 @@ fn parse_database_url(value: Option<&str>) -> Result<PathBuf, ConfigError> {
             "expected the path of a SQLite database file",
         ));
     }
-    Ok(PathBuf::from(path))
+    Ok(Database::Sqlite(PathBuf::from(path)))
 }
 
 fn parse_number(
@@ -470,7 +567,10 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let config = Config::from_raw(RawSettings::default()).unwrap();
-        assert_eq!(config.database_path, PathBuf::from("newsdesk.db"));
+        assert_eq!(
+            config.database,
+            Database::Sqlite(PathBuf::from("newsdesk.db"))
+        );
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.languages, ["en", "ar", "es"]);
         assert_eq!(config.max_body_bytes, 2 * 1024 * 1024);

@@ -263,6 +263,21 @@ impl From<diesel::result::Error> for AppError {
                          used by something else; reload and retry"
                     .into(),
             },
+            // PostgreSQL cannot store U+0000 (SQLite can); no text newsdesk keeps may
+            // hold it, so a request that carries one is at fault, wherever it is.
+            Error::DatabaseError(_, info)
+                if info
+                    .message()
+                    .contains("invalid byte sequence for encoding") =>
+            {
+                Self::bad_request("text must not contain the character U+0000")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
+            | Error::BrokenTransactionManager => {
+                tracing::warn!(error = %e, "database connection lost");
+                Self::Unavailable("the database connection was lost; retry shortly".to_owned())
+            }
             Error::DatabaseError(_, info) => match storage_trouble(info.message()) {
                 Some(reason) => {
                     tracing::warn!(error = %e, "database unavailable");
@@ -295,9 +310,23 @@ fn unique_column(message: &str, details: Option<&str>) -> Option<String> {
 /// show (no paths, no internals).
 fn storage_trouble(message: &str) -> Option<&'static str> {
     let m = message.to_ascii_lowercase();
-    if m.contains("database is locked") || m.contains("table is locked") || m.contains("busy") {
+    if m.contains("database is locked")
+        || m.contains("table is locked")
+        || m.contains("busy")
+        || m.contains("deadlock detected")
+        || m.contains("could not serialize access")
+    {
         Some("the database is busy; retry shortly")
-    } else if m.contains("disk is full") {
+    } else if m.contains("terminating connection")
+        || m.contains("server closed the connection")
+        || m.contains("connection to server")
+        || m.contains("no connection to the server")
+        || m.contains("the database system is")
+    {
+        Some("the database connection was lost; retry shortly")
+    } else if m.contains("statement timeout") {
+        Some("the database took too long; retry shortly")
+    } else if m.contains("disk is full") || m.contains("no space left on device") {
         Some("the database disk is full; writes resume when space is freed")
     } else if m.contains("readonly database") || m.contains("read-only") {
         Some("the database is read-only; writes are refused")

@@ -13,7 +13,7 @@ use crate::error::AppResult;
 use crate::schema::{articles, breaking_items, content_state};
 
 /// What a content write may have changed, for caches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     /// An article was created: the lists it belongs to (and counts) may change; no
     /// other representation does.
@@ -85,7 +85,7 @@ impl<T> Written<T> {
 }
 
 /// What a list needs to know about a new article to tell whether it belongs in it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ArticleFacts {
     /// Readers can see it now (published and due); otherwise no public list changes.
     pub public: bool,
@@ -99,7 +99,7 @@ pub struct ArticleFacts {
 }
 
 /// The outcome of a committed group of content writes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ContentChange {
     /// One scope per write of the group.
     pub scopes: Vec<Scope>,

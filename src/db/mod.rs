@@ -4,11 +4,16 @@
 //! module decides where that work runs: never on an async executor thread, reads on a
 //! pool of reader connections, writes on the single writer connection inside an
 //! immediate transaction, so SQLite's one-writer rule is kept in Rust instead of in
-//! retries. Everything specific to SQLite is in [`sqlite`].
+//! retries. On PostgreSQL a pool of connections serves both, and writes take one row
+//! lock first, so the same rule holds across instances. What is specific to a backend is
+//! in [`sqlite`] and [`postgres`], and [`dialect`] puts their differing statements side
+//! by side.
 
 pub mod columns;
+pub mod dialect;
 pub mod file;
 pub mod freshness;
+pub mod postgres;
 pub mod readers;
 pub mod sqlite;
 pub mod writer;
@@ -19,17 +24,42 @@ use std::sync::{Arc, OnceLock};
 use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::config::Database;
 use crate::error::{AppError, AppResult};
 use crate::workers::Workers;
 
-/// The connection type every query function takes. One line to change for a second backend.
-pub type DbConn = diesel::SqliteConnection;
+/// The connection every query function takes: one arm per backend. Queries are written
+/// once in Diesel's DSL over the types both backends share; the few statements that
+/// differ by dialect match on the arm (see [`dialect`]).
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// A PostgreSQL connection (`DATABASE_URL=postgres://…`).
+    Postgres(diesel::PgConnection),
+    /// A SQLite connection (a file path).
+    Sqlite(diesel::SqliteConnection),
+}
 
 /// The backend of [`DbConn`], for boxed queries.
-pub type DbBackend = diesel::sqlite::Sqlite;
+pub type DbBackend = MultiBackend;
 
-/// The migrations compiled into the binary.
+/// Runs one Diesel statement on whichever connection `conn` holds: for the statements
+/// the derived backend cannot carry (multi-row inserts, `UNION ALL`, `RETURNING` a whole
+/// row). The statement is written once and type-checked against both backends.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// The SQLite migrations compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+/// The PostgreSQL migrations compiled into the binary: the same tables, in the other
+/// dialect.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations_pg");
 
 /// How many reader connections (and reader threads) a process keeps: enough to keep
 /// two cores busy while one read waits on the disk.
@@ -40,42 +70,94 @@ const READER_CACHE_KIB: u32 = 1024;
 /// Something went wrong opening the database.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot open database {path}: {reason}")]
-    Open { path: PathBuf, reason: String },
+    #[error("cannot open database {path}: {reason} (check DATABASE_URL)")]
+    Open { path: String, reason: String },
     #[error("cannot apply migrations to {path}: {reason}")]
-    Migrate { path: PathBuf, reason: String },
+    Migrate { path: String, reason: String },
 }
 
 pub use freshness::{ArticleFacts, ContentChange, Scope, Written};
 
-/// Hook run after every committed content write, before the write's response is sent.
+/// Hook run after every committed content write, before the write's response is sent,
+/// and for every content write another instance reports (PostgreSQL).
 pub type AfterCommit = Arc<dyn Fn(ContentChange) + Send + Sync>;
 
 /// Handle to the database: cheap to clone, shared by every worker.
 #[derive(Clone)]
 pub struct Db {
-    readers: readers::ReadPool,
-    writes: writer::WriteQueue,
-    path: PathBuf,
+    backend: Backend,
     after_commit: Arc<OnceLock<AfterCommit>>,
-    /// WAL frames not yet copied into the database file (kept by the checkpointer).
-    checkpoint_backlog: Arc<std::sync::atomic::AtomicI64>,
-    /// The file as opened, to notice it being moved or removed.
-    file: file::DbFile,
+}
+
+/// What each backend keeps.
+#[derive(Clone)]
+enum Backend {
+    /// Reader threads, one writer thread with group commit, and a checkpointer.
+    Sqlite {
+        readers: readers::ReadPool,
+        writes: writer::WriteQueue,
+        path: PathBuf,
+        /// WAL frames not yet copied into the database file (kept by the checkpointer).
+        checkpoint_backlog: Arc<std::sync::atomic::AtomicI64>,
+        /// The file as opened, to notice it being moved or removed.
+        file: file::DbFile,
+    },
+    /// A pool of connections that serves reads and writes alike.
+    Postgres {
+        pool: readers::ReadPool,
+        shown: String,
+        instance: Arc<str>,
+    },
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("path", &self.path).finish()
+        f.debug_struct("Db")
+            .field("database", &self.describe())
+            .finish()
     }
 }
 
 impl Db {
-    /// Opens (creating if needed) the database file and applies pending migrations; the
-    /// reader, writer and checkpointer threads are owned by `workers`.
-    pub fn open(path: &Path, workers: &Workers) -> Result<Self, OpenError> {
+    /// Opens the database named by `database` and applies pending migrations; the
+    /// threads that serve it are owned by `workers`.
+    pub fn open(
+        database: &Database,
+        pool_size: usize,
+        workers: &Workers,
+    ) -> Result<Self, OpenError> {
+        let after_commit = Arc::new(OnceLock::new());
+        let backend = match database {
+            Database::Sqlite(path) => Self::open_sqlite(path, &after_commit, workers)?,
+            Database::Postgres(url) => {
+                let shown = database.to_string();
+                let (pool, instance) =
+                    postgres::open(url.expose(), &shown, pool_size, &after_commit, workers)?;
+                Backend::Postgres {
+                    pool,
+                    shown,
+                    instance,
+                }
+            }
+        };
+        Ok(Self {
+            backend,
+            after_commit,
+        })
+    }
+
+    /// Opens (creating if needed) a SQLite database file.
+    pub fn open_file(path: &Path, workers: &Workers) -> Result<Self, OpenError> {
+        Self::open(&Database::Sqlite(path.to_owned()), 2, workers)
+    }
+
+    fn open_sqlite(
+        path: &Path,
+        after_commit: &Arc<OnceLock<AfterCommit>>,
+        workers: &Workers,
+    ) -> Result<Backend, OpenError> {
         let open_err = |reason: String| OpenError::Open {
-            path: path.to_owned(),
+            path: path.display().to_string(),
             reason,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -85,17 +167,21 @@ impl Db {
             return Err(open_err(reason));
         }
         let url = path.to_string_lossy().into_owned();
-        let mut conn = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
-        sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        let connect = || -> Result<diesel::SqliteConnection, OpenError> {
+            let mut conn =
+                diesel::SqliteConnection::establish(&url).map_err(|e| open_err(e.to_string()))?;
+            sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| open_err(e.to_string()))?;
+            Ok(conn)
+        };
+        let mut conn = connect()?;
         conn.run_pending_migrations(MIGRATIONS)
             .map_err(|e| OpenError::Migrate {
-                path: path.to_owned(),
+                path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
         sqlite::optimize(&mut conn).map_err(|e| open_err(e.to_string()))?;
         sqlite::manual_checkpoints(&mut conn).map_err(|e| open_err(e.to_string()))?;
-        let mut checkpointer = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
-        sqlite::ConnectionSetup::apply(&mut checkpointer).map_err(|e| open_err(e.to_string()))?;
+        let mut checkpointer = connect()?;
         sqlite::ConnectionSetup::cache_kib(&mut checkpointer, 256)
             .map_err(|e| open_err(e.to_string()))?;
         let checkpoint_backlog = Arc::new(std::sync::atomic::AtomicI64::new(0));
@@ -103,24 +189,26 @@ impl Db {
             .map_err(|e| open_err(e.to_string()))?;
         let reader_connections = (0..READERS)
             .map(|_| {
-                let mut reader = DbConn::establish(&url).map_err(|e| open_err(e.to_string()))?;
-                sqlite::ConnectionSetup::apply(&mut reader).map_err(|e| open_err(e.to_string()))?;
+                let mut reader = connect()?;
                 sqlite::ConnectionSetup::cache_kib(&mut reader, READER_CACHE_KIB)
                     .map_err(|e| open_err(e.to_string()))?;
-                Ok(reader)
+                Ok(DbConn::Sqlite(reader))
             })
             .collect::<Result<Vec<_>, OpenError>>()?;
         let readers = readers::ReadPool::start(reader_connections, workers)
             .map_err(|e| open_err(e.to_string()))?;
-        let after_commit = Arc::new(OnceLock::new());
         let file = file::DbFile::opened(path);
-        let writes = writer::WriteQueue::start(conn, after_commit.clone(), file.clone(), workers)
-            .map_err(|e| open_err(e.to_string()))?;
-        Ok(Self {
+        let writes = writer::WriteQueue::start(
+            DbConn::Sqlite(conn),
+            after_commit.clone(),
+            file.clone(),
+            workers,
+        )
+        .map_err(|e| open_err(e.to_string()))?;
+        Ok(Backend::Sqlite {
             readers,
             writes,
             path: path.to_owned(),
-            after_commit,
             checkpoint_backlog,
             file,
         })
@@ -132,21 +220,52 @@ impl Db {
         self
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The database for people: the SQLite file, or the PostgreSQL URL without its
+    /// password.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => path.display().to_string(),
+            Backend::Postgres { shown, .. } => shown.clone(),
+        }
+    }
+
+    /// The database file, on SQLite.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => Some(path),
+            Backend::Postgres { .. } => None,
+        }
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres { .. })
     }
 
     /// `None` while the path still names the opened database file; otherwise why writes
-    /// are refused.
+    /// are refused. Always `None` on PostgreSQL, whose files are the server's.
     pub fn moved(&self) -> Option<String> {
-        self.file.moved()
+        match &self.backend {
+            Backend::Sqlite { file, .. } => file.moved(),
+            Backend::Postgres { .. } => None,
+        }
     }
 
-    /// WAL frames (pages) committed but not yet copied into the database file.
+    /// WAL frames (pages) committed but not yet copied into the database file (SQLite).
     pub fn checkpoint_backlog(&self) -> i64 {
-        self.checkpoint_backlog
-            .load(std::sync::atomic::Ordering::Relaxed)
+        match &self.backend {
+            Backend::Sqlite {
+                checkpoint_backlog, ..
+            } => checkpoint_backlog.load(std::sync::atomic::Ordering::Relaxed),
+            Backend::Postgres { .. } => 0,
+        }
+    }
+
+    fn readers(&self) -> &readers::ReadPool {
+        match &self.backend {
+            Backend::Sqlite { readers, .. } => readers,
+            Backend::Postgres { pool, .. } => pool,
+        }
     }
 
     /// Runs read-only work on a reader thread's connection, off the async executor.
@@ -155,19 +274,30 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        self.readers.run(work).await
+        self.readers().run(work).await
     }
 
-    /// Runs work in a write transaction on the writer thread (see [`writer`]). The
-    /// transaction holds SQLite's write lock from its first statement (`BEGIN
-    /// IMMEDIATE`), so a check and the write that depends on it cannot be interleaved
-    /// with another write. The answer comes after the commit.
+    /// [`Db::read`] for callers on a blocking thread (the CLI, the cache poller).
+    pub fn read_blocking<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.readers().run_blocking(work)
+    }
+
+    /// Runs work in a write transaction. On SQLite it runs on the writer thread (see
+    /// [`writer`]), whose transaction holds the write lock from its first statement
+    /// (`BEGIN IMMEDIATE`); on PostgreSQL on a pooled connection, whose transaction
+    /// first takes the row lock every write takes (see [`postgres::write`]). Either
+    /// way a check and the write that depends on it cannot be interleaved with another
+    /// write, and the answer comes after the commit.
     pub async fn write<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        self.writes.run(Box::new(|_| None), work).await
+        self.write_scoped(Box::new(|_| None), work).await
     }
 
     /// [`Db::write`] for callers on a blocking thread (the CLI, tests).
@@ -176,7 +306,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        self.writes.run_blocking(Box::new(|_| None), work)
+        self.write_scoped_blocking(Box::new(|_| None), work)
     }
 
     /// A domain write: like [`Db::write`], and the change the write declares
@@ -188,8 +318,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> AppResult<Written<T>> + Send + 'static,
     {
         let written = self
-            .writes
-            .run(Box::new(|w: &Written<T>| w.changed.clone()), work)
+            .write_scoped(Box::new(|w: &Written<T>| w.changed.clone()), work)
             .await?;
         Ok(written.value)
     }
@@ -200,19 +329,39 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<Written<T>> + Send + 'static,
     {
-        let written = self
-            .writes
-            .run_blocking(Box::new(|w: &Written<T>| w.changed.clone()), work)?;
+        let written =
+            self.write_scoped_blocking(Box::new(|w: &Written<T>| w.changed.clone()), work)?;
         Ok(written.value)
     }
 
-    /// [`Db::read`] for callers on a blocking thread (the CLI, the cache poller).
-    pub fn read_blocking<T, F>(&self, work: F) -> AppResult<T>
+    async fn write_scoped<T, F>(&self, scope: writer::ScopeOf<T>, work: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        self.readers.run_blocking(work)
+        match &self.backend {
+            Backend::Sqlite { writes, .. } => writes.run(scope, work).await,
+            Backend::Postgres { pool, instance, .. } => {
+                let job =
+                    postgres::write_job(instance.clone(), self.after_commit.clone(), scope, work);
+                pool.run(job).await
+            }
+        }
+    }
+
+    fn write_scoped_blocking<T, F>(&self, scope: writer::ScopeOf<T>, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite { writes, .. } => writes.run_blocking(scope, work),
+            Backend::Postgres { pool, instance, .. } => {
+                let job =
+                    postgres::write_job(instance.clone(), self.after_commit.clone(), scope, work);
+                pool.run_blocking(job)
+            }
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::workers::{Stage, Workers};
 /// Most reads waiting for a reader thread.
 pub const QUEUE_CAPACITY: usize = 2_048;
 
-type Job = Box<dyn FnOnce(&mut DbConn) + Send>;
+type Job = Box<dyn FnOnce(AppResult<&mut DbConn>) + Send>;
 
 enum Msg {
     Read(Job),
@@ -59,7 +59,50 @@ impl ReadPool {
                 })),
                 move |ctx| {
                     ctx.health.ok();
-                    serve(conn, &queue);
+                    let mut conn = conn;
+                    serve(&queue, |job| job(Ok(&mut conn)));
+                },
+            )?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// A pool whose `threads` threads take a connection from `pool` for each job (the
+    /// pool replaces connections that broke, as when the database server restarted).
+    pub fn start_pooled<M>(
+        pool: diesel::r2d2::Pool<M>,
+        threads: usize,
+        workers: &Workers,
+    ) -> std::io::Result<Self>
+    where
+        M: diesel::r2d2::ManageConnection<Connection = DbConn>,
+    {
+        let (jobs, queue) = sync_channel::<Msg>(QUEUE_CAPACITY);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            let stop = jobs.clone();
+            let pool = pool.clone();
+            workers.spawn_with_stop(
+                format!("db-conn-{i}"),
+                Stage::Readers,
+                Some(Box::new(move || {
+                    let _ = stop.send(Msg::Stop);
+                })),
+                move |ctx| {
+                    ctx.health.ok();
+                    serve(&queue, |job| match pool.get() {
+                        Ok(mut conn) => {
+                            ctx.health.ok();
+                            job(Ok(&mut *conn));
+                        }
+                        Err(e) => {
+                            ctx.health.failed("cannot reach the database");
+                            job(Err(AppError::Unavailable(format!(
+                                "cannot reach the database: {e}"
+                            ))));
+                        }
+                    });
                 },
             )?;
         }
@@ -76,8 +119,8 @@ impl ReadPool {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
-        let job: Job = Box::new(move |conn: &mut DbConn| {
-            deliver(work(conn));
+        let job: Job = Box::new(move |conn: AppResult<&mut DbConn>| {
+            deliver(conn.and_then(work));
         });
         match self.jobs.try_send(Msg::Read(job)) {
             Ok(()) => Ok(()),
@@ -115,7 +158,7 @@ impl ReadPool {
     }
 }
 
-fn serve(mut conn: DbConn, queue: &Mutex<Receiver<Msg>>) {
+fn serve(queue: &Mutex<Receiver<Msg>>, mut run: impl FnMut(Job)) {
     loop {
         let job = {
             let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -125,7 +168,7 @@ fn serve(mut conn: DbConn, queue: &Mutex<Receiver<Msg>>) {
             Ok(Msg::Read(job)) => {
                 // A panicking read loses its own answer (the caller sees an error),
                 // not the thread.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(job)));
             }
             Ok(Msg::Stop) | Err(_) => return,
         }

@@ -1,6 +1,6 @@
 //! The SQLite-only corner of the storage layer: connection pragmas, immediate
-//! transactions, online backup, the integrity check and the FTS5 search index. A PostgreSQL backend replaces
-//! this file's functions with its own arms; nothing else in the crate issues SQL text.
+//! transactions, online backup, the integrity check and the FTS5 search index. Its
+//! PostgreSQL counterparts are in [`super::postgres`]; [`super::dialect`] chooses.
 
 use std::path::Path;
 
@@ -8,9 +8,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Text};
 
-use super::DbConn;
 use super::columns::StoredStatus;
 use crate::error::{AppError, AppResult};
+use diesel::SqliteConnection;
 
 /// The WAL is cut back to this size (64 MiB) whenever a checkpoint empties it, so one
 /// burst of writes does not keep its disk space for ever.
@@ -31,7 +31,7 @@ pub struct ConnectionSetup;
 
 impl ConnectionSetup {
     /// Applies the pragmas to a connection.
-    pub fn apply(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    pub fn apply(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
              PRAGMA journal_mode = WAL;
@@ -45,7 +45,7 @@ impl ConnectionSetup {
     /// Sets a connection's page cache to `kib` KiB. Readers keep a small one: the
     /// operating system caches the file too, and hot responses live in newsdesk's own
     /// representation cache.
-    pub fn cache_kib(conn: &mut DbConn, kib: u32) -> diesel::QueryResult<()> {
+    pub fn cache_kib(conn: &mut SqliteConnection, kib: u32) -> diesel::QueryResult<()> {
         conn.batch_execute(&format!("PRAGMA cache_size = -{kib};"))
     }
 }
@@ -55,11 +55,31 @@ impl ConnectionSetup {
 // time it is bound again, re-parsing it on every execution.
 
 /// Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front.
-pub fn write_transaction<T, F>(conn: &mut DbConn, work: F) -> AppResult<T>
+/// The transaction is opened on the SQLite connection inside the enum, whose
+/// transaction state the enum shares, so transactions `work` opens nest as savepoints.
+pub fn write_transaction<T, F>(conn: &mut super::DbConn, work: F) -> AppResult<T>
 where
-    F: FnOnce(&mut DbConn) -> AppResult<T>,
+    F: FnOnce(&mut super::DbConn) -> AppResult<T>,
 {
-    conn.immediate_transaction(work)
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <super::DbConn as Connection>::TransactionManager;
+    let super::DbConn::Sqlite(inner) = conn else {
+        return Err(AppError::internal("an immediate transaction needs SQLite"));
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    match work(conn) {
+        Ok(value) => {
+            if let Err(e) = Manager::commit_transaction(conn) {
+                let _ = Manager::rollback_transaction(conn);
+                return Err(e.into());
+            }
+            Ok(value)
+        }
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
 }
 
 /// How often the checkpointer copies committed pages from the WAL into the database.
@@ -68,7 +88,7 @@ pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 /// Turns off SQLite's automatic checkpoints on the writer connection: they would run
 /// inside a commit (on the thread that serves every write), and in WAL mode with
 /// `synchronous = NORMAL` a checkpoint is where the fsyncs happen.
-pub fn manual_checkpoints(conn: &mut DbConn) -> AppResult<()> {
+pub fn manual_checkpoints(conn: &mut SqliteConnection) -> AppResult<()> {
     conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
     Ok(())
 }
@@ -96,7 +116,7 @@ impl CheckpointOutcome {
     }
 }
 
-fn run_checkpoint(conn: &mut DbConn, mode: &str) -> AppResult<CheckpointOutcome> {
+fn run_checkpoint(conn: &mut SqliteConnection, mode: &str) -> AppResult<CheckpointOutcome> {
     let row: CheckpointRow =
         diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(conn)?;
     Ok(CheckpointOutcome {
@@ -107,7 +127,7 @@ fn run_checkpoint(conn: &mut DbConn, mode: &str) -> AppResult<CheckpointOutcome>
 
 /// Copies what it can from the WAL into the database without waiting for readers or
 /// blocking the writer (`PASSIVE`), on the checkpointer's own connection.
-pub fn checkpoint(conn: &mut DbConn) -> AppResult<CheckpointOutcome> {
+pub fn checkpoint(conn: &mut SqliteConnection) -> AppResult<CheckpointOutcome> {
     run_checkpoint(conn, "PASSIVE")
 }
 
@@ -115,7 +135,7 @@ pub fn checkpoint(conn: &mut DbConn) -> AppResult<CheckpointOutcome> {
 /// must (`TRUNCATE`), on a connection outside any transaction: for bulk loads, whose
 /// stream of large commits leaves a passive checkpoint no moment to catch up (a
 /// 1,000,000-article seed grew the WAL to 22 GB), for an idle server, and at shutdown.
-pub fn checkpoint_fully(conn: &mut DbConn) -> AppResult<()> {
+pub fn checkpoint_fully(conn: &mut SqliteConnection) -> AppResult<()> {
     run_checkpoint(conn, "TRUNCATE")?;
     Ok(())
 }
@@ -143,7 +163,7 @@ pub fn is_disk_full(e: &AppError) -> bool {
 /// bytes. At shutdown, a last full checkpoint leaves the WAL empty. `backlog` is kept
 /// at the number of WAL frames not yet copied, for `/healthz`.
 pub fn start_checkpointer(
-    mut conn: DbConn,
+    mut conn: SqliteConnection,
     workers: &crate::workers::Workers,
     backlog: std::sync::Arc<std::sync::atomic::AtomicI64>,
 ) -> std::io::Result<()> {
@@ -199,7 +219,7 @@ pub fn start_checkpointer(
 }
 
 /// Copies the live database into a new file, consistently, while others keep writing.
-pub fn backup_into(conn: &mut DbConn, target: &Path) -> AppResult<()> {
+pub fn backup_into(conn: &mut SqliteConnection, target: &Path) -> AppResult<()> {
     if target.exists() {
         return Err(AppError::bad_request(format!(
             "{} already exists; choose a new file",
@@ -222,7 +242,7 @@ struct IntegrityRow {
 }
 
 /// `PRAGMA integrity_check`: `"ok"` for a sound database file.
-pub fn integrity_check(conn: &mut DbConn) -> AppResult<String> {
+pub fn integrity_check(conn: &mut SqliteConnection) -> AppResult<String> {
     let rows: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check").load(conn)?;
     Ok(rows
         .into_iter()
@@ -240,14 +260,14 @@ pub fn integrity_check(conn: &mut DbConn) -> AppResult<String> {
 /// to pick out about a thousand rows of a 100,000-article archive, so a search's "these
 /// thousand ids, if published" walked the publication index of the whole archive
 /// instead of fetching the thousand rows (found by profiling the search benchmark).
-pub fn optimize(conn: &mut DbConn) -> AppResult<()> {
+pub fn optimize(conn: &mut SqliteConnection) -> AppResult<()> {
     conn.batch_execute("PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;")?;
     without_samples(conn)
 }
 
 /// Analyses every table and index afresh: after a bulk load, when every statistic is
 /// out of date.
-pub fn analyze(conn: &mut DbConn) -> AppResult<()> {
+pub fn analyze(conn: &mut SqliteConnection) -> AppResult<()> {
     conn.batch_execute("PRAGMA analysis_limit = 0; ANALYZE;")?;
     without_samples(conn)
 }
@@ -263,7 +283,7 @@ struct Count {
 /// again whenever a parameter it samples gets a new value, so every article read by a
 /// new slug parsed its SQL anew: twice the CPU per uncached article read (measured,
 /// 100,000 articles: 94 µs with averages only, 216 µs with samples).
-fn without_samples(conn: &mut DbConn) -> AppResult<()> {
+fn without_samples(conn: &mut SqliteConnection) -> AppResult<()> {
     let present = diesel::sql_query(
         "SELECT COUNT(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat4'",
     )
@@ -275,17 +295,11 @@ fn without_samples(conn: &mut DbConn) -> AppResult<()> {
     Ok(())
 }
 
-/// A cheap statement that proves the database answers (`/healthz`).
-pub fn ping(conn: &mut DbConn) -> AppResult<()> {
-    conn.batch_execute("SELECT 1")?;
-    Ok(())
-}
-
 // ---- Full-text search (FTS5) ----------------------------------------------------
 
 /// Indexes an article's normalised text under its id, replacing what was there.
 pub fn fts_put(
-    conn: &mut DbConn,
+    conn: &mut SqliteConnection,
     id: i32,
     title: &str,
     summary: &str,
@@ -302,7 +316,7 @@ pub fn fts_put(
 }
 
 /// Removes an article from the index.
-pub fn fts_remove(conn: &mut DbConn, id: i32) -> AppResult<()> {
+pub fn fts_remove(conn: &mut SqliteConnection, id: i32) -> AppResult<()> {
     diesel::sql_query("DELETE FROM articles_fts WHERE rowid = ?")
         .bind::<Integer, _>(id)
         .execute(conn)?;
@@ -347,7 +361,7 @@ pub enum FtsVisibility {
 /// relevance)`, in the order asked for, among the articles `visible` allows. BM25
 /// weighs the title ten times and the summary five times the body.
 pub fn fts_match(
-    conn: &mut DbConn,
+    conn: &mut SqliteConnection,
     expression: &str,
     visible: FtsVisibility,
     order: FtsOrder,

@@ -84,6 +84,21 @@ fn insert(
     payload: String,
     due_at: Option<chrono::NaiveDateTime>,
 ) -> AppResult<bool> {
+    // A due event is written once however many instances find it due: the writes of
+    // all instances are serialised, so a look before the insert is enough (the unique
+    // index stays as the guarantee).
+    if let Some(due) = due_at {
+        let seen = breaking_events::table
+            .filter(breaking_events::kind.eq(kind))
+            .filter(breaking_events::item_id.eq(item_id))
+            .filter(breaking_events::due_at.eq(due))
+            .select(breaking_events::id)
+            .first::<i32>(conn)
+            .optional()?;
+        if seen.is_some() {
+            return Ok(false);
+        }
+    }
     let inserted = diesel::insert_into(breaking_events::table)
         .values((
             breaking_events::kind.eq(kind),
@@ -93,7 +108,6 @@ fn insert(
             breaking_events::due_at.eq(due_at),
             breaking_events::created_at.eq(Timestamp::now().0),
         ))
-        .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(inserted > 0)
 }

@@ -110,10 +110,10 @@ impl ViewCounter {
     }
 }
 
-/// Adds counted views to the stored hourly counts (in the caller's transaction).
-/// Counts of articles deleted meanwhile are dropped.
+/// Adds counted views to the stored hourly counts (in the caller's write transaction,
+/// which no other write interleaves, so an update that finds no row can insert it).
+/// Counts of articles deleted meanwhile are dropped. Every instance adds its own counts.
 pub fn store(conn: &mut DbConn, counts: &HashMap<(i32, i64), i32>) -> AppResult<()> {
-    use diesel::upsert::excluded;
     for (&(article_id, hour), &views) in counts {
         let exists = articles_t::table
             .find(article_id)
@@ -124,16 +124,18 @@ pub fn store(conn: &mut DbConn, counts: &HashMap<(i32, i64), i32>) -> AppResult<
         if !exists {
             continue;
         }
-        diesel::insert_into(article_views::table)
-            .values((
-                article_views::article_id.eq(article_id),
-                article_views::hour.eq(hour),
-                article_views::views.eq(views),
-            ))
-            .on_conflict((article_views::article_id, article_views::hour))
-            .do_update()
-            .set(article_views::views.eq(article_views::views + excluded(article_views::views)))
+        let added = diesel::update(article_views::table.find((article_id, hour)))
+            .set(article_views::views.eq(article_views::views + views))
             .execute(conn)?;
+        if added == 0 {
+            diesel::insert_into(article_views::table)
+                .values((
+                    article_views::article_id.eq(article_id),
+                    article_views::hour.eq(hour),
+                    article_views::views.eq(views),
+                ))
+                .execute(conn)?;
+        }
     }
     Ok(())
 }

@@ -346,9 +346,13 @@ impl RepresentationCache {
         for scope in change.scopes {
             self.bump(scope, change.version);
         }
-        clock.seen_version = clock.seen_version.max(change.version);
-        clock.valid_until = unix(change.horizon);
-        self.valid_until.store(clock.valid_until, Ordering::Release);
+        // Another instance's change can arrive after a newer one of this instance's: its
+        // scopes still apply, but the next scheduled change it saw is out of date.
+        if change.version >= clock.seen_version {
+            clock.seen_version = change.version;
+            clock.valid_until = unix(change.horizon);
+            self.valid_until.store(clock.valid_until, Ordering::Release);
+        }
         self.judged_at.store(now, Ordering::Release);
     }
 

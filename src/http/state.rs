@@ -88,8 +88,8 @@ impl AppState {
         }
         let hub = Hub::new(stream_cap, config.streams_per_address);
         let waker = hub.waker();
-        let db =
-            Db::open(&config.database_path, &workers)?.with_after_commit(Arc::new(move |change| {
+        let db = Db::open(&config.database, config.database_pool_size, &workers)?
+            .with_after_commit(Arc::new(move |change| {
                 hook_cache.apply(change);
                 waker.wake();
             }));

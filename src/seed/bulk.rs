@@ -486,10 +486,18 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
         })?;
     let now = Timestamp::now().unix();
     let year = 365 * 24 * 3600;
-    // A connection of the seed's own for checkpoints between batches.
-    let mut checkpointer = DbConn::establish(&db.path().to_string_lossy())
-        .map_err(|e| crate::error::AppError::internal(format!("cannot open the database: {e}")))?;
-    sqlite::ConnectionSetup::apply(&mut checkpointer)?;
+    // On SQLite, a connection of the seed's own for checkpoints between batches.
+    let mut checkpointer = match db.path() {
+        Some(path) => {
+            let mut conn =
+                diesel::SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| {
+                    crate::error::AppError::internal(format!("cannot open the database: {e}"))
+                })?;
+            sqlite::ConnectionSetup::apply(&mut conn)?;
+            Some(conn)
+        }
+        None => None,
+    };
     let mut done = 0;
     while done < n {
         let count = BATCH.min(n - done);
@@ -547,10 +555,12 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
         db.write_content_blocking(move |conn| {
             insert_batch(conn, &batch, created_by).map(|n| Written::content(n, Scope::All))
         })?;
-        sqlite::checkpoint_fully(&mut checkpointer)?;
+        if let Some(checkpointer) = checkpointer.as_mut() {
+            sqlite::checkpoint_fully(checkpointer)?;
+        }
         done += count;
     }
-    db.write_blocking(crate::db::sqlite::analyze)?;
+    db.write_blocking(crate::db::dialect::analyze)?;
     Ok(BulkSummary {
         articles: n,
         seconds: started.elapsed().as_secs_f64(),
@@ -585,14 +595,14 @@ fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -
                 )
             })
             .collect();
-        let new_ids: Vec<i32> = diesel::insert_into(articles::table)
+        let new_ids: Vec<i32> = crate::on_backend!(conn, |c| diesel::insert_into(articles::table)
             .values(&rows)
             .returning(articles::id)
-            .get_results(conn)?;
+            .get_results(c)?);
         ids.extend(new_ids);
     }
     for (id, a) in ids.iter().zip(batch) {
-        sqlite::fts_put(
+        crate::db::dialect::fts_put(
             conn,
             *id,
             &search::normalize(&a.title),
@@ -625,19 +635,19 @@ fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -
         ));
     }
     for chunk in tag_rows.chunks(ROWS_PER_STATEMENT * 4) {
-        diesel::insert_into(article_tags::table)
+        crate::on_backend!(conn, |c| diesel::insert_into(article_tags::table)
             .values(chunk)
-            .execute(conn)?;
+            .execute(c)?);
     }
     for chunk in author_rows.chunks(ROWS_PER_STATEMENT * 4) {
-        diesel::insert_into(article_authors::table)
+        crate::on_backend!(conn, |c| diesel::insert_into(article_authors::table)
             .values(chunk)
-            .execute(conn)?;
+            .execute(c)?);
     }
     for chunk in region_rows.chunks(ROWS_PER_STATEMENT * 4) {
-        diesel::insert_into(article_regions::table)
+        crate::on_backend!(conn, |c| diesel::insert_into(article_regions::table)
             .values(chunk)
-            .execute(conn)?;
+            .execute(c)?);
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use diesel::Connection;
-use newsdesk::db::{DbConn, sqlite};
+use newsdesk::db::sqlite;
 use newsdesk::seed;
 use serde_json::json;
 
@@ -30,13 +30,13 @@ struct Acked {
 
 #[actix_web::test]
 async fn a_backup_taken_while_writing_holds_every_story_acknowledged_before_it() {
-    let t = common::app().await;
+    let t = common::sqlite_app().await;
     let editor = t.editor().await;
     let db = t.state.db.clone();
     newsdesk::db::run_blocking(move || seed::bulk::seed(&db, CORPUS, None))
         .await
         .unwrap();
-    let source = t.state.db.path().to_string_lossy().into_owned();
+    let source = t.state.db.path().unwrap().to_string_lossy().into_owned();
     let mut written = 0;
     let (copy, acked) = 'attempt: {
         for attempt in 0..ATTEMPTS {
@@ -48,7 +48,7 @@ async fn a_backup_taken_while_writing_holds_every_story_acknowledged_before_it()
                 let (source, target) = (source.clone(), copy.clone());
                 let (started, done) = (started.clone(), done.clone());
                 std::thread::spawn(move || {
-                    let mut conn = DbConn::establish(&source).unwrap();
+                    let mut conn = diesel::SqliteConnection::establish(&source).unwrap();
                     sqlite::ConnectionSetup::apply(&mut conn).unwrap();
                     wait_for_go.recv().unwrap();
                     started.store(true, Ordering::SeqCst);
@@ -94,10 +94,10 @@ async fn a_backup_taken_while_writing_holds_every_story_acknowledged_before_it()
     assert!(before >= LEAD, "the copy started after the lead writes");
 
     // Refused rather than overwritten.
-    let mut conn = DbConn::establish(&source).unwrap();
+    let mut conn = diesel::SqliteConnection::establish(&source).unwrap();
     assert!(sqlite::backup_into(&mut conn, &copy).is_err());
 
-    let mut check = DbConn::establish(&copy.to_string_lossy()).unwrap();
+    let mut check = diesel::SqliteConnection::establish(&copy.to_string_lossy()).unwrap();
     assert_eq!(sqlite::integrity_check(&mut check).unwrap(), "ok");
     // The copy opens as a newsdesk database and holds a consistent prefix of the writes.
     let config = newsdesk::config::Config::for_database(copy);

@@ -126,11 +126,117 @@ pub struct TestApp<S> {
     pub dir: Arc<tempfile::TempDir>,
 }
 
-/// A fresh temporary directory and a configuration over a database file in it.
+/// The PostgreSQL server the tests run on, when `NEWSDESK_TEST_DATABASE_URL` names one
+/// (a URL whose user may create databases); unset, every test runs on SQLite.
+pub fn test_server() -> Option<String> {
+    std::env::var("NEWSDESK_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// True when the tests run on PostgreSQL.
+pub fn on_postgres() -> bool {
+    test_server().is_some()
+}
+
+/// A fresh temporary directory and a configuration over a fresh database: a file in
+/// the directory, or a new PostgreSQL database (dropped when the directory's last
+/// holder is done with it).
 pub fn fresh_config() -> (Arc<tempfile::TempDir>, Config) {
+    match test_server() {
+        Some(server) => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = pg::create_database(&server, dir.path());
+            let config = Config::for_database_url(&url).expect("a PostgreSQL test URL");
+            (Arc::new(dir), config)
+        }
+        None => fresh_sqlite_config(),
+    }
+}
+
+/// A fresh directory and a configuration over a SQLite file in it, whichever backend
+/// the suite runs on: for the tests of the SQLite file itself (backups, a moved file,
+/// a full disk).
+pub fn fresh_sqlite_config() -> (Arc<tempfile::TempDir>, Config) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = Config::for_database(dir.path().join("newsdesk.db"));
     (Arc::new(dir), config)
+}
+
+/// The SQLite file of a test app (for tests of the file itself).
+pub fn sqlite_path(config: &Config) -> std::path::PathBuf {
+    config
+        .database
+        .sqlite_path()
+        .expect("a SQLite configuration")
+        .to_owned()
+}
+
+pub mod pg {
+    //! One PostgreSQL database per test, created from the server URL and dropped after.
+
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    /// Databases made by this process, by the temporary directory of their test.
+    static MADE: Mutex<Vec<(std::path::PathBuf, String)>> = Mutex::new(Vec::new());
+
+    fn with_database(server: &str, name: &str) -> String {
+        let mut url = url::Url::parse(server).expect("NEWSDESK_TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        url.to_string()
+    }
+
+    /// Creates a new empty database and returns its URL.
+    pub fn create_database(server: &str, dir: &std::path::Path) -> String {
+        let name = format!(
+            "nd_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = PgConnection::establish(server).expect("connect to the test server");
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .expect("drop a leftover test database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create a test database");
+        MADE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((dir.to_owned(), name.clone()));
+        with_database(server, &name)
+    }
+
+    /// Drops the database made for the test whose directory is `dir`, if any.
+    pub fn drop_database(dir: &std::path::Path) {
+        let Some(server) = super::test_server() else {
+            return;
+        };
+        let name = {
+            let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(i) = made.iter().position(|(d, _)| d == dir) else {
+                return;
+            };
+            made.swap_remove(i).1
+        };
+        if let Ok(mut admin) = PgConnection::establish(&server) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+impl<S> Drop for TestApp<S> {
+    fn drop(&mut self) {
+        // The last app over a database drops it; an app sharing the directory with
+        // another (a restart) leaves it to the other.
+        if Arc::strong_count(&self.dir) == 1 && on_postgres() {
+            self.state.shutdown();
+            pg::drop_database(self.dir.path());
+        }
+    }
 }
 
 /// Builds the app over an existing directory and configuration.
@@ -160,6 +266,32 @@ pub async fn app() -> TestApp<
 > {
     let (dir, config) = fresh_config();
     app_with(dir, config).await
+}
+
+/// An app over a fresh SQLite file, whichever backend the suite runs on (for tests of
+/// the file itself).
+pub async fn sqlite_app() -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let (dir, config) = fresh_sqlite_config();
+    app_with(dir, config).await
+}
+
+/// A plain connection of the test's own to the app's database.
+pub fn connect(config: &Config) -> newsdesk::db::DbConn {
+    use diesel::Connection;
+    match &config.database {
+        newsdesk::config::Database::Sqlite(path) => newsdesk::db::DbConn::Sqlite(
+            diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("open the file"),
+        ),
+        newsdesk::config::Database::Postgres(url) => newsdesk::db::DbConn::Postgres(
+            diesel::PgConnection::establish(url.expose()).expect("connect to the database"),
+        ),
+    }
 }
 
 /// An app over a fresh database, with settings changed by `change`.

@@ -66,16 +66,18 @@ async fn healthz_reports_every_background_worker() {
         .as_object()
         .expect("workers")
         .clone();
-    for name in [
-        "db-writer",
-        "db-reader-0",
-        "db-checkpoint",
+    let storage: &[&str] = if common::on_postgres() {
+        &["db-conn-0", "db-listen"]
+    } else {
+        &["db-writer", "db-reader-0", "db-checkpoint"]
+    };
+    for name in storage.iter().chain(&[
         "view-counter",
         "cache-freshness",
         "breaking-pump",
         "breaking-scheduler",
-    ] {
-        assert_eq!(workers[name], "ok", "{name}: {health}");
+    ]) {
+        assert_eq!(workers[*name], "ok", "{name}: {health}");
     }
 }
 
@@ -95,9 +97,8 @@ async fn stopping_writes_the_last_view_counts() {
             .await
             .expect(204);
     }
-    let path = t.state.config.database_path.clone();
     t.state.shutdown();
-    let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let mut conn = common::connect(&t.state.config);
     let views: i64 = diesel::sql_query("SELECT COALESCE(SUM(views), 0) AS n FROM article_views")
         .get_result::<Count>(&mut conn)
         .map(|c| c.n)

@@ -30,14 +30,14 @@ where
 
 #[actix_web::test]
 async fn a_database_file_moved_away_refuses_writes_and_says_so() {
-    let t = common::app().await;
+    let t = common::sqlite_app().await;
     let editor = t.editor().await;
     t.article(
         &editor,
         json!({"slug": "before", "title": "Before", "status": "published"}),
     )
     .await;
-    let path = t.state.config.database_path.clone();
+    let path = common::sqlite_path(&t.state.config);
     let aside = path.with_extension("moved");
     std::fs::rename(&path, &aside).unwrap();
 
@@ -83,8 +83,8 @@ async fn a_database_file_moved_away_refuses_writes_and_says_so() {
 
 #[actix_web::test]
 async fn a_start_over_a_write_ahead_log_without_its_database_is_refused() {
-    let (dir, config) = common::fresh_config();
-    let path = config.database_path.clone();
+    let (dir, config) = common::fresh_sqlite_config();
+    let path = common::sqlite_path(&config);
     let mut wal = path.clone().into_os_string();
     wal.push("-wal");
     std::fs::write(PathBuf::from(wal), b"frames of a database that was removed").unwrap();

@@ -1,4 +1,4 @@
-//! Integration tests: the real HTTP app, in-process, over a fresh SQLite file per test.
+//! Integration tests: the real HTTP app, in-process, over a fresh database per test (a SQLite file, or a PostgreSQL database when NEWSDESK_TEST_DATABASE_URL names a server).
 
 mod common;
 
@@ -14,6 +14,7 @@ mod errors;
 mod faults;
 mod feeds;
 mod http;
+mod instances;
 mod invalidation;
 mod lists;
 mod openapi;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use diesel::Connection;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel::{Connection, SqliteConnection};
 use newsdesk::domain::articles::list::{self, ArticleQuery};
 use serde_json::json;
 
@@ -39,8 +39,7 @@ async fn a_list_page_costs_the_same_number_of_queries_whatever_its_size() {
         )
         .await;
     }
-    let path = t.state.db.path().to_string_lossy().into_owned();
-    let mut conn = SqliteConnection::establish(&path).unwrap();
+    let mut conn = common::connect(&t.state.config);
     let counter = Arc::new(AtomicUsize::new(0));
     conn.set_instrumentation(counting(counter.clone()));
 

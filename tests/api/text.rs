@@ -345,7 +345,12 @@ where
                 .set((
                     articles::title.eq("Bad\u{FFFF}title\u{1}end"),
                     articles::summary.eq(Some("Sum\u{FFFE}mary\u{B}")),
-                    articles::body_html.eq("<p>Body\u{FDD0}\u{0}</p>"),
+                    // PostgreSQL cannot store U+0000 at all; SQLite can.
+                    articles::body_html.eq(if common::on_postgres() {
+                        "<p>Body\u{FDD0}\u{1}</p>"
+                    } else {
+                        "<p>Body\u{FDD0}\u{0}</p>"
+                    }),
                 ))
                 .execute(conn)?;
             diesel::update(tags::table.filter(tags::slug.eq("gaza")))

@@ -179,11 +179,17 @@ fn filtered<'a>(
 
 /// Adds "after the cursor" and the order for the list's sort.
 ///
-/// A draft may have no `published_at`; SQLite orders NULL before every value, so such
-/// rows come last in `-published_at` and first in `published_at`, and the cursor
-/// carries the NULL explicitly. `relevance` needs `q`, whose pages [`search_page()`]
+/// A draft may have no `published_at`; such rows come last in `-published_at` and first
+/// in `published_at`, and the cursor carries the NULL explicitly. SQLite orders NULL
+/// before every value and PostgreSQL after, so where drafts may be listed (`undated`)
+/// the order says where NULLs go; elsewhere it stays the plain index order. `relevance` needs `q`, whose pages [`search_page()`]
 /// cuts; here it falls back to newest first.
-fn sorted<'a>(mut query: Boxed<'a>, sort: ArticleSort, page: &PageRequest) -> AppResult<Boxed<'a>> {
+fn sorted<'a>(
+    mut query: Boxed<'a>,
+    sort: ArticleSort,
+    page: &PageRequest,
+    undated: bool,
+) -> AppResult<Boxed<'a>> {
     if let Some(after) = page.after() {
         let last = after.last_id()?;
         query = match sort {
@@ -228,6 +234,16 @@ fn sorted<'a>(mut query: Boxed<'a>, sort: ArticleSort, page: &PageRequest) -> Ap
         };
     }
     Ok(match sort {
+        ArticleSort::PublishedAt if undated => query.order((
+            articles::published_at.is_not_null().asc(),
+            articles::published_at.asc(),
+            articles::id.asc(),
+        )),
+        ArticleSort::PublishedAtDesc | ArticleSort::Relevance if undated => query.order((
+            articles::published_at.is_null().asc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        )),
         ArticleSort::PublishedAt => query.order((articles::published_at.asc(), articles::id.asc())),
         ArticleSort::Title => query.order((articles::title.asc(), articles::id.asc())),
         ArticleSort::UpdatedAtDesc => {
@@ -343,6 +359,7 @@ pub fn list_with_dependencies(
         filtered(q, &resolved, viewer, now, Purpose::Page),
         q.sort,
         &q.page,
+        matches!(q.status, Some(StatusFilter::Draft | StatusFilter::All)),
     )?
     .select(ArticleHead::as_select())
     .limit(q.page.fetch_limit())

@@ -275,8 +275,8 @@ impl Relations {
         // One article gets `= ?`, a statement SQLite parses once and keeps; a page gets
         // `IN (...)`, whose length varies.
         let linked: Vec<(i32, i32, i32, Ref)> = match ids.as_slice() {
-            [id] => linked_query!(eq(*id)).load(conn)?,
-            _ => linked_query!(eq_any(&ids)).load(conn)?,
+            [id] => crate::on_backend!(conn, |c| linked_query!(eq(*id)).load(c)?),
+            _ => crate::on_backend!(conn, |c| linked_query!(eq_any(&ids)).load(c)?),
         };
         let (mut tags, mut authors, mut regions) = (Vec::new(), Vec::new(), Vec::new());
         for (kind, article_id, position, r) in linked {

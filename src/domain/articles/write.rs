@@ -11,7 +11,6 @@ use super::form::{ArticleDraft, ArticleEdit, check_create, check_patch, publicat
 use super::resolve::{DraftRefs, EditRefs, RelationIds, resolve_draft, resolve_edit};
 use super::{ArticleHead, ArticleStatus, StoredStatus, find_head, get};
 use crate::auth::Actor;
-use crate::db::sqlite;
 use crate::db::{DbConn, Scope, Written};
 use crate::domain::input::{Checker, Input};
 use crate::domain::time::Timestamp;
@@ -52,7 +51,7 @@ fn index(
     summary: Option<&str>,
     body: &Rendered,
 ) -> AppResult<()> {
-    sqlite::fts_put(
+    crate::db::dialect::fts_put(
         conn,
         id,
         &search::normalize(title),
@@ -328,7 +327,7 @@ pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<Written<(
     // Read before the delete unlinks them.
     let items = breaking::linking_to(conn, head.id)?;
     diesel::delete(articles::table.find(head.id)).execute(conn)?;
-    sqlite::fts_remove(conn, head.id)?;
+    crate::db::dialect::fts_remove(conn, head.id)?;
     let now = Timestamp::now().0;
     if head.is_public(now) {
         breaking::article_withdrawn(conn, &items, now)?;

@@ -71,6 +71,11 @@ impl MediaQuery {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower` of a nullable text.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 /// `%text%` for LIKE, with the wildcards of `text` itself escaped by `\`.
 pub fn like_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);
@@ -106,13 +111,15 @@ pub fn list(
             query = query.filter(media::language.eq(lang.clone()));
         }
         if let Some(text) = &q.q {
-            let pattern = like_pattern(text);
+            // ASCII letters match either case, as SQLite's LIKE has it; `lower` folds
+            // only ASCII on both backends (PostgreSQL's columns are `COLLATE "C"`).
+            let pattern = like_pattern(text).to_ascii_lowercase();
             query = query.filter(
-                media::caption
+                lower(media::caption)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(media::credit.like(pattern.clone()).escape('\\'))
-                    .or(media::alt_text.like(pattern).escape('\\')),
+                    .or(lower(media::credit).like(pattern.clone()).escape('\\'))
+                    .or(lower(media::alt_text).like(pattern).escape('\\')),
             );
         }
         query

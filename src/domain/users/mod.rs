@@ -156,7 +156,7 @@ pub fn insert(conn: &mut DbConn, user: &NewUser, password_hash: &str) -> AppResu
         });
     }
     let now = Timestamp::now().0;
-    let row: UserRow = diesel::insert_into(users::table)
+    let row: UserRow = crate::on_backend!(conn, |c| diesel::insert_into(users::table)
         .values((
             users::email.eq(&user.email),
             users::name.eq(&user.name),
@@ -167,7 +167,7 @@ pub fn insert(conn: &mut DbConn, user: &NewUser, password_hash: &str) -> AppResu
             users::updated_at.eq(now),
         ))
         .returning(UserRow::as_returning())
-        .get_result(conn)?;
+        .get_result(c)?);
     Ok(row.into())
 }
 

@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::sqlite;
 use crate::domain::settings;
 use crate::error::AppError;
 use crate::http::cache::Uncacheable;
@@ -46,7 +45,7 @@ async fn database_problem(state: &AppState) -> Option<String> {
     if let Some(reason) = state.db.moved() {
         return Some(reason);
     }
-    match state.db.read(sqlite::ping).await {
+    match state.db.read(crate::db::dialect::ping).await {
         Ok(()) => None,
         Err(_) => Some("the database does not answer".into()),
     }
@@ -59,16 +58,19 @@ async fn writes_problem(state: &AppState) -> Option<String> {
     if let Some(reason) = state.db.moved() {
         return Some(reason);
     }
-    let writer = state
+    // The threads that commit: SQLite's writer, or PostgreSQL's pooled connections.
+    let writers: Vec<Option<String>> = state
         .workers
         .report()
         .into_iter()
-        .find(|(name, _)| name == "db-writer")
-        .map(|(_, problem)| problem);
-    match writer {
-        None => Some("the database writer is not running".into()),
-        Some(None) => None,
-        Some(Some(_)) => match state.db.write(settings::heartbeat).await {
+        .filter(|(name, _)| name == "db-writer" || name.starts_with("db-conn-"))
+        .map(|(_, problem)| problem)
+        .collect();
+    let failed = writers.iter().any(Option::is_some);
+    match (writers.is_empty(), failed) {
+        (true, _) => Some("the database writer is not running".into()),
+        (false, false) => None,
+        (false, true) => match state.db.write(settings::heartbeat).await {
             Ok(()) => None,
             Err(AppError::Unavailable(reason)) => Some(reason),
             Err(_) => Some("the last write could not be committed".into()),

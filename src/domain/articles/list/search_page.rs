@@ -74,9 +74,9 @@ pub(super) fn search_page(
     codec: &CursorCodec,
 ) -> AppResult<ListResponse<crate::domain::articles::Article>> {
     let terms = search::terms(words);
-    let Some(expression) = search::match_expression(&terms) else {
+    if terms.is_empty() {
         return Ok(empty(q));
-    };
+    }
     let order = match q.sort {
         ArticleSort::PublishedAtDesc | ArticleSort::UpdatedAtDesc => FtsOrder::Newest,
         ArticleSort::PublishedAt => FtsOrder::Oldest,
@@ -90,7 +90,7 @@ pub(super) fn search_page(
         Some(actor) if actor.is_editor() => FtsVisibility::All,
         Some(actor) => FtsVisibility::Writer(actor.id),
     };
-    let hits = crate::db::sqlite::fts_match(conn, &expression, visible, order, MAX_SEARCH_HITS)?;
+    let hits = crate::db::dialect::fts_match(conn, &terms, visible, order, MAX_SEARCH_HITS)?;
     if hits.is_empty() {
         return Ok(empty(q));
     }

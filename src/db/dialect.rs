@@ -1,0 +1,69 @@
+//! The statements that differ by backend, one function each with one arm per backend,
+//! side by side. Everything else is Diesel's DSL over the types both backends share.
+
+use super::DbConn;
+use super::postgres;
+use super::sqlite::{self, FtsOrder, FtsVisibility};
+use crate::domain::search;
+use crate::error::AppResult;
+
+/// Indexes an article's normalised title, summary and body text under its id,
+/// replacing what was there: an FTS5 row on SQLite, a weighted tsvector on PostgreSQL.
+pub fn fts_put(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    summary: &str,
+    body: &str,
+) -> AppResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => sqlite::fts_put(c, id, title, summary, body),
+        DbConn::Postgres(c) => postgres::fts_put(c, id, title, summary, body),
+    }
+}
+
+/// Removes an article from the search index.
+pub fn fts_remove(conn: &mut DbConn, id: i32) -> AppResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => sqlite::fts_remove(c, id),
+        DbConn::Postgres(c) => postgres::fts_remove(c, id),
+    }
+}
+
+/// `limit` matches of the search terms with their relevance, `(article id,
+/// relevance)`, among the articles `visible` allows: every term must appear, the last
+/// may be the start of a word. SQLite ranks by BM25, PostgreSQL by `ts_rank`; both
+/// weigh a title match above a summary match above a body match.
+pub fn fts_match(
+    conn: &mut DbConn,
+    terms: &[String],
+    visible: FtsVisibility,
+    order: FtsOrder,
+    limit: i64,
+) -> AppResult<Vec<(i32, f64)>> {
+    match conn {
+        DbConn::Sqlite(c) => match search::match_expression(terms) {
+            Some(expression) => sqlite::fts_match(c, &expression, visible, order, limit),
+            None => Ok(Vec::new()),
+        },
+        DbConn::Postgres(c) => match postgres::query(terms) {
+            Some(tsquery) => postgres::fts_match(c, &tsquery, visible, order, limit),
+            None => Ok(Vec::new()),
+        },
+    }
+}
+
+/// Refreshes the query planner's statistics after a bulk load.
+pub fn analyze(conn: &mut DbConn) -> AppResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => sqlite::analyze(c),
+        DbConn::Postgres(c) => postgres::analyze(c),
+    }
+}
+
+/// A cheap statement that proves the database answers (`/healthz`).
+pub fn ping(conn: &mut DbConn) -> AppResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}

@@ -1,0 +1,547 @@
+//! The PostgreSQL corner of the storage layer: the connection pool, migrations under a
+//! lock, the write transaction every instance shares, the notifications that carry one
+//! instance's writes to the others, and the tsvector search index.
+//!
+//! Several instances may serve one database. What SQLite gets from its single writer
+//! thread, PostgreSQL gets from one row lock that every write transaction takes first
+//! (`content_state`, `FOR UPDATE`): a check and the write that depends on it are never
+//! interleaved with another write, on any instance, and the freshness counter and the
+//! breaking-event ids grow in commit order. Each content write also sends a
+//! notification (`pg_notify`, delivered at commit) with what it changed; every instance
+//! listens, so its caches and its breaking stream learn of other instances' writes
+//! within milliseconds. The database counter, read every quarter second, remains the
+//! fallback when a notification is missed.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::sql_types::{BigInt, Double, Integer, Text};
+use diesel_migrations::MigrationHarness;
+use serde::{Deserialize, Serialize};
+
+use super::columns::StoredStatus;
+use super::freshness::{self, ContentChange, Scope};
+use super::readers::ReadPool;
+use super::sqlite::{FtsOrder, FtsVisibility};
+use super::writer::ScopeOf;
+use super::{AfterCommit, DbConn, OpenError, PG_MIGRATIONS};
+use crate::error::{AppError, AppResult};
+use crate::schema::content_state;
+use crate::workers::{Stage, Workers};
+
+/// The notification channel of content writes.
+const CHANNEL: &str = "newsdesk_content";
+/// Longest notification payload PostgreSQL takes is 8,000 bytes; a change that would
+/// not fit is sent as "everything changed".
+const MAX_PAYLOAD: usize = 7_900;
+/// How often the listener looks for notifications (reading the socket costs no
+/// round trip).
+const LISTEN_EVERY: Duration = Duration::from_millis(10);
+/// How long a request waits for a pooled connection before a 503.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Key of the advisory lock held while migrations run, so instances starting together
+/// apply them once.
+const MIGRATION_LOCK: i64 = 0x6e65_7773_6465_736b; // "newsdesk"
+/// A statement running longer than this is cancelled (a stuck query must not hold the
+/// write lock for ever).
+const STATEMENT_TIMEOUT_MS: u32 = 30_000;
+
+/// Makes pool connections: PostgreSQL only, whatever the URL looks like (the derived
+/// `establish` would fall back to opening a SQLite file named like the URL).
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+}
+
+fn connect(url: &str) -> Result<PgConnection, diesel::ConnectionError> {
+    let mut conn = PgConnection::establish(url)?;
+    conn.batch_execute(&format!(
+        "SET application_name = 'newsdesk'; SET statement_timeout = {STATEMENT_TIMEOUT_MS};"
+    ))
+    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        connect(&self.url)
+            .map(DbConn::Postgres)
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Connects, applies the migrations, and starts the pool and the listener. Returns the
+/// pool and this instance's id (which its own notifications carry).
+pub fn open(
+    url: &str,
+    shown: &str,
+    pool_size: usize,
+    after_commit: &Arc<OnceLock<AfterCommit>>,
+    workers: &Workers,
+) -> Result<(ReadPool, Arc<str>), OpenError> {
+    let open_err = |reason: String| OpenError::Open {
+        path: shown.to_owned(),
+        reason: reason.trim().replace('\n', " "),
+    };
+    let mut conn = connect(url).map_err(|e| open_err(e.to_string()))?;
+    migrate(&mut conn).map_err(|reason| OpenError::Migrate {
+        path: shown.to_owned(),
+        reason,
+    })?;
+    drop(conn);
+    let size = u32::try_from(pool_size).unwrap_or(u32::MAX);
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(size.min(2)))
+        .connection_timeout(CONNECTION_TIMEOUT)
+        .test_on_check_out(false)
+        .build(Manager {
+            url: url.to_owned(),
+        })
+        .map_err(|e| open_err(e.to_string()))?;
+    let threads =
+        ReadPool::start_pooled(pool, pool_size, workers).map_err(|e| open_err(e.to_string()))?;
+    let instance: Arc<str> = Arc::from(instance_id());
+    listen(
+        url.to_owned(),
+        instance.clone(),
+        after_commit.clone(),
+        workers,
+    )
+    .map_err(|e| open_err(e.to_string()))?;
+    Ok((threads, instance))
+}
+
+fn instance_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Applies pending migrations while holding an advisory lock.
+fn migrate(conn: &mut PgConnection) -> Result<(), String> {
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(MIGRATION_LOCK)
+        .execute(conn)
+        .map_err(|e| e.to_string())?;
+    let outcome = conn
+        .run_pending_migrations(PG_MIGRATIONS)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    let _ = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(MIGRATION_LOCK)
+        .execute(conn);
+    outcome
+}
+
+/// Applies pending migrations on a connection of its own (`newsdesk migrate`).
+pub fn migrate_url(url: &str) -> Result<(), String> {
+    let mut conn = connect(url).map_err(|e| e.to_string())?;
+    migrate(&mut conn)
+}
+
+/// The schema version the database is at, and whether migrations are pending
+/// (`newsdesk check`).
+pub fn schema_state(conn: &mut PgConnection) -> Result<(String, usize), String> {
+    let applied = conn.applied_migrations().map_err(|e| e.to_string())?;
+    let pending = conn
+        .pending_migrations(PG_MIGRATIONS)
+        .map_err(|e| e.to_string())?;
+    let latest = applied
+        .iter()
+        .map(ToString::to_string)
+        .max()
+        .unwrap_or_else(|| "none".to_owned());
+    Ok((latest, pending.len()))
+}
+
+/// Opens a plain connection (for one-off commands).
+pub fn connect_plain(url: &str) -> Result<PgConnection, String> {
+    connect(url).map_err(|e| e.to_string().trim().replace('\n', " "))
+}
+
+/// What a notification carries: the writing instance and its change.
+#[derive(Serialize, Deserialize)]
+struct Notice {
+    /// The instance that wrote (its own notifications are skipped: it applied the
+    /// change before answering).
+    from: String,
+    change: ContentChange,
+}
+
+/// Takes the lock every write takes first (see the module documentation).
+fn lock_writes(conn: &mut PgConnection) -> AppResult<()> {
+    content_state::table
+        .find(1)
+        .select(content_state::version)
+        .for_update()
+        .get_result::<i64>(conn)?;
+    Ok(())
+}
+
+fn notify(conn: &mut PgConnection, instance: &str, change: &ContentChange) -> AppResult<()> {
+    let mut notice = Notice {
+        from: instance.to_owned(),
+        change: change.clone(),
+    };
+    let mut payload = serde_json::to_string(&notice).map_err(AppError::internal)?;
+    if payload.len() > MAX_PAYLOAD {
+        notice.change.scopes = vec![Scope::All];
+        payload = serde_json::to_string(&notice).map_err(AppError::internal)?;
+    }
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(CHANNEL)
+        .bind::<Text, _>(payload)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The work of one write on a pooled connection: a transaction that takes the write
+/// lock, runs `work`, and for a content write bumps the freshness counter and notifies
+/// the other instances; after the commit this instance's caches learn of the change
+/// before the answer goes out.
+pub fn write_job<T, F>(
+    instance: Arc<str>,
+    after_commit: Arc<OnceLock<AfterCommit>>,
+    scope_of: ScopeOf<T>,
+    work: F,
+) -> impl FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+{
+    move |conn: &mut DbConn| {
+        let (value, change) = conn.transaction::<_, AppError, _>(|conn| {
+            let DbConn::Postgres(pg) = conn else {
+                return Err(AppError::internal("a PostgreSQL write on another backend"));
+            };
+            lock_writes(pg)?;
+            let value = work(conn)?;
+            let Some(scope) = scope_of(&value) else {
+                return Ok((value, None));
+            };
+            let version = freshness::bump(conn)?;
+            let horizon = freshness::horizon(conn, chrono::Utc::now().naive_utc())?;
+            let change = ContentChange {
+                scopes: vec![scope],
+                version,
+                horizon,
+            };
+            let DbConn::Postgres(pg) = conn else {
+                return Err(AppError::internal("a PostgreSQL write on another backend"));
+            };
+            notify(pg, &instance, &change)?;
+            Ok((value, Some(change)))
+        })?;
+        if let (Some(change), Some(hook)) = (change, after_commit.get()) {
+            hook(change);
+        }
+        Ok(value)
+    }
+}
+
+/// Listens for other instances' content writes on a connection of its own and hands
+/// each change to the after-commit hook (caches, the breaking stream). After the
+/// connection broke, it reconnects and treats everything as changed, since
+/// notifications sent meanwhile are lost.
+fn listen(
+    url: String,
+    instance: Arc<str>,
+    after_commit: Arc<OnceLock<AfterCommit>>,
+    workers: &Workers,
+) -> std::io::Result<()> {
+    workers.spawn("db-listen", Stage::Producers, move |ctx| {
+        let mut conn: Option<DbConn> = None;
+        let mut retry = Duration::from_millis(100);
+        while ctx.sleep(LISTEN_EVERY) {
+            let listener = match conn.as_mut() {
+                Some(c) => c,
+                None => match subscribe(&url) {
+                    Ok((c, change)) => {
+                        retry = Duration::from_millis(100);
+                        ctx.health.ok();
+                        if let Some(hook) = after_commit.get() {
+                            hook(change);
+                        }
+                        conn.insert(c)
+                    }
+                    Err(e) => {
+                        ctx.health.failed("cannot listen for other instances' writes");
+                        tracing::warn!(error = %e, "cannot listen for other instances' writes; retrying");
+                        ctx.sleep(retry);
+                        retry = (retry * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                },
+            };
+            let DbConn::Postgres(listener) = listener else {
+                return;
+            };
+            let mut broken = false;
+            let mut changes = Vec::new();
+            for notification in listener.notifications_iter() {
+                match notification {
+                    Ok(n) => match serde_json::from_str::<Notice>(&n.payload) {
+                        Ok(notice) if *notice.from != *instance => changes.push(notice.change),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "an unreadable content notification"),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the notification connection broke");
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+            if let Some(hook) = after_commit.get() {
+                for change in changes {
+                    hook(change);
+                }
+            }
+            if broken || listener.is_broken() {
+                conn = None;
+            }
+        }
+    })
+}
+
+/// A new listening connection, and the change to apply for what may have been missed
+/// before it listened: everything, at the database's current version.
+fn subscribe(url: &str) -> AppResult<(DbConn, ContentChange)> {
+    let mut conn = connect(url).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    let mut conn = DbConn::Postgres(conn);
+    let version = freshness::version(&mut conn)?;
+    let horizon = freshness::horizon(&mut conn, chrono::Utc::now().naive_utc())?;
+    Ok((
+        conn,
+        ContentChange {
+            scopes: vec![Scope::All],
+            version,
+            horizon,
+        },
+    ))
+}
+
+// ---- Full-text search (tsvector) ------------------------------------------------
+
+/// Most positions PostgreSQL keeps per word of a document.
+const MAX_POSITIONS: usize = 256;
+/// Highest word position PostgreSQL stores.
+const MAX_POSITION: usize = 16_383;
+/// A document's index entry stays under PostgreSQL's 1 MB limit for a tsvector.
+const MAX_DOCUMENT_BYTES: usize = 900_000;
+/// Longest word indexed, in bytes (PostgreSQL refuses words over 2 KB).
+const MAX_WORD_BYTES: usize = 1_000;
+
+/// The tsvector of an article's normalised title (weight A), summary (B) and body (D):
+/// the words are split here, exactly as queries are ([`crate::domain::search::terms`]),
+/// so both backends find the same articles whatever PostgreSQL's locale.
+pub fn document(title: &str, summary: &str, body: &str) -> String {
+    use std::collections::BTreeMap;
+    let mut words: BTreeMap<&str, Vec<(usize, char)>> = BTreeMap::new();
+    let mut position = 0usize;
+    for (text, weight) in [(title, 'A'), (summary, 'B'), (body, 'D')] {
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty() && w.len() <= MAX_WORD_BYTES)
+        {
+            position = (position + 1).min(MAX_POSITION);
+            let positions = words.entry(word).or_default();
+            if positions.len() < MAX_POSITIONS {
+                positions.push((position, weight));
+            }
+        }
+    }
+    let mut out = String::new();
+    for (word, positions) in words {
+        if out.len() + word.len() + 16 > MAX_DOCUMENT_BYTES {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push('\'');
+        out.push_str(word);
+        out.push_str("':");
+        let mut last = 0;
+        let mut first = true;
+        for (p, w) in positions {
+            if p == last {
+                continue;
+            }
+            last = p;
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(&p.to_string());
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// The tsquery for the terms: every word must appear; the last may be the start of a
+/// word. Terms are letters and digits only (see `terms`), so quoting them is enough.
+pub fn query(terms: &[String]) -> Option<String> {
+    let last = terms.len().checked_sub(1)?;
+    Some(
+        terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if i == last {
+                    format!("'{t}':*")
+                } else {
+                    format!("'{t}'")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" & "),
+    )
+}
+
+/// Indexes an article's normalised text under its id, replacing what was there.
+pub fn fts_put(
+    conn: &mut PgConnection,
+    id: i32,
+    title: &str,
+    summary: &str,
+    body: &str,
+) -> AppResult<()> {
+    diesel::sql_query(
+        "INSERT INTO article_search (article_id, document) VALUES ($1, CAST($2 AS tsvector)) \
+         ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document",
+    )
+    .bind::<Integer, _>(id)
+    .bind::<Text, _>(document(title, summary, body))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Removes an article from the index.
+pub fn fts_remove(conn: &mut PgConnection, id: i32) -> AppResult<()> {
+    diesel::sql_query("DELETE FROM article_search WHERE article_id = $1")
+        .bind::<Integer, _>(id)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct FtsHit {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = Double)]
+    score: f64,
+}
+
+/// `limit` matches of a tsquery with their relevance, as [`super::sqlite::fts_match`]
+/// gives them: `ts_rank` with the title weighted ten times and the summary five times
+/// the body.
+pub fn fts_match(
+    conn: &mut PgConnection,
+    tsquery: &str,
+    visible: FtsVisibility,
+    order: FtsOrder,
+    limit: i64,
+) -> AppResult<Vec<(i32, f64)>> {
+    let visibility = match visible {
+        FtsVisibility::Public(_) => {
+            " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
+             OR (status = $3 AND published_at > $4))"
+        }
+        FtsVisibility::Writer(_) => {
+            " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
+             AND (created_by IS NULL OR created_by <> $3))"
+        }
+        FtsVisibility::All => "",
+    };
+    let next = match visible {
+        FtsVisibility::Public(_) => 5,
+        FtsVisibility::Writer(_) => 4,
+        FtsVisibility::All => 2,
+    };
+    let matches = format!(
+        "SELECT s.article_id AS id, \
+         CAST(ts_rank('{{0.1, 0.0, 0.5, 1.0}}', s.document, q.q) AS float8) AS score \
+         FROM article_search s, (SELECT CAST($1 AS tsquery) AS q) q \
+         WHERE s.document @@ q.q{visibility}"
+    );
+    let (sql, window) = match order {
+        FtsOrder::Relevance { window } => (
+            format!(
+                "SELECT id, score FROM ({matches} ORDER BY s.article_id DESC LIMIT ${next}) m \
+                 ORDER BY score DESC, id DESC LIMIT ${}",
+                next + 1
+            ),
+            Some(window),
+        ),
+        FtsOrder::Newest => (
+            format!("{matches} ORDER BY s.article_id DESC LIMIT ${next}"),
+            None,
+        ),
+        FtsOrder::Oldest => (
+            format!("{matches} ORDER BY s.article_id ASC LIMIT ${next}"),
+            None,
+        ),
+    };
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(tsquery.to_owned());
+    query = match visible {
+        FtsVisibility::Public(now) => query
+            .bind::<Text, _>(StoredStatus::Draft)
+            .bind::<Text, _>(StoredStatus::Published)
+            .bind::<diesel::sql_types::Timestamp, _>(now),
+        FtsVisibility::Writer(id) => query
+            .bind::<Text, _>(StoredStatus::Draft)
+            .bind::<Integer, _>(id),
+        FtsVisibility::All => query,
+    };
+    if let Some(window) = window {
+        query = query.bind::<BigInt, _>(window);
+    }
+    let hits: Vec<FtsHit> = query.bind::<BigInt, _>(limit).load(conn)?;
+    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
+}
+
+/// Refreshes the planner's statistics after a bulk load.
+pub fn analyze(conn: &mut PgConnection) -> AppResult<()> {
+    conn.batch_execute("ANALYZE")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_weigh_fields_and_keep_positions() {
+        let doc = document("gaza talks", "cairo", "talks in cairo");
+        assert_eq!(doc, "'cairo':3B,6D 'gaza':1A 'in':5D 'talks':2A,4D");
+    }
+
+    #[test]
+    fn queries_quote_words_and_prefix_the_last() {
+        let q = query(&["gaza".into(), "cai".into()]).unwrap();
+        assert_eq!(q, "'gaza' & 'cai':*");
+        assert_eq!(query(&[]), None);
+    }
+}

@@ -208,8 +208,15 @@ pub enum Command {
         /// The file to create; it must not exist yet.
         path: PathBuf,
     },
-    /// Check the database file's integrity; prints `ok` when it is sound.
+    /// Check the database: the SQLite file's integrity, or PostgreSQL's reach and schema
+    /// version; prints `ok` when it is sound.
     Check,
+    /// Copy this SQLite newsroom (DATABASE_URL) into an empty PostgreSQL database.
+    Copy {
+        /// The PostgreSQL database to fill: postgres://user:password@host:port/database
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Fill the database with content: a demo newsroom, or synthetic articles.
     #[command(group = clap::ArgGroup::new("what").required(true))]
     Seed {
@@ -306,6 +313,7 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
         Command::Seed { demo, articles } => seed_command(&config, demo, articles),
         Command::Backup { path } => backup_command(&config, &path),
         Command::Check => check_command(&config),
+        Command::Copy { to } => copy_command(&config, &to),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }
@@ -448,6 +456,31 @@ fn backup_command(config: &Config, path: &std::path::Path) -> Result<(), Exit> {
         source.display(),
         path.display(),
         bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn copy_command(config: &Config, to: &str) -> Result<(), Exit> {
+    let Some(source) = config.database.sqlite_path() else {
+        return Err(Exit::new(
+            1,
+            "newsdesk copy reads a SQLite newsroom: set DATABASE_URL to its file",
+        ));
+    };
+    let target = match crate::config::Database::Postgres(crate::config::Secret::new(to)) {
+        t if to.starts_with("postgres://") || to.starts_with("postgresql://") => t,
+        _ => return Err(Exit::new(2, "--to must be a postgres:// URL")),
+    };
+    let mut from = connect(source)?;
+    let started = std::time::Instant::now();
+    let copied = crate::db::copy::sqlite_to_postgres(&mut from, to)
+        .map_err(|e| Exit::new(1, format!("copy to {target} failed: {e}")))?;
+    println!(
+        "copied {} rows ({} articles) from {} to {target} in {:.1} s",
+        copied.rows,
+        copied.articles,
+        source.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -377,3 +377,39 @@ fn seed_fills_an_empty_database_then_adds_articles() {
     assert_eq!(desk.articles(), 110);
     assert_eq!(desk.run("seed").code, 2);
 }
+
+#[test]
+fn bad_or_unreachable_postgres_urls_stop_with_one_line_naming_the_setting() {
+    let desk = Desk::new();
+    let on = |url: &str, args: &[&str]| desk.run_on(Path::new(url), args, &[], "");
+    // Nothing listens on port 1: the start stops at once with the reason.
+    for args in [&["migrate"][..], &["check"], &[]] {
+        let line = on("postgres://newsdesk:hunter2@127.0.0.1:1/newsroom", args).fails(1);
+        assert!(line.contains("DATABASE_URL"), "{args:?}: {line}");
+        assert!(
+            !line.contains("hunter2"),
+            "the password is never shown: {line}"
+        );
+    }
+    let line = on("postgres:///newsroom", &["migrate"]).fails(2);
+    assert!(line.contains("DATABASE_URL"), "{line}");
+    let line = on("mysql://db/newsroom", &["migrate"]).fails(2);
+    assert!(
+        line.contains("DATABASE_URL") && line.contains("mysql"),
+        "{line}"
+    );
+}
+
+#[test]
+fn backup_on_postgres_points_to_pg_dump() {
+    let desk = Desk::new();
+    let line = desk
+        .run_on(
+            Path::new("postgres://newsdesk@127.0.0.1:1/newsroom"),
+            &["backup", "/tmp/never.db"],
+            &[],
+            "",
+        )
+        .fails(1);
+    assert!(line.contains("pg_dump"), "{line}");
+}

@@ -10,6 +10,7 @@
 //! by side.
 
 pub mod columns;
+pub mod copy;
 pub mod dialect;
 pub mod file;
 pub mod freshness;

@@ -152,7 +152,7 @@ fn migrate(conn: &mut PgConnection) -> Result<(), String> {
 
 /// Applies pending migrations on a connection of its own (`newsdesk migrate`).
 pub fn migrate_url(url: &str) -> Result<(), String> {
-    let mut conn = connect(url).map_err(|e| e.to_string())?;
+    let mut conn = connect_plain(url)?;
     migrate(&mut conn)
 }
 

@@ -60,6 +60,18 @@ fn index(
     )
 }
 
+/// Puts a stored article in the search index from its Markdown body (a copy between
+/// backends rebuilds the index this way).
+pub fn reindex(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    summary: Option<&str>,
+    body: &str,
+) -> AppResult<()> {
+    index(conn, id, title, summary, &render(body))
+}
+
 /// Renders a request's body ahead of its write, so that the Markdown and sanitizing
 /// work happens outside the write transaction. `None` when there is nothing valid to
 /// render (validation reports that inside the write).

@@ -1,0 +1,233 @@
+//! `newsdesk copy --to postgres://…`: moves a SQLite newsroom into an empty PostgreSQL
+//! database, ids and all, so links, tokens and cursors keep working.
+//!
+//! Rows travel as JSON: SQLite writes each row of a table as a JSON object
+//! (`json_object`), a batch of them goes over as one array, and PostgreSQL turns it
+//! back into rows of the same table (`json_populate_recordset`), converting each value
+//! to its column's type. The tables go in an order that satisfies every foreign key,
+//! in one transaction: a failed copy leaves the target as it was. The search index is
+//! not copied (the two backends keep different ones) but rebuilt from the articles.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+
+use super::DbConn;
+use crate::error::{AppError, AppResult};
+
+/// Every table with content, parents before children.
+const TABLES: &[&str] = &[
+    "settings",
+    "users",
+    "media",
+    "authors",
+    "sections",
+    "regions",
+    "tags",
+    "articles",
+    "article_tags",
+    "article_regions",
+    "article_authors",
+    "breaking_items",
+    "idempotency_keys",
+    "article_views",
+    "collections",
+    "collection_articles",
+    "breaking_events",
+];
+
+/// Tables whose `id` the database generates: their sequences continue after the copy.
+const WITH_IDS: &[&str] = &[
+    "users",
+    "media",
+    "authors",
+    "sections",
+    "regions",
+    "tags",
+    "articles",
+    "breaking_items",
+    "collections",
+    "breaking_events",
+];
+
+/// Rows per statement.
+const BATCH: i64 = 500;
+
+/// What a copy moved.
+#[derive(Debug, Clone, Copy)]
+pub struct Copied {
+    pub rows: u64,
+    pub articles: u64,
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct JsonRow {
+    #[diesel(sql_type = BigInt)]
+    rowid: i64,
+    #[diesel(sql_type = Text)]
+    row: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ArticleText {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    summary: Option<String>,
+    #[diesel(sql_type = Text)]
+    body: String,
+}
+
+/// Copies every table of `source` into the PostgreSQL database at `url` (migrated
+/// first), which must hold no content yet.
+pub fn sqlite_to_postgres(source: &mut SqliteConnection, url: &str) -> AppResult<Copied> {
+    use diesel_migrations::MigrationHarness;
+    source
+        .run_pending_migrations(super::MIGRATIONS)
+        .map_err(|e| AppError::internal(format!("cannot migrate the source: {e}")))?;
+    super::postgres::migrate_url(url).map_err(AppError::Unavailable)?;
+    let mut pg = super::postgres::connect_plain(url).map_err(AppError::Unavailable)?;
+    let held: i64 = ["users", "articles", "tags", "sections", "authors", "media"]
+        .iter()
+        .map(|t| count(&mut pg, t))
+        .sum::<AppResult<i64>>()?;
+    if held > 0 {
+        return Err(AppError::bad_request(format!(
+            "the target already holds content ({held} rows of users, articles, tags, \
+             sections, authors and media); copy into a new, empty database"
+        )));
+    }
+    let mut target = DbConn::Postgres(pg);
+    target.transaction::<_, AppError, _>(|conn| {
+        let DbConn::Postgres(target) = conn else {
+            return Err(AppError::internal("the copy's target is PostgreSQL"));
+        };
+        // The generated signing secret and heartbeat come from the source.
+        target.batch_execute("DELETE FROM settings")?;
+        let mut rows = 0u64;
+        for table in TABLES {
+            rows += copy_table(source, target, table)?;
+        }
+        for table in WITH_IDS {
+            target.batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            ))?;
+        }
+        let version: i64 = diesel::sql_query("SELECT version AS n FROM content_state WHERE id = 1")
+            .get_result::<Count>(source)?
+            .n;
+        diesel::sql_query("UPDATE content_state SET version = $1 WHERE id = 1")
+            .bind::<BigInt, _>(version + 1)
+            .execute(target)?;
+        let articles = reindex(source, conn)?;
+        Ok(Copied { rows, articles })
+    })
+}
+
+fn count(conn: &mut PgConnection, table: &str) -> AppResult<i64> {
+    Ok(
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(conn)?
+            .n,
+    )
+}
+
+/// Copies one table in batches, in rowid order.
+fn copy_table(
+    source: &mut SqliteConnection,
+    target: &mut PgConnection,
+    table: &str,
+) -> AppResult<u64> {
+    let columns: Vec<String> =
+        diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')"))
+            .load::<Column>(source)?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+    let object = columns
+        .iter()
+        .map(|c| format!("'{c}', \"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let listed = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let read = format!(
+        "SELECT rowid AS rowid, json_object({object}) AS row FROM {table} \
+         WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    );
+    let write = format!(
+        "INSERT INTO {table} ({listed}) SELECT {listed} \
+         FROM json_populate_recordset(NULL::{table}, CAST($1 AS json))"
+    );
+    let mut after = i64::MIN;
+    let mut copied = 0u64;
+    loop {
+        let batch: Vec<JsonRow> = diesel::sql_query(&read)
+            .bind::<BigInt, _>(after)
+            .bind::<BigInt, _>(BATCH)
+            .load(source)?;
+        let Some(last) = batch.last() else {
+            return Ok(copied);
+        };
+        after = last.rowid;
+        let array = format!(
+            "[{}]",
+            batch
+                .iter()
+                .map(|r| r.row.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        diesel::sql_query(&write)
+            .bind::<Text, _>(array)
+            .execute(target)?;
+        copied += batch.len() as u64;
+    }
+}
+
+/// Rebuilds the PostgreSQL search index from the copied articles.
+fn reindex(source: &mut SqliteConnection, target: &mut DbConn) -> AppResult<u64> {
+    let mut after = i32::MIN;
+    let mut done = 0u64;
+    loop {
+        let batch: Vec<ArticleText> = diesel::sql_query(
+            "SELECT id, title, summary, body FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind::<Integer, _>(after)
+        .bind::<BigInt, _>(BATCH)
+        .load(source)?;
+        let Some(last) = batch.last() else {
+            return Ok(done);
+        };
+        after = last.id;
+        for a in &batch {
+            crate::domain::articles::write::reindex(
+                target,
+                a.id,
+                &a.title,
+                a.summary.as_deref(),
+                &a.body,
+            )?;
+        }
+        done += batch.len() as u64;
+    }
+}

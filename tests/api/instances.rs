@@ -164,3 +164,30 @@ async fn views_counted_on_two_instances_add_up() {
         .collect();
     assert_eq!(views, [4, 3]);
 }
+
+#[actix_web::test]
+async fn an_instance_stops_and_starts_while_the_other_serves() {
+    let a = common::app().await;
+    let b = common::app_with(a.dir.clone(), (*a.state.config).clone()).await;
+    let editor = a.editor().await;
+    a.article(
+        &editor,
+        json!({"slug": "before", "title": "Before", "status": "published"}),
+    )
+    .await;
+    a.state.shutdown();
+    // B goes on reading and writing alone ...
+    b.get("/api/v1/articles/before").await.expect(200);
+    b.article(
+        &editor,
+        json!({"slug": "while-down", "title": "While A was down", "status": "published"}),
+    )
+    .await;
+    // ... and a fresh A serves everything at once, with the same tokens.
+    let again = common::app_with(a.dir.clone(), (*a.state.config).clone()).await;
+    again.get_as(&editor, "/api/v1/auth/me").await.expect(200);
+    assert_eq!(
+        again.slugs("/api/v1/articles?lang=en").await,
+        ["while-down", "before"]
+    );
+}

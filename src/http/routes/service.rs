@@ -29,7 +29,8 @@ pub struct Health {
     /// Each background worker by name.
     #[schema(value_type = Object, example = json!({"db-writer": "ok", "db-checkpoint": "ok"}))]
     pub worker_details: std::collections::BTreeMap<String, String>,
-    /// Committed pages not yet copied from the write-ahead log into the database file.
+    /// Committed pages not yet copied from the write-ahead log into the database file
+    /// (SQLite; always 0 on PostgreSQL, whose server keeps its own log).
     #[schema(example = 0)]
     pub checkpoint_backlog_pages: i64,
 }

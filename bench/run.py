@@ -11,6 +11,24 @@ requests/s, p50, p99, errors and server RSS, with newsdesk's ratio to the ceilin
     bench/run.py --articles 100000
     bench/run.py --articles 1000000 --scaling   # p50 of the hot reads only
     bench/run.py --smoke              # CI: small corpus, 1 s each, zero errors or fail
+    bench/run.py --backend postgres   # the same scenarios with newsdesk on PostgreSQL
+    bench/run.py --backend postgres --instances 2   # two instances on one database
+
+With --backend postgres, --pg-url (default $NEWSDESK_BENCH_PG_URL, else
+postgres://postgres@127.0.0.1:5433/postgres) names a PostgreSQL server whose user may
+create databases. The corpus is the database bench_corpus_<N>, seeded once by
+`newsdesk seed --articles N` and kept (closed to connections, so that it can serve as a
+template); each run works on bench_run, made afresh from it with CREATE DATABASE ...
+TEMPLATE. The ceiling stays the SQLite program, on the SQLite corpus of the same N
+(seeded the same way, so the slugs are the same). psql (installed with apt-get when
+missing) talks to the server, and the CPU time of the server's processes is read from
+/proc when the server runs on this machine. To seed a corpus again, drop it:
+`DROP DATABASE bench_corpus_<N>`.
+
+With --instances 2, two newsdesk processes serve bench_run on two ports: each load
+runs against one instance with every connection, then as two wrk processes at once,
+one per instance with half the connections each; then breaking items posted through
+one instance are timed to their arrival on the other's stream.
 
 Only the standard library is used.
 """
@@ -23,6 +41,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,7 +61,16 @@ RAW_OUTPUTS = []
 ADMIN_EMAIL = "bench@example.com"
 ADMIN_PASSWORD = "bench-password-not-secret"
 NEWSDESK_PORT = 18080
+# The second instance of a two-instance PostgreSQL run.
+NEWSDESK_B_PORT = 18081
 CEILING_PORT = 18090
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5433/postgres"
+# The database each PostgreSQL run works on, copied from bench_corpus_<N>.
+PG_RUN_DB = "bench_run"
+# Breaking items a second posted through instance A in the two-instance stream scenario.
+ACROSS_RATE = 20
+# The PostgreSQL CPU meter of this run (PgCpu), when it has one.
+PG_METER = None
 
 
 def log(msg):
@@ -106,17 +134,225 @@ def working_copy(path):
     return copy
 
 
+def free_port(preferred):
+    """`preferred` if nothing listens on it, else a port the system says is free: a
+    server left over from something else must not answer for one of ours."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                log(f"port {preferred} is taken by another process; using another")
+                continue
+            return probe.getsockname()[1]
+    raise SystemExit("no free port")
+
+
+def ensure_psql():
+    if shutil.which("psql"):
+        return
+    log("psql is missing; installing Debian's postgresql-client")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(sudo + ["apt-get", "install", "-y", "postgresql-client"], check=False)
+    if not shutil.which("psql"):
+        subprocess.run(sudo + ["apt-get", "update"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "postgresql-client"], check=True)
+
+
+class PgError(Exception):
+    pass
+
+
+class Postgres:
+    """The PostgreSQL server of a --backend postgres run, reached with psql."""
+
+    def __init__(self, url):
+        self.url = url
+        ensure_psql()
+        try:
+            self.sql("SELECT 1")
+        except PgError as e:
+            raise SystemExit(f"PostgreSQL at {self.shown()} did not answer: {e}\n"
+                             "start a server (e.g. `.ci/postgres 5433`) or name one with "
+                             "--pg-url or NEWSDESK_BENCH_PG_URL")
+
+    def db_url(self, name):
+        """The server URL with its database replaced by `name`."""
+        parts = urllib.parse.urlsplit(self.url)
+        return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+    def shown(self, name=None):
+        """The URL as it may be printed: without its password."""
+        parts = urllib.parse.urlsplit(self.db_url(name) if name else self.url)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+        return urllib.parse.urlunsplit(parts)
+
+    def sql(self, statement, db=None):
+        """Runs one statement (in a transaction of its own, so CREATE DATABASE may be one)
+        and returns the rows as lists of strings."""
+        env = dict(os.environ, PGCLIENTENCODING="UTF8", PGCONNECT_TIMEOUT="10")
+        out = subprocess.run(
+            ["psql", self.db_url(db) if db else self.url, "-X", "-q", "-A", "-t", "-F", "\t",
+             "-v", "ON_ERROR_STOP=1", "-c", statement],
+            capture_output=True, text=True, env=env)
+        if out.returncode:
+            raise PgError(out.stderr.strip() or f"psql exited with {out.returncode}")
+        return [line.split("\t") for line in out.stdout.splitlines() if line]
+
+    def sql_retrying(self, statement, seconds=60):
+        """For statements that need a database nobody is connected to: PostgreSQL waits
+        5 s for autovacuum to let go, and this tries again for a while after that."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return self.sql(statement)
+            except PgError as e:
+                if "being accessed by other users" not in str(e) or time.monotonic() > deadline:
+                    raise
+                log(f"waiting for connections to end: {e}")
+                time.sleep(1)
+
+    def exists(self, name):
+        return bool(self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))
+
+    def settings(self):
+        names = ("server_version", "fsync", "synchronous_commit", "shared_buffers")
+        return {n: self.sql(f"SHOW {n}")[0][0] for n in names}
+
+
+def corpus_pg(newsdesk, pg, n):
+    """The database bench_corpus_<n>, seeded once and kept, as corpus() keeps a file.
+    It is seeded under another name and renamed when complete, so an interrupted seed
+    is never taken for a corpus; then closed to connections, so that it can be copied
+    as a template whenever a run starts."""
+    name = f"bench_corpus_{n}"
+    seconds = None
+    if not pg.exists(name):
+        seeding = f"{name}_seeding"
+        pg.sql(f"DROP DATABASE IF EXISTS {seeding} WITH (FORCE)")
+        pg.sql(f"CREATE DATABASE {seeding}")
+        env = dict(os.environ, ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD,
+                   DATABASE_URL=pg.db_url(seeding), RUST_LOG="warn")
+        log(f"seeding {n:,} articles into {pg.shown(seeding)}")
+        started = time.monotonic()
+        subprocess.run([newsdesk, "seed", "--articles", str(n)], check=True, env=env)
+        seconds = time.monotonic() - started
+        pg.sql(f"COMMENT ON DATABASE {seeding} IS "
+               f"'newsdesk bench corpus: {n} articles, seeded in {seconds:.1f} s'")
+        pg.sql(f"ALTER DATABASE {seeding} WITH ALLOW_CONNECTIONS false")
+        pg.sql_retrying(f"ALTER DATABASE {seeding} RENAME TO {name}")
+    return name, seconds
+
+
+def working_copy_pg(pg, corpus_name):
+    """A fresh copy of the corpus database, so that write scenarios never change it."""
+    pg.sql(f"DROP DATABASE IF EXISTS {PG_RUN_DB} WITH (FORCE)")
+    started = time.monotonic()
+    pg.sql_retrying(f"CREATE DATABASE {PG_RUN_DB} TEMPLATE {corpus_name}")
+    log(f"{PG_RUN_DB} copied from {corpus_name} in {time.monotonic() - started:.1f} s")
+    return pg.db_url(PG_RUN_DB)
+
+
+def proc_stat(pid):
+    """(parent pid, start time, user + system CPU seconds) of a process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[1]), int(fields[19]),
+            (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+
+
+class PgCpu:
+    """CPU time of the PostgreSQL server's processes that work for this run: the
+    postmaster, its background processes (checkpointer, WAL writer, autovacuum...) and
+    the backends connected to `db`; backends of other databases (other users of a shared
+    server) are left out. Read from /proc, so only for a server on this machine."""
+
+    def __init__(self, pg, db):
+        self.db = db
+        self.postmaster = None
+        self.kinds = {}
+        rows = pg.sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+        stat = proc_stat(int(rows[0][0])) if rows else None
+        if stat and self.comm(stat[0]) == "postgres":
+            self.postmaster = stat[0]
+
+    @staticmethod
+    def comm(pid):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    def kind(self, pid):
+        """Whether a child of the postmaster works for this run, from its process title
+        ("postgres: USER DB HOST(PORT) STATE" for a client backend); None while a new
+        backend has not set its title yet."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read().replace(b"\0", b" ").decode(errors="replace").split()
+        except OSError:
+            return None
+        if not title or title[0] != "postgres:":
+            return None
+        if len(title) >= 4 and title[1:3] == ["autovacuum", "worker"]:
+            return title[3] == self.db
+        if len(title) >= 4 and (title[3].endswith(")") or title[3] == "[local]"):
+            return title[2] == self.db
+        return True
+
+    def sample(self):
+        """{(pid, start time): CPU seconds} of the processes that count, now."""
+        if self.postmaster is None:
+            return None
+        seen = {}
+        pm = self.postmaster
+        try:
+            with open(f"/proc/{pm}/task/{pm}/children") as f:
+                pids = [int(x) for x in f.read().split()]
+        except OSError:
+            pids = [int(e) for e in os.listdir("/proc") if e.isdigit()]
+        for pid in [pm] + pids:
+            stat = proc_stat(pid)
+            if stat is None or (pid != pm and stat[0] != pm):
+                continue
+            key = (pid, stat[1])
+            if self.kinds.get(key) is None:
+                self.kinds[key] = True if pid == self.postmaster else self.kind(pid)
+            if self.kinds[key]:
+                seen[key] = stat[2]
+        return seen
+
+    @staticmethod
+    def used(before, last):
+        """CPU seconds used between two samples; a process that ended in between counts
+        up to its last sample."""
+        if before is None or last is None:
+            return None
+        return sum(cpu - before.get(key, 0.0) for key, cpu in last.items())
+
+
 class Server:
-    def __init__(self, name, cmd, port, env=None):
-        self.name, self.port = name, port
+    def __init__(self, name, cmd, port, env=None, uses_pg=False):
+        # uses_pg: newsdesk on PostgreSQL, whose runs also measure the server's CPU.
+        self.name, self.port, self.uses_pg = name, port, uses_pg
         self.log = open(os.path.join(OUT, f"{name}.log"), "a")
         started = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
         self.startup_seconds = self.wait_ready(started)
 
     def wait_ready(self, started):
-        url = f"http://127.0.0.1:{self.port}/" + ("healthz" if self.name == "newsdesk" else "static")
+        url = f"http://127.0.0.1:{self.port}/" + ("healthz" if self.name.startswith("newsdesk")
+                                                   else "static")
         while time.monotonic() - started < 60:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited at start; see bench/out/{self.name}.log")
             try:
                 with urllib.request.urlopen(url, timeout=1) as r:
                     if r.status == 200:
@@ -208,39 +444,89 @@ def wrk(port, script, connections, threads, seconds, warmup, server, alongside=N
     """One wrk run against `server`: the figures, the server's peak RSS, and its CPU time
     per request. `alongside`, if given, is started with the measured run and given an
     event that is set when it ends (for writes at a fixed rate)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(script)
-        lua = f.name
-    base = ["wrk", "-t", str(threads), "-c", str(connections), "--latency", "-s", lua,
-            f"http://127.0.0.1:{port}"]
+    return wrk_many([(port, script, connections, server)], threads, seconds, warmup, alongside)
+
+
+def wrk_many(targets, threads, seconds, warmup, alongside=None):
+    """wrk processes started together, one per (port, script, connections, server), each
+    with `threads` threads: their figures added up (requests/s, requests and errors
+    summed; p50 and p99 are those of the first target, and every target's own figures
+    are in "parts"), the servers' CPU time per request, and, for newsdesk on
+    PostgreSQL, the PostgreSQL server's CPU time per request."""
+    luas, commands = [], []
+    for port, script, connections, server in targets:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write(script)
+            luas.append(f.name)
+        commands.append((["wrk", "-t", str(threads), "-c", str(connections), "--latency",
+                          "-s", f.name], f"http://127.0.0.1:{port}"))
+
+    def run_all(duration):
+        procs = [subprocess.Popen(cmd[:1] + ["-d", f"{duration}s"] + cmd[1:] + [url],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for cmd, url in commands]
+        outs = []
+        for p, (cmd, _) in zip(procs, commands):
+            out, err = p.communicate()
+            if p.returncode:
+                raise subprocess.CalledProcessError(p.returncode, cmd, out, err)
+            outs.append(out)
+        return outs
+
     if warmup:
-        subprocess.run(base[:1] + ["-d", f"{warmup}s"] + base[1:], capture_output=True, check=True)
-    peak = [0.0]
+        run_all(warmup)
+    servers = []
+    for t in targets:
+        if t[3] not in servers:
+            servers.append(t[3])
+    pg = PG_METER if any(s.uses_pg for s in servers) else None
+    peak = {s.name: 0.0 for s in servers}
     stop = threading.Event()
+    pg_before = pg.sample() if pg else None
+    pg_last = dict(pg_before) if pg_before is not None else None
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], server.rss_mb())
+            for s in servers:
+                peak[s.name] = max(peak[s.name], s.rss_mb())
+            if pg_last is not None:
+                pg_last.update(pg.sample())
             stop.wait(0.2)
 
     helpers = [threading.Thread(target=sample)]
     if alongside:
         helpers.append(threading.Thread(target=alongside, args=(stop,)))
-    cpu_before = server.cpu_seconds()
+    cpu_before = {s.name: s.cpu_seconds() for s in servers}
     for h in helpers:
         h.start()
-    out = subprocess.run(base[:1] + ["-d", f"{seconds}s"] + base[1:], capture_output=True,
-                         text=True, check=True).stdout
-    stop.set()
-    cpu = server.cpu_seconds() - cpu_before
-    for h in helpers:
-        h.join()
-    os.unlink(lua)
-    figures = parse_wrk(out)
-    RAW_OUTPUTS.append(f"{server.name}: $ {' '.join(base[:1] + ['-d', f'{seconds}s'] + base[1:-2])} "
-                       f"<script> {base[-1]}\n{out}\nserver CPU s: {cpu:.3f}; peak RSS MB: "
-                       f"{peak[0]:.1f}\n")
-    return figures | {"rss_mb": peak[0], "cpu_us": cpu * 1e6 / max(figures["requests"], 1)}
+    try:
+        outs = run_all(seconds)
+    finally:
+        stop.set()
+        cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
+        for h in helpers:
+            h.join()
+        for lua in luas:
+            os.unlink(lua)
+    if pg_last is not None:
+        pg_last.update(pg.sample())
+    pg_cpu = PgCpu.used(pg_before, pg_last)
+    parts = []
+    for (port, _, connections, server), (cmd, url), out in zip(targets, commands, outs):
+        figures = parse_wrk(out)
+        parts.append(figures | {"server": server.name, "rss_mb": peak[server.name]})
+        RAW_OUTPUTS.append(f"{server.name}: $ {' '.join(cmd[:1] + ['-d', f'{seconds}s'] + cmd[1:-1])} "
+                           f"<script> {url}\n{out}")
+    total = sum(p["requests"] for p in parts)
+    RAW_OUTPUTS.append("; ".join(f"{s.name} CPU s: {cpu[s.name]:.3f}; {s.name} peak RSS MB: "
+                                 f"{peak[s.name]:.1f}" for s in servers) +
+                       (f"; PostgreSQL CPU s: {pg_cpu:.3f}" if pg_cpu is not None else "") + "\n")
+    first = parts[0]
+    return {"rps": sum(p["rps"] for p in parts), "p50": first["p50"], "p99": first["p99"],
+            "errors": sum(p["errors"] for p in parts), "requests": total,
+            "rss_mb": max(peak.values()), "parts": parts,
+            "cpu_us": sum(cpu.values()) * 1e6 / max(total, 1),
+            "pg_cpu_us": pg_cpu * 1e6 / max(total, 1) if pg_cpu is not None else None}
 
 
 def creates_at(port, token, tags, authors, rate, outcome):
@@ -324,6 +610,29 @@ def sample_corpus(db, count):
     return slugs, tags, authors
 
 
+def sample_corpus_pg(pg, db, count):
+    """sample_corpus on PostgreSQL: the same rows, in id order."""
+    total = int(pg.sql("SELECT COUNT(*) FROM articles", db)[0][0])
+    step = max(1, total // count)
+    slugs = [r[0] for r in pg.sql(
+        f"SELECT slug FROM articles WHERE id % {step} = 0 AND status = 'published' "
+        f"ORDER BY id LIMIT {int(count)}", db)]
+    tags = [r[0] for r in pg.sql(
+        "SELECT slug FROM tags WHERE slug LIKE 'corpus-%' ORDER BY id", db)]
+    authors = [r[0] for r in pg.sql(
+        "SELECT slug FROM authors WHERE slug LIKE 'corpus-%' ORDER BY id", db)]
+    return slugs, tags, authors
+
+
+def missing_in_sqlite(db, slugs):
+    """How many of `slugs` the SQLite corpus (the ceiling's) lacks."""
+    con = sqlite3.connect(db)
+    have = sum(con.execute("SELECT COUNT(*) FROM articles WHERE slug = ?", (x,)).fetchone()[0]
+               for x in slugs)
+    con.close()
+    return len(slugs) - have
+
+
 def machine():
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
@@ -402,42 +711,49 @@ def search_paths(distinct):
     return paths
 
 
+async def breaking_subscriber(port, ready, arrivals, done):
+    """One client of the English breaking stream on `port`: says it is ready once the
+    response's headers are in, then records in `arrivals` (item id -> arrival times)
+    when each `created` event arrives, until `done` is set or it is cancelled."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    writer.write(b"GET /api/v1/breaking/stream?lang=en HTTP/1.1\r\nHost: bench\r\n"
+                 b"Accept: text/event-stream\r\n\r\n")
+    await writer.drain()
+    await reader.readuntil(b"\r\n\r\n")
+    ready.append(port)
+    try:
+        while not done.is_set():
+            chunk = await reader.readuntil(b"\n\n")
+            now = time.monotonic()
+            if b"event: created" in chunk:
+                item = json.loads(chunk.split(b"data: ", 1)[1].split(b"\n", 1)[0])
+                arrivals.setdefault(item["id"], []).append(now)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+def post_breaking(port, token, text):
+    """Posts one English breaking item: its id and when the response came."""
+    _, _, item = api(port, "/api/v1/breaking", token, "POST", {"text": text, "language": "en"})
+    return item["id"], time.monotonic()
+
+
 async def sse_fanout(port, token, subscribers, events):
     """Opens `subscribers` breaking streams, posts `events` items and measures, for every
     subscriber, the time from the POST's response to the event's arrival."""
     ready, arrivals = [], {}
     done = asyncio.Event()
-
-    async def subscriber(i):
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-        writer.write(b"GET /api/v1/breaking/stream?lang=en HTTP/1.1\r\nHost: bench\r\n"
-                     b"Accept: text/event-stream\r\n\r\n")
-        await writer.drain()
-        await reader.readuntil(b"\r\n\r\n")
-        ready.append(i)
-        try:
-            while not done.is_set():
-                chunk = await reader.readuntil(b"\n\n")
-                now = time.monotonic()
-                if b"event: created" in chunk:
-                    item = json.loads(chunk.split(b"data: ", 1)[1].split(b"\n", 1)[0])
-                    arrivals.setdefault(item["id"], []).append(now)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    tasks = [asyncio.create_task(subscriber(i)) for i in range(subscribers)]
+    tasks = [asyncio.create_task(breaking_subscriber(port, ready, arrivals, done))
+             for _ in range(subscribers)]
     while len(ready) < subscribers:
         await asyncio.sleep(0.05)
     loop = asyncio.get_running_loop()
     sent = {}
     for n in range(events):
-        def post():
-            _, _, item = api(port, "/api/v1/breaking", token, "POST",
-                             {"text": f"Bench bulletin {n}", "language": "en"})
-            return item["id"], time.monotonic()
-        item_id, answered = await loop.run_in_executor(None, post)
+        item_id, answered = await loop.run_in_executor(None, post_breaking, port, token,
+                                                       f"Bench bulletin {n}")
         sent[item_id] = answered
         deadline = time.monotonic() + 5
         while len(arrivals.get(item_id, [])) < subscribers and time.monotonic() < deadline:
@@ -449,6 +765,42 @@ async def sse_fanout(port, token, subscribers, events):
     delays = sorted(max(0.0, t - sent[i]) * 1000 for i, ts in arrivals.items() if i in sent for t in ts)
     missing = subscribers * events - len(delays)
     return delays, missing
+
+
+async def sse_across(port_a, port_b, token, rate, seconds):
+    """One client on each instance's breaking stream while items are posted through
+    instance A at `rate` a second for `seconds`, on a fixed timetable (a post does not
+    wait for the one before). The time from each POST's response to the event's arrival,
+    in ms, on B (the other instance: notification from the database) and on A (the same
+    instance, for reference), and how many posts failed."""
+    ready, on_a, on_b = [], {}, {}
+    done = asyncio.Event()
+    tasks = [asyncio.create_task(breaking_subscriber(port, ready, arrivals, done))
+             for port, arrivals in ((port_b, on_b), (port_a, on_a))]
+    while len(ready) < 2:
+        await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    posts, started = [], time.monotonic()
+    for n in range(max(1, int(rate * seconds))):
+        await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+        posts.append(loop.run_in_executor(None, post_breaking, port_a, token,
+                                          f"Bench bulletin across instances {n}"))
+    results = await asyncio.gather(*posts, return_exceptions=True)
+    sent = dict(r for r in results if not isinstance(r, BaseException))
+    failed = len(results) - len(sent)
+    deadline = time.monotonic() + 5
+    while (any(i not in on_a or i not in on_b for i in sent)
+           and time.monotonic() < deadline):
+        await asyncio.sleep(0.01)
+    done.set()
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+    def delays(arrivals):
+        return sorted(max(0.0, arrivals[i][0] - t) * 1000 for i, t in sent.items() if i in arrivals)
+
+    return delays(on_b), delays(on_a), len(sent), failed
 
 
 def percentile(values, p):
@@ -494,7 +846,19 @@ def main():
                     help="write RESULTS.md even from a work tree with uncommitted changes")
     ap.add_argument("--log", default="warn",
                     help="newsdesk's RUST_LOG; 'info' turns the per-request access log on")
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
+                    help="newsdesk's database (the ceiling is always on SQLite)")
+    ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or DEFAULT_PG_URL,
+                    help="with --backend postgres: a server URL whose user may create databases "
+                         "(default: $NEWSDESK_BENCH_PG_URL, else %(default)s)")
+    ap.add_argument("--instances", type=int, choices=(1, 2), default=1,
+                    help="2: two newsdesk instances on one PostgreSQL database, load spread "
+                         "over both (with --backend postgres)")
     args = ap.parse_args()
+    if args.instances == 2 and args.backend != "postgres":
+        ap.error("--instances 2 needs --backend postgres")
+    if args.instances == 2 and args.scaling:
+        ap.error("--instances 2 has no scaling run")
     if args.smoke:
         args.articles, args.seconds, args.warmup = 500, 1, 0
     ensure_wrk()
@@ -502,30 +866,59 @@ def main():
             and machine()["revision"].endswith("+changes"):
         raise SystemExit("the work tree has uncommitted changes: figures in RESULTS.md come "
                          "from a clean commit (commit first, or --no-write / --allow-dirty)")
+    global NEWSDESK_PORT, NEWSDESK_B_PORT, CEILING_PORT
+    NEWSDESK_PORT = free_port(NEWSDESK_PORT)
+    NEWSDESK_B_PORT = free_port(NEWSDESK_B_PORT)
+    CEILING_PORT = free_port(CEILING_PORT)
     os.makedirs(OUT, exist_ok=True)
-    for name in ("newsdesk.log", "ceiling.log"):
+    for name in ("newsdesk.log", "newsdesk-b.log", "ceiling.log"):
         if os.path.exists(os.path.join(OUT, name)):
             os.remove(os.path.join(OUT, name))
     newsdesk, ceiling = build("debug" if args.smoke else "release")
+    # The SQLite corpus: newsdesk's on SQLite, and the ceiling's on either backend.
     corpus_path, seed_seconds = corpus(newsdesk, args.articles)
     db = working_copy(corpus_path)
-    slugs, tags, authors = sample_corpus(db, 1000)
+    pg_info = None
+    if args.backend == "postgres":
+        global PG_METER
+        pg = Postgres(args.pg_url)
+        corpus_name, seed_seconds = corpus_pg(newsdesk, pg, args.articles)
+        database_url = working_copy_pg(pg, corpus_name)
+        slugs, tags, authors = sample_corpus_pg(pg, PG_RUN_DB, 1000)
+        all_slugs = sample_corpus_pg(pg, PG_RUN_DB, 100_000)[0]
+        PG_METER = PgCpu(pg, PG_RUN_DB)
+        if PG_METER.postmaster is None:
+            log("the PostgreSQL server's processes are not visible here: no PostgreSQL CPU figures")
+        lacking = missing_in_sqlite(db, slugs)
+        if lacking:
+            log(f"warning: the ceiling's SQLite corpus lacks {lacking} of the sampled slugs")
+        pg_info = pg.settings() | {
+            "corpus": corpus_name, "url": pg.shown(PG_RUN_DB),
+            "pool": os.environ.get("DATABASE_POOL_SIZE", "8"),
+            "cpu": PG_METER.postmaster is not None}
+    else:
+        database_url = db
+        slugs, tags, authors = sample_corpus(db, 1000)
+        all_slugs = sample_corpus(db, 100_000)[0]
     # Every benchmark client comes from one loopback address, which the per-address
     # budget of anonymous searches (30, then 1/s) and the per-address share of streams
     # (100) would stop at once: the benchmark measures the server's work, so both are
     # lifted here.
-    env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{NEWSDESK_PORT}",
+    env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{NEWSDESK_PORT}",
                ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD, RUST_LOG=args.log,
                SEARCH_BURST="100000", SEARCH_RATE="100000", STREAMS_PER_ADDRESS="100000")
-    nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, env)
+    if args.instances == 2:
+        two_instances(args, newsdesk, env, pg_info, seed_seconds, slugs, tags, authors, all_slugs)
+        return
+    on_pg = pg_info is not None
+    nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, env, uses_pg=on_pg)
     ce = Server("ceiling", [ceiling, db, f"127.0.0.1:{CEILING_PORT}"], CEILING_PORT)
     rows, failures = [], []
     try:
         _, _, login = api(NEWSDESK_PORT, "/api/v1/auth/token", method="POST",
                           body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         token = login["access_token"]
-        ctx = {"slugs": slugs, "tags": tags, "authors": authors,
-               "all_slugs": sample_corpus(db, 100_000)[0]}
+        ctx = {"slugs": slugs, "tags": tags, "authors": authors, "all_slugs": all_slugs}
         prepare(ctx, NEWSDESK_PORT, token)
         common = dict(threads=args.threads, seconds=args.seconds, warmup=args.warmup)
         hot = {"article by slug (1,000 slugs across the corpus)", "newest 20 (front page)",
@@ -595,7 +988,8 @@ def main():
             # The access log costs something per request: measure the cheapest route
             # again with it on.
             nd.stop()
-            nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, dict(env, RUST_LOG="info"))
+            nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, dict(env, RUST_LOG="info"),
+                        uses_pg=on_pg)
             name, nd_script, ce_script, target = scenarios(ctx, {"304 revalidation"})[0]
             log("scenario: 304 revalidation with the access log on")
             ours = wrk(NEWSDESK_PORT, nd_script, args.connections, server=nd, **common)
@@ -604,41 +998,190 @@ def main():
     finally:
         nd.stop()
         ce.stop()
-    with open(os.path.join(OUT, "newsdesk.log")) as f:
-        locked = sum(1 for line in f if "database is locked" in line)
+    findings = log_findings(["newsdesk"])
+    locked = findings["locked"]
     errors = sum(r[1]["errors"] for r in rows)
-    report = render(args, rows, seed_seconds, nd.startup_seconds, locked)
+    report = render(args, rows, seed_seconds, nd.startup_seconds, locked, pg_info, findings)
     print(report)
+    if on_pg:
+        show_findings(findings)
     if args.smoke:
-        if errors or locked:
-            raise SystemExit(f"smoke run failed: {errors} errors, {locked} 'database is locked'")
+        logged = findings["error"] if on_pg else 0
+        if errors or locked or logged:
+            raise SystemExit(f"smoke run failed: {errors} errors, {locked} 'database is locked'"
+                             + (f", {logged} ERROR lines in newsdesk's log" if on_pg else ""))
         log(f"smoke run passed: {len(rows)} scenarios, zero errors")
         return
     if not args.no_write:
         write_results(args, report)
 
 
+def two_instances(args, newsdesk, env, pg_info, seed_seconds, slugs, tags, authors, all_slugs):
+    """Two newsdesk processes on one PostgreSQL database, A and B on ports of their own.
+    Each load scenario runs twice in a row: against A alone with every connection (the
+    one-instance reference), then two wrk processes at once, one per instance with half
+    the connections each. Then breaking items posted through A at a steady rate, timed
+    to their arrival on B's stream (and on A's, for reference)."""
+    a = Server("newsdesk", [newsdesk], NEWSDESK_PORT, env, uses_pg=True)
+    rows = []
+    b = None
+    try:
+        b = Server("newsdesk-b", [newsdesk], NEWSDESK_B_PORT,
+                   dict(env, BIND_ADDR=f"127.0.0.1:{NEWSDESK_B_PORT}"), uses_pg=True)
+        _, _, login = api(NEWSDESK_PORT, "/api/v1/auth/token", method="POST",
+                          body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        token = login["access_token"]
+        # A token signed by A must open B: the secret is shared through the database.
+        api(NEWSDESK_B_PORT, "/api/v1/auth/me", token=token)
+        common = dict(threads=args.threads, seconds=args.seconds, warmup=args.warmup)
+        half = max(args.threads, args.connections // 2)
+        creates = CREATE_LUA % (json.dumps(token), lua_list(tags), lua_list(authors),
+                                lua_list([]), 1.0)
+        loads = [
+            ("article by slug (1,000 slugs across the corpus, cached)",
+             lua_paths([f"/api/v1/articles/{x}" for x in slugs]), args.connections, half,
+             "reported"),
+            (f"article by slug ({len(all_slugs):,} slugs, beyond the cache)",
+             lua_paths([f"/api/v1/articles/{x}" for x in all_slugs]), args.connections, half,
+             "reported"),
+            ("newest 20 (front page)", lua_paths(["/api/v1/articles?per_page=20"]),
+             args.connections, half, "reported"),
+            ("article creates, 8 clients (4 per instance)", creates, 8, 4, "≥ 1,500/s"),
+        ]
+        for name, script, one_conns, each, target in loads:
+            log(f"scenario: {name}, one instance")
+            one = wrk(NEWSDESK_PORT, script, one_conns, server=a, **common)
+            log(f"scenario: {name}, two instances")
+            both = wrk_many([(NEWSDESK_PORT, script, each, a), (NEWSDESK_B_PORT, script, each, b)],
+                            **common)
+            rows.append((name, both, one, target))
+        seconds = args.seconds
+        log(f"scenario: breaking items through A at {ACROSS_RATE}/s for {seconds} s, "
+            f"streams on A and B")
+        on_b, on_a, sent, failed = asyncio.run(
+            sse_across(NEWSDESK_PORT, NEWSDESK_B_PORT, token, ACROSS_RATE, seconds))
+        stream = {"rps": None, "errors": failed + 2 * sent - len(on_b) - len(on_a),
+                  "sent": sent, "b": on_b, "a": on_a,
+                  "rss": (a.rss_mb(), b.rss_mb())}
+        rows.append((f"breaking items posted through A at {ACROSS_RATE}/s for {seconds} s "
+                     f"({sent} items): A's 201 to the event on B's stream, and on A's own "
+                     f"for reference (max on B {max(on_b, default=float('nan')):.1f} ms)",
+                     stream, None, "< 1,000 ms"))
+    finally:
+        a.stop()
+        if b:
+            b.stop()
+    findings = log_findings(["newsdesk", "newsdesk-b"])
+    errors = sum(r[1]["errors"] for r in rows)
+    report = render_two(args, rows, seed_seconds, (a.startup_seconds, b.startup_seconds),
+                        pg_info, findings)
+    print(report)
+    show_findings(findings)
+    if args.smoke:
+        if errors or findings["error"]:
+            raise SystemExit(f"smoke run failed: {errors} errors, {findings['error']} ERROR "
+                             "lines in the instances' logs")
+        log(f"smoke run passed: {len(rows)} scenarios on two instances, zero errors")
+        return
+    if not args.no_write:
+        write_results(args, report)
+
+
+def log_findings(names):
+    """What the servers' logs (bench/out/NAME.log) say: 'database is locked' lines,
+    WARN and ERROR lines, and the first few distinct messages of those."""
+    found = {"locked": 0, "warn": 0, "error": 0, "samples": []}
+    for name in names:
+        path = os.path.join(OUT, f"{name}.log")
+        if not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            for line in f:
+                found["locked"] += "database is locked" in line
+                m = re.search(r"\s(WARN|ERROR)\s+(\S+)\s+(.*)", line)
+                if not m:
+                    continue
+                found[m.group(1).lower()] += 1
+                # Lines differ by request ids and timings: keep a few distinct messages.
+                message = f"{name}: {m.group(1)} {m.group(2)} {m.group(3)[:300]}"
+                gist = re.sub(r"\d+", "N", m.group(3))[:120]
+                if len(found["samples"]) < 8 and all(g != gist for g, _ in found["samples"]):
+                    found["samples"].append((gist, message))
+    return found
+
+
+def show_findings(findings):
+    if findings["warn"] or findings["error"]:
+        log(f"newsdesk logged {findings['error']} ERROR and {findings['warn']} WARN lines, "
+            "among them:")
+        for _, message in findings["samples"]:
+            log(f"  {message}")
+
+
 def lua_list(items):
     return "{" + ", ".join(json.dumps(i) for i in items) + "}"
 
 
-def render(args, rows, seed_seconds, startup, locked):
+def pg_sentence(pg_info):
+    """The PostgreSQL server of a run, in words."""
+    host = urllib.parse.urlsplit(pg_info["url"]).netloc.rsplit("@", 1)[-1]
+    return (f"PostgreSQL {pg_info['server_version'].split()[0]} at {host} (fsync "
+            f"{pg_info['fsync']}, synchronous_commit {pg_info['synchronous_commit']}, "
+            f"shared_buffers {pg_info['shared_buffers']}), database `{PG_RUN_DB}` copied "
+            f"from `{pg_info['corpus']}` for this run")
+
+
+def pg_cpu_note(pg_info):
+    if not pg_info["cpu"]:
+        return ("PostgreSQL's CPU was not measured: its processes are not visible on this "
+                "machine.")
+    return ("PostgreSQL CPU µs/req is the user and system CPU time of the server's processes "
+            f"that worked for the run (the postmaster, its background processes and the "
+            f"backends of `{PG_RUN_DB}`, from `/proc`) divided by the requests wrk completed; "
+            "newsdesk's CPU column counts newsdesk's own processes only.")
+
+
+def log_sentence(findings):
+    return f"{findings['error']} ERROR and {findings['warn']} WARN lines"
+
+
+def render(args, rows, seed_seconds, startup, locked, pg_info=None, findings=None):
     m = machine()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     mode = "scaling run (hot reads)" if args.scaling else "full run"
-    lines = [
-        f"### {args.articles:,} articles — {mode}",
-        "",
-        f"{when}, revision `{m['revision']}`, {m['cores']} cores, {m['memory_gib']:.0f} GiB; "
-        f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s after a "
-        f"{args.warmup} s warm-up, on 127.0.0.1; newsdesk with RUST_LOG={args.log}. Corpus seeded in "
-        f"{'%.1f s' % seed_seconds if seed_seconds is not None else 'an earlier run'}; "
-        f"newsdesk answered /healthz {startup * 1000:.0f} ms after start; "
-        f"'database is locked' in its log: {locked}.",
-        "",
-        "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | CPU µs/req | ceiling req/s | ratio | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    seeded = f"{'%.1f s' % seed_seconds if seed_seconds is not None else 'an earlier run'}"
+    if pg_info is None:
+        lines = [
+            f"### {args.articles:,} articles — {mode}",
+            "",
+            f"{when}, revision `{m['revision']}`, {m['cores']} cores, {m['memory_gib']:.0f} GiB; "
+            f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s after a "
+            f"{args.warmup} s warm-up, on 127.0.0.1; newsdesk with RUST_LOG={args.log}. Corpus seeded in "
+            f"{seeded}; "
+            f"newsdesk answered /healthz {startup * 1000:.0f} ms after start; "
+            f"'database is locked' in its log: {locked}.",
+            "",
+            "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | CPU µs/req | ceiling req/s | ratio | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+    else:
+        lines = [
+            f"## PostgreSQL, {args.articles:,} articles — {mode}",
+            "",
+            f"{when}, revision `{m['revision']}`, {m['cores']} cores, {m['memory_gib']:.0f} GiB; "
+            f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s after a "
+            f"{args.warmup} s warm-up, on 127.0.0.1; newsdesk with RUST_LOG={args.log} and "
+            f"DATABASE_POOL_SIZE={pg_info['pool']} on {pg_sentence(pg_info)}. Corpus seeded in "
+            f"{seeded}; newsdesk answered /healthz {startup * 1000:.0f} ms after start; its "
+            f"log: {log_sentence(findings)}.",
+            "",
+            f"{pg_cpu_note(pg_info)} The ceiling is the SQLite-only program of the SQLite "
+            "sections, on a SQLite copy of the same corpus (seeded alike): the ratio is "
+            "newsdesk on PostgreSQL ÷ the ceiling on SQLite.",
+            "",
+            "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | CPU µs/req | PostgreSQL CPU µs/req | ceiling (SQLite) req/s | ratio | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
     for name, ours, ref, target in rows:
         ratio = f"{ours['rps'] / ref['rps']:.2f}×" if ref and ours["rps"] else "—"
         ref_rps = fmt(ref["rps"], 0) if ref else "—"
@@ -647,15 +1190,80 @@ def render(args, rows, seed_seconds, startup, locked):
             extra = f" (reads at {ours['read_share_of_read_only']:.2f}× the read-only mix)"
         rps = fmt(ours["rps"], 0) if ours["rps"] is not None else "—"
         cpu = fmt(ours["cpu_us"], 0) if ours.get("cpu_us") is not None else "—"
+        pg_cpu = ""
+        if pg_info is not None:
+            pg_cpu = (fmt(ours["pg_cpu_us"], 0) if ours.get("pg_cpu_us") is not None
+                      else "—") + " | "
         lines.append(
             f"| {name}{extra} | {rps} | {ours['p50']:.2f} | {ours['p99']:.2f} | "
-            f"{ours['errors']} | {ours['rss_mb']:.0f} | {cpu} | {ref_rps} | {ratio} | {target} |")
+            f"{ours['errors']} | {ours['rss_mb']:.0f} | {cpu} | {pg_cpu}{ref_rps} | {ratio} | {target} |")
     lines.append("")
     return "\n".join(lines)
 
 
+def render_two(args, rows, seed_seconds, startups, pg_info, findings):
+    m = machine()
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    seeded = f"{'%.1f s' % seed_seconds if seed_seconds is not None else 'an earlier run'}"
+    half = max(args.threads, args.connections // 2)
+    lines = [
+        f"## Two instances on one PostgreSQL database, {args.articles:,} articles",
+        "",
+        f"{when}, revision `{m['revision']}`, {m['cores']} cores, {m['memory_gib']:.0f} GiB; "
+        f"two newsdesk processes, A on 127.0.0.1:{NEWSDESK_PORT} and B on "
+        f"127.0.0.1:{NEWSDESK_B_PORT}, each with RUST_LOG={args.log} and "
+        f"DATABASE_POOL_SIZE={pg_info['pool']}, on {pg_sentence(pg_info)}. Each load runs "
+        f"twice in a row, {args.seconds} s after a {args.warmup} s warm-up: one wrk process "
+        f"against A alone with {args.connections} connections (8 for creates) and "
+        f"{args.threads} threads (\"one instance\"), then two wrk processes at once, one per "
+        f"instance, each with {args.threads} threads and half the connections ({half}; 4 for "
+        f"creates), their rates summed (\"both\"). Corpus seeded in {seeded}; A and B "
+        f"answered /healthz {startups[0] * 1000:.0f} and {startups[1] * 1000:.0f} ms after "
+        f"start; their logs: {log_sentence(findings)}.",
+        "",
+        f"newsdesk CPU µs/req is both instances' CPU time over both's requests. "
+        f"{pg_cpu_note(pg_info)} The stream row: breaking items posted through A on a fixed "
+        "timetable, one client on each instance's stream; p50 and p99 are of the time from "
+        "A's 201 to the `created` event on A's own stream (A) and on B's (B, which learns of "
+        "the item from the database's notification); its errors are failed posts and events "
+        "that never arrived.",
+        "",
+        "| scenario | both req/s | A req/s | B req/s | p50 ms A / B | p99 ms A / B | errors | RSS MB A / B | newsdesk CPU µs/req | PostgreSQL CPU µs/req | one instance req/s | both ÷ one | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, both, one, target in rows:
+        if both["rps"] is None:
+            a, b = both["a"], both["b"]
+            lines.append(
+                f"| {name} | — | — | — | {percentile(a, 50):.2f} / {percentile(b, 50):.2f} | "
+                f"{percentile(a, 99):.2f} / {percentile(b, 99):.2f} | {both['errors']} | "
+                f"{both['rss'][0]:.0f} / {both['rss'][1]:.0f} | — | — | — | — | {target} |")
+            continue
+        pa, pb = both["parts"]
+        pg_cpu = fmt(both["pg_cpu_us"], 0) if both.get("pg_cpu_us") is not None else "—"
+        lines.append(
+            f"| {name} | {fmt(both['rps'], 0)} | {fmt(pa['rps'], 0)} | {fmt(pb['rps'], 0)} | "
+            f"{pa['p50']:.2f} / {pb['p50']:.2f} | {pa['p99']:.2f} / {pb['p99']:.2f} | "
+            f"{both['errors']} | {pa['rss_mb']:.0f} / {pb['rss_mb']:.0f} | "
+            f"{fmt(both['cpu_us'], 0)} | {pg_cpu} | {fmt(one['rps'], 0)} | "
+            f"{both['rps'] / max(one['rps'], 1):.2f}× | {target} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def results_key(args):
+    """The key of a run's section in RESULTS.md and of its raw file, bench/raw/<key>.txt.
+    SQLite runs keep the keys they always had."""
+    mode = "scaling" if args.scaling else "full"
+    if args.backend == "postgres" and args.instances == 2:
+        return f"postgres-2-instances-{args.articles}"
+    if args.backend == "postgres":
+        return f"postgres-{args.articles}-{mode}"
+    return f"{args.articles}-{mode}"
+
+
 def write_results(args, report):
-    key = f"{args.articles}-{'scaling' if args.scaling else 'full'}"
+    key = results_key(args)
     os.makedirs(RAW, exist_ok=True)
     with open(os.path.join(RAW, f"{key}.txt"), "w") as f:
         f.write(f"# raw wrk outputs of the run reported in RESULTS.md as {key}\n\n")
@@ -666,9 +1274,17 @@ def write_results(args, report):
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
-        marker = "<!-- runs -->"
+        # SQLite runs go under the SQLite marker, as before; PostgreSQL runs (sections
+        # of their own) under a marker of their own, placed before the discussion.
+        marker = "<!-- runs -->" if args.backend == "sqlite" else "<!-- runs:postgres -->"
+        if marker not in text and args.backend != "sqlite":
+            discussion = "\n## Where the time went"
+            if discussion in text:
+                text = text.replace(discussion, f"\n{marker}\n{discussion}", 1)
+            else:
+                text += f"\n{marker}\n"
         if marker in text:
-            text = text.replace(marker, f"{marker}\n\n{block}")
+            text = text.replace(marker, f"{marker}\n\n{block}", 1)
         else:
             text += f"\n{block}\n"
     with open(RESULTS, "w") as f:

@@ -103,9 +103,10 @@ enum Backend {
         /// The file as opened, to notice it being moved or removed.
         file: file::DbFile,
     },
-    /// A pool of connections that serves reads and writes alike.
+    /// A pool of connections, used by reader threads and writer threads.
     Postgres {
         pool: readers::ReadPool,
+        writes: readers::ReadPool,
         shown: String,
         instance: Arc<str>,
     },
@@ -132,10 +133,11 @@ impl Db {
             Database::Sqlite(path) => Self::open_sqlite(path, &after_commit, workers)?,
             Database::Postgres(url) => {
                 let shown = database.to_string();
-                let (pool, instance) =
+                let (pool, writes, instance) =
                     postgres::open(url.expose(), &shown, pool_size, &after_commit, workers)?;
                 Backend::Postgres {
                     pool,
+                    writes,
                     shown,
                     instance,
                 }
@@ -342,10 +344,12 @@ impl Db {
     {
         match &self.backend {
             Backend::Sqlite { writes, .. } => writes.run(scope, work).await,
-            Backend::Postgres { pool, instance, .. } => {
+            Backend::Postgres {
+                writes, instance, ..
+            } => {
                 let job =
                     postgres::write_job(instance.clone(), self.after_commit.clone(), scope, work);
-                pool.run(job).await
+                writes.run(job).await
             }
         }
     }
@@ -357,10 +361,12 @@ impl Db {
     {
         match &self.backend {
             Backend::Sqlite { writes, .. } => writes.run_blocking(scope, work),
-            Backend::Postgres { pool, instance, .. } => {
+            Backend::Postgres {
+                writes, instance, ..
+            } => {
                 let job =
                     postgres::write_job(instance.clone(), self.after_commit.clone(), scope, work);
-                pool.run_blocking(job)
+                writes.run_blocking(job)
             }
         }
     }

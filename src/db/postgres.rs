@@ -85,15 +85,21 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
-/// Connects, applies the migrations, and starts the pool and the listener. Returns the
-/// pool and this instance's id (which its own notifications carry).
+/// Connects, applies the migrations, and starts the pool, the threads that use it and
+/// the listener. Returns the threads for reads, those for writes, and this instance's
+/// id (which its own notifications carry).
+///
+/// Reads and writes take connections from one pool of `pool_size`, through threads of
+/// their own (a quarter of the pool, at least one, for writes): writes wait for one
+/// row lock anyway, and with queues of their own they never wait behind a burst of
+/// reads, nor reads behind writes waiting for the lock.
 pub fn open(
     url: &str,
     shown: &str,
     pool_size: usize,
     after_commit: &Arc<OnceLock<AfterCommit>>,
     workers: &Workers,
-) -> Result<(ReadPool, Arc<str>), OpenError> {
+) -> Result<(ReadPool, ReadPool, Arc<str>), OpenError> {
     let open_err = |reason: String| OpenError::Open {
         path: shown.to_owned(),
         reason: reason.trim().replace('\n', " "),
@@ -114,8 +120,11 @@ pub fn open(
             url: url.to_owned(),
         })
         .map_err(|e| open_err(e.to_string()))?;
-    let threads =
-        ReadPool::start_pooled(pool, pool_size, workers).map_err(|e| open_err(e.to_string()))?;
+    let writers = (pool_size / 4).max(1);
+    let readers = ReadPool::start_pooled(pool.clone(), pool_size - writers, "db-conn", workers)
+        .map_err(|e| open_err(e.to_string()))?;
+    let writes = ReadPool::start_pooled(pool, writers, "db-write", workers)
+        .map_err(|e| open_err(e.to_string()))?;
     let instance: Arc<str> = Arc::from(instance_id());
     listen(
         url.to_owned(),
@@ -124,7 +133,7 @@ pub fn open(
         workers,
     )
     .map_err(|e| open_err(e.to_string()))?;
-    Ok((threads, instance))
+    Ok((readers, writes, instance))
 }
 
 fn instance_id() -> String {

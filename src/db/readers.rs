@@ -72,6 +72,7 @@ impl ReadPool {
     pub fn start_pooled<M>(
         pool: diesel::r2d2::Pool<M>,
         threads: usize,
+        name: &str,
         workers: &Workers,
     ) -> std::io::Result<Self>
     where
@@ -84,7 +85,7 @@ impl ReadPool {
             let stop = jobs.clone();
             let pool = pool.clone();
             workers.spawn_with_stop(
-                format!("db-conn-{i}"),
+                format!("{name}-{i}"),
                 Stage::Readers,
                 Some(Box::new(move || {
                     let _ = stop.send(Msg::Stop);

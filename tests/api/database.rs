@@ -67,7 +67,7 @@ async fn healthz_reports_every_background_worker() {
         .expect("workers")
         .clone();
     let storage: &[&str] = if common::on_postgres() {
-        &["db-conn-0", "db-listen"]
+        &["db-conn-0", "db-write-0", "db-listen"]
     } else {
         &["db-writer", "db-reader-0", "db-checkpoint"]
     };

@@ -59,12 +59,12 @@ async fn writes_problem(state: &AppState) -> Option<String> {
     if let Some(reason) = state.db.moved() {
         return Some(reason);
     }
-    // The threads that commit: SQLite's writer, or PostgreSQL's pooled connections.
+    // The threads that commit: SQLite's writer, or PostgreSQL's writer threads.
     let writers: Vec<Option<String>> = state
         .workers
         .report()
         .into_iter()
-        .filter(|(name, _)| name == "db-writer" || name.starts_with("db-conn-"))
+        .filter(|(name, _)| name == "db-writer" || name.starts_with("db-write-"))
         .map(|(_, problem)| problem)
         .collect();
     let failed = writers.iter().any(Option::is_some);

@@ -80,8 +80,17 @@ impl diesel::r2d2::ManageConnection for Manager {
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
+    /// Also true when the server went away (restarted, or the connection was cut):
+    /// reading the socket for notifications, which costs no round trip, fails then, and
+    /// the pool replaces the connection instead of handing it out again.
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+        if conn.is_broken() {
+            return true;
+        }
+        match conn {
+            DbConn::Postgres(pg) => matches!(pg.notifications_iter().next(), Some(Err(_))),
+            DbConn::Sqlite(_) => false,
+        }
     }
 }
 
@@ -116,6 +125,9 @@ pub fn open(
         .min_idle(Some(size.min(2)))
         .connection_timeout(CONNECTION_TIMEOUT)
         .test_on_check_out(false)
+        // A failed connection attempt reaches the caller as a 503 and `/healthz`; the
+        // pool's own log line for each attempt would flood the log during an outage.
+        .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
         .build(Manager {
             url: url.to_owned(),
         })

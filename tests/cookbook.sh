@@ -15,6 +15,9 @@
 #   be neither empty nor "null".
 # - Every command must exit 0, and the server must answer no request with a 5xx.
 # `export ND=...` and `export ADMIN_PASSWORD=...` are pointed at the fresh server.
+# The server's database is a new SQLite file, or, when NEWSDESK_TEST_DATABASE_URL names a
+# PostgreSQL server whose user may create databases, a new database on that server,
+# dropped on exit (also after a failure).
 # Usage: tests/cookbook.sh [path/to/newsdesk]   (default: target/debug/newsdesk)
 #        VERBOSE=1 prints every command with its output; README=path checks another file.
 set -euo pipefail
@@ -22,6 +25,39 @@ cd "$(dirname "$0")/.."
 bin=${1:-target/debug/newsdesk}
 readme=${README:-README.md}
 work=$(mktemp -d)
+pid='' pg_server=${NEWSDESK_TEST_DATABASE_URL:-} pg_db='' pg_made=''
+if [ -n "$pg_server" ]; then
+  # scheme://[user[:password]@]host[:port][/database][?parameters], with the database
+  # swapped for a new one.
+  url_re='^(postgres(ql)?://)([^/?#]*@)?([^@/?#]*)(/[^?#]*)?(\?[^#]*)?$'
+  if ! [[ $pg_server =~ $url_re ]]; then
+    echo "FAIL: NEWSDESK_TEST_DATABASE_URL is not a postgres:// URL"
+    exit 1
+  fi
+  pg_db=nd_cookbook_$$_$(date +%s)
+  database_url=${BASH_REMATCH[1]}${BASH_REMATCH[3]}${BASH_REMATCH[4]}/$pg_db${BASH_REMATCH[6]}
+  backend="PostgreSQL (database $pg_db on ${BASH_REMATCH[4]}, dropped afterwards)"
+else
+  database_url=$work/newsdesk.db
+  backend=SQLite
+fi
+# On exit: stops the server, drops the PostgreSQL database if one was made, removes the
+# working directory, and after a failure names the backend on the last line.
+cleanup() {
+  local status=$?
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  if [ -n "$pg_made" ]; then
+    psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 \
+      -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null ||
+      echo "warning: could not drop the test database $pg_db" >&2
+  fi
+  rm -rf "$work"
+  [ "$status" = 0 ] || echo "README cookbook: FAILED on $backend"
+}
+trap cleanup EXIT
 mkdir "$work/out" "$work/err" "$work/rc" "$work/var"
 
 # 1. The cookbook's shell blocks, split into commands with their expected output.
@@ -76,18 +112,27 @@ done
 
 # 2. A fresh server with the default settings: no environment and no .env file, since
 #    the printed outputs are those of the defaults (links on http://127.0.0.1:8080...).
+#    Its database, the file or the new PostgreSQL database, is given with --database-url.
+if [ -n "$pg_server" ]; then
+  command -v psql >/dev/null || { echo "FAIL: NEWSDESK_TEST_DATABASE_URL is set but psql is missing"; exit 1; }
+  pg_made=1
+  psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
+fi
 port=$((20000 + RANDOM % 20000))
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-(cd "$work" && exec env -i PATH="$PATH" "$bin" --database-url "$work/newsdesk.db" \
+(cd "$work" && exec env -i PATH="$PATH" "$bin" --database-url "$database_url" \
   --bind-addr "127.0.0.1:$port" >"$work/stdout.log" 2>"$work/server.log") &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
 password=$(awk '/password:/ {print $2}' "$work/stdout.log")
-[ -n "$password" ] || { echo "FAIL: the first start printed no admin password"; exit 1; }
+if [ -z "$password" ]; then
+  tail -n 20 "$work/server.log"
+  echo "FAIL: the first start printed no admin password"
+  exit 1
+fi
 
 # 3. One script that runs every command in the same shell, keeping each one's stdout,
 #    stderr, exit status and (for a capture) the captured value.
@@ -163,4 +208,4 @@ if [ "$failed" -gt 0 ]; then
   echo "FAIL: the README cookbook does not work as printed ($failed problem(s) above)"
   exit 1
 fi
-echo "README cookbook: ${#cmds[@]} commands checked ($printed with expected output), $requests requests, no 5xx"
+echo "README cookbook on $backend: ${#cmds[@]} commands checked ($printed with expected output), $requests requests, no 5xx"

@@ -3,7 +3,9 @@
 # Installs schemathesis (from PyPI, in a virtual environment under target/), starts
 # newsdesk on a fresh database with the demo newsroom, and runs every operation with
 # every check, authenticated as an admin. Fails on any server error or any response
-# that disagrees with the document.
+# that disagrees with the document. The database is a new SQLite file, or, when
+# NEWSDESK_TEST_DATABASE_URL names a PostgreSQL server whose user may create databases,
+# a new database on that server, dropped on exit (also after a failure).
 # Usage: tests/schemathesis.sh [path/to/newsdesk]   (default: target/debug/newsdesk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,13 +17,50 @@ if [ ! -x "$venv/bin/st" ]; then
   "$venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 work=$(mktemp -d)
+pid='' pg_server=${NEWSDESK_TEST_DATABASE_URL:-} pg_db='' pg_made=''
+if [ -n "$pg_server" ]; then
+  # scheme://[user[:password]@]host[:port][/database][?parameters], with the database
+  # swapped for a new one.
+  url_re='^(postgres(ql)?://)([^/?#]*@)?([^@/?#]*)(/[^?#]*)?(\?[^#]*)?$'
+  if ! [[ $pg_server =~ $url_re ]]; then
+    echo "FAIL: NEWSDESK_TEST_DATABASE_URL is not a postgres:// URL"
+    exit 1
+  fi
+  pg_db=nd_schemathesis_$$_$(date +%s)
+  database_url=${BASH_REMATCH[1]}${BASH_REMATCH[3]}${BASH_REMATCH[4]}/$pg_db${BASH_REMATCH[6]}
+  backend="PostgreSQL (database $pg_db on ${BASH_REMATCH[4]}, dropped afterwards)"
+else
+  database_url=$work/newsdesk.db
+  backend=SQLite
+fi
+# On exit: stops the server, drops the PostgreSQL database if one was made, removes the
+# working directory, and after a failure names the backend on the last line.
+cleanup() {
+  local status=$?
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  if [ -n "$pg_made" ]; then
+    psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 \
+      -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null ||
+      echo "warning: could not drop the test database $pg_db" >&2
+  fi
+  rm -rf "$work"
+  [ "$status" = 0 ] || echo "schemathesis: FAILED on $backend"
+}
+trap cleanup EXIT
+if [ -n "$pg_server" ]; then
+  command -v psql >/dev/null || { echo "FAIL: NEWSDESK_TEST_DATABASE_URL is set but psql is missing"; exit 1; }
+  pg_made=1
+  psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
+fi
 port=$((20000 + RANDOM % 20000))
 base="http://127.0.0.1:$port"
-export DATABASE_URL="$work/newsdesk.db" ADMIN_EMAIL=fuzz@example.com ADMIN_PASSWORD='fuzzing passphrase 1'
+export DATABASE_URL="$database_url" ADMIN_EMAIL=fuzz@example.com ADMIN_PASSWORD='fuzzing passphrase 1'
 "$bin" seed --demo >/dev/null
 "$bin" --bind-addr "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
   curl -sf "$base/healthz" >/dev/null 2>&1 && break
   sleep 0.1
@@ -50,4 +89,4 @@ if grep -E 'status=5[0-9][0-9]' "$work/server.log"; then
   echo "FAIL: the server answered a fuzzed request with a 5xx"
   exit 1
 fi
-echo "schemathesis: $(grep -c ' request ' "$work/server.log") requests served, no 5xx"
+echo "schemathesis on $backend: $(grep -c ' request ' "$work/server.log") requests served, no 5xx"

@@ -41,8 +41,9 @@ const MAX_PAYLOAD: usize = 7_900;
 /// How often the listener looks for notifications (reading the socket costs no
 /// round trip).
 const LISTEN_EVERY: Duration = Duration::from_millis(10);
-/// How long a request waits for a pooled connection before a 503.
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a new connection before a 503 (threads never wait
+/// for each other's connections: there are no more threads than connections).
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 /// Key of the advisory lock held while migrations run, so instances starting together
 /// apply them once.
 const MIGRATION_LOCK: i64 = 0x6e65_7773_6465_736b; // "newsdesk"
@@ -306,7 +307,7 @@ fn listen(
                         ctx.health.failed("cannot listen for other instances' writes");
                         tracing::warn!(error = %e, "cannot listen for other instances' writes; retrying");
                         ctx.sleep(retry);
-                        retry = (retry * 2).min(Duration::from_secs(5));
+                        retry = (retry * 2).min(Duration::from_secs(1));
                         continue;
                     }
                 },

@@ -69,6 +69,11 @@ impl ReadPool {
 
     /// A pool whose `threads` threads take a connection from `pool` for each job (the
     /// pool replaces connections that broke, as when the database server restarted).
+    ///
+    /// While the database cannot be reached, a thread tries to connect once per
+    /// [`RETRY_UNREACHABLE`] and every other job fails at once with 503: waiting out a
+    /// connection timeout per job would hold every thread and leave requests queued
+    /// far beyond any client's patience.
     pub fn start_pooled<M>(
         pool: diesel::r2d2::Pool<M>,
         threads: usize,
@@ -80,10 +85,12 @@ impl ReadPool {
     {
         let (jobs, queue) = sync_channel::<Msg>(QUEUE_CAPACITY);
         let queue = Arc::new(Mutex::new(queue));
+        let outage = Arc::new(Outage::default());
         for i in 0..threads {
             let queue = queue.clone();
             let stop = jobs.clone();
             let pool = pool.clone();
+            let outage = outage.clone();
             workers.spawn_with_stop(
                 format!("{name}-{i}"),
                 Stage::Readers,
@@ -92,16 +99,24 @@ impl ReadPool {
                 })),
                 move |ctx| {
                     ctx.health.ok();
-                    serve(&queue, |job| match pool.get() {
-                        Ok(mut conn) => {
-                            ctx.health.ok();
-                            job(Ok(&mut *conn));
+                    serve(&queue, |job| {
+                        if !outage.may_try() {
+                            job(Err(unreachable()));
+                            return;
                         }
-                        Err(e) => {
-                            ctx.health.failed("cannot reach the database");
-                            job(Err(AppError::Unavailable(format!(
-                                "cannot reach the database: {e}"
-                            ))));
+                        match pool.get() {
+                            Ok(mut conn) => {
+                                outage.ended();
+                                ctx.health.ok();
+                                job(Ok(&mut *conn));
+                            }
+                            Err(e) => {
+                                if outage.began() {
+                                    tracing::warn!(error = %e, "cannot reach the database");
+                                }
+                                ctx.health.failed("cannot reach the database");
+                                job(Err(unreachable()));
+                            }
                         }
                     });
                 },
@@ -156,6 +171,62 @@ impl ReadPool {
             let _ = answer.send(result);
         })?;
         receiver.recv().unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+/// How often, while the database cannot be reached, one job tries to connect.
+const RETRY_UNREACHABLE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The 503 of a job that found no connection: the reason without the server's
+/// address (that goes to the log).
+fn unreachable() -> AppError {
+    AppError::Unavailable("the database cannot be reached; retry shortly".into())
+}
+
+/// Whether the database was found unreachable, and when a connection was last tried.
+#[derive(Default)]
+struct Outage {
+    /// Milliseconds since `since` of the last failed try, or 0 while connections work.
+    failed_at: std::sync::atomic::AtomicU64,
+    /// Set when the last try began, so one thread tries per interval.
+    trying_at: std::sync::atomic::AtomicU64,
+    since: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl Outage {
+    fn now(&self) -> u64 {
+        let since = self.since.get_or_init(std::time::Instant::now);
+        u64::try_from(since.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    /// True when connections work, or when this job is the one to try again.
+    fn may_try(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.failed_at.load(Ordering::Acquire) == 0 {
+            return true;
+        }
+        let now = self.now();
+        let last = self.trying_at.load(Ordering::Acquire);
+        now.saturating_sub(last) >= RETRY_UNREACHABLE.as_millis() as u64
+            && self
+                .trying_at
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    }
+
+    /// Records a failed try; true when it starts an outage (for one log line).
+    fn began(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = self.now();
+        self.trying_at.store(now, Ordering::Release);
+        self.failed_at.swap(now, Ordering::AcqRel) == 0
+    }
+
+    fn ended(&self) {
+        self.failed_at
+            .store(0, std::sync::atomic::Ordering::Release);
     }
 }
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""A/B of two newsdesk binaries on the SQLite corpus of bench/run.py, alternating.
+
+    python3 bench/ab.py OLD_BINARY NEW_BINARY [--articles 10000] [--rounds 3] [--seconds 8]
+
+Each round starts each binary in turn on a fresh copy of the same corpus and runs the
+same wrk loads against it (64 connections, after a warm-up), so both see the same
+machine noise over the run. Prints requests/s and server CPU µs per request for each
+round and the median ratio new/old per load. For a change on a hot path, where two
+separate bench/run.py runs on this shared machine differ by more than the change.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (bench/run.py: corpus, servers, wrk)
+
+
+def loads(slugs, tags):
+    return [
+        ("article by slug, beyond the cache", run.lua_paths([f"/api/v1/articles/{s}" for s in slugs])),
+        ("article by slug, cached", run.lua_paths([f"/api/v1/articles/{s}" for s in slugs[:200]])),
+        ("newest 20", run.lua_paths(["/api/v1/articles?per_page=20"])),
+        ("by tag", run.lua_paths([f"/api/v1/articles?tag={t}" for t in tags])),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--articles", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=2)
+    args = ap.parse_args()
+    run.ensure_wrk()
+    path, _ = run.corpus(os.path.abspath(args.new), args.articles)
+    slugs, tags, _ = run.sample_corpus(path, args.articles)
+    port = run.free_port(run.NEWSDESK_PORT)
+    figures = {}
+    for r in range(args.rounds):
+        for label, binary in (("old", args.old), ("new", args.new)):
+            db = run.working_copy(path)
+            env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
+                       RUST_LOG="warn", ADMIN_EMAIL=run.ADMIN_EMAIL,
+                       ADMIN_PASSWORD=run.ADMIN_PASSWORD)
+            server = run.Server(f"newsdesk-ab-{label}", [os.path.abspath(binary)], port, env=env)
+            try:
+                for name, script in loads(slugs, tags):
+                    got = run.wrk(port, script, 64, 2, args.seconds, args.warmup, server)
+                    figures.setdefault(name, {}).setdefault(label, []).append(got)
+                    print(f"round {r + 1} {label}: {name}: {got['rps']:,.0f} req/s, "
+                          f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req", flush=True)
+            finally:
+                server.stop()
+    print("\nload | old req/s (median) | new req/s (median) | new/old | old µs CPU | new µs CPU")
+    for name, by in figures.items():
+        o = statistics.median(x["rps"] for x in by["old"])
+        n = statistics.median(x["rps"] for x in by["new"])
+        oc = statistics.median(x.get("cpu_us", float("nan")) for x in by["old"])
+        nc = statistics.median(x.get("cpu_us", float("nan")) for x in by["new"])
+        print(f"{name} | {o:,.0f} | {n:,.0f} | {n / o:.2f}× | {oc:.1f} | {nc:.1f}")
+
+
+if __name__ == "__main__":
+    main()

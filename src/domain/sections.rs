@@ -125,14 +125,16 @@ fn views(conn: &mut DbConn, rows: Vec<SectionRow>) -> AppResult<Vec<Section>> {
 pub fn refs_by_id(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Ref>> {
     let rows: Vec<Ref> = match ids {
         [] => return Ok(HashMap::new()),
-        [id] => sections::table
+        // On an uncached article read: run on the backend's own connection (see
+        // `on_backend!`), which skips building the SQL text again for each call.
+        [id] => crate::on_backend!(conn, |c| sections::table
             .find(id)
             .select((sections::id, sections::slug, sections::name))
-            .load(conn)?,
-        _ => sections::table
+            .load(c)?),
+        _ => crate::on_backend!(conn, |c| sections::table
             .filter(sections::id.eq_any(ids))
             .select((sections::id, sections::slug, sections::name))
-            .load(conn)?,
+            .load(c)?),
     };
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }

@@ -120,14 +120,15 @@ pub fn exists(conn: &mut DbConn, id: i32) -> AppResult<bool> {
 pub fn by_ids(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Media>> {
     let rows: Vec<MediaRow> = match ids {
         [] => return Ok(HashMap::new()),
-        [id] => media::table
+        // On an uncached article read: on the backend's own connection (`on_backend!`).
+        [id] => crate::on_backend!(conn, |c| media::table
             .find(id)
             .select(MediaRow::as_select())
-            .load(conn)?,
-        _ => media::table
+            .load(c)?),
+        _ => crate::on_backend!(conn, |c| media::table
             .filter(media::id.eq_any(ids))
             .select(MediaRow::as_select())
-            .load(conn)?,
+            .load(c)?),
     };
     Ok(rows.into_iter().map(|r| (r.id, Media::from(r))).collect())
 }

@@ -364,6 +364,21 @@ impl std::fmt::Display for Database {
                     if shown.password().is_some() {
                         let _ = shown.set_password(Some("***"));
                     }
+                    // libpq also takes the password as a parameter.
+                    let pairs: Vec<(String, String)> = shown
+                        .query_pairs()
+                        .map(|(k, v)| {
+                            let v = if k == "password" {
+                                "***".into()
+                            } else {
+                                v.into_owned()
+                            };
+                            (k.into_owned(), v)
+                        })
+                        .collect();
+                    if !pairs.is_empty() {
+                        shown.query_pairs_mut().clear().extend_pairs(pairs);
+                    }
                     write!(f, "{shown}")
                 }
                 Err(_) => f.write_str("postgres://(unreadable URL)"),

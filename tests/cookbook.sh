@@ -25,22 +25,10 @@ cd "$(dirname "$0")/.."
 bin=${1:-target/debug/newsdesk}
 readme=${README:-README.md}
 work=$(mktemp -d)
-pid='' pg_server=${NEWSDESK_TEST_DATABASE_URL:-} pg_db='' pg_made=''
-if [ -n "$pg_server" ]; then
-  # scheme://[user[:password]@]host[:port][/database][?parameters], with the database
-  # swapped for a new one.
-  url_re='^(postgres(ql)?://)([^/?#]*@)?([^@/?#]*)(/[^?#]*)?(\?[^#]*)?$'
-  if ! [[ $pg_server =~ $url_re ]]; then
-    echo "FAIL: NEWSDESK_TEST_DATABASE_URL is not a postgres:// URL"
-    exit 1
-  fi
-  pg_db=nd_cookbook_$$_$(date +%s)
-  database_url=${BASH_REMATCH[1]}${BASH_REMATCH[3]}${BASH_REMATCH[4]}/$pg_db${BASH_REMATCH[6]}
-  backend="PostgreSQL (database $pg_db on ${BASH_REMATCH[4]}, dropped afterwards)"
-else
-  database_url=$work/newsdesk.db
-  backend=SQLite
-fi
+pid=''
+# shellcheck source=tests/test-database.sh
+. tests/test-database.sh
+test_database cookbook "$work"
 # On exit: stops the server, drops the PostgreSQL database if one was made, removes the
 # working directory, and after a failure names the backend on the last line.
 cleanup() {
@@ -49,11 +37,7 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
-  if [ -n "$pg_made" ]; then
-    psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 \
-      -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null ||
-      echo "warning: could not drop the test database $pg_db" >&2
-  fi
+  test_database_drop
   rm -rf "$work"
   [ "$status" = 0 ] || echo "README cookbook: FAILED on $backend"
 }
@@ -113,11 +97,7 @@ done
 # 2. A fresh server with the default settings: no environment and no .env file, since
 #    the printed outputs are those of the defaults (links on http://127.0.0.1:8080...).
 #    Its database, the file or the new PostgreSQL database, is given with --database-url.
-if [ -n "$pg_server" ]; then
-  command -v psql >/dev/null || { echo "FAIL: NEWSDESK_TEST_DATABASE_URL is set but psql is missing"; exit 1; }
-  pg_made=1
-  psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
-fi
+test_database_create
 port=$((20000 + RANDOM % 20000))
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 (cd "$work" && exec env -i PATH="$PATH" "$bin" --database-url "$database_url" \

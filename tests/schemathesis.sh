@@ -17,22 +17,10 @@ if [ ! -x "$venv/bin/st" ]; then
   "$venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 work=$(mktemp -d)
-pid='' pg_server=${NEWSDESK_TEST_DATABASE_URL:-} pg_db='' pg_made=''
-if [ -n "$pg_server" ]; then
-  # scheme://[user[:password]@]host[:port][/database][?parameters], with the database
-  # swapped for a new one.
-  url_re='^(postgres(ql)?://)([^/?#]*@)?([^@/?#]*)(/[^?#]*)?(\?[^#]*)?$'
-  if ! [[ $pg_server =~ $url_re ]]; then
-    echo "FAIL: NEWSDESK_TEST_DATABASE_URL is not a postgres:// URL"
-    exit 1
-  fi
-  pg_db=nd_schemathesis_$$_$(date +%s)
-  database_url=${BASH_REMATCH[1]}${BASH_REMATCH[3]}${BASH_REMATCH[4]}/$pg_db${BASH_REMATCH[6]}
-  backend="PostgreSQL (database $pg_db on ${BASH_REMATCH[4]}, dropped afterwards)"
-else
-  database_url=$work/newsdesk.db
-  backend=SQLite
-fi
+pid=''
+# shellcheck source=tests/test-database.sh
+. tests/test-database.sh
+test_database schemathesis "$work"
 # On exit: stops the server, drops the PostgreSQL database if one was made, removes the
 # working directory, and after a failure names the backend on the last line.
 cleanup() {
@@ -41,20 +29,12 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
-  if [ -n "$pg_made" ]; then
-    psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 \
-      -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null ||
-      echo "warning: could not drop the test database $pg_db" >&2
-  fi
+  test_database_drop
   rm -rf "$work"
   [ "$status" = 0 ] || echo "schemathesis: FAILED on $backend"
 }
 trap cleanup EXIT
-if [ -n "$pg_server" ]; then
-  command -v psql >/dev/null || { echo "FAIL: NEWSDESK_TEST_DATABASE_URL is set but psql is missing"; exit 1; }
-  pg_made=1
-  psql "$pg_server" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
-fi
+test_database_create
 port=$((20000 + RANDOM % 20000))
 base="http://127.0.0.1:$port"
 export DATABASE_URL="$database_url" ADMIN_EMAIL=fuzz@example.com ADMIN_PASSWORD='fuzzing passphrase 1'

@@ -1,7 +1,11 @@
 //! The statements that differ by backend, one function each with one arm per backend,
 //! side by side. Everything else is Diesel's DSL over the types both backends share.
 
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Integer, Text, Timestamp};
+
 use super::DbConn;
+use super::columns::StoredStatus;
 use super::postgres;
 use super::sqlite::{self, FtsOrder, FtsVisibility};
 use crate::domain::search;
@@ -30,10 +34,19 @@ pub fn fts_remove(conn: &mut DbConn, id: i32) -> AppResult<()> {
     }
 }
 
+#[derive(QueryableByName)]
+struct FtsHit {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = Double)]
+    score: f64,
+}
+
 /// `limit` matches of the search terms with their relevance, `(article id,
 /// relevance)`, among the articles `visible` allows: every term must appear, the last
 /// may be the start of a word. SQLite ranks by BM25, PostgreSQL by `ts_rank`; both
-/// weigh a title match above a summary match above a body match.
+/// weigh a title match above a summary match above a body match. Each backend writes
+/// its SQL; the parameters are the same and bound here once.
 pub fn fts_match(
     conn: &mut DbConn,
     terms: &[String],
@@ -41,16 +54,36 @@ pub fn fts_match(
     order: FtsOrder,
     limit: i64,
 ) -> AppResult<Vec<(i32, f64)>> {
-    match conn {
-        DbConn::Sqlite(c) => match search::match_expression(terms) {
-            Some(expression) => sqlite::fts_match(c, &expression, visible, order, limit),
-            None => Ok(Vec::new()),
-        },
-        DbConn::Postgres(c) => match postgres::query(terms) {
-            Some(tsquery) => postgres::fts_match(c, &tsquery, visible, order, limit),
-            None => Ok(Vec::new()),
-        },
-    }
+    let (sql, expression) = match conn {
+        DbConn::Sqlite(_) => (
+            sqlite::fts_sql(visible, order),
+            search::match_expression(terms),
+        ),
+        DbConn::Postgres(_) => (postgres::fts_sql(visible, order), search::tsquery(terms)),
+    };
+    let Some(expression) = expression else {
+        return Ok(Vec::new());
+    };
+    let hits: Vec<FtsHit> = crate::on_backend!(conn, |c| {
+        let mut query = diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Text, _>(expression);
+        query = match visible {
+            FtsVisibility::Public(now) => query
+                .bind::<Text, _>(StoredStatus::Draft)
+                .bind::<Text, _>(StoredStatus::Published)
+                .bind::<Timestamp, _>(now),
+            FtsVisibility::Writer(id) => query
+                .bind::<Text, _>(StoredStatus::Draft)
+                .bind::<Integer, _>(id),
+            FtsVisibility::All => query,
+        };
+        if let FtsOrder::Relevance { window } = order {
+            query = query.bind::<BigInt, _>(window);
+        }
+        query.bind::<BigInt, _>(limit).load(c)?
+    });
+    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }
 
 /// Refreshes the query planner's statistics after a bulk load.

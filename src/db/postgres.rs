@@ -19,11 +19,10 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
-use diesel::sql_types::{BigInt, Double, Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_migrations::MigrationHarness;
 use serde::{Deserialize, Serialize};
 
-use super::columns::StoredStatus;
 use super::freshness::{self, ContentChange, Scope};
 use super::readers::ReadPool;
 use super::sqlite::{FtsOrder, FtsVisibility};
@@ -420,26 +419,6 @@ pub fn document(title: &str, summary: &str, body: &str) -> String {
     out
 }
 
-/// The tsquery for the terms: every word must appear; the last may be the start of a
-/// word. Terms are letters and digits only (see `terms`), so quoting them is enough.
-pub fn query(terms: &[String]) -> Option<String> {
-    let last = terms.len().checked_sub(1)?;
-    Some(
-        terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                if i == last {
-                    format!("'{t}':*")
-                } else {
-                    format!("'{t}'")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" & "),
-    )
-}
-
 /// Indexes an article's normalised text under its id, replacing what was there.
 pub fn fts_put(
     conn: &mut PgConnection,
@@ -466,24 +445,10 @@ pub fn fts_remove(conn: &mut PgConnection, id: i32) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct FtsHit {
-    #[diesel(sql_type = Integer)]
-    id: i32,
-    #[diesel(sql_type = Double)]
-    score: f64,
-}
-
-/// `limit` matches of a tsquery with their relevance, as [`super::sqlite::fts_match`]
-/// gives them: `ts_rank` with the title weighted ten times and the summary five times
-/// the body.
-pub fn fts_match(
-    conn: &mut PgConnection,
-    tsquery: &str,
-    visible: FtsVisibility,
-    order: FtsOrder,
-    limit: i64,
-) -> AppResult<Vec<(i32, f64)>> {
+/// The SQL of a search, as [`super::sqlite::fts_sql`] gives it for SQLite, with the
+/// same parameters in the same order: `ts_rank` with the title weighted ten times and
+/// the summary five times the body.
+pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     let visibility = match visible {
         FtsVisibility::Public(_) => {
             " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
@@ -506,42 +471,15 @@ pub fn fts_match(
          FROM article_search s, (SELECT CAST($1 AS tsquery) AS q) q \
          WHERE s.document @@ q.q{visibility}"
     );
-    let (sql, window) = match order {
-        FtsOrder::Relevance { window } => (
-            format!(
-                "SELECT id, score FROM ({matches} ORDER BY s.article_id DESC LIMIT ${next}) m \
-                 ORDER BY score DESC, id DESC LIMIT ${}",
-                next + 1
-            ),
-            Some(window),
+    match order {
+        FtsOrder::Relevance { .. } => format!(
+            "SELECT id, score FROM ({matches} ORDER BY s.article_id DESC LIMIT ${next}) m \
+             ORDER BY score DESC, id DESC LIMIT ${}",
+            next + 1
         ),
-        FtsOrder::Newest => (
-            format!("{matches} ORDER BY s.article_id DESC LIMIT ${next}"),
-            None,
-        ),
-        FtsOrder::Oldest => (
-            format!("{matches} ORDER BY s.article_id ASC LIMIT ${next}"),
-            None,
-        ),
-    };
-    let mut query = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Text, _>(tsquery.to_owned());
-    query = match visible {
-        FtsVisibility::Public(now) => query
-            .bind::<Text, _>(StoredStatus::Draft)
-            .bind::<Text, _>(StoredStatus::Published)
-            .bind::<diesel::sql_types::Timestamp, _>(now),
-        FtsVisibility::Writer(id) => query
-            .bind::<Text, _>(StoredStatus::Draft)
-            .bind::<Integer, _>(id),
-        FtsVisibility::All => query,
-    };
-    if let Some(window) = window {
-        query = query.bind::<BigInt, _>(window);
+        FtsOrder::Newest => format!("{matches} ORDER BY s.article_id DESC LIMIT ${next}"),
+        FtsOrder::Oldest => format!("{matches} ORDER BY s.article_id ASC LIMIT ${next}"),
     }
-    let hits: Vec<FtsHit> = query.bind::<BigInt, _>(limit).load(conn)?;
-    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }
 
 /// Refreshes the planner's statistics after a bulk load.
@@ -558,12 +496,5 @@ mod tests {
     fn documents_weigh_fields_and_keep_positions() {
         let doc = document("gaza talks", "cairo", "talks in cairo");
         assert_eq!(doc, "'cairo':3B,6D 'gaza':1A 'in':5D 'talks':2A,4D");
-    }
-
-    #[test]
-    fn queries_quote_words_and_prefix_the_last() {
-        let q = query(&["gaza".into(), "cai".into()]).unwrap();
-        assert_eq!(q, "'gaza' & 'cai':*");
-        assert_eq!(query(&[]), None);
     }
 }

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 
-use super::columns::StoredStatus;
 use crate::error::{AppError, AppResult};
 use diesel::SqliteConnection;
 
@@ -323,14 +322,6 @@ pub fn fts_remove(conn: &mut SqliteConnection, id: i32) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct FtsHit {
-    #[diesel(sql_type = Integer)]
-    id: i32,
-    #[diesel(sql_type = Double)]
-    score: f64,
-}
-
 /// Which matches of a search to keep when there are more than asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FtsOrder {
@@ -357,16 +348,11 @@ pub enum FtsVisibility {
     All,
 }
 
-/// `limit` matches of an FTS5 expression with their relevance: `(article id,
-/// relevance)`, in the order asked for, among the articles `visible` allows. BM25
-/// weighs the title ten times and the summary five times the body.
-pub fn fts_match(
-    conn: &mut SqliteConnection,
-    expression: &str,
-    visible: FtsVisibility,
-    order: FtsOrder,
-    limit: i64,
-) -> AppResult<Vec<(i32, f64)>> {
+/// The SQL of a search (see [`super::dialect::fts_match`], which binds and runs it):
+/// `(article id, relevance)` of FTS5 matches, BM25 weighing the title ten times and the
+/// summary five times the body. Parameters: the MATCH expression, the visibility's
+/// values, the window (relevance order only) and the limit.
+pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     // The hidden articles are few (drafts and scheduled stories) and found through
     // `articles_published_idx`; SQLite builds their set once per query, so each match
     // costs a look-up in a small set instead of a row of `articles` (a correlated
@@ -386,33 +372,12 @@ pub fn fts_match(
         "SELECT rowid AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
          FROM articles_fts WHERE articles_fts MATCH ?{visibility}"
     );
-    let (sql, window) = match order {
-        FtsOrder::Relevance { window } => (
-            format!(
-                "SELECT id, score FROM ({matches} ORDER BY rowid DESC LIMIT ?) \
-                 ORDER BY score DESC LIMIT ?"
-            ),
-            Some(window),
+    match order {
+        FtsOrder::Relevance { .. } => format!(
+            "SELECT id, score FROM ({matches} ORDER BY rowid DESC LIMIT ?) \
+             ORDER BY score DESC LIMIT ?"
         ),
-        FtsOrder::Newest => (format!("{matches} ORDER BY rowid DESC LIMIT ?"), None),
-        FtsOrder::Oldest => (format!("{matches} ORDER BY rowid ASC LIMIT ?"), None),
-    };
-    let mut query = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Text, _>(expression.to_owned());
-    query = match visible {
-        FtsVisibility::Public(now) => query
-            .bind::<Text, _>(StoredStatus::Draft)
-            .bind::<Text, _>(StoredStatus::Published)
-            .bind::<diesel::sql_types::Timestamp, _>(now),
-        FtsVisibility::Writer(id) => query
-            .bind::<Text, _>(StoredStatus::Draft)
-            .bind::<Integer, _>(id),
-        FtsVisibility::All => query,
-    };
-    if let Some(window) = window {
-        query = query.bind::<BigInt, _>(window);
+        FtsOrder::Newest => format!("{matches} ORDER BY rowid DESC LIMIT ?"),
+        FtsOrder::Oldest => format!("{matches} ORDER BY rowid ASC LIMIT ?"),
     }
-    let hits: Vec<FtsHit> = query.bind::<BigInt, _>(limit).load(conn)?;
-    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }

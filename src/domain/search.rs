@@ -90,21 +90,27 @@ pub fn terms(query: &str) -> Vec<String> {
 /// be the start of a word (the reader is still typing). Each word is quoted, so nothing
 /// a reader types is read as FTS syntax. `None` when there is nothing to search for.
 pub fn match_expression(terms: &[String]) -> Option<String> {
+    joined(terms, '"', "*", " ")
+}
+
+/// The same for PostgreSQL: a tsquery (`'gaza' & 'cai':*`). Terms are letters and
+/// digits only, so quoting them is enough.
+pub fn tsquery(terms: &[String]) -> Option<String> {
+    joined(terms, '\'', ":*", " & ")
+}
+
+/// Every term quoted, the last one marked as a prefix, joined by `and`.
+fn joined(terms: &[String], quote: char, prefix: &str, and: &str) -> Option<String> {
     let last = terms.len().checked_sub(1)?;
-    Some(
-        terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                if i == last {
-                    format!("\"{t}\"*")
-                } else {
-                    format!("\"{t}\"")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    let quoted: Vec<String> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mark = if i == last { prefix } else { "" };
+            format!("{quote}{t}{quote}{mark}")
+        })
+        .collect();
+    Some(quoted.join(and))
 }
 
 /// How a search result matched.
@@ -260,6 +266,13 @@ mod tests {
         let t = terms(&many);
         assert_eq!(t.len(), MAX_TERMS);
         assert_eq!(t.last().map(String::as_str), Some("w29"));
+    }
+
+    #[test]
+    fn tsqueries_quote_words_and_prefix_the_last() {
+        let q = tsquery(&["gaza".into(), "cai".into()]).unwrap();
+        assert_eq!(q, "'gaza' & 'cai':*");
+        assert_eq!(tsquery(&[]), None);
     }
 
     #[test]

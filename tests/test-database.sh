@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # database_url and backend are for the sourcing script
 # Sourced by the scripts that start newsdesk on a fresh database (tests/cookbook.sh,
 # tests/schemathesis.sh). A new SQLite file in the working directory, or, when
 # NEWSDESK_TEST_DATABASE_URL names a PostgreSQL server whose user may create databases,

@@ -401,8 +401,9 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
         .ok_or_else(|| Exit::new(1, "no active admin to record as the creator"))?;
     if demo {
         let languages = config.languages.clone();
+        let site = crate::domain::feeds::Site::of(config);
         let summary = db.write_content_blocking(move |conn| {
-            seed::demo::seed(conn, admin, &languages)
+            seed::demo::seed(conn, admin, &languages, &site)
                 .map(|summary| crate::db::Written::content(summary, crate::db::Scope::All))
         })?;
         println!(

@@ -217,7 +217,7 @@ impl Config {
             1024,
             64 * 1024 * 1024,
         )? as usize;
-        let public_base_url = parse_base_url(raw.public_base_url)?;
+        let public_base_url = parse_base_url(raw.public_base_url, bind_addr)?;
         let article_url_template = parse_url_template(raw.article_url_template)?;
         if non_empty(raw.trust_proxy_headers).is_some() {
             return Err(ConfigError::new(
@@ -528,8 +528,21 @@ fn parse_languages(value: Option<String>) -> Result<Vec<String>, ConfigError> {
     Ok(languages)
 }
 
-fn parse_base_url(value: Option<String>) -> Result<String, ConfigError> {
-    let value = non_empty(value).unwrap_or_else(|| DEFAULT_PUBLIC_BASE_URL.to_owned());
+/// The public address of the site: `PUBLIC_BASE_URL`, else the address the server
+/// listens on (`BIND_ADDR`; all interfaces read as this machine's loopback).
+fn parse_base_url(value: Option<String>, bind: SocketAddr) -> Result<String, ConfigError> {
+    let value = non_empty(value).unwrap_or_else(|| {
+        let ip = match bind.ip() {
+            std::net::IpAddr::V4(v4) if v4.is_unspecified() => {
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+            }
+            std::net::IpAddr::V6(v6) if v6.is_unspecified() => {
+                std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+            }
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, bind.port()))
+    });
     match url::Url::parse(&value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
             Ok(value.trim_end_matches('/').to_owned())
@@ -565,7 +578,10 @@ fn parse_url_template(value: Option<String>) -> Result<String, ConfigError> {
         .replace("{lang}", "en")
         .replace("{section}", "news")
         .replace("{slug}", "a-story")
-        .replace("{id}", "1");
+        .replace("{id}", "1")
+        .replace("{yyyy}", "2024")
+        .replace("{mm}", "01")
+        .replace("{dd}", "31");
     match url::Url::parse(&sample) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(value),
         _ => Err(ConfigError::new(

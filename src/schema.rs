@@ -66,6 +66,7 @@ diesel::table! {
         links -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        localized -> Text,
     }
 }
 
@@ -115,6 +116,7 @@ diesel::table! {
         hero_media_id -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        localized -> Text,
     }
 }
 
@@ -153,6 +155,16 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        localized -> Text,
+    }
+}
+
+diesel::table! {
+    old_slugs (kind, slug) {
+        kind -> Text,
+        slug -> Text,
+        target_id -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -163,6 +175,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        localized -> Text,
     }
 }
 
@@ -176,6 +189,7 @@ diesel::table! {
         description -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        localized -> Text,
     }
 }
 
@@ -194,6 +208,7 @@ diesel::table! {
         description -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        localized -> Text,
     }
 }
 
@@ -242,6 +257,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     content_state,
     idempotency_keys,
     media,
+    old_slugs,
     regions,
     sections,
     settings,

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Key;
 use super::input::{Change, Checker, Input, TextRule, UnknownFields};
+use super::localized::{Field, LocaleParams, Localized, LocalizedAuthor};
 use super::media::{self, Media};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
@@ -21,6 +22,17 @@ const NAME: TextRule = TextRule::line(1, 200);
 const BIO: TextRule = TextRule::block(5_000);
 const MAX_LINKS: usize = 20;
 const LINK_KEY_MAX: usize = 32;
+/// What `localized` holds for an author.
+pub const LOCALIZED: &[Field] = &[
+    Field {
+        name: "name",
+        rule: NAME,
+    },
+    Field {
+        name: "bio",
+        rule: BIO,
+    },
+];
 
 crate::closed_set! {
     /// Orders of an author list.
@@ -44,6 +56,7 @@ pub struct AuthorRow {
     pub links: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub localized: String,
 }
 
 /// An author as the API shows it.
@@ -61,18 +74,23 @@ pub struct Author {
     pub avatar: Option<Media>,
     /// Named links, e.g. `{"x": "https://x.com/leila", "website": "https://leila.example"}`.
     pub links: BTreeMap<String, String>,
+    /// `name` and `bio` in the other configured languages.
+    #[schema(value_type = std::collections::HashMap<String, LocalizedAuthor>)]
+    pub localized: Localized,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl Author {
-    fn from_row(row: AuthorRow, avatar: Option<Media>) -> Self {
+    fn from_row(row: AuthorRow, avatar: Option<Media>, lang: Option<&str>) -> Self {
+        let localized = Localized::parse(&row.localized);
         Self {
             id: row.id,
             slug: row.slug,
-            name: row.name,
-            bio: row.bio,
-            avatar,
+            name: localized.pick(lang, "name", row.name),
+            bio: localized.pick_opt(lang, "bio", row.bio),
+            avatar: avatar.map(|m| m.localize(lang)),
+            localized,
             links: serde_json::from_str(&row.links).unwrap_or_default(),
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
@@ -99,6 +117,11 @@ pub struct AuthorCreate {
     #[serde(default)]
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     pub links: Input<BTreeMap<String, String>>,
+    /// `name` and `bio` in other configured languages; in a PATCH, merged into the
+    /// stored ones (`{"ar": null}` drops a language).
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::HashMap<String, LocalizedAuthor>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -122,6 +145,11 @@ pub struct AuthorPatch {
     #[serde(default)]
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     pub links: Input<BTreeMap<String, String>>,
+    /// `name` and `bio` in other configured languages; in a PATCH, merged into the
+    /// stored ones (`{"ar": null}` drops a language).
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::HashMap<String, LocalizedAuthor>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -183,20 +211,29 @@ pub fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<AuthorRow> {
         .ok_or_else(|| AppError::not_found("author"))
 }
 
-/// Reads one author with its avatar.
+/// Reads one author with its avatar, in the base language.
 pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Author> {
+    get_in(conn, key, None)
+}
+
+/// Reads one author with its avatar, localized to `lang`.
+pub fn get_in(conn: &mut DbConn, key: &Key, lang: Option<&str>) -> AppResult<Author> {
     let row = find_row(conn, key)?;
     let avatar = match row.avatar_media_id {
         Some(id) => media::by_ids(conn, &[id])?.remove(&id),
         None => None,
     };
-    Ok(Author::from_row(row, avatar))
+    Ok(Author::from_row(row, avatar, lang))
 }
 
 slug_queries!(authors, "author");
 
 /// Creates an author (inside the caller's write transaction).
-pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Written<Author>> {
+pub fn create(
+    conn: &mut DbConn,
+    body: AuthorCreate,
+    languages: &[String],
+) -> AppResult<Written<Author>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -213,6 +250,8 @@ pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Written<Author
     c.text_opt("bio", bio.as_deref(), BIO);
     let links = check_links(&mut c, links);
     check_avatar(&mut c, conn, avatar)?;
+    let names = Localized::check_create(&mut c, body.localized, LOCALIZED, languages);
+    names.check_base(&mut c, &languages[0]);
     c.finish()?;
     let name = name.unwrap_or_default();
 
@@ -225,11 +264,13 @@ pub fn create(conn: &mut DbConn, body: AuthorCreate) -> AppResult<Written<Author
             authors::bio.eq(&bio),
             authors::avatar_media_id.eq(avatar),
             authors::links.eq(links_json(&links)),
+            authors::localized.eq(names.to_stored()),
             authors::created_at.eq(now),
             authors::updated_at.eq(now),
         ))
         .returning(authors::id)
         .get_result(conn)?;
+    super::old_slugs::take(conn, KIND, &slug, id, None)?;
     Ok(Written::content(get(conn, &Key::Id(id))?, Scope::Created))
 }
 
@@ -242,11 +283,17 @@ struct AuthorChanges {
     bio: Option<Option<String>>,
     avatar_media_id: Option<Option<i32>>,
     links: Option<String>,
+    localized: Option<String>,
     updated_at: Option<chrono::NaiveDateTime>,
 }
 
 /// Applies a PATCH (inside the caller's write transaction).
-pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Written<Author>> {
+pub fn update(
+    conn: &mut DbConn,
+    key: &Key,
+    body: AuthorPatch,
+    languages: &[String],
+) -> AppResult<Written<Author>> {
     let current = find_row(conn, key)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
@@ -271,9 +318,20 @@ pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Writ
     if let Change::Set(Some(id)) = avatar {
         check_avatar(&mut c, conn, Some(id))?;
     }
+    let names = Localized::check_patch(
+        &mut c,
+        body.localized,
+        &Localized::parse(&current.localized),
+        LOCALIZED,
+        languages,
+    );
+    if let Some(n) = &names {
+        n.check_base(&mut c, &languages[0]);
+    }
     c.finish()?;
     if let Some(s) = &slug {
         ensure_slug_free(conn, s, Some(current.id))?;
+        super::old_slugs::take(conn, KIND, s, current.id, Some(&current.slug))?;
     }
     let changes = AuthorChanges {
         slug,
@@ -281,6 +339,7 @@ pub fn update(conn: &mut DbConn, key: &Key, body: AuthorPatch) -> AppResult<Writ
         bio,
         avatar_media_id: avatar.into_option(),
         links: links.map(|l| links_json(&l.unwrap_or_default())),
+        localized: names.map(|n| n.to_stored()),
         updated_at: Some(Timestamp::now().0),
     };
     diesel::update(authors::table.find(current.id))
@@ -306,6 +365,7 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
         )));
     }
     diesel::delete(authors::table.find(id)).execute(conn)?;
+    super::old_slugs::forget(conn, KIND, id)?;
     Ok(Written::content((), Scope::All))
 }
 
@@ -330,6 +390,7 @@ impl AuthorQuery {
     pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
         let AuthorParams { sort } = params.read()?;
+        let _: LocaleParams = params.read()?;
         let sort = sort.unwrap_or(AuthorSort::Name);
         let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
         params.finish()?;
@@ -352,6 +413,7 @@ pub fn list(
     conn: &mut DbConn,
     q: &AuthorQuery,
     codec: &CursorCodec,
+    lang: Option<&str>,
 ) -> AppResult<ListResponse<Author>> {
     let mut query = authors::table.select(AuthorRow::as_select()).into_boxed();
     if let Some(after) = q.page.after() {
@@ -400,7 +462,7 @@ pub fn list(
         |r| cursor_key(q.sort, r),
         |r| {
             let avatar = r.avatar_media_id.and_then(|id| avatars.get(&id).cloned());
-            Author::from_row(r, avatar)
+            Author::from_row(r, avatar, lang)
         },
     ))
 }

@@ -56,8 +56,16 @@ impl Site {
     }
 
     /// The public URL of an article. Without a section, the `{section}` segment is left
-    /// out.
-    pub fn article_url(&self, lang: &str, section: Option<&str>, slug: &str, id: i32) -> String {
+    /// out; `{yyyy}`, `{mm}` and `{dd}` are of `date` (its `published_at`) in UTC.
+    pub fn article_url(
+        &self,
+        lang: &str,
+        section: Option<&str>,
+        slug: &str,
+        id: i32,
+        date: chrono::NaiveDateTime,
+    ) -> String {
+        use chrono::Datelike;
         let template = match section {
             Some(_) => self.article_template.clone(),
             None => self
@@ -71,6 +79,9 @@ impl Site {
             .replace("{section}", section.unwrap_or(""))
             .replace("{slug}", slug)
             .replace("{id}", &id.to_string())
+            .replace("{yyyy}", &format!("{:04}", date.year()))
+            .replace("{mm}", &format!("{:02}", date.month()))
+            .replace("{dd}", &format!("{:02}", date.day()))
     }
 }
 
@@ -120,13 +131,13 @@ pub fn feed(
     let title = match scope {
         FeedScope::Language => site.name.clone(),
         FeedScope::Section(slug) => {
-            let section = sections::get(conn, &Key::Slug(slug.clone()))?;
+            let section = sections::get_in(conn, &Key::Slug(slug.clone()), Some(lang))?;
             let ids = sections::with_descendants(conn, &[section.id])?;
             query = query.filter(articles::section_id.eq_any(ids));
             format!("{}: {}", site.name, section.name)
         }
         FeedScope::Tag(slug) => {
-            let tag = tags::get(conn, &Key::Slug(slug.clone()))?;
+            let tag = tags::get_in(conn, &Key::Slug(slug.clone()), Some(lang))?;
             query = query.filter(diesel::dsl::exists(
                 article_tags::table
                     .filter(article_tags::article_id.eq(articles::id))
@@ -140,7 +151,7 @@ pub fn feed(
         .limit(FEED_ITEMS)
         .load(conn)?;
     let heads: Vec<ArticleHead> = rows.iter().map(|(h, _)| h.clone()).collect();
-    let relations = Relations::load(conn, &heads)?;
+    let relations = Relations::load(conn, &heads, site)?;
     let items: Vec<Article> = rows
         .into_iter()
         .map(|(head, html)| relations.view(head, Some((String::new(), html)), now))
@@ -182,7 +193,7 @@ fn write_feed(
                     text(w, "lastBuildDate", &rfc2822(built))?;
                 }
                 for article in items {
-                    write_item(w, site, article)?;
+                    write_item(w, article)?;
                 }
                 Ok(())
             })?;
@@ -191,15 +202,14 @@ fn write_feed(
     Ok(w.into_inner())
 }
 
-fn write_item<W: io::Write>(w: &mut Writer<W>, site: &Site, a: &Article) -> io::Result<()> {
-    let section = a.section.as_ref().map(|s| s.slug.as_str());
-    let link = site.article_url(&a.language, section, &a.slug, a.id);
+fn write_item<W: io::Write>(w: &mut Writer<W>, a: &Article) -> io::Result<()> {
+    let link = &a.url;
     w.create_element("item").write_inner_content(|w| {
         text(w, "title", &a.title)?;
-        text(w, "link", &link)?;
+        text(w, "link", link)?;
         w.create_element("guid")
             .with_attribute(("isPermaLink", "true"))
-            .write_text_content(BytesText::new(&xml_safe(&link)))?;
+            .write_text_content(BytesText::new(&xml_safe(link)))?;
         if let Some(published) = a.published_at {
             text(w, "pubDate", &rfc2822(published))?;
         }
@@ -312,7 +322,7 @@ pub fn sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
     let (rows, section_slugs) = entries(conn, None, SITEMAP_URLS)?;
     let url_of = |e: &Entry| {
         let section = e.3.and_then(|s| section_slugs.get(&s)).map(String::as_str);
-        site.article_url(&e.2, section, &e.1, e.0)
+        site.article_url(&e.2, section, &e.1, e.0, e.5.unwrap_or(e.4))
     };
     let mut groups: HashMap<i32, Vec<(String, String)>> = HashMap::new();
     for e in &rows {
@@ -365,7 +375,7 @@ pub fn news_sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
             .write_inner_content(|w| {
                 for e in &rows {
                     let section = e.3.and_then(|s| section_slugs.get(&s)).map(String::as_str);
-                    let loc = site.article_url(&e.2, section, &e.1, e.0);
+                    let loc = site.article_url(&e.2, section, &e.1, e.0, e.5.unwrap_or(e.4));
                     w.create_element("url").write_inner_content(|w| {
                         text(w, "loc", &loc)?;
                         w.create_element("news:news").write_inner_content(|w| {
@@ -403,19 +413,28 @@ mod tests {
 
     #[test]
     fn article_urls_follow_the_template() {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 9)
+            .unwrap()
+            .and_hms_opt(23, 30, 0)
+            .unwrap();
         let s = site("{base}/{lang}/{section}/{slug}");
         assert_eq!(
-            s.article_url("ar", Some("world"), "a-story", 7),
+            s.article_url("ar", Some("world"), "a-story", 7, day),
             "https://news.example/ar/world/a-story"
         );
         assert_eq!(
-            s.article_url("es", None, "a-story", 7),
+            s.article_url("es", None, "a-story", 7, day),
             "https://news.example/es/a-story"
         );
         let s = site("https://cdn.example/a/{id}?lang={lang}");
         assert_eq!(
-            s.article_url("en", None, "x", 42),
+            s.article_url("en", None, "x", 42, day),
             "https://cdn.example/a/42?lang=en"
+        );
+        let s = site("{base}/{yyyy}/{mm}/{dd}/{slug}");
+        assert_eq!(
+            s.article_url("en", None, "x", 42, day),
+            "https://news.example/2024/03/09/x"
         );
     }
 

@@ -92,6 +92,23 @@ macro_rules! slug_queries {
             }
         }
 
+        /// The resource type, as old slugs record it.
+        pub const KIND: &str = $kind;
+
+        /// The current slug of `id`.
+        pub fn slug_of(
+            conn: &mut $crate::db::DbConn,
+            id: i32,
+        ) -> $crate::error::AppResult<Option<String>> {
+            use diesel::prelude::*;
+            use $crate::schema::$table;
+            Ok($table::table
+                .find(id)
+                .select($table::slug)
+                .get_result(conn)
+                .optional()?)
+        }
+
         /// 409 `slug_taken` when another row (not `except`) has this slug.
         pub fn ensure_slug_free(
             conn: &mut $crate::db::DbConn,
@@ -134,8 +151,10 @@ pub mod collections;
 pub mod feeds;
 pub mod idempotency;
 pub mod input;
+pub mod localized;
 pub mod markdown;
 pub mod media;
+pub mod old_slugs;
 pub mod paging;
 pub mod params;
 pub mod regions;
@@ -199,6 +218,36 @@ pub struct Ref {
     pub slug: String,
     #[schema(example = "Politics")]
     pub name: String,
+}
+
+/// A [`Ref`] as loaded, with its names in the other languages; shown in one of them.
+#[derive(Debug, Clone)]
+pub struct NamedRef {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub localized: localized::Localized,
+}
+
+impl NamedRef {
+    /// Reads `(id, slug, name, localized)` as stored.
+    pub fn from_row((id, slug, name, localized): (i32, String, String, String)) -> Self {
+        Self {
+            id,
+            slug,
+            name,
+            localized: localized::Localized::parse(&localized),
+        }
+    }
+
+    /// The reference with its name in `lang` (the base name when there is none).
+    pub fn in_lang(&self, lang: Option<&str>) -> Ref {
+        Ref {
+            id: self.id,
+            slug: self.slug.clone(),
+            name: self.localized.pick(lang, "name", self.name.clone()),
+        }
+    }
 }
 
 /// The serialized form of a view, as sent to clients; ETags are computed from it.

@@ -4,20 +4,33 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::input::{Change, Checker, Input, TextRule, UnknownFields};
+use super::localized::{self, Field, LocaleParams, Localized};
+use super::paging::Listing;
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
-use super::{Key, Ref};
+use super::{Key, NamedRef, Ref};
 use crate::db::{DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, sections};
 
 const NAME: TextRule = TextRule::line(1, 100);
 const DESCRIPTION: TextRule = TextRule::block(2_000);
-const READ_ONLY: &[&str] = &["id"];
+const READ_ONLY: &[&str] = &["id", "children"];
+/// What `localized` holds for a section.
+pub const LOCALIZED: &[Field] = &[
+    Field {
+        name: "name",
+        rule: NAME,
+    },
+    Field {
+        name: "description",
+        rule: DESCRIPTION,
+    },
+];
 /// Deepest nesting of sections.
 const MAX_DEPTH: usize = 8;
 
@@ -36,6 +49,7 @@ pub struct SectionRow {
     pub parent_id: Option<i32>,
     pub position: i32,
     pub description: Option<String>,
+    pub localized: String,
 }
 
 /// A section as the API shows it.
@@ -53,6 +67,28 @@ pub struct Section {
     #[schema(example = 1)]
     pub position: i32,
     pub description: Option<String>,
+    /// `name` and `description` in the other configured languages.
+    #[schema(value_type = HashMap<String, localized::LocalizedName>)]
+    pub localized: Localized,
+}
+
+/// A section in the menu tree (`GET /sections?tree=true`), with its children in
+/// position order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SectionNode {
+    #[serde(flatten)]
+    pub section: Section,
+    /// The child sections, in menu order.
+    #[schema(no_recursion)]
+    pub children: Vec<SectionNode>,
+}
+
+/// `GET /sections`: a page of the flat list, or with `tree=true` the whole menu nested.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SectionList {
+    Flat(ListResponse<Section>),
+    Tree(Listing<SectionNode>),
 }
 
 /// Body of `POST /sections`.
@@ -75,6 +111,10 @@ pub struct SectionCreate {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub description: Input<String>,
+    /// `name` and `description` in other configured languages.
+    #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, localized::LocalizedName>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -98,6 +138,10 @@ pub struct SectionPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub description: Input<String>,
+    /// Merged into the stored names: `{"ar": null}` drops a language.
+    #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, localized::LocalizedName>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -105,53 +149,81 @@ pub struct SectionPatch {
 
 slug_queries!(sections, "section");
 
-fn views(conn: &mut DbConn, rows: Vec<SectionRow>) -> AppResult<Vec<Section>> {
+fn views(conn: &mut DbConn, rows: Vec<SectionRow>, lang: Option<&str>) -> AppResult<Vec<Section>> {
     let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();
     let parents = refs_by_id(conn, &parent_ids)?;
     Ok(rows
         .into_iter()
-        .map(|r| Section {
-            parent: r.parent_id.and_then(|p| parents.get(&p).cloned()),
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            position: r.position,
-            description: r.description,
+        .map(|r| {
+            let localized = Localized::parse(&r.localized);
+            Section {
+                parent: r
+                    .parent_id
+                    .and_then(|p| parents.get(&p).map(|n| n.in_lang(lang))),
+                id: r.id,
+                slug: r.slug,
+                name: localized.pick(lang, "name", r.name),
+                position: r.position,
+                description: localized.pick_opt(lang, "description", r.description),
+                localized,
+            }
         })
         .collect())
 }
 
-/// `{id, slug, name}` of sections by id, in one query.
-pub fn refs_by_id(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Ref>> {
-    let rows: Vec<Ref> = match ids {
+/// `{id, slug, name}` of sections by id with their localized names, in one query.
+pub fn refs_by_id(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, NamedRef>> {
+    let columns = (
+        sections::id,
+        sections::slug,
+        sections::name,
+        sections::localized,
+    );
+    let rows: Vec<(i32, String, String, String)> = match ids {
         [] => return Ok(HashMap::new()),
         // On an uncached article read: run on the backend's own connection (see
         // `on_backend!`), which skips building the SQL text again for each call.
         [id] => crate::on_backend!(conn, |c| sections::table
             .find(id)
-            .select((sections::id, sections::slug, sections::name))
+            .select(columns)
             .load(c)?),
         _ => crate::on_backend!(conn, |c| sections::table
             .filter(sections::id.eq_any(ids))
-            .select((sections::id, sections::slug, sections::name))
+            .select(columns)
             .load(c)?),
     };
-    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.0, NamedRef::from_row(r)))
+        .collect())
 }
 
-/// Reads one section.
-pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Section> {
+fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<SectionRow> {
     let id = require_id(conn, key)?;
-    let row = sections::table
+    Ok(sections::table
         .find(id)
         .select(SectionRow::as_select())
-        .get_result(conn)?;
-    Ok(views(conn, vec![row])?.remove(0))
+        .get_result(conn)?)
+}
+
+/// Reads one section in its base language.
+pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Section> {
+    get_in(conn, key, None)
+}
+
+/// Reads one section, localized to `lang`.
+pub fn get_in(conn: &mut DbConn, key: &Key, lang: Option<&str>) -> AppResult<Section> {
+    let row = find_row(conn, key)?;
+    Ok(views(conn, vec![row], lang)?.remove(0))
 }
 
 /// Reads one section with the time it last changed (for `Last-Modified`).
-pub fn get_dated(conn: &mut DbConn, key: &Key) -> AppResult<(Section, Timestamp)> {
-    let section = get(conn, key)?;
+pub fn get_dated(
+    conn: &mut DbConn,
+    key: &Key,
+    lang: Option<&str>,
+) -> AppResult<(Section, Timestamp)> {
+    let section = get_in(conn, key, lang)?;
     let updated_at: chrono::NaiveDateTime = sections::table
         .find(section.id)
         .select(sections::updated_at)
@@ -212,7 +284,11 @@ fn resolve_parent(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<O
 }
 
 /// Creates a section.
-pub fn create(conn: &mut DbConn, body: SectionCreate) -> AppResult<Written<Section>> {
+pub fn create(
+    conn: &mut DbConn,
+    body: SectionCreate,
+    languages: &[String],
+) -> AppResult<Written<Section>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -234,6 +310,8 @@ pub fn create(conn: &mut DbConn, body: SectionCreate) -> AppResult<Written<Secti
     if let Some(p) = parent_id {
         check_parent(&mut c, conn, None, p)?;
     }
+    let names = Localized::check_create(&mut c, body.localized, LOCALIZED, languages);
+    names.check_base(&mut c, &languages[0]);
     c.finish()?;
     let name = name.unwrap_or_default();
     let slug = choose_slug(conn, slug, &name)?;
@@ -245,11 +323,13 @@ pub fn create(conn: &mut DbConn, body: SectionCreate) -> AppResult<Written<Secti
             sections::parent_id.eq(parent_id),
             sections::position.eq(position),
             sections::description.eq(&description),
+            sections::localized.eq(names.to_stored()),
             sections::created_at.eq(now),
             sections::updated_at.eq(now),
         ))
         .returning(sections::id)
         .get_result(conn)?;
+    super::old_slugs::take(conn, KIND, &slug, id, None)?;
     Ok(Written::content(get(conn, &Key::Id(id))?, Scope::All))
 }
 
@@ -261,12 +341,19 @@ struct SectionChanges {
     parent_id: Option<Option<i32>>,
     position: Option<i32>,
     description: Option<Option<String>>,
+    localized: Option<String>,
     updated_at: chrono::NaiveDateTime,
 }
 
 /// Applies a PATCH; a parent that would create a cycle is a 422.
-pub fn update(conn: &mut DbConn, key: &Key, body: SectionPatch) -> AppResult<Written<Section>> {
-    let id = require_id(conn, key)?;
+pub fn update(
+    conn: &mut DbConn,
+    key: &Key,
+    body: SectionPatch,
+    languages: &[String],
+) -> AppResult<Written<Section>> {
+    let current = find_row(conn, key)?;
+    let id = current.id;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.patch("slug", body.slug).into_option();
@@ -296,9 +383,20 @@ pub fn update(conn: &mut DbConn, key: &Key, body: SectionPatch) -> AppResult<Wri
             None => None,
         },
     };
+    let names = Localized::check_patch(
+        &mut c,
+        body.localized,
+        &Localized::parse(&current.localized),
+        LOCALIZED,
+        languages,
+    );
+    if let Some(n) = &names {
+        n.check_base(&mut c, &languages[0]);
+    }
     c.finish()?;
     if let Some(s) = &slug {
         ensure_slug_free(conn, s, Some(id))?;
+        super::old_slugs::take(conn, KIND, s, id, Some(&current.slug))?;
     }
     diesel::update(sections::table.find(id))
         .set(&SectionChanges {
@@ -307,6 +405,7 @@ pub fn update(conn: &mut DbConn, key: &Key, body: SectionPatch) -> AppResult<Wri
             parent_id,
             position,
             description,
+            localized: names.map(|n| n.to_stored()),
             updated_at: Timestamp::now().0,
         })
         .execute(conn)?;
@@ -336,34 +435,105 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
         )));
     }
     diesel::delete(sections::table.find(id)).execute(conn)?;
+    super::old_slugs::forget(conn, KIND, id)?;
     Ok(Written::content((), Scope::All))
+}
+
+/// The query parameters of `GET /sections` (with the paging ones).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SectionParams {
+    /// `true`: the whole menu nested, each section with its `children` in position
+    /// order, as `{"data": [...], "meta": {"count"}}` (no paging parameters then).
+    pub tree: Option<bool>,
 }
 
 /// A parsed `GET /sections` request.
 #[derive(Debug, Clone)]
 pub struct SectionQuery {
-    pub page: PageRequest,
+    /// `None` for the nested menu.
+    pub page: Option<PageRequest>,
 }
 
 impl SectionQuery {
     /// Reads the query string of `GET /sections`.
     pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
-        let page = PageRequest::from_params(&mut params, codec, "menu")?;
+        let SectionParams { tree } = params.read()?;
+        let _: LocaleParams = params.read()?;
+        let page = if tree == Some(true) {
+            None
+        } else {
+            Some(PageRequest::from_params(&mut params, codec, "menu")?)
+        };
         params.finish()?;
         Ok(Self { page })
     }
 }
 
-/// Lists sections flat, ordered by parent (top level first) then position.
-pub fn list(
+/// `GET /sections`: the flat page, or the nested menu.
+pub fn list_or_tree(
     conn: &mut DbConn,
     q: &SectionQuery,
     codec: &CursorCodec,
+    lang: Option<&str>,
+) -> AppResult<SectionList> {
+    match &q.page {
+        Some(page) => Ok(SectionList::Flat(list(conn, page, codec, lang)?)),
+        None => Ok(SectionList::Tree(menu(conn, lang)?)),
+    }
+}
+
+/// The whole menu, nested, in position order.
+pub fn menu(conn: &mut DbConn, lang: Option<&str>) -> AppResult<Listing<SectionNode>> {
+    let rows: Vec<SectionRow> = sections::table
+        .select(SectionRow::as_select())
+        .order((sections::position.asc(), sections::id.asc()))
+        .load(conn)?;
+    let count = rows.len();
+    let mut children: HashMap<Option<i32>, Vec<Section>> = HashMap::new();
+    let known: std::collections::HashSet<i32> = rows.iter().map(|r| r.id).collect();
+    for section in views(conn, rows, lang)? {
+        let parent = section
+            .parent
+            .as_ref()
+            .map(|p| p.id)
+            .filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(section);
+    }
+    fn nest(
+        parent: Option<i32>,
+        children: &mut HashMap<Option<i32>, Vec<Section>>,
+    ) -> Vec<SectionNode> {
+        children
+            .remove(&parent)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|section| {
+                let id = section.id;
+                SectionNode {
+                    section,
+                    children: nest(Some(id), children),
+                }
+            })
+            .collect()
+    }
+    let data = nest(None, &mut children);
+    let mut listing = Listing::of(data);
+    listing.meta.count = count;
+    Ok(listing)
+}
+
+/// Lists sections flat, ordered by parent (top level first) then position.
+pub fn list(
+    conn: &mut DbConn,
+    page: &PageRequest,
+    codec: &CursorCodec,
+    lang: Option<&str>,
 ) -> AppResult<ListResponse<Section>> {
     let parent_key = coalesce(sections::parent_id, 0);
     let mut query = sections::table.select(SectionRow::as_select()).into_boxed();
-    if let Some(after) = q.page.after() {
+    if let Some(after) = page.after() {
         let parent = i32::try_from(after.int(0)?).unwrap_or(i32::MAX);
         let position = i32::try_from(after.int(1)?).unwrap_or(i32::MAX);
         let last = after.last_id()?;
@@ -381,10 +551,10 @@ pub fn list(
             sections::position.asc(),
             sections::id.asc(),
         ))
-        .limit(q.page.fetch_limit())
-        .offset(q.page.offset())
+        .limit(page.fetch_limit())
+        .offset(page.offset())
         .load(conn)?;
-    let total = match q.page.after() {
+    let total = match page.after() {
         None => Some(sections::table.count().get_result::<i64>(conn)?),
         Some(_) => None,
     };
@@ -401,10 +571,10 @@ pub fn list(
             )
         })
         .collect();
-    let views = views(conn, rows)?;
+    let views = views(conn, rows, lang)?;
     Ok(paging::finish_page(
         views,
-        &q.page,
+        page,
         "menu",
         codec,
         total,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::input::{Checker, Input, TextRule, UnknownFields};
+use super::localized::{self, Field, LocaleParams, Localized};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
@@ -18,6 +19,17 @@ use crate::schema::{article_tags, articles as articles_t, tags};
 
 const NAME: TextRule = TextRule::line(1, 100);
 const DESCRIPTION: TextRule = TextRule::block(2_000);
+/// What `localized` holds for a tag.
+pub const LOCALIZED: &[Field] = &[
+    Field {
+        name: "name",
+        rule: NAME,
+    },
+    Field {
+        name: "description",
+        rule: DESCRIPTION,
+    },
+];
 const READ_ONLY: &[&str] = &["id", "article_count", "created_at", "updated_at"];
 
 crate::closed_set! {
@@ -36,6 +48,7 @@ pub struct TagRow {
     pub slug: String,
     pub name: String,
     pub description: Option<String>,
+    pub localized: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
 }
@@ -50,6 +63,9 @@ pub struct Tag {
     #[schema(example = "Ceasefire talks")]
     pub name: String,
     pub description: Option<String>,
+    /// `name` and `description` in the other configured languages.
+    #[schema(value_type = HashMap<String, localized::LocalizedName>)]
+    pub localized: Localized,
     /// Published articles with this tag that readers can see now.
     #[schema(example = 12)]
     pub article_count: i64,
@@ -58,12 +74,14 @@ pub struct Tag {
 }
 
 impl Tag {
-    fn from_row(r: TagRow, article_count: i64) -> Self {
+    fn from_row(r: TagRow, article_count: i64, lang: Option<&str>) -> Self {
+        let localized = Localized::parse(&r.localized);
         Self {
             id: r.id,
             slug: r.slug,
-            name: r.name,
-            description: r.description,
+            name: localized.pick(lang, "name", r.name),
+            description: localized.pick_opt(lang, "description", r.description),
+            localized,
             article_count,
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
@@ -84,6 +102,10 @@ pub struct TagCreate {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub description: Input<String>,
+    /// `name` and `description` in other configured languages.
+    #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, localized::LocalizedName>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -101,6 +123,10 @@ pub struct TagPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub description: Input<String>,
+    /// `name` and `description` in other configured languages.
+    #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, localized::LocalizedName>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -132,18 +158,23 @@ fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<TagRow> {
         .get_result(conn)?)
 }
 
-/// Reads one tag with its article count.
+/// Reads one tag with its article count, in its base language.
 pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Tag> {
+    get_in(conn, key, None)
+}
+
+/// Reads one tag with its article count, localized to `lang`.
+pub fn get_in(conn: &mut DbConn, key: &Key, lang: Option<&str>) -> AppResult<Tag> {
     let row = find_row(conn, key)?;
     let count = article_counts(conn, &[row.id])?
         .get(&row.id)
         .copied()
         .unwrap_or(0);
-    Ok(Tag::from_row(row, count))
+    Ok(Tag::from_row(row, count, lang))
 }
 
 /// Creates a tag.
-pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Written<Tag>> {
+pub fn create(conn: &mut DbConn, body: TagCreate, languages: &[String]) -> AppResult<Written<Tag>> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.optional("slug", body.slug);
@@ -156,6 +187,8 @@ pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Written<Tag>> {
         c.text("name", n, NAME);
     }
     c.text_opt("description", description.as_deref(), DESCRIPTION);
+    let names = Localized::check_create(&mut c, body.localized, LOCALIZED, languages);
+    names.check_base(&mut c, &languages[0]);
     c.finish()?;
     let name = name.unwrap_or_default();
     let slug = choose_slug(conn, slug, &name)?;
@@ -165,11 +198,13 @@ pub fn create(conn: &mut DbConn, body: TagCreate) -> AppResult<Written<Tag>> {
             tags::slug.eq(&slug),
             tags::name.eq(&name),
             tags::description.eq(&description),
+            tags::localized.eq(names.to_stored()),
             tags::created_at.eq(now),
             tags::updated_at.eq(now),
         ))
         .returning(tags::id)
         .get_result(conn)?;
+    super::old_slugs::take(conn, KIND, &slug, id, None)?;
     Ok(Written::content(get(conn, &Key::Id(id))?, Scope::Created))
 }
 
@@ -179,12 +214,19 @@ struct TagChanges {
     slug: Option<String>,
     name: Option<String>,
     description: Option<Option<String>>,
+    localized: Option<String>,
     updated_at: chrono::NaiveDateTime,
 }
 
 /// Applies a PATCH.
-pub fn update(conn: &mut DbConn, key: &Key, body: TagPatch) -> AppResult<Written<Tag>> {
-    let id = require_id(conn, key)?;
+pub fn update(
+    conn: &mut DbConn,
+    key: &Key,
+    body: TagPatch,
+    languages: &[String],
+) -> AppResult<Written<Tag>> {
+    let current = find_row(conn, key)?;
+    let id = current.id;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
     let slug = c.patch("slug", body.slug).into_option();
@@ -201,15 +243,27 @@ pub fn update(conn: &mut DbConn, key: &Key, body: TagPatch) -> AppResult<Written
     if let Some(Some(d)) = &description {
         c.text("description", d, DESCRIPTION);
     }
+    let names = Localized::check_patch(
+        &mut c,
+        body.localized,
+        &Localized::parse(&current.localized),
+        LOCALIZED,
+        languages,
+    );
+    if let Some(n) = &names {
+        n.check_base(&mut c, &languages[0]);
+    }
     c.finish()?;
     if let Some(s) = &slug {
         ensure_slug_free(conn, s, Some(id))?;
+        super::old_slugs::take(conn, KIND, s, id, Some(&current.slug))?;
     }
     diesel::update(tags::table.find(id))
         .set(&TagChanges {
             slug,
             name,
             description,
+            localized: names.map(|n| n.to_stored()),
             updated_at: Timestamp::now().0,
         })
         .execute(conn)?;
@@ -221,6 +275,7 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
     diesel::delete(tags::table.find(id)).execute(conn)?;
+    super::old_slugs::forget(conn, KIND, id)?;
     Ok(Written::content((), Scope::All))
 }
 
@@ -245,6 +300,7 @@ impl TagQuery {
     pub fn parse(query: &str, codec: &CursorCodec) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
         let TagParams { sort } = params.read()?;
+        let _: LocaleParams = params.read()?;
         let sort = sort.unwrap_or(TagSort::Name);
         let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
         params.finish()?;
@@ -253,7 +309,12 @@ impl TagQuery {
 }
 
 /// Lists tags by name, with their article counts.
-pub fn list(conn: &mut DbConn, q: &TagQuery, codec: &CursorCodec) -> AppResult<ListResponse<Tag>> {
+pub fn list(
+    conn: &mut DbConn,
+    q: &TagQuery,
+    codec: &CursorCodec,
+    lang: Option<&str>,
+) -> AppResult<ListResponse<Tag>> {
     let mut query = tags::table.select(TagRow::as_select()).into_boxed();
     if let Some(after) = q.page.after() {
         let (k, last) = (after.text(0)?.to_owned(), after.last_id()?);
@@ -290,7 +351,7 @@ pub fn list(conn: &mut DbConn, q: &TagQuery, codec: &CursorCodec) -> AppResult<L
         },
         |r| {
             let n = counts.get(&r.id).copied().unwrap_or(0);
-            Tag::from_row(r, n)
+            Tag::from_row(r, n, lang)
         },
     ))
 }

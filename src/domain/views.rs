@@ -188,7 +188,11 @@ impl MostReadQuery {
 
 /// The most viewed published articles of the window ending now, most viewed first
 /// (ties: the higher id first). Each carries its views in the window as `views`.
-pub fn most_read(conn: &mut DbConn, q: &MostReadQuery) -> AppResult<MostRead> {
+pub fn most_read(
+    conn: &mut DbConn,
+    q: &MostReadQuery,
+    site: &crate::domain::feeds::Site,
+) -> AppResult<MostRead> {
     let now = Timestamp::now();
     // The current hour counts, so "24h" is the last 24 started hours.
     let from = hour_of(now) - q.window.hours() + 1;
@@ -240,7 +244,7 @@ pub fn most_read(conn: &mut DbConn, q: &MostReadQuery) -> AppResult<MostRead> {
         .filter_map(|(id, views)| heads.remove(&id).map(|h| (h, views.unwrap_or(0))))
         .collect();
     let shown: Vec<ArticleHead> = ordered.iter().map(|(h, _)| h.clone()).collect();
-    let relations = Relations::load(conn, &shown)?;
+    let relations = Relations::load(conn, &shown, site)?;
     let data: Vec<RankedArticle> = ordered
         .into_iter()
         .map(|(h, views)| RankedArticle {

@@ -96,6 +96,7 @@ pub struct Entry {
     pub checked: AtomicU64,
     pub etag: HeaderValue,
     pub last_modified: Option<HeaderValue>,
+    pub content_language: Option<HeaderValue>,
     pub content_type: HeaderValue,
     pub body: Bytes,
 }
@@ -502,6 +503,7 @@ mod tests {
             kind,
             etag: HeaderValue::from_static("\"x\""),
             last_modified: None,
+            content_language: None,
             content_type: HeaderValue::from_static("application/json"),
             body: Bytes::from_static(b"{}"),
         }

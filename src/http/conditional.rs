@@ -24,6 +24,34 @@ use std::sync::atomic::AtomicU64;
 const STALE_WHILE_REVALIDATE_FACTOR: u32 = 5;
 /// `Vary` of every read (the CORS layer adds `Origin` and the preflight headers).
 const VARY: &str = "Accept-Encoding, Authorization";
+/// `Vary` of reads of localized resources, which follow `Accept-Language`.
+const VARY_LOCALIZED: &str = "Accept-Encoding, Authorization, Accept-Language";
+
+/// Collections whose reads take `locale` or `Accept-Language`.
+const LOCALIZED_PATHS: &[&str] = &[
+    "/api/v1/sections",
+    "/api/v1/tags",
+    "/api/v1/regions",
+    "/api/v1/collections",
+    "/api/v1/authors",
+    "/api/v1/media",
+];
+
+/// True for the reads of sections, tags, regions, collections, authors and media.
+pub fn is_localized(path: &str) -> bool {
+    LOCALIZED_PATHS.iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+fn vary_of(path: &str) -> &'static str {
+    if is_localized(path) {
+        VARY_LOCALIZED
+    } else {
+        VARY
+    }
+}
 /// `Cache-Control` of private or uncacheable responses.
 pub const NO_STORE: &str = "private, no-store";
 
@@ -141,9 +169,12 @@ fn from_cache(
     let mut res = HttpResponse::Ok();
     res.insert_header((header::ETAG, entry.etag.clone()))
         .insert_header((header::CACHE_CONTROL, public_cache_control(max_age)))
-        .insert_header((header::VARY, VARY));
+        .insert_header((header::VARY, vary_of(req.path())));
     if let Some(lm) = &entry.last_modified {
         res.insert_header((header::LAST_MODIFIED, lm.clone()));
+    }
+    if let Some(cl) = &entry.content_language {
+        res.insert_header((header::CONTENT_LANGUAGE, cl.clone()));
     }
     let mut res = res.finish();
     let etag = entry.etag.to_str().unwrap_or_default();
@@ -176,9 +207,20 @@ pub async fn conditional(
     let cache = state
         .filter(|_| is_read && !private)
         .map(|s| s.cache.clone());
-    let key = cache.as_ref().map(|_| match req.query_string() {
-        "" => req.path().to_owned(),
-        q => format!("{}?{q}", req.path()),
+    let key = cache.as_ref().map(|_| {
+        let mut key = match req.query_string() {
+            "" => req.path().to_owned(),
+            q => format!("{}?{q}", req.path()),
+        };
+        // A localized read also depends on the language `Accept-Language` chooses
+        // (`locale=` is in the query already, and wins).
+        if is_localized(req.path())
+            && let Ok(Some(lang)) = super::extract::locale_of(req.request())
+        {
+            key.push('\u{0}');
+            key.push_str(&lang);
+        }
+        key
     });
     let stamp = cache.as_ref().map(|c| c.stamp());
     let mut _leading = None;
@@ -234,7 +276,7 @@ pub async fn conditional(
         set(headers, header::CACHE_CONTROL, &cache_control);
     }
     if is_read {
-        set(headers, header::VARY, VARY);
+        set(headers, header::VARY, vary_of(http_req.path()));
     }
     if let (Some(cache), Some(key), Some(stamp)) = (&cache, key, stamp)
         && head.status() == StatusCode::OK
@@ -252,6 +294,7 @@ pub async fn conditional(
                 kind,
                 etag: etag.clone(),
                 last_modified: head.headers().get(header::LAST_MODIFIED).cloned(),
+                content_language: head.headers().get(header::CONTENT_LANGUAGE).cloned(),
                 content_type: content_type.clone(),
                 body: bytes.clone(),
             },
@@ -264,6 +307,7 @@ pub async fn conditional(
             header::CACHE_CONTROL,
             header::VARY,
             header::LAST_MODIFIED,
+            header::CONTENT_LANGUAGE,
         ] {
             if let Some(v) = head.headers().get(&name) {
                 not_modified.headers_mut().insert(name, v.clone());

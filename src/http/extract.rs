@@ -280,3 +280,52 @@ mod tests {
         assert_eq!(err.status(), 400);
     }
 }
+
+/// The language a read of a localized resource asks for: `locale=` (400 when it is not
+/// a configured language), else `Accept-Language`, else none (base values).
+#[derive(Debug, Clone, Default)]
+pub struct Locale(pub Option<String>);
+
+impl Locale {
+    /// The language asked for, if any.
+    pub fn lang(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// Marks a response as in `self`'s language, or in `otherwise` (the base language
+    /// of what it shows, when that is one language) when none was asked for.
+    pub fn label(
+        &self,
+        mut res: actix_web::HttpResponse,
+        otherwise: Option<&str>,
+    ) -> actix_web::HttpResponse {
+        if let Some(lang) = self.lang().or(otherwise)
+            && let Ok(value) = header::HeaderValue::from_str(lang)
+        {
+            res.headers_mut().insert(header::CONTENT_LANGUAGE, value);
+        }
+        res
+    }
+}
+
+impl FromRequest for Locale {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(locale_of(req).map(Locale))
+    }
+}
+
+/// Reads `locale=` and `Accept-Language` of a request against the configured languages.
+pub fn locale_of(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let state = state(req)?;
+    let locale = form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "locale")
+        .map(|(_, value)| value.into_owned());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::domain::localized::requested(locale.as_deref(), accept, &state.config.languages)
+}

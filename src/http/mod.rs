@@ -9,6 +9,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod methods;
 pub mod middleware;
+pub mod moved;
 pub mod precondition;
 pub mod problem;
 pub mod responses;

@@ -125,3 +125,11 @@ pub struct Unavailable(#[allow(dead_code)] Problem);
     content_type = "application/problem+json"
 )]
 pub struct ServerError(#[allow(dead_code)] Problem);
+
+/// The slug was the resource's before a rename.
+#[derive(ToResponse)]
+#[response(
+    description = "The slug is an old one: `Location` is the same route under the current slug, query kept",
+    headers(("Location" = String, description = "The current path"))
+)]
+pub struct Moved;

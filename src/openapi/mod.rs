@@ -10,8 +10,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::http::responses::{
-    BadRequest, Conflict, Forbidden, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
-    RateLimited, ServerError, Unauthorized, Unavailable, UnsupportedMediaType, ValidationFailed,
+    BadRequest, Conflict, Forbidden, Moved, NotFound, NotModified, PayloadTooLarge,
+    PreconditionFailed, RateLimited, ServerError, Unauthorized, Unavailable, UnsupportedMediaType,
+    ValidationFailed,
 };
 
 mod common_errors;
@@ -59,7 +60,7 @@ impl Modify for BearerScheme {
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
             PayloadTooLarge, UnsupportedMediaType, ValidationFailed, RateLimited, Unavailable,
-            ServerError, NotModified
+            ServerError, NotModified, Moved
         )
     ),
     tags(

@@ -27,92 +27,245 @@ pub struct DemoSummary {
     pub collections: usize,
 }
 
-const AUTHORS: &[(&str, &str)] = &[
-    (
-        "Leila Haddad",
-        "Covers the Gulf economies and energy markets from Doha.",
-    ),
-    (
-        "Omar Said",
-        "Diplomatic correspondent following ceasefire negotiations.",
-    ),
-    (
-        "Ana Beltrán",
-        "Latin America correspondent based in Bogotá.",
-    ),
-    (
-        "Youssef Karim",
-        "Reports on health and humanitarian aid across the region.",
-    ),
-    ("Marta Ruiz", "Science and climate reporter."),
-    (
-        "Samir Nasser",
-        "Sports editor; football, athletics and the business of sport.",
-    ),
-    ("Hana Mahmoud", "Arts and culture writer."),
-    ("Daniel Osei", "West Africa correspondent in Accra."),
-    (
-        "Lucía Ferrer",
-        "Technology reporter covering platforms and privacy.",
-    ),
-    ("Karim Aziz", "Senior political analyst and columnist."),
-    ("Newsroom Staff", "Reporting by the newsdesk team."),
-    ("Agencies", "Reporting from news agencies."),
+/// A byline: name and bio in English, then in Arabic and in Spanish. A person's name
+/// is written in Arabic script for Arabic and kept as it is in Spanish (`None`); the
+/// house bylines are translated.
+struct Byline {
+    name: &'static str,
+    bio: &'static str,
+    ar: (&'static str, &'static str),
+    es: (Option<&'static str>, &'static str),
+}
+
+const AUTHORS: &[Byline] = &[
+    Byline {
+        name: "Leila Haddad",
+        bio: "Covers the Gulf economies and energy markets from Doha.",
+        ar: ("ليلى حداد", "تغطي اقتصادات الخليج وأسواق الطاقة من الدوحة."),
+        es: (
+            None,
+            "Cubre las economías del Golfo y los mercados energéticos desde Doha.",
+        ),
+    },
+    Byline {
+        name: "Omar Said",
+        bio: "Diplomatic correspondent following ceasefire negotiations.",
+        ar: ("عمر سعيد", "مراسل دبلوماسي يتابع مفاوضات وقف إطلاق النار."),
+        es: (
+            None,
+            "Corresponsal diplomático que sigue las negociaciones de alto el fuego.",
+        ),
+    },
+    Byline {
+        name: "Ana Beltrán",
+        bio: "Latin America correspondent based in Bogotá.",
+        ar: (
+            "آنا بلتران",
+            "مراسلة لشؤون أميركا اللاتينية، مقرها في بوغوتا.",
+        ),
+        es: (
+            None,
+            "Corresponsal para América Latina, con sede en Bogotá.",
+        ),
+    },
+    Byline {
+        name: "Youssef Karim",
+        bio: "Reports on health and humanitarian aid across the region.",
+        ar: (
+            "يوسف كريم",
+            "يغطي شؤون الصحة والمساعدات الإنسانية في أنحاء المنطقة.",
+        ),
+        es: (
+            None,
+            "Informa sobre salud y ayuda humanitaria en toda la región.",
+        ),
+    },
+    Byline {
+        name: "Marta Ruiz",
+        bio: "Science and climate reporter.",
+        ar: ("مارتا رويز", "صحفية متخصصة في شؤون العلوم والمناخ."),
+        es: (None, "Periodista de ciencia y clima."),
+    },
+    Byline {
+        name: "Samir Nasser",
+        bio: "Sports editor; football, athletics and the business of sport.",
+        ar: (
+            "سمير ناصر",
+            "محرر الشؤون الرياضية؛ يكتب عن كرة القدم وألعاب القوى واقتصاد الرياضة.",
+        ),
+        es: (
+            None,
+            "Editor de Deportes: fútbol, atletismo y el negocio del deporte.",
+        ),
+    },
+    Byline {
+        name: "Hana Mahmoud",
+        bio: "Arts and culture writer.",
+        ar: ("هناء محمود", "كاتبة في شؤون الفنون والثقافة."),
+        es: (None, "Redactora de arte y cultura."),
+    },
+    Byline {
+        name: "Daniel Osei",
+        bio: "West Africa correspondent in Accra.",
+        ar: ("دانيال أوسي", "مراسل لشؤون غرب أفريقيا من أكرا."),
+        es: (None, "Corresponsal para África occidental desde Acra."),
+    },
+    Byline {
+        name: "Lucía Ferrer",
+        bio: "Technology reporter covering platforms and privacy.",
+        ar: (
+            "لوسيا فيرير",
+            "صحفية متخصصة في التكنولوجيا، تغطي شؤون المنصات الرقمية والخصوصية.",
+        ),
+        es: (
+            None,
+            "Periodista de tecnología especializada en plataformas y privacidad.",
+        ),
+    },
+    Byline {
+        name: "Karim Aziz",
+        bio: "Senior political analyst and columnist.",
+        ar: ("كريم عزيز", "كبير المحللين السياسيين وكاتب عمود."),
+        es: (None, "Analista político sénior y columnista."),
+    },
+    Byline {
+        name: "Newsroom Staff",
+        bio: "Reporting by the newsdesk team.",
+        ar: ("فريق التحرير", "تقارير من إعداد فريق التحرير."),
+        es: (Some("Redacción"), "Información elaborada por la redacción."),
+    },
+    Byline {
+        name: "Agencies",
+        bio: "Reporting from news agencies.",
+        ar: ("وكالات", "تقارير مصدرها وكالات الأنباء."),
+        es: (Some("Agencias"), "Información de agencias de noticias."),
+    },
 ];
 
-const TAGS: &[&str] = &[
-    "Ceasefire talks",
-    "Elections",
-    "Climate",
-    "Energy",
-    "Football",
-    "Public health",
-    "Technology",
-    "Refugees",
-    "Diplomacy",
-    "Protests",
-    "Culture",
-    "Economy",
+/// Topic tags: the English name (which gives the slug), then Arabic and Spanish.
+const TAGS: &[(&str, &str, &str)] = &[
+    (
+        "Ceasefire talks",
+        "محادثات وقف إطلاق النار",
+        "Conversaciones de alto el fuego",
+    ),
+    ("Elections", "الانتخابات", "Elecciones"),
+    ("Climate", "المناخ", "Clima"),
+    ("Energy", "الطاقة", "Energía"),
+    ("Football", "كرة القدم", "Fútbol"),
+    ("Public health", "الصحة العامة", "Salud pública"),
+    ("Technology", "التكنولوجيا", "Tecnología"),
+    ("Refugees", "اللاجئون", "Refugiados"),
+    ("Diplomacy", "الدبلوماسية", "Diplomacia"),
+    ("Protests", "الاحتجاجات", "Protestas"),
+    ("Culture", "الثقافة", "Cultura"),
+    ("Economy", "الاقتصاد", "Economía"),
 ];
 
-const IMAGES: &[(&str, &str, &str)] = &[
+/// An image: its file, its caption in English, Arabic and Spanish (the alt text is the
+/// caption without its full stop), and its credit in English (see `CREDITS`).
+struct Image {
+    file: &'static str,
+    caption: &'static str,
+    ar: &'static str,
+    es: &'static str,
+    credit: &'static str,
+}
+
+const IMAGES: &[Image] = &[
+    Image {
+        file: "harbour-dawn",
+        caption: "Fishing boats return to the harbour at dawn.",
+        ar: "قوارب الصيد تعود إلى الميناء عند الفجر.",
+        es: "Barcos de pesca regresan al puerto al amanecer.",
+        credit: "AP",
+    },
+    Image {
+        file: "negotiators",
+        caption: "Delegations arrive for a new round of talks.",
+        ar: "وصول الوفود لجولة جديدة من المحادثات.",
+        es: "Las delegaciones llegan para una nueva ronda de conversaciones.",
+        credit: "Reuters",
+    },
+    Image {
+        file: "polling-station",
+        caption: "Voters queue outside a polling station.",
+        ar: "ناخبون يصطفون أمام مركز اقتراع.",
+        es: "Votantes hacen cola frente a un colegio electoral.",
+        credit: "AFP",
+    },
+    Image {
+        file: "solar-farm",
+        caption: "Panels at a solar farm in the desert.",
+        ar: "ألواح في محطة للطاقة الشمسية في الصحراء.",
+        es: "Paneles de una planta solar en el desierto.",
+        credit: "Newsroom Staff",
+    },
+    Image {
+        file: "stadium",
+        caption: "Fans fill the stands before kick-off.",
+        ar: "المشجعون يملؤون المدرجات قبل انطلاق المباراة.",
+        es: "Los aficionados llenan las gradas antes del inicio del partido.",
+        credit: "AP",
+    },
+    Image {
+        file: "clinic",
+        caption: "A nurse prepares vaccines at a rural clinic.",
+        ar: "ممرضة تحضّر اللقاحات في عيادة ريفية.",
+        es: "Una enfermera prepara vacunas en una clínica rural.",
+        credit: "AFP",
+    },
+    Image {
+        file: "server-room",
+        caption: "Racks of servers in a data centre.",
+        ar: "رفوف الخوادم في مركز للبيانات.",
+        es: "Bastidores de servidores en un centro de datos.",
+        credit: "Reuters",
+    },
+    Image {
+        file: "market",
+        caption: "Shoppers at a central market.",
+        ar: "متسوقون في سوق مركزية.",
+        es: "Compradores en un mercado central.",
+        credit: "AP",
+    },
+    Image {
+        file: "flood",
+        caption: "Residents wade through a flooded street.",
+        ar: "سكان يخوضون في مياه شارع غمرته الفيضانات.",
+        es: "Vecinos cruzan a pie una calle inundada.",
+        credit: "AFP",
+    },
+    Image {
+        file: "gallery",
+        caption: "Visitors at the opening of an exhibition.",
+        ar: "زوار خلال افتتاح معرض.",
+        es: "Visitantes en la inauguración de una exposición.",
+        credit: "Newsroom Staff",
+    },
+];
+
+/// Photo credits in English, Arabic and Spanish.
+const CREDITS: &[(&str, &str, &str)] = &[
+    ("AP", "أسوشيتد برس", "AP"),
+    ("Reuters", "رويترز", "Reuters"),
+    ("AFP", "الفرنسية", "AFP"),
+    ("Newsroom Staff", "فريق التحرير", "Redacción"),
+];
+
+/// The coverage collection: name and description in English, Arabic and Spanish.
+const COLLECTION: [(&str, &str); 3] = [
     (
-        "harbour-dawn",
-        "Fishing boats return to the harbour at dawn.",
-        "AP",
+        "Ceasefire talks",
+        "Every step of the negotiations, with the latest developments pinned first.",
     ),
     (
-        "negotiators",
-        "Delegations arrive for a new round of talks.",
-        "Reuters",
+        "محادثات وقف إطلاق النار",
+        "المفاوضات خطوة بخطوة، مع تثبيت أحدث التطورات في المقدمة.",
     ),
     (
-        "polling-station",
-        "Voters queue outside a polling station.",
-        "AFP",
-    ),
-    (
-        "solar-farm",
-        "Panels at a solar farm in the desert.",
-        "Newsroom Staff",
-    ),
-    ("stadium", "Fans fill the stands before kick-off.", "AP"),
-    (
-        "clinic",
-        "A nurse prepares vaccines at a rural clinic.",
-        "AFP",
-    ),
-    (
-        "server-room",
-        "Racks of servers in a data centre.",
-        "Reuters",
-    ),
-    ("market", "Shoppers at a central market.", "AP"),
-    ("flood", "Residents wade through a flooded street.", "AFP"),
-    (
-        "gallery",
-        "Visitors at the opening of an exhibition.",
-        "Newsroom Staff",
+        "Conversaciones de alto el fuego",
+        "Cada paso de las negociaciones, con los últimos acontecimientos fijados al principio.",
     ),
 ];
 
@@ -641,8 +794,47 @@ fn input<T>(v: T) -> Input<T> {
     Input::Value(v)
 }
 
+/// A create's `localized`: the Arabic and the Spanish fields, for those of the two that
+/// are configured and are not the item's `base` language; absent when none is left.
+fn localized(
+    languages: &[String],
+    base: &str,
+    ar: &[(&str, &str)],
+    es: &[(&str, &str)],
+) -> Input<serde_json::Value> {
+    let mut object = serde_json::Map::new();
+    for (lang, fields) in [("ar", ar), ("es", es)] {
+        if lang == base || !languages.iter().any(|l| l == lang) || fields.is_empty() {
+            continue;
+        }
+        let values: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(field, value)| ((*field).to_owned(), (*value).into()))
+            .collect();
+        object.insert(lang.to_owned(), values.into());
+    }
+    if object.is_empty() {
+        Input::Absent
+    } else {
+        input(object.into())
+    }
+}
+
+/// `credit` (an English credit from `CREDITS`) in Arabic and in Spanish.
+fn credit_in(credit: &str) -> Option<(&'static str, &'static str)> {
+    CREDITS
+        .iter()
+        .find(|(en, _, _)| *en == credit)
+        .map(|(_, ar, es)| (*ar, *es))
+}
+
 /// Fills an empty newsroom. Refuses when articles already exist.
-pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<DemoSummary> {
+pub fn seed(
+    conn: &mut DbConn,
+    actor: Actor,
+    languages: &[String],
+    site: &crate::domain::feeds::Site,
+) -> AppResult<DemoSummary> {
     use diesel::prelude::*;
     let existing: i64 = crate::schema::articles::table.count().get_result(conn)?;
     if existing > 0 {
@@ -655,42 +847,67 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
     }
     let mut summary = DemoSummary::default();
     super::ensure_taxonomy(conn)?;
-    for (name, bio) in AUTHORS {
+    // Bylines, tags and images have the first configured language as their base.
+    let base = languages.first().map(String::as_str).unwrap_or("en");
+    for byline in AUTHORS {
+        let (ar_name, ar_bio) = byline.ar;
+        let (es_name, es_bio) = byline.es;
+        let mut es = vec![("bio", es_bio)];
+        if let Some(name) = es_name {
+            es.insert(0, ("name", name));
+        }
         authors::create(
             conn,
             AuthorCreate {
-                name: input((*name).to_owned()),
-                bio: input((*bio).to_owned()),
+                name: input(byline.name.to_owned()),
+                bio: input(byline.bio.to_owned()),
+                localized: localized(languages, base, &[("name", ar_name), ("bio", ar_bio)], &es),
                 ..Default::default()
             },
+            languages,
         )?
         .within_a_write_of_everything();
         summary.authors += 1;
     }
-    for name in TAGS {
+    for (name, ar, es) in TAGS {
         tags::create(
             conn,
             TagCreate {
                 name: input((*name).to_owned()),
+                localized: localized(languages, base, &[("name", ar)], &[("name", es)]),
                 ..Default::default()
             },
+            languages,
         )?
         .within_a_write_of_everything();
         summary.tags += 1;
     }
     let mut image_ids = Vec::new();
-    for (file, caption, credit) in IMAGES {
+    for image in IMAGES {
+        let alt = |caption: &'static str| caption.trim_end_matches('.');
+        let (mut ar, mut es) = (
+            vec![("caption", image.ar), ("alt_text", alt(image.ar))],
+            vec![("caption", image.es), ("alt_text", alt(image.es))],
+        );
+        if let Some((ar_credit, es_credit)) = credit_in(image.credit) {
+            ar.push(("credit", ar_credit));
+            es.push(("credit", es_credit));
+        }
         let item = media::create(
             conn,
             MediaCreate {
                 kind: input(MediaKind::Image),
-                url: input(format!("https://images.example.com/demo/{file}.jpg")),
+                url: input(format!(
+                    "https://images.example.com/demo/{}.jpg",
+                    image.file
+                )),
                 mime_type: input("image/jpeg".to_owned()),
                 width: input(1600),
                 height: input(900),
-                caption: input((*caption).to_owned()),
-                credit: input((*credit).to_owned()),
-                alt_text: input((*caption).trim_end_matches('.').to_owned()),
+                caption: input(image.caption.to_owned()),
+                credit: input(image.credit.to_owned()),
+                alt_text: input(alt(image.caption).to_owned()),
+                localized: localized(languages, base, &ar, &es),
                 ..Default::default()
             },
             languages,
@@ -755,6 +972,7 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
                 },
                 languages,
                 None,
+                site,
             )?
             .within_a_write_of_everything();
             if language == "en" {
@@ -768,16 +986,24 @@ pub fn seed(conn: &mut DbConn, actor: Actor, languages: &[String]) -> AppResult<
     }
     if languages.iter().any(|l| l == "en") && !coverage.is_empty() {
         let articles: Vec<String> = coverage.iter().map(|i| first_slugs[*i].clone()).collect();
+        let [
+            (name, description),
+            (ar_name, ar_description),
+            (es_name, es_description),
+        ] = COLLECTION;
         collections::create(
             conn,
             actor,
             CollectionCreate {
-                name: input("Ceasefire talks".to_owned()),
-                description: input(
-                    "Every step of the negotiations, with the latest developments pinned first."
-                        .to_owned(),
-                ),
+                name: input(name.to_owned()),
+                description: input(description.to_owned()),
                 language: input("en".to_owned()),
+                localized: localized(
+                    languages,
+                    "en",
+                    &[("name", ar_name), ("description", ar_description)],
+                    &[("name", es_name), ("description", es_description)],
+                ),
                 hero_media_id: input(image_ids[0]),
                 pinned: input(articles.iter().take(1).cloned().collect()),
                 articles: input(articles),

@@ -17,6 +17,7 @@ mod http;
 mod instances;
 mod invalidation;
 mod lists;
+mod localized;
 mod openapi;
 mod owasp;
 mod promises;

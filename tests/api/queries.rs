@@ -53,7 +53,14 @@ async fn a_list_page_costs_the_same_number_of_queries_whatever_its_size() {
         )
         .unwrap();
         counter.store(0, Ordering::SeqCst);
-        let page = list::list(&mut conn, &query, None, &t.state.cursors).unwrap();
+        let page = list::list(
+            &mut conn,
+            &query,
+            None,
+            &t.state.cursors,
+            &newsdesk::domain::feeds::Site::of(&t.state.config),
+        )
+        .unwrap();
         statements.push(counter.load(Ordering::SeqCst));
         assert_eq!(page.data.len(), per_page);
         let last = page.data.last().unwrap();

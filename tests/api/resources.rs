@@ -278,7 +278,7 @@ async fn regions_and_sections_are_for_editors() {
         .json();
     assert_eq!(
         region,
-        json!({"id": 1, "slug": "asia-pacific", "name": "Asia-Pacific"})
+        json!({"id": 1, "slug": "asia-pacific", "name": "Asia-Pacific", "localized": {}})
     );
     assert_eq!(
         t.get("/api/v1/regions").await.expect(200).json()["meta"]["total"],

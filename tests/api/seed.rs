@@ -10,12 +10,13 @@ async fn the_demo_fills_a_believable_newsroom() {
     let t = common::app().await;
     let editor = t.admin().await;
     let languages = t.state.config.languages.clone();
+    let site = newsdesk::domain::feeds::Site::of(&t.state.config);
     let summary = t
         .state
         .db
         .write(move |conn| {
             let admin = users::first_active_admin(conn)?.expect("an admin");
-            seed::demo::seed(conn, admin, &languages)
+            seed::demo::seed(conn, admin, &languages, &site)
         })
         .await
         .unwrap();
@@ -68,12 +69,13 @@ async fn the_demo_fills_a_believable_newsroom() {
     assert_eq!(sections["meta"]["total"], 22);
     // A second run refuses to pile a second demo on top.
     let languages = t.state.config.languages.clone();
+    let site = newsdesk::domain::feeds::Site::of(&t.state.config);
     let again = t
         .state
         .db
         .write(move |conn| {
             let admin = users::first_active_admin(conn)?.expect("an admin");
-            seed::demo::seed(conn, admin, &languages)
+            seed::demo::seed(conn, admin, &languages, &site)
         })
         .await;
     assert!(again.is_err());

@@ -321,8 +321,9 @@ pub fn list(
     q: &ArticleQuery,
     viewer: Option<Actor>,
     codec: &CursorCodec,
+    site: &crate::domain::feeds::Site,
 ) -> AppResult<ListResponse<super::Article>> {
-    list_with_dependencies(conn, q, viewer, codec, None).map(|(page, _)| page)
+    list_with_dependencies(conn, q, viewer, codec, None, site).map(|(page, _)| page)
 }
 
 /// [`list`], and what the page depends on; `totals` remembers list totals.
@@ -332,6 +333,7 @@ pub fn list_with_dependencies(
     viewer: Option<Actor>,
     codec: &CursorCodec,
     totals: Option<&dyn Totals>,
+    site: &crate::domain::feeds::Site,
 ) -> AppResult<(ListResponse<super::Article>, Dependencies)> {
     let Some(resolved) = resolve(conn, q)? else {
         return Ok((empty(q), Dependencies::Any));
@@ -351,7 +353,7 @@ pub fn list_with_dependencies(
         _ => Dependencies::Any,
     };
     if let Some(words) = &q.q {
-        let page = search_page(conn, q, words, &resolved, viewer, codec)?;
+        let page = search_page(conn, q, words, &resolved, viewer, codec, site)?;
         return Ok((page, dependencies));
     }
     let now = Timestamp::now().0;
@@ -378,7 +380,7 @@ pub fn list_with_dependencies(
         Some(_) => None,
     };
     let page_rows = &rows[..rows.len().min(q.page.per_page as usize)];
-    let relations = Relations::load(conn, page_rows)?;
+    let relations = Relations::load(conn, page_rows, site)?;
     let page = paging::finish_page(
         rows,
         &q.page,

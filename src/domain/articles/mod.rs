@@ -2,6 +2,7 @@
 //! public when it is `published` and its `published_at` has come, so a scheduled story
 //! appears on time on every instance with no background job.
 
+pub mod fields;
 pub mod form;
 pub mod list;
 pub mod query;
@@ -12,14 +13,15 @@ pub mod write;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Integer, Nullable};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::feeds::Site;
 use super::media::{self, Media};
 use super::search::SearchHit;
 use super::time::Timestamp;
-use super::{Key, Ref, sections};
+use super::{Key, NamedRef, Ref, sections};
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -143,14 +145,20 @@ pub struct Article {
     /// Sanitized HTML rendered from `body` (single reads only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
+    /// The public URL, from `ARTICLE_URL_TEMPLATE`.
+    #[schema(example = "https://news.example.com/en/politics/ceasefire-talks-resume-in-cairo")]
+    pub url: String,
+    /// The section, named in the article's language.
     pub section: Option<Ref>,
+    /// Named in the article's language.
     pub regions: Vec<Ref>,
+    /// Named in the article's language.
     pub tags: Vec<Ref>,
-    /// The byline, in order.
-    pub authors: Vec<Ref>,
+    /// The byline, in order, named in the article's language.
+    pub authors: Vec<Byline>,
     #[schema(example = "Agencies")]
     pub source: Option<String>,
-    /// The hero image with its caption and credit.
+    /// The hero image with its caption and credit in the article's language.
     pub hero_media: Option<Media>,
     pub featured: bool,
     pub status: ArticleStatus,
@@ -167,6 +175,27 @@ pub struct Article {
     /// How the article matched a search (`q`), on search results only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchHit>,
+    /// The items of `/related` (5), with `include=related` on a single read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub related: Option<Vec<Article>>,
+    /// The items of `/next` (5), with `include=next` on a single read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub next: Option<Vec<Article>>,
+}
+
+/// An author in a byline, named in the article's language.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Byline {
+    #[schema(example = 3)]
+    pub id: i32,
+    #[schema(example = "leila-haddad")]
+    pub slug: String,
+    #[schema(example = "Leila Haddad")]
+    pub name: String,
+    /// The author's avatar, or `null`.
+    pub avatar: Option<Media>,
 }
 
 /// Another edition of the same story.
@@ -180,6 +209,8 @@ pub struct Translation {
     pub slug: String,
     #[schema(example = "استئناف محادثات وقف إطلاق النار في القاهرة")]
     pub title: String,
+    /// The edition's public URL, from `ARTICLE_URL_TEMPLATE`.
+    pub url: String,
 }
 
 impl Article {
@@ -191,7 +222,7 @@ impl Article {
             language: self.language.clone(),
             section_id: self.section.as_ref().map(|s| s.id),
             tag_ids: ids(&self.tags),
-            author_ids: ids(&self.authors),
+            author_ids: self.authors.iter().map(|a| a.id).collect(),
             region_ids: ids(&self.regions),
             featured: self.featured,
             published_at: self.published_at.map(|t| t.0),
@@ -199,13 +230,18 @@ impl Article {
     }
 }
 
-/// The embedded relations of a set of articles, loaded in a fixed number of queries.
-#[derive(Debug, Default)]
+/// One row of the linked query: `(id, slug, name, localized, avatar)`.
+type Linked = (i32, String, String, String, Option<i32>);
+
+/// The embedded relations of a set of articles, loaded in a fixed number of queries,
+/// each named in its article's language.
+#[derive(Debug)]
 pub struct Relations {
-    sections: HashMap<i32, Ref>,
+    site: Site,
+    sections: HashMap<i32, NamedRef>,
     media: HashMap<i32, Media>,
     tags: HashMap<i32, Vec<Ref>>,
-    authors: HashMap<i32, Vec<Ref>>,
+    authors: HashMap<i32, Vec<(Ref, Option<i32>)>>,
     regions: HashMap<i32, Vec<Ref>>,
 }
 
@@ -220,7 +256,13 @@ macro_rules! linked_query {
                 TAG.into_sql::<Integer>(),
                 article_tags::article_id,
                 article_tags::position,
-                (tags::id, tags::slug, tags::name),
+                (
+                    tags::id,
+                    tags::slug,
+                    tags::name,
+                    tags::localized,
+                    None::<i32>.into_sql::<Nullable<Integer>>(),
+                ),
             ))
             .union_all(
                 article_authors::table
@@ -230,7 +272,13 @@ macro_rules! linked_query {
                         AUTHOR.into_sql::<Integer>(),
                         article_authors::article_id,
                         article_authors::position,
-                        (authors::id, authors::slug, authors::name),
+                        (
+                            authors::id,
+                            authors::slug,
+                            authors::name,
+                            authors::localized,
+                            authors::avatar_media_id,
+                        ),
                     )),
             )
             .union_all(
@@ -241,7 +289,13 @@ macro_rules! linked_query {
                         REGION.into_sql::<Integer>(),
                         article_regions::article_id,
                         article_regions::position,
-                        (regions::id, regions::slug, regions::name),
+                        (
+                            regions::id,
+                            regions::slug,
+                            regions::name,
+                            regions::localized,
+                            None::<i32>.into_sql::<Nullable<Integer>>(),
+                        ),
                     )),
             )
     };
@@ -251,49 +305,80 @@ const TAG: i32 = 0;
 const AUTHOR: i32 = 1;
 const REGION: i32 = 2;
 
-/// Groups `(article, position, ref)` rows by article, in position order.
-fn group(mut rows: Vec<(i32, i32, Ref)>) -> HashMap<i32, Vec<Ref>> {
+/// Groups `(article, position, item)` rows by article, in position order.
+fn group<T>(mut rows: Vec<(i32, i32, T)>) -> HashMap<i32, Vec<T>> {
     rows.sort_by_key(|(article, position, _)| (*article, *position));
-    let mut grouped: HashMap<i32, Vec<Ref>> = HashMap::new();
+    let mut grouped: HashMap<i32, Vec<T>> = HashMap::new();
     for (article_id, _, r) in rows {
         grouped.entry(article_id).or_default().push(r);
     }
     grouped
 }
 
+/// A linked row as a reference named in `lang`.
+fn named((id, slug, name, localized, _): Linked, lang: Option<&str>) -> Ref {
+    let name = if localized == "{}" {
+        name
+    } else {
+        super::localized::Localized::parse(&localized).pick(lang, "name", name)
+    };
+    Ref { id, slug, name }
+}
+
 impl Relations {
-    /// Loads sections, hero media, tags, authors and regions of `heads`: three queries
-    /// whatever the number of articles.
-    pub fn load(conn: &mut DbConn, heads: &[ArticleHead]) -> AppResult<Self> {
+    /// Loads sections, hero media, avatars, tags, authors and regions of `heads`: four
+    /// queries whatever the number of articles. `site` makes their public URLs.
+    pub fn load(conn: &mut DbConn, heads: &[ArticleHead], site: &Site) -> AppResult<Self> {
+        let mut relations = Self {
+            site: site.clone(),
+            sections: HashMap::new(),
+            media: HashMap::new(),
+            tags: HashMap::new(),
+            authors: HashMap::new(),
+            regions: HashMap::new(),
+        };
         if heads.is_empty() {
-            return Ok(Self::default());
+            return Ok(relations);
         }
         let ids: Vec<i32> = heads.iter().map(|h| h.id).collect();
+        let language: HashMap<i32, &str> =
+            heads.iter().map(|h| (h.id, h.language.as_str())).collect();
         let section_ids: Vec<i32> = heads.iter().filter_map(|h| h.section_id).collect();
-        let media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
+        let mut media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
         // Tags, bylines and regions in one statement: (kind, article, position, ref).
         // One article gets `= ?`, a statement SQLite parses once and keeps; a page gets
         // `IN (...)`, whose length varies.
-        let linked: Vec<(i32, i32, i32, Ref)> = match ids.as_slice() {
+        let linked: Vec<(i32, i32, i32, Linked)> = match ids.as_slice() {
             [id] => crate::on_backend!(conn, |c| linked_query!(eq(*id)).load(c)?),
             _ => crate::on_backend!(conn, |c| linked_query!(eq_any(&ids)).load(c)?),
         };
         let (mut tags, mut authors, mut regions) = (Vec::new(), Vec::new(), Vec::new());
-        for (kind, article_id, position, r) in linked {
-            let list = match kind {
-                TAG => &mut tags,
-                AUTHOR => &mut authors,
-                _ => &mut regions,
-            };
-            list.push((article_id, position, r));
+        for (kind, article_id, position, row) in linked {
+            let lang = language.get(&article_id).copied();
+            match kind {
+                TAG => tags.push((article_id, position, named(row, lang))),
+                AUTHOR => {
+                    let avatar = row.4;
+                    media_ids.extend(avatar);
+                    authors.push((article_id, position, (named(row, lang), avatar)));
+                }
+                _ => regions.push((article_id, position, named(row, lang))),
+            }
         }
-        Ok(Self {
-            sections: sections::refs_by_id(conn, &section_ids)?,
-            media: media::by_ids(conn, &media_ids)?,
-            tags: group(tags),
-            authors: group(authors),
-            regions: group(regions),
-        })
+        media_ids.sort_unstable();
+        media_ids.dedup();
+        relations.sections = sections::refs_by_id(conn, &section_ids)?;
+        relations.media = media::by_ids(conn, &media_ids)?;
+        relations.tags = group(tags);
+        relations.authors = group(authors);
+        relations.regions = group(regions);
+        Ok(relations)
+    }
+
+    /// A media item named in `lang`.
+    fn media_in(&self, id: Option<i32>, lang: &str) -> Option<Media> {
+        id.and_then(|m| self.media.get(&m))
+            .map(|m| m.clone().localize(Some(lang)))
     }
 
     /// The view of one article; `body` is `(markdown, html)` for single reads.
@@ -308,12 +393,38 @@ impl Relations {
             Some((md, html)) => (Some(md), Some(html)),
             None => (None, None),
         };
+        let lang = head.language.as_str();
+        let section = head
+            .section_id
+            .and_then(|s| self.sections.get(&s))
+            .map(|s| s.in_lang(Some(lang)));
+        let authors = self
+            .authors
+            .get(&head.id)
+            .map(|list| {
+                list.iter()
+                    .map(|(r, avatar)| Byline {
+                        id: r.id,
+                        slug: r.slug.clone(),
+                        name: r.name.clone(),
+                        avatar: self.media_in(*avatar, lang),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Article {
-            dir: TextDirection::of(&head.language),
-            section: head.section_id.and_then(|s| self.sections.get(&s).cloned()),
-            hero_media: head.hero_media_id.and_then(|m| self.media.get(&m).cloned()),
+            dir: TextDirection::of(lang),
+            url: self.site.article_url(
+                lang,
+                section.as_ref().map(|s| s.slug.as_str()),
+                &head.slug,
+                head.id,
+                head.published_at.unwrap_or(head.created_at),
+            ),
+            section,
+            hero_media: self.media_in(head.hero_media_id, lang),
             tags: self.tags.get(&head.id).cloned().unwrap_or_default(),
-            authors: self.authors.get(&head.id).cloned().unwrap_or_default(),
+            authors,
             regions: self.regions.get(&head.id).cloned().unwrap_or_default(),
             id: head.id,
             slug: head.slug,
@@ -332,6 +443,8 @@ impl Relations {
             updated_at: head.updated_at.into(),
             translations: None,
             search: None,
+            related: None,
+            next: None,
         }
     }
 }
@@ -341,6 +454,7 @@ pub fn translations_of(
     conn: &mut DbConn,
     head: &ArticleHead,
     viewer: Option<Actor>,
+    site: &Site,
 ) -> AppResult<Vec<Translation>> {
     let Some(group) = head.translation_group else {
         return Ok(Vec::new());
@@ -352,14 +466,29 @@ pub fn translations_of(
         .order(articles::language.asc())
         .select(ArticleHead::as_select())
         .load(c)?);
-    Ok(editions
+    let editions: Vec<ArticleHead> = editions
         .into_iter()
         .filter(|e| e.visible_to(viewer, now))
-        .map(|e| Translation {
-            id: e.id,
-            language: e.language,
-            slug: e.slug,
-            title: e.title,
+        .collect();
+    let section_ids: Vec<i32> = editions.iter().filter_map(|e| e.section_id).collect();
+    let sections = sections::refs_by_id(conn, &section_ids)?;
+    Ok(editions
+        .into_iter()
+        .map(|e| {
+            let section = e.section_id.and_then(|s| sections.get(&s));
+            Translation {
+                url: site.article_url(
+                    &e.language,
+                    section.map(|s| s.slug.as_str()),
+                    &e.slug,
+                    e.id,
+                    e.published_at.unwrap_or(e.created_at),
+                ),
+                id: e.id,
+                language: e.language,
+                slug: e.slug,
+                title: e.title,
+            }
         })
         .collect())
 }
@@ -385,7 +514,7 @@ pub fn find_head(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResu
 
 /// Reads one article, body included, as `viewer` may see it: the row and the three
 /// relation queries.
-pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Article> {
+pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> AppResult<Article> {
     // The queries of an uncached article read run on the backend's own connection
     // (`on_backend!`): through the enum, Diesel builds each statement's SQL text again
     // on every call, which cost a third more CPU per uncached read (bench/ab.py).
@@ -414,8 +543,8 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Art
         Some((head, body, html)) if head.visible_to(viewer, now) => (head, body, html),
         _ => return Err(AppError::not_found("article")),
     };
-    let relations = Relations::load(conn, std::slice::from_ref(&head))?;
-    let translations = translations_of(conn, &head, viewer)?;
+    let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
+    let translations = translations_of(conn, &head, viewer, site)?;
     let mut article = relations.view(head, Some((body, html)), now);
     article.translations = Some(translations);
     Ok(article)

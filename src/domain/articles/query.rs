@@ -89,6 +89,10 @@ pub struct ArticleParams {
     /// Field to sort by; `-` for descending. Default `-published_at`.
     #[param(inline)]
     pub sort: Option<ArticleSort>,
+    /// Top-level fields of each item to return, comma-separated (`id` always comes
+    /// too): list-item fields only (`body` is a 400), for clients on slow networks.
+    #[param(max_length = 400, example = "title,url,published_at")]
+    pub fields: Option<String>,
 }
 
 /// A parsed `GET /articles` request.
@@ -109,6 +113,8 @@ pub struct ArticleQuery {
     pub collection: Option<String>,
     pub sort: ArticleSort,
     pub page: PageRequest,
+    /// `fields=`: the item fields to keep.
+    pub fields: Option<super::fields::FieldSet>,
 }
 
 impl ArticleQuery {
@@ -154,6 +160,10 @@ impl ArticleQuery {
             collection: params::slug("collection", raw.collection)?,
             sort,
             page: PageRequest::from_params(&mut p, codec, sort.as_str())?,
+            fields: super::fields::FieldSet::parse(
+                raw.fields.as_deref(),
+                super::fields::LIST_FIELDS,
+            )?,
         };
         p.finish()?;
         Ok(query)

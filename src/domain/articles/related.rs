@@ -11,6 +11,7 @@ use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::feeds::Site;
 use crate::domain::params::Params;
 use crate::domain::time::Timestamp;
 use crate::error::AppResult;
@@ -45,9 +46,10 @@ pub fn translations(
     conn: &mut DbConn,
     key: &Key,
     viewer: Option<Actor>,
+    site: &Site,
 ) -> AppResult<Vec<Translation>> {
     let head = find_head(conn, key, viewer)?;
-    super::translations_of(conn, &head, viewer)
+    super::translations_of(conn, &head, viewer, site)
 }
 
 /// `(id, section, published_at)` of a candidate.
@@ -61,10 +63,11 @@ pub fn related(
     key: &Key,
     viewer: Option<Actor>,
     limit: i64,
+    site: &Site,
 ) -> AppResult<Vec<Article>> {
     let head = find_head(conn, key, viewer)?;
     let ranked = related_ids(conn, &head, limit)?;
-    articles_in_order(conn, &ranked)
+    articles_in_order(conn, &ranked, site)
 }
 
 fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<Vec<i32>> {
@@ -142,6 +145,7 @@ pub fn next(
     key: &Key,
     viewer: Option<Actor>,
     limit: i64,
+    site: &Site,
 ) -> AppResult<Vec<Article>> {
     let head = find_head(conn, key, viewer)?;
     let excluded: HashSet<i32> = related_ids(conn, &head, limit)?.into_iter().collect();
@@ -163,11 +167,11 @@ pub fn next(
         .filter(|id| !excluded.contains(id))
         .take(limit as usize)
         .collect();
-    articles_in_order(conn, &ids)
+    articles_in_order(conn, &ids, site)
 }
 
 /// List views of these articles, in this order.
-fn articles_in_order(conn: &mut DbConn, ids: &[i32]) -> AppResult<Vec<Article>> {
+fn articles_in_order(conn: &mut DbConn, ids: &[i32], site: &Site) -> AppResult<Vec<Article>> {
     let mut heads: HashMap<i32, ArticleHead> = articles::table
         .filter(articles::id.eq_any(ids))
         .select(ArticleHead::as_select())
@@ -176,7 +180,7 @@ fn articles_in_order(conn: &mut DbConn, ids: &[i32]) -> AppResult<Vec<Article>> 
         .map(|h| (h.id, h))
         .collect();
     let ordered: Vec<ArticleHead> = ids.iter().filter_map(|id| heads.remove(id)).collect();
-    let relations = Relations::load(conn, &ordered)?;
+    let relations = Relations::load(conn, &ordered, site)?;
     let now = Timestamp::now().0;
     Ok(ordered
         .into_iter()

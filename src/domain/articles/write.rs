@@ -12,6 +12,7 @@ use super::resolve::{DraftRefs, EditRefs, RelationIds, resolve_draft, resolve_ed
 use super::{ArticleHead, ArticleStatus, StoredStatus, find_head, get};
 use crate::auth::Actor;
 use crate::db::{DbConn, Scope, Written};
+use crate::domain::feeds::Site;
 use crate::domain::input::{Checker, Input};
 use crate::domain::time::Timestamp;
 use crate::domain::{Key, breaking, markdown, search};
@@ -149,11 +150,12 @@ pub fn create(
     body: ArticleCreate,
     languages: &[String],
     ahead: Option<Rendered>,
+    site: &Site,
 ) -> AppResult<Written<super::Article>> {
     let mut c = Checker::new();
     let draft = check_create(&mut c, actor, body, languages)?;
     let refs = resolve_draft(c, conn, actor, &draft)?;
-    insert(conn, actor, draft, refs, ahead)
+    insert(conn, actor, draft, refs, ahead, site)
 }
 
 /// Stores a checked and resolved draft with its relations and search entry.
@@ -163,6 +165,7 @@ fn insert(
     d: ArticleDraft,
     refs: DraftRefs,
     ahead: Option<Rendered>,
+    site: &Site,
 ) -> AppResult<Written<super::Article>> {
     let now = Timestamp::now();
     let published_at = match (d.published_at, d.status) {
@@ -194,9 +197,10 @@ fn insert(
         ))
         .returning(articles::id)
         .get_result(conn)?;
+    crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
     save_relations(conn, id, &refs.relations, true)?;
     index(conn, id, &d.title, d.summary.as_deref(), &rendered)?;
-    let article = get(conn, &Key::Id(id), Some(actor))?;
+    let article = get(conn, &Key::Id(id), Some(actor), site)?;
     // Joining a translation group changes the other editions' pages too.
     let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
         Scope::All
@@ -248,13 +252,14 @@ pub fn update(
     body: ArticlePatch,
     languages: &[String],
     ahead: Option<Rendered>,
+    site: &Site,
 ) -> AppResult<Written<super::Article>> {
     let head = find_head(conn, key, Some(actor))?;
     check_may_edit(actor, &head)?;
     let mut c = Checker::new();
     let edit = check_patch(&mut c, actor, body, languages)?;
     let refs = resolve_edit(c, conn, actor, &head, &edit)?;
-    save_edit(conn, actor, &head, edit, refs, ahead)
+    save_edit(conn, actor, &head, edit, refs, ahead, site)
 }
 
 /// Stores a checked and resolved edit: the row, its relations and search entry, and
@@ -266,6 +271,7 @@ fn save_edit(
     e: ArticleEdit,
     refs: EditRefs,
     ahead: Option<Rendered>,
+    site: &Site,
 ) -> AppResult<Written<super::Article>> {
     let now = Timestamp::now().0;
     let status = e.status.into_option();
@@ -312,6 +318,9 @@ fn save_edit(
         body: text,
         translation_group: refs.group,
     };
+    if let Some(slug) = &changes.slug {
+        crate::domain::old_slugs::take(conn, super::KIND, slug, head.id, Some(&head.slug))?;
+    }
     diesel::update(articles::table.find(head.id))
         .set(&changes)
         .execute(conn)?;
@@ -325,7 +334,7 @@ fn save_edit(
             &index_body,
         )?;
     }
-    let article = get(conn, &Key::Id(head.id), Some(actor))?;
+    let article = get(conn, &Key::Id(head.id), Some(actor), site)?;
     if head.is_public(now) && article.status != ArticleStatus::Published {
         let items = breaking::linking_to(conn, head.id)?;
         breaking::article_withdrawn(conn, &items, now)?;
@@ -340,6 +349,7 @@ pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<Written<(
     let items = breaking::linking_to(conn, head.id)?;
     diesel::delete(articles::table.find(head.id)).execute(conn)?;
     crate::db::dialect::fts_remove(conn, head.id)?;
+    crate::domain::old_slugs::forget(conn, super::KIND, head.id)?;
     let now = Timestamp::now().0;
     if head.is_public(now) {
         breaking::article_withdrawn(conn, &items, now)?;

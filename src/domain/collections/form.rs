@@ -19,6 +19,17 @@ use crate::schema::articles as articles_t;
 
 pub(super) const NAME: TextRule = TextRule::line(1, 200);
 pub(super) const DESCRIPTION: TextRule = TextRule::block(5_000);
+/// What `localized` holds for a collection.
+pub const LOCALIZED: &[crate::domain::localized::Field] = &[
+    crate::domain::localized::Field {
+        name: "name",
+        rule: NAME,
+    },
+    crate::domain::localized::Field {
+        name: "description",
+        rule: DESCRIPTION,
+    },
+];
 pub(super) const READ_ONLY: &[&str] = &[
     "id",
     "hero_media",
@@ -55,6 +66,12 @@ pub struct CollectionCreate {
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>)]
     pub pinned: Input<Vec<String>>,
+    /// `name` and `description` in other configured languages (not the collection's
+    /// own `language`); in a PATCH, merged into the stored ones (`{"ar": null}` drops a
+    /// language).
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::HashMap<String, crate::domain::localized::LocalizedName>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -84,6 +101,12 @@ pub struct CollectionPatch {
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>)]
     pub pinned: Input<Vec<String>>,
+    /// `name` and `description` in other configured languages (not the collection's
+    /// own `language`); in a PATCH, merged into the stored ones (`{"ar": null}` drops a
+    /// language).
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::HashMap<String, crate::domain::localized::LocalizedName>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,

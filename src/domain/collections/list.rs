@@ -27,6 +27,7 @@ impl CollectionQuery {
     pub fn parse(query: &str, codec: &CursorCodec, languages: &[String]) -> AppResult<Self> {
         let mut params = Params::parse(query)?;
         let LangParams { lang } = params.read()?;
+        let _: crate::domain::localized::LocaleParams = params.read()?;
         let lang = params::language("lang", lang, languages)?;
         let page = PageRequest::from_params(&mut params, codec, "name")?;
         params.finish()?;
@@ -55,6 +56,7 @@ pub fn article_page(query: &str, codec: &CursorCodec) -> AppResult<PageRequest> 
         ));
     }
     let CursorParams { per_page, cursor } = params.read()?;
+    let _: crate::domain::localized::LocaleParams = params.read()?;
     let page = PageRequest::new(None, per_page, cursor, codec, ORDER)?;
     params.finish()?;
     Ok(page)
@@ -67,6 +69,7 @@ pub fn list(
     q: &CollectionQuery,
     codec: &CursorCodec,
     viewer: Option<Actor>,
+    locale: Option<&str>,
 ) -> AppResult<ListResponse<Collection>> {
     let filtered = || {
         let mut query = collections::table.into_boxed::<crate::db::DbBackend>();
@@ -123,7 +126,7 @@ pub fn list(
                 .map(|(_, s)| s.clone())
                 .collect();
             let hero = r.hero_media_id.and_then(|id| heroes.get(&id).cloned());
-            view(r, hero, pinned)
+            view(r, hero, pinned, locale)
         },
     ))
 }

@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 
 use super::Key;
 use super::articles::{Article, ArticleHead, Relations};
+use super::feeds::Site;
 use super::input::Checker;
+use super::localized::{Localized, LocalizedName};
 use super::media::{self, Media};
 use super::paging::{self, CursorCodec, KeyValue, PageRequest};
 use super::time::Timestamp;
@@ -22,7 +24,7 @@ use crate::error::AppResult;
 use crate::schema::{articles as articles_t, collection_articles, collections};
 
 pub use form::{CollectionCreate, CollectionPatch};
-use form::{DESCRIPTION, NAME, READ_ONLY, check_hero, resolve_entries};
+use form::{DESCRIPTION, LOCALIZED, NAME, READ_ONLY, check_hero, resolve_entries};
 pub use list::{CollectionQuery, CursorParams, article_page, list};
 
 /// Most articles in one collection.
@@ -42,6 +44,7 @@ pub struct CollectionRow {
     pub hero_media_id: Option<i32>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub localized: String,
 }
 
 /// A collection as the API shows it.
@@ -56,6 +59,11 @@ pub struct Collection {
     pub description: Option<String>,
     #[schema(example = "en")]
     pub language: String,
+    /// `name` and `description` in the other configured languages.
+    #[schema(value_type = HashMap<String, LocalizedName>)]
+    pub localized: Localized,
+    /// The hero image, its caption in the language read (`locale`, else the
+    /// collection's own).
     pub hero_media: Option<Media>,
     /// The articles the caller may see (readers: published ones whose time has come),
     /// pinned first, then in the collection's order (single reads only, a page at a
@@ -140,14 +148,22 @@ fn pinned_slugs(entries: &[Entry]) -> Vec<String> {
         .collect()
 }
 
-fn view(row: CollectionRow, hero: Option<Media>, pinned: Vec<String>) -> Collection {
+fn view(
+    row: CollectionRow,
+    hero: Option<Media>,
+    pinned: Vec<String>,
+    lang: Option<&str>,
+) -> Collection {
+    let localized = Localized::parse(&row.localized);
+    let in_lang = lang.unwrap_or(&row.language);
     Collection {
         id: row.id,
         slug: row.slug,
-        name: row.name,
-        description: row.description,
+        name: localized.pick(lang, "name", row.name),
+        description: localized.pick_opt(lang, "description", row.description),
+        hero_media: hero.map(|m| m.localize(Some(in_lang))),
         language: row.language,
-        hero_media: hero,
+        localized,
         articles: None,
         pinned,
         next_cursor: None,
@@ -163,6 +179,8 @@ pub fn get(
     page: &PageRequest,
     codec: &CursorCodec,
     viewer: Option<Actor>,
+    site: &Site,
+    lang: Option<&str>,
 ) -> AppResult<Collection> {
     let row = find_row(conn, key)?;
     let now = Timestamp::now().0;
@@ -181,7 +199,7 @@ pub fn get(
         .collect();
     let orders: HashMap<i32, i64> = visible.iter().map(|(o, h)| (h.id, *o)).collect();
     let page_heads: Vec<ArticleHead> = visible.into_iter().map(|(_, h)| h).collect();
-    let relations = Relations::load(conn, &page_heads)?;
+    let relations = Relations::load(conn, &page_heads, site)?;
     let listed = paging::finish_page(
         page_heads,
         page,
@@ -195,14 +213,19 @@ pub fn get(
         Some(id) => media::by_ids(conn, &[id])?.remove(&id),
         None => None,
     };
-    let mut collection = view(row, hero, pinned);
+    let mut collection = view(row, hero, pinned, lang);
     collection.articles = Some(listed.data);
     collection.next_cursor = Some(listed.meta.next_cursor);
     Ok(collection)
 }
 
 /// Reads a collection without its articles, as `viewer` may see it.
-pub fn get_plain(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResult<Collection> {
+pub fn get_plain(
+    conn: &mut DbConn,
+    key: &Key,
+    viewer: Option<Actor>,
+    lang: Option<&str>,
+) -> AppResult<Collection> {
     let row = find_row(conn, key)?;
     let now = Timestamp::now().0;
     let pinned = pinned_slugs(&visible_entries(conn, row.id, viewer, now)?);
@@ -210,7 +233,7 @@ pub fn get_plain(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResu
         Some(id) => media::by_ids(conn, &[id])?.remove(&id),
         None => None,
     };
-    Ok(view(row, hero, pinned))
+    Ok(view(row, hero, pinned, lang))
 }
 
 fn save_entries(conn: &mut DbConn, collection: i32, entries: &[(i32, bool)]) -> AppResult<()> {
@@ -261,6 +284,8 @@ pub fn create(
         check_hero(&mut c, conn, id)?;
     }
     let resolved = resolve_entries(&mut c, conn, actor, &list, &pinned)?;
+    let names = Localized::check_create(&mut c, body.localized, LOCALIZED, languages);
+    names.check_base(&mut c, &language);
     c.finish()?;
     let name = name.unwrap_or_default();
     let slug = choose_slug(conn, slug, &name)?;
@@ -272,14 +297,16 @@ pub fn create(
             collections::description.eq(&description),
             collections::language.eq(&language),
             collections::hero_media_id.eq(hero),
+            collections::localized.eq(names.to_stored()),
             collections::created_at.eq(now),
             collections::updated_at.eq(now),
         ))
         .returning(collections::id)
         .get_result(conn)?;
+    super::old_slugs::take(conn, KIND, &slug, id, None)?;
     save_entries(conn, id, &resolved)?;
     Ok(Written::content(
-        get_plain(conn, &Key::Id(id), Some(actor))?,
+        get_plain(conn, &Key::Id(id), Some(actor), None)?,
         Scope::All,
     ))
 }
@@ -292,6 +319,7 @@ struct CollectionChanges {
     description: Option<Option<String>>,
     language: Option<String>,
     hero_media_id: Option<Option<i32>>,
+    localized: Option<String>,
     updated_at: chrono::NaiveDateTime,
 }
 
@@ -347,9 +375,14 @@ pub fn update(
     } else {
         None
     };
+    let current = Localized::parse(&row.localized);
+    let names = Localized::check_patch(&mut c, body.localized, &current, LOCALIZED, languages);
+    let base = language.as_deref().unwrap_or(&row.language);
+    names.as_ref().unwrap_or(&current).check_base(&mut c, base);
     c.finish()?;
     if let Some(s) = &slug {
         ensure_slug_free(conn, s, Some(row.id))?;
+        super::old_slugs::take(conn, KIND, s, row.id, Some(&row.slug))?;
     }
     diesel::update(collections::table.find(row.id))
         .set(&CollectionChanges {
@@ -358,6 +391,7 @@ pub fn update(
             description,
             language,
             hero_media_id: hero,
+            localized: names.map(|n| n.to_stored()),
             updated_at: Timestamp::now().0,
         })
         .execute(conn)?;
@@ -365,7 +399,7 @@ pub fn update(
         save_entries(conn, row.id, &resolved)?;
     }
     Ok(Written::content(
-        get_plain(conn, &Key::Id(row.id), Some(actor))?,
+        get_plain(conn, &Key::Id(row.id), Some(actor), None)?,
         Scope::All,
     ))
 }
@@ -374,5 +408,6 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     diesel::delete(collections::table.find(id)).execute(conn)?;
+    super::old_slugs::forget(conn, KIND, id)?;
     Ok(Written::content((), Scope::All))
 }

@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use super::MediaKind;
 use crate::domain::input::{Checker, Input, TextRule, UnknownFields};
+use crate::domain::localized::Field;
 
 const CAPTION: TextRule = TextRule::block(1_000);
 const CREDIT: TextRule = TextRule::line(1, 200);
@@ -46,6 +47,11 @@ pub struct MediaCreate {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "en")]
     pub language: Input<String>,
+    /// `caption`, `alt_text` and `credit` in other configured languages (not the
+    /// item's own `language`).
+    #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, crate::domain::localized::LocalizedMedia>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -84,6 +90,11 @@ pub struct MediaPatch {
     #[serde(default)]
     #[schema(value_type = String)]
     pub language: Input<String>,
+    /// `caption`, `alt_text` and `credit` in other configured languages (not the
+    /// item's own `language`).
+    #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, crate::domain::localized::LocalizedMedia>>)]
+    pub localized: Input<serde_json::Value>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -113,6 +124,22 @@ pub(super) fn check_size(c: &mut Checker, field: &str, value: Option<i32>, max: 
 }
 
 /// The optional text fields of a media item, checked the same way on create and patch.
+/// What `localized` holds for a media item.
+pub const LOCALIZED: &[Field] = &[
+    Field {
+        name: "caption",
+        rule: CAPTION,
+    },
+    Field {
+        name: "alt_text",
+        rule: ALT_TEXT,
+    },
+    Field {
+        name: "credit",
+        rule: CREDIT,
+    },
+];
+
 pub(super) fn check_texts(
     c: &mut Checker,
     caption: Option<&str>,

@@ -57,6 +57,7 @@ impl MediaQuery {
             lang,
             sort,
         } = params.read()?;
+        let _: crate::domain::localized::LocaleParams = params.read()?;
         let lang = params::language("lang", lang, languages)?;
         let sort = sort.unwrap_or(MediaSort::CreatedAtDesc);
         let page = PageRequest::from_params(&mut params, codec, sort.as_str())?;
@@ -97,6 +98,7 @@ pub fn list(
     q: &MediaQuery,
     codec: &CursorCodec,
     viewer: Option<Actor>,
+    locale: Option<&str>,
 ) -> AppResult<ListResponse<Media>> {
     let now = Timestamp::now().0;
     let filtered = || {
@@ -160,6 +162,6 @@ pub fn list(
                 KeyValue::Int(i64::from(r.id)),
             ]
         },
-        Media::from,
+        |r| Media::from(r).localize(locale),
     ))
 }

@@ -13,13 +13,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::input::Checker;
+use super::localized::{Localized, LocalizedMedia};
 use super::time::Timestamp;
 use crate::auth::Actor;
 use crate::db::{DbBackend, DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, authors, collections, media};
 
-use form::{MAX_DURATION_SECONDS, MAX_PIXELS_SIDE, READ_ONLY, check_mime, check_size, check_texts};
+use form::{
+    LOCALIZED, MAX_DURATION_SECONDS, MAX_PIXELS_SIDE, READ_ONLY, check_mime, check_size,
+    check_texts,
+};
 pub use form::{MediaCreate, MediaPatch};
 pub use list::{MediaParams, MediaQuery, MediaSort, like_pattern, list};
 
@@ -40,6 +44,7 @@ pub struct MediaRow {
     pub language: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub localized: String,
 }
 
 /// A media item as the API shows it.
@@ -67,8 +72,26 @@ pub struct Media {
     pub alt_text: Option<String>,
     #[schema(example = "en")]
     pub language: String,
+    /// `caption`, `alt_text` and `credit` in the other configured languages.
+    #[schema(value_type = HashMap<String, LocalizedMedia>)]
+    pub localized: Localized,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Media {
+    /// Puts `caption`, `alt_text` and `credit` in `lang` where the item has them, field
+    /// by field; the item's own language (or `None`) keeps its base values.
+    pub fn localize(mut self, lang: Option<&str>) -> Self {
+        let Some(lang) = lang.filter(|l| *l != self.language && !self.localized.is_empty()) else {
+            return self;
+        };
+        let l = Some(lang);
+        self.caption = self.localized.pick_opt(l, "caption", self.caption.take());
+        self.alt_text = self.localized.pick_opt(l, "alt_text", self.alt_text.take());
+        self.credit = self.localized.pick_opt(l, "credit", self.credit.take());
+        self
+    }
 }
 
 impl From<MediaRow> for Media {
@@ -85,6 +108,7 @@ impl From<MediaRow> for Media {
             credit: r.credit,
             alt_text: r.alt_text,
             language: r.language,
+            localized: Localized::parse(&r.localized),
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
         }
@@ -206,6 +230,8 @@ pub fn create(
         alt_text.as_deref(),
     );
     c.language("language", &language, languages);
+    let names = Localized::check_create(&mut c, body.localized, LOCALIZED, languages);
+    names.check_base(&mut c, &language);
     c.finish()?;
     let now = Timestamp::now().0;
     let id: i32 = diesel::insert_into(media::table)
@@ -220,6 +246,7 @@ pub fn create(
             media::credit.eq(credit),
             media::alt_text.eq(alt_text),
             media::language.eq(language),
+            media::localized.eq(names.to_stored()),
             media::created_at.eq(now),
             media::updated_at.eq(now),
         ))
@@ -241,6 +268,7 @@ struct MediaChanges {
     credit: Option<Option<String>>,
     alt_text: Option<Option<String>>,
     language: Option<String>,
+    localized: Option<String>,
     updated_at: chrono::NaiveDateTime,
 }
 
@@ -251,9 +279,16 @@ pub fn update(
     body: MediaPatch,
     languages: &[String],
 ) -> AppResult<Written<Media>> {
-    get(conn, id)?;
+    let current = get(conn, id)?;
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
+    let names = Localized::check_patch(
+        &mut c,
+        body.localized,
+        &current.localized,
+        LOCALIZED,
+        languages,
+    );
     let mut changes = MediaChanges {
         kind: c
             .patch("kind", body.kind)
@@ -270,6 +305,7 @@ pub fn update(
         credit: c.patch_nullable("credit", body.credit).into_option(),
         alt_text: c.patch_nullable("alt_text", body.alt_text).into_option(),
         language: c.patch("language", body.language).into_option(),
+        localized: None,
         updated_at: Timestamp::now().0,
     };
     if let Some(u) = changes.url.take() {
@@ -295,6 +331,13 @@ pub fn update(
     if let Some(l) = &changes.language {
         c.language("language", l, languages);
     }
+    // The base language after the change must not be a localized one.
+    let base = changes.language.as_deref().unwrap_or(&current.language);
+    names
+        .as_ref()
+        .unwrap_or(&current.localized)
+        .check_base(&mut c, base);
+    changes.localized = names.map(|n| n.to_stored());
     c.finish()?;
     diesel::update(media::table.find(id))
         .set(&changes)

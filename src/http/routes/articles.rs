@@ -8,10 +8,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Actor;
 use crate::db::{DbConn, run_blocking};
 use crate::domain::Key;
+use crate::domain::articles::fields::{FieldSet, INCLUDED_ITEMS, Includes, SINGLE_FIELDS};
 use crate::domain::articles::list::{ArticleParams, ArticleQuery};
 use crate::domain::articles::related::{self as around, LimitParams, parse_limit};
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch};
 use crate::domain::articles::{self, Article, Translation};
+use crate::domain::feeds::Site;
 use crate::domain::paging::{ListResponse, Listing, PageParams};
 use crate::domain::views::{MostRead, MostReadParams, MostReadQuery};
 use crate::error::{AppError, AppResult};
@@ -19,6 +21,7 @@ use crate::http::cache::{ListDependencies, Uncacheable};
 use crate::http::conditional::object;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
+use crate::http::moved::or_moved;
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -75,6 +78,8 @@ pub async fn list_articles(
     let codec = state.cursors.clone();
     let viewer = staff.0;
     let totals = state.cache.clone();
+    let site = Site::of(&state.config);
+    let fields = query.fields.clone();
     let (page, dependencies) = state
         .db
         .read(move |conn| {
@@ -84,10 +89,18 @@ pub async fn list_articles(
                 viewer,
                 &codec,
                 Some(totals.as_ref()),
+                &site,
             )
         })
         .await?;
-    let mut res = HttpResponse::Ok().json(page);
+    let mut res = match fields {
+        None => HttpResponse::Ok().json(page),
+        Some(fields) => {
+            let mut value = serde_json::to_value(&page).map_err(AppError::internal)?;
+            fields.apply_to_list(&mut value);
+            HttpResponse::Ok().json(value)
+        }
+    };
     res.extensions_mut().insert(ListDependencies(dependencies));
     Ok(res)
 }
@@ -109,6 +122,7 @@ pub async fn create_article(
     JsonBody(body): JsonBody<ArticleCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
+    let site = Site::of(&state.config);
     let actor = staff.actor;
     let (body, ahead) = run_blocking(move || {
         let ahead = articles::write::prerender(&body.body);
@@ -117,7 +131,9 @@ pub async fn create_article(
     .await?;
     let article = state
         .db
-        .write_content(move |conn| articles::write::create(conn, actor, body, &languages, ahead))
+        .write_content(move |conn| {
+            articles::write::create(conn, actor, body, &languages, ahead, &site)
+        })
         .await?;
     Ok(created(
         format!("/api/v1/articles/{}", article.slug),
@@ -126,13 +142,17 @@ pub async fn create_article(
 }
 
 /// Reads an article by id or slug, with `body` and `body_html`. A draft or scheduled
-/// article is a 404 for readers.
+/// article is a 404 for readers. The section, tags, regions, byline and hero image are
+/// named in the article's own language. `include=related,next` adds the first 5 items
+/// of `/related` and `/next` under one ETag; `fields` keeps only the named top-level
+/// fields (and `id`). A slug the article had before answers 308 with the current path.
 #[utoipa::path(
     tag = "Articles",
-    params(Key),
+    params(Key, ArticleReadParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Article),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/articles/{id_or_slug}")]
@@ -140,13 +160,76 @@ pub async fn get_article(
     state: web::Data<AppState>,
     staff: MaybeStaff,
     key: Key,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    let (fields, includes) = read_params(req.query_string())?;
     let viewer = staff.0;
-    let article = state
+    let site = Site::of(&state.config);
+    let k = key.clone();
+    let result = state
         .db
-        .read(move |conn| articles::get(conn, &key, viewer))
-        .await?;
-    Ok(object(&article, article.updated_at))
+        .read(move |conn| {
+            let mut article = articles::get(conn, &k, viewer, &site)?;
+            let here = Key::Id(article.id);
+            if includes.related {
+                article.related =
+                    Some(around::related(conn, &here, viewer, INCLUDED_ITEMS, &site)?);
+            }
+            if includes.next {
+                article.next = Some(around::next(conn, &here, viewer, INCLUDED_ITEMS, &site)?);
+            }
+            Ok(article)
+        })
+        .await
+        .and_then(|article| match fields {
+            None => Ok(object(&article, article.updated_at)),
+            Some(fields) => {
+                let mut value = serde_json::to_value(&article).map_err(AppError::internal)?;
+                fields.apply(&mut value, &["related", "next"]);
+                Ok(object(&value, article.updated_at))
+            }
+        });
+    or_moved(&state, &req, &key, viewer, renamed_article, result).await
+}
+
+/// The current slug of a renamed article, if `viewer` may see it.
+fn renamed_article(
+    conn: &mut DbConn,
+    old: &str,
+    viewer: Option<Actor>,
+) -> AppResult<Option<String>> {
+    match crate::domain::old_slugs::target(conn, articles::KIND, old)? {
+        Some(id) => match articles::find_head(conn, &Key::Id(id), viewer) {
+            Ok(head) => Ok(Some(head.slug)),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
+
+/// `fields` and `include` of a single article read.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleReadParams {
+    /// Top-level fields to return, comma-separated (`id` always comes too): any field
+    /// of the article. An unknown name is a 400.
+    #[param(max_length = 400, example = "title,url,hero_media")]
+    pub fields: Option<String>,
+    /// `related`, `next` or both (comma-separated): adds those arrays (5 items each).
+    #[param(max_length = 40, example = "related,next")]
+    pub include: Option<String>,
+}
+
+/// Reads `fields` and `include`; any other parameter is unknown (400).
+fn read_params(query: &str) -> AppResult<(Option<FieldSet>, Includes)> {
+    let mut params = crate::domain::params::Params::parse(query)?;
+    let ArticleReadParams { fields, include } = params.read()?;
+    params.finish()?;
+    Ok((
+        FieldSet::parse(fields.as_deref(), SINGLE_FIELDS)?,
+        Includes::parse(include.as_deref())?,
+    ))
 }
 
 /// Changes an article: send only the fields to change. Writers may change only their
@@ -169,15 +252,17 @@ pub async fn update_article(
     JsonBody(body): JsonBody<ArticlePatch>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
+    let site = Site::of(&state.config);
     let actor = staff.actor;
     let (body, ahead) = run_blocking(move || {
         let ahead = articles::write::prerender(&body.body);
         Ok((body, ahead))
     })
     .await?;
-    let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor));
+    let shown = site.clone();
+    let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor), &shown);
     let change = move |conn: &mut DbConn, key: &Key| {
-        articles::write::update(conn, actor, key, body, &languages, ahead)
+        articles::write::update(conn, actor, key, body, &languages, ahead, &site)
     };
     target.update(&state.db, current, change).await
 }
@@ -198,7 +283,8 @@ pub async fn delete_article(
     target: Target,
 ) -> AppResult<HttpResponse> {
     let actor = editor.actor;
-    let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor));
+    let site = Site::of(&state.config);
+    let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor), &site);
     let remove = move |conn: &mut DbConn, key: &Key| articles::write::delete(conn, actor, key);
     target.delete(&state.db, current, remove).await
 }
@@ -217,13 +303,17 @@ pub async fn translations(
     state: web::Data<AppState>,
     staff: MaybeStaff,
     key: Key,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let viewer = staff.0;
-    let list = state
+    let site = Site::of(&state.config);
+    let k = key.clone();
+    let result = state
         .db
-        .read(move |conn| around::translations(conn, &key, viewer))
-        .await?;
-    Ok(HttpResponse::Ok().json(Listing::of(list)))
+        .read(move |conn| around::translations(conn, &k, viewer, &site))
+        .await
+        .map(|list| HttpResponse::Ok().json(Listing::of(list)));
+    or_moved(&state, &req, &key, viewer, renamed_article, result).await
 }
 
 /// Published articles in the same language that share the most tags with this one,
@@ -267,7 +357,7 @@ pub async fn read_next(
 }
 
 /// A list of the articles around one: `around::related` or `around::next`.
-type AroundList = fn(&mut DbConn, &Key, Option<Actor>, i64) -> AppResult<Vec<Article>>;
+type AroundList = fn(&mut DbConn, &Key, Option<Actor>, i64, &Site) -> AppResult<Vec<Article>>;
 
 /// A short list of articles around one (`/related`, `/next`), `limit` long.
 async fn around_article(
@@ -279,11 +369,14 @@ async fn around_article(
 ) -> AppResult<HttpResponse> {
     let limit = parse_limit(req.query_string())?;
     let viewer = staff.0;
-    let list = state
+    let site = Site::of(&state.config);
+    let k = key.clone();
+    let result = state
         .db
-        .read(move |conn| list(conn, &key, viewer, limit))
-        .await?;
-    Ok(HttpResponse::Ok().json(Listing::of(list)))
+        .read(move |conn| list(conn, &k, viewer, limit, &site))
+        .await
+        .map(|list| HttpResponse::Ok().json(Listing::of(list)));
+    or_moved(state, req, &key, viewer, renamed_article, result).await
 }
 
 /// The most viewed published articles of the last 24 hours, 7 days or 30 days, counted
@@ -298,9 +391,10 @@ async fn around_article(
 #[get("/articles/most-read")]
 pub async fn most_read(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let query = MostReadQuery::parse(req.query_string(), &state.config.languages)?;
+    let site = Site::of(&state.config);
     let list = state
         .db
-        .read(move |conn| crate::domain::views::most_read(conn, &query))
+        .read(move |conn| crate::domain::views::most_read(conn, &query, &site))
         .await?;
     let mut res = HttpResponse::Ok().json(list);
     // Views move the ranking without a content write: never serve it from memory.

@@ -6,11 +6,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::db::DbConn;
 use crate::domain::Key;
 use crate::domain::authors::{self, Author, AuthorCreate, AuthorParams, AuthorPatch, AuthorQuery};
+use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::error::AppResult;
 use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
+use crate::http::moved::{Renamed, or_moved, renamed};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -26,20 +28,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists authors.
 #[utoipa::path(
     tag = "Authors",
-    params(PageParams, AuthorParams),
+    params(PageParams, AuthorParams, LocaleParams),
     responses(
         (status = 200, description = "A page of authors", body = ListResponse<Author>),
     )
 )]
 #[get("/authors")]
-pub async fn list_authors(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn list_authors(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
     let query = AuthorQuery::parse(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
+    let lang = locale.0.clone();
     let page = state
         .db
-        .read(move |conn| authors::list(conn, &query, &codec))
+        .read(move |conn| authors::list(conn, &query, &codec, lang.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let base = state.config.languages.first().map(String::as_str);
+    Ok(locale.label(HttpResponse::Ok().json(page), base))
 }
 
 /// Creates an author; `slug` is made from `name` when left out.
@@ -58,25 +66,44 @@ pub async fn create_author(
     _staff: Staff,
     JsonBody(body): JsonBody<AuthorCreate>,
 ) -> AppResult<HttpResponse> {
+    let languages = state.config.languages.clone();
     let author = state
         .db
-        .write_content(move |conn| authors::create(conn, body))
+        .write_content(move |conn| authors::create(conn, body, &languages))
         .await?;
     Ok(created(format!("/api/v1/authors/{}", author.slug), &author))
 }
 
-/// Reads an author by id or slug.
+/// Reads an author by id or slug. A slug the author had before answers 308 with the
+/// current path.
 #[utoipa::path(
     tag = "Authors",
-    params(Key),
+    params(Key, LocaleParams),
     responses(
         (status = 200, description = "The author", body = Author),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/authors/{id_or_slug}")]
-pub async fn get_author(state: web::Data<AppState>, key: Key) -> AppResult<HttpResponse> {
-    let author = state.db.read(move |conn| authors::get(conn, &key)).await?;
-    Ok(object(&author, author.updated_at))
+pub async fn get_author(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: MaybeStaff,
+    key: Key,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
+    crate::domain::localized::only_locale(req.query_string())?;
+    let (k, lang) = (key.clone(), locale.0.clone());
+    let result = state
+        .db
+        .read(move |conn| authors::get_in(conn, &k, lang.as_deref()))
+        .await
+        .map(|author| {
+            let base = state.config.languages.first().map(String::as_str);
+            locale.label(object(&author, author.updated_at), base)
+        });
+    let current: Renamed = |conn, old, _| renamed(conn, authors::KIND, old, authors::slug_of);
+    or_moved(&state, &req, &key, staff.0, current, result).await
 }
 
 /// Changes an author: send only the fields to change; `null` clears `bio`,
@@ -96,10 +123,14 @@ pub async fn update_author(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
     JsonBody(body): JsonBody<AuthorPatch>,
 ) -> AppResult<HttpResponse> {
-    let change = move |conn: &mut DbConn, key: &Key| authors::update(conn, key, body);
-    target.update(&state.db, authors::get, change).await
+    let languages = state.config.languages.clone();
+    let change = move |conn: &mut DbConn, key: &Key| authors::update(conn, key, body, &languages);
+    // If-Match is compared with the representation in this request's language.
+    let current = move |conn: &mut DbConn, key: &Key| authors::get_in(conn, key, locale.lang());
+    target.update(&state.db, current, change).await
 }
 
 /// Deletes an author. An author on any article's byline is `409 in_use`.
@@ -117,8 +148,8 @@ pub async fn delete_author(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
-    target
-        .delete(&state.db, authors::get, authors::delete)
-        .await
+    let current = move |conn: &mut DbConn, key: &Key| authors::get_in(conn, key, locale.lang());
+    target.delete(&state.db, current, authors::delete).await
 }

@@ -10,12 +10,16 @@ use crate::domain::Key;
 use crate::domain::collections::{
     self, Collection, CollectionCreate, CollectionPatch, CollectionQuery, CursorParams,
 };
+use crate::domain::feeds::Site;
+use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::params::LangParams;
 use crate::error::AppResult;
 use crate::http::conditional::{etag_of, object};
 use crate::http::created;
+use crate::http::extract::Locale;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
+use crate::http::moved::{Renamed, or_moved, renamed};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
 
@@ -32,7 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// the caller may see (readers: published ones whose time has come).
 #[utoipa::path(
     tag = "Collections",
-    params(PageParams, LangParams),
+    params(PageParams, LangParams, LocaleParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of collections", body = ListResponse<Collection>),
@@ -43,16 +47,19 @@ pub async fn list_collections(
     state: web::Data<AppState>,
     staff: MaybeStaff,
     req: HttpRequest,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
     let query =
         CollectionQuery::parse(req.query_string(), &state.cursors, &state.config.languages)?;
     let codec = state.cursors.clone();
     let viewer = staff.0;
+    let lang = locale.0.clone();
     let page = state
         .db
-        .read(move |conn| collections::list(conn, &query, &codec, viewer))
+        .read(move |conn| collections::list(conn, &query, &codec, viewer, lang.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    // Without a locale each collection is in its own language.
+    Ok(locale.label(HttpResponse::Ok().json(page), None))
 }
 
 /// Creates a collection from an ordered list of article slugs; `pinned` ones come
@@ -86,13 +93,17 @@ pub async fn create_collection(
 
 /// Reads a collection with a page of the articles the caller may see (readers:
 /// published ones whose time has come; staff: what they may read): pinned ones first,
-/// then the collection's order. Follow `next_cursor` (as `cursor`) for more.
+/// then the collection's order. Follow `next_cursor` (as `cursor`) for more. The
+/// articles are each named in their own language; `locale` (or `Accept-Language`)
+/// chooses the language of the collection's own name, description and hero caption.
+/// A slug the collection had before answers 308 with the current path.
 #[utoipa::path(
     tag = "Collections",
-    params(Key, CursorParams),
+    params(Key, CursorParams, LocaleParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The collection", body = Collection),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/collections/{id_or_slug}")]
@@ -101,15 +112,24 @@ pub async fn get_collection(
     staff: MaybeStaff,
     key: Key,
     req: HttpRequest,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
     let page = collections::article_page(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
     let viewer = staff.0;
-    let collection = state
+    let site = Site::of(&state.config);
+    let (k, lang) = (key.clone(), locale.0.clone());
+    let result = state
         .db
-        .read(move |conn| collections::get(conn, &key, &page, &codec, viewer))
-        .await?;
-    Ok(object(&collection, collection.updated_at))
+        .read(move |conn| collections::get(conn, &k, &page, &codec, viewer, &site, lang.as_deref()))
+        .await
+        .map(|collection| {
+            let own = collection.language.clone();
+            locale.label(object(&collection, collection.updated_at), Some(&own))
+        });
+    let current: Renamed =
+        |conn, old, _| renamed(conn, collections::KIND, old, collections::slug_of);
+    or_moved(&state, &req, &key, viewer, current, result).await
 }
 
 /// Changes a collection; `articles` replaces the whole list, `pinned` the pinned
@@ -130,10 +150,12 @@ pub async fn update_collection(
     editor: Staff<Editor>,
     key: Key,
     if_match: IfMatch,
+    locale: Locale,
     JsonBody(body): JsonBody<CollectionPatch>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let codec = state.cursors.clone();
+    let site = Site::of(&state.config);
     let actor = editor.actor;
     let (collection, etag) = state
         .db
@@ -144,7 +166,15 @@ pub async fn update_collection(
                 conn,
                 |conn| {
                     let first = crate::domain::paging::PageRequest::default();
-                    collections::get(conn, &key, &first, &codec, Some(actor))
+                    collections::get(
+                        conn,
+                        &key,
+                        &first,
+                        &codec,
+                        Some(actor),
+                        &site,
+                        locale.lang(),
+                    )
                 },
                 |conn| collections::update(conn, actor, &key, body, &languages),
             )?;
@@ -153,8 +183,15 @@ pub async fn update_collection(
             // the articles out.
             collection.and_then(|collection| {
                 let first = crate::domain::paging::PageRequest::default();
-                let now =
-                    collections::get(conn, &Key::Id(collection.id), &first, &codec, Some(actor))?;
+                let now = collections::get(
+                    conn,
+                    &Key::Id(collection.id),
+                    &first,
+                    &codec,
+                    Some(actor),
+                    &site,
+                    locale.lang(),
+                )?;
                 Ok((collection, etag_of(&crate::domain::to_json(&now)?)))
             })
         })
@@ -178,12 +215,14 @@ pub async fn delete_collection(
     state: web::Data<AppState>,
     editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
     let codec = state.cursors.clone();
+    let site = Site::of(&state.config);
     let actor = editor.actor;
     let current = move |conn: &mut DbConn, key: &Key| {
         let first = crate::domain::paging::PageRequest::default();
-        collections::get(conn, key, &first, &codec, Some(actor))
+        collections::get(conn, key, &first, &codec, Some(actor), &site, locale.lang())
     };
     target.delete(&state.db, current, collections::delete).await
 }

@@ -6,12 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
+use crate::domain::localized::LocaleParams;
 use crate::domain::media::{self, Media, MediaCreate, MediaParams, MediaPatch, MediaQuery};
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
+use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
 
@@ -38,7 +39,7 @@ pub fn media_id(segment: &str) -> AppResult<i32> {
 /// collection's hero image); staff see every item.
 #[utoipa::path(
     tag = "Media",
-    params(PageParams, MediaParams),
+    params(PageParams, MediaParams, LocaleParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of media", body = ListResponse<Media>),
@@ -49,15 +50,18 @@ pub async fn list_media(
     state: web::Data<AppState>,
     staff: MaybeStaff,
     req: HttpRequest,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
     let query = MediaQuery::parse(req.query_string(), &state.cursors, &state.config.languages)?;
     let codec = state.cursors.clone();
     let viewer = staff.0;
+    let lang = locale.0.clone();
     let page = state
         .db
-        .read(move |conn| media::list(conn, &query, &codec, viewer))
+        .read(move |conn| media::list(conn, &query, &codec, viewer, lang.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    // Without a locale each item is in its own language: no one language to name.
+    Ok(locale.label(HttpResponse::Ok().json(page), None))
 }
 
 /// Registers a media item (the file itself lives at `url`, e.g. on a CDN).
@@ -88,7 +92,7 @@ pub async fn create_media(
 /// story not yet published) is a 404; staff read every item.
 #[utoipa::path(
     tag = "Media",
-    params(("id" = i32, Path, description = "The id")),
+    params(("id" = i32, Path, description = "The id"), LocaleParams),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The media item", body = Media),
@@ -99,14 +103,19 @@ pub async fn get_media(
     state: web::Data<AppState>,
     staff: MaybeStaff,
     path: web::Path<String>,
+    locale: Locale,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    crate::domain::localized::only_locale(req.query_string())?;
     let id = media_id(&path)?;
     let viewer = staff.0;
     let item = state
         .db
         .read(move |conn| media::get_for(conn, id, viewer))
-        .await?;
-    Ok(object(&item, item.updated_at))
+        .await?
+        .localize(locale.lang());
+    let own = item.language.clone();
+    Ok(locale.label(object(&item, item.updated_at), Some(&own)))
 }
 
 /// Changes a media item; `null` clears an optional field.
@@ -125,11 +134,14 @@ pub async fn update_media(
     _editor: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
+    locale: Locale,
     JsonBody(body): JsonBody<MediaPatch>,
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
     let languages = state.config.languages.clone();
-    let current = |conn: &mut DbConn, id: &i32| media::get(conn, *id);
+    // If-Match is compared with the representation in this request's language.
+    let current =
+        move |conn: &mut DbConn, id: &i32| Ok(media::get(conn, *id)?.localize(locale.lang()));
     let change = move |conn: &mut DbConn, id: &i32| media::update(conn, *id, body, &languages);
     Target::new(id, if_match)
         .update(&state.db, current, change)
@@ -152,9 +164,12 @@ pub async fn delete_media(
     _editor: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
     let id = media_id(&path)?;
-    let current = |conn: &mut DbConn, id: &i32| media::get(conn, *id);
+    // If-Match is compared with the representation in this request's language.
+    let current =
+        move |conn: &mut DbConn, id: &i32| Ok(media::get(conn, *id)?.localize(locale.lang()));
     let remove = |conn: &mut DbConn, id: &i32| media::delete(conn, *id);
     Target::new(id, if_match)
         .delete(&state.db, current, remove)

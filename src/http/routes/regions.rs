@@ -4,13 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
+use crate::domain::Key;
+use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
-use crate::domain::regions::{self, RegionCreate, RegionPatch, RegionQuery};
-use crate::domain::{Key, Ref};
+use crate::domain::regions::{self, Region, RegionCreate, RegionPatch, RegionQuery};
 use crate::error::AppResult;
 use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
+use crate::http::moved::{Renamed, or_moved, renamed};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -26,20 +28,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists regions by name.
 #[utoipa::path(
     tag = "Regions",
-    params(PageParams),
+    params(PageParams, LocaleParams),
     responses(
-        (status = 200, description = "A page of regions", body = ListResponse<Ref>),
+        (status = 200, description = "A page of regions", body = ListResponse<Region>),
     )
 )]
 #[get("/regions")]
-pub async fn list_regions(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn list_regions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
     let query = RegionQuery::parse(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
+    let lang = locale.0.clone();
     let page = state
         .db
-        .read(move |conn| regions::list(conn, &query, &codec))
+        .read(move |conn| regions::list(conn, &query, &codec, lang.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let base = state.config.languages.first().map(String::as_str);
+    Ok(locale.label(HttpResponse::Ok().json(page), base))
 }
 
 /// Creates a region; `slug` is made from `name` when left out.
@@ -48,7 +56,7 @@ pub async fn list_regions(state: web::Data<AppState>, req: HttpRequest) -> AppRe
     security(("bearer" = ["editor"])),
     request_body = RegionCreate,
     responses(
-        (status = 201, description = "The new region", body = Ref,
+        (status = 201, description = "The new region", body = Region,
             headers(("Location" = String, description = "URL of the new region"))),
     )
 )]
@@ -58,28 +66,44 @@ pub async fn create_region(
     _editor: Staff<Editor>,
     JsonBody(body): JsonBody<RegionCreate>,
 ) -> AppResult<HttpResponse> {
+    let languages = state.config.languages.clone();
     let region = state
         .db
-        .write_content(move |conn| regions::create(conn, body))
+        .write_content(move |conn| regions::create(conn, body, &languages))
         .await?;
     Ok(created(format!("/api/v1/regions/{}", region.slug), &region))
 }
 
-/// Reads a region by id or slug.
+/// Reads a region by id or slug. A slug the region had before answers 308 with the
+/// current path.
 #[utoipa::path(
     tag = "Regions",
-    params(Key),
+    params(Key, LocaleParams),
     responses(
-        (status = 200, description = "The region", body = Ref),
+        (status = 200, description = "The region", body = Region),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/regions/{id_or_slug}")]
-pub async fn get_region(state: web::Data<AppState>, key: Key) -> AppResult<HttpResponse> {
-    let (region, updated_at) = state
+pub async fn get_region(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: MaybeStaff,
+    key: Key,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
+    crate::domain::localized::only_locale(req.query_string())?;
+    let (k, lang) = (key.clone(), locale.0.clone());
+    let result = state
         .db
-        .read(move |conn| regions::get_dated(conn, &key))
-        .await?;
-    Ok(object(&region, updated_at))
+        .read(move |conn| regions::get_dated(conn, &k, lang.as_deref()))
+        .await
+        .map(|(region, updated_at)| {
+            let base = state.config.languages.first().map(String::as_str);
+            locale.label(object(&region, updated_at), base)
+        });
+    let current: Renamed = |conn, old, _| renamed(conn, regions::KIND, old, regions::slug_of);
+    or_moved(&state, &req, &key, staff.0, current, result).await
 }
 
 /// Renames a region or changes its slug.
@@ -89,7 +113,7 @@ pub async fn get_region(state: web::Data<AppState>, key: Key) -> AppResult<HttpR
     params(Key),
     request_body(content = RegionPatch, content_type = "application/json"),
     responses(
-        (status = 200, description = "The changed region", body = Ref),
+        (status = 200, description = "The changed region", body = Region),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -98,10 +122,14 @@ pub async fn update_region(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
     JsonBody(body): JsonBody<RegionPatch>,
 ) -> AppResult<HttpResponse> {
-    let change = move |conn: &mut DbConn, key: &Key| regions::update(conn, key, body);
-    target.update(&state.db, regions::get, change).await
+    let languages = state.config.languages.clone();
+    let change = move |conn: &mut DbConn, key: &Key| regions::update(conn, key, body, &languages);
+    // If-Match is compared with the representation in this request's language.
+    let current = move |conn: &mut DbConn, key: &Key| regions::get_in(conn, key, locale.lang());
+    target.update(&state.db, current, change).await
 }
 
 /// Deletes a region. A region that articles use is `409 in_use`.
@@ -119,8 +147,8 @@ pub async fn delete_region(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
-    target
-        .delete(&state.db, regions::get, regions::delete)
-        .await
+    let current = move |conn: &mut DbConn, key: &Key| regions::get_in(conn, key, locale.lang());
+    target.delete(&state.db, current, regions::delete).await
 }

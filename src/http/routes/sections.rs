@@ -5,12 +5,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
-use crate::domain::paging::{ListResponse, PageParams};
-use crate::domain::sections::{self, Section, SectionCreate, SectionPatch, SectionQuery};
+use crate::domain::localized::LocaleParams;
+use crate::domain::paging::PageParams;
+use crate::domain::sections::{
+    self, Section, SectionCreate, SectionList, SectionParams, SectionPatch, SectionQuery,
+};
 use crate::error::AppResult;
 use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
+use crate::http::moved::{Renamed, or_moved, renamed};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -24,26 +28,30 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Lists sections flat: the top-level sections by `position`, then the children of
-/// each parent (parents in id order) by `position`.
+/// each parent (parents in id order) by `position`. With `tree=true`, the whole menu
+/// nested instead: each section with its `children`, in position order.
 #[utoipa::path(
     tag = "Sections",
-    params(PageParams),
+    params(PageParams, SectionParams, LocaleParams),
     responses(
-        (status = 200, description = "A page of sections", body = ListResponse<Section>),
+        (status = 200, description = "A page of sections, or with `tree=true` the menu nested", body = SectionList),
     )
 )]
 #[get("/sections")]
 pub async fn list_sections(
     state: web::Data<AppState>,
     req: HttpRequest,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
     let query = SectionQuery::parse(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
+    let lang = locale.0.clone();
     let page = state
         .db
-        .read(move |conn| sections::list(conn, &query, &codec))
+        .read(move |conn| sections::list_or_tree(conn, &query, &codec, lang.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let base = state.config.languages.first().map(String::as_str);
+    Ok(locale.label(HttpResponse::Ok().json(page), base))
 }
 
 /// Creates a section, optionally under a `parent` (its slug).
@@ -65,9 +73,10 @@ pub async fn create_section(
     _editor: Staff<Editor>,
     JsonBody(body): JsonBody<SectionCreate>,
 ) -> AppResult<HttpResponse> {
+    let languages = state.config.languages.clone();
     let section = state
         .db
-        .write_content(move |conn| sections::create(conn, body))
+        .write_content(move |conn| sections::create(conn, body, &languages))
         .await?;
     Ok(created(
         format!("/api/v1/sections/{}", section.slug),
@@ -75,21 +84,36 @@ pub async fn create_section(
     ))
 }
 
-/// Reads a section by id or slug.
+/// Reads a section by id or slug. A slug the section had before answers 308 with the
+/// current path.
 #[utoipa::path(
     tag = "Sections",
-    params(Key),
+    params(Key, LocaleParams),
     responses(
         (status = 200, description = "The section", body = Section),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/sections/{id_or_slug}")]
-pub async fn get_section(state: web::Data<AppState>, key: Key) -> AppResult<HttpResponse> {
-    let (section, updated_at) = state
+pub async fn get_section(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: MaybeStaff,
+    key: Key,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
+    crate::domain::localized::only_locale(req.query_string())?;
+    let (k, lang) = (key.clone(), locale.0.clone());
+    let result = state
         .db
-        .read(move |conn| sections::get_dated(conn, &key))
-        .await?;
-    Ok(object(&section, updated_at))
+        .read(move |conn| sections::get_dated(conn, &k, lang.as_deref()))
+        .await
+        .map(|(section, updated_at)| {
+            let base = state.config.languages.first().map(String::as_str);
+            locale.label(object(&section, updated_at), base)
+        });
+    let current: Renamed = |conn, old, _| renamed(conn, sections::KIND, old, sections::slug_of);
+    or_moved(&state, &req, &key, staff.0, current, result).await
 }
 
 /// Changes a section. A `parent` that would make it its own ancestor is a 422;
@@ -109,10 +133,14 @@ pub async fn update_section(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
     JsonBody(body): JsonBody<SectionPatch>,
 ) -> AppResult<HttpResponse> {
-    let change = move |conn: &mut DbConn, key: &Key| sections::update(conn, key, body);
-    target.update(&state.db, sections::get, change).await
+    let languages = state.config.languages.clone();
+    let change = move |conn: &mut DbConn, key: &Key| sections::update(conn, key, body, &languages);
+    // If-Match is compared with the representation in this request's language.
+    let current = move |conn: &mut DbConn, key: &Key| sections::get_in(conn, key, locale.lang());
+    target.update(&state.db, current, change).await
 }
 
 /// Deletes a section. One that articles use or that has child sections is
@@ -131,8 +159,8 @@ pub async fn delete_section(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
-    target
-        .delete(&state.db, sections::get, sections::delete)
-        .await
+    let current = move |conn: &mut DbConn, key: &Key| sections::get_in(conn, key, locale.lang());
+    target.delete(&state.db, current, sections::delete).await
 }

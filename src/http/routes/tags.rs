@@ -5,12 +5,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::tags::{self, Tag, TagCreate, TagParams, TagPatch, TagQuery};
 use crate::error::AppResult;
 use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Staff};
+use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
+use crate::http::moved::{or_moved, renamed};
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -26,20 +28,28 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Lists tags by name, each with its count of published articles.
 #[utoipa::path(
     tag = "Tags",
-    params(PageParams, TagParams),
+    params(PageParams, TagParams, LocaleParams),
     responses(
         (status = 200, description = "A page of tags", body = ListResponse<Tag>),
     )
 )]
 #[get("/tags")]
-pub async fn list_tags(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn list_tags(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
     let query = TagQuery::parse(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
+    let lang = locale.0.clone();
     let page = state
         .db
-        .read(move |conn| tags::list(conn, &query, &codec))
+        .read(move |conn| tags::list(conn, &query, &codec, lang.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(locale.label(
+        HttpResponse::Ok().json(page),
+        state.config.languages.first().map(String::as_str),
+    ))
 }
 
 /// Creates a tag; `slug` is made from `name` when left out.
@@ -58,25 +68,45 @@ pub async fn create_tag(
     _staff: Staff,
     JsonBody(body): JsonBody<TagCreate>,
 ) -> AppResult<HttpResponse> {
+    let languages = state.config.languages.clone();
     let tag = state
         .db
-        .write_content(move |conn| tags::create(conn, body))
+        .write_content(move |conn| tags::create(conn, body, &languages))
         .await?;
     Ok(created(format!("/api/v1/tags/{}", tag.slug), &tag))
 }
 
-/// Reads a tag by id or slug.
+/// Reads a tag by id or slug. A slug the tag had before answers 308 with the
+/// current path.
 #[utoipa::path(
     tag = "Tags",
-    params(Key),
+    params(Key, LocaleParams),
     responses(
         (status = 200, description = "The tag", body = Tag),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/tags/{id_or_slug}")]
-pub async fn get_tag(state: web::Data<AppState>, key: Key) -> AppResult<HttpResponse> {
-    let tag = state.db.read(move |conn| tags::get(conn, &key)).await?;
-    Ok(object(&tag, tag.updated_at))
+pub async fn get_tag(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: MaybeStaff,
+    key: Key,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
+    crate::domain::localized::only_locale(req.query_string())?;
+    let (k, lang) = (key.clone(), locale.0.clone());
+    let result = state
+        .db
+        .read(move |conn| tags::get_in(conn, &k, lang.as_deref()))
+        .await
+        .map(|tag| {
+            let base = state.config.languages.first().map(String::as_str);
+            locale.label(object(&tag, tag.updated_at), base)
+        });
+    let current: crate::http::moved::Renamed =
+        |conn, old, _| renamed(conn, tags::KIND, old, tags::slug_of);
+    or_moved(&state, &req, &key, staff.0, current, result).await
 }
 
 /// Changes a tag; `description: null` clears it.
@@ -95,10 +125,14 @@ pub async fn update_tag(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
     JsonBody(body): JsonBody<TagPatch>,
 ) -> AppResult<HttpResponse> {
-    let change = move |conn: &mut DbConn, key: &Key| tags::update(conn, key, body);
-    target.update(&state.db, tags::get, change).await
+    let languages = state.config.languages.clone();
+    let change = move |conn: &mut DbConn, key: &Key| tags::update(conn, key, body, &languages);
+    // If-Match is compared with the representation in this request's language.
+    let current = move |conn: &mut DbConn, key: &Key| tags::get_in(conn, key, locale.lang());
+    target.update(&state.db, current, change).await
 }
 
 /// Deletes a tag and detaches it from its articles (the articles stay).
@@ -115,6 +149,8 @@ pub async fn delete_tag(
     state: web::Data<AppState>,
     _editor: Staff<Editor>,
     target: Target,
+    locale: Locale,
 ) -> AppResult<HttpResponse> {
-    target.delete(&state.db, tags::get, tags::delete).await
+    let current = move |conn: &mut DbConn, key: &Key| tags::get_in(conn, key, locale.lang());
+    target.delete(&state.db, current, tags::delete).await
 }

@@ -72,6 +72,7 @@ pub(super) fn search_page(
     resolved: &Resolved,
     viewer: Option<Actor>,
     codec: &CursorCodec,
+    site: &crate::domain::feeds::Site,
 ) -> AppResult<ListResponse<crate::domain::articles::Article>> {
     let terms = search::terms(words);
     if terms.is_empty() {
@@ -149,7 +150,7 @@ pub(super) fn search_page(
         .select((articles::id, articles::summary, articles::body))
         .load(conn)?;
     let shown = &heads[..heads.len().min(q.page.per_page as usize)];
-    let relations = Relations::load(conn, shown)?;
+    let relations = Relations::load(conn, shown, site)?;
     let keys: std::collections::HashMap<i32, Vec<KeyValue>> =
         window.into_iter().map(|(k, id)| (id, k)).collect();
     let total = q.page.after().is_none().then_some(total);

@@ -96,12 +96,14 @@ done
 
 # 2. A fresh server with the default settings: no environment and no .env file, since
 #    the printed outputs are those of the defaults (links on http://127.0.0.1:8080...).
+#    It listens on a free port, so PUBLIC_BASE_URL is given as the default BIND_ADDR
+#    would make it.
 #    Its database, the file or the new PostgreSQL database, is given with --database-url.
 test_database_create
 port=$((20000 + RANDOM % 20000))
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 (cd "$work" && exec env -i PATH="$PATH" "$bin" --database-url "$database_url" \
-  --bind-addr "127.0.0.1:$port" >"$work/stdout.log" 2>"$work/server.log") &
+  --bind-addr "127.0.0.1:$port" --public-base-url http://127.0.0.1:8080 >"$work/stdout.log" 2>"$work/server.log") &
 pid=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

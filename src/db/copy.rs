@@ -35,6 +35,7 @@ const TABLES: &[&str] = &[
     "collections",
     "collection_articles",
     "breaking_events",
+    "old_slugs",
 ];
 
 /// Tables whose `id` the database generates: their sequences continue after the copy.

@@ -136,6 +136,21 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
         )
         .await;
     }
+    // Localized names and old slugs move too.
+    old.patch(
+        &editor,
+        "/api/v1/tags/gaza",
+        json!({"localized": {"ar": {"name": "غزة"}}}),
+    )
+    .await
+    .expect(200);
+    old.patch(
+        &editor,
+        "/api/v1/articles/budget",
+        json!({"slug": "budget-2026"}),
+    )
+    .await
+    .expect(200);
     let before = old.get("/api/v1/articles/talks").await.expect(200).json();
     let list_before = old
         .get("/api/v1/articles?per_page=10")
@@ -167,6 +182,19 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
             .expect(200)
             .json(),
         list_before
+    );
+    assert_eq!(
+        new.get("/api/v1/tags/gaza?locale=ar")
+            .await
+            .expect(200)
+            .json()["name"],
+        "غزة"
+    );
+    let moved = new.get("/api/v1/articles/budget").await;
+    assert_eq!(moved.status, 308);
+    assert_eq!(
+        moved.header("location").as_deref(),
+        Some("/api/v1/articles/budget-2026")
     );
     // The token signed before the copy still works; search finds the copied story.
     new.get_as(&editor, "/api/v1/auth/me").await.expect(200);

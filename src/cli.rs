@@ -80,6 +80,9 @@ pub struct SettingArgs {
         value_name = "SECONDS"
     )]
     pub cache_max_age_seconds: Option<String>,
+    /// Memory for the response cache, in MB [default: 32]
+    #[arg(long, env = "CACHE_SIZE_MB", global = true, value_name = "MB")]
+    pub cache_size_mb: Option<String>,
     /// Comma-separated content languages; the first is the default [default: en,ar,es]
     #[arg(long, env = "LANGUAGES", global = true, value_name = "CODES")]
     pub languages: Option<String>,
@@ -161,6 +164,7 @@ impl SettingArgs {
             admin_password: self.admin_password,
             cors_allowed_origins: self.cors_allowed_origins,
             cache_max_age_seconds: self.cache_max_age_seconds,
+            cache_size_mb: self.cache_size_mb,
             languages: self.languages,
             max_body_bytes: self.max_body_bytes,
             public_base_url: self.public_base_url,

@@ -20,6 +20,8 @@ pub const DEFAULT_LANGUAGES: &str = "en,ar,es";
 /// Default request body limit (2 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Default base URL used for absolute links in feeds and sitemaps.
+/// Memory for the representation cache, in MB.
+pub const DEFAULT_CACHE_SIZE_MB: u64 = 32;
 pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
 /// Default template of an article's public URL.
 pub const DEFAULT_ARTICLE_URL_TEMPLATE: &str = "{base}/{lang}/{section}/{slug}";
@@ -56,6 +58,7 @@ pub struct RawSettings {
     pub admin_password: Option<String>,
     pub cors_allowed_origins: Option<String>,
     pub cache_max_age_seconds: Option<String>,
+    pub cache_size_mb: Option<String>,
     pub languages: Option<String>,
     pub max_body_bytes: Option<String>,
     pub public_base_url: Option<String>,
@@ -106,6 +109,8 @@ pub struct Config {
     /// Origins allowed to write from a browser; reads are open to any origin.
     pub cors_allowed_origins: Vec<String>,
     pub cache_max_age_seconds: u32,
+    /// Bytes of responses the representation cache may hold (`CACHE_SIZE_MB`).
+    pub cache_bytes: u64,
     pub languages: Vec<String>,
     pub max_body_bytes: usize,
     pub public_base_url: String,
@@ -209,6 +214,14 @@ impl Config {
             0,
             31_536_000,
         )? as u32;
+        let cache_bytes = parse_number(
+            "CACHE_SIZE_MB",
+            raw.cache_size_mb,
+            DEFAULT_CACHE_SIZE_MB,
+            1,
+            65_536,
+        )? * 1024
+            * 1024;
         let languages = parse_languages(raw.languages)?;
         let max_body_bytes = parse_number(
             "MAX_BODY_BYTES",
@@ -287,6 +300,7 @@ impl Config {
             admin,
             cors_allowed_origins,
             cache_max_age_seconds,
+            cache_bytes,
             languages,
             max_body_bytes,
             public_base_url,

@@ -30,8 +30,6 @@ use tokio::sync::Notify;
 use crate::db::{ArticleFacts, ContentChange, Db, Scope, freshness};
 use crate::domain::articles::list::{Dependencies, Totals};
 
-/// Bytes of responses the cache may hold.
-pub const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 /// Longest a request waits for another one computing the same response.
 pub const FILL_WAIT: Duration = Duration::from_secs(2);
 /// How often [`poll`] looks for writes by other processes and for scheduled changes.
@@ -182,7 +180,7 @@ pub struct CacheStats {
     pub stores: u64,
     /// Entries held now.
     pub entries: usize,
-    /// Bytes held now, as weighed against [`CAPACITY_BYTES`].
+    /// Bytes held now, as weighed against the capacity (`CACHE_SIZE_MB`).
     pub bytes: u64,
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::cache::{CAPACITY_BYTES, RepresentationCache};
+use super::cache::RepresentationCache;
 use super::throttle::Throttles;
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
@@ -73,7 +73,7 @@ impl AppState {
         let workers = Workers::new();
         // From here on, a failed start stops what it started.
         let stop_on_drop = Arc::new(StopOnDrop(workers.clone()));
-        let cache = Arc::new(RepresentationCache::new(CAPACITY_BYTES));
+        let cache = Arc::new(RepresentationCache::new(config.cache_bytes));
         let hook_cache = cache.clone();
         let open_files = crate::limits::open_files();
         let stream_cap = crate::limits::stream_cap(config.stream_max_connections, open_files);

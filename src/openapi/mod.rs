@@ -17,6 +17,7 @@ use crate::http::responses::{
 
 mod common_errors;
 mod http_semantics;
+mod sparse;
 
 /// Where the committed copy of the document lives, relative to the repository root.
 pub const COMMITTED_PATH: &str = "openapi/openapi.json";
@@ -89,6 +90,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     http_semantics::describe(&mut doc);
     common_errors::describe(&mut doc);
+    sparse::describe(&mut doc);
     doc
 }
 

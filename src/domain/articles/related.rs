@@ -148,10 +148,55 @@ pub fn next(
     site: &Site,
 ) -> AppResult<Vec<Article>> {
     let head = find_head(conn, key, viewer)?;
-    let excluded: HashSet<i32> = related_ids(conn, &head, limit)?.into_iter().collect();
+    let related = related_ids(conn, &head, limit)?;
+    let ids = next_ids(conn, &head, &related, limit)?;
+    articles_in_order(conn, &ids, site)
+}
+
+/// `related` and `next` of one article at once (for `include`), the related ranking
+/// worked out once for both. Only the lists asked for are read.
+pub fn around(
+    conn: &mut DbConn,
+    head: &ArticleHead,
+    limit: i64,
+    (want_related, want_next): (bool, bool),
+    site: &Site,
+) -> AppResult<(Option<Vec<Article>>, Option<Vec<Article>>)> {
+    let related = related_ids(conn, head, limit)?;
+    let next = match want_next {
+        true => Some(next_ids(conn, head, &related, limit)?),
+        false => None,
+    };
+    let mut wanted: Vec<i32> = Vec::new();
+    if want_related {
+        wanted.extend(&related);
+    }
+    wanted.extend(next.iter().flatten());
+    // One load for both lists, then split.
+    let views: HashMap<i32, Article> = articles_in_order(conn, &wanted, site)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let pick = |ids: &[i32]| -> Vec<Article> {
+        ids.iter().filter_map(|id| views.get(id).cloned()).collect()
+    };
+    let related = want_related.then(|| pick(&related));
+    let next = next.map(|ids| pick(&ids));
+    Ok((related, next))
+}
+
+/// The ids of "read next": the newest in the section (or language), without the
+/// article and `excluded` (its related ones).
+fn next_ids(
+    conn: &mut DbConn,
+    head: &ArticleHead,
+    excluded: &[i32],
+    limit: i64,
+) -> AppResult<Vec<i32>> {
+    let excluded: HashSet<i32> = excluded.iter().copied().collect();
     let fetch = limit + excluded.len() as i64;
     let newest: Vec<Candidate> = match head.section_id {
-        Some(section) => same_section(conn, &head, section, fetch)?,
+        Some(section) => same_section(conn, head, section, fetch)?,
         None => articles::table
             .filter(articles::language.eq(&head.language))
             .filter(articles::id.ne(head.id))
@@ -161,13 +206,12 @@ pub fn next(
             .select((articles::id, articles::section_id, articles::published_at))
             .load(conn)?,
     };
-    let ids: Vec<i32> = newest
+    Ok(newest
         .into_iter()
         .map(|c| c.0)
         .filter(|id| !excluded.contains(id))
         .take(limit as usize)
-        .collect();
-    articles_in_order(conn, &ids, site)
+        .collect())
 }
 
 /// List views of these articles, in this order.

@@ -170,13 +170,11 @@ pub async fn get_article(
         .db
         .read(move |conn| {
             let mut article = articles::get(conn, &k, viewer, &site)?;
-            let here = Key::Id(article.id);
-            if includes.related {
-                article.related =
-                    Some(around::related(conn, &here, viewer, INCLUDED_ITEMS, &site)?);
-            }
-            if includes.next {
-                article.next = Some(around::next(conn, &here, viewer, INCLUDED_ITEMS, &site)?);
+            if !includes.is_empty() {
+                let head = articles::find_head(conn, &Key::Id(article.id), viewer)?;
+                let wanted = (includes.related, includes.next);
+                (article.related, article.next) =
+                    around::around(conn, &head, INCLUDED_ITEMS, wanted, &site)?;
             }
             Ok(article)
         })

@@ -57,7 +57,11 @@ impl Modify for BearerScheme {
     ),
     modifiers(&BearerScheme),
     components(
-        schemas(crate::error::Problem, crate::error::FieldError),
+        schemas(
+            crate::error::Problem,
+            crate::error::FieldError,
+            crate::domain::sections::SectionNode
+        ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
             PayloadTooLarge, UnsupportedMediaType, ValidationFailed, RateLimited, Unavailable,

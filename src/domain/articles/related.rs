@@ -153,6 +153,9 @@ pub fn next(
     articles_in_order(conn, &ids, site)
 }
 
+/// The lists `include` adds: `related` and `next`, each when asked for.
+pub type Around = (Option<Vec<Article>>, Option<Vec<Article>>);
+
 /// `related` and `next` of one article at once (for `include`), the related ranking
 /// worked out once for both. Only the lists asked for are read.
 pub fn around(
@@ -161,7 +164,7 @@ pub fn around(
     limit: i64,
     (want_related, want_next): (bool, bool),
     site: &Site,
-) -> AppResult<(Option<Vec<Article>>, Option<Vec<Article>>)> {
+) -> AppResult<Around> {
     let related = related_ids(conn, head, limit)?;
     let next = match want_next {
         true => Some(next_ids(conn, head, &related, limit)?),

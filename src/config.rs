@@ -625,6 +625,35 @@ mod tests {
     }
 
     #[test]
+    fn public_links_default_to_the_listening_address() {
+        let on = |bind: &str| {
+            Config::from_raw(RawSettings {
+                bind_addr: Some(bind.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .public_base_url
+        };
+        assert_eq!(on("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(on("10.1.2.3:9000"), "http://10.1.2.3:9000");
+        assert_eq!(on("0.0.0.0:9090"), "http://127.0.0.1:9090");
+        assert_eq!(on("[::]:9090"), "http://[::1]:9090");
+        let given = Config::from_raw(RawSettings {
+            bind_addr: Some("0.0.0.0:80".into()),
+            public_base_url: Some("https://news.example/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(given.public_base_url, "https://news.example");
+        let cache = Config::from_raw(RawSettings {
+            cache_size_mb: Some("64".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(cache.cache_bytes, 64 * 1024 * 1024);
+    }
+
+    #[test]
     fn a_bad_setting_is_named() {
         let raw = RawSettings {
             token_ttl_seconds: Some("soon".into()),

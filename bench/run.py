@@ -858,7 +858,8 @@ def prewarm(port, script):
     paths = [json.loads(line.rstrip(",")) for line in block.strip().splitlines()]
     if len(paths) > PREWARM_MAX_PATHS:
         return
-    headers = dict(re.findall(r'\[("[^"]*")\] = ("[^"]*")', script))
+    quoted = r'"(?:[^"\\]|\\.)*"'
+    headers = dict(re.findall(rf"\[({quoted})\] = ({quoted})", script))
     headers = {json.loads(k): json.loads(v) for k, v in headers.items()}
     for path in paths:
         req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)

@@ -36,22 +36,84 @@ const NS_SITEMAP: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 const NS_NEWS: &str = "http://www.google.com/schemas/sitemap-news/0.9";
 const NS_XHTML: &str = "http://www.w3.org/1999/xhtml";
 
-/// The public addresses feeds and sitemaps link to.
+/// The public addresses feeds, sitemaps and article `url`s link to.
 #[derive(Debug, Clone)]
 pub struct Site {
     pub base: String,
-    pub article_template: String,
     pub name: String,
+    /// `ARTICLE_URL_TEMPLATE`, split once into text and placeholders.
+    pieces: Vec<Piece>,
+}
+
+/// A part of the article URL template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Lang,
+    Section,
+    Slug,
+    Id,
+    Year,
+    Month,
+    Day,
 }
 
 impl Site {
     /// The site as configured (`PUBLIC_BASE_URL`, `ARTICLE_URL_TEMPLATE`,
     /// `PUBLICATION_NAME`).
     pub fn of(config: &Config) -> Self {
+        Self::new(
+            &config.public_base_url,
+            &config.article_url_template,
+            &config.publication_name,
+        )
+    }
+
+    /// A site at `base` whose article URLs follow `template`.
+    pub fn new(base: &str, template: &str, name: &str) -> Self {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let placeholder = rest[open..]
+                .find('}')
+                .map(|close| &rest[open..=open + close]);
+            let piece = match placeholder {
+                Some("{base}") => Some(Piece::Text(base.to_owned())),
+                Some("{lang}") => Some(Piece::Lang),
+                Some("{section}") => Some(Piece::Section),
+                Some("{slug}") => Some(Piece::Slug),
+                Some("{id}") => Some(Piece::Id),
+                Some("{yyyy}") => Some(Piece::Year),
+                Some("{mm}") => Some(Piece::Month),
+                Some("{dd}") => Some(Piece::Day),
+                _ => None,
+            };
+            match (piece, placeholder) {
+                (Some(piece), Some(p)) => {
+                    text.push_str(&rest[..open]);
+                    match piece {
+                        Piece::Text(t) => text.push_str(&t),
+                        other => {
+                            pieces.push(Piece::Text(std::mem::take(&mut text)));
+                            pieces.push(other);
+                        }
+                    }
+                    rest = &rest[open + p.len()..];
+                }
+                _ => {
+                    text.push_str(&rest[..=open]);
+                    rest = &rest[open + 1..];
+                }
+            }
+        }
+        text.push_str(rest);
+        pieces.push(Piece::Text(text));
+        pieces.retain(|p| *p != Piece::Text(String::new()));
         Self {
-            base: config.public_base_url.clone(),
-            article_template: config.article_url_template.clone(),
-            name: config.publication_name.clone(),
+            base: base.to_owned(),
+            name: name.to_owned(),
+            pieces,
         }
     }
 
@@ -66,22 +128,42 @@ impl Site {
         date: chrono::NaiveDateTime,
     ) -> String {
         use chrono::Datelike;
-        let template = match section {
-            Some(_) => self.article_template.clone(),
-            None => self
-                .article_template
-                .replace("/{section}", "")
-                .replace("{section}", ""),
-        };
-        template
-            .replace("{base}", &self.base)
-            .replace("{lang}", lang)
-            .replace("{section}", section.unwrap_or(""))
-            .replace("{slug}", slug)
-            .replace("{id}", &id.to_string())
-            .replace("{yyyy}", &format!("{:04}", date.year()))
-            .replace("{mm}", &format!("{:02}", date.month()))
-            .replace("{dd}", &format!("{:02}", date.day()))
+        use std::fmt::Write;
+        let mut url = String::with_capacity(96 + slug.len());
+        for piece in &self.pieces {
+            // Writing to a String cannot fail.
+            let _ = match piece {
+                Piece::Text(t) => {
+                    url.push_str(t);
+                    Ok(())
+                }
+                Piece::Lang => {
+                    url.push_str(lang);
+                    Ok(())
+                }
+                Piece::Section => {
+                    match section {
+                        Some(s) => url.push_str(s),
+                        // No section: the segment goes with the slash before it.
+                        None => {
+                            if url.ends_with('/') {
+                                url.pop();
+                            }
+                        }
+                    }
+                    Ok(())
+                }
+                Piece::Slug => {
+                    url.push_str(slug);
+                    Ok(())
+                }
+                Piece::Id => write!(url, "{id}"),
+                Piece::Year => write!(url, "{:04}", date.year()),
+                Piece::Month => write!(url, "{:02}", date.month()),
+                Piece::Day => write!(url, "{:02}", date.day()),
+            };
+        }
+        url
     }
 }
 
@@ -404,11 +486,7 @@ mod tests {
     use super::*;
 
     fn site(template: &str) -> Site {
-        Site {
-            base: "https://news.example".into(),
-            article_template: template.into(),
-            name: "Example Daily".into(),
-        }
+        Site::new("https://news.example", template, "Example Daily")
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct AppState {
     pub cursors: CursorCodec,
     pub throttles: Arc<Throttles>,
     pub cache: Arc<RepresentationCache>,
+    /// Where public links point (`PUBLIC_BASE_URL`, `ARTICLE_URL_TEMPLATE`).
+    pub site: Arc<crate::domain::feeds::Site>,
     /// The live breaking stream.
     pub hub: Hub,
     /// View beacons not yet written.
@@ -118,6 +120,7 @@ impl AppState {
         let cursors = CursorCodec::new(secret.as_bytes());
         let throttles = Arc::new(Throttles::new(&config));
         Ok(Self {
+            site: Arc::new(crate::domain::feeds::Site::of(&config)),
             config: Arc::new(config),
             db,
             tokens,

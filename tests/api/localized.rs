@@ -333,12 +333,9 @@ async fn articles_embed_names_in_their_own_language_everywhere() {
     // The answer to the create, the single read and the list.
     check_ar(&ar);
     let slug = ar["slug"].as_str().unwrap();
-    check_ar(
-        &t.get(&format!("/api/v1/articles/{slug}"))
-            .await
-            .expect(200)
-            .json(),
-    );
+    let single = t.get(&format!("/api/v1/articles/{slug}")).await.expect(200);
+    assert_eq!(single.header("content-language").as_deref(), Some("ar"));
+    check_ar(&single.json());
     let list = t.get("/api/v1/articles?lang=ar").await.expect(200).json();
     check_ar(&list["data"][0]);
     // Search results.

@@ -78,7 +78,7 @@ pub async fn list_articles(
     let codec = state.cursors.clone();
     let viewer = staff.0;
     let totals = state.cache.clone();
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let fields = query.fields.clone();
     let (page, dependencies) = state
         .db
@@ -122,7 +122,7 @@ pub async fn create_article(
     JsonBody(body): JsonBody<ArticleCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let actor = staff.actor;
     let (body, ahead) = run_blocking(move || {
         let ahead = articles::write::prerender(&body.body);
@@ -164,7 +164,7 @@ pub async fn get_article(
 ) -> AppResult<HttpResponse> {
     let (fields, includes) = read_params(req.query_string())?;
     let viewer = staff.0;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let k = key.clone();
     let result = state
         .db
@@ -179,13 +179,21 @@ pub async fn get_article(
             Ok(article)
         })
         .await
-        .and_then(|article| match fields {
-            None => Ok(object(&article, article.updated_at)),
-            Some(fields) => {
-                let mut value = serde_json::to_value(&article).map_err(AppError::internal)?;
-                fields.apply(&mut value, &["related", "next"]);
-                Ok(object(&value, article.updated_at))
+        .and_then(|article| {
+            let mut res = match fields {
+                None => object(&article, article.updated_at),
+                Some(fields) => {
+                    let mut value = serde_json::to_value(&article).map_err(AppError::internal)?;
+                    fields.apply(&mut value, &["related", "next"]);
+                    object(&value, article.updated_at)
+                }
+            };
+            // The story's language: what its text and embedded names are in.
+            if let Ok(lang) = actix_web::http::header::HeaderValue::from_str(&article.language) {
+                res.headers_mut()
+                    .insert(actix_web::http::header::CONTENT_LANGUAGE, lang);
             }
+            Ok(res)
         });
     or_moved(&state, &req, &key, viewer, renamed_article, result).await
 }
@@ -250,7 +258,7 @@ pub async fn update_article(
     JsonBody(body): JsonBody<ArticlePatch>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let actor = staff.actor;
     let (body, ahead) = run_blocking(move || {
         let ahead = articles::write::prerender(&body.body);
@@ -281,7 +289,7 @@ pub async fn delete_article(
     target: Target,
 ) -> AppResult<HttpResponse> {
     let actor = editor.actor;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor), &site);
     let remove = move |conn: &mut DbConn, key: &Key| articles::write::delete(conn, actor, key);
     target.delete(&state.db, current, remove).await
@@ -294,6 +302,7 @@ pub async fn delete_article(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The other editions, by language", body = Listing<Translation>),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/articles/{id_or_slug}/translations")]
@@ -304,7 +313,7 @@ pub async fn translations(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let viewer = staff.0;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let k = key.clone();
     let result = state
         .db
@@ -322,6 +331,7 @@ pub async fn translations(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Related articles, best first", body = Listing<Article>),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/articles/{id_or_slug}/related")]
@@ -342,6 +352,7 @@ pub async fn related(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Articles to read next, newest first", body = Listing<Article>),
+        (status = 308, response = crate::http::responses::Moved),
     )
 )]
 #[get("/articles/{id_or_slug}/next")]
@@ -367,7 +378,7 @@ async fn around_article(
 ) -> AppResult<HttpResponse> {
     let limit = parse_limit(req.query_string())?;
     let viewer = staff.0;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let k = key.clone();
     let result = state
         .db
@@ -389,7 +400,7 @@ async fn around_article(
 #[get("/articles/most-read")]
 pub async fn most_read(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let query = MostReadQuery::parse(req.query_string(), &state.config.languages)?;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let list = state
         .db
         .read(move |conn| crate::domain::views::most_read(conn, &query, &site))

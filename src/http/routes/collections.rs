@@ -10,7 +10,6 @@ use crate::domain::Key;
 use crate::domain::collections::{
     self, Collection, CollectionCreate, CollectionPatch, CollectionQuery, CursorParams,
 };
-use crate::domain::feeds::Site;
 use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::params::LangParams;
@@ -117,7 +116,7 @@ pub async fn get_collection(
     let page = collections::article_page(req.query_string(), &state.cursors)?;
     let codec = state.cursors.clone();
     let viewer = staff.0;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let (k, lang) = (key.clone(), locale.0.clone());
     let result = state
         .db
@@ -155,7 +154,7 @@ pub async fn update_collection(
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let codec = state.cursors.clone();
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let actor = editor.actor;
     let (collection, etag) = state
         .db
@@ -218,7 +217,7 @@ pub async fn delete_collection(
     locale: Locale,
 ) -> AppResult<HttpResponse> {
     let codec = state.cursors.clone();
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let actor = editor.actor;
     let current = move |conn: &mut DbConn, key: &Key| {
         let first = crate::domain::paging::PageRequest::default();

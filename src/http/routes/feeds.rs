@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::feeds::{self, FeedScope, Site};
+use crate::domain::feeds::{self, FeedScope};
 use crate::error::{AppError, AppResult};
 use crate::http::cache::Uncacheable;
 use crate::http::state::AppState;
@@ -37,7 +37,7 @@ async fn serve_feed(
     self_path: String,
 ) -> AppResult<HttpResponse> {
     check_language(&state, &lang)?;
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let xml = state
         .db
         .read(move |conn| feeds::feed(conn, &site, &lang, &scope, &self_path))
@@ -116,7 +116,7 @@ pub async fn tag_feed(
 )]
 #[get("/sitemap.xml")]
 pub async fn sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let xml = state
         .db
         .read(move |conn| feeds::sitemap(conn, &site))
@@ -132,7 +132,7 @@ pub async fn sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 )]
 #[get("/sitemap-news.xml")]
 pub async fn news_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let site = Site::of(&state.config);
+    let site = state.site.clone();
     let xml = state
         .db
         .read(move |conn| feeds::news_sitemap(conn, &site))

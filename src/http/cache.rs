@@ -30,6 +30,8 @@ use tokio::sync::Notify;
 use crate::db::{ArticleFacts, ContentChange, Db, Scope, freshness};
 use crate::domain::articles::list::{Dependencies, Totals};
 
+/// A typical response's size, for the cache's estimate of how many it holds.
+const ESTIMATED_ENTRY_BYTES: u64 = 4 * 1024;
 /// Longest a request waits for another one computing the same response.
 pub const FILL_WAIT: Duration = Duration::from_secs(2);
 /// How often [`poll`] looks for writes by other processes and for scheduled changes.
@@ -207,7 +209,17 @@ impl RepresentationCache {
     /// An empty cache that trusts nothing until told the state of the database.
     pub fn new(capacity_bytes: u64) -> Self {
         Self {
-            entries: quick_cache::sync::Cache::with_weighter(1024, capacity_bytes, ByBytes),
+            // The item estimate sizes the memory of recently evicted keys: a key seen
+            // again soon after its eviction is admitted straight to the protected part
+            // of the cache. Sized for 4 KB responses, so a round over more pages than
+            // the newly admitted part holds still lands on the second visit.
+            entries: quick_cache::sync::Cache::with_weighter(
+                usize::try_from(capacity_bytes / ESTIMATED_ENTRY_BYTES)
+                    .unwrap_or(usize::MAX)
+                    .max(1024),
+                capacity_bytes,
+                ByBytes,
+            ),
             fills: Mutex::new(HashMap::new()),
             all: AtomicU64::new(0),
             created: AtomicU64::new(0),

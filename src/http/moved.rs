@@ -36,16 +36,29 @@ pub async fn or_moved(
     current: Renamed,
     result: AppResult<HttpResponse>,
 ) -> AppResult<HttpResponse> {
-    let (Err(AppError::NotFound(_)), Key::Slug(old)) = (&result, key) else {
+    let Err(AppError::NotFound(_)) = &result else {
         return result;
     };
-    let old = old.clone();
-    let found = state
-        .db
-        .read(move |conn| current(conn, &old, viewer))
-        .await?;
-    let (Some(new), Key::Slug(old)) = (found, key) else {
-        return result;
+    let current = move |conn: &mut DbConn, old: &str| current(conn, old, viewer);
+    match moved_to(state, req, key, current).await? {
+        Some(res) => Ok(res),
+        None => result,
+    }
+}
+
+/// The 308 for a slug key that `current` finds renamed, if it does.
+async fn moved_to(
+    state: &AppState,
+    req: &HttpRequest,
+    key: &Key,
+    current: impl FnOnce(&mut DbConn, &str) -> AppResult<Option<String>> + Send + 'static,
+) -> AppResult<Option<HttpResponse>> {
+    let Key::Slug(old) = key else {
+        return Ok(None);
+    };
+    let slug = old.clone();
+    let Some(new) = state.db.read(move |conn| current(conn, &slug)).await? else {
+        return Ok(None);
     };
     // `/api/v1/<things>/<slug>[/...]`: the slug is the fifth segment.
     let path: Vec<&str> = req
@@ -65,7 +78,46 @@ pub async fn or_moved(
         location.push('?');
         location.push_str(req.query_string());
     }
-    Ok(HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, location))
-        .finish())
+    Ok(Some(
+        HttpResponse::PermanentRedirect()
+            .insert_header((header::LOCATION, location))
+            .finish(),
+    ))
+}
+
+/// What a single read of a named resource loads: the resource in a language, and when
+/// it last changed.
+pub type LoadNamed<T> =
+    fn(&mut DbConn, &Key, Option<&str>) -> AppResult<(T, crate::domain::time::Timestamp)>;
+
+/// `GET /<things>/{id_or_slug}` of a section, tag, region or author: the resource in the
+/// language asked (`locale` or `Accept-Language`, base values otherwise), labelled with
+/// `Content-Language`; or a 308 from one of its old slugs.
+pub async fn read_named<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    req: &HttpRequest,
+    key: Key,
+    locale: super::extract::Locale,
+    kind: &'static str,
+    load: LoadNamed<T>,
+    slug_of: fn(&mut DbConn, i32) -> AppResult<Option<String>>,
+) -> AppResult<HttpResponse> {
+    crate::domain::localized::only_locale(req.query_string())?;
+    let (k, lang) = (key.clone(), locale.0.clone());
+    let result = state
+        .db
+        .read(move |conn| load(conn, &k, lang.as_deref()))
+        .await
+        .map(|(item, updated_at)| {
+            let base = state.config.languages.first().map(String::as_str);
+            locale.label(super::conditional::object(&item, updated_at), base)
+        });
+    let Err(AppError::NotFound(_)) = &result else {
+        return result;
+    };
+    let current = move |conn: &mut DbConn, old: &str| renamed(conn, kind, old, slug_of);
+    match moved_to(state, req, &key, current).await? {
+        Some(res) => Ok(res),
+        None => result,
+    }
 }

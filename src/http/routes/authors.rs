@@ -9,10 +9,9 @@ use crate::domain::authors::{self, Author, AuthorCreate, AuthorParams, AuthorPat
 use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::error::AppResult;
-use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
-use crate::http::moved::{Renamed, or_moved, renamed};
+use crate::http::extract::{Editor, JsonBody, Locale, Staff};
+use crate::http::moved::read_named;
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -88,22 +87,24 @@ pub async fn create_author(
 pub async fn get_author(
     state: web::Data<AppState>,
     req: HttpRequest,
-    staff: MaybeStaff,
     key: Key,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
-    crate::domain::localized::only_locale(req.query_string())?;
-    let (k, lang) = (key.clone(), locale.0.clone());
-    let result = state
-        .db
-        .read(move |conn| authors::get_in(conn, &k, lang.as_deref()))
-        .await
-        .map(|author| {
-            let base = state.config.languages.first().map(String::as_str);
-            locale.label(object(&author, author.updated_at), base)
-        });
-    let current: Renamed = |conn, old, _| renamed(conn, authors::KIND, old, authors::slug_of);
-    or_moved(&state, &req, &key, staff.0, current, result).await
+    read_named(
+        &state,
+        &req,
+        key,
+        locale,
+        authors::KIND,
+        |c, k, l| {
+            authors::get_in(c, k, l).map(|a| {
+                let at = a.updated_at;
+                (a, at)
+            })
+        },
+        authors::slug_of,
+    )
+    .await
 }
 
 /// Changes an author: send only the fields to change; `null` clears `bio`,

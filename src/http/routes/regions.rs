@@ -9,10 +9,9 @@ use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::regions::{self, Region, RegionCreate, RegionPatch, RegionQuery};
 use crate::error::AppResult;
-use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
-use crate::http::moved::{Renamed, or_moved, renamed};
+use crate::http::extract::{Editor, JsonBody, Locale, Staff};
+use crate::http::moved::read_named;
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -88,22 +87,19 @@ pub async fn create_region(
 pub async fn get_region(
     state: web::Data<AppState>,
     req: HttpRequest,
-    staff: MaybeStaff,
     key: Key,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
-    crate::domain::localized::only_locale(req.query_string())?;
-    let (k, lang) = (key.clone(), locale.0.clone());
-    let result = state
-        .db
-        .read(move |conn| regions::get_dated(conn, &k, lang.as_deref()))
-        .await
-        .map(|(region, updated_at)| {
-            let base = state.config.languages.first().map(String::as_str);
-            locale.label(object(&region, updated_at), base)
-        });
-    let current: Renamed = |conn, old, _| renamed(conn, regions::KIND, old, regions::slug_of);
-    or_moved(&state, &req, &key, staff.0, current, result).await
+    read_named(
+        &state,
+        &req,
+        key,
+        locale,
+        regions::KIND,
+        regions::get_dated,
+        regions::slug_of,
+    )
+    .await
 }
 
 /// Renames a region or changes its slug.

@@ -11,10 +11,9 @@ use crate::domain::sections::{
     self, Section, SectionCreate, SectionList, SectionParams, SectionPatch, SectionQuery,
 };
 use crate::error::AppResult;
-use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
-use crate::http::moved::{Renamed, or_moved, renamed};
+use crate::http::extract::{Editor, JsonBody, Locale, Staff};
+use crate::http::moved::read_named;
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -98,22 +97,19 @@ pub async fn create_section(
 pub async fn get_section(
     state: web::Data<AppState>,
     req: HttpRequest,
-    staff: MaybeStaff,
     key: Key,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
-    crate::domain::localized::only_locale(req.query_string())?;
-    let (k, lang) = (key.clone(), locale.0.clone());
-    let result = state
-        .db
-        .read(move |conn| sections::get_dated(conn, &k, lang.as_deref()))
-        .await
-        .map(|(section, updated_at)| {
-            let base = state.config.languages.first().map(String::as_str);
-            locale.label(object(&section, updated_at), base)
-        });
-    let current: Renamed = |conn, old, _| renamed(conn, sections::KIND, old, sections::slug_of);
-    or_moved(&state, &req, &key, staff.0, current, result).await
+    read_named(
+        &state,
+        &req,
+        key,
+        locale,
+        sections::KIND,
+        sections::get_dated,
+        sections::slug_of,
+    )
+    .await
 }
 
 /// Changes a section. A `parent` that would make it its own ancestor is a 422;

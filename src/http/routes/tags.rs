@@ -9,10 +9,9 @@ use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::tags::{self, Tag, TagCreate, TagParams, TagPatch, TagQuery};
 use crate::error::AppResult;
-use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
-use crate::http::moved::{or_moved, renamed};
+use crate::http::extract::{Editor, JsonBody, Locale, Staff};
+use crate::http::moved::read_named;
 use crate::http::precondition::Target;
 use crate::http::state::AppState;
 
@@ -90,23 +89,24 @@ pub async fn create_tag(
 pub async fn get_tag(
     state: web::Data<AppState>,
     req: HttpRequest,
-    staff: MaybeStaff,
     key: Key,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
-    crate::domain::localized::only_locale(req.query_string())?;
-    let (k, lang) = (key.clone(), locale.0.clone());
-    let result = state
-        .db
-        .read(move |conn| tags::get_in(conn, &k, lang.as_deref()))
-        .await
-        .map(|tag| {
-            let base = state.config.languages.first().map(String::as_str);
-            locale.label(object(&tag, tag.updated_at), base)
-        });
-    let current: crate::http::moved::Renamed =
-        |conn, old, _| renamed(conn, tags::KIND, old, tags::slug_of);
-    or_moved(&state, &req, &key, staff.0, current, result).await
+    read_named(
+        &state,
+        &req,
+        key,
+        locale,
+        tags::KIND,
+        |c, k, l| {
+            tags::get_in(c, k, l).map(|t| {
+                let at = t.updated_at;
+                (t, at)
+            })
+        },
+        tags::slug_of,
+    )
+    .await
 }
 
 /// Changes a tag; `description: null` clears it.

@@ -216,6 +216,18 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Author> {
     get_in(conn, key, None)
 }
 
+/// Reads one author localized to `lang`, with the time it last changed (for
+/// `Last-Modified`).
+pub fn get_dated(
+    conn: &mut DbConn,
+    key: &Key,
+    lang: Option<&str>,
+) -> AppResult<(Author, Timestamp)> {
+    let author = get_in(conn, key, lang)?;
+    let at = author.updated_at;
+    Ok((author, at))
+}
+
 /// Reads one author with its avatar, localized to `lang`.
 pub fn get_in(conn: &mut DbConn, key: &Key, lang: Option<&str>) -> AppResult<Author> {
     let row = find_row(conn, key)?;

@@ -163,6 +163,14 @@ pub fn get(conn: &mut DbConn, key: &Key) -> AppResult<Tag> {
     get_in(conn, key, None)
 }
 
+/// Reads one tag localized to `lang`, with the time it last changed (for
+/// `Last-Modified`).
+pub fn get_dated(conn: &mut DbConn, key: &Key, lang: Option<&str>) -> AppResult<(Tag, Timestamp)> {
+    let tag = get_in(conn, key, lang)?;
+    let at = tag.updated_at;
+    Ok((tag, at))
+}
+
 /// Reads one tag with its article count, localized to `lang`.
 pub fn get_in(conn: &mut DbConn, key: &Key, lang: Option<&str>) -> AppResult<Tag> {
     let row = find_row(conn, key)?;

@@ -96,12 +96,7 @@ pub async fn get_author(
         key,
         locale,
         authors::KIND,
-        |c, k, l| {
-            authors::get_in(c, k, l).map(|a| {
-                let at = a.updated_at;
-                (a, at)
-            })
-        },
+        authors::get_dated,
         authors::slug_of,
     )
     .await

@@ -98,12 +98,7 @@ pub async fn get_tag(
         key,
         locale,
         tags::KIND,
-        |c, k, l| {
-            tags::get_in(c, k, l).map(|t| {
-                let at = t.updated_at;
-                (t, at)
-            })
-        },
+        tags::get_dated,
         tags::slug_of,
     )
     .await

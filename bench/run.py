@@ -13,6 +13,14 @@ requests/s, p50, p99, errors and server RSS, with newsdesk's ratio to the ceilin
     bench/run.py --smoke              # CI: small corpus, 1 s each, zero errors or fail
     bench/run.py --backend postgres   # the same scenarios with newsdesk on PostgreSQL
     bench/run.py --backend postgres --instances 2   # two instances on one database
+    bench/run.py --media              # image renditions against sharp; /files/ serving
+
+With --media, bench/media/make.mjs draws 12-megapixel JPEGs and a large PNG with sharp
+(npm, pinned in bench/media/package.json and installed there by `npm ci`); newsdesk
+(`newsdesk media import` into a fresh database) and sharp (bench/media/sharp.mjs) make
+the same renditions of them, each in its own process, timed and with its peak RSS read
+from wait4; then wrk reads the renditions from newsdesk's /files/ and from the
+ceiling's actix-files route over the same directory.
 
 With --backend postgres, --pg-url (default $NEWSDESK_BENCH_PG_URL, else
 postgres://postgres@127.0.0.1:5433/postgres) names a PostgreSQL server whose user may
@@ -900,10 +908,20 @@ def main():
     ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or DEFAULT_PG_URL,
                     help="with --backend postgres: a server URL whose user may create databases "
                          "(default: $NEWSDESK_BENCH_PG_URL, else %(default)s)")
+    ap.add_argument("--media", action="store_true",
+                    help="image renditions by newsdesk and sharp, and /files/ serving")
     ap.add_argument("--instances", type=int, choices=(1, 2), default=1,
                     help="2: two newsdesk instances on one PostgreSQL database, load spread "
                          "over both (with --backend postgres)")
     args = ap.parse_args()
+    if args.media:
+        if not (args.smoke or args.no_write or args.allow_dirty) \
+                and machine()["revision"].endswith("+changes"):
+            raise SystemExit("the work tree has uncommitted changes: figures in RESULTS.md "
+                             "come from a clean commit (commit first, or --no-write)")
+        os.makedirs(OUT, exist_ok=True)
+        media_bench(args)
+        return
     if args.instances == 2 and args.backend != "postgres":
         ap.error("--instances 2 needs --backend postgres")
     if args.instances == 2 and args.scaling:
@@ -1300,6 +1318,146 @@ def render_two(args, rows, seed_seconds, startups, pg_info, findings):
             f"{both['rps'] / max(one['rps'], 1):.2f}× | {target} |")
     lines.append("")
     return "\n".join(lines)
+
+
+MEDIA_WIDTHS = "320,640,1024,1600,2400"
+# A 12-megapixel image decoded to 8-bit RGB, in MB: the memory target's unit.
+DECODED_12MP_MB = 4000 * 3000 * 3 / 1e6
+
+
+def media_bench(args):
+    """Renditions by newsdesk and by sharp, then file serving against the ceiling."""
+    ensure_wrk()
+    count = 1 if args.smoke else 4
+    newsdesk, ceiling = build("debug" if args.smoke else "release")
+    media = os.path.join(BENCH, "media")
+    if not shutil.which("npm"):
+        raise SystemExit("npm is missing: --media needs Node.js and npm for sharp")
+    run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=media)
+    work = os.path.join(OUT, "media")
+    shutil.rmtree(work, ignore_errors=True)
+    photos = os.path.join(work, "photos")
+    run(["node", "make.mjs", photos, str(count)], cwd=media)
+    files = sorted(os.path.join(photos, f) for f in os.listdir(photos))
+    sizes = {os.path.basename(f): os.path.getsize(f) for f in files}
+
+    # sharp, in a process of its own; its own timer per file, and its peak RSS.
+    sharp_wall, sharp_rss, out = timed_child(["node", "sharp.mjs", MEDIA_WIDTHS] + files,
+                                             cwd=media)
+    sharp = json.loads(out)
+    # newsdesk: the whole import (database and store included), one process.
+    db = os.path.join(work, "newsdesk.db")
+    env = dict(os.environ, DATABASE_URL=db, MEDIA_DIR=os.path.join(work, "files"),
+               MEDIA_WIDTHS=MEDIA_WIDTHS, ADMIN_EMAIL=ADMIN_EMAIL,
+               ADMIN_PASSWORD=ADMIN_PASSWORD, RUST_LOG="warn")
+    run([newsdesk, "migrate"], env=env)
+    nd_wall, nd_rss, out = timed_child([newsdesk, "media", "import", photos], env=env)
+    log(out.strip())
+    per_sharp = sum(sharp["seconds"]) / len(files)
+    per_nd = nd_wall / len(files)
+
+    # Serving: every rendition, round robin, from both servers.
+    global NEWSDESK_PORT, CEILING_PORT
+    NEWSDESK_PORT = free_port(NEWSDESK_PORT)
+    CEILING_PORT = free_port(CEILING_PORT)
+    paths = []
+    for top, _, names in os.walk(os.path.join(work, "files")):
+        for name in names:
+            rel = os.path.relpath(os.path.join(top, name), os.path.join(work, "files"))
+            if "/" in rel:
+                paths.append("/files/" + rel)
+    paths.sort()
+    env_serve = dict(env, BIND_ADDR=f"127.0.0.1:{NEWSDESK_PORT}")
+    nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, env_serve)
+    ce = Server("ceiling", [ceiling, db, f"127.0.0.1:{CEILING_PORT}"], CEILING_PORT,
+                dict(os.environ, CEILING_FILES_DIR=os.path.join(work, "files")))
+    seconds, warmup = (1, 0) if args.smoke else (args.seconds, args.warmup)
+    common = dict(threads=args.threads, seconds=seconds, warmup=warmup)
+    try:
+        ours = wrk(NEWSDESK_PORT, lua_paths(paths), args.connections, server=nd, **common)
+        ref = wrk(CEILING_PORT, lua_paths(paths), args.connections, server=ce, **common)
+    finally:
+        nd.stop()
+        ce.stop()
+    errors = ours["errors"] + ref["errors"]
+    mean_bytes = sum(os.path.getsize(os.path.join(work, p.lstrip("/")))
+                     for p in paths) / max(len(paths), 1)
+    m = machine()
+    lines = [
+        f"### Media: renditions and file serving ({count} JPEGs + 1 PNG, 4000 × 3000)",
+        "",
+        f"`bench/run.py --media{' --smoke' if args.smoke else ''}` at {m['revision']}, "
+        f"{datetime.date.today()}, {m['cores']} cores. Widths {MEDIA_WIDTHS}, WebP and JPEG at quality 80 "
+        f"each; inputs {', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in sizes.items())}.",
+        "",
+        "| | newsdesk | sharp 0.35.5 (libvips) | newsdesk ÷ sharp | target |",
+        "|---|---:|---:|---:|---|",
+        f"| time per image (s) | {per_nd:.2f} | {per_sharp:.2f} | {per_nd / per_sharp:.2f} "
+        f"| ≤ 1 |",
+        f"| peak RSS of the process (MB) | {nd_rss:.0f} | {sharp_rss:.0f} | "
+        f"{nd_rss / sharp_rss:.2f} | newsdesk < 3 × {DECODED_12MP_MB:.0f} MB "
+        f"(= {nd_rss / DECODED_12MP_MB:.2f} × one decoded 12 MP image) |",
+        "",
+        "newsdesk's time is its whole `media import` (start, database, metadata removal, "
+        "SHA-256, files written); sharp's is its own timer around each file's outputs, in "
+        "memory. Per-file seconds, sharp: "
+        + ", ".join(f"{x:.2f}" for x in sharp["seconds"]) + ".",
+        "",
+        "| file serving (64 connections, every rendition round robin, "
+        f"mean {mean_bytes / 1e3:.0f} KB) | requests/s | p50 ms | p99 ms | errors "
+        "| ratio to ceiling | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        f"| newsdesk `/files/…` | {ours['rps']:,.0f} | {ours['p50']:.2f} | {ours['p99']:.2f} "
+        f"| {ours['errors']} | {ours['rps'] / max(ref['rps'], 1):.2f}× | ≥ 0.8× |",
+        f"| ceiling, actix-files | {ref['rps']:,.0f} | {ref['p50']:.2f} | {ref['p99']:.2f} "
+        f"| {ref['errors']} | | |",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if args.smoke:
+        if errors:
+            raise SystemExit(f"media smoke run: {errors} errors")
+        print(f"media smoke: {len(files)} images made by newsdesk and sharp, "
+              f"{len(paths)} files served, zero errors")
+        return
+    if not args.no_write:
+        write_media_results(report)
+
+
+def timed_child(cmd, env=None, cwd=None):
+    """Runs a command to its end: wall seconds, its own peak RSS in MB, and stdout."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=cwd)
+    out_chunks, err_chunks = [], []
+    readers = [threading.Thread(target=lambda: out_chunks.append(proc.stdout.read())),
+               threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()))]
+    for r in readers:
+        r.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    for r in readers:
+        r.join()
+    out = b"".join(out_chunks).decode()
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{out}\n{b''.join(err_chunks).decode()}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def write_media_results(report):
+    begin, end = "<!-- run:media -->", "<!-- /run:media -->"
+    text = open(RESULTS).read()
+    block = f"{begin}\n{report}\n{end}"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        discussion = "\n## Where the time went"
+        text = text.replace(discussion, f"\n{block}\n{discussion}", 1) if discussion in text \
+            else text + f"\n{block}\n"
+    with open(RESULTS, "w") as f:
+        f.write(text)
+    log(f"wrote {RESULTS}")
 
 
 def results_key(args):

@@ -1,6 +1,8 @@
 //! The `newsdesk` command line: settings as flags (each also read from the environment
 //! and `.env`), and the subcommands.
 
+mod media;
+
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
@@ -150,6 +152,24 @@ pub struct SettingArgs {
     /// Most breaking-news streams one client address may hold open; more get 429 [default: 100]
     #[arg(long, env = "STREAMS_PER_ADDRESS", global = true, value_name = "COUNT")]
     pub streams_per_address: Option<String>,
+    /// Directory of uploaded files [default: media/ beside the SQLite file, or ./media]
+    #[arg(long, env = "MEDIA_DIR", global = true, value_name = "PATH")]
+    pub media_dir: Option<String>,
+    /// An S3-compatible bucket for uploaded files instead of MEDIA_DIR: s3://bucket[/prefix] (credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT)
+    #[arg(long, env = "MEDIA_STORE_URL", global = true, value_name = "URL")]
+    pub media_store_url: Option<String>,
+    /// Base of uploaded files' public URLs, e.g. a CDN [default: PUBLIC_BASE_URL/files]
+    #[arg(long, env = "MEDIA_PUBLIC_URL", global = true, value_name = "URL")]
+    pub media_public_url: Option<String>,
+    /// Largest accepted upload in bytes [default: 20971520]
+    #[arg(long, env = "MEDIA_MAX_BYTES", global = true, value_name = "BYTES")]
+    pub media_max_bytes: Option<String>,
+    /// Most pixels of an uploaded image, read from its header [default: 50000000]
+    #[arg(long, env = "MEDIA_MAX_PIXELS", global = true, value_name = "PIXELS")]
+    pub media_max_pixels: Option<String>,
+    /// Comma-separated widths of the renditions of every uploaded image [default: 320,640,1024,1600,2400]
+    #[arg(long, env = "MEDIA_WIDTHS", global = true, value_name = "WIDTHS")]
+    pub media_widths: Option<String>,
 }
 
 impl SettingArgs {
@@ -179,6 +199,17 @@ impl SettingArgs {
             publication_name: self.publication_name,
             stream_max_connections: self.stream_max_connections,
             streams_per_address: self.streams_per_address,
+            media_dir: self.media_dir,
+            media_store_url: self.media_store_url,
+            media_public_url: self.media_public_url,
+            media_max_bytes: self.media_max_bytes,
+            media_max_pixels: self.media_max_pixels,
+            media_widths: self.media_widths,
+            // The S3 store's settings keep their usual names (read by the store's builder).
+            aws: std::env::vars()
+                .filter(|(k, v)| k.starts_with("AWS_") && !v.trim().is_empty())
+                .map(|(k, v)| (k.to_lowercase(), v))
+                .collect(),
         }
     }
 }
@@ -221,6 +252,9 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// Work on the media library: import a folder of images, remake renditions.
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// Fill the database with content: a demo newsroom, or synthetic articles.
     #[command(group = clap::ArgGroup::new("what").required(true))]
     Seed {
@@ -318,6 +352,7 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
         Command::Backup { path } => backup_command(&config, &path),
         Command::Check => check_command(&config),
         Command::Copy { to } => copy_command(&config, &to),
+        Command::Media(cmd) => media::run(&config, cmd),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }

@@ -45,6 +45,12 @@ pub const DEFAULT_SEARCH_RATE: u64 = 1;
 pub const DEFAULT_SEARCH_BURST: u64 = 30;
 /// Default number of PostgreSQL connections per instance.
 pub const DEFAULT_DATABASE_POOL_SIZE: u64 = 8;
+/// Default largest upload (20 MiB).
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
+/// Default most pixels of an uploaded image (50 megapixels).
+pub const DEFAULT_MEDIA_MAX_PIXELS: u64 = 50_000_000;
+/// Default rendition widths.
+pub const DEFAULT_MEDIA_WIDTHS: &str = "320,640,1024,1600,2400";
 
 /// Every setting as the command line layer found it, before any checking.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +81,15 @@ pub struct RawSettings {
     pub publication_name: Option<String>,
     pub stream_max_connections: Option<String>,
     pub streams_per_address: Option<String>,
+    pub media_dir: Option<String>,
+    pub media_store_url: Option<String>,
+    pub media_public_url: Option<String>,
+    pub media_max_bytes: Option<String>,
+    pub media_max_pixels: Option<String>,
+    pub media_widths: Option<String>,
+    /// The `AWS_*` settings of an S3 store (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT`...), as
+    /// `(lower-case name, value)`.
+    pub aws: Vec<(String, String)>,
 }
 
 /// A setting that could not be used, named as the user wrote it.
@@ -133,6 +148,17 @@ pub struct Config {
     pub stream_max_connections: usize,
     /// Most breaking-news streams one client address may hold open; more get 429.
     pub streams_per_address: usize,
+    /// Where uploaded files are kept (`MEDIA_DIR` or `MEDIA_STORE_URL`).
+    pub media_store: crate::files::StoreConfig,
+    /// Base of uploaded files' public addresses: `MEDIA_PUBLIC_URL`, else
+    /// `PUBLIC_BASE_URL/files`.
+    pub media_public_url: String,
+    /// Largest accepted upload, in bytes.
+    pub media_max_bytes: u64,
+    /// Most pixels an uploaded image may have (read from its header).
+    pub media_max_pixels: u64,
+    /// Widths of the renditions made of every uploaded image, ascending.
+    pub media_widths: Vec<u32>,
 }
 
 /// Credentials of the first admin, from `ADMIN_EMAIL` and `ADMIN_PASSWORD`.
@@ -291,6 +317,37 @@ impl Config {
             1,
             1_000_000,
         )? as usize;
+        let media_store =
+            parse_media_store(raw.media_dir, raw.media_store_url, raw.aws, &database)?;
+        let media_public_url = match non_empty(raw.media_public_url) {
+            Some(v) => match url::Url::parse(&v) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    v.trim_end_matches('/').to_owned()
+                }
+                _ => {
+                    return Err(ConfigError::new(
+                        "MEDIA_PUBLIC_URL",
+                        "expected an absolute http or https URL",
+                    ));
+                }
+            },
+            None => format!("{public_base_url}/files"),
+        };
+        let media_max_bytes = parse_number(
+            "MEDIA_MAX_BYTES",
+            raw.media_max_bytes,
+            DEFAULT_MEDIA_MAX_BYTES,
+            1024,
+            1024 * 1024 * 1024,
+        )?;
+        let media_max_pixels = parse_number(
+            "MEDIA_MAX_PIXELS",
+            raw.media_max_pixels,
+            DEFAULT_MEDIA_MAX_PIXELS,
+            1,
+            1_000_000_000,
+        )?;
+        let media_widths = parse_widths(raw.media_widths)?;
         Ok(Self {
             database,
             database_pool_size,
@@ -314,6 +371,11 @@ impl Config {
             publication_name,
             stream_max_connections,
             streams_per_address,
+            media_store,
+            media_public_url,
+            media_max_bytes,
+            media_max_pixels,
+            media_widths,
         })
     }
 
@@ -322,11 +384,13 @@ impl Config {
         &self.languages[0]
     }
 
-    /// A configuration for tests and tools: every default, over the given database file.
+    /// A configuration for tests and tools: every default, over the given database file
+    /// (files go to `media/` beside it).
     pub fn for_database(path: impl Into<PathBuf>) -> Self {
         let mut config = Self::from_raw(RawSettings::default())
             .unwrap_or_else(|e| unreachable!("defaults are valid: {e}"));
         config.database = Database::Sqlite(path.into());
+        config.media_store = crate::files::StoreConfig::Local(default_media_dir(&config.database));
         config
     }
 
@@ -335,6 +399,7 @@ impl Config {
         let mut config = Self::from_raw(RawSettings::default())
             .unwrap_or_else(|e| unreachable!("defaults are valid: {e}"));
         config.database = parse_database_url(Some(url))?;
+        config.media_store = crate::files::StoreConfig::Local(default_media_dir(&config.database));
         Ok(config)
     }
 }
@@ -566,6 +631,63 @@ fn parse_base_url(value: Option<String>, bind: SocketAddr) -> Result<String, Con
             "expected an absolute http or https URL",
         )),
     }
+}
+
+/// `media/` beside the SQLite file, or in the working directory on PostgreSQL.
+pub fn default_media_dir(database: &Database) -> PathBuf {
+    match database.sqlite_path().and_then(|p| p.parent()) {
+        Some(dir) => dir.join("media"),
+        None => PathBuf::from("media"),
+    }
+}
+
+fn parse_media_store(
+    dir: Option<String>,
+    store_url: Option<String>,
+    aws: Vec<(String, String)>,
+    database: &Database,
+) -> Result<crate::files::StoreConfig, ConfigError> {
+    use crate::files::StoreConfig;
+    match (non_empty(dir), non_empty(store_url)) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            "MEDIA_STORE_URL",
+            "set either MEDIA_DIR (a local directory) or MEDIA_STORE_URL (an S3 bucket), not both",
+        )),
+        (Some(dir), None) => Ok(StoreConfig::Local(PathBuf::from(dir))),
+        (None, None) => Ok(StoreConfig::Local(default_media_dir(database))),
+        (None, Some(url)) => match url::Url::parse(&url) {
+            Ok(u) if u.scheme() == "s3" && u.host_str().is_some_and(|h| !h.is_empty()) => {
+                Ok(StoreConfig::S3 { url, options: aws })
+            }
+            _ => Err(ConfigError::new(
+                "MEDIA_STORE_URL",
+                "expected s3://bucket or s3://bucket/prefix (credentials in AWS_ACCESS_KEY_ID, \
+                 AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT)",
+            )),
+        },
+    }
+}
+
+fn parse_widths(value: Option<String>) -> Result<Vec<u32>, ConfigError> {
+    let value = non_empty(value).unwrap_or_else(|| DEFAULT_MEDIA_WIDTHS.to_owned());
+    let mut widths = Vec::new();
+    for part in value.split(',') {
+        match part.trim().parse::<u32>() {
+            Ok(w) if (16..=8192).contains(&w) => widths.push(w),
+            _ => {
+                return Err(ConfigError::new(
+                    "MEDIA_WIDTHS",
+                    format!("expected comma-separated widths from 16 to 8192, got {part:?}"),
+                ));
+            }
+        }
+    }
+    widths.sort_unstable();
+    widths.dedup();
+    if widths.len() > 12 {
+        return Err(ConfigError::new("MEDIA_WIDTHS", "at most 12 widths"));
+    }
+    Ok(widths)
 }
 
 fn parse_publication_name(value: Option<String>) -> Result<String, ConfigError> {

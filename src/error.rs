@@ -71,6 +71,9 @@ pub enum AppError {
     /// 413 `payload_too_large`.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// 416 `range_not_satisfiable`: a `Range` outside a file of `size` bytes.
+    #[error("the range is outside the file ({size} bytes)")]
+    RangeNotSatisfiable { size: u64 },
     /// 415 `unsupported_media_type`.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -160,6 +163,7 @@ impl AppError {
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
+            Self::RangeNotSatisfiable { .. } => 416,
             Self::Validation(_) => 422,
             Self::RateLimited { .. } => 429,
             Self::Unavailable(_) => 503,
@@ -185,6 +189,7 @@ impl AppError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             Self::Validation(_) => "validation_failed",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
@@ -207,6 +212,7 @@ impl AppError {
             Self::PreconditionFailed => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
+            Self::RangeNotSatisfiable { .. } => "Range not satisfiable",
             Self::Validation(_) => "Validation failed",
             Self::RateLimited { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",

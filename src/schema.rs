@@ -156,6 +156,13 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         localized -> Text,
+        bytes -> Nullable<BigInt>,
+        sha256 -> Nullable<Text>,
+        focal_x -> Nullable<Double>,
+        focal_y -> Nullable<Double>,
+        dominant_color -> Nullable<Text>,
+        placeholder -> Nullable<Text>,
+        renditions -> Text,
     }
 }
 

@@ -7,6 +7,9 @@ database file and a full disk, are in tests/api/faults.rs).
    and /healthz keeps answering while the others stay open.
 2. A graceful stop: a request sent on a keep-alive connection after SIGTERM is answered
    (with `Connection: close`), never dropped, and the process exits 0.
+3. A decompression bomb: a PNG of a few tens of KB that says it is 20,000 × 20,000
+   pixels is refused (422 on `file`) at its header, quickly, and the server's peak
+   resident memory does not move.
 
     tests/faults.py [path/to/newsdesk]      (default: target/debug/newsdesk)
 
@@ -14,7 +17,10 @@ Only the standard library is used.
 """
 
 import http.client
+import json
 import os
+import struct
+import zlib
 import resource
 import signal
 import socket
@@ -155,8 +161,70 @@ def graceful_stop(work):
     return problems
 
 
+def status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def png_bomb(width=20_000, height=20_000):
+    """A 1-bit greyscale PNG of zeros: 400 megapixels (50 MB raw) in a few tens of KB."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    z = zlib.compressobj(9)
+    row = bytes(1 + (width + 7) // 8)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def decompression_bomb(work):
+    proc = start(work)
+    problems = []
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        c.request("POST", "/api/v1/auth/token", json.dumps(
+            {"email": "faults@example.com", "password": "faults-test-password-1"}),
+            {"content-type": "application/json"})
+        token = json.loads(c.getresponse().read())["access_token"]
+        bomb = png_bomb()
+        boundary = "faults-bomb-boundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"bomb.png\"\r\nContent-Type: image/png\r\n\r\n").encode() \
+            + bomb + f"\r\n--{boundary}--\r\n".encode()
+        peak_before = status_kb(proc.pid, "VmHWM")
+        started = time.monotonic()
+        c.request("POST", "/api/v1/media", body, {
+            "authorization": f"Bearer {token}",
+            "content-type": f"multipart/form-data; boundary={boundary}"})
+        resp = c.getresponse()
+        answer = json.loads(resp.read() or b"{}")
+        elapsed = time.monotonic() - started
+        grown_mb = (status_kb(proc.pid, "VmHWM") - peak_before) / 1024
+        fields = [e.get("field") for e in answer.get("errors", [])]
+        line = (f"decompression bomb ({len(bomb) // 1024} KB saying 20000 × 20000): "
+                f"{resp.status} on {fields} in {elapsed * 1000:.0f} ms, peak RSS grew "
+                f"{grown_mb:.1f} MB")
+        print(line)
+        RESULTS.append(line)
+        if resp.status != 422 or fields != ["file"]:
+            problems.append(f"the bomb got {resp.status} {answer}")
+        if elapsed > 5:
+            problems.append(f"the bomb took {elapsed:.1f} s to refuse")
+        if grown_mb > 16:
+            problems.append(f"the server's peak RSS grew {grown_mb:.1f} MB on the bomb")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return problems
+
+
 def main():
     problems = []
+    with tempfile.TemporaryDirectory() as work:
+        problems += decompression_bomb(work)
     with tempfile.TemporaryDirectory() as work:
         problems += descriptor_exhaustion(work)
     with tempfile.TemporaryDirectory() as work:

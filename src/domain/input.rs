@@ -35,6 +35,16 @@ pub enum Input<T> {
     Invalid(String),
 }
 
+impl<T> Input<T> {
+    /// The value, when the field had one of the right type.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Input::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Input<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;

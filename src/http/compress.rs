@@ -1,7 +1,7 @@
 //! gzip and brotli, when the client asks, for responses of 1 KiB or more.
 //!
 //! actix's encoder does the compressing; this layer only decides: small bodies, empty
-//! bodies (304, 204) and event streams are sent as they are, so no request pays for
+//! bodies (304, 204), event streams, images and byte ranges are sent as they are, so no request pays for
 //! compressing a few bytes and no live event waits in a compressor's buffer.
 
 use actix_http::encoding::Encoder;
@@ -39,11 +39,14 @@ pub async fn compress(
             BodySize::Stream => true,
             BodySize::None => false,
         };
-        let streaming_events = head
-            .headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-        let encoding = if large && !streaming_events {
+        // Event streams wait in no compressor; images are compressed already, and a
+        // byte range is of the file as stored.
+        let kept_as_is = head.status == actix_web::http::StatusCode::PARTIAL_CONTENT
+            || head.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+                let v = v.as_bytes();
+                v.starts_with(b"text/event-stream") || v.starts_with(b"image/")
+            });
+        let encoding = if large && !kept_as_is {
             encoding
         } else {
             ContentEncoding::Identity

@@ -196,6 +196,10 @@ pub async fn conditional(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
+    // Uploaded files carry their own validators and are never held in the cache.
+    if req.path().starts_with("/files/") {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let is_read = req.method() == Method::GET;
     let private = req.headers().contains_key(header::AUTHORIZATION);
     let conditions = Conditions::of(&req);

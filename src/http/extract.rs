@@ -153,7 +153,28 @@ impl FromRequest for Key {
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
-fn is_json(req: &HttpRequest) -> bool {
+/// Room for the parts, headers and boundaries of an upload besides its file.
+pub const MULTIPART_OVERHEAD: u64 = 256 * 1024;
+
+/// True when the body is `multipart/form-data`.
+pub fn is_multipart(headers: &header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The largest body a request may send: an upload's file and parts, or `MAX_BODY_BYTES`.
+pub fn body_limit(headers: &header::HeaderMap, config: &crate::config::Config) -> usize {
+    if is_multipart(headers) {
+        usize::try_from(config.media_max_bytes + MULTIPART_OVERHEAD).unwrap_or(usize::MAX)
+    } else {
+        config.max_body_bytes
+    }
+}
+
+pub(crate) fn is_json(req: &HttpRequest) -> bool {
     let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
         return false;
     };

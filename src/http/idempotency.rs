@@ -99,7 +99,8 @@ pub async fn idempotency(
         ));
     };
     let mut payload = req.take_payload();
-    let body = match read_body(req.headers(), &mut payload, state.config.max_body_bytes).await {
+    let limit = super::extract::body_limit(req.headers(), &state.config);
+    let body = match read_body(req.headers(), &mut payload, limit).await {
         Ok(b) => b.freeze(),
         Err(e) => return Ok(problem(req, e)),
     };

@@ -16,6 +16,7 @@ pub mod responses;
 pub mod routes;
 pub mod state;
 pub mod throttle;
+pub mod upload;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -119,7 +120,9 @@ async fn no_route(
     table: web::Data<methods::MethodTable>,
 ) -> HttpResponse {
     let allowed = table.allowed(req.path());
-    if allowed.is_empty() {
+    // A method the template takes, on a path no route took (an empty segment such as a
+    // trailing slash), names nothing: 404, not 405.
+    if allowed.is_empty() || allowed.contains(req.method()) {
         return actix_web::ResponseError::error_response(&AppError::NotFound(
             "no such route".into(),
         ));

@@ -33,6 +33,9 @@ impl ResponseError for AppError {
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
+            AppError::RangeNotSatisfiable { size } => {
+                response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+            }
             AppError::Unavailable(_) => {
                 // A busy database or a full stream cap clears within seconds.
                 response.insert_header((header::RETRY_AFTER, "5"));

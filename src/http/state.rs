@@ -34,6 +34,10 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// The background workers (see [`crate::workers`]).
     pub workers: Workers,
+    /// Where uploaded files are kept.
+    pub files: crate::files::Files,
+    /// Image processing, a few at a time.
+    pub processor: crate::domain::media::upload::Processor,
     /// Set when a stop was asked: `/readyz` answers 503 and every response closes its
     /// connection, so clients move to another instance before this one goes.
     stopping: Arc<std::sync::atomic::AtomicBool>,
@@ -116,6 +120,10 @@ impl AppState {
                 secret
             }
         };
+        let files = crate::files::Files::open(&config.media_store, &config.media_public_url)
+            .map_err(|e| StartupError::Prepare(format!("cannot open the media store: {e}")))?;
+        sweep_files_periodically(files.clone(), db.clone(), &workers)
+            .map_err(|e| StartupError::Prepare(format!("cannot start the file sweeper: {e}")))?;
         let tokens = TokenKeys::new(secret.as_bytes(), config.token_ttl_seconds)?;
         let cursors = CursorCodec::new(secret.as_bytes());
         let throttles = Arc::new(Throttles::new(&config));
@@ -130,6 +138,8 @@ impl AppState {
             hub,
             views,
             workers,
+            files,
+            processor: Default::default(),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             _stop_on_drop: stop_on_drop,
         })
@@ -177,6 +187,49 @@ fn flush(counter: &ViewCounter, db: &Db) -> AppResult<()> {
 }
 
 /// Flushes the counter every [`VIEWS_FLUSH_EVERY`], and a last time when stopped.
+/// How often stored files no media item names are looked for.
+pub const FILE_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes unreferenced files (see [`crate::files`]) every [`FILE_SWEEP_EVERY`].
+fn sweep_files_periodically(
+    files: crate::files::Files,
+    db: Db,
+    workers: &Workers,
+) -> std::io::Result<()> {
+    workers.spawn("file-sweeper", Stage::Producers, move |ctx| {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                ctx.health.failed(format!("cannot start: {e}"));
+                return;
+            }
+        };
+        ctx.health.ok();
+        while ctx.sleep(FILE_SWEEP_EVERY) {
+            let swept = runtime.block_on(crate::domain::media::upload::sweep(
+                &files,
+                &db,
+                crate::files::SWEEP_GRACE,
+            ));
+            match swept {
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::info!(files = n, "removed stored files no media item uses");
+                    }
+                    ctx.health.ok();
+                }
+                Err(e) => {
+                    ctx.health.failed("cannot sweep the media store");
+                    tracing::warn!(error = %e, "cannot sweep the media store; will retry");
+                }
+            }
+        }
+    })
+}
+
 fn flush_views_periodically(
     counter: Arc<ViewCounter>,
     db: Db,

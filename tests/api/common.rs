@@ -147,7 +147,9 @@ pub fn fresh_config() -> (Arc<tempfile::TempDir>, Config) {
         Some(server) => {
             let dir = tempfile::tempdir().expect("temporary directory");
             let url = pg::create_database(&server, dir.path());
-            let config = Config::for_database_url(&url).expect("a PostgreSQL test URL");
+            let mut config = Config::for_database_url(&url).expect("a PostgreSQL test URL");
+            // Uploaded files go to the test's own directory, as they do on SQLite.
+            config.media_store = newsdesk::files::StoreConfig::Local(dir.path().join("media"));
             (Arc::new(dir), config)
         }
         None => fresh_sqlite_config(),

@@ -170,7 +170,8 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
         "a second copy into a filled database is refused"
     );
 
-    let config = newsdesk::config::Config::for_database_url(&url).unwrap();
+    let mut config = newsdesk::config::Config::for_database_url(&url).unwrap();
+    config.media_store = newsdesk::files::StoreConfig::Local(old.dir.path().join("media"));
     let new = common::app_with(old.dir.clone(), config).await;
     assert_eq!(
         new.get("/api/v1/articles/talks").await.expect(200).json(),

@@ -29,6 +29,7 @@ mod security;
 mod seed;
 mod stream;
 mod text;
+mod uploads;
 mod urls;
 mod users;
 mod visibility;

@@ -539,6 +539,31 @@ async fn get_routes(t: &impl Api, editor: &str, admin: &str) -> Vec<(&'static st
         .expect(201)
         .json()["id"]
         .clone();
+    // An uploaded image, for the file routes.
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(400, 300))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (content_type, body) = crate::uploads::multipart(&[("file", Some("a.png"), &png)]);
+    let uploaded = t
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/media")
+                .insert_header(("authorization", format!("Bearer {editor}")))
+                .insert_header(("content-type", content_type))
+                .set_payload(body),
+        )
+        .await
+        .expect(201)
+        .json();
+    let file_path = |url: &Value| {
+        url::Url::parse(url.as_str().unwrap())
+            .unwrap()
+            .path()
+            .to_owned()
+    };
+    let original = file_path(&uploaded["url"]);
+    let rendition = file_path(&uploaded["renditions"][0]["url"]);
     for (path, body) in [
         ("/api/v1/sections", json!({"name": "Politics"})),
         ("/api/v1/tags", json!({"name": "Gaza"})),
@@ -684,6 +709,8 @@ async fn get_routes(t: &impl Api, editor: &str, admin: &str) -> Vec<(&'static st
         ),
         ("/sitemap.xml", "/sitemap.xml".into(), false),
         ("/sitemap-news.xml", "/sitemap-news.xml".into(), false),
+        ("/files/{name}", original, false),
+        ("/files/{sha256}/{rendition}", rendition, false),
         // Errors are answered alike too.
         (
             "/api/v1/articles/{id_or_slug}",

@@ -261,6 +261,7 @@ fn main() -> std::io::Result<()> {
         .build(ConnectionManager::<SqliteConnection>::new(db))
         .expect("open the database");
     let doc = static_document();
+    let files_dir = std::env::var("CEILING_FILES_DIR").unwrap_or_else(|_| ".".to_owned());
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new()
@@ -271,6 +272,9 @@ fn main() -> std::io::Result<()> {
                 .service(by_tag)
                 .service(by_section)
                 .service(static_json)
+                // The static file route newsdesk's `/files/` is measured against: the
+                // directory named by CEILING_FILES_DIR, served by actix-files.
+                .service(actix_files::Files::new("/files", files_dir.clone()))
         })
         .bind(addr)?
         .run()

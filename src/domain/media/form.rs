@@ -11,7 +11,16 @@ const CREDIT: TextRule = TextRule::line(1, 200);
 const ALT_TEXT: TextRule = TextRule::line(1, 500);
 pub(super) const MAX_PIXELS_SIDE: i32 = 100_000;
 pub(super) const MAX_DURATION_SECONDS: i32 = 7 * 24 * 3600;
-pub(super) const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+pub(super) const READ_ONLY: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "bytes",
+    "sha256",
+    "dominant_color",
+    "placeholder",
+    "renditions",
+];
 
 /// Body of `POST /media`.
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
@@ -52,6 +61,10 @@ pub struct MediaCreate {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, crate::domain::localized::LocalizedMedia>>)]
     pub localized: Input<serde_json::Value>,
+    /// Where the eye goes, `{"x", "y"}` from 0 to 1 each (`null` clears it).
+    #[serde(default)]
+    #[schema(value_type = Option<super::FocalPoint>)]
+    pub focal_point: Input<super::FocalPoint>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,
@@ -95,6 +108,10 @@ pub struct MediaPatch {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, crate::domain::localized::LocalizedMedia>>)]
     pub localized: Input<serde_json::Value>,
+    /// Where the eye goes, `{"x", "y"}` from 0 to 1 each (`null` clears it).
+    #[serde(default)]
+    #[schema(value_type = Option<super::FocalPoint>)]
+    pub focal_point: Input<super::FocalPoint>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub unknown: UnknownFields,

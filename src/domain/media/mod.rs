@@ -5,6 +5,8 @@
 
 mod form;
 mod list;
+pub mod picture;
+pub mod upload;
 
 use std::collections::HashMap;
 
@@ -12,7 +14,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::input::Checker;
+use super::input::{Checker, Input};
 use super::localized::{Localized, LocalizedMedia};
 use super::time::Timestamp;
 use crate::auth::Actor;
@@ -45,6 +47,47 @@ pub struct MediaRow {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub localized: String,
+    pub bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub focal_x: Option<f64>,
+    pub focal_y: Option<f64>,
+    pub dominant_color: Option<String>,
+    pub placeholder: Option<String>,
+    pub renditions: String,
+}
+
+/// Where the eye goes in an image, as fractions of its width and height from the top
+/// left; frontends crop around it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct FocalPoint {
+    /// 0 (left edge) to 1 (right edge).
+    #[schema(example = 0.5, minimum = 0, maximum = 1)]
+    pub x: f64,
+    /// 0 (top edge) to 1 (bottom edge).
+    #[schema(example = 0.35, minimum = 0, maximum = 1)]
+    pub y: f64,
+}
+
+crate::closed_set! {
+    /// The format of a rendition.
+    pub enum RenditionFormat {
+        Webp = "webp",
+        Jpeg = "jpeg",
+    }
+}
+
+/// A resized copy of an uploaded image, for `srcset`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct Rendition {
+    #[schema(example = 640)]
+    pub width: u32,
+    #[schema(example = 427)]
+    pub height: u32,
+    pub format: RenditionFormat,
+    #[schema(
+        example = "https://news.example.com/files/3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7/640.webp"
+    )]
+    pub url: String,
 }
 
 /// A media item as the API shows it.
@@ -75,6 +118,24 @@ pub struct Media {
     /// `caption`, `alt_text` and `credit` in the other configured languages.
     #[schema(value_type = HashMap<String, LocalizedMedia>)]
     pub localized: Localized,
+    /// Size of the stored file (uploads only; `null` for external media).
+    #[schema(example = 482133)]
+    pub bytes: Option<i64>,
+    /// SHA-256 of the stored file, in hex (uploads only). The file's address is made
+    /// of it, so the same bytes are stored once.
+    #[schema(example = "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7")]
+    pub sha256: Option<String>,
+    pub focal_point: Option<FocalPoint>,
+    /// The image's most common colour, `#rrggbb` (uploads only), for a background
+    /// while it loads.
+    #[schema(example = "#3b5e7a")]
+    pub dominant_color: Option<String>,
+    /// A BlurHash of the image (uploads only), for a blurred placeholder.
+    #[schema(example = "LEHV6nWB2yk8pyo0adR*.7kCMdnj")]
+    pub placeholder: Option<String>,
+    /// Resized copies in WebP and JPEG at the configured widths, never wider than the
+    /// original, narrowest first (uploads only; empty for external media).
+    pub renditions: Vec<Rendition>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -109,6 +170,12 @@ impl From<MediaRow> for Media {
             alt_text: r.alt_text,
             language: r.language,
             localized: Localized::parse(&r.localized),
+            bytes: r.bytes,
+            sha256: r.sha256,
+            focal_point: r.focal_x.zip(r.focal_y).map(|(x, y)| FocalPoint { x, y }),
+            dominant_color: r.dominant_color,
+            placeholder: r.placeholder,
+            renditions: serde_json::from_str(&r.renditions).unwrap_or_default(),
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
         }
@@ -196,30 +263,101 @@ pub fn get(conn: &mut DbConn, id: i32) -> AppResult<Media> {
         .ok_or_else(|| AppError::not_found("media"))
 }
 
-/// Creates a media item.
+/// What an upload adds to a media item: the stored file and what was read from it.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub url: String,
+    pub mime_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    pub sha256: String,
+    pub dominant_color: String,
+    pub placeholder: String,
+    pub renditions: Vec<Rendition>,
+}
+
+/// Creates a media item from a JSON body (the file lives at `url`).
 pub fn create(
     conn: &mut DbConn,
     body: MediaCreate,
     languages: &[String],
 ) -> AppResult<Written<Media>> {
+    insert(conn, body, languages, None)
+}
+
+/// Checks a create body without the database: the errors `insert` would give, so an
+/// upload's text parts are refused before its file is processed.
+pub fn check_create(body: &MediaCreate, languages: &[String]) -> AppResult<()> {
     let mut c = Checker::new();
     c.extra_fields(&body.unknown, READ_ONLY);
-    let kind = c.required("kind", body.kind);
-    let url = c.required("url", body.url);
-    let mime_type = c.optional("mime_type", body.mime_type);
-    let width = c.optional("width", body.width);
-    let height = c.optional("height", body.height);
+    check_focal(&mut c, body.focal_point.clone());
+    let language = match &body.language {
+        Input::Value(l) => {
+            c.language("language", l, languages);
+            l.clone()
+        }
+        _ => languages[0].clone(),
+    };
+    check_texts(
+        &mut c,
+        body.caption.value().map(String::as_str),
+        body.credit.value().map(String::as_str),
+        body.alt_text.value().map(String::as_str),
+    );
+    let names = Localized::check_create(&mut c, body.localized.clone(), LOCALIZED, languages);
+    names.check_base(&mut c, &language);
+    c.finish()
+}
+
+fn check_focal(c: &mut Checker, input: Input<FocalPoint>) -> Option<FocalPoint> {
+    let point = c.optional("focal_point", input)?;
+    let inside = |v: f64| (0.0..=1.0).contains(&v);
+    if inside(point.x) && inside(point.y) {
+        Some(point)
+    } else {
+        c.fail("focal_point", "x and y must each be between 0 and 1");
+        None
+    }
+}
+
+/// Creates a media item: from a JSON body, or for an uploaded file.
+pub fn insert(
+    conn: &mut DbConn,
+    body: MediaCreate,
+    languages: &[String],
+    uploaded: Option<Uploaded>,
+) -> AppResult<Written<Media>> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, READ_ONLY);
+    let (kind, url, mime_type, width, height) = match &uploaded {
+        None => {
+            let kind = c.required("kind", body.kind);
+            let url = c.required("url", body.url).and_then(|u| c.url("url", &u));
+            let mime_type = c.optional("mime_type", body.mime_type);
+            if let Some(m) = &mime_type {
+                check_mime(&mut c, m);
+            }
+            let width = c.optional("width", body.width);
+            let height = c.optional("height", body.height);
+            (kind, url, mime_type, width, height)
+        }
+        Some(file) => (
+            Some(MediaKind::Image),
+            Some(file.url.clone()),
+            Some(file.mime_type.clone()),
+            Some(file.width),
+            Some(file.height),
+        ),
+    };
     let duration = c.optional("duration_seconds", body.duration_seconds);
     let caption = c.optional("caption", body.caption);
     let credit = c.optional("credit", body.credit);
     let alt_text = c.optional("alt_text", body.alt_text);
+    let focal = check_focal(&mut c, body.focal_point);
     let language = c
         .optional("language", body.language)
         .unwrap_or_else(|| languages[0].clone());
-    let url = url.and_then(|u| c.url("url", &u));
-    if let Some(m) = &mime_type {
-        check_mime(&mut c, m);
-    }
     check_size(&mut c, "width", width, MAX_PIXELS_SIDE);
     check_size(&mut c, "height", height, MAX_PIXELS_SIDE);
     check_size(&mut c, "duration_seconds", duration, MAX_DURATION_SECONDS);
@@ -234,21 +372,37 @@ pub fn create(
     names.check_base(&mut c, &language);
     c.finish()?;
     let now = Timestamp::now().0;
+    let file = uploaded.as_ref();
+    let renditions = file.map_or_else(
+        || "[]".to_owned(),
+        |f| serde_json::to_string(&f.renditions).unwrap_or_else(|_| "[]".into()),
+    );
     let id: i32 = diesel::insert_into(media::table)
         .values((
-            media::kind.eq(kind.unwrap_or(MediaKind::Image)),
-            media::url.eq(url.unwrap_or_default()),
-            media::mime_type.eq(mime_type),
-            media::width.eq(width),
-            media::height.eq(height),
-            media::duration_seconds.eq(duration),
-            media::caption.eq(caption),
-            media::credit.eq(credit),
-            media::alt_text.eq(alt_text),
-            media::language.eq(language),
-            media::localized.eq(names.to_stored()),
-            media::created_at.eq(now),
-            media::updated_at.eq(now),
+            (
+                media::kind.eq(kind.unwrap_or(MediaKind::Image)),
+                media::url.eq(url.unwrap_or_default()),
+                media::mime_type.eq(mime_type),
+                media::width.eq(width),
+                media::height.eq(height),
+                media::duration_seconds.eq(duration),
+                media::caption.eq(caption),
+                media::credit.eq(credit),
+                media::alt_text.eq(alt_text),
+                media::language.eq(language),
+                media::localized.eq(names.to_stored()),
+                media::created_at.eq(now),
+                media::updated_at.eq(now),
+            ),
+            (
+                media::bytes.eq(file.map(|f| f.bytes)),
+                media::sha256.eq(file.map(|f| f.sha256.clone())),
+                media::focal_x.eq(focal.map(|p| p.x)),
+                media::focal_y.eq(focal.map(|p| p.y)),
+                media::dominant_color.eq(file.map(|f| f.dominant_color.clone())),
+                media::placeholder.eq(file.map(|f| f.placeholder.clone())),
+                media::renditions.eq(renditions),
+            ),
         ))
         .returning(media::id)
         .get_result(conn)?;
@@ -269,6 +423,8 @@ struct MediaChanges {
     alt_text: Option<Option<String>>,
     language: Option<String>,
     localized: Option<String>,
+    focal_x: Option<Option<f64>>,
+    focal_y: Option<Option<f64>>,
     updated_at: chrono::NaiveDateTime,
 }
 
@@ -306,8 +462,33 @@ pub fn update(
         alt_text: c.patch_nullable("alt_text", body.alt_text).into_option(),
         language: c.patch("language", body.language).into_option(),
         localized: None,
+        focal_x: None,
+        focal_y: None,
         updated_at: Timestamp::now().0,
     };
+    match body.focal_point {
+        Input::Absent => {}
+        Input::Null => (changes.focal_x, changes.focal_y) = (Some(None), Some(None)),
+        other => {
+            if let Some(p) = check_focal(&mut c, other) {
+                (changes.focal_x, changes.focal_y) = (Some(Some(p.x)), Some(Some(p.y)));
+            }
+        }
+    }
+    // An uploaded file's own facts are not for editing.
+    if current.sha256.is_some() {
+        for (field, given) in [
+            ("url", changes.url.is_some()),
+            ("mime_type", changes.mime_type.is_some()),
+            ("width", changes.width.is_some()),
+            ("height", changes.height.is_some()),
+            ("kind", changes.kind.is_some()),
+        ] {
+            if given {
+                c.fail(field, "is set by the uploaded file and cannot be changed");
+            }
+        }
+    }
     if let Some(u) = changes.url.take() {
         changes.url = c.url("url", &u);
     }

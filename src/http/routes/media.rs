@@ -7,14 +7,19 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::localized::LocaleParams;
+use crate::domain::media::upload::Rules;
 use crate::domain::media::{self, Media, MediaCreate, MediaParams, MediaPatch, MediaQuery};
 use crate::domain::paging::{ListResponse, PageParams};
+use crate::error::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::object;
 use crate::http::created;
-use crate::http::extract::{Editor, JsonBody, Locale, MaybeStaff, Staff};
+use crate::http::extract::{
+    Editor, JsonBody, Locale, MaybeStaff, Staff, is_json, is_multipart, parse_json, read_body,
+};
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
+use crate::http::upload::{Form, read_form};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -64,11 +69,49 @@ pub async fn list_media(
     Ok(locale.label(HttpResponse::Ok().json(page), None))
 }
 
-/// Registers a media item (the file itself lives at `url`, e.g. on a CDN).
+/// An upload as `multipart/form-data` (documentation only: the handler reads the parts
+/// as they stream in).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MediaUpload {
+    /// The image: JPEG, PNG, WebP or GIF, recognised by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    #[schema(example = "Fishing boats return to the harbour at dawn.")]
+    caption: Option<String>,
+    #[schema(example = "AP")]
+    credit: Option<String>,
+    alt_text: Option<String>,
+    /// Defaults to the first configured language.
+    #[schema(example = "en")]
+    language: Option<String>,
+    /// `"x,y"`, each from 0 to 1 (where the eye goes; frontends crop around it).
+    #[schema(example = "0.5,0.35")]
+    focal_point: Option<String>,
+    /// `caption`, `alt_text` and `credit` in other languages, as a JSON object.
+    #[schema(example = "{\"ar\": {\"caption\": \"قوارب الصيد\"}}")]
+    localized: Option<String>,
+}
+
+/// Creates a media item: an upload (`multipart/form-data`, with a `file` part) or an
+/// external file registered by URL (`application/json`).
+///
+/// An upload's type is read from its bytes (JPEG, PNG, WebP, GIF; anything else 415,
+/// whatever its name says); more than `MEDIA_MAX_BYTES` (20 MiB by default) is 413
+/// (size is checked before type), more than `MEDIA_MAX_PIXELS` (50 megapixels, read
+/// from the header before decoding) is 422 on `file`. The stored image has no metadata
+/// (EXIF, GPS, XMP, IPTC) and is upright (EXIF orientation applied); the answer carries
+/// its `url`, `width`, `height`, `bytes`, `sha256`, `dominant_color`, `placeholder`
+/// (BlurHash) and `renditions` (WebP and JPEG at the configured widths, never wider
+/// than the original). The same bytes uploaded twice are one stored file and two media
+/// items. Writers, editors and admins may upload.
 #[utoipa::path(
     tag = "Media",
     security(("bearer" = ["writer"])),
-    request_body = MediaCreate,
+    request_body(content(
+        (MediaCreate = "application/json"),
+        (MediaUpload = "multipart/form-data"),
+    )),
     responses(
         (status = 201, description = "The new media item", body = Media,
             headers(("Location" = String, description = "URL of the new media item"))),
@@ -78,12 +121,55 @@ pub async fn list_media(
 pub async fn create_media(
     state: web::Data<AppState>,
     _staff: Staff,
-    JsonBody(body): JsonBody<MediaCreate>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
+    if is_multipart(req.headers()) {
+        return upload(state, req, payload).await;
+    }
+    if !is_json(&req) {
+        return Err(AppError::UnsupportedMediaType(
+            "send application/json (a file by URL) or multipart/form-data (an upload)".into(),
+        ));
+    }
+    let limit = state.config.max_body_bytes;
+    let bytes = read_body(req.headers(), &mut payload.into_inner(), limit).await?;
+    let body: MediaCreate = parse_json(&bytes)?;
     let item = state
         .db
         .write_content(move |conn| media::create(conn, body, &languages))
+        .await?;
+    Ok(created(format!("/api/v1/media/{}", item.id), &item))
+}
+
+async fn upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let config = &state.config;
+    let form = read_form(&req, payload, config.media_max_bytes).await?;
+    let Some(mut file) = form.file else {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "file",
+            "is required: send the image as a part named file",
+        )]));
+    };
+    let bytes = Form::bytes(&mut file)?;
+    drop(file);
+    // The parts are checked before the image is worked on.
+    media::check_create(&form.body, &config.languages)?;
+    let rules = Rules {
+        max_pixels: config.media_max_pixels,
+        widths: config.media_widths.clone(),
+    };
+    let uploaded = state.processor.store(&state.files, bytes, &rules).await?;
+    let languages = config.languages.clone();
+    let body = form.body;
+    let item = state
+        .db
+        .write_content(move |conn| media::insert(conn, body, &languages, Some(uploaded)))
         .await?;
     Ok(created(format!("/api/v1/media/{}", item.id), &item))
 }

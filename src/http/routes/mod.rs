@@ -7,6 +7,7 @@ pub mod authors;
 pub mod breaking;
 pub mod collections;
 pub mod feeds;
+pub mod files;
 pub mod media;
 pub mod regions;
 pub mod sections;
@@ -23,6 +24,7 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(service::readyz)
         .service(service::livez);
     cfg.configure(feeds::routes);
+    cfg.configure(files::routes);
     cfg.service(
         scope::scope("/api/v1")
             .service(service::openapi_json)

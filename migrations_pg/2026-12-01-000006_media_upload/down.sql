@@ -1,0 +1,8 @@
+DROP INDEX media_sha256;
+ALTER TABLE media DROP COLUMN renditions;
+ALTER TABLE media DROP COLUMN placeholder;
+ALTER TABLE media DROP COLUMN dominant_color;
+ALTER TABLE media DROP COLUMN focal_y;
+ALTER TABLE media DROP COLUMN focal_x;
+ALTER TABLE media DROP COLUMN sha256;
+ALTER TABLE media DROP COLUMN bytes;

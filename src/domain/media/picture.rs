@@ -205,11 +205,12 @@ pub fn prepare(bytes: &[u8], format: Format, max_pixels: u64) -> Result<Prepared
 
 /// Makes the renditions, placeholder and colour of a prepared image.
 pub fn finish(prepared: Prepared, widths: &[u32]) -> Processed {
-    let made = renditions(&prepared.image, widths);
+    let (width, height) = (prepared.image.width(), prepared.image.height());
+    let made = renditions(prepared.image, widths);
     Processed {
         format: prepared.format,
-        width: prepared.image.width(),
-        height: prepared.image.height(),
+        width,
+        height,
         stored: prepared.stored,
         dominant_color: made.dominant_color,
         placeholder: made.placeholder,
@@ -233,12 +234,13 @@ pub fn remake(stored: &[u8], widths: &[u32], max_pixels: u64) -> Result<Processe
     let format = Format::sniff(stored)
         .ok_or_else(|| PictureError::Unreadable("not an image newsdesk stores".into()))?;
     let (image, _) = decode_upright(stored, format, max_pixels)?;
-    let made = renditions(&image, widths);
+    let (width, height) = (image.width(), image.height());
+    let made = renditions(image, widths);
     Ok(Processed {
         format,
         stored: Vec::new(),
-        width: image.width(),
-        height: image.height(),
+        width,
+        height,
         dominant_color: made.dominant_color,
         placeholder: made.placeholder,
         renditions: made.renditions,
@@ -437,17 +439,18 @@ fn height_at(width: u32, image: (u32, u32)) -> u32 {
     u32::try_from(h).unwrap_or(u32::MAX).max(1)
 }
 
-fn renditions(image: &DynamicImage, configured: &[u32]) -> Made {
+/// Takes the decoded image by value: it is freed once the largest rendition is made
+/// from it, before any encoding starts (the peak is then the decoded image, the
+/// resizer's intermediate rows and the largest rendition, not all of them plus the
+/// encoders' buffers).
+fn renditions(image: DynamicImage, configured: &[u32]) -> Made {
     let size = (image.width(), image.height());
-    // Most photos decode to 8-bit RGB: borrowed, not copied (a 12 MP copy is 36 MB).
-    let converted;
-    let rgb = match image.as_rgb8() {
-        Some(rgb) => rgb,
-        None => {
-            converted = image.to_rgb8();
-            &converted
-        }
+    // Most photos decode to 8-bit RGB: taken as they are (a 12 MP copy is 36 MB).
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        other => other.to_rgb8(),
     };
+    let mut rgb = Some(rgb);
     let widths = widths_for(size.0, configured);
     // Largest first, each from the one above it.
     let mut sized: Vec<(u32, u32, Vec<u8>)> = Vec::with_capacity(widths.len());
@@ -456,14 +459,16 @@ fn renditions(image: &DynamicImage, configured: &[u32]) -> Made {
         fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
     for &w in widths.iter().rev() {
         let h = height_at(w, size);
-        let (src_w, src_h, src): (u32, u32, &[u8]) = match sized.last() {
-            Some((pw, ph, buf)) => (*pw, *ph, buf),
-            None => (size.0, size.1, rgb.as_raw()),
-        };
-        let pixels = if (w, h) == (src_w, src_h) {
-            src.to_vec()
-        } else {
-            resize(&mut resizer, &options, (src_w, src_h, src), (w, h))
+        let pixels = match (sized.last(), rgb.take()) {
+            (_, Some(original)) if (w, h) == size => original.into_raw(),
+            (_, Some(original)) => resize(
+                &mut resizer,
+                &options,
+                (size.0, size.1, original.as_raw()),
+                (w, h),
+            ),
+            (Some((pw, ph, buf)), None) => resize(&mut resizer, &options, (*pw, *ph, buf), (w, h)),
+            (None, None) => break,
         };
         sized.push((w, h, pixels));
     }

@@ -4,7 +4,7 @@
 //! (`caption`, `credit`, `alt_text`, `language`, `focal_point` as `"x,y"`,
 //! `localized` as JSON) gathered into the same body a JSON create has.
 
-use std::io::{Read, Seek, Write};
+use std::io::Write;
 
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
@@ -19,22 +19,11 @@ pub const UPLOAD_TOTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// Largest text part.
 const MAX_TEXT_PART: usize = 64 * 1024;
 
-/// An upload as read: the file (rewound) and the text parts as a create body.
+/// An upload as read: the spooled file and the text parts as a create body.
 #[derive(Debug)]
 pub struct Form {
     pub file: Option<std::fs::File>,
     pub body: MediaCreate,
-}
-
-impl Form {
-    /// The whole file, once it is time to process it.
-    pub fn bytes(file: &mut std::fs::File) -> AppResult<Vec<u8>> {
-        let mut bytes = Vec::new();
-        file.rewind()
-            .and_then(|()| file.read_to_end(&mut bytes))
-            .map_err(|e| AppError::Internal(format!("cannot read the spooled upload: {e}")))?;
-        Ok(bytes)
-    }
 }
 
 /// The next item of a part or of the form, within the idle timeout and the deadline.

@@ -81,19 +81,17 @@ fn format_of(ext: &str) -> RenditionFormat {
 }
 
 impl Processor {
-    /// Checks an upload's type (from its bytes) and pixel count (from its header), then
-    /// processes it and stores its files. 415 for a type newsdesk does not take, 422
-    /// (`file`) for too many pixels or a file that does not decode.
-    pub async fn store(&self, files: &Files, bytes: Vec<u8>, rules: &Rules) -> AppResult<Uploaded> {
-        let format = Format::sniff(&bytes).ok_or_else(|| {
-            AppError::UnsupportedMediaType(
-                "file: the bytes are not a JPEG, PNG, WebP or GIF image (the name and the \
-                 part's Content-Type are not trusted)"
-                    .into(),
-            )
-        })?;
-        // Refused at the header, before waiting for a turn or decoding anything.
-        picture::check_size(&bytes, format, rules.max_pixels)?;
+    /// Waits for a turn, then reads the spooled upload, checks its type (from its
+    /// bytes) and pixel count (from its header, before decoding), processes it and
+    /// stores its files. 415 for a type newsdesk does not take, 422 (`file`) for too
+    /// many pixels or a file that does not decode. Uploads waiting for a turn hold
+    /// only their temporary file, not their bytes.
+    pub async fn store(
+        &self,
+        files: &Files,
+        mut spooled: std::fs::File,
+        rules: &Rules,
+    ) -> AppResult<Uploaded> {
         let _permit = self
             .permits
             .acquire()
@@ -102,7 +100,22 @@ impl Processor {
         let widths = rules.widths.clone();
         let max_pixels = rules.max_pixels;
         let processed = tokio::task::spawn_blocking(move || {
-            picture::process(&bytes, format, &widths, max_pixels)
+            use std::io::{Read, Seek};
+            let mut bytes = Vec::new();
+            spooled
+                .rewind()
+                .and_then(|()| spooled.read_to_end(&mut bytes))
+                .map_err(|e| AppError::Internal(format!("cannot read the spooled upload: {e}")))?;
+            let format = Format::sniff(&bytes).ok_or_else(|| {
+                AppError::UnsupportedMediaType(
+                    "file: the bytes are not a JPEG, PNG, WebP or GIF image (the name and the \
+                     part's Content-Type are not trusted)"
+                        .into(),
+                )
+            })?;
+            // Refused at the header, before anything is decoded.
+            picture::check_size(&bytes, format, max_pixels)?;
+            Ok::<_, AppError>(picture::process(&bytes, format, &widths, max_pixels)?)
         })
         .await
         .map_err(|e| AppError::Internal(format!("image processing stopped: {e}")))??;

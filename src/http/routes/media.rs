@@ -19,7 +19,7 @@ use crate::http::extract::{
 };
 use crate::http::precondition::{IfMatch, Target};
 use crate::http::state::AppState;
-use crate::http::upload::{Form, read_form};
+use crate::http::upload::read_form;
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -150,21 +150,19 @@ async fn upload(
 ) -> AppResult<HttpResponse> {
     let config = &state.config;
     let form = read_form(&req, payload, config.media_max_bytes).await?;
-    let Some(mut file) = form.file else {
+    let Some(file) = form.file else {
         return Err(AppError::Validation(vec![FieldError::new(
             "file",
             "is required: send the image as a part named file",
         )]));
     };
-    let bytes = Form::bytes(&mut file)?;
-    drop(file);
     // The parts are checked before the image is worked on.
     media::check_create(&form.body, &config.languages)?;
     let rules = Rules {
         max_pixels: config.media_max_pixels,
         widths: config.media_widths.clone(),
     };
-    let uploaded = state.processor.store(&state.files, bytes, &rules).await?;
+    let uploaded = state.processor.store(&state.files, file, &rules).await?;
     let languages = config.languages.clone();
     let body = form.body;
     let item = state

@@ -6,6 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    newsdesk::memory::big_blocks_from_the_system();
     // A missing .env is normal; values already in the environment win over it.
     let _ = dotenvy::dotenv();
     let cli = newsdesk::cli::Cli::parse();

@@ -14,3 +14,21 @@ pub fn give_back() {
         libc::malloc_trim(0);
     }
 }
+
+/// Blocks of this size or more come straight from the system and go back to it when
+/// freed: a decoded photo or a rendition (megabytes each) never stays behind in an
+/// allocator arena after its image is done.
+pub const BIG_BLOCK_BYTES: i32 = 1 << 20;
+
+/// Fixes glibc's threshold for serving an allocation by its own mapping at
+/// [`BIG_BLOCK_BYTES`]. Left alone, the threshold rises to 32 MB after the first large
+/// block is freed, and image buffers then pile up in the heaps of the threads that
+/// encoded them: importing five 12-megapixel photos reached 164 MB where one takes 105.
+pub fn big_blocks_from_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning; it is called once at start,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, BIG_BLOCK_BYTES);
+    }
+}

@@ -519,11 +519,6 @@ fn renditions(image: DynamicImage, configured: &[u32]) -> Made {
             .collect()
     });
     done.sort_by_key(|r| (r.width, r.ext != "webp"));
-    drop(sized);
-    // The encoders' threads freed megabytes in allocator arenas of their own: given back
-    // now, or they pile up from one image to the next (five 12 MP photos reached 164 MB
-    // where one takes 105).
-    crate::memory::give_back();
     Made {
         renditions: done,
         dominant_color,

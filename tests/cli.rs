@@ -413,3 +413,37 @@ fn backup_on_postgres_points_to_pg_dump() {
         .fails(1);
     assert!(line.contains("pg_dump"), "{line}");
 }
+
+#[test]
+fn env_example_lists_every_setting() {
+    use clap::CommandFactory;
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
+        .expect("read .env.example");
+    let listed: Vec<&str> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
+    let command = newsdesk::cli::Cli::command();
+    let mut missing = Vec::new();
+    for arg in command.get_arguments() {
+        if arg.is_hide_set() {
+            continue;
+        }
+        if let Some(name) = arg.get_env().and_then(|n| n.to_str())
+            && !listed.contains(&name)
+        {
+            missing.push(name.to_owned());
+        }
+    }
+    assert!(missing.is_empty(), ".env.example lacks {missing:?}");
+    // The S3 store's credentials keep their usual names and are listed too.
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_ENDPOINT",
+    ] {
+        assert!(listed.contains(&name), ".env.example lacks {name}");
+    }
+}

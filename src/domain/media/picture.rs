@@ -519,6 +519,10 @@ fn renditions(image: DynamicImage, configured: &[u32]) -> Made {
             .collect()
     });
     done.sort_by_key(|r| (r.width, r.ext != "webp"));
+    drop(sized);
+    // What this image's buffers freed below the big-block size is given back now,
+    // rather than kept for reuse at the top of the heap (see `crate::memory`).
+    crate::memory::give_back();
     Made {
         renditions: done,
         dominant_color,

@@ -170,6 +170,9 @@ pub struct SettingArgs {
     /// Comma-separated widths of the renditions of every uploaded image [default: 320,640,1024,1600,2400]
     #[arg(long, env = "MEDIA_WIDTHS", global = true, value_name = "WIDTHS")]
     pub media_widths: Option<String>,
+    /// Days a trashed article is kept before it is removed for good [default: 30]
+    #[arg(long, env = "TRASH_RETENTION_DAYS", global = true, value_name = "DAYS")]
+    pub trash_retention_days: Option<String>,
 }
 
 impl SettingArgs {
@@ -204,6 +207,7 @@ impl SettingArgs {
             media_public_url: self.media_public_url,
             media_max_bytes: self.media_max_bytes,
             media_max_pixels: self.media_max_pixels,
+            trash_retention_days: self.trash_retention_days,
             media_widths: self.media_widths,
             // The S3 store's settings keep their usual names (read by the store's builder).
             aws: std::env::vars()

@@ -49,6 +49,8 @@ pub const DEFAULT_DATABASE_POOL_SIZE: u64 = 8;
 pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// Default most pixels of an uploaded image (50 megapixels).
 pub const DEFAULT_MEDIA_MAX_PIXELS: u64 = 50_000_000;
+/// Default days a trashed article is kept before it is removed for good.
+pub const DEFAULT_TRASH_RETENTION_DAYS: u64 = 30;
 /// Default rendition widths.
 pub const DEFAULT_MEDIA_WIDTHS: &str = "320,640,1024,1600,2400";
 
@@ -87,6 +89,7 @@ pub struct RawSettings {
     pub media_max_bytes: Option<String>,
     pub media_max_pixels: Option<String>,
     pub media_widths: Option<String>,
+    pub trash_retention_days: Option<String>,
     /// The `AWS_*` settings of an S3 store (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT`...), as
     /// `(lower-case name, value)`.
     pub aws: Vec<(String, String)>,
@@ -159,6 +162,8 @@ pub struct Config {
     pub media_max_pixels: u64,
     /// Widths of the renditions made of every uploaded image, ascending.
     pub media_widths: Vec<u32>,
+    /// How long a trashed article is kept (`TRASH_RETENTION_DAYS`).
+    pub trash_retention: chrono::Duration,
 }
 
 /// Credentials of the first admin, from `ADMIN_EMAIL` and `ADMIN_PASSWORD`.
@@ -348,6 +353,14 @@ impl Config {
             1_000_000_000,
         )?;
         let media_widths = parse_widths(raw.media_widths)?;
+        let trash_days = parse_number(
+            "TRASH_RETENTION_DAYS",
+            raw.trash_retention_days,
+            DEFAULT_TRASH_RETENTION_DAYS,
+            0,
+            36_500,
+        )?;
+        let trash_retention = chrono::Duration::days(i64::try_from(trash_days).unwrap_or(36_500));
         Ok(Self {
             database,
             database_pool_size,
@@ -376,6 +389,7 @@ impl Config {
             media_max_bytes,
             media_max_pixels,
             media_widths,
+            trash_retention,
         })
     }
 

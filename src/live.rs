@@ -17,9 +17,10 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::{Db, Scope, Written};
+use crate::domain::articles::safety;
 use crate::domain::breaking_events::{self, Event};
 use crate::domain::time::Timestamp;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::workers::{Context, Stage, Workers};
 
 /// How often the pump looks for events written by other instances.
@@ -34,6 +35,8 @@ const BATCH: i64 = 500;
 /// How often old events are pruned (they are kept
 /// [`breaking_events::RETENTION_MINUTES`]).
 const PRUNE_EVERY: Duration = Duration::from_secs(300);
+/// How often the trash is looked at for articles past their retention.
+const TRASH_EVERY: Duration = Duration::from_secs(2);
 
 struct Inner {
     sender: broadcast::Sender<Arc<Event>>,
@@ -136,7 +139,12 @@ impl Hub {
 
     /// Starts the pump and the scheduler over `db`, owned by `workers`. Both also stop
     /// once the hub is dropped.
-    pub fn start(&self, db: &Db, workers: &Workers) -> std::io::Result<()> {
+    pub fn start(
+        &self,
+        db: &Db,
+        workers: &Workers,
+        trash_retention: chrono::Duration,
+    ) -> std::io::Result<()> {
         let start = db.read_blocking(|conn| {
             Ok((
                 breaking_events::latest_id(conn)?,
@@ -164,7 +172,7 @@ impl Hub {
         // After a restart, catch up with what fell due while no instance was running.
         let since = since.unwrap_or_else(|| Timestamp::now().0);
         workers.spawn("breaking-scheduler", Stage::Producers, move |ctx| {
-            schedule(weak, scheduler_db, since, &ctx)
+            schedule(weak, scheduler_db, since, trash_retention, &ctx)
         })?;
         Ok(())
     }
@@ -248,9 +256,17 @@ fn pump(hub: Weak<Inner>, db: Db, mut last: i32, ctx: &Context) {
     }
 }
 
-/// The scheduler: records go-live and expiry events as their second comes.
-fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime, ctx: &Context) {
+/// The scheduler: records go-live and expiry events as their second comes, and
+/// empties the trash of articles older than `trash_retention`.
+fn schedule(
+    hub: Weak<Inner>,
+    db: Db,
+    mut scanned_to: chrono::NaiveDateTime,
+    trash_retention: chrono::Duration,
+    ctx: &Context,
+) {
     let mut last_prune = std::time::Instant::now();
+    let mut last_trash = std::time::Instant::now();
     ctx.health.ok();
     while ctx.sleep(SCHEDULER_TICK) {
         let Some(inner) = hub.upgrade() else { return };
@@ -271,6 +287,12 @@ fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime, ctx
                 tracing::warn!(error = %e, "cannot record due breaking events");
             }
         }
+        if last_trash.elapsed() >= TRASH_EVERY {
+            last_trash = std::time::Instant::now();
+            if let Err(e) = empty_trash(&db, trash_retention) {
+                tracing::warn!(error = %e, "cannot empty the trash");
+            }
+        }
         if last_prune.elapsed() >= PRUNE_EVERY {
             last_prune = std::time::Instant::now();
             if let Err(e) = db.write_blocking(breaking_events::prune) {
@@ -278,6 +300,32 @@ fn schedule(hub: Weak<Inner>, db: Db, mut scanned_to: chrono::NaiveDateTime, ctx
             }
         }
     }
+}
+
+/// Removes for good the trashed articles older than `retention`, a hundred at a time.
+/// Several instances may do it at once: each purge finds its article in the trash or
+/// does nothing.
+fn empty_trash(db: &Db, retention: chrono::Duration) -> AppResult<()> {
+    let due = db.read_blocking(move |conn| safety::expired_in_trash(conn, retention, 100))?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let n = db.write_content_blocking(move |conn| {
+        let mut n = 0;
+        for id in due {
+            match safety::purge(conn, None, id) {
+                Ok(w) => {
+                    let () = w.within_a_write_of_everything();
+                    n += 1;
+                }
+                Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Written::unseen(n))
+    })?;
+    tracing::info!(articles = n, "emptied the trash of articles past retention");
+    Ok(())
 }
 
 fn record_due(db: &Db, from: chrono::NaiveDateTime, to: chrono::NaiveDateTime) -> AppResult<usize> {

@@ -53,6 +53,9 @@ diesel::table! {
         body_html -> Text,
         body -> Text,
         translation_group -> Nullable<Integer>,
+        unpublish_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Integer>,
     }
 }
 
@@ -234,6 +237,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    article_revisions (article_id, number) {
+        article_id -> Integer,
+        number -> Integer,
+        created_at -> Timestamp,
+        author_id -> Nullable<Integer>,
+        author_name -> Nullable<Text>,
+        summary -> Text,
+        fields -> Text,
+        body -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    article_corrections (id) {
+        id -> Integer,
+        article_id -> Integer,
+        text -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    preview_links (id) {
+        id -> Integer,
+        article_id -> Integer,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor_id -> Nullable<Integer>,
+        actor_name -> Nullable<Text>,
+        action -> Text,
+        resource -> Text,
+        resource_id -> Nullable<Integer>,
+        summary -> Text,
+        count -> Integer,
+        burst -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_regions -> articles (article_id));
@@ -250,7 +302,15 @@ diesel::joinable!(collection_articles -> articles (article_id));
 diesel::joinable!(collection_articles -> collections (collection_id));
 diesel::joinable!(collections -> media (hero_media_id));
 
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(article_corrections -> articles (article_id));
+diesel::joinable!(preview_links -> articles (article_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    article_corrections,
+    article_revisions,
+    audit_log,
+    preview_links,
     article_authors,
     article_regions,
     article_tags,

@@ -72,6 +72,7 @@ pub fn fts_match(
             FtsVisibility::Public(now) => query
                 .bind::<Text, _>(StoredStatus::Draft)
                 .bind::<Text, _>(StoredStatus::Published)
+                .bind::<Timestamp, _>(now)
                 .bind::<Timestamp, _>(now),
             FtsVisibility::Writer(id) => query
                 .bind::<Text, _>(StoredStatus::Draft)

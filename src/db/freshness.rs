@@ -125,8 +125,8 @@ pub fn version(conn: &mut DbConn) -> AppResult<i64> {
         .get_result(conn)?)
 }
 
-/// The earliest moment after `now` at which an article falls due or a breaking item
-/// goes live or expires.
+/// The earliest moment after `now` at which an article falls due or expires
+/// (`unpublish_at`), or a breaking item goes live or expires.
 pub fn horizon(
     conn: &mut DbConn,
     now: chrono::NaiveDateTime,
@@ -136,6 +136,11 @@ pub fn horizon(
         .filter(articles::published_at.gt(now))
         .select(min(articles::published_at))
         .get_result(conn)?;
+    let expiry_of_article: Option<chrono::NaiveDateTime> = articles::table
+        .filter(articles::unpublish_at.gt(now))
+        .filter(articles::status.eq(StoredStatus::Published))
+        .select(min(articles::unpublish_at))
+        .get_result(conn)?;
     let live: Option<chrono::NaiveDateTime> = breaking_items::table
         .filter(breaking_items::published_at.gt(now))
         .select(min(breaking_items::published_at))
@@ -144,5 +149,8 @@ pub fn horizon(
         .filter(breaking_items::expires_at.gt(now))
         .select(min(breaking_items::expires_at))
         .get_result(conn)?;
-    Ok([article, live, expiry].into_iter().flatten().min())
+    Ok([article, expiry_of_article, live, expiry]
+        .into_iter()
+        .flatten()
+        .min())
 }

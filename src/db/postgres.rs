@@ -452,16 +452,21 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     let visibility = match visible {
         FtsVisibility::Public(_) => {
             " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
-             OR (status = $3 AND published_at > $4))"
+             OR (status = $3 AND published_at > $4) \
+             UNION ALL SELECT id FROM articles WHERE unpublish_at <= $5 \
+             UNION ALL SELECT id FROM articles WHERE deleted_at IS NOT NULL)"
         }
         FtsVisibility::Writer(_) => {
             " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
-             AND (created_by IS NULL OR created_by <> $3))"
+             AND (created_by IS NULL OR created_by <> $3) \
+             UNION ALL SELECT id FROM articles WHERE deleted_at IS NOT NULL)"
         }
-        FtsVisibility::All => "",
+        FtsVisibility::All => {
+            " AND s.article_id NOT IN (SELECT id FROM articles WHERE deleted_at IS NOT NULL)"
+        }
     };
     let next = match visible {
-        FtsVisibility::Public(_) => 5,
+        FtsVisibility::Public(_) => 6,
         FtsVisibility::Writer(_) => 4,
         FtsVisibility::All => 2,
     };

@@ -295,6 +295,9 @@ fn write_item<W: io::Write>(w: &mut Writer<W>, a: &Article) -> io::Result<()> {
         if let Some(published) = a.published_at {
             text(w, "pubDate", &rfc2822(published))?;
         }
+        // When the story last changed (an edit, a correction): RSS has no element of
+        // its own for it, Atom's is read by feed readers.
+        text(w, "atom:updated", &a.updated_at.to_rfc3339())?;
         if let Some(summary) = &a.summary {
             text(w, "description", summary)?;
         }

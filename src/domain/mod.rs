@@ -143,6 +143,7 @@ macro_rules! keyset_after {
 }
 
 pub mod articles;
+pub mod audit;
 pub mod authors;
 pub mod breaking;
 pub mod breaking_events;

@@ -13,7 +13,9 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::conditional::etag_of;
+use crate::auth::Actor;
 use crate::db::{Db, DbConn, Written};
+use crate::domain::audit::{self, Action, Audited};
 use crate::domain::{Key, to_json};
 use crate::error::{AppError, AppResult};
 
@@ -88,6 +90,15 @@ impl IfMatch {
     }
 }
 
+/// Who a PATCH or DELETE is logged for in the audit log.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditBy {
+    /// The route's caller: one entry naming the object, in the change's transaction.
+    Actor(Actor),
+    /// The change records its own entry (an article's edit knows whether it publishes).
+    TheChange,
+}
+
 /// The object a PATCH or DELETE changes: the key its path names and the `If-Match`
 /// condition the change is made under. Its methods are the only conditional write a
 /// handler needs, so no route can forget the condition.
@@ -124,19 +135,28 @@ impl<K: Send + 'static> Target<K> {
     pub async fn update<C, T>(
         self,
         db: &Db,
+        by: AuditBy,
         current: impl FnOnce(&mut DbConn, &K) -> AppResult<C> + Send + 'static,
         change: impl FnOnce(&mut DbConn, &K) -> AppResult<Written<T>> + Send + 'static,
     ) -> AppResult<HttpResponse>
     where
         C: Serialize,
-        T: Serialize + Send + 'static,
+        T: Serialize + Audited + Send + 'static,
     {
         let Self { key, if_match } = self;
         let changed = db
             .write_content(move |conn| {
                 // The body is validated before the condition: a bad body is a 4xx of its
                 // own whatever the ETag; a stale ETag then undoes the change (412).
-                if_match.guard(conn, |conn| current(conn, &key), |conn| change(conn, &key))
+                let written =
+                    if_match.guard(conn, |conn| current(conn, &key), |conn| change(conn, &key))?;
+                match by {
+                    AuditBy::Actor(actor) => written.and_then(|item| {
+                        audit::wrote(conn, actor, Action::Update, &item)?;
+                        Ok(item)
+                    }),
+                    AuditBy::TheChange => Ok(written),
+                }
             })
             .await?;
         Ok(HttpResponse::Ok().json(changed))
@@ -147,20 +167,33 @@ impl<K: Send + 'static> Target<K> {
     pub async fn delete<C, R>(
         self,
         db: &Db,
+        by: AuditBy,
         current: impl FnOnce(&mut DbConn, &K) -> AppResult<C> + Send + 'static,
         remove: impl FnOnce(&mut DbConn, &K) -> AppResult<Written<R>> + Send + 'static,
     ) -> AppResult<HttpResponse>
     where
-        C: Serialize,
+        C: Serialize + Audited,
         R: Send + 'static,
     {
         let Self { key, if_match } = self;
         db.write_content(move |conn| {
-            // Without a condition there is nothing to render the current object for.
-            if if_match.is_set() {
-                if_match.check(&current(conn, &key)?)?;
+            match by {
+                // The entry names what is deleted, so it is read first.
+                AuditBy::Actor(actor) => {
+                    let was = current(conn, &key)?;
+                    if_match.check(&was)?;
+                    let removed = remove(conn, &key)?;
+                    audit::wrote(conn, actor, Action::Delete, &was)?;
+                    Ok(removed)
+                }
+                AuditBy::TheChange => {
+                    // Without a condition there is nothing to render the current object for.
+                    if if_match.is_set() {
+                        if_match.check(&current(conn, &key)?)?;
+                    }
+                    remove(conn, &key)
+                }
             }
-            remove(conn, &key)
         })
         .await?;
         Ok(HttpResponse::NoContent().finish())

@@ -102,7 +102,7 @@ impl AppState {
         cache.refresh(&db)?;
         crate::http::cache::poll(cache.clone(), db.clone(), &workers)
             .map_err(|e| StartupError::Prepare(format!("cannot start the cache poller: {e}")))?;
-        hub.start(&db, &workers)
+        hub.start(&db, &workers, config.trash_retention)
             .map_err(|e| StartupError::Prepare(format!("cannot start the breaking stream: {e}")))?;
         let views = Arc::new(ViewCounter::default());
         flush_views_periodically(views.clone(), db.clone(), &workers)

@@ -81,6 +81,7 @@ impl Modify for BearerScheme {
         (name = "Breaking", description = "The BREAKING ticker and its live stream"),
         (name = "Collections", description = "Coverage hubs: an ordered list of articles, pinned ones first"),
         (name = "Feeds", description = "RSS 2.0 feeds and sitemaps, with absolute links to the public site"),
+        (name = "Editorial safety", description = "Revisions with restore, the trash, public corrections, preview links for unpublished stories, and the audit log"),
     )
 )]
 struct ApiDoc;

@@ -76,11 +76,14 @@ async fn every_write_route_is_seen_at_once_by_a_cached_public_read() {
                "hero_media_id": media}),
     )
     .await;
-    t.article(
-        &editor,
-        json!({"slug": "doomed", "title": "Doomed", "status": "published"}),
-    )
-    .await;
+    let doomed = t
+        .article(
+            &editor,
+            json!({"slug": "doomed", "title": "Doomed", "status": "published"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     t.post(
         &editor,
         "/api/v1/collections",
@@ -301,6 +304,34 @@ async fn every_write_route_is_seen_at_once_by_a_cached_public_read() {
             page: "/api/v1/breaking".into(),
             shows: |r| !names(r, "text").contains(&"Spare ticker".to_owned()),
         },
+        Case {
+            method: "POST",
+            route: "/api/v1/articles/{id_or_slug}/corrections",
+            path: "/api/v1/articles/story/corrections".into(),
+            body: json!({"text": "An earlier version misspelt a name."}),
+            page: "/api/v1/articles/story".into(),
+            shows: |r| {
+                r.json()["corrections"]
+                    .as_array()
+                    .is_some_and(|c| c.len() == 1)
+            },
+        },
+        Case {
+            method: "POST",
+            route: "/api/v1/articles/{id_or_slug}/revisions/{number}/restore",
+            path: "/api/v1/articles/story/revisions/1/restore".into(),
+            body: Value::Null,
+            page: "/api/v1/articles/story".into(),
+            shows: |r| r.json()["title"] == "Old title",
+        },
+        Case {
+            method: "POST",
+            route: "/api/v1/trash/{id}/restore",
+            path: format!("/api/v1/trash/{doomed}/restore"),
+            body: Value::Null,
+            page: "/api/v1/articles?per_page=50".into(),
+            shows: |r| names(r, "slug").contains(&"doomed".to_owned()),
+        },
     ];
 
     // Writes no public page shows: staff accounts, sign-in, and view beacons (which
@@ -311,6 +342,11 @@ async fn every_write_route_is_seen_at_once_by_a_cached_public_read() {
         ("DELETE", "/api/v1/users/{id}"),
         ("POST", "/api/v1/auth/token"),
         ("POST", "/api/v1/articles/{id_or_slug}/views"),
+        // Preview links show nothing public; a purge removes what no public page shows
+        // (a trashed article), tested in safety.rs.
+        ("POST", "/api/v1/articles/{id_or_slug}/preview-links"),
+        ("DELETE", "/api/v1/articles/{id_or_slug}/preview-links"),
+        ("DELETE", "/api/v1/trash/{id}"),
     ];
     let doc = t.get("/api/v1/openapi.json").await.expect(200).json();
     let mut missing = Vec::new();

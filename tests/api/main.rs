@@ -24,6 +24,7 @@ mod promises;
 mod queries;
 mod reader;
 mod resources;
+mod safety;
 mod search;
 mod security;
 mod seed;

@@ -623,6 +623,18 @@ async fn get_routes(t: &impl Api, editor: &str, admin: &str) -> Vec<(&'static st
         ("/api/v1/auth/me", "/api/v1/auth/me".into(), true),
         ("/api/v1/users", "/api/v1/users".into(), true),
         ("/api/v1/users/{id}", format!("/api/v1/users/{me}"), true),
+        (
+            "/api/v1/articles/{id_or_slug}/revisions",
+            "/api/v1/articles/talks-resume/revisions".into(),
+            true,
+        ),
+        (
+            "/api/v1/articles/{id_or_slug}/revisions/{number}",
+            "/api/v1/articles/talks-resume/revisions/1".into(),
+            true,
+        ),
+        ("/api/v1/trash", "/api/v1/trash".into(), true),
+        ("/api/v1/audit", "/api/v1/audit".into(), true),
         ("/api/v1/articles", "/api/v1/articles".into(), false),
         (
             "/api/v1/articles",
@@ -854,6 +866,16 @@ enum Target {
     Remove(Kind),
     SignIn,
     View,
+    /// A correction of an article.
+    Correct,
+    /// A preview link of the caller's own draft, made or revoked.
+    Preview,
+    Unpreview,
+    /// Revision 1 of the caller's own draft made current again.
+    RestoreRevision,
+    /// An article out of the trash, or removed from it for good.
+    RestoreTrashed,
+    Purge,
 }
 
 struct Route {
@@ -873,7 +895,10 @@ const fn route(method: &'static str, template: &'static str, min: Level, target:
 }
 
 use Level::{Admin, Anyone, Editor, Writer};
-use Target::{Change, Create, Remove, SignIn, View};
+use Target::{
+    Change, Correct, Create, Preview, Purge, Remove, RestoreRevision, RestoreTrashed, SignIn,
+    Unpreview, View,
+};
 
 const MATRIX: &[Route] = &[
     route("POST", "/api/v1/auth/token", Anyone, SignIn),
@@ -980,6 +1005,32 @@ const MATRIX: &[Route] = &[
     route("POST", "/api/v1/users", Admin, Create(Kind::User)),
     route("PATCH", "/api/v1/users/{id}", Admin, Change(Kind::User)),
     route("DELETE", "/api/v1/users/{id}", Admin, Remove(Kind::User)),
+    route(
+        "POST",
+        "/api/v1/articles/{id_or_slug}/corrections",
+        Editor,
+        Correct,
+    ),
+    route(
+        "POST",
+        "/api/v1/articles/{id_or_slug}/preview-links",
+        Writer,
+        Preview,
+    ),
+    route(
+        "DELETE",
+        "/api/v1/articles/{id_or_slug}/preview-links",
+        Writer,
+        Unpreview,
+    ),
+    route(
+        "POST",
+        "/api/v1/articles/{id_or_slug}/revisions/{number}/restore",
+        Writer,
+        RestoreRevision,
+    ),
+    route("POST", "/api/v1/trash/{id}/restore", Editor, RestoreTrashed),
+    route("DELETE", "/api/v1/trash/{id}", Editor, Purge),
 ];
 
 /// What to check after a refused attempt: that it changed nothing.
@@ -987,6 +1038,10 @@ enum Unchanged {
     Count(Kind, i64),
     Field(String, &'static str, Value),
     Exists(String),
+    /// Still a 404 for an admin (a trashed article stays trashed).
+    Missing(String),
+    /// Still listed in the trash.
+    InTrash(i64),
     Nothing,
 }
 
@@ -1006,7 +1061,107 @@ async fn attempt(
         _ => admin.to_owned(),
     };
     let n = fresh();
+    // A draft of the caller's own (the admin's for anonymous callers).
+    let own_draft = || async {
+        let by = actor.unwrap_or(admin).to_owned();
+        let body = json!({"title": format!("Draft {n}")});
+        t.call(request(
+            "POST",
+            "/api/v1/articles",
+            Some(&by),
+            Some(&body),
+            &[],
+        ))
+        .await
+        .expect(201)
+        .json()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    // An article an admin moved to the trash.
+    let trashed = || async {
+        let body = json!({"title": format!("Trashed {n}")});
+        let id = t
+            .call(request(
+                "POST",
+                "/api/v1/articles",
+                Some(admin),
+                Some(&body),
+                &[],
+            ))
+            .await
+            .expect(201)
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        let path = format!("/api/v1/articles/{id}");
+        t.call(request("DELETE", &path, Some(admin), None, &[]))
+            .await
+            .expect(204);
+        id
+    };
     match r.target {
+        Correct => {
+            let id = own_draft().await;
+            let path = format!("/api/v1/articles/{id}");
+            let body = json!({"text": format!("Correction {n}")});
+            (
+                request(
+                    "POST",
+                    &format!("{path}/corrections"),
+                    actor,
+                    Some(&body),
+                    &[],
+                ),
+                201,
+                Unchanged::Field(path, "corrections", json!([])),
+            )
+        }
+        Preview | Unpreview => {
+            let id = own_draft().await;
+            let path = format!("/api/v1/articles/{id}/preview-links");
+            let (method, body, success) = match r.target {
+                Preview => ("POST", Some(json!({})), 201),
+                _ => ("DELETE", None, 204),
+            };
+            (
+                request(method, &path, actor, body.as_ref(), &[]),
+                success,
+                Unchanged::Nothing,
+            )
+        }
+        RestoreRevision => {
+            let id = own_draft().await;
+            let path = format!("/api/v1/articles/{id}");
+            let by = actor.unwrap_or(admin).to_owned();
+            let body = json!({"title": format!("Retitled {n}")});
+            t.call(request("PATCH", &path, Some(&by), Some(&body), &[]))
+                .await
+                .expect(200);
+            (
+                request(
+                    "POST",
+                    &format!("{path}/revisions/1/restore"),
+                    actor,
+                    None,
+                    &[],
+                ),
+                200,
+                Unchanged::Field(path, "title", json!(format!("Retitled {n}"))),
+            )
+        }
+        RestoreTrashed | Purge => {
+            let id = trashed().await;
+            let (method, path, success) = match r.target {
+                Purge => ("DELETE", format!("/api/v1/trash/{id}"), 204),
+                _ => ("POST", format!("/api/v1/trash/{id}/restore"), 200),
+            };
+            let unchanged = match r.target {
+                Purge => Unchanged::InTrash(id),
+                _ => Unchanged::Missing(format!("/api/v1/articles/{id}")),
+            };
+            (request(method, &path, actor, None, &[]), success, unchanged)
+        }
         Create(kind) => {
             let body = kind.create_body(n);
             let before = count(t, kind, admin).await;
@@ -1126,6 +1281,22 @@ async fn every_write_route_admits_its_roles_and_refuses_the_others() {
                 }
                 Unchanged::Exists(path) => {
                     read(&t, &path, &admin).await.expect(200);
+                }
+                Unchanged::Missing(path) => {
+                    read(&t, &path, &admin).await.expect(404);
+                }
+                Unchanged::InTrash(id) => {
+                    let trash = read(&t, "/api/v1/trash?per_page=100", &admin)
+                        .await
+                        .expect(200)
+                        .json();
+                    let ids: Vec<i64> = trash["data"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|a| a["id"].as_i64())
+                        .collect();
+                    assert!(ids.contains(&id), "{at}: still in the trash");
                 }
                 Unchanged::Nothing => {}
             }
@@ -1301,9 +1472,12 @@ async fn the_role_matrix_covers_every_write_route() {
             "{kind:?}"
         );
     }
+    // An article's preview links are revoked all at once and the trash is emptied by id:
+    // neither is a resource with an ETag.
     let with_item_writes: BTreeSet<&str> = served
         .iter()
         .filter(|(m, _)| m == "PATCH" || m == "DELETE")
+        .filter(|(_, tpl)| !tpl.ends_with("/preview-links") && !tpl.starts_with("/api/v1/trash"))
         .map(|(_, tpl)| tpl.rsplit_once('/').unwrap().0)
         .collect();
     for base in with_item_writes {

@@ -65,6 +65,7 @@ fn path_values(path: &str, name: &str, p: &Public) -> Vec<String> {
         ("name", _) => vec![format!("{}.jpg", "0".repeat(64))],
         ("sha256", _) => vec!["0".repeat(64)],
         ("rendition", _) => vec!["640.webp".into()],
+        ("number", _) => vec!["1".into(), "2".into()],
         _ => panic!("the crawl does not know how to fill {{{name}}} in {path}: teach it"),
     }
 }
@@ -333,7 +334,21 @@ where
     );
     withdrawn["status"] = json!("published");
     withdrawn["published_at"] = json!(in_seconds(-600));
-    for (token, body) in [(writer, draft), (editor, scheduled), (editor, withdrawn)] {
+    // Past its embargo's end, and in the trash: neither is seen by readers.
+    let mut expired = shared("Expired story zebra", "expired-story-zebra", withdrawn_hero);
+    expired["status"] = json!("published");
+    expired["published_at"] = json!(in_seconds(-600));
+    expired["unpublish_at"] = json!(in_seconds(-60));
+    let mut trashed = shared("Trashed story zebra", "trashed-story-zebra", withdrawn_hero);
+    trashed["status"] = json!("published");
+    trashed["published_at"] = json!(in_seconds(-600));
+    for (token, body) in [
+        (writer, draft),
+        (editor, scheduled),
+        (editor, withdrawn),
+        (editor, expired),
+        (editor, trashed),
+    ] {
         let a = t.article(token, body).await;
         hidden.article_ids.push(a["id"].as_i64().unwrap());
         hidden
@@ -371,12 +386,15 @@ where
         editor,
         "/api/v1/collections/war-coverage",
         json!({"articles": ["secret-draft-zebra", "embargoed-scheduled-zebra", "ceasefire-talks",
-            "withdrawn-story-zebra"],
+            "withdrawn-story-zebra", "expired-story-zebra", "trashed-story-zebra"],
             "pinned": ["secret-draft-zebra", "embargoed-scheduled-zebra", "withdrawn-story-zebra",
-            "ceasefire-talks"]}),
+            "expired-story-zebra", "trashed-story-zebra", "ceasefire-talks"]}),
     )
     .await
     .expect(200);
+    t.delete(editor, "/api/v1/articles/trashed-story-zebra")
+        .await
+        .expect(204);
     hidden
 }
 
@@ -501,27 +519,33 @@ async fn staff_still_see_what_they_may_see() {
             (c["pinned"].clone(), articles)
         }
     };
-    // Editors see every story of the collection; writers all but other people's drafts.
-    // Pinned stories come in the collection's order.
+    // Editors see every story of the collection but the trashed one; writers all but
+    // other people's drafts. Pinned stories come in the collection's order.
     let everything = json!([
         "secret-draft-zebra",
         "embargoed-scheduled-zebra",
         "ceasefire-talks",
-        "withdrawn-story-zebra"
+        "withdrawn-story-zebra",
+        "expired-story-zebra"
     ]);
     assert_eq!(pinned(editor.clone()).await.0, everything);
-    assert_eq!(pinned(editor.clone()).await.1.len(), 4);
+    assert_eq!(pinned(editor.clone()).await.1.len(), 5);
     assert_eq!(
         pinned(writer.clone()).await.0,
         json!([
             "secret-draft-zebra",
             "embargoed-scheduled-zebra",
-            "ceasefire-talks"
+            "ceasefire-talks",
+            "expired-story-zebra"
         ])
     );
     assert_eq!(
         pinned(other_writer.clone()).await.0,
-        json!(["embargoed-scheduled-zebra", "ceasefire-talks"])
+        json!([
+            "embargoed-scheduled-zebra",
+            "ceasefire-talks",
+            "expired-story-zebra"
+        ])
     );
     let listed = t
         .get_as(&editor, "/api/v1/collections")

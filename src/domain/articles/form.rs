@@ -23,6 +23,7 @@ const READ_ONLY: &[&str] = &[
     "hero_media",
     "created_by",
     "created_at",
+    "corrections",
     "updated_at",
     "translations",
     "search",
@@ -82,6 +83,10 @@ pub struct ArticleCreate {
     #[serde(default)]
     #[schema(value_type = Option<Timestamp>)]
     pub published_at: Input<Timestamp>,
+    /// When readers stop seeing it (an embargo's end); after `published_at`.
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub unpublish_at: Input<Timestamp>,
     /// Slug of another edition of the same story (in another language).
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "ceasefire-talks-resume-in-cairo")]
@@ -138,6 +143,10 @@ pub struct ArticlePatch {
     #[serde(default)]
     #[schema(value_type = Option<Timestamp>)]
     pub published_at: Input<Timestamp>,
+    /// When readers stop seeing it; `null` lifts the embargo.
+    #[serde(default)]
+    #[schema(value_type = Option<Timestamp>)]
+    pub unpublish_at: Input<Timestamp>,
     /// Slug of another edition of the story; `null` takes this one out of its group.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -163,6 +172,7 @@ pub struct ArticleDraft {
     pub featured: bool,
     pub status: StoredStatus,
     pub published_at: Option<Timestamp>,
+    pub unpublish_at: Option<Timestamp>,
     pub tags: Option<Vec<String>>,
     pub authors: Option<Vec<String>>,
     pub regions: Option<Vec<String>>,
@@ -186,6 +196,7 @@ pub struct ArticleEdit {
     pub featured: Change<bool>,
     pub status: Change<StoredStatus>,
     pub published_at: Change<Option<Timestamp>>,
+    pub unpublish_at: Change<Option<Timestamp>>,
     pub tags: Change<Vec<String>>,
     pub authors: Change<Vec<String>>,
     pub regions: Change<Vec<String>>,
@@ -216,6 +227,7 @@ pub fn check_create(
     let featured = c.optional("featured", body.featured).unwrap_or(false);
     let status = c.optional("status", body.status);
     let published_at = c.optional("published_at", body.published_at);
+    let unpublish_at = c.optional("unpublish_at", body.unpublish_at);
     let tags = c.optional("tags", body.tags);
     let authors = c.optional("authors", body.authors);
     let regions = c.optional("regions", body.regions);
@@ -236,6 +248,11 @@ pub fn check_create(
     c.text_opt("source", source.as_deref(), SOURCE);
     check_body(c, &text);
     let status = status.map_or(StoredStatus::Draft, |s| check_status(c, &s));
+    if let (Some(p), Some(u)) = (&published_at, &unpublish_at)
+        && u.0 <= p.0
+    {
+        c.fail("unpublish_at", "must be after published_at");
+    }
     Ok(ArticleDraft {
         slug,
         language,
@@ -248,6 +265,7 @@ pub fn check_create(
         featured,
         status,
         published_at,
+        unpublish_at,
         tags,
         authors,
         regions,
@@ -278,6 +296,7 @@ pub fn check_patch(
     let featured = c.patch("featured", body.featured);
     let status = c.patch("status", body.status);
     let published_at = c.patch_nullable("published_at", body.published_at);
+    let unpublish_at = c.patch_nullable("unpublish_at", body.unpublish_at);
     let tags = c.patch_nullable("tags", body.tags);
     let authors = c.patch_nullable("authors", body.authors);
     let regions = c.patch_nullable("regions", body.regions);
@@ -321,6 +340,7 @@ pub fn check_patch(
         featured,
         status,
         published_at,
+        unpublish_at,
         tags: tags.map(Option::unwrap_or_default),
         authors: authors.map(Option::unwrap_or_default),
         regions: regions.map(Option::unwrap_or_default),

@@ -84,22 +84,34 @@ fn visibility<'a>(
     match status {
         None | Some(StatusFilter::Published) => query.filter(visible_to_readers(now)),
         Some(StatusFilter::Scheduled) => query
+            .filter(articles::deleted_at.is_null())
             .filter(articles::status.eq(StoredStatus::Published))
-            .filter(articles::published_at.gt(now)),
+            .filter(articles::published_at.gt(now))
+            .filter(
+                articles::unpublish_at
+                    .is_null()
+                    .or(articles::unpublish_at.gt(now).assume_not_null()),
+            ),
+        Some(StatusFilter::Expired) => query
+            .filter(articles::deleted_at.is_null())
+            .filter(articles::status.eq(StoredStatus::Published))
+            .filter(articles::unpublish_at.le(now).assume_not_null()),
         Some(StatusFilter::Draft) => {
-            let query = query.filter(articles::status.eq(StoredStatus::Draft));
+            let query = query
+                .filter(articles::deleted_at.is_null())
+                .filter(articles::status.eq(StoredStatus::Draft));
             match writer {
                 Some(me) => query.filter(articles::created_by.eq(me)),
                 None => query,
             }
         }
         Some(StatusFilter::All) => match writer {
-            Some(me) => query.filter(
+            Some(me) => query.filter(articles::deleted_at.is_null()).filter(
                 articles::status
                     .eq(StoredStatus::Published)
                     .or(articles::created_by.eq(me).assume_not_null()),
             ),
-            None => query,
+            None => query.filter(articles::deleted_at.is_null()),
         },
     }
 }

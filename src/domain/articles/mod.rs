@@ -1,6 +1,8 @@
 //! Articles: the stories. Status and schedule are decided at read time: an article is
-//! public when it is `published` and its `published_at` has come, so a scheduled story
-//! appears on time on every instance with no background job.
+//! public when it is `published`, its `published_at` has come and its `unpublish_at`
+//! (an embargo's end of life) has not, so a scheduled story appears and an expired one
+//! goes on time on every instance with no background job. A trashed article
+//! (`deleted_at`) is seen by no one outside the trash.
 
 pub mod fields;
 pub mod form;
@@ -8,6 +10,8 @@ pub mod list;
 pub mod query;
 pub mod related;
 mod resolve;
+pub mod revisions;
+pub mod safety;
 pub mod write;
 
 use std::collections::HashMap;
@@ -31,13 +35,20 @@ use crate::schema::{
 
 pub use crate::db::columns::StoredStatus;
 
-/// Articles readers may see at `now`: published, and `published_at` has come.
+/// Articles readers may see at `now`: published, `published_at` has come, no
+/// `unpublish_at` or not yet, and not in the trash.
 #[diesel::dsl::auto_type]
 pub fn visible_to_readers(now: chrono::NaiveDateTime) -> _ {
     let published: StoredStatus = StoredStatus::Published;
     articles::status
         .eq(published)
         .and(articles::published_at.le(now).assume_not_null())
+        .and(
+            articles::unpublish_at
+                .is_null()
+                .or(articles::unpublish_at.gt(now).assume_not_null()),
+        )
+        .and(articles::deleted_at.is_null())
 }
 
 /// An article's columns except the two large text columns.
@@ -61,18 +72,32 @@ pub struct ArticleHead {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub translation_group: Option<i32>,
+    pub unpublish_at: Option<chrono::NaiveDateTime>,
+    pub deleted_at: Option<chrono::NaiveDateTime>,
+    pub deleted_by: Option<i32>,
 }
 
 impl ArticleHead {
     /// True when readers can see it at `now`.
     pub fn is_public(&self, now: chrono::NaiveDateTime) -> bool {
-        self.status == StoredStatus::Published && self.published_at.is_some_and(|p| p <= now)
+        self.status == StoredStatus::Published
+            && self.published_at.is_some_and(|p| p <= now)
+            && !self.is_expired(now)
+            && self.deleted_at.is_none()
     }
 
-    /// Whether `viewer` may see this article at all: everyone sees public articles;
-    /// editors and admins see everything; writers see everything but other people's
-    /// drafts.
+    /// True when its `unpublish_at` has come.
+    pub fn is_expired(&self, now: chrono::NaiveDateTime) -> bool {
+        self.status == StoredStatus::Published && self.unpublish_at.is_some_and(|u| u <= now)
+    }
+
+    /// Whether `viewer` may see this article at all: no one sees a trashed article
+    /// (outside `/trash`); everyone sees public articles; editors and admins see
+    /// everything else; writers everything but other people's drafts.
     pub fn visible_to(&self, viewer: Option<Actor>, now: chrono::NaiveDateTime) -> bool {
+        if self.deleted_at.is_some() {
+            return false;
+        }
         if self.is_public(now) {
             return true;
         }
@@ -86,10 +111,12 @@ impl ArticleHead {
         }
     }
 
-    /// The status as shown: `scheduled` is published with a future `published_at`.
+    /// The status as shown: `scheduled` is published with a future `published_at`,
+    /// `expired` published with an `unpublish_at` that has come.
     pub fn shown_status(&self, now: chrono::NaiveDateTime) -> ArticleStatus {
         match self.status {
             StoredStatus::Draft => ArticleStatus::Draft,
+            StoredStatus::Published if self.is_expired(now) => ArticleStatus::Expired,
             StoredStatus::Published if self.is_public(now) => ArticleStatus::Published,
             StoredStatus::Published => ArticleStatus::Scheduled,
         }
@@ -103,6 +130,8 @@ crate::closed_set! {
         /// Published with a `published_at` still in the future.
         Scheduled = "scheduled",
         Published = "published",
+        /// Published, and its `unpublish_at` has come: readers no longer see it.
+        Expired = "expired",
     }
 }
 
@@ -163,12 +192,17 @@ pub struct Article {
     pub featured: bool,
     pub status: ArticleStatus,
     pub published_at: Option<Timestamp>,
+    /// When readers stop seeing the article (an embargo's end), or `null`.
+    pub unpublish_at: Option<Timestamp>,
     #[schema(example = 5)]
     pub reading_time_minutes: i32,
     #[schema(example = 930)]
     pub word_count: i32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Public corrections, oldest first (single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrections: Option<Vec<safety::Correction>>,
     /// The other published editions of this story (single reads only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub translations: Option<Vec<Translation>>,
@@ -437,10 +471,12 @@ impl<'a> Relations<'a> {
             featured: head.featured,
             status,
             published_at: head.published_at.map(Into::into),
+            unpublish_at: head.unpublish_at.map(Into::into),
             reading_time_minutes: head.reading_time_minutes,
             word_count: head.word_count,
             created_at: head.created_at.into(),
             updated_at: head.updated_at.into(),
+            corrections: None,
             translations: None,
             search: None,
             related: None,
@@ -543,7 +579,9 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> 
     };
     let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
     let translations = translations_of(conn, &head, viewer, site)?;
+    let corrections = safety::corrections_of(conn, head.id)?;
     let mut article = relations.view(head, Some((body, html)), now);
     article.translations = Some(translations);
+    article.corrections = Some(corrections);
     Ok(article)
 }

@@ -42,6 +42,8 @@ crate::closed_set! {
         Draft = "draft",
         Scheduled = "scheduled",
         Published = "published",
+        /// Published, and its `unpublish_at` has come.
+        Expired = "expired",
         All = "all",
     }
 }

@@ -9,9 +9,11 @@ use diesel::prelude::*;
 
 use super::form::{ArticleDraft, ArticleEdit, check_create, check_patch, publication_time};
 use super::resolve::{DraftRefs, EditRefs, RelationIds, resolve_draft, resolve_edit};
+use super::revisions::{self, RevisionFields};
 use super::{ArticleHead, ArticleStatus, StoredStatus, find_head, get};
 use crate::auth::Actor;
 use crate::db::{DbConn, Scope, Written};
+use crate::domain::audit::{self, Action};
 use crate::domain::feeds::Site;
 use crate::domain::input::{Checker, Input};
 use crate::domain::time::Timestamp;
@@ -194,6 +196,7 @@ fn insert(
             articles::body_html.eq(&rendered.html),
             articles::body.eq(&d.body),
             articles::translation_group.eq(refs.group),
+            articles::unpublish_at.eq(d.unpublish_at.map(|t| t.0)),
         ))
         .returning(articles::id)
         .get_result(conn)?;
@@ -201,6 +204,15 @@ fn insert(
     save_relations(conn, id, &refs.relations, true)?;
     index(conn, id, &d.title, d.summary.as_deref(), &rendered)?;
     let article = get(conn, &Key::Id(id), Some(actor), site)?;
+    revisions::record(conn, id, actor, None, &RevisionFields::of(&article), None)?;
+    audit::record(
+        conn,
+        Some(actor),
+        Action::Create,
+        "article",
+        Some(id),
+        &format!("created article \"{}\"", article.title),
+    )?;
     // Joining a translation group changes the other editions' pages too.
     let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
         Scope::All
@@ -236,12 +248,20 @@ struct ArticleChanges {
     featured: Option<bool>,
     status: Option<StoredStatus>,
     published_at: Option<Option<chrono::NaiveDateTime>>,
+    unpublish_at: Option<Option<chrono::NaiveDateTime>>,
     word_count: Option<i32>,
     reading_time_minutes: Option<i32>,
     updated_at: Option<chrono::NaiveDateTime>,
     body_html: Option<String>,
     body: Option<String>,
     translation_group: Option<Option<i32>>,
+}
+
+/// Why an edit is made: a PATCH, or a revision made current again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    Edit,
+    Restore(i32),
 }
 
 /// Applies a PATCH as `actor` (inside the caller's write transaction).
@@ -254,12 +274,69 @@ pub fn update(
     ahead: Option<Rendered>,
     site: &Site,
 ) -> AppResult<Written<super::Article>> {
+    update_for(conn, actor, key, body, languages, ahead, site, Why::Edit)
+}
+
+/// Applies a PATCH as `actor`, recording `why` in the revision and the audit log.
+#[allow(clippy::too_many_arguments)]
+pub fn update_for(
+    conn: &mut DbConn,
+    actor: Actor,
+    key: &Key,
+    body: ArticlePatch,
+    languages: &[String],
+    ahead: Option<Rendered>,
+    site: &Site,
+    why: Why,
+) -> AppResult<Written<super::Article>> {
     let head = find_head(conn, key, Some(actor))?;
     check_may_edit(actor, &head)?;
     let mut c = Checker::new();
     let edit = check_patch(&mut c, actor, body, languages)?;
     let refs = resolve_edit(c, conn, actor, &head, &edit)?;
-    save_edit(conn, actor, &head, edit, refs, ahead, site)
+    let before = get(conn, &Key::Id(head.id), Some(actor), site)?;
+    let written = save_edit(conn, actor, &head, edit, refs, ahead, site)?;
+    written.and_then(|article| {
+        let old = RevisionFields::of(&before);
+        let new = RevisionFields::of(&article);
+        let summary = match why {
+            Why::Edit => None,
+            Why::Restore(n) => Some(format!("restored revision {n}")),
+        };
+        let changes = revisions::record(
+            conn,
+            head.id,
+            actor,
+            Some((&old, head.created_by, head.updated_at)),
+            &new,
+            summary.as_deref(),
+        )?;
+        let public_now = article.status == ArticleStatus::Published
+            || article.status == ArticleStatus::Scheduled;
+        let action = match why {
+            Why::Restore(_) => Action::Restore,
+            Why::Edit if old.status == StoredStatus::Draft && public_now => Action::Publish,
+            Why::Edit => Action::Update,
+        };
+        let what = match (why, changes.is_empty()) {
+            (Why::Restore(n), _) => format!("restored revision {n} of"),
+            (Why::Edit, true) => "saved".to_owned(),
+            (Why::Edit, false) => revisions::changed_summary(&changes),
+        };
+        let summary = match action {
+            Action::Publish => format!("published article \"{}\"", article.title),
+            _ => format!("{what} article \"{}\"", article.title),
+        };
+        audit::record(
+            conn,
+            Some(actor),
+            action,
+            "article",
+            Some(head.id),
+            &summary,
+        )?;
+        Ok(article)
+    })
 }
 
 /// Stores a checked and resolved edit: the row, its relations and search entry, and
@@ -277,6 +354,17 @@ fn save_edit(
     let status = e.status.into_option();
     let new_status = status.unwrap_or(head.status);
     let published_at = publication_time(e.published_at, new_status, head.published_at, now)?;
+    let unpublish_at = e.unpublish_at.into_option().map(|t| t.map(|t| t.0));
+    let final_published = published_at.unwrap_or(head.published_at);
+    let final_unpublish = unpublish_at.unwrap_or(head.unpublish_at);
+    if let (Some(p), Some(u)) = (final_published, final_unpublish)
+        && u <= p
+    {
+        return Err(AppError::invalid(
+            "unpublish_at",
+            "must be after published_at",
+        ));
+    }
     let (title, summary, text) = (
         e.title.into_option(),
         e.summary.into_option(),
@@ -311,6 +399,7 @@ fn save_edit(
         featured: e.featured.into_option(),
         status,
         published_at,
+        unpublish_at,
         word_count: rendered.as_ref().map(|r| r.words),
         reading_time_minutes: rendered.as_ref().map(|r| r.minutes),
         updated_at: Some(now),
@@ -340,19 +429,4 @@ fn save_edit(
         breaking::article_withdrawn(conn, &items, now)?;
     }
     Ok(Written::content(article, Scope::All))
-}
-
-/// Deletes an article with its relations (editors; checked at the route).
-pub fn delete(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<Written<()>> {
-    let head = find_head(conn, key, Some(actor))?;
-    // Read before the delete unlinks them.
-    let items = breaking::linking_to(conn, head.id)?;
-    diesel::delete(articles::table.find(head.id)).execute(conn)?;
-    crate::db::dialect::fts_remove(conn, head.id)?;
-    crate::domain::old_slugs::forget(conn, super::KIND, head.id)?;
-    let now = Timestamp::now().0;
-    if head.is_public(now) {
-        breaking::article_withdrawn(conn, &items, now)?;
-    }
-    Ok(Written::content((), Scope::All))
 }

@@ -22,7 +22,7 @@ use crate::http::conditional::object;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::moved::or_moved;
-use crate::http::precondition::Target;
+use crate::http::precondition::{AuditBy, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -162,16 +162,26 @@ pub async fn get_article(
     key: Key,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (fields, includes) = read_params(req.query_string())?;
+    let (fields, includes, preview) = read_params(req.query_string())?;
     let viewer = staff.0;
     let site = state.site.clone();
     let k = key.clone();
+    let previewing = preview.is_some();
     let result = state
         .db
         .read(move |conn| {
-            let mut article = articles::get(conn, &k, viewer, &site)?;
+            let (mut article, head) = match preview {
+                Some(token) => {
+                    let (article, head) = articles::safety::preview(conn, &k, &token, &site)?;
+                    (article, Some(head))
+                }
+                None => (articles::get(conn, &k, viewer, &site)?, None),
+            };
             if !includes.is_empty() {
-                let head = articles::find_head(conn, &Key::Id(article.id), viewer)?;
+                let head = match head {
+                    Some(h) => h,
+                    None => articles::find_head(conn, &Key::Id(article.id), viewer)?,
+                };
                 let wanted = (includes.related, includes.next);
                 (article.related, article.next) =
                     around::around(conn, &head, INCLUDED_ITEMS, wanted, &site)?;
@@ -193,8 +203,21 @@ pub async fn get_article(
                 res.headers_mut()
                     .insert(actix_web::http::header::CONTENT_LANGUAGE, lang);
             }
+            if previewing {
+                // A preview is for its holder alone: never kept by a cache.
+                res.headers_mut().insert(
+                    actix_web::http::header::CACHE_CONTROL,
+                    actix_web::http::header::HeaderValue::from_static(
+                        crate::http::conditional::NO_STORE,
+                    ),
+                );
+                res.extensions_mut().insert(Uncacheable);
+            }
             Ok(res)
         });
+    if previewing {
+        return result;
+    }
     or_moved(&state, &req, &key, viewer, renamed_article, result).await
 }
 
@@ -225,16 +248,28 @@ pub struct ArticleReadParams {
     /// `related`, `next` or both (comma-separated): adds those arrays (5 items each).
     #[param(max_length = 40, example = "related,next")]
     pub include: Option<String>,
+    /// A preview token (`POST …/preview-links`): reads this article whatever its
+    /// status, answered `private, no-store`. A token of another article, expired or
+    /// revoked, is a 404.
+    #[param(max_length = 100, example = "ndp_3q2-7Xc")]
+    pub preview: Option<String>,
 }
 
-/// Reads `fields` and `include`; any other parameter is unknown (400).
-fn read_params(query: &str) -> AppResult<(Option<FieldSet>, Includes)> {
+type ReadParams = (Option<FieldSet>, Includes, Option<String>);
+
+/// Reads `fields`, `include` and `preview`; any other parameter is unknown (400).
+fn read_params(query: &str) -> AppResult<ReadParams> {
     let mut params = crate::domain::params::Params::parse(query)?;
-    let ArticleReadParams { fields, include } = params.read()?;
+    let ArticleReadParams {
+        fields,
+        include,
+        preview,
+    } = params.read()?;
     params.finish()?;
     Ok((
         FieldSet::parse(fields.as_deref(), SINGLE_FIELDS)?,
         Includes::parse(include.as_deref())?,
+        preview,
     ))
 }
 
@@ -270,10 +305,13 @@ pub async fn update_article(
     let change = move |conn: &mut DbConn, key: &Key| {
         articles::write::update(conn, actor, key, body, &languages, ahead, &site)
     };
-    target.update(&state.db, current, change).await
+    target
+        .update(&state.db, AuditBy::TheChange, current, change)
+        .await
 }
 
-/// Deletes an article with its tag, region and byline links.
+/// Moves an article to the trash: readers and staff get 404 at once, its slug stays
+/// reserved, and `POST /api/v1/trash/{id}/restore` brings it back whole.
 #[utoipa::path(
     tag = "Articles",
     security(("bearer" = ["editor"])),
@@ -291,8 +329,12 @@ pub async fn delete_article(
     let actor = editor.actor;
     let site = state.site.clone();
     let current = move |conn: &mut DbConn, key: &Key| articles::get(conn, key, Some(actor), &site);
-    let remove = move |conn: &mut DbConn, key: &Key| articles::write::delete(conn, actor, key);
-    target.delete(&state.db, current, remove).await
+    let remove = move |conn: &mut DbConn, key: &Key| {
+        crate::domain::articles::safety::trash(conn, actor, key)
+    };
+    target
+        .delete(&state.db, AuditBy::TheChange, current, remove)
+        .await
 }
 
 /// The other editions of the story, one per language (readers see published ones).

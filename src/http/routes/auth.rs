@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password;
 use crate::db::run_blocking;
+use crate::domain::audit::{self, Action};
 use crate::domain::input::{Checker, Input, UnknownFields};
 use crate::domain::time::Timestamp;
 use crate::domain::users::{self, User};
@@ -87,6 +88,7 @@ pub async fn token(
         .db
         .read(move |conn| users::find_by_email(conn, &lookup))
         .await?;
+    let account = user.as_ref().map(|u| (u.id, u.name.clone()));
     let user = run_blocking(move || {
         Ok(match user {
             Some(u) if password::verify(&pw, &u.password_hash) => Some(u),
@@ -100,13 +102,35 @@ pub async fn token(
     .await?;
     let user = match user {
         Some(u) if !u.disabled => u,
-        _ => return Err(wrong_credentials()),
+        _ => {
+            // One audit entry per account, address and minute, counting the attempts.
+            let tried = email.clone();
+            state
+                .db
+                .write(move |conn| audit::failed_sign_in(conn, account, &tried, &address))
+                .await?;
+            return Err(wrong_credentials());
+        }
     };
     attempt.succeeded();
     let id = user.id;
+    let actor = crate::auth::Actor {
+        id,
+        role: crate::auth::Role::parse(&user.role).unwrap_or(crate::auth::Role::Writer),
+    };
     state
         .db
-        .write(move |conn| users::touch_login(conn, id))
+        .write(move |conn| {
+            users::touch_login(conn, id)?;
+            audit::record(
+                conn,
+                Some(actor),
+                Action::SignIn,
+                "user",
+                Some(id),
+                &format!("signed in from {address}"),
+            )
+        })
         .await?;
     let access_token = state
         .tokens

@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::audit::{self, Action};
 use crate::domain::authors::{self, Author, AuthorCreate, AuthorParams, AuthorPatch, AuthorQuery};
 use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
@@ -12,7 +13,7 @@ use crate::error::AppResult;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Locale, Staff};
 use crate::http::moved::read_named;
-use crate::http::precondition::Target;
+use crate::http::precondition::{AuditBy, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -62,13 +63,16 @@ pub async fn list_authors(
 #[post("/authors")]
 pub async fn create_author(
     state: web::Data<AppState>,
-    _staff: Staff,
+    who: Staff,
     JsonBody(body): JsonBody<AuthorCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let author = state
         .db
-        .write_content(move |conn| authors::create(conn, body, &languages))
+        .write_content(move |conn| {
+            let written = authors::create(conn, body, &languages)?;
+            audit::logged(conn, who.actor, Action::Create, written)
+        })
         .await?;
     Ok(created(format!("/api/v1/authors/{}", author.slug), &author))
 }
@@ -117,7 +121,7 @@ pub async fn get_author(
 #[patch("/authors/{id_or_slug}")]
 pub async fn update_author(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
     JsonBody(body): JsonBody<AuthorPatch>,
@@ -126,7 +130,9 @@ pub async fn update_author(
     let change = move |conn: &mut DbConn, key: &Key| authors::update(conn, key, body, &languages);
     // If-Match is compared with the representation in this request's language.
     let current = move |conn: &mut DbConn, key: &Key| authors::get_in(conn, key, locale.lang());
-    target.update(&state.db, current, change).await
+    target
+        .update(&state.db, AuditBy::Actor(who.actor), current, change)
+        .await
 }
 
 /// Deletes an author. An author on any article's byline is `409 in_use`.
@@ -142,10 +148,17 @@ pub async fn update_author(
 #[delete("/authors/{id_or_slug}")]
 pub async fn delete_author(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
     let current = move |conn: &mut DbConn, key: &Key| authors::get_in(conn, key, locale.lang());
-    target.delete(&state.db, current, authors::delete).await
+    target
+        .delete(
+            &state.db,
+            AuditBy::Actor(who.actor),
+            current,
+            authors::delete,
+        )
+        .await
 }

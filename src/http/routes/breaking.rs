@@ -11,6 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
+use crate::domain::audit::{self, Action};
 use crate::domain::breaking::{
     self, BreakingCreate, BreakingItem, BreakingParams, BreakingPatch, BreakingQuery,
 };
@@ -23,7 +24,7 @@ use crate::http::client::client_address;
 use crate::http::conditional::object;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
-use crate::http::precondition::{IfMatch, Target};
+use crate::http::precondition::{AuditBy, IfMatch, Target};
 use crate::http::state::AppState;
 use crate::live::{Refused, Subscription};
 
@@ -90,13 +91,16 @@ pub async fn list_breaking(
 #[post("/breaking")]
 pub async fn create_breaking(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     JsonBody(body): JsonBody<BreakingCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let item = state
         .db
-        .write_content(move |conn| breaking::create(conn, body, &languages))
+        .write_content(move |conn| {
+            let written = breaking::create(conn, body, &languages)?;
+            audit::logged(conn, who.actor, Action::Create, written)
+        })
         .await?;
     Ok(created(format!("/api/v1/breaking/{}", item.id), &item))
 }
@@ -138,7 +142,7 @@ pub async fn get_breaking(
 #[patch("/breaking/{id}")]
 pub async fn update_breaking(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<BreakingPatch>,
@@ -148,7 +152,7 @@ pub async fn update_breaking(
     let current = |conn: &mut DbConn, id: &i32| breaking::get(conn, *id);
     let change = move |conn: &mut DbConn, id: &i32| breaking::update(conn, *id, body, &languages);
     Target::new(id, if_match)
-        .update(&state.db, current, change)
+        .update(&state.db, AuditBy::Actor(who.actor), current, change)
         .await
 }
 
@@ -164,7 +168,7 @@ pub async fn update_breaking(
 #[delete("/breaking/{id}")]
 pub async fn delete_breaking(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
@@ -172,7 +176,7 @@ pub async fn delete_breaking(
     let current = |conn: &mut DbConn, id: &i32| breaking::get(conn, *id);
     let remove = |conn: &mut DbConn, id: &i32| breaking::delete(conn, *id);
     Target::new(id, if_match)
-        .delete(&state.db, current, remove)
+        .delete(&state.db, AuditBy::Actor(who.actor), current, remove)
         .await
 }
 

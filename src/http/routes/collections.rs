@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::audit::{self, Action};
 use crate::domain::collections::{
     self, Collection, CollectionCreate, CollectionPatch, CollectionQuery, CursorParams,
 };
@@ -19,7 +20,7 @@ use crate::http::created;
 use crate::http::extract::Locale;
 use crate::http::extract::{Editor, JsonBody, MaybeStaff, Staff};
 use crate::http::moved::{Renamed, or_moved, renamed};
-use crate::http::precondition::{IfMatch, Target};
+use crate::http::precondition::{AuditBy, IfMatch, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -82,7 +83,10 @@ pub async fn create_collection(
     let actor = editor.actor;
     let collection = state
         .db
-        .write_content(move |conn| collections::create(conn, actor, body, &languages))
+        .write_content(move |conn| {
+            let written = collections::create(conn, actor, body, &languages)?;
+            audit::logged(conn, actor, Action::Create, written)
+        })
         .await?;
     Ok(created(
         format!("/api/v1/collections/{}", collection.slug),
@@ -181,6 +185,7 @@ pub async fn update_collection(
             // first page), which the next If-Match is compared with; the body leaves
             // the articles out.
             collection.and_then(|collection| {
+                audit::wrote(conn, actor, Action::Update, &collection)?;
                 let first = crate::domain::paging::PageRequest::default();
                 let now = collections::get(
                     conn,
@@ -223,5 +228,12 @@ pub async fn delete_collection(
         let first = crate::domain::paging::PageRequest::default();
         collections::get(conn, key, &first, &codec, Some(actor), &site, locale.lang())
     };
-    target.delete(&state.db, current, collections::delete).await
+    target
+        .delete(
+            &state.db,
+            AuditBy::Actor(actor),
+            current,
+            collections::delete,
+        )
+        .await
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
+use crate::domain::audit::{self, Action};
 use crate::domain::localized::LocaleParams;
 use crate::domain::media::upload::Rules;
 use crate::domain::media::{self, Media, MediaCreate, MediaParams, MediaPatch, MediaQuery};
@@ -17,7 +18,7 @@ use crate::http::created;
 use crate::http::extract::{
     Editor, JsonBody, Locale, MaybeStaff, Staff, is_json, is_multipart, parse_json, read_body,
 };
-use crate::http::precondition::{IfMatch, Target};
+use crate::http::precondition::{AuditBy, IfMatch, Target};
 use crate::http::state::AppState;
 use crate::http::upload::read_form;
 
@@ -120,13 +121,13 @@ pub struct MediaUpload {
 #[post("/media")]
 pub async fn create_media(
     state: web::Data<AppState>,
-    _staff: Staff,
+    who: Staff,
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     if is_multipart(req.headers()) {
-        return upload(state, req, payload).await;
+        return upload(state, who.actor, req, payload).await;
     }
     if !is_json(&req) {
         return Err(AppError::UnsupportedMediaType(
@@ -138,13 +139,17 @@ pub async fn create_media(
     let body: MediaCreate = parse_json(&bytes)?;
     let item = state
         .db
-        .write_content(move |conn| media::create(conn, body, &languages))
+        .write_content(move |conn| {
+            let written = media::create(conn, body, &languages)?;
+            audit::logged(conn, who.actor, Action::Create, written)
+        })
         .await?;
     Ok(created(format!("/api/v1/media/{}", item.id), &item))
 }
 
 async fn upload(
     state: web::Data<AppState>,
+    actor: crate::auth::Actor,
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
@@ -167,7 +172,10 @@ async fn upload(
     let body = form.body;
     let item = state
         .db
-        .write_content(move |conn| media::insert(conn, body, &languages, Some(uploaded)))
+        .write_content(move |conn| {
+            let written = media::insert(conn, body, &languages, Some(uploaded))?;
+            audit::logged(conn, actor, Action::Create, written)
+        })
         .await?;
     Ok(created(format!("/api/v1/media/{}", item.id), &item))
 }
@@ -215,7 +223,7 @@ pub async fn get_media(
 #[patch("/media/{id}")]
 pub async fn update_media(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
     locale: Locale,
@@ -228,7 +236,7 @@ pub async fn update_media(
         move |conn: &mut DbConn, id: &i32| Ok(media::get(conn, *id)?.localize(locale.lang()));
     let change = move |conn: &mut DbConn, id: &i32| media::update(conn, *id, body, &languages);
     Target::new(id, if_match)
-        .update(&state.db, current, change)
+        .update(&state.db, AuditBy::Actor(who.actor), current, change)
         .await
 }
 
@@ -245,7 +253,7 @@ pub async fn update_media(
 #[delete("/media/{id}")]
 pub async fn delete_media(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     path: web::Path<String>,
     if_match: IfMatch,
     locale: Locale,
@@ -256,6 +264,6 @@ pub async fn delete_media(
         move |conn: &mut DbConn, id: &i32| Ok(media::get(conn, *id)?.localize(locale.lang()));
     let remove = |conn: &mut DbConn, id: &i32| media::delete(conn, *id);
     Target::new(id, if_match)
-        .delete(&state.db, current, remove)
+        .delete(&state.db, AuditBy::Actor(who.actor), current, remove)
         .await
 }

@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod files;
 pub mod media;
 pub mod regions;
+pub mod safety;
 pub mod sections;
 pub mod service;
 pub mod tags;
@@ -37,6 +38,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(regions::routes)
             .configure(media::routes)
             .configure(breaking::routes)
-            .configure(collections::routes),
+            .configure(collections::routes)
+            .configure(safety::routes),
     );
 }

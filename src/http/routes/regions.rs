@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::audit::{self, Action};
 use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::regions::{self, Region, RegionCreate, RegionPatch, RegionQuery};
@@ -12,7 +13,7 @@ use crate::error::AppResult;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Locale, Staff};
 use crate::http::moved::read_named;
-use crate::http::precondition::Target;
+use crate::http::precondition::{AuditBy, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -62,13 +63,16 @@ pub async fn list_regions(
 #[post("/regions")]
 pub async fn create_region(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     JsonBody(body): JsonBody<RegionCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let region = state
         .db
-        .write_content(move |conn| regions::create(conn, body, &languages))
+        .write_content(move |conn| {
+            let written = regions::create(conn, body, &languages)?;
+            audit::logged(conn, who.actor, Action::Create, written)
+        })
         .await?;
     Ok(created(format!("/api/v1/regions/{}", region.slug), &region))
 }
@@ -116,7 +120,7 @@ pub async fn get_region(
 #[patch("/regions/{id_or_slug}")]
 pub async fn update_region(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
     JsonBody(body): JsonBody<RegionPatch>,
@@ -125,7 +129,9 @@ pub async fn update_region(
     let change = move |conn: &mut DbConn, key: &Key| regions::update(conn, key, body, &languages);
     // If-Match is compared with the representation in this request's language.
     let current = move |conn: &mut DbConn, key: &Key| regions::get_in(conn, key, locale.lang());
-    target.update(&state.db, current, change).await
+    target
+        .update(&state.db, AuditBy::Actor(who.actor), current, change)
+        .await
 }
 
 /// Deletes a region. A region that articles use is `409 in_use`.
@@ -141,10 +147,17 @@ pub async fn update_region(
 #[delete("/regions/{id_or_slug}")]
 pub async fn delete_region(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
     let current = move |conn: &mut DbConn, key: &Key| regions::get_in(conn, key, locale.lang());
-    target.delete(&state.db, current, regions::delete).await
+    target
+        .delete(
+            &state.db,
+            AuditBy::Actor(who.actor),
+            current,
+            regions::delete,
+        )
+        .await
 }

@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::audit::{self, Action};
 use crate::domain::localized::LocaleParams;
 use crate::domain::paging::PageParams;
 use crate::domain::sections::{
@@ -14,7 +15,7 @@ use crate::error::AppResult;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Locale, Staff};
 use crate::http::moved::read_named;
-use crate::http::precondition::Target;
+use crate::http::precondition::{AuditBy, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -69,13 +70,16 @@ pub async fn list_sections(
 #[post("/sections")]
 pub async fn create_section(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     JsonBody(body): JsonBody<SectionCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let section = state
         .db
-        .write_content(move |conn| sections::create(conn, body, &languages))
+        .write_content(move |conn| {
+            let written = sections::create(conn, body, &languages)?;
+            audit::logged(conn, who.actor, Action::Create, written)
+        })
         .await?;
     Ok(created(
         format!("/api/v1/sections/{}", section.slug),
@@ -127,7 +131,7 @@ pub async fn get_section(
 #[patch("/sections/{id_or_slug}")]
 pub async fn update_section(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
     JsonBody(body): JsonBody<SectionPatch>,
@@ -136,7 +140,9 @@ pub async fn update_section(
     let change = move |conn: &mut DbConn, key: &Key| sections::update(conn, key, body, &languages);
     // If-Match is compared with the representation in this request's language.
     let current = move |conn: &mut DbConn, key: &Key| sections::get_in(conn, key, locale.lang());
-    target.update(&state.db, current, change).await
+    target
+        .update(&state.db, AuditBy::Actor(who.actor), current, change)
+        .await
 }
 
 /// Deletes a section. One that articles use or that has child sections is
@@ -153,10 +159,17 @@ pub async fn update_section(
 #[delete("/sections/{id_or_slug}")]
 pub async fn delete_section(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
     let current = move |conn: &mut DbConn, key: &Key| sections::get_in(conn, key, locale.lang());
-    target.delete(&state.db, current, sections::delete).await
+    target
+        .delete(
+            &state.db,
+            AuditBy::Actor(who.actor),
+            current,
+            sections::delete,
+        )
+        .await
 }

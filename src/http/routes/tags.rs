@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::audit::{self, Action};
 use crate::domain::localized::LocaleParams;
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::tags::{self, Tag, TagCreate, TagParams, TagPatch, TagQuery};
@@ -12,7 +13,7 @@ use crate::error::AppResult;
 use crate::http::created;
 use crate::http::extract::{Editor, JsonBody, Locale, Staff};
 use crate::http::moved::read_named;
-use crate::http::precondition::Target;
+use crate::http::precondition::{AuditBy, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -64,13 +65,16 @@ pub async fn list_tags(
 #[post("/tags")]
 pub async fn create_tag(
     state: web::Data<AppState>,
-    _staff: Staff,
+    who: Staff,
     JsonBody(body): JsonBody<TagCreate>,
 ) -> AppResult<HttpResponse> {
     let languages = state.config.languages.clone();
     let tag = state
         .db
-        .write_content(move |conn| tags::create(conn, body, &languages))
+        .write_content(move |conn| {
+            let written = tags::create(conn, body, &languages)?;
+            audit::logged(conn, who.actor, Action::Create, written)
+        })
         .await?;
     Ok(created(format!("/api/v1/tags/{}", tag.slug), &tag))
 }
@@ -118,7 +122,7 @@ pub async fn get_tag(
 #[patch("/tags/{id_or_slug}")]
 pub async fn update_tag(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
     JsonBody(body): JsonBody<TagPatch>,
@@ -127,7 +131,9 @@ pub async fn update_tag(
     let change = move |conn: &mut DbConn, key: &Key| tags::update(conn, key, body, &languages);
     // If-Match is compared with the representation in this request's language.
     let current = move |conn: &mut DbConn, key: &Key| tags::get_in(conn, key, locale.lang());
-    target.update(&state.db, current, change).await
+    target
+        .update(&state.db, AuditBy::Actor(who.actor), current, change)
+        .await
 }
 
 /// Deletes a tag and detaches it from its articles (the articles stay).
@@ -142,10 +148,12 @@ pub async fn update_tag(
 #[delete("/tags/{id_or_slug}")]
 pub async fn delete_tag(
     state: web::Data<AppState>,
-    _editor: Staff<Editor>,
+    who: Staff<Editor>,
     target: Target,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
     let current = move |conn: &mut DbConn, key: &Key| tags::get_in(conn, key, locale.lang());
-    target.delete(&state.db, current, tags::delete).await
+    target
+        .delete(&state.db, AuditBy::Actor(who.actor), current, tags::delete)
+        .await
 }

@@ -6,6 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password;
 use crate::db::{DbConn, Written, run_blocking};
+use crate::domain::audit::{self, Action};
 use crate::domain::paging::{ListResponse, PageParams};
 use crate::domain::users::{self, User, UserCreate, UserParams, UserPatch, UserQuery};
 use crate::error::{AppError, AppResult};
@@ -13,7 +14,7 @@ use crate::http::client::client_address;
 use crate::http::conditional::object;
 use crate::http::created;
 use crate::http::extract::{Admin, JsonBody, Staff};
-use crate::http::precondition::{IfMatch, Target};
+use crate::http::precondition::{AuditBy, IfMatch, Target};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
@@ -70,7 +71,7 @@ pub async fn list_users(
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
-    _admin: Staff<Admin>,
+    who: Staff<Admin>,
     JsonBody(body): JsonBody<UserCreate>,
 ) -> AppResult<HttpResponse> {
     let new = users::validate_create(body)?;
@@ -78,7 +79,11 @@ pub async fn create_user(
     let hash = run_blocking(move || password::hash(&pw)).await?;
     let user = state
         .db
-        .write(move |conn| users::insert(conn, &new, &hash))
+        .write(move |conn| {
+            let user = users::insert(conn, &new, &hash)?;
+            audit::wrote(conn, who.actor, Action::Create, &user)?;
+            Ok(user)
+        })
         .await?;
     Ok(created(format!("/api/v1/users/{}", user.id), &user))
 }
@@ -164,7 +169,7 @@ pub async fn update_user(
             users::apply_change(conn, *id, &change, new_password).map(Written::unseen)
         };
     Target::new(id, if_match)
-        .update(&state.db, current, apply)
+        .update(&state.db, AuditBy::Actor(staff.actor), current, apply)
         .await
 }
 
@@ -182,7 +187,7 @@ pub async fn update_user(
 #[delete("/users/{id}")]
 pub async fn delete_user(
     state: web::Data<AppState>,
-    _admin: Staff<Admin>,
+    who: Staff<Admin>,
     path: web::Path<String>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
@@ -190,6 +195,6 @@ pub async fn delete_user(
     let current = |conn: &mut DbConn, id: &i32| Ok(User::from(users::find(conn, *id)?));
     let remove = |conn: &mut DbConn, id: &i32| users::delete(conn, *id).map(Written::unseen);
     Target::new(id, if_match)
-        .delete(&state.db, current, remove)
+        .delete(&state.db, AuditBy::Actor(who.actor), current, remove)
         .await
 }

@@ -1,0 +1,15 @@
+DROP TABLE audit_log;
+DROP TABLE preview_links;
+DROP TABLE article_corrections;
+DROP TABLE article_revisions;
+DROP INDEX articles_trash_idx;
+DROP INDEX articles_unpublish_idx;
+DROP INDEX articles_section_idx;
+CREATE INDEX articles_section_idx ON articles (section_id, status, published_at, id);
+DROP INDEX articles_language_idx;
+CREATE INDEX articles_language_idx ON articles (language, status, published_at, id);
+DROP INDEX articles_published_idx;
+CREATE INDEX articles_published_idx ON articles (status, published_at, id);
+ALTER TABLE articles DROP COLUMN deleted_by;
+ALTER TABLE articles DROP COLUMN deleted_at;
+ALTER TABLE articles DROP COLUMN unpublish_at;

@@ -30,7 +30,7 @@ CREATE TABLE article_revisions (
     fields TEXT NOT NULL,
     body BLOB,
     PRIMARY KEY (article_id, number)
-) WITHOUT ROWID;
+);
 
 -- Public corrections: appended, never edited.
 CREATE TABLE article_corrections (

@@ -36,6 +36,10 @@ const TABLES: &[&str] = &[
     "collection_articles",
     "breaking_events",
     "old_slugs",
+    "article_revisions",
+    "article_corrections",
+    "preview_links",
+    "audit_log",
 ];
 
 /// Tables whose `id` the database generates: their sequences continue after the copy.
@@ -50,6 +54,9 @@ const WITH_IDS: &[&str] = &[
     "breaking_items",
     "collections",
     "breaking_events",
+    "article_corrections",
+    "preview_links",
+    "audit_log",
 ];
 
 /// Rows per statement.
@@ -63,9 +70,11 @@ pub struct Copied {
 }
 
 #[derive(QueryableByName)]
-struct Column {
+struct TypedColumn {
     #[diesel(sql_type = Text)]
     name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
 }
 
 #[derive(QueryableByName)]
@@ -155,17 +164,25 @@ fn copy_table(
     target: &mut PgConnection,
     table: &str,
 ) -> AppResult<u64> {
-    let columns: Vec<String> =
-        diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')"))
-            .load::<Column>(source)?
-            .into_iter()
-            .map(|c| c.name)
-            .collect();
+    let columns: Vec<(String, String)> = diesel::sql_query(format!(
+        "SELECT name, type AS kind FROM pragma_table_info('{table}')"
+    ))
+    .load::<TypedColumn>(source)?
+    .into_iter()
+    .map(|c| (c.name, c.kind))
+    .collect();
+    // JSON holds no bytes: a BLOB travels as PostgreSQL's hex form of `bytea`.
     let object = columns
         .iter()
-        .map(|c| format!("'{c}', \"{c}\""))
+        .map(|(c, kind)| match kind.eq_ignore_ascii_case("BLOB") {
+            true => {
+                format!("'{c}', CASE WHEN \"{c}\" IS NULL THEN NULL ELSE '\\x' || hex(\"{c}\") END")
+            }
+            false => format!("'{c}', \"{c}\""),
+        })
         .collect::<Vec<_>>()
         .join(", ");
+    let columns: Vec<String> = columns.into_iter().map(|(c, _)| c).collect();
     let listed = columns
         .iter()
         .map(|c| format!("\"{c}\""))

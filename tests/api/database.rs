@@ -151,6 +151,28 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
     )
     .await
     .expect(200);
+    // So do revisions (with their compressed bodies), corrections and the audit log.
+    old.patch(
+        &editor,
+        "/api/v1/articles/talks",
+        json!({"body": "Talks resumed in Cairo.\nBoth sides attended."}),
+    )
+    .await
+    .expect(200);
+    old.post(
+        &editor,
+        "/api/v1/articles/talks/corrections",
+        json!({"text": "The talks were in Cairo."}),
+    )
+    .await
+    .expect(201);
+    let admin = old.admin().await;
+    let revision_before = old
+        .get_as(&editor, "/api/v1/articles/talks/revisions/2")
+        .await
+        .expect(200)
+        .json();
+    let audit_before = old.get_as(&admin, "/api/v1/audit").await.expect(200).json();
     let before = old.get("/api/v1/articles/talks").await.expect(200).json();
     let list_before = old
         .get("/api/v1/articles?per_page=10")
@@ -196,6 +218,17 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
     assert_eq!(
         moved.header("location").as_deref(),
         Some("/api/v1/articles/budget-2026")
+    );
+    assert_eq!(
+        new.get_as(&editor, "/api/v1/articles/talks/revisions/2")
+            .await
+            .expect(200)
+            .json(),
+        revision_before
+    );
+    assert_eq!(
+        new.get_as(&admin, "/api/v1/audit").await.expect(200).json(),
+        audit_before
     );
     // The token signed before the copy still works; search finds the copied story.
     new.get_as(&editor, "/api/v1/auth/me").await.expect(200);

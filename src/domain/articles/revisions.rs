@@ -162,6 +162,7 @@ pub fn diff(before: Option<&RevisionFields>, after: &RevisionFields) -> Vec<Fiel
                     similar::TextDiff::from_lines(x, y)
                         .unified_diff()
                         .context_radius(2)
+                        .missing_newline_hint(false)
                         .to_string(),
                 )
             }

@@ -11,6 +11,7 @@ separate bench/run.py runs on this shared machine differ by more than the change
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -19,7 +20,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (bench/run.py: corpus, servers, wrk)
 
 
-def loads(slugs, tags):
+def loads(slugs, tags, authors, token):
+    creates = run.CREATE_LUA % (json.dumps(token), run.lua_list(tags), run.lua_list(authors),
+                                run.lua_list([]), 1.0)
+    return [
+        ("article creates, 8 clients", creates, 8),
+    ] + [(name, script, 64) for name, script in reads(slugs, tags)]
+
+
+def reads(slugs, tags):
     return [
         ("article by slug, beyond the cache", run.lua_paths([f"/api/v1/articles/{s}" for s in slugs])),
         ("article by slug, cached", run.lua_paths([f"/api/v1/articles/{s}" for s in slugs[:200]])),
@@ -38,10 +47,16 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--only", default=None,
+                    help="run only the loads whose name contains this text")
+    ap.add_argument("--seed-with", choices=("old", "new"), default="new",
+                    help="which binary seeds the corpus (old when NEW adds a migration: "
+                         "it then migrates each fresh copy at start)")
     args = ap.parse_args()
     run.ensure_wrk()
-    path, _ = run.corpus(os.path.abspath(args.new), args.articles)
-    slugs, tags, _ = run.sample_corpus(path, args.articles)
+    seeder = args.old if args.seed_with == "old" else args.new
+    path, _ = run.corpus(os.path.abspath(seeder), args.articles)
+    slugs, tags, authors = run.sample_corpus(path, args.articles)
     port = run.free_port(run.NEWSDESK_PORT)
     figures = {}
     for r in range(args.rounds):
@@ -52,8 +67,14 @@ def main():
                        ADMIN_PASSWORD=run.ADMIN_PASSWORD)
             server = run.Server(f"newsdesk-ab-{label}", [os.path.abspath(binary)], port, env=env)
             try:
-                for name, script in loads(slugs, tags):
-                    got = run.wrk(port, script, 64, 2, args.seconds, args.warmup, server)
+                _, _, signed = run.api(port, "/api/v1/auth/token", method="POST",
+                                       body={"email": run.ADMIN_EMAIL,
+                                             "password": run.ADMIN_PASSWORD})
+                token = signed["access_token"]
+                for name, script, conns in loads(slugs, tags, authors, token):
+                    if args.only and args.only not in name:
+                        continue
+                    got = run.wrk(port, script, conns, 2, args.seconds, args.warmup, server)
                     figures.setdefault(name, {}).setdefault(label, []).append(got)
                     print(f"round {r + 1} {label}: {name}: {got['rps']:,.0f} req/s, "
                           f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req", flush=True)

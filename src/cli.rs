@@ -268,6 +268,10 @@ pub enum Command {
         /// Add this many synthetic published articles (for benchmarks).
         #[arg(long, group = "what", value_name = "N")]
         articles: Option<usize>,
+        /// With --articles: give each article a synthetic history of this many
+        /// revisions (for sizing an archive).
+        #[arg(long, value_name = "N", requires = "articles", default_value_t = 0)]
+        revisions: usize,
     },
 }
 
@@ -352,7 +356,11 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
             Ok(())
         }
         Command::User(cmd) => user_command(&config, cmd),
-        Command::Seed { demo, articles } => seed_command(&config, demo, articles),
+        Command::Seed {
+            demo,
+            articles,
+            revisions,
+        } => seed_command(&config, demo, articles, revisions),
         Command::Backup { path } => backup_command(&config, &path),
         Command::Check => check_command(&config),
         Command::Copy { to } => copy_command(&config, &to),
@@ -436,7 +444,12 @@ fn ensure_first_admin(db: &Db, seed: Option<&crate::config::AdminSeed>) -> Resul
     Ok(())
 }
 
-fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<(), Exit> {
+fn seed_command(
+    config: &Config,
+    demo: bool,
+    articles: Option<usize>,
+    revisions: usize,
+) -> Result<(), Exit> {
     let db = open_db(config)?;
     ensure_first_admin(&db, config.admin.as_ref())?;
     let admin = db
@@ -461,7 +474,7 @@ fn seed_command(config: &Config, demo: bool, articles: Option<usize>) -> Result<
         );
     }
     if let Some(n) = articles {
-        let summary = seed::bulk::seed(&db, n, Some(admin.id))?;
+        let summary = seed::bulk::seed_with_history(&db, n, revisions, Some(admin.id))?;
         println!(
             "added {} articles in {:.1} s ({:.0} articles/s)",
             summary.articles,

@@ -190,7 +190,7 @@ fn copy_table(
         .join(", ");
     let read = format!(
         "SELECT rowid AS rowid, json_object({object}) AS row FROM {table} \
-         WHERE rowid > ? ORDER BY rowid LIMIT ?"
+         WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
     );
     let write = format!(
         "INSERT INTO {table} ({listed}) SELECT {listed} \

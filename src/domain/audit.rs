@@ -34,6 +34,15 @@ crate::closed_set! {
 /// The longest summary kept, in characters (titles can be long).
 const MAX_SUMMARY: usize = 300;
 
+/// The name `actor` has now, to keep with what they do.
+pub fn name_of(conn: &mut DbConn, actor: Actor) -> AppResult<Option<String>> {
+    Ok(users::table
+        .find(actor.id)
+        .select(users::name)
+        .first::<String>(conn)
+        .optional()?)
+}
+
 /// Records one entry for `actor` (inside the caller's write transaction).
 pub fn record(
     conn: &mut DbConn,
@@ -44,13 +53,22 @@ pub fn record(
     summary: &str,
 ) -> AppResult<()> {
     let name = match actor {
-        Some(a) => users::table
-            .find(a.id)
-            .select(users::name)
-            .first::<String>(conn)
-            .optional()?,
+        Some(a) => name_of(conn, a)?,
         None => None,
     };
+    record_named(conn, actor, name, action, resource, resource_id, summary)
+}
+
+/// [`record`] with the actor's name already read.
+pub fn record_named(
+    conn: &mut DbConn,
+    actor: Option<Actor>,
+    name: Option<String>,
+    action: Action,
+    resource: &str,
+    resource_id: Option<i32>,
+    summary: &str,
+) -> AppResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(Timestamp::now().0),

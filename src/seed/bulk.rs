@@ -467,6 +467,18 @@ struct Planned {
 /// Adds `n` published articles spread over the past year; a third in Arabic and Spanish.
 /// Runs on a blocking thread; each batch is one write transaction.
 pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary> {
+    seed_with_history(db, n, 0, created_by)
+}
+
+/// [`seed`], each article with a synthetic history of `revisions` revisions (the first
+/// is the create; then, in turn, a title fix, a summary change and a body update),
+/// stored as edits store them: for sizing the database of a newsroom's archive.
+pub fn seed_with_history(
+    db: &Db,
+    n: usize,
+    revisions: usize,
+    created_by: Option<i32>,
+) -> AppResult<BulkSummary> {
     let started = std::time::Instant::now();
     let mut rng = StdRng::seed_from_u64(0x6e65_7773);
     let pools = [
@@ -553,7 +565,11 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
             })
             .collect();
         db.write_content_blocking(move |conn| {
-            insert_batch(conn, &batch, created_by).map(|n| Written::content(n, Scope::All))
+            let ids = insert_batch(conn, &batch, created_by)?;
+            if revisions > 0 {
+                insert_history(conn, &ids, &batch, revisions, created_by)?;
+            }
+            Ok(Written::content(ids.len(), Scope::All))
         })?;
         if let Some(checkpointer) = checkpointer.as_mut() {
             sqlite::checkpoint_fully(checkpointer)?;
@@ -567,7 +583,93 @@ pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary
     })
 }
 
-fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -> AppResult<()> {
+/// Slugs by id of one kind of named row.
+fn slugs_of(conn: &mut DbConn, table: &str) -> AppResult<std::collections::HashMap<i32, String>> {
+    #[derive(QueryableByName)]
+    struct Named {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        id: i32,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        slug: String,
+    }
+    let rows: Vec<Named> = diesel::sql_query(format!("SELECT id, slug FROM {table}")).load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.slug)).collect())
+}
+
+/// Writes `revisions` revisions of each article of a batch just inserted.
+fn insert_history(
+    conn: &mut DbConn,
+    ids: &[i32],
+    batch: &[Planned],
+    revisions: usize,
+    by: Option<i32>,
+) -> AppResult<()> {
+    use crate::domain::articles::revisions::{self, NewRevision, RevisionFields};
+    let sections = slugs_of(conn, "sections")?;
+    let tags = slugs_of(conn, "tags")?;
+    let authors = slugs_of(conn, "authors")?;
+    let regions = slugs_of(conn, "regions")?;
+    let name = |m: &std::collections::HashMap<i32, String>, id: &i32| {
+        m.get(id).cloned().unwrap_or_default()
+    };
+    let who = (by, Some("Bulk seed".to_owned()));
+    for (id, a) in ids.iter().zip(batch) {
+        let mut fields = RevisionFields {
+            slug: a.slug.clone(),
+            language: a.language.to_owned(),
+            title: a.title.clone(),
+            summary: Some(a.summary.clone()),
+            body: Some(a.body.clone()),
+            section: Some(name(&sections, &a.section)),
+            regions: vec![name(&regions, &a.region)],
+            tags: a.tags.iter().map(|t| name(&tags, t)).collect(),
+            authors: a.authors.iter().map(|t| name(&authors, t)).collect(),
+            source: None,
+            hero_media_id: Some(a.media),
+            featured: a.featured,
+            status: StoredStatus::Published,
+            published_at: Some(a.published_at.into()),
+            unpublish_at: None,
+        };
+        for number in 1..=revisions {
+            let previous = fields.clone();
+            let (summary, body_changed) = match number {
+                1 => ("created", true),
+                k if k % 3 == 0 => {
+                    let body = fields.body.get_or_insert_with(String::new);
+                    body.push_str(&format!("\n\n**Update {k}:** {}", a.summary));
+                    ("changed body", true)
+                }
+                k if k % 3 == 1 => {
+                    fields.summary = Some(format!("{} ({k})", a.summary));
+                    ("changed summary", false)
+                }
+                k => {
+                    fields.title = format!("{} ({k})", a.title);
+                    ("changed title", false)
+                }
+            };
+            let at = a.published_at + chrono::Duration::minutes(number as i64);
+            let revision = NewRevision {
+                number: number as i32,
+                by: who.clone(),
+                at,
+                summary,
+                fields: &fields,
+                body_changed,
+                previous: (number > 1).then_some(&previous),
+            };
+            revisions::store(conn, *id, revision)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_batch(
+    conn: &mut DbConn,
+    batch: &[Planned],
+    created_by: Option<i32>,
+) -> AppResult<Vec<i32>> {
     let mut ids: Vec<i32> = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<_> = chunk
@@ -649,7 +751,7 @@ fn insert_batch(conn: &mut DbConn, batch: &[Planned], created_by: Option<i32>) -
             .values(chunk)
             .execute(c)?);
     }
-    Ok(())
+    Ok(ids)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use newsdesk::domain::users;
 use newsdesk::seed;
 
+use serde_json::json;
+
 use crate::common;
 
 #[actix_web::test]
@@ -128,6 +130,60 @@ async fn the_bulk_corpus_has_the_promised_shape() {
         t.get("/api/v1/tags").await.expect(200).json()["meta"]["total"],
         30
     );
+}
+
+/// `seed --articles N --revisions R` gives each article a history that reads and
+/// restores like one made by edits.
+#[actix_web::test]
+async fn a_bulk_history_reads_and_restores_like_edits() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let db = t.state.db.clone();
+    newsdesk::db::run_blocking(move || seed::bulk::seed_with_history(&db, 6, 7, None))
+        .await
+        .unwrap();
+    let slug = t.slugs("/api/v1/articles").await[0].clone();
+    let path = format!("/api/v1/articles/{slug}");
+    let list = t
+        .get_as(&editor, &format!("{path}/revisions"))
+        .await
+        .expect(200)
+        .json();
+    let summaries: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "changed summary",
+            "changed body",
+            "changed title",
+            "changed summary",
+            "changed body",
+            "changed title",
+            "created"
+        ]
+    );
+    let current = t.get(&path).await.expect(200).json();
+    let sixth = t
+        .get_as(&editor, &format!("{path}/revisions/6"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(sixth["diff"][0]["field"], "body");
+    let body = sixth["fields"]["body"].as_str().unwrap();
+    assert!(body.starts_with(current["body"].as_str().unwrap()));
+    assert!(body.contains("**Update 3:**") && body.contains("**Update 6:**"));
+    let restored = t
+        .post(&editor, &format!("{path}/revisions/6/restore"), json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(restored["body"], body);
+    assert_eq!(restored["tags"], current["tags"]);
 }
 
 #[derive(diesel::QueryableByName)]

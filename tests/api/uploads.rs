@@ -998,3 +998,42 @@ async fn files_point_at_media_public_url_when_it_is_set() {
     // The CDN's origin is this server's /files/.
     app.get(&format!("/files/{name}")).await.expect(200);
 }
+
+/// `newsdesk media renditions --rebuild` after `MEDIA_PUBLIC_URL` moved: the original's
+/// `url` follows, as the renditions' do.
+#[actix_web::test]
+async fn a_rebuild_moves_every_url_to_the_current_public_address() {
+    let (dir, config) = common::fresh_config();
+    let app = common::app_with(dir, config.clone()).await;
+    let writer = app.writer().await;
+    let item = upload(
+        &app,
+        Some(&writer),
+        &[("file", Some("a.jpg"), &jpeg(700, 400))],
+    )
+    .await
+    .expect(201)
+    .json();
+    let cdn = "https://cdn.example.com/moved";
+    let files = newsdesk::files::Files::open(&config.media_store, cdn).unwrap();
+    let rules = newsdesk::domain::media::upload::Rules {
+        max_pixels: config.media_max_pixels,
+        widths: vec![320],
+    };
+    let done = newsdesk::domain::media::upload::rebuild(&app.state.db, &files, &rules, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(done, 1);
+    let now = app
+        .get_as(&writer, &format!("/api/v1/media/{}", item["id"]))
+        .await
+        .expect(200)
+        .json();
+    let name = item["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(now["url"], format!("{cdn}/{name}"));
+    let renditions = now["renditions"].as_array().unwrap();
+    assert_eq!(renditions.len(), 2, "320 wide in WebP and JPEG: {now}");
+    for r in renditions {
+        assert!(r["url"].as_str().unwrap().starts_with(cdn), "{r}");
+    }
+}

@@ -84,8 +84,9 @@ pub struct ArticleParams {
     pub q: Option<String>,
     /// Only articles in this coverage collection (slug).
     pub collection: Option<String>,
-    /// Staff only (with a token): `draft`, `scheduled`, `published` (the default) or
-    /// `all`. Writers never see other people's drafts.
+    /// Staff only (with a token): `draft`, `scheduled`, `published` (the default),
+    /// `expired` (past `unpublish_at`) or `all`. Writers never see other people's
+    /// drafts; trashed articles are only in `/trash`.
     #[param(inline)]
     pub status: Option<StatusFilter>,
     /// Field to sort by; `-` for descending. Default `-published_at`.

@@ -3,9 +3,12 @@
 //!
 //! Stored compactly: the fields but the body as JSON, and the body (deflated) only in
 //! the revisions that changed it, so ten title fixes of a long story cost ten small rows
-//! and one body.
+//! and no body at all. A create stores no body either: while no revision has stored
+//! one, every revision's body is the article's own. The first edit that changes the
+//! body stores the old one in revision 1 before its own, and from then on a revision's
+//! body is the newest one stored at or before it.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -184,10 +187,29 @@ pub fn changed_summary(changes: &[FieldChange]) -> String {
     format!("changed {}", names.join(", "))
 }
 
+thread_local! {
+    /// A compressor per writing thread, reused: making one allocates and clears a few
+    /// hundred kilobytes of state, more than compressing a story costs.
+    static COMPRESSOR: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::default(), false));
+}
+
 fn deflate(text: &str) -> AppResult<Vec<u8>> {
-    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(text.as_bytes()).map_err(AppError::internal)?;
-    e.finish().map_err(AppError::internal)
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        c.reset();
+        // Raw deflate never grows text by more than a few bytes per 16 KB block.
+        let mut out = Vec::with_capacity(text.len() + text.len() / 100 + 64);
+        loop {
+            let status = c
+                .compress_vec(text.as_bytes(), &mut out, flate2::FlushCompress::Finish)
+                .map_err(AppError::internal)?;
+            match status {
+                flate2::Status::StreamEnd => return Ok(out),
+                _ => out.reserve(out.capacity().max(64)),
+            }
+        }
+    })
 }
 
 fn inflate(bytes: &[u8]) -> AppResult<String> {
@@ -208,25 +230,56 @@ pub fn latest_number(conn: &mut DbConn, article: i32) -> AppResult<i32> {
 }
 
 /// One revision as it is written.
-struct NewRevision<'a> {
-    number: i32,
-    by: (Option<i32>, Option<String>),
-    at: chrono::NaiveDateTime,
-    summary: &'a str,
-    fields: &'a RevisionFields,
+pub struct NewRevision<'a> {
+    pub number: i32,
+    /// The author's id and name.
+    pub by: (Option<i32>, Option<String>),
+    pub at: chrono::NaiveDateTime,
+    pub summary: &'a str,
+    pub fields: &'a RevisionFields,
     /// Whether the body differs from the revision before (only then is it stored).
-    body_changed: bool,
+    pub body_changed: bool,
+    /// The fields of the revision before, when there is one: only what changed from
+    /// them is stored (but every [`SNAPSHOT_EVERY`]th revision stores them all).
+    pub previous: Option<&'a RevisionFields>,
 }
 
-/// Stores a revision of `article` (inside the caller's write transaction).
-fn store(conn: &mut DbConn, article: i32, r: NewRevision<'_>) -> AppResult<()> {
-    let mut rest = r.fields.clone();
-    let body = rest.body.take().unwrap_or_default();
+/// Every this many revisions, one keeps all its fields, so reading a revision replays
+/// at most this many changes.
+pub const SNAPSHOT_EVERY: i32 = 16;
+
+/// The JSON a revision keeps of its fields (the body apart): all of them, or
+/// `{"delta": {...}}` with those that differ from `previous`.
+fn fields_json(
+    fields: &RevisionFields,
+    previous: Option<&RevisionFields>,
+    number: i32,
+) -> AppResult<String> {
+    let mut now = fields.to_map();
+    now.remove("body");
+    let delta = match previous {
+        Some(p) if number % SNAPSHOT_EVERY != 1 => {
+            let before = p.to_map();
+            let changed: serde_json::Map<String, serde_json::Value> = now
+                .into_iter()
+                .filter(|(k, v)| before.get(k) != Some(v))
+                .collect();
+            serde_json::json!({ "delta": changed })
+        }
+        _ => serde_json::Value::Object(now),
+    };
+    serde_json::to_string(&delta).map_err(AppError::internal)
+}
+
+/// Stores a revision of `article` (inside the caller's write transaction); the bulk
+/// seed writes synthetic histories with it.
+pub fn store(conn: &mut DbConn, article: i32, r: NewRevision<'_>) -> AppResult<()> {
+    let body = r.fields.body.as_deref().unwrap_or_default();
     let stored_body = match r.body_changed {
-        true => Some(deflate(&body)?),
+        true => Some(deflate(body)?),
         false => None,
     };
-    let json = serde_json::to_string(&rest).map_err(AppError::internal)?;
+    let json = fields_json(r.fields, r.previous, r.number)?;
     diesel::insert_into(article_revisions::table)
         .values((
             article_revisions::article_id.eq(article),
@@ -260,11 +313,27 @@ fn name_of(conn: &mut DbConn, user: Option<i32>) -> AppResult<Option<String>> {
 pub fn record(
     conn: &mut DbConn,
     id: i32,
-    actor: Actor,
+    by: (Actor, Option<String>),
     before: Option<(&RevisionFields, Option<i32>, chrono::NaiveDateTime)>,
     after: &RevisionFields,
     summary: Option<&str>,
 ) -> AppResult<Vec<FieldChange>> {
+    let (actor, name) = by;
+    if before.is_none() {
+        // A create: revision 1, with nothing to compare it with.
+        let first = NewRevision {
+            number: 1,
+            by: (Some(actor.id), name),
+            at: Timestamp::now().0,
+            summary: summary.unwrap_or("created"),
+            fields: after,
+            // The article holds it until the body first changes.
+            body_changed: false,
+            previous: None,
+        };
+        store(conn, id, first)?;
+        return Ok(Vec::new());
+    }
     let mut number = latest_number(conn, id)?;
     let changes = diff(before.map(|b| b.0), after);
     if before.is_some() && changes.is_empty() {
@@ -281,17 +350,23 @@ pub fn record(
             summary: "as it was",
             fields: old,
             body_changed: true,
+            previous: None,
         };
         store(conn, id, first)?;
         number = 1;
     }
-    let body_changed = before.is_none() || number == 0 || changes.iter().any(|c| c.field == "body");
+    let body_changed = changes.iter().any(|c| c.field == "body");
+    if body_changed && let Some((old, _, _)) = before {
+        keep_first_body(conn, id, old)?;
+    }
     let summary = match summary {
         Some(s) => s.to_owned(),
         None if before.is_none() => "created".to_owned(),
         None => changed_summary(&changes),
     };
-    let by = (Some(actor.id), name_of(conn, Some(actor.id))?);
+    let by = (Some(actor.id), name);
+    // What the revision before holds (names renamed since stay as it recorded them).
+    let previous = replay(conn, id, number)?;
     let revision = NewRevision {
         number: number + 1,
         by,
@@ -299,9 +374,69 @@ pub fn record(
         summary: &summary,
         fields: after,
         body_changed,
+        previous: previous.as_ref(),
     };
     store(conn, id, revision)?;
     Ok(changes)
+}
+
+/// The fields (but the body) of revision `number`: the newest full copy at or before it,
+/// with the changes of the revisions after it applied in order.
+fn replay(conn: &mut DbConn, article: i32, number: i32) -> AppResult<Option<RevisionFields>> {
+    let rows: Vec<(i32, String)> = article_revisions::table
+        .filter(article_revisions::article_id.eq(article))
+        .filter(article_revisions::number.le(number))
+        .filter(article_revisions::number.gt(number - SNAPSHOT_EVERY))
+        .order(article_revisions::number.desc())
+        .select((article_revisions::number, article_revisions::fields))
+        .load(conn)?;
+    let mut deltas = Vec::new();
+    let mut base = None;
+    for (_, json) in rows {
+        let value: serde_json::Value = serde_json::from_str(&json).map_err(AppError::internal)?;
+        match value {
+            serde_json::Value::Object(mut m) => match m.remove("delta") {
+                Some(serde_json::Value::Object(d)) => deltas.push(d),
+                Some(_) => return Err(AppError::internal("a revision's change is not an object")),
+                None => {
+                    base = Some(m);
+                    break;
+                }
+            },
+            _ => return Err(AppError::internal("a revision's fields are not an object")),
+        }
+    }
+    let Some(mut fields) = base else {
+        return Ok(None);
+    };
+    for delta in deltas.into_iter().rev() {
+        fields.extend(delta);
+    }
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .map(Some)
+        .map_err(AppError::internal)
+}
+
+/// Before the body first changes: stores the body all revisions so far share (`old`'s)
+/// in revision 1, which has none while the article holds it.
+fn keep_first_body(conn: &mut DbConn, id: i32, old: &RevisionFields) -> AppResult<()> {
+    let stored: i64 = article_revisions::table
+        .filter(article_revisions::article_id.eq(id))
+        .filter(article_revisions::body.is_not_null())
+        .count()
+        .get_result(conn)?;
+    if stored > 0 {
+        return Ok(());
+    }
+    let body = deflate(old.body.as_deref().unwrap_or(""))?;
+    diesel::update(
+        article_revisions::table
+            .filter(article_revisions::article_id.eq(id))
+            .filter(article_revisions::number.eq(1)),
+    )
+    .set(article_revisions::body.eq(Some(body)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Who made a revision.
@@ -382,8 +517,8 @@ pub fn list(conn: &mut DbConn, article: i32) -> AppResult<Vec<RevisionSummary>> 
         .collect())
 }
 
-/// The fields of revision `number`, body included (the body of the newest revision
-/// at or before it that stored one).
+/// The fields of revision `number`, body included: the body of the newest revision at
+/// or before it that stored one, or the article's own while none has.
 pub fn fields_of(
     conn: &mut DbConn,
     article: i32,
@@ -398,7 +533,9 @@ pub fn fields_of(
     let Some(row) = row else {
         return Ok(None);
     };
-    let mut fields: RevisionFields = serde_json::from_str(&row.5).map_err(AppError::internal)?;
+    let Some(mut fields) = replay(conn, article, number)? else {
+        return Ok(None);
+    };
     let body: Option<Vec<u8>> = article_revisions::table
         .filter(article_revisions::article_id.eq(article))
         .filter(article_revisions::number.le(number))
@@ -410,7 +547,10 @@ pub fn fields_of(
         .flatten();
     fields.body = Some(match body {
         Some(b) => inflate(&b)?,
-        None => String::new(),
+        None => crate::schema::articles::table
+            .find(article)
+            .select(crate::schema::articles::body)
+            .first::<String>(conn)?,
     });
     Ok(Some((row, fields)))
 }

@@ -204,10 +204,13 @@ fn insert(
     save_relations(conn, id, &refs.relations, true)?;
     index(conn, id, &d.title, d.summary.as_deref(), &rendered)?;
     let article = get(conn, &Key::Id(id), Some(actor), site)?;
-    revisions::record(conn, id, actor, None, &RevisionFields::of(&article), None)?;
-    audit::record(
+    let name = audit::name_of(conn, actor)?;
+    let by = (actor, name.clone());
+    revisions::record(conn, id, by, None, &RevisionFields::of(&article), None)?;
+    audit::record_named(
         conn,
         Some(actor),
+        name,
         Action::Create,
         "article",
         Some(id),
@@ -303,10 +306,11 @@ pub fn update_for(
             Why::Edit => None,
             Why::Restore(n) => Some(format!("restored revision {n}")),
         };
+        let name = audit::name_of(conn, actor)?;
         let changes = revisions::record(
             conn,
             head.id,
-            actor,
+            (actor, name.clone()),
             Some((&old, head.created_by, head.updated_at)),
             &new,
             summary.as_deref(),
@@ -327,9 +331,10 @@ pub fn update_for(
             Action::Publish => format!("published article \"{}\"", article.title),
             _ => format!("{what} article \"{}\"", article.title),
         };
-        audit::record(
+        audit::record_named(
             conn,
             Some(actor),
+            name,
             action,
             "article",
             Some(head.id),

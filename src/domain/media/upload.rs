@@ -200,7 +200,10 @@ pub async fn rebuild(
         let Some(ext) = crate::files::ext_of(&mime) else {
             continue;
         };
-        let stored = files.get(&FileName::original(&sha256, ext), None).await?;
+        let original = FileName::original(&sha256, ext);
+        let stored = files.get(&original, None).await?;
+        // The original's address too follows MEDIA_PUBLIC_URL as it is now.
+        let url = files.url(&original);
         let widths = rules.widths.clone();
         let max_pixels = rules.max_pixels;
         let processed = tokio::task::spawn_blocking(move || {
@@ -214,6 +217,7 @@ pub async fn rebuild(
         db.write_content(move |conn| {
             diesel::update(media::table.filter(media::sha256.eq(&sha256)))
                 .set((
+                    media::url.eq(url),
                     media::renditions.eq(listed),
                     media::dominant_color.eq(colour),
                     media::placeholder.eq(hash),

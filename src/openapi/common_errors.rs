@@ -1,6 +1,6 @@
 //! Documents the error responses that follow from an operation's shape, so that no
 //! route has to remember them: the JSON body extractor answers 400, 413, 415 and 422;
-//! the query parsers answer 400; a path that names an object answers 404 when there is
+//! the query parsers and header readers answer 400; a path that names an object answers 404 when there is
 //! none; the token extractors answer 401 (a bad token, even on a public read that
 //! accepts one) and 403; and any operation can fail with a 5XX. Routes write only what
 //! is theirs (409, 429, a 503 of their own).
@@ -32,7 +32,11 @@ pub fn describe(doc: &mut OpenApi) {
 
 fn describe_operation(op: &mut Operation) {
     let has_body = op.request_body.is_some();
-    if has_body || has_parameter_in(op, ParameterIn::Query) {
+    // A malformed header the server reads (`Idempotency-Key`) is a 400 too.
+    if has_body
+        || has_parameter_in(op, ParameterIn::Query)
+        || has_parameter_in(op, ParameterIn::Header)
+    {
         add_response(op, "400", "BadRequest");
     }
     if has_parameter_in(op, ParameterIn::Path) {

@@ -93,8 +93,9 @@ pub struct RevisionPath {
 
 fn revision_target(path: &RevisionPath) -> AppResult<(Key, i32)> {
     let key = Key::parse(&path.id_or_slug);
+    // Revisions are numbered from 1: any other number names none.
     if path.number < 1 {
-        return Err(AppError::bad_param("number", "must be 1 or more"));
+        return Err(AppError::not_found("revision"));
     }
     Ok((key, path.number))
 }

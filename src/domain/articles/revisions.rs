@@ -133,10 +133,10 @@ const FIELD_ORDER: &[&str] = &[
 pub struct FieldChange {
     #[schema(example = "title")]
     pub field: String,
-    /// The value in the revision before (`null` for revision 1, or a cleared field).
-    #[schema(value_type = Object)]
+    /// The value in the revision before (`null` for revision 1, or a cleared field):
+    /// a string, number, boolean, list of slugs or `null`, as the field is.
     pub before: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// The value in this revision, of the same kind.
     pub after: serde_json::Value,
     /// For `body`: the change as a unified diff by line.
     #[serde(skip_serializing_if = "Option::is_none")]

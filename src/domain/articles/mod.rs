@@ -577,10 +577,23 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> 
         Some((head, body, html)) if head.visible_to(viewer, now) => (head, body, html),
         _ => return Err(AppError::not_found("article")),
     };
+    whole(conn, head, (body, html), viewer, site, now)
+}
+
+/// The single read of an article whose row was read and whose visibility was decided:
+/// its relations, the editions `viewer` may see, and its corrections.
+pub fn whole(
+    conn: &mut DbConn,
+    head: ArticleHead,
+    body: (String, String),
+    viewer: Option<Actor>,
+    site: &Site,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Article> {
     let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
     let translations = translations_of(conn, &head, viewer, site)?;
     let corrections = safety::corrections_of(conn, head.id)?;
-    let mut article = relations.view(head, Some((body, html)), now);
+    let mut article = relations.view(head, Some(body), now);
     article.translations = Some(translations);
     article.corrections = Some(corrections);
     Ok(article)

@@ -283,13 +283,8 @@ pub fn preview(
         Some(r) if r.0.id == article && r.0.deleted_at.is_none() => r,
         _ => return Err(not_found()),
     };
-    let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
-    let translations = super::translations_of(conn, &head, None, site)?;
-    let corrections = corrections_of(conn, head.id)?;
-    let mut a = relations.view(head.clone(), Some((body, html)), now);
-    a.translations = Some(translations);
-    a.corrections = Some(corrections);
-    Ok((a, head))
+    let article = super::whole(conn, head.clone(), (body, html), None, site, now)?;
+    Ok((article, head))
 }
 
 // --- The trash ---------------------------------------------------------------------

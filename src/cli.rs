@@ -173,6 +173,39 @@ pub struct SettingArgs {
     /// Days a trashed article is kept before it is removed for good [default: 30]
     #[arg(long, env = "TRASH_RETENTION_DAYS", global = true, value_name = "DAYS")]
     pub trash_retention_days: Option<String>,
+    /// Seconds a refresh token stays usable after it was issued [default: 2592000, 30 days]
+    #[arg(long, env = "REFRESH_TOKEN_TTL", global = true, value_name = "SECONDS")]
+    pub refresh_token_ttl: Option<String>,
+    /// Let webhooks reach private and loopback addresses (true/false) [default: false]
+    #[arg(
+        long,
+        env = "WEBHOOK_ALLOW_PRIVATE",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub webhook_allow_private: Option<String>,
+    /// Milliseconds before a failed delivery's first retry; each next one waits about 4x
+    /// longer, at most 8 hours [default: 5000]
+    #[arg(long, env = "WEBHOOK_FIRST_RETRY_MS", global = true, value_name = "MS")]
+    pub webhook_first_retry_ms: Option<String>,
+    /// Seconds of failures after which a webhook is disabled, and for which a delivery
+    /// is retried [default: 86400]
+    #[arg(
+        long,
+        env = "WEBHOOK_DISABLE_AFTER",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub webhook_disable_after: Option<String>,
+    /// Bearer token that `GET /metrics` requires; unset: /metrics is open
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 impl SettingArgs {
@@ -208,6 +241,11 @@ impl SettingArgs {
             media_max_bytes: self.media_max_bytes,
             media_max_pixels: self.media_max_pixels,
             trash_retention_days: self.trash_retention_days,
+            refresh_token_ttl: self.refresh_token_ttl,
+            webhook_allow_private: self.webhook_allow_private,
+            webhook_first_retry_ms: self.webhook_first_retry_ms,
+            webhook_disable_after: self.webhook_disable_after,
+            metrics_token: self.metrics_token,
             media_widths: self.media_widths,
             // The S3 store's settings keep their usual names (read by the store's builder).
             aws: std::env::vars()

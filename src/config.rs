@@ -51,6 +51,20 @@ pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
 pub const DEFAULT_MEDIA_MAX_PIXELS: u64 = 50_000_000;
 /// Default days a trashed article is kept before it is removed for good.
 pub const DEFAULT_TRASH_RETENTION_DAYS: u64 = 30;
+/// How long a refresh token stays usable unless `REFRESH_TOKEN_TTL` says: 30 days.
+pub const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 30 * 86_400;
+
+/// How webhooks are delivered (`WEBHOOK_*`).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Private and loopback targets are allowed (`WEBHOOK_ALLOW_PRIVATE`).
+    pub allow_private: bool,
+    /// The wait before a failed delivery's first retry (`WEBHOOK_FIRST_RETRY_MS`).
+    pub first_retry: std::time::Duration,
+    /// How long an endpoint may fail before it is disabled, and how long a delivery is
+    /// retried (`WEBHOOK_DISABLE_AFTER`).
+    pub disable_after: chrono::Duration,
+}
 /// Default rendition widths.
 pub const DEFAULT_MEDIA_WIDTHS: &str = "320,640,1024,1600,2400";
 
@@ -90,6 +104,11 @@ pub struct RawSettings {
     pub media_max_pixels: Option<String>,
     pub media_widths: Option<String>,
     pub trash_retention_days: Option<String>,
+    pub refresh_token_ttl: Option<String>,
+    pub webhook_allow_private: Option<String>,
+    pub webhook_first_retry_ms: Option<String>,
+    pub webhook_disable_after: Option<String>,
+    pub metrics_token: Option<String>,
     /// The `AWS_*` settings of an S3 store (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT`...), as
     /// `(lower-case name, value)`.
     pub aws: Vec<(String, String)>,
@@ -164,6 +183,12 @@ pub struct Config {
     pub media_widths: Vec<u32>,
     /// How long a trashed article is kept (`TRASH_RETENTION_DAYS`).
     pub trash_retention: chrono::Duration,
+    /// How long a refresh token stays usable (`REFRESH_TOKEN_TTL`, seconds).
+    pub refresh_token_ttl: chrono::Duration,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
+    /// What `GET /metrics` requires (`METRICS_TOKEN`); `None`: it is open.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Credentials of the first admin, from `ADMIN_EMAIL` and `ADMIN_PASSWORD`.
@@ -361,6 +386,32 @@ impl Config {
             36_500,
         )?;
         let trash_retention = chrono::Duration::days(i64::try_from(trash_days).unwrap_or(36_500));
+        let refresh_secs = parse_number(
+            "REFRESH_TOKEN_TTL",
+            raw.refresh_token_ttl,
+            DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+            60,
+            10 * 365 * 86_400,
+        )?;
+        let refresh_token_ttl = chrono::Duration::seconds(refresh_secs as i64);
+        let webhooks = WebhookSettings {
+            allow_private: parse_bool("WEBHOOK_ALLOW_PRIVATE", raw.webhook_allow_private)?,
+            first_retry: std::time::Duration::from_millis(parse_number(
+                "WEBHOOK_FIRST_RETRY_MS",
+                raw.webhook_first_retry_ms,
+                5_000,
+                10,
+                10_000,
+            )?),
+            disable_after: chrono::Duration::seconds(parse_number(
+                "WEBHOOK_DISABLE_AFTER",
+                raw.webhook_disable_after,
+                86_400,
+                1,
+                30 * 86_400,
+            )? as i64),
+        };
+        let metrics_token = non_empty(raw.metrics_token).map(Secret::new);
         Ok(Self {
             database,
             database_pool_size,
@@ -390,6 +441,9 @@ impl Config {
             media_max_pixels,
             media_widths,
             trash_retention,
+            refresh_token_ttl,
+            webhooks,
+            metrics_token,
         })
     }
 
@@ -415,6 +469,21 @@ impl Config {
         config.database = parse_database_url(Some(url))?;
         config.media_store = crate::files::StoreConfig::Local(default_media_dir(&config.database));
         Ok(config)
+    }
+}
+
+fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match non_empty(value)
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            name,
+            format!("expected true or false, got {other:?}"),
+        )),
     }
 }
 

@@ -43,6 +43,9 @@ pub enum AppError {
     /// 403 `forbidden`: authenticated, but the role does not allow it.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 `insufficient_scope`: the API token lacks these scopes.
+    #[error("this needs the {} scope, which the token does not hold", scope_words(.0))]
+    InsufficientScope(Vec<crate::auth::scopes::Scope>),
     /// 404 `not_found`.
     #[error("{0}")]
     NotFound(String),
@@ -89,6 +92,15 @@ pub enum AppError {
     /// 500 `internal_error`: logged in full, answered with a generic body.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Scopes for a message: `content:write` or `content:read, media:write`.
+pub fn scope_words(scopes: &[crate::auth::scopes::Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The `application/problem+json` body of every error response.
@@ -152,7 +164,7 @@ impl AppError {
         match self {
             Self::BadRequest { .. } => 400,
             Self::Unauthorized(_) => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::InsufficientScope(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed => 405,
             Self::SlugTaken { .. }
@@ -177,6 +189,7 @@ impl AppError {
             Self::BadRequest { .. } => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::SlugTaken { .. } => "slug_taken",
@@ -202,6 +215,7 @@ impl AppError {
             Self::BadRequest { .. } => "Bad request",
             Self::Unauthorized(_) => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
+            Self::InsufficientScope(_) => "Insufficient scope",
             Self::NotFound(_) => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::SlugTaken { .. } => "Slug taken",

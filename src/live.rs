@@ -37,6 +37,8 @@ const BATCH: i64 = 500;
 const PRUNE_EVERY: Duration = Duration::from_secs(300);
 /// How often the trash is looked at for articles past their retention.
 const TRASH_EVERY: Duration = Duration::from_secs(2);
+/// How often the articles time made live or expired are announced to webhooks.
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
 
 struct Inner {
     sender: broadcast::Sender<Arc<Event>>,
@@ -267,6 +269,7 @@ fn schedule(
 ) {
     let mut last_prune = std::time::Instant::now();
     let mut last_trash = std::time::Instant::now();
+    let mut last_announce = std::time::Instant::now();
     ctx.health.ok();
     while ctx.sleep(SCHEDULER_TICK) {
         let Some(inner) = hub.upgrade() else { return };
@@ -287,6 +290,12 @@ fn schedule(
                 tracing::warn!(error = %e, "cannot record due breaking events");
             }
         }
+        if last_announce.elapsed() >= ANNOUNCE_EVERY {
+            last_announce = std::time::Instant::now();
+            if let Err(e) = announce(&db) {
+                tracing::warn!(error = %e, "cannot announce scheduled articles to webhooks");
+            }
+        }
         if last_trash.elapsed() >= TRASH_EVERY {
             last_trash = std::time::Instant::now();
             if let Err(e) = empty_trash(&db, trash_retention) {
@@ -300,6 +309,19 @@ fn schedule(
             }
         }
     }
+}
+
+/// Announces to webhooks the articles time made live or expired (a read of two small
+/// indexes when there are none).
+fn announce(db: &Db) -> AppResult<()> {
+    if !db.read_blocking(crate::webhooks::lifecycle::anything_due)? {
+        return Ok(());
+    }
+    db.write_content_blocking(|conn| {
+        crate::webhooks::lifecycle::announce_due(conn).map(Written::unseen)
+    })?;
+    crate::webhooks::wake();
+    Ok(())
 }
 
 /// Removes for good the trashed articles older than `retention`, a hundred at a time.

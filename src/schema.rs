@@ -56,6 +56,7 @@ diesel::table! {
         unpublish_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<Integer>,
+        announced -> Integer,
     }
 }
 
@@ -306,7 +307,87 @@ diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_corrections -> articles (article_id));
 diesel::joinable!(preview_links -> articles (article_id));
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        user_id -> Integer,
+        nonce -> Text,
+        token_version -> Integer,
+        generation -> Integer,
+        rotated_at -> Timestamp,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Integer,
+        url -> Text,
+        events -> Text,
+        description -> Nullable<Text>,
+        secret -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Integer,
+        msg_id -> Text,
+        event_type -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Integer,
+        webhook_id -> Integer,
+        event_id -> Integer,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        last_duration_ms -> Nullable<Integer>,
+        attempt_log -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    sessions,
+    webhooks,
+    webhook_events,
+    webhook_deliveries,
     article_corrections,
     article_revisions,
     audit_log,

@@ -103,7 +103,8 @@ test_database_create
 port=$((20000 + RANDOM % 20000))
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 (cd "$work" && exec env -i PATH="$PATH" "$bin" --database-url "$database_url" \
-  --bind-addr "127.0.0.1:$port" --public-base-url http://127.0.0.1:8080 >"$work/stdout.log" 2>"$work/server.log") &
+  --bind-addr "127.0.0.1:$port" --public-base-url http://127.0.0.1:8080 \
+  --webhook-allow-private true >"$work/stdout.log" 2>"$work/server.log") &
 pid=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

@@ -2,7 +2,11 @@
 //! extractors that put these to work on a request are in `http::extract`.
 
 pub mod password;
+pub mod scopes;
+pub mod secrets;
 pub mod token;
+
+use scopes::{Scope, Scopes};
 
 crate::closed_set! {
     /// A staff account's role. Each role can do everything the roles below it can.
@@ -31,9 +35,29 @@ pub struct Actor {
     pub id: i32,
     /// The user's current role.
     pub role: Role,
+    /// What the credential allows beyond the role: every scope for a session, the
+    /// token's own for an API token.
+    pub scopes: Scopes,
+    /// The API token used, if any (for tokens made by tokens).
+    pub api_token: Option<i32>,
 }
 
 impl Actor {
+    /// A signed-in session of a user with `role`: every scope.
+    pub const fn session(id: i32, role: Role) -> Self {
+        Self {
+            id,
+            role,
+            scopes: Scopes::ALL,
+            api_token: None,
+        }
+    }
+
+    /// True when the credential holds `scope` and the role allows it.
+    pub fn may(self, scope: Scope) -> bool {
+        self.scopes.has(scope) && self.role.includes(scope.least_role())
+    }
+
     /// True for editors and admins: every content write.
     pub fn is_editor(self) -> bool {
         self.role.includes(Role::Editor)

@@ -27,6 +27,10 @@ pub struct Claims {
     pub exp: i64,
     /// The user's token version when the token was issued.
     pub ver: i32,
+    /// The sign-in session the token belongs to: it stops working when that session
+    /// ends (logout, a reused refresh token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<i32>,
 }
 
 impl Claims {
@@ -43,6 +47,8 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     ttl_seconds: u64,
+    /// The key that signs refresh tokens (the server secret).
+    refresh_key: std::sync::Arc<[u8]>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -68,6 +74,7 @@ impl TokenKeys {
             decoding,
             validation,
             ttl_seconds,
+            refresh_key: secret.into(),
         })
     }
 
@@ -76,13 +83,32 @@ impl TokenKeys {
         self.ttl_seconds
     }
 
+    /// The key refresh tokens are signed with.
+    pub fn refresh_key(&self) -> &[u8] {
+        &self.refresh_key
+    }
+
     /// Issues a token for a user at `now` (seconds since the epoch).
     pub fn issue(&self, user_id: i32, token_version: i32, now: i64) -> AppResult<String> {
+        self.issue_for_session(user_id, token_version, None, now)
+    }
+
+    /// Issues a token of a sign-in session at `now`. The same arguments give the same
+    /// token (HS256 is deterministic), which is how a refresh retried within the grace
+    /// gets the pair it was already given.
+    pub fn issue_for_session(
+        &self,
+        user_id: i32,
+        token_version: i32,
+        session: Option<i32>,
+        now: i64,
+    ) -> AppResult<String> {
         let claims = Claims {
             sub: user_id.to_string(),
             iat: now,
             exp: now + self.ttl_seconds as i64,
             ver: token_version,
+            sid: session,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)

@@ -40,6 +40,11 @@ const TABLES: &[&str] = &[
     "article_corrections",
     "preview_links",
     "audit_log",
+    "api_tokens",
+    "sessions",
+    "webhooks",
+    "webhook_events",
+    "webhook_deliveries",
 ];
 
 /// Tables whose `id` the database generates: their sequences continue after the copy.
@@ -57,6 +62,11 @@ const WITH_IDS: &[&str] = &[
     "article_corrections",
     "preview_links",
     "audit_log",
+    "api_tokens",
+    "sessions",
+    "webhooks",
+    "webhook_events",
+    "webhook_deliveries",
 ];
 
 /// Rows per statement.

@@ -372,6 +372,63 @@ impl Db {
     }
 }
 
+/// Jobs waiting for a database thread and running on one, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Load {
+    queued: std::sync::atomic::AtomicUsize,
+    running: std::sync::atomic::AtomicUsize,
+}
+
+/// Marks a job running until dropped.
+pub struct Running<'a>(&'a Load);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0
+            .running
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Load {
+    fn queue(&self) {
+        self.queued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn unqueue(&self) {
+        self.queued
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn start(&self) -> Running<'_> {
+        self.unqueue();
+        self.running
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Running(self)
+    }
+
+    fn now(&self) -> (usize, usize) {
+        (
+            self.queued.load(std::sync::atomic::Ordering::Relaxed),
+            self.running.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+}
+
+impl Db {
+    /// What the database threads are doing: (reads waiting, reads running, writes
+    /// waiting, writes running).
+    pub fn load(&self) -> (usize, usize, usize, usize) {
+        let (rq, rr) = self.readers().load();
+        let (wq, wr) = match &self.backend {
+            Backend::Sqlite { writes, .. } => writes.load(),
+            Backend::Postgres { writes, .. } => writes.load(),
+        };
+        (rq, rr, wq, wr)
+    }
+}
+
 /// Runs blocking work on the runtime's blocking pool and waits for it.
 pub async fn run_blocking<T, F>(work: F) -> AppResult<T>
 where

@@ -31,6 +31,7 @@ enum Msg {
 #[derive(Clone)]
 pub struct ReadPool {
     jobs: SyncSender<Msg>,
+    load: Arc<super::Load>,
 }
 
 impl std::fmt::Debug for ReadPool {
@@ -64,7 +65,10 @@ impl ReadPool {
                 },
             )?;
         }
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            load: Default::default(),
+        })
     }
 
     /// A pool whose `threads` threads take a connection from `pool` for each job (the
@@ -122,7 +126,10 @@ impl ReadPool {
                 },
             )?;
         }
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            load: Default::default(),
+        })
     }
 
     /// Queues a read; 503 at once when the queue is full.
@@ -135,16 +142,30 @@ impl ReadPool {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
+        let load = self.load.clone();
         let job: Job = Box::new(move |conn: AppResult<&mut DbConn>| {
+            let _running = load.start();
             deliver(conn.and_then(work));
         });
+        self.load.queue();
         match self.jobs.try_send(Msg::Read(job)) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(AppError::Unavailable(
-                "the server is reading as fast as it can; retry shortly".into(),
-            )),
-            Err(TrySendError::Disconnected(_)) => Err(stopped()),
+            Err(TrySendError::Full(_)) => {
+                self.load.unqueue();
+                Err(AppError::Unavailable(
+                    "the server is reading as fast as it can; retry shortly".into(),
+                ))
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.load.unqueue();
+                Err(stopped())
+            }
         }
+    }
+
+    /// Jobs waiting and running now.
+    pub fn load(&self) -> (usize, usize) {
+        self.load.now()
     }
 
     /// Runs `work` on a reader connection and waits for it asynchronously.

@@ -47,6 +47,7 @@ enum Msg {
 #[derive(Clone)]
 pub struct WriteQueue {
     jobs: Sender<Msg>,
+    load: Arc<super::Load>,
 }
 
 impl std::fmt::Debug for WriteQueue {
@@ -74,7 +75,10 @@ impl WriteQueue {
             })),
             move |ctx| run(conn, queue, hook, &file, &ctx.health),
         )?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            load: Default::default(),
+        })
     }
 
     /// Queues `work`; `deliver` gets its result once the group's fate is known. If the
@@ -86,7 +90,9 @@ impl WriteQueue {
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         D: FnOnce(AppResult<T>) + Send + 'static,
     {
+        let load = self.load.clone();
         let job: Job = Box::new(move |conn: &mut DbConn| {
+            let _running = load.start();
             let result = conn.transaction(work);
             let changed = match &result {
                 Ok(value) => scope_of(value),
@@ -97,7 +103,15 @@ impl WriteQueue {
             });
             (changed, finish)
         });
-        let _ = self.jobs.send(Msg::Write(job));
+        self.load.queue();
+        if self.jobs.send(Msg::Write(job)).is_err() {
+            self.load.unqueue();
+        }
+    }
+
+    /// Writes waiting and running now.
+    pub fn load(&self) -> (usize, usize) {
+        self.load.now()
     }
 
     /// Queues `work` and waits for it asynchronously.

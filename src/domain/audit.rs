@@ -306,13 +306,26 @@ pub trait Audited {
     fn audit_name(&self) -> String;
 }
 
-/// Records `action` on `item` by `actor`, with the summary "`action` `resource` «name»".
-pub fn wrote<T: Audited>(
+/// Records `action` on `item` by `actor`, with the summary "`action` `resource` «name»",
+/// and queues the webhook event the write makes, if any (breaking items, media).
+pub fn wrote<T: Audited + serde::Serialize>(
     conn: &mut DbConn,
     actor: Actor,
     action: Action,
     item: &T,
 ) -> AppResult<()> {
+    use crate::webhooks::EventType;
+    let event = match (T::RESOURCE, action) {
+        ("breaking_item", Action::Create) => Some(EventType::BreakingCreated),
+        ("breaking_item", Action::Update) => Some(EventType::BreakingUpdated),
+        ("breaking_item", Action::Delete) => Some(EventType::BreakingDeleted),
+        ("media", Action::Create) => Some(EventType::MediaCreated),
+        _ => None,
+    };
+    if let Some(event) = event {
+        let data = serde_json::to_value(item).map_err(AppError::internal)?;
+        crate::webhooks::emit(conn, event, data)?;
+    }
     let verb = match action {
         Action::Create => "created",
         Action::Update => "changed",
@@ -351,7 +364,7 @@ macro_rules! audited {
 }
 
 /// A write's result with its entry recorded: `action` on the item it made, by `actor`.
-pub fn logged<T: Audited>(
+pub fn logged<T: Audited + serde::Serialize>(
     conn: &mut DbConn,
     actor: Actor,
     action: Action,
@@ -381,6 +394,7 @@ crate::audited!(
     |b| b.text.clone()
 );
 crate::audited!(crate::domain::users::User, "user", |u| u.name.clone());
+crate::audited!(crate::webhooks::Webhook, "webhook", |w| w.url.clone());
 crate::audited!(crate::domain::media::Media, "media", |m| m
     .caption
     .clone()

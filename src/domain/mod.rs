@@ -142,6 +142,7 @@ macro_rules! keyset_after {
     };
 }
 
+pub mod api_tokens;
 pub mod articles;
 pub mod audit;
 pub mod authors;
@@ -161,6 +162,7 @@ pub mod params;
 pub mod regions;
 pub mod search;
 pub mod sections;
+pub mod sessions;
 pub mod settings;
 pub mod slug;
 pub mod tags;

@@ -12,8 +12,9 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::state::AppState;
+use crate::auth::scopes::{Scope, Scopes};
 use crate::auth::{Actor, Role};
-use crate::domain::{Key, users};
+use crate::domain::{Key, api_tokens, sessions, users};
 use crate::error::AppError;
 
 /// The smallest role a route accepts.
@@ -80,7 +81,8 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
     Ok(Some(token.trim().to_owned()))
 }
 
-/// Checks a request's token against its signature and the account's current state.
+/// Checks a request's token: an API token (`nd_…`) by its hash, an access token by its
+/// signature; either way against the account's current state.
 async fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, AppError> {
     let Some(token) = bearer(req)? else {
         return Ok(None);
@@ -89,18 +91,50 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, AppError> {
     Ok(Some(actor_for_token(&state, &token).await?))
 }
 
-/// The account behind a bearer token: signature, expiry and the account's current
-/// state (not disabled, deleted, or with a changed password) are all checked.
+/// The account behind a bearer token. An API token must exist, be unexpired and belong
+/// to an enabled account; its scopes are cut to the account's current role. An access
+/// token's signature and expiry are checked, then the account's state (not disabled,
+/// deleted, or with a changed password) and its session (not ended).
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Actor, AppError> {
+    if token.starts_with(api_tokens::PREFIX) {
+        let token = token.to_owned();
+        let (actor, due) = state
+            .db
+            .read(move |conn| api_tokens::authenticate(conn, &token))
+            .await?;
+        if due && let Some(id) = actor.api_token {
+            state.token_uses.record(id);
+        }
+        return Ok(actor);
+    }
     let claims = state.tokens.verify(token)?;
     let user_id = claims
         .user_id()
         .ok_or_else(|| AppError::Unauthorized("the token is not valid".into()))?;
     let version = claims.ver;
+    let session = claims.sid;
     state
         .db
-        .read(move |conn| users::actor_for_token(conn, user_id, version))
+        .read(move |conn| {
+            let actor = users::actor_for_token(conn, user_id, version)?;
+            if let Some(sid) = session
+                && !sessions::is_open(conn, sid, user_id)?
+            {
+                return Err(AppError::Unauthorized(
+                    "the session has ended; sign in again".into(),
+                ));
+            }
+            Ok(actor)
+        })
         .await
+}
+
+/// The scopes the matched route needs, from its OpenAPI operation.
+fn route_scopes(req: &HttpRequest) -> Scopes {
+    let Some(pattern) = req.match_pattern() else {
+        return Scopes::NONE;
+    };
+    crate::openapi::scopes::required(req.method(), &pattern)
 }
 
 impl<R: MinRole> FromRequest for Staff<R> {
@@ -119,6 +153,10 @@ impl<R: MinRole> FromRequest for Staff<R> {
                     R::ROLE.as_str()
                 )));
             }
+            let missing = actor.scopes.missing(route_scopes(&req));
+            if !missing.is_empty() {
+                return Err(AppError::InsufficientScope(missing));
+            }
             Ok(Staff {
                 actor,
                 _role: PhantomData,
@@ -133,7 +171,13 @@ impl FromRequest for MaybeStaff {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(MaybeStaff(authenticate(&req).await?)) })
+        Box::pin(async move {
+            // A token without `content:read` reads as an anonymous reader.
+            let actor = authenticate(&req)
+                .await?
+                .filter(|a| a.scopes.has(Scope::ContentRead));
+            Ok(MaybeStaff(actor))
+        })
     }
 }
 

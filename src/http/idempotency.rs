@@ -28,6 +28,16 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// Longest accepted key.
 const MAX_KEY_LEN: usize = 255;
 
+/// Creates whose answer carries a secret shown once (an API token, a webhook's signing
+/// secret, a session's tokens): their answers are never stored for a replay, so the
+/// key is not read there.
+pub const NOT_REPLAYED: &[&str] = &[
+    "/api/v1/tokens",
+    "/api/v1/webhooks",
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+];
+
 fn problem(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
     req.into_response(error.error_response())
 }
@@ -76,7 +86,9 @@ pub async fn idempotency(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let key = match req.headers().get(HEADER) {
-        Some(value) if req.method() == Method::POST => value.to_str().ok().map(str::to_owned),
+        Some(value) if req.method() == Method::POST && !NOT_REPLAYED.contains(&req.path()) => {
+            value.to_str().ok().map(str::to_owned)
+        }
         _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

@@ -112,7 +112,14 @@ pub async fn envelope(
         HeaderValue::from_static(csp),
     );
     let status = res.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    crate::metrics::request(
+        res.request().match_pattern().as_deref(),
+        method.as_str(),
+        status,
+        elapsed,
+    );
+    let elapsed_ms = elapsed * 1000.0;
     if status >= 500 {
         tracing::error!(request_id = %id, %method, %path, status, elapsed_ms, "request");
     } else {

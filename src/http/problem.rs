@@ -28,6 +28,17 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
+            AppError::InsufficientScope(scopes) => {
+                // RFC 6750 §3: the error and the scopes the request needs.
+                let words: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                        words.join(" ")
+                    ),
+                ));
+            }
             AppError::RateLimited {
                 retry_after_seconds,
             } => {

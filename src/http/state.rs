@@ -32,6 +32,8 @@ pub struct AppState {
     pub hub: Hub,
     /// View beacons not yet written.
     pub views: Arc<ViewCounter>,
+    /// API token uses not yet written to `last_used_at`.
+    pub token_uses: Arc<crate::domain::api_tokens::TokenUses>,
     /// The background workers (see [`crate::workers`]).
     pub workers: Workers,
     /// Where uploaded files are kept.
@@ -98,6 +100,8 @@ impl AppState {
             .with_after_commit(Arc::new(move |change| {
                 hook_cache.apply(change);
                 waker.wake();
+                // The write may have queued webhook deliveries.
+                crate::webhooks::wake();
             }));
         cache.refresh(&db)?;
         crate::http::cache::poll(cache.clone(), db.clone(), &workers)
@@ -105,7 +109,8 @@ impl AppState {
         hub.start(&db, &workers, config.trash_retention)
             .map_err(|e| StartupError::Prepare(format!("cannot start the breaking stream: {e}")))?;
         let views = Arc::new(ViewCounter::default());
-        flush_views_periodically(views.clone(), db.clone(), &workers)
+        let token_uses = Arc::new(crate::domain::api_tokens::TokenUses::default());
+        flush_views_periodically(views.clone(), token_uses.clone(), db.clone(), &workers)
             .map_err(|e| StartupError::Prepare(format!("cannot start the view counter: {e}")))?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
@@ -124,6 +129,9 @@ impl AppState {
             .map_err(|e| StartupError::Prepare(format!("cannot open the media store: {e}")))?;
         sweep_files_periodically(files.clone(), db.clone(), &workers)
             .map_err(|e| StartupError::Prepare(format!("cannot start the file sweeper: {e}")))?;
+        crate::webhooks::deliver::start(db.clone(), config.webhooks.clone(), &workers)
+            .map_err(|e| StartupError::Prepare(format!("cannot start the webhook worker: {e}")))?;
+        crate::openapi::scopes::prepare();
         let tokens = TokenKeys::new(secret.as_bytes(), config.token_ttl_seconds)?;
         let cursors = CursorCodec::new(secret.as_bytes());
         let throttles = Arc::new(Throttles::new(&config));
@@ -137,6 +145,7 @@ impl AppState {
             cache,
             hub,
             views,
+            token_uses,
             workers,
             files,
             processor: Default::default(),
@@ -230,8 +239,10 @@ fn sweep_files_periodically(
     })
 }
 
+/// Also writes the API tokens' `last_used_at` recorded since the last round.
 fn flush_views_periodically(
     counter: Arc<ViewCounter>,
+    token_uses: Arc<crate::domain::api_tokens::TokenUses>,
     db: Db,
     workers: &Workers,
 ) -> std::io::Result<()> {
@@ -239,6 +250,13 @@ fn flush_views_periodically(
         ctx.health.ok();
         loop {
             let running = ctx.sleep(VIEWS_FLUSH_EVERY);
+            let used = token_uses.take();
+            if !used.is_empty()
+                && let Err(e) =
+                    db.write_blocking(move |conn| crate::domain::api_tokens::touch(conn, &used))
+            {
+                tracing::warn!(error = %e, "cannot write API tokens' last use");
+            }
             match flush(&counter, &db) {
                 Ok(()) => ctx.health.ok(),
                 Err(e) => {

@@ -147,6 +147,7 @@ pub fn describe(doc: &mut OpenApi) {
         }
         if let Some(op) = item.post.as_mut()
             && op.security.as_ref().is_some_and(|s| !s.is_empty())
+            && !crate::http::idempotency::NOT_REPLAYED.contains(&path.as_str())
         {
             add_param(
                 op,

@@ -17,13 +17,14 @@ use crate::http::responses::{
 
 mod common_errors;
 mod http_semantics;
+pub mod scopes;
 mod sparse;
 
 /// Where the committed copy of the document lives, relative to the repository root.
 pub const COMMITTED_PATH: &str = "openapi/openapi.json";
 
 /// Name of the bearer security scheme; its scopes in an operation's security
-/// requirement are the roles the operation needs (OpenAPI 3.1 allows role names).
+/// requirement are what an API token needs for it (see [`scopes`]).
 pub const BEARER: &str = "bearer";
 
 struct BearerScheme;
@@ -36,10 +37,15 @@ impl Modify for BearerScheme {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
                     .description(Some(
-                        "A token from POST /api/v1/auth/token. The scopes listed on an \
-                         operation are the roles that may call it.",
+                        "An access token from POST /api/v1/auth/token (a JWT, for people), \
+                         or an API token from POST /api/v1/tokens (`nd_…`, for scripts and \
+                         services). The scopes listed on an operation are those an API \
+                         token needs for it (an access token holds every scope its role \
+                         allows); the role an operation needs is in its description. A \
+                         token without a scope an operation needs gets 403 \
+                         `insufficient_scope`; on public reads, a token without \
+                         `content:read` reads as an anonymous reader.",
                     ))
                     .build(),
             ),
@@ -70,7 +76,7 @@ impl Modify for BearerScheme {
     ),
     tags(
         (name = "Service", description = "Health and the API description"),
-        (name = "Auth", description = "Tokens for staff"),
+        (name = "Auth", description = "Sign-in sessions with refresh tokens, and scoped API tokens for scripts and services"),
         (name = "Users", description = "Staff accounts (admins manage them)"),
         (name = "Articles", description = "Stories: drafts, scheduled and published, in every language"),
         (name = "Authors", description = "Bylines, including house bylines such as Agencies"),
@@ -82,6 +88,7 @@ impl Modify for BearerScheme {
         (name = "Collections", description = "Coverage hubs: an ordered list of articles, pinned ones first"),
         (name = "Feeds", description = "RSS 2.0 feeds and sitemaps, with absolute links to the public site"),
         (name = "Editorial safety", description = "Revisions with restore, the trash, public corrections, preview links for unpublished stories, and the audit log"),
+        (name = "Webhooks", description = "Signed deliveries of changes to your endpoints (Standard Webhooks), with retries and a delivery log"),
     )
 )]
 struct ApiDoc;
@@ -93,6 +100,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::http::routes::register)
         .split_for_parts();
+    scopes::describe(&mut doc);
     http_semantics::describe(&mut doc);
     common_errors::describe(&mut doc);
     sparse::describe(&mut doc);

@@ -694,6 +694,8 @@ fn insert_batch(
                     articles::updated_at.eq(a.published_at),
                     articles::body_html.eq(&a.html),
                     articles::body.eq(&a.body),
+                    // Published in the past: live, and announced as such.
+                    articles::announced.eq(1),
                 )
             })
             .collect();

@@ -71,7 +71,12 @@ impl Resp {
         })
     }
 
-    /// A header as a string.
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value as text.
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers
             .get(name)

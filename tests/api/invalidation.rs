@@ -347,6 +347,15 @@ async fn every_write_route_is_seen_at_once_by_a_cached_public_read() {
         ("POST", "/api/v1/articles/{id_or_slug}/preview-links"),
         ("DELETE", "/api/v1/articles/{id_or_slug}/preview-links"),
         ("DELETE", "/api/v1/trash/{id}"),
+        // Sessions, API tokens and webhooks are staff settings no public page shows.
+        ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/logout"),
+        ("POST", "/api/v1/tokens"),
+        ("DELETE", "/api/v1/tokens/{id}"),
+        ("POST", "/api/v1/webhooks"),
+        ("PATCH", "/api/v1/webhooks/{id}"),
+        ("DELETE", "/api/v1/webhooks/{id}"),
+        ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/retry"),
     ];
     let doc = t.get("/api/v1/openapi.json").await.expect(200).json();
     let mut missing = Vec::new();

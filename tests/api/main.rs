@@ -15,6 +15,7 @@ mod faults;
 mod feeds;
 mod http;
 mod instances;
+mod integrations;
 mod invalidation;
 mod lists;
 mod localized;

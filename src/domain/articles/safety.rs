@@ -3,7 +3,6 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::{Article, ArticleHead, Relations, find_head};
@@ -153,17 +152,11 @@ pub struct PreviewLink {
 const PREVIEW_PREFIX: &str = "ndp_";
 
 fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::secrets::sha256_hex(token)
 }
 
 fn new_token() -> String {
-    use base64::Engine;
-    let bytes: [u8; 32] = rand::random();
-    format!(
-        "{PREVIEW_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    crate::auth::secrets::random_token(PREVIEW_PREFIX)
 }
 
 /// Makes a preview link of the article `key` names (staff who may see it).
@@ -313,6 +306,11 @@ pub fn trash(conn: &mut DbConn, actor: Actor, key: &Key) -> AppResult<Written<()
         Some(head.id),
         &format!("moved article \"{}\" to the trash", head.title),
     )?;
+    crate::webhooks::lifecycle::article_written(
+        conn,
+        head.id,
+        crate::webhooks::lifecycle::Change::Trashed,
+    )?;
     Ok(Written::content((), Scope::All))
 }
 
@@ -353,6 +351,11 @@ pub fn restore(
         "article",
         Some(head.id),
         &format!("restored article \"{}\" from the trash", head.title),
+    )?;
+    crate::webhooks::lifecycle::article_written(
+        conn,
+        head.id,
+        crate::webhooks::lifecycle::Change::Saved,
     )?;
     let article = super::get(conn, &Key::Id(head.id), Some(actor), site)?;
     Ok(Written::content(article, Scope::All))

@@ -216,6 +216,11 @@ fn insert(
         Some(id),
         &format!("created article \"{}\"", article.title),
     )?;
+    crate::webhooks::lifecycle::article_written(
+        conn,
+        id,
+        crate::webhooks::lifecycle::Change::Saved,
+    )?;
     // Joining a translation group changes the other editions' pages too.
     let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
         Scope::All
@@ -339,6 +344,11 @@ pub fn update_for(
             "article",
             Some(head.id),
             &summary,
+        )?;
+        crate::webhooks::lifecycle::article_written(
+            conn,
+            head.id,
+            crate::webhooks::lifecycle::Change::Saved,
         )?;
         Ok(article)
     })

@@ -211,14 +211,8 @@ mod tests {
         validate_patch(actor, target, serde_json::from_value(body).unwrap())
     }
 
-    const WRITER: Actor = Actor {
-        id: 7,
-        role: Role::Writer,
-    };
-    const ADMIN: Actor = Actor {
-        id: 1,
-        role: Role::Admin,
-    };
+    const WRITER: Actor = Actor::session(7, Role::Writer);
+    const ADMIN: Actor = Actor::session(1, Role::Admin);
 
     #[test]
     fn every_bad_field_of_a_new_account_is_reported_at_once() {

@@ -46,10 +46,7 @@ impl UserRow {
 
     /// The actor this user is when signed in.
     pub fn actor(&self) -> Actor {
-        Actor {
-            id: self.id,
-            role: self.role(),
-        }
+        Actor::session(self.id, self.role())
     }
 }
 

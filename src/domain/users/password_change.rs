@@ -69,7 +69,7 @@ mod tests {
     }
 
     fn actor(id: i32, role: Role) -> Actor {
-        Actor { id, role }
+        Actor::session(id, role)
     }
 
     #[test]

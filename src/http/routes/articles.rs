@@ -108,7 +108,7 @@ pub async fn list_articles(
 /// Creates an article. Writers may only create drafts (`status: published` is a 403).
 #[utoipa::path(
     tag = "Articles",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     request_body = ArticleCreate,
     responses(
         (status = 201, description = "The new article", body = Article,
@@ -277,7 +277,7 @@ fn read_params(query: &str) -> AppResult<ReadParams> {
 /// own drafts and cannot publish (403); editors change anything.
 #[utoipa::path(
     tag = "Articles",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     params(Key),
     request_body(content = ArticlePatch, content_type = "application/json"),
     responses(
@@ -314,7 +314,7 @@ pub async fn update_article(
 /// reserved, and `POST /api/v1/trash/{id}/restore` brings it back whole.
 #[utoipa::path(
     tag = "Articles",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     responses(
         (status = 204, description = "Deleted"),

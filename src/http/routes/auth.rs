@@ -1,4 +1,5 @@
-//! `POST /auth/token` and `GET /auth/me`.
+//! Sign-in, sessions (`POST /auth/token`, `/auth/refresh`, `/auth/logout`) and
+//! `GET /auth/me`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -9,16 +10,19 @@ use crate::auth::password;
 use crate::db::run_blocking;
 use crate::domain::audit::{self, Action};
 use crate::domain::input::{Checker, Input, UnknownFields};
-use crate::domain::time::Timestamp;
+use crate::domain::sessions::{self, Refreshed};
 use crate::domain::users::{self, User};
 use crate::error::{AppError, AppResult};
 use crate::http::client::client_address;
-use crate::http::extract::{JsonBody, Staff};
+use crate::http::extract::{JsonBody, OptionalJsonBody, Staff};
 use crate::http::state::AppState;
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(token).service(me);
+    cfg.service(token)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }
 
 /// Credentials for a token.
@@ -45,7 +49,45 @@ pub struct TokenResponse {
     /// Seconds until the token expires.
     #[schema(example = 3600)]
     pub expires_in: u64,
+    /// Exchanged at `POST /api/v1/auth/refresh` for a new pair when the access token
+    /// expires (valid for `REFRESH_TOKEN_TTL`, 30 days by default; once).
+    #[schema(example = "ndr_12.1.kq3LZ0m2b6yq0z7I8pQ1nT5cV9xR4wE2aS6dF8gH0jK")]
+    pub refresh_token: String,
     pub user: User,
+}
+
+/// Body of `POST /auth/refresh`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    pub refresh_token: Input<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// Body of `POST /auth/logout` (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LogoutRequest {
+    /// Ends this refresh token's session (for a client whose access token expired).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub refresh_token: Input<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: UnknownFields,
+}
+
+/// A new pair of tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefreshResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    #[schema(example = 3600)]
+    pub expires_in: u64,
+    pub refresh_token: String,
 }
 
 fn wrong_credentials() -> AppError {
@@ -114,10 +156,10 @@ pub async fn token(
     };
     attempt.succeeded();
     let id = user.id;
-    let actor = crate::auth::Actor {
+    let actor = crate::auth::Actor::session(
         id,
-        role: crate::auth::Role::parse(&user.role).unwrap_or(crate::auth::Role::Writer),
-    };
+        crate::auth::Role::parse(&user.role).unwrap_or(crate::auth::Role::Writer),
+    );
     state
         .db
         .write(move |conn| {
@@ -132,22 +174,142 @@ pub async fn token(
             )
         })
         .await?;
-    let access_token = state
-        .tokens
-        .issue(user.id, user.token_version, Timestamp::now().unix())?;
+    let version = user.token_version;
+    let (pair, nonce) = state
+        .db
+        .write(move |conn| sessions::start(conn, id, version))
+        .await?;
+    let (access_token, refresh_token) = issue_pair(&state, &pair, &nonce)?;
     let user = state.db.read(move |conn| users::find(conn, id)).await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
         expires_in: state.tokens.ttl_seconds(),
+        refresh_token,
         user: user.into(),
     }))
+}
+
+fn issue_pair(state: &AppState, pair: &sessions::Pair, nonce: &str) -> AppResult<(String, String)> {
+    let access = state.tokens.issue_for_session(
+        pair.user_id,
+        pair.token_version,
+        Some(pair.session),
+        pair.issued_at,
+    )?;
+    let renewal = sessions::refresh_token(state.tokens.refresh_key(), pair, nonce);
+    Ok((access, renewal))
+}
+
+/// Exchanges a refresh token for a new pair. The refresh token given stops working: it
+/// is spent. Sent again within 30 seconds (a response lost on the way), it gets the
+/// same new pair; sent later, it ends the whole session (someone else may hold it),
+/// and every token of that session stops working. Disabling the account or changing
+/// its password ends its sessions too.
+#[utoipa::path(
+    tag = "Auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair", body = RefreshResponse),
+        (status = 401, response = crate::http::responses::Unauthorized),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, &[]);
+    let presented = c.required("refresh_token", body.refresh_token);
+    c.finish()?;
+    let presented = presented.unwrap_or_default();
+    let key = state.tokens.refresh_key().to_vec();
+    let ttl = state.config.refresh_token_ttl;
+    let outcome = state
+        .db
+        .write(move |conn| sessions::refresh(conn, &key, &presented, ttl))
+        .await?;
+    match outcome {
+        Refreshed::Pair(pair, nonce) => {
+            let (access_token, refresh_token) = issue_pair(&state, &pair, &nonce)?;
+            Ok(HttpResponse::Ok()
+                .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+                .json(RefreshResponse {
+                    access_token,
+                    token_type: "Bearer".into(),
+                    expires_in: state.tokens.ttl_seconds(),
+                    refresh_token,
+                }))
+        }
+        Refreshed::Reused => Err(AppError::Unauthorized(
+            "this refresh token was already used, so the session has ended; sign in again".into(),
+        )),
+        Refreshed::Invalid(why) => Err(AppError::Unauthorized(why.into())),
+    }
+}
+
+/// Ends a session: its refresh token and every access token it issued stop working at
+/// once, on every instance. Send the session's access token, or its refresh token in
+/// the body (for a client whose access token expired); either is enough. API tokens
+/// are revoked at `DELETE /api/v1/tokens/{id}` instead.
+#[utoipa::path(
+    tag = "Auth",
+    security((), ("bearer" = [])),
+    request_body(content = Option<LogoutRequest>, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 401, response = crate::http::responses::Unauthorized),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    OptionalJsonBody(body): OptionalJsonBody<LogoutRequest>,
+) -> AppResult<HttpResponse> {
+    let mut c = Checker::new();
+    c.extra_fields(&body.unknown, &[]);
+    let given_refresh = c.optional("refresh_token", body.refresh_token);
+    c.finish()?;
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    let mut session = None;
+    if let Some(access) = bearer.filter(|t| !t.starts_with(crate::domain::api_tokens::PREFIX)) {
+        // The token must still be good: a stale one cannot end anything.
+        crate::http::extract::actor_for_token(&state, &access).await?;
+        session = state.tokens.verify(&access)?.sid;
+    }
+    if session.is_none()
+        && let Some(renewal) = given_refresh
+    {
+        let key = state.tokens.refresh_key().to_vec();
+        session = state
+            .db
+            .read(move |conn| sessions::session_of(&key, conn, &renewal))
+            .await?;
+    }
+    let Some(session) = session else {
+        return Err(AppError::Unauthorized(
+            "send the session's access token or its refresh token".into(),
+        ));
+    };
+    state
+        .db
+        .write(move |conn| sessions::end(conn, session))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The signed-in staff member.
 #[utoipa::path(
     tag = "Auth",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["role:writer"])),
     responses(
         (status = 200, description = "The caller's account", body = User),
     )

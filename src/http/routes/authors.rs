@@ -53,7 +53,7 @@ pub async fn list_authors(
 /// Creates an author; `slug` is made from `name` when left out.
 #[utoipa::path(
     tag = "Authors",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     request_body = AuthorCreate,
     responses(
         (status = 201, description = "The new author", body = Author,
@@ -110,7 +110,7 @@ pub async fn get_author(
 /// `avatar_media_id` or `links`.
 #[utoipa::path(
     tag = "Authors",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     request_body(content = AuthorPatch, content_type = "application/json"),
     responses(
@@ -138,7 +138,7 @@ pub async fn update_author(
 /// Deletes an author. An author on any article's byline is `409 in_use`.
 #[utoipa::path(
     tag = "Authors",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     responses(
         (status = 204, description = "Deleted"),

@@ -81,7 +81,7 @@ pub async fn list_breaking(
 /// `expires_at`.
 #[utoipa::path(
     tag = "Breaking",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["breaking:write", "role:editor"])),
     request_body = BreakingCreate,
     responses(
         (status = 201, description = "The new item", body = BreakingItem,
@@ -132,7 +132,7 @@ pub async fn get_breaking(
 /// Changes an item; `null` clears `article`, `url` or `expires_at`.
 #[utoipa::path(
     tag = "Breaking",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["breaking:write", "role:editor"])),
     params(("id" = i32, Path, description = "The id")),
     request_body(content = BreakingPatch, content_type = "application/json"),
     responses(
@@ -159,7 +159,7 @@ pub async fn update_breaking(
 /// Deletes an item.
 #[utoipa::path(
     tag = "Breaking",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["breaking:write", "role:editor"])),
     params(("id" = i32, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),

@@ -66,7 +66,7 @@ pub async fn list_collections(
 /// first.
 #[utoipa::path(
     tag = "Collections",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     request_body = CollectionCreate,
     responses(
         (status = 201, description = "The new collection (without its articles)", body = Collection,
@@ -139,7 +139,7 @@ pub async fn get_collection(
 /// subset. `If-Match` takes the ETag of the collection's first page.
 #[utoipa::path(
     tag = "Collections",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     request_body(content = CollectionPatch, content_type = "application/json"),
     responses(
@@ -208,7 +208,7 @@ pub async fn update_collection(
 /// Deletes a collection; its articles stay.
 #[utoipa::path(
     tag = "Collections",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     responses(
         (status = 204, description = "Deleted"),

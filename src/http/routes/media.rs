@@ -108,7 +108,7 @@ pub struct MediaUpload {
 /// items. Writers, editors and admins may upload.
 #[utoipa::path(
     tag = "Media",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["media:write", "role:writer"])),
     request_body(content(
         (MediaCreate = "application/json"),
         (MediaUpload = "multipart/form-data"),
@@ -213,7 +213,7 @@ pub async fn get_media(
 /// Changes a media item; `null` clears an optional field.
 #[utoipa::path(
     tag = "Media",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["media:write", "role:editor"])),
     params(("id" = i32, Path, description = "The id")),
     request_body(content = MediaPatch, content_type = "application/json"),
     responses(
@@ -243,7 +243,7 @@ pub async fn update_media(
 /// Deletes a media item. One used as a hero image or an avatar is `409 in_use`.
 #[utoipa::path(
     tag = "Media",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["media:write", "role:editor"])),
     params(("id" = i32, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),

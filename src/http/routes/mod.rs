@@ -14,7 +14,9 @@ pub mod safety;
 pub mod sections;
 pub mod service;
 pub mod tags;
+pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,7 +25,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(service::healthz)
         .service(service::readyz)
-        .service(service::livez);
+        .service(service::livez)
+        .service(service::metrics);
     cfg.configure(feeds::routes);
     cfg.configure(files::routes);
     cfg.service(
@@ -39,6 +42,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(media::routes)
             .configure(breaking::routes)
             .configure(collections::routes)
-            .configure(safety::routes),
+            .configure(safety::routes)
+            .configure(tokens::routes)
+            .configure(webhooks::routes),
     );
 }

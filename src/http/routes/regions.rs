@@ -53,7 +53,7 @@ pub async fn list_regions(
 /// Creates a region; `slug` is made from `name` when left out.
 #[utoipa::path(
     tag = "Regions",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     request_body = RegionCreate,
     responses(
         (status = 201, description = "The new region", body = Region,
@@ -109,7 +109,7 @@ pub async fn get_region(
 /// Renames a region or changes its slug.
 #[utoipa::path(
     tag = "Regions",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     request_body(content = RegionPatch, content_type = "application/json"),
     responses(
@@ -137,7 +137,7 @@ pub async fn update_region(
 /// Deletes a region. A region that articles use is `409 in_use`.
 #[utoipa::path(
     tag = "Regions",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     responses(
         (status = 204, description = "Deleted"),

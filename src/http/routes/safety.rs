@@ -56,7 +56,7 @@ fn revision_reader(
 #[utoipa::path(
     tag = "Editorial safety",
     params(Key),
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:read", "role:writer"])),
     responses(
         (status = 200, description = "The revisions, newest first", body = Listing<RevisionSummary>),
     )
@@ -106,7 +106,7 @@ fn revision_target(path: &RevisionPath) -> AppResult<(Key, i32)> {
 #[utoipa::path(
     tag = "Editorial safety",
     params(RevisionPath),
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:read", "role:writer"])),
     responses(
         (status = 200, description = "The revision", body = Revision),
     )
@@ -137,7 +137,7 @@ pub async fn get_revision(
 #[utoipa::path(
     tag = "Editorial safety",
     params(RevisionPath),
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     responses(
         (status = 200, description = "The article as restored", body = Article),
         (status = 409, response = crate::http::responses::Conflict),
@@ -182,7 +182,7 @@ pub async fn restore_revision(
 #[utoipa::path(
     tag = "Editorial safety",
     params(Key),
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     request_body = CorrectionCreate,
     responses(
         (status = 201, description = "The correction", body = Correction),
@@ -211,7 +211,7 @@ pub async fn add_correction(
 #[utoipa::path(
     tag = "Editorial safety",
     params(Key),
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     request_body(content = Option<PreviewCreate>, content_type = "application/json"),
     responses(
         (status = 201, description = "The link", body = PreviewLink),
@@ -237,7 +237,7 @@ pub async fn create_preview(
 #[utoipa::path(
     tag = "Editorial safety",
     params(Key),
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     responses(
         (status = 204, description = "Revoked"),
     )
@@ -262,7 +262,7 @@ pub async fn revoke_previews(
 #[utoipa::path(
     tag = "Editorial safety",
     params(PageParams),
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:read", "role:editor"])),
     responses(
         (status = 200, description = "A page of the trash", body = ListResponse<TrashedArticle>),
     )
@@ -299,7 +299,7 @@ pub struct TrashPath {
 #[utoipa::path(
     tag = "Editorial safety",
     params(TrashPath),
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     responses(
         (status = 200, description = "The restored article", body = Article),
     )
@@ -324,7 +324,7 @@ pub async fn restore_trashed(
 #[utoipa::path(
     tag = "Editorial safety",
     params(TrashPath),
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     responses(
         (status = 204, description = "Removed for good"),
     )
@@ -349,7 +349,7 @@ pub async fn purge_trashed(
 #[utoipa::path(
     tag = "Editorial safety",
     params(PageParams, AuditParams),
-    security(("bearer" = ["admin"])),
+    security(("bearer" = ["content:read", "role:admin"])),
     responses(
         (status = 200, description = "A page of the log", body = ListResponse<AuditEntry>),
     )

@@ -60,7 +60,7 @@ pub async fn list_sections(
 /// cached page.
 #[utoipa::path(
     tag = "Sections",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     request_body = SectionCreate,
     responses(
         (status = 201, description = "The new section", body = Section,
@@ -120,7 +120,7 @@ pub async fn get_section(
 /// `parent: null` moves it to the top of the menu.
 #[utoipa::path(
     tag = "Sections",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     request_body(content = SectionPatch, content_type = "application/json"),
     responses(
@@ -149,7 +149,7 @@ pub async fn update_section(
 /// `409 in_use`, and nothing changes.
 #[utoipa::path(
     tag = "Sections",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     responses(
         (status = 204, description = "Deleted"),

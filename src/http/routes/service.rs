@@ -207,3 +207,56 @@ pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
         .content_type("application/json")
         .body(doc.0.clone())
 }
+
+/// Metrics for Prometheus, in the OpenMetrics text format: requests by route template
+/// (such as `/api/v1/articles/{id_or_slug}`), method and status, with latency
+/// histograms; representation cache hits, misses and size; database work queued and
+/// running; open breaking streams; webhook delivery attempts. When `METRICS_TOKEN` is
+/// set, send it as `Authorization: Bearer <METRICS_TOKEN>` (anything else is 401);
+/// unset, the endpoint is open (keep it off the public internet, or set the token).
+#[utoipa::path(
+    tag = "Service",
+    security(()),
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = 401, response = crate::http::responses::Unauthorized),
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .unwrap_or("");
+        let a = crate::auth::secrets::sha256_hex(given);
+        let b = crate::auth::secrets::sha256_hex(expected.expose());
+        // Compared as hashes, so the time taken says nothing about the token.
+        if a != b {
+            return Err(AppError::Unauthorized(
+                "send METRICS_TOKEN as a bearer token".into(),
+            ));
+        }
+    }
+    let cache = state.cache.stats();
+    let text = crate::metrics::render(crate::metrics::Readings {
+        cache_hits: cache.hits,
+        cache_misses: cache.misses,
+        cache_bytes: cache.bytes,
+        db: state.db.load(),
+        streams: state.hub.connections(),
+    });
+    let mut res = HttpResponse::Ok()
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(text);
+    res.extensions_mut().insert(Uncacheable);
+    Ok(res)
+}

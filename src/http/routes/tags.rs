@@ -55,7 +55,7 @@ pub async fn list_tags(
 /// Creates a tag; `slug` is made from `name` when left out.
 #[utoipa::path(
     tag = "Tags",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["content:write", "role:writer"])),
     request_body = TagCreate,
     responses(
         (status = 201, description = "The new tag", body = Tag,
@@ -111,7 +111,7 @@ pub async fn get_tag(
 /// Changes a tag; `description: null` clears it.
 #[utoipa::path(
     tag = "Tags",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     request_body(content = TagPatch, content_type = "application/json"),
     responses(
@@ -139,7 +139,7 @@ pub async fn update_tag(
 /// Deletes a tag and detaches it from its articles (the articles stay).
 #[utoipa::path(
     tag = "Tags",
-    security(("bearer" = ["editor"])),
+    security(("bearer" = ["content:write", "role:editor"])),
     params(Key),
     responses(
         (status = 204, description = "Deleted"),

@@ -37,7 +37,7 @@ fn user_id(segment: &str) -> AppResult<i32> {
 /// Lists staff accounts by id.
 #[utoipa::path(
     tag = "Users",
-    security(("bearer" = ["admin"])),
+    security(("bearer" = ["users:admin", "role:admin"])),
     params(PageParams, UserParams),
     responses(
         (status = 200, description = "A page of accounts", body = ListResponse<User>),
@@ -61,7 +61,7 @@ pub async fn list_users(
 /// Creates a staff account.
 #[utoipa::path(
     tag = "Users",
-    security(("bearer" = ["admin"])),
+    security(("bearer" = ["users:admin", "role:admin"])),
     request_body = UserCreate,
     responses(
         (status = 201, description = "The new account", body = User,
@@ -91,7 +91,7 @@ pub async fn create_user(
 /// Reads an account: admins read any, others only their own.
 #[utoipa::path(
     tag = "Users",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["users:admin", "role:writer"])),
     params(("id" = i32, Path, description = "The account's id")),
     responses(
         (status = 200, description = "The account", body = User),
@@ -121,7 +121,7 @@ pub async fn get_user(
 /// budget (429 with `Retry-After` beyond it).
 #[utoipa::path(
     tag = "Users",
-    security(("bearer" = ["writer"])),
+    security(("bearer" = ["users:admin", "role:writer"])),
     params(("id" = i32, Path, description = "The account's id")),
     request_body(content = UserPatch, content_type = "application/json"),
     responses(
@@ -177,7 +177,7 @@ pub async fn update_user(
 /// cannot be deleted (409).
 #[utoipa::path(
     tag = "Users",
-    security(("bearer" = ["admin"])),
+    security(("bearer" = ["users:admin", "role:admin"])),
     params(("id" = i32, Path, description = "The account's id")),
     responses(
         (status = 204, description = "Deleted"),

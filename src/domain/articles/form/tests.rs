@@ -10,17 +10,11 @@ fn languages() -> Vec<String> {
 }
 
 fn writer() -> Actor {
-    Actor {
-        id: 7,
-        role: Role::Writer,
-    }
+    Actor::session(7, Role::Writer)
 }
 
 fn editor() -> Actor {
-    Actor {
-        id: 2,
-        role: Role::Editor,
-    }
+    Actor::session(2, Role::Editor)
 }
 
 fn create(actor: Actor, body: serde_json::Value) -> (AppResult<ArticleDraft>, Checker) {

@@ -1,0 +1,160 @@
+//! An article's life as webhooks hear of it.
+//!
+//! Each article row keeps `announced`: 0 while readers cannot see it (a draft, a
+//! scheduled story, the trash), 1 once its going live was announced, 2 once its
+//! `unpublish_at` passed. A write compares that with what readers see after it and
+//! announces the difference in its own transaction: going live is
+//! `article.published`, an edit of a live story `article.updated`, leaving readers
+//! `article.unpublished`, the trash `article.deleted`. What time alone changes (a
+//! scheduled story's moment, an embargo's end) the scheduler announces through
+//! [`announce_due`], at its time, once, whichever instance gets there first (the
+//! announcement and its mark are one write).
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use super::EventType;
+use crate::db::DbConn;
+use crate::domain::time::Timestamp;
+use crate::error::AppResult;
+use crate::schema::articles;
+
+const NOT_LIVE: i32 = 0;
+const LIVE: i32 = 1;
+const EXPIRED: i32 = 2;
+
+/// What a write did to an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Created, edited, published, taken down, restored.
+    Saved,
+    /// Moved to the trash.
+    Trashed,
+}
+
+type Facts = (
+    i32,
+    String,
+    String,
+    String,
+    String,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+    chrono::NaiveDateTime,
+    i32,
+);
+
+fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
+    Ok(crate::on_backend!(conn, |c| articles::table
+        .find(id)
+        .select((
+            articles::id,
+            articles::slug,
+            articles::language,
+            articles::title,
+            articles::status,
+            articles::published_at,
+            articles::unpublish_at,
+            articles::deleted_at,
+            articles::updated_at,
+            articles::announced,
+        ))
+        .get_result::<Facts>(c)
+        .optional()?))
+}
+
+/// Where an article stands for readers at `now`.
+fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
+    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _) = f;
+    if deleted_at.is_some() || status != "published" || published_at.is_none_or(|p| p > now) {
+        NOT_LIVE
+    } else if unpublish_at.is_some_and(|u| u <= now) {
+        EXPIRED
+    } else {
+        LIVE
+    }
+}
+
+fn data(f: &Facts, standing: i32) -> serde_json::Value {
+    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _) = f;
+    let status = match standing {
+        LIVE => "published",
+        EXPIRED => "expired",
+        _ if status == "published" => "scheduled",
+        _ => "draft",
+    };
+    serde_json::json!({
+        "id": id,
+        "slug": slug,
+        "language": language,
+        "title": title,
+        "status": status,
+        "published_at": published_at.map(|t| Timestamp(t).to_rfc3339()),
+        "unpublish_at": unpublish_at.map(|t| Timestamp(t).to_rfc3339()),
+        "updated_at": Timestamp(*updated_at).to_rfc3339(),
+    })
+}
+
+/// Announces what a write did to article `id` (inside the write's transaction).
+pub fn article_written(conn: &mut DbConn, id: i32, change: Change) -> AppResult<()> {
+    let Some(f) = facts(conn, id)? else {
+        return Ok(());
+    };
+    let now = Timestamp::now().0;
+    let was = f.9;
+    let is = standing(&f, now);
+    let event = match (change, was == LIVE, is == LIVE) {
+        (Change::Trashed, _, _) => Some(EventType::ArticleDeleted),
+        (Change::Saved, false, true) => Some(EventType::ArticlePublished),
+        (Change::Saved, true, true) => Some(EventType::ArticleUpdated),
+        (Change::Saved, true, false) => Some(EventType::ArticleUnpublished),
+        (Change::Saved, false, false) => None,
+    };
+    if was != is {
+        diesel::update(articles::table.find(id))
+            .set(articles::announced.eq(is))
+            .execute(conn)?;
+    }
+    if let Some(event) = event {
+        super::emit(conn, event, data(&f, is))?;
+    }
+    Ok(())
+}
+
+/// Scheduled stories that went live and live ones whose embargo ended, up to `limit`
+/// of each: the scheduler's question, answered from two small partial indexes.
+fn due(conn: &mut DbConn, now: chrono::NaiveDateTime, limit: i64) -> AppResult<Vec<i32>> {
+    let mut ids: Vec<i32> = crate::on_backend!(conn, |c| articles::table
+        .filter(sql::<Bool>("announced = 0 AND status = 'published'"))
+        .filter(articles::published_at.le(now))
+        .filter(articles::deleted_at.is_null())
+        .select(articles::id)
+        .limit(limit)
+        .load(c)?);
+    let expired: Vec<i32> = crate::on_backend!(conn, |c| articles::table
+        .filter(sql::<Bool>("announced = 1 AND unpublish_at IS NOT NULL"))
+        .filter(articles::unpublish_at.le(now))
+        .select(articles::id)
+        .limit(limit)
+        .load(c)?);
+    ids.extend(expired);
+    Ok(ids)
+}
+
+/// Whether time has changed what readers see of any article since it was announced.
+pub fn anything_due(conn: &mut DbConn) -> AppResult<bool> {
+    Ok(!due(conn, Timestamp::now().0, 1)?.is_empty())
+}
+
+/// Announces what time changed: `article.published` for scheduled stories whose moment
+/// came, `article.unpublished` for those whose `unpublish_at` passed (inside a write).
+pub fn announce_due(conn: &mut DbConn) -> AppResult<usize> {
+    let now = Timestamp::now().0;
+    let ids = due(conn, now, 200)?;
+    for id in &ids {
+        article_written(conn, *id, Change::Saved)?;
+    }
+    Ok(ids.len())
+}

@@ -476,7 +476,7 @@ def outbox_phase(db, work, tokens):
         t.join()
     before = len(receiver.snapshot())
     server = start(db, log, **extra)
-    deadline = time.time() + 60
+    deadline = time.time() + 90
     try:
         while time.time() < deadline:
             got = {body["data"]["id"] for _, body in receiver.snapshot()}

@@ -84,6 +84,8 @@ CREATE TABLE webhook_deliveries (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, id) WHERE state = 'pending';
+-- The pending deliveries of each endpoint in commit order: what a lane claims next,
+-- however long the log of finished ones grows.
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (webhook_id, id) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, id);
 CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);

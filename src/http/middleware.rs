@@ -48,6 +48,24 @@ fn new_request_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The route templates of paths seen lately. Asking actix for a request's template
+/// matches the path against every route again (a few microseconds, as much as a
+/// cached read costs in all); the same paths come again and again, so the answer is
+/// kept, for a bounded number of paths.
+static ROUTES: std::sync::LazyLock<quick_cache::sync::Cache<String, Option<std::sync::Arc<str>>>> =
+    std::sync::LazyLock::new(|| quick_cache::sync::Cache::new(8192));
+
+/// The route template that `req` matched (`/api/v1/articles/{id_or_slug}`), if any.
+fn route_of(req: &actix_web::HttpRequest) -> Option<std::sync::Arc<str>> {
+    let path = req.path();
+    if let Some(known) = ROUTES.get(path) {
+        return known;
+    }
+    let template: Option<std::sync::Arc<str>> = req.match_pattern().map(Into::into);
+    ROUTES.insert(path.to_owned(), template.clone());
+    template
+}
+
 /// Wraps every request; see the module documentation.
 pub async fn envelope(
     req: ServiceRequest,
@@ -114,7 +132,7 @@ pub async fn envelope(
     let status = res.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
     crate::metrics::request(
-        res.request().match_pattern().as_deref(),
+        route_of(res.request()).as_deref(),
         method.as_str(),
         status,
         elapsed,

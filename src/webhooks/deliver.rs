@@ -1,13 +1,13 @@
 //! The delivery worker: sends due deliveries, signs them, records each attempt, and
 //! schedules retries.
 //!
-//! Each round claims the due deliveries in id order (the order their events were
-//! committed) with a lease: their next attempt moves [`LEASE`] ahead in the claiming
-//! transaction (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances never claim
-//! the same row), and a crash during the attempt only means it is made again when the
-//! lease ends, with the same `webhook-id`. Every attempt runs as its own task with a
-//! 10-second timeout, at most [`PER_ENDPOINT`] at a time per endpoint and
-//! [`IN_FLIGHT`] in all, so a slow or dead endpoint never holds up the others, and
+//! Each endpoint has a lane: a task that sends a batch of its due deliveries one after
+//! the other, in id order (the order their events were committed). A batch is claimed
+//! with a lease: the deliveries' next attempt moves ahead in the claiming transaction
+//! (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances never claim the same
+//! row), and a crash during the batch only means its deliveries are made again when the
+//! lease ends, with the same `webhook-id`. Every attempt has a 10-second timeout, and
+//! lanes run side by side, so a slow or dead endpoint never holds up the others, and
 //! never the API (which only writes the outbox). Redirects are not followed, and every
 //! connection goes to an address the rules of [`super::address`] allow, checked after
 //! the name is resolved.
@@ -30,14 +30,19 @@ use crate::workers::{Context, Stage, Workers};
 
 /// How long an attempt may take, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// How far a claim moves a delivery's next attempt: longer than an attempt can take.
-const LEASE: chrono::Duration = chrono::Duration::seconds(15);
-/// Attempts in flight at once, in all.
-const IN_FLIGHT: usize = 64;
-/// Attempts in flight at once to one endpoint: one, so that an endpoint gets its
-/// events in commit order (a failed one is retried later, on its own schedule, and
+/// Deliveries claimed at once for one endpoint: its lane sends them one after the
+/// other, in commit order (a failed one is retried later, on its own schedule, and
 /// does not hold back those after it).
-const PER_ENDPOINT: usize = 1;
+const BATCH: i64 = 4;
+
+/// How far a claim moves a delivery's next attempt: longer than its lane can take to
+/// reach it. A claim lost in a crash is made again when its lease ends.
+fn lease() -> chrono::Duration {
+    chrono::Duration::seconds(TIMEOUT.as_secs() as i64 * BATCH + 5)
+}
+/// How long a finished attempt waits, at most, to be recorded (attempts are recorded
+/// a batch at a time).
+const RECORD_WITHIN: Duration = Duration::from_secs(1);
 /// How often due deliveries are looked for without a wake-up (retries, and events
 /// other instances queued).
 const POLL: Duration = Duration::from_millis(250);
@@ -93,58 +98,38 @@ type ClaimRow = (
     chrono::NaiveDateTime,
 );
 
-/// Claims up to `limit` due deliveries of active endpoints, in id order, at most
-/// [`PER_ENDPOINT`] per endpoint counting those `in_flight` already.
-fn claim(
-    conn: &mut DbConn,
-    limit: i64,
-    in_flight: &HashMap<i32, usize>,
-) -> AppResult<Vec<Claimed>> {
+/// Claims, for each active endpoint whose lane is free (not in `busy`), up to
+/// [`BATCH`] of its due deliveries in id order: one indexed read per endpoint, however
+/// long the backlog.
+fn claim(conn: &mut DbConn, busy: &[i32]) -> AppResult<Vec<Claimed>> {
     let now = chrono::Utc::now().naive_utc();
-    let busy: Vec<i32> = in_flight
-        .iter()
-        .filter(|(_, n)| **n >= PER_ENDPOINT)
-        .map(|(id, _)| *id)
-        .collect();
-    let active = webhooks::table
+    let hooks: Vec<i32> = crate::on_backend!(conn, |c| webhooks::table
         .filter(webhooks::active.eq(true))
-        .select(webhooks::id);
-    let due = webhook_deliveries::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "state = 'pending'",
-        ))
-        .filter(webhook_deliveries::next_attempt_at.le(now))
-        .filter(webhook_deliveries::webhook_id.eq_any(active))
-        .filter(webhook_deliveries::webhook_id.ne_all(busy))
-        .order(webhook_deliveries::id.asc())
-        .select((webhook_deliveries::id, webhook_deliveries::webhook_id))
-        .limit(limit);
-    let candidates: Vec<(i32, i32)> = match conn {
-        DbConn::Sqlite(c) => due.load(c)?,
-        DbConn::Postgres(c) => due.for_update().skip_locked().load(c)?,
-    };
-    // Later deliveries to an endpoint wait for the one before: first attempts reach
-    // each endpoint in commit order.
-    let mut room: HashMap<i32, usize> = HashMap::new();
-    let ids: Vec<i32> = candidates
-        .into_iter()
-        .filter(|(_, hook)| {
-            let taken = room
-                .entry(*hook)
-                .or_insert_with(|| in_flight.get(hook).copied().unwrap_or(0));
-            if *taken >= PER_ENDPOINT {
-                return false;
-            }
-            *taken += 1;
-            true
-        })
-        .map(|(id, _)| id)
-        .collect();
+        .select(webhooks::id)
+        .order(webhooks::id.asc())
+        .load(c)?);
+    let mut ids: Vec<i32> = Vec::new();
+    for hook in hooks.into_iter().filter(|h| !busy.contains(h)) {
+        let due = webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(hook))
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "state = 'pending'",
+            ))
+            .filter(webhook_deliveries::next_attempt_at.le(now))
+            .order(webhook_deliveries::id.asc())
+            .select(webhook_deliveries::id)
+            .limit(BATCH);
+        let found: Vec<i32> = match conn {
+            DbConn::Sqlite(c) => due.load(c)?,
+            DbConn::Postgres(c) => due.for_update().skip_locked().load(c)?,
+        };
+        ids.extend(found);
+    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
-        .set(webhook_deliveries::next_attempt_at.eq(Some(now + LEASE)))
+        .set(webhook_deliveries::next_attempt_at.eq(Some(now + lease())))
         .execute(conn)?;
     let rows: Vec<ClaimRow> = crate::on_backend!(conn, |c| webhook_deliveries::table
         .inner_join(webhooks::table)
@@ -182,13 +167,20 @@ fn claim(
 /// delivery, and disable an endpoint that has failed for the whole period.
 fn record(conn: &mut DbConn, outcomes: &[Outcome], settings: &WebhookSettings) -> AppResult<()> {
     let now = chrono::Utc::now().naive_utc();
+    // Endpoints that answered, once each: their failing mark is cleared below.
+    let mut answered: Vec<i32> = Vec::new();
     for o in outcomes {
-        let log: String = crate::on_backend!(conn, |c| webhook_deliveries::table
-            .find(o.claimed.id)
-            .select(webhook_deliveries::attempt_log)
-            .get_result::<String>(c)
-            .optional()?)
-        .unwrap_or_else(|| "[]".into());
+        // A first attempt has no log to extend (most deliveries: one read saved each).
+        let log: String = if o.claimed.attempts == 0 {
+            "[]".into()
+        } else {
+            crate::on_backend!(conn, |c| webhook_deliveries::table
+                .find(o.claimed.id)
+                .select(webhook_deliveries::attempt_log)
+                .get_result::<String>(c)
+                .optional()?)
+            .unwrap_or_else(|| "[]".into())
+        };
         let mut attempts: Vec<Attempt> = serde_json::from_str(&log).unwrap_or_default();
         attempts.push(o.attempt.clone());
         if attempts.len() > LOG_KEEP {
@@ -219,13 +211,9 @@ fn record(conn: &mut DbConn, outcomes: &[Outcome], settings: &WebhookSettings) -
             ))
             .execute(conn)?;
         if o.succeeded() {
-            diesel::update(
-                webhooks::table
-                    .find(o.claimed.webhook_id)
-                    .filter(webhooks::failing_since.is_not_null()),
-            )
-            .set(webhooks::failing_since.eq(None::<chrono::NaiveDateTime>))
-            .execute(conn)?;
+            if !answered.contains(&o.claimed.webhook_id) {
+                answered.push(o.claimed.webhook_id);
+            }
             continue;
         }
         let since: Option<Option<chrono::NaiveDateTime>> =
@@ -279,6 +267,15 @@ fn record(conn: &mut DbConn, outcomes: &[Outcome], settings: &WebhookSettings) -
             }
             _ => {}
         }
+    }
+    if !answered.is_empty() {
+        diesel::update(
+            webhooks::table
+                .filter(webhooks::id.eq_any(&answered))
+                .filter(webhooks::failing_since.is_not_null()),
+        )
+        .set(webhooks::failing_since.eq(None::<chrono::NaiveDateTime>))
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -405,6 +402,17 @@ async fn attempt(client: reqwest::Client, claimed: Claimed, allow_private: bool)
     Outcome { claimed, attempt }
 }
 
+/// Lowers the calling thread's scheduling priority (Linux: each thread has its own
+/// nice value). Failing to is no error: deliveries then run at the normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers; they change this thread only.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 /// Starts the delivery worker.
 pub fn start(db: Db, settings: WebhookSettings, workers: &Workers) -> std::io::Result<()> {
     workers.spawn_with_stop(
@@ -412,6 +420,10 @@ pub fn start(db: Db, settings: WebhookSettings, workers: &Workers) -> std::io::R
         Stage::Producers,
         Some(Box::new(super::wake)),
         move |ctx| {
+            // Deliveries yield the processor to requests: at full load the API keeps
+            // its pace and the outbox drains as load allows (a lower priority, as
+            // `nice 10` gives, for this thread only).
+            lower_priority();
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -427,6 +439,43 @@ pub fn start(db: Db, settings: WebhookSettings, workers: &Workers) -> std::io::R
     )
 }
 
+/// What the lanes reported and the loop has yet to record.
+struct Inbox {
+    /// Endpoints whose lane is sending a batch.
+    busy: Vec<i32>,
+    /// Attempts made, not yet recorded.
+    finished: Vec<Outcome>,
+    /// When the oldest of `finished` came.
+    oldest: Instant,
+    /// A lane finished its batch since the last round.
+    lane_done: bool,
+}
+
+impl Default for Inbox {
+    fn default() -> Self {
+        Self {
+            busy: Vec::new(),
+            finished: Vec::new(),
+            oldest: Instant::now(),
+            lane_done: false,
+        }
+    }
+}
+
+impl Inbox {
+    fn take(&mut self, (hook, outcome, last): (i32, Outcome, bool)) {
+        crate::metrics::webhook_attempt(outcome.succeeded());
+        if self.finished.is_empty() {
+            self.oldest = Instant::now();
+        }
+        self.finished.push(outcome);
+        if last {
+            self.busy.retain(|h| *h != hook);
+            self.lane_done = true;
+        }
+    }
+}
+
 async fn run(db: Db, settings: WebhookSettings, ctx: Context) {
     let client = match client(&settings) {
         Ok(c) => c,
@@ -436,53 +485,55 @@ async fn run(db: Db, settings: WebhookSettings, ctx: Context) {
             return;
         }
     };
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Outcome>();
-    let mut in_flight: HashMap<i32, usize> = HashMap::new();
-    let mut finished: Vec<Outcome> = Vec::new();
+    // Lanes send each outcome as it comes, marking the last of their batch.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(i32, Outcome, bool)>();
+    let mut inbox = Inbox::default();
     ctx.health.ok();
     while !ctx.stopping() {
-        while let Ok(o) = done_rx.try_recv() {
-            finished.push(o);
+        while let Ok(message) = done_rx.try_recv() {
+            inbox.take(message);
         }
-        for o in &finished {
-            if let Some(n) = in_flight.get_mut(&o.claimed.webhook_id) {
-                *n -= 1;
-                if *n == 0 {
-                    in_flight.remove(&o.claimed.webhook_id);
-                }
-            }
-            crate::metrics::webhook_attempt(o.succeeded());
-        }
-        let total: usize = in_flight.values().sum();
-        let limit = IN_FLIGHT.saturating_sub(total) as i64;
-        // One write records what finished and claims what is due; an idle round is a
-        // read of the partial index, no write (nor is a round whose read failed).
-        let worth_a_write =
-            !finished.is_empty() || (limit > 0 && db.read(claim_possible).await.unwrap_or(false));
-        if worth_a_write {
-            let batch = std::mem::take(&mut finished);
+        // One write records what finished and claims what is due for the free lanes:
+        // when a lane is free again, when an outcome has waited a second, or when a
+        // read of the partial index finds work for a free lane. An idle round costs
+        // that read, no write (nor does a round whose read failed).
+        let stale = !inbox.finished.is_empty() && inbox.oldest.elapsed() >= RECORD_WITHIN;
+        let free_work = {
+            let busy = inbox.busy.clone();
+            db.read(move |conn| claim_possible(conn, &busy))
+                .await
+                .unwrap_or(false)
+        };
+        if std::mem::take(&mut inbox.lane_done) || stale || free_work {
+            let batch = std::mem::take(&mut inbox.finished);
             let s = settings.clone();
-            let flying = in_flight.clone();
+            let lanes_busy = inbox.busy.clone();
             let round = db
                 .write(move |conn| {
                     record(conn, &batch, &s)?;
-                    if limit > 0 {
-                        claim(conn, limit, &flying)
-                    } else {
-                        Ok(Vec::new())
-                    }
+                    claim(conn, &lanes_busy)
                 })
                 .await;
             match round {
                 Ok(claimed) => {
                     ctx.health.ok();
+                    let mut lanes: HashMap<i32, Vec<Claimed>> = HashMap::new();
                     for c in claimed {
-                        *in_flight.entry(c.webhook_id).or_default() += 1;
+                        lanes.entry(c.webhook_id).or_default().push(c);
+                    }
+                    for (hook, batch) in lanes {
+                        inbox.busy.push(hook);
                         let tx = done_tx.clone();
                         let client = client.clone();
                         let allow = settings.allow_private;
                         tokio::spawn(async move {
-                            let _ = tx.send(attempt(client, c, allow).await);
+                            let n = batch.len();
+                            for (i, c) in batch.into_iter().enumerate() {
+                                let o = attempt(client.clone(), c, allow).await;
+                                if tx.send((hook, o, i + 1 == n)).is_err() {
+                                    return;
+                                }
+                            }
                         });
                     }
                 }
@@ -496,7 +547,7 @@ async fn run(db: Db, settings: WebhookSettings, ctx: Context) {
             }
         }
         tokio::select! {
-            Some(o) = done_rx.recv() => finished.push(o),
+            Some(message) = done_rx.recv() => inbox.take(message),
             () = WAKE.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
@@ -505,7 +556,7 @@ async fn run(db: Db, settings: WebhookSettings, ctx: Context) {
 
 /// Whether any delivery is due now: a read of the partial index, so an idle instance
 /// costs no write.
-fn claim_possible(conn: &mut DbConn) -> AppResult<bool> {
+fn claim_possible(conn: &mut DbConn, busy: &[i32]) -> AppResult<bool> {
     let now = chrono::Utc::now().naive_utc();
     let active = webhooks::table
         .filter(webhooks::active.eq(true))
@@ -516,6 +567,7 @@ fn claim_possible(conn: &mut DbConn) -> AppResult<bool> {
         ))
         .filter(webhook_deliveries::next_attempt_at.le(now))
         .filter(webhook_deliveries::webhook_id.eq_any(active))
+        .filter(webhook_deliveries::webhook_id.ne_all(busy.to_vec()))
         .select(webhook_deliveries::id)
         .first(c)
         .optional()?);

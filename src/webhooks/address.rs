@@ -4,9 +4,10 @@
 //! metadata and credentials) and the cloud metadata addresses are refused always.
 //! Private, loopback, shared (100.64.0.0/10), unspecified, multicast and broadcast
 //! addresses are refused unless `WEBHOOK_ALLOW_PRIVATE` is set. The rule is applied
-//! when a webhook is registered (to the literal address or every address its name
-//! resolves to) and again on every delivery, to the addresses the name resolves to
-//! then, so a name that later points inside is refused too.
+//! when a webhook is registered (to the literal address, or every address its name
+//! resolves to within two seconds; a name that does not resolve by then is accepted)
+//! and again on every delivery, to the addresses the name resolves to then, so a name
+//! that later points inside is refused too.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -90,10 +91,10 @@ pub fn refusal(ip: IpAddr) -> &'static str {
     }
 }
 
-/// Checks a webhook's URL: `http` or `https`, a host, no credentials, and (resolving
-/// a name, so call it off the writer) no address the rules refuse. A name that does
-/// not resolve now is accepted: each delivery resolves it again.
-pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
+/// Checks a webhook's URL without resolving anything: `http` or `https`, a host, no
+/// credentials, and no literal address the rules refuse. Returns the URL and, when its
+/// host is a name, that name, for [`check_resolved`].
+pub fn parse_target(raw: &str, allow_private: bool) -> Result<(url::Url, Option<String>), String> {
     if raw.len() > 2000 {
         return Err("must be at most 2,000 characters".into());
     }
@@ -104,28 +105,31 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not carry credentials; the signature authenticates deliveries".into());
     }
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = match url.host() {
+    let (literal, name) = match url.host() {
         None => return Err("must name a host".into()),
-        Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
-        Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+        Some(url::Host::Ipv4(ip)) => (Some(IpAddr::V4(ip)), None),
+        Some(url::Host::Ipv6(ip)) => (Some(IpAddr::V6(ip)), None),
         Some(url::Host::Domain(name)) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
             if name == "localhost" || name.ends_with(".localhost") {
-                vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
+                (Some(IpAddr::V4(Ipv4Addr::LOCALHOST)), None)
             } else {
-                use std::net::ToSocketAddrs;
-                (name.as_str(), port)
-                    .to_socket_addrs()
-                    .map(|a| a.map(|s| s.ip()).collect())
-                    .unwrap_or_default()
+                (None, Some(name))
             }
         }
     };
-    if let Some(bad) = addresses.iter().find(|ip| !allowed(**ip, allow_private)) {
-        return Err(format!("points at {bad}, which {}", refusal(*bad)));
+    if let Some(ip) = literal.filter(|ip| !allowed(*ip, allow_private)) {
+        return Err(format!("points at {ip}, which {}", refusal(ip)));
     }
-    Ok(url)
+    Ok((url, name))
+}
+
+/// Checks the addresses a name resolved to.
+pub fn check_resolved(addresses: &[IpAddr], allow_private: bool) -> Result<(), String> {
+    match addresses.iter().find(|ip| !allowed(**ip, allow_private)) {
+        Some(bad) => Err(format!("points at {bad}, which {}", refusal(*bad))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -186,15 +190,18 @@ mod tests {
 
     #[test]
     fn urls_are_checked_without_connecting() {
-        assert!(check_url("https://93.184.216.34/hook", false).is_ok());
-        assert!(check_url("http://127.0.0.1:9000/hook", false).is_err());
-        assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
-        assert!(check_url("http://localhost/hook", false).is_err());
-        assert!(check_url("http://[::1]/hook", false).is_err());
-        assert!(check_url("http://169.254.169.254/latest/meta-data", true).is_err());
-        assert!(check_url("http://[fe80::1]/", true).is_err());
-        assert!(check_url("ftp://93.184.216.34/", false).is_err());
-        assert!(check_url("https://user:pw@93.184.216.34/", false).is_err());
-        assert!(check_url("not a url", false).is_err());
+        assert!(check_resolved(&[ip("93.184.216.34")], false).is_ok());
+        assert!(check_resolved(&[ip("93.184.216.34"), ip("10.0.0.1")], false).is_err());
+        assert!(check_resolved(&[ip("169.254.169.254")], true).is_err());
+        assert!(parse_target("https://93.184.216.34/hook", false).is_ok());
+        assert!(parse_target("http://127.0.0.1:9000/hook", false).is_err());
+        assert!(parse_target("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(parse_target("http://localhost/hook", false).is_err());
+        assert!(parse_target("http://[::1]/hook", false).is_err());
+        assert!(parse_target("http://169.254.169.254/latest/meta-data", true).is_err());
+        assert!(parse_target("http://[fe80::1]/", true).is_err());
+        assert!(parse_target("ftp://93.184.216.34/", false).is_err());
+        assert!(parse_target("https://user:pw@93.184.216.34/", false).is_err());
+        assert!(parse_target("not a url", false).is_err());
     }
 }

@@ -33,15 +33,25 @@ fn webhook_id(segment: &str) -> AppResult<i32> {
         .ok_or_else(|| AppError::not_found("webhook"))
 }
 
-/// Checks a target URL off the async executor (a name is resolved).
+/// How long a registration waits for a target's name to resolve; a name that does not
+/// resolve by then is accepted (each delivery resolves it again, under the same rules).
+const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Checks a target URL: its form and literal address, then the addresses its name
+/// resolves to (waiting at most [`RESOLVE_WITHIN`]).
 async fn checked_url(state: &AppState, url: String) -> AppResult<String> {
     let allow = state.config.webhooks.allow_private;
-    crate::db::run_blocking(move || {
-        address::check_url(&url, allow)
-            .map(|u| u.to_string())
-            .map_err(|m| AppError::invalid("url", m))
-    })
-    .await
+    let (parsed, name) =
+        address::parse_target(&url, allow).map_err(|m| AppError::invalid("url", m))?;
+    if let Some(name) = name {
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let lookup = tokio::net::lookup_host((name.as_str(), port));
+        if let Ok(Ok(found)) = tokio::time::timeout(RESOLVE_WITHIN, lookup).await {
+            let addresses: Vec<std::net::IpAddr> = found.map(|a| a.ip()).collect();
+            address::check_resolved(&addresses, allow).map_err(|m| AppError::invalid("url", m))?;
+        }
+    }
+    Ok(parsed.to_string())
 }
 
 /// Registers a webhook. The response carries its signing `secret` this once.

@@ -282,8 +282,8 @@ fn check_description(c: &mut Checker, d: &Option<String>) {
 }
 
 /// Registers a webhook (admins; the route checks the role and the target's address
-/// first: [`address::check_url`] resolves names, which a write transaction must not
-/// wait for).
+/// first, with [`address::parse_target`] and a bounded resolution of its name, which a
+/// write transaction must not wait for).
 pub fn create(
     conn: &mut DbConn,
     actor: Actor,

@@ -131,7 +131,7 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Actor, App
 
 /// The scopes the matched route needs, from its OpenAPI operation.
 fn route_scopes(req: &HttpRequest) -> Scopes {
-    let Some(pattern) = req.match_pattern() else {
+    let Some(pattern) = super::middleware::route_of(req) else {
         return Scopes::NONE;
     };
     crate::openapi::scopes::required(req.method(), &pattern)

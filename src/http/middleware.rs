@@ -56,7 +56,7 @@ static ROUTES: std::sync::LazyLock<quick_cache::sync::Cache<String, Option<std::
     std::sync::LazyLock::new(|| quick_cache::sync::Cache::new(8192));
 
 /// The route template that `req` matched (`/api/v1/articles/{id_or_slug}`), if any.
-fn route_of(req: &actix_web::HttpRequest) -> Option<std::sync::Arc<str>> {
+pub(crate) fn route_of(req: &actix_web::HttpRequest) -> Option<std::sync::Arc<str>> {
     let path = req.path();
     if let Some(known) = ROUTES.get(path) {
         return known;

@@ -85,7 +85,7 @@ pub fn refusal(ip: IpAddr) -> &'static str {
     match reach(ip) {
         Reach::Never => "is a link-local or cloud metadata address, which webhooks never reach",
         _ => {
-            "is a private or loopback address, which webhooks reach only when \
+            "is a private or loopback address; webhooks reach those only when \
              WEBHOOK_ALLOW_PRIVATE is set"
         }
     }

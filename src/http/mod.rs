@@ -53,10 +53,13 @@ pub fn app(
         .into_utoipa_app()
         .configure(routes::register)
         .split_for_parts();
-    app.service(web::redirect("/docs", "/docs/"))
+    // The docs page and its redirect use relative URLs only, so both work behind a
+    // proxy that serves newsdesk under a path prefix (`/news/docs/` loads
+    // `/news/api/v1/openapi.json`).
+    app.service(web::redirect("/docs", "docs/"))
         .service(
             SwaggerUi::new("/docs/{_:.*}")
-                .config(SwaggerConfig::new(["/api/v1/openapi.json"]).try_it_out_enabled(true)),
+                .config(SwaggerConfig::new(["../api/v1/openapi.json"]).try_it_out_enabled(true)),
         )
         .app_data(web::Data::new(methods::MethodTable::from_doc(&doc)))
         .default_service(web::to(no_route))

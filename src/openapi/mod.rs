@@ -16,7 +16,9 @@ use crate::http::responses::{
 };
 
 mod common_errors;
+mod generators;
 mod http_semantics;
+mod public;
 pub mod scopes;
 mod sparse;
 
@@ -101,6 +103,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::http::routes::register)
         .split_for_parts();
     scopes::describe(&mut doc);
+    public::describe(&mut doc);
     http_semantics::describe(&mut doc);
     common_errors::describe(&mut doc);
     sparse::describe(&mut doc);
@@ -109,9 +112,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// The document as pretty JSON with a final newline: the committed file's exact bytes.
 pub fn document_json() -> String {
-    let mut json = document()
-        .to_pretty_json()
+    let mut value = serde_json::to_value(document())
         .unwrap_or_else(|e| unreachable!("the OpenAPI document always serializes: {e}"));
+    generators::polish(&mut value);
+    let mut json = serde_json::to_string_pretty(&value)
+        .unwrap_or_else(|e| unreachable!("a JSON value always serializes: {e}"));
     json.push('\n');
     json
 }

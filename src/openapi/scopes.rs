@@ -25,7 +25,9 @@ fn who(role: &str) -> &'static str {
     }
 }
 
-fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut utoipa::openapi::path::Operation)> {
+pub(super) fn operations(
+    item: &mut PathItem,
+) -> Vec<(&'static str, &mut utoipa::openapi::path::Operation)> {
     let mut ops = Vec::new();
     for (method, op) in [
         ("GET", item.get.as_mut()),

@@ -126,6 +126,112 @@ async fn the_docs_page_is_served_from_the_binary_with_a_strict_csp() {
     t.get("/docs/swagger-ui-bundle.js").await.expect(200);
     let redirect = t.get("/docs").await;
     assert_eq!(redirect.status, 307);
+    // Relative, so the page works behind a proxy's path prefix.
+    assert_eq!(redirect.header("location").as_deref(), Some("docs/"));
+    let init = t.get("/docs/swagger-initializer.js").await.expect(200);
+    let init = String::from_utf8_lossy(&init.body);
+    assert!(
+        init.contains("\"../api/v1/openapi.json\"") && !init.contains("\"/api/v1/openapi.json\""),
+        "the docs page loads the document by a relative URL: {init}"
+    );
+}
+
+#[test]
+fn the_document_is_shaped_for_client_generators() {
+    let doc: Value = serde_json::from_str(&newsdesk::openapi::document_json()).unwrap();
+    assert_eq!(doc["servers"], serde_json::json!([{"url": "/"}]));
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            // Explicit security everywhere: `[]` where no token is read, and public
+            // reads say in words that a token is accepted.
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} declares no security"));
+            let public = security.iter().any(|a| a == &serde_json::json!({}));
+            let description = op["description"].as_str().unwrap_or_default();
+            assert_eq!(
+                public,
+                description.contains("**Public:**"),
+                "{method} {path}: a public operation says so, and only one"
+            );
+            if public {
+                assert_eq!(
+                    security.len(),
+                    2,
+                    "{method} {path}: anonymous or a bearer token"
+                );
+            }
+            // Merge patches are documented as what they are, under one media type.
+            if method == "patch" {
+                let content = op["requestBody"]["content"].as_object().unwrap();
+                assert_eq!(
+                    content.keys().collect::<Vec<_>>(),
+                    ["application/merge-patch+json"],
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    // Envelopes hold their items by reference: one type per item wherever it appears.
+    let mut envelopes = 0;
+    for (name, schema) in schemas {
+        if let Some(items) = schema.pointer("/properties/data/items") {
+            envelopes += 1;
+            assert!(items.get("$ref").is_some(), "{name} inlines its items");
+            assert!(
+                !name.contains('_'),
+                "{name} is not a name a generator keeps"
+            );
+        }
+    }
+    assert!(envelopes >= 15, "found {envelopes} list envelopes");
+    // A single read's article has its body; a list item has none.
+    let article = &schemas["Article"];
+    for field in ["body", "body_html"] {
+        assert!(
+            article["required"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(field))
+        );
+        assert_eq!(article["properties"][field]["type"], "string");
+        assert!(
+            schemas["ArticleListItem"]["properties"]
+                .get(field)
+                .is_none()
+        );
+    }
+    assert_eq!(
+        doc.pointer("/components/schemas/ArticlePage/properties/data/items/$ref"),
+        Some(&Value::from("#/components/schemas/ArticleListItem"))
+    );
+    // Output and input statuses differ: `scheduled` and `expired` are never sent.
+    let stored: Vec<&Value> = schemas["StoredStatus"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(stored, [&Value::from("draft"), &Value::from("published")]);
+    assert!(
+        schemas["ArticleStatus"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("scheduled"))
+    );
+    // The stream is an event stream with a schema per event.
+    let stream = &doc["paths"]["/api/v1/breaking/stream"]["get"]["responses"]["200"]["content"];
+    assert_eq!(
+        stream["text/event-stream"]["schema"]["$ref"],
+        "#/components/schemas/BreakingStreamEvent"
+    );
+    assert_eq!(
+        schemas["BreakingStreamEvent"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 /// Every string enum in the document, with where it is.

@@ -46,7 +46,6 @@ enum Served {
     tag = "Media",
     params(("name" = String, Path,
         description = "`<sha256>.<ext>`, as in a media item's `url`")),
-    security(()),
     responses(Served)
 )]
 #[get("/files/{name}")]
@@ -66,7 +65,6 @@ pub async fn original(
         ("sha256" = String, Path, description = "The original's SHA-256"),
         ("rendition" = String, Path, description = "`<width>.webp` or `<width>.jpg`"),
     ),
-    security(()),
     responses(Served)
 )]
 #[get("/files/{sha256}/{rendition}")]

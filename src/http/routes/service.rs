@@ -216,7 +216,6 @@ pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
 /// unset, the endpoint is open (keep it off the public internet, or set the token).
 #[utoipa::path(
     tag = "Service",
-    security(()),
     responses(
         (status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
         (status = 401, response = crate::http::responses::Unauthorized),

@@ -2,6 +2,7 @@
 //! and `.env`), and the subcommands.
 
 mod media;
+mod transfer;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -30,6 +31,16 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event: `timestamp`, `level`, `target`, `message` and the
+    /// event's fields (`request_id`, `method`, `path`, `status`...).
+    Json,
+}
+
 /// The settings, as flags that fall back to environment variables.
 #[derive(Debug, Args)]
 pub struct SettingArgs {
@@ -39,6 +50,16 @@ pub struct SettingArgs {
     /// PostgreSQL connections per instance [default: 8]
     #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_name = "COUNT")]
     pub database_pool_size: Option<String>,
+    /// Log lines as `text` for people or `json` for machines (one object per line, with
+    /// the request id as `request_id`) [default: text]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        global = true,
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<LogFormat>,
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "BIND_ADDR", global = true, value_name = "ADDR")]
     pub bind_addr: Option<String>,
@@ -294,6 +315,34 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// Write the whole newsroom as NDJSON, to standard output or --output: every
+    /// resource with its relations by slug, revisions, corrections; users without
+    /// password hashes unless --with-credentials.
+    Export {
+        /// The file to create (it must not exist yet); standard output when left out.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Put uploaded images' files in the export (base64), not only their metadata.
+        #[arg(long)]
+        with_files: bool,
+        /// Put users' password hashes in the export, so they keep their passwords.
+        #[arg(long)]
+        with_credentials: bool,
+    },
+    /// Load an export, or a WordPress or Ghost export, into an empty database. An
+    /// interrupted import, run again, carries on where it stopped. Every refused record
+    /// is listed with its line and reason.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// What the file is.
+        #[arg(long, value_enum, default_value = "newsdesk")]
+        from: transfer::ImportFormat,
+        /// Import into a database that has content: records whose slug (users: email)
+        /// exists are matched to it and left as they are.
+        #[arg(long)]
+        merge: bool,
+    },
     /// Work on the media library: import a folder of images, remake renditions.
     #[command(subcommand)]
     Media(media::MediaCommand),
@@ -403,6 +452,24 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
         Command::Check => check_command(&config),
         Command::Copy { to } => copy_command(&config, &to),
         Command::Media(cmd) => media::run(&config, cmd),
+        Command::Export {
+            output,
+            with_files,
+            with_credentials,
+        } => transfer::export_command(
+            &config,
+            output.as_deref(),
+            crate::transfer::export::ExportOptions {
+                with_files,
+                with_credentials,
+            },
+        ),
+        Command::Import { file, from, merge } => transfer::import_command(
+            &config,
+            &file,
+            from,
+            crate::transfer::import::ImportOptions { merge },
+        ),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }

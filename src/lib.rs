@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod transfer;
 pub mod vocab;
 pub mod webhooks;
 pub mod workers;

@@ -25,11 +25,18 @@ fn main() {
     let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stderr());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(writer);
+    match cli.settings.log_format {
+        Some(newsdesk::cli::LogFormat::Json) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+        _ => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
     if let Err(exit) = newsdesk::cli::run(cli) {
         drop(_flush_on_exit);
         eprintln!("newsdesk: {}", exit.message);

@@ -447,3 +447,163 @@ fn env_example_lists_every_setting() {
         assert!(listed.contains(&name), ".env.example lacks {name}");
     }
 }
+
+#[test]
+fn export_then_import_moves_a_newsroom_and_reports_refused_lines() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "admin", GOOD).ok();
+    desk.run("seed --demo").ok();
+    let file = desk.dir.path().join("newsroom.ndjson");
+    let exported = desk
+        .run_on(
+            &desk.db(),
+            &["export", "-o", file.to_str().unwrap()],
+            &[],
+            "",
+        )
+        .ok();
+    // In a pipe: no progress bar, one summary line.
+    assert!(
+        exported.stderr.starts_with("exported ") && exported.stderr.lines().count() == 1,
+        "{}",
+        exported.stderr
+    );
+    assert!(exported.stdout.is_empty());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.lines().count() > 150);
+    assert!(
+        !text.contains("$argon2"),
+        "no hashes without --with-credentials"
+    );
+    // Never overwrites.
+    desk.run_on(
+        &desk.db(),
+        &["export", "-o", file.to_str().unwrap()],
+        &[],
+        "",
+    )
+    .fails(1);
+
+    let other = desk.dir.path().join("other.db");
+    let admin = [
+        ("ADMIN_EMAIL", "boss@example.com"),
+        ("ADMIN_PASSWORD", GOOD),
+    ];
+    let imported = desk
+        .run_on(&other, &["import", file.to_str().unwrap()], &admin, "")
+        .ok();
+    assert!(
+        imported.stderr.contains("imported 19"),
+        "{}",
+        imported.stderr
+    );
+    let mut conn = DbConn::establish(&other.to_string_lossy()).unwrap();
+    use newsdesk::schema::articles;
+    let n: i64 = articles::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(n, 60);
+    // A second import into the now full database is refused, naming --merge.
+    let again = desk
+        .run_on(&other, &["import", file.to_str().unwrap()], &admin, "")
+        .fails(1);
+    assert!(again.contains("--merge"), "{again}");
+
+    // A file with bad lines: each is listed with its line and reason; exit 1.
+    let bad = desk.dir.path().join("bad.ndjson");
+    let header = text
+        .lines()
+        .next()
+        .unwrap()
+        .replace("export_id\":\"", "export_id\":\"x");
+    std::fs::write(
+        &bad,
+        format!(
+            "{header}\n{}\n{{\"type\": \"tag\", \"data\": {{}}}}\nnot json\n",
+            json_tag("Kept")
+        ),
+    )
+    .unwrap();
+    let third = desk.dir.path().join("third.db");
+    let run = desk.run_on(&third, &["import", bad.to_str().unwrap()], &admin, "");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("line 3: tag: name:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 4: record: not a JSON object"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("imported 1 records"), "{}", run.stderr);
+    // Not an export at all.
+    let wxr = desk.dir.path().join("site.xml");
+    std::fs::write(&wxr, "<rss/>").unwrap();
+    let refused = desk
+        .run_on(&third, &["import", wxr.to_str().unwrap()], &admin, "")
+        .fails(1);
+    assert!(refused.contains("--from wordpress"), "{refused}");
+}
+
+fn json_tag(name: &str) -> String {
+    format!("{{\"type\": \"tag\", \"data\": {{\"name\": \"{name}\"}}}}")
+}
+
+#[test]
+fn json_logs_carry_the_request_id() {
+    use std::io::{BufRead, BufReader, Read};
+    let desk = Desk::new();
+    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+        .args(["--database-url", desk.db().to_str().unwrap()])
+        .args(["--bind-addr", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("ADMIN_EMAIL", "logs@example.com")
+        .env("ADMIN_PASSWORD", GOOD)
+        .current_dir(desk.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stream = None;
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            stream = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut stream = stream.expect("the server listens");
+    stream
+        .write_all(
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-me-42\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response
+            .to_lowercase()
+            .contains("x-request-id: trace-me-42")
+    );
+    let stderr = server.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut found = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            value["timestamp"].is_string() && value["level"].is_string(),
+            "{line}"
+        );
+        if value["message"] == "request" {
+            found = Some(value);
+            break;
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let entry = found.expect("an access log line");
+    assert_eq!(entry["request_id"], "trace-me-42");
+    assert_eq!(entry["path"], "/healthz");
+    assert_eq!(entry["status"], 200);
+}

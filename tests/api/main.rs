@@ -31,6 +31,7 @@ mod security;
 mod seed;
 mod stream;
 mod text;
+mod transfer;
 mod uploads;
 mod urls;
 mod users;

@@ -41,7 +41,7 @@ pub struct CorrectionCreate {
     pub unknown: UnknownFields,
 }
 
-const CORRECTION: TextRule = TextRule::block(2000);
+pub const CORRECTION: TextRule = TextRule::block(2000);
 
 /// The corrections of an article, oldest first.
 pub fn corrections_of(conn: &mut DbConn, article: i32) -> AppResult<Vec<Correction>> {

@@ -208,6 +208,13 @@ pub fn import_command(
             report.files_missing
         );
     }
+    if report.files_imported > 0 {
+        eprintln!(
+            "{} uploaded images came with their files: make their renditions with \
+             `newsdesk media renditions --rebuild`",
+            report.files_imported
+        );
+    }
     if report.rejected.is_empty() {
         Ok(())
     } else {

@@ -65,7 +65,9 @@ impl Out<'_> {
             .write_all(b"\n")
             .map_err(|e| AppError::Internal(format!("cannot write the export: {e}")))?;
         self.summary.add(kind);
-        self.bar.inc(1);
+        if kind == "article" {
+            self.bar.inc(1);
+        }
         Ok(())
     }
 }
@@ -610,6 +612,18 @@ fn articles_(conn: &mut DbConn, o: &mut Out<'_>, names: &Names) -> AppResult<()>
                 article_revisions::body,
             ))
             .load(conn)?;
+        let mut corrections_of: HashMap<i32, Vec<(String, chrono::NaiveDateTime)>> = HashMap::new();
+        for (a, text, at) in corrections {
+            corrections_of.entry(a).or_default().push((text, at));
+        }
+        let mut olds_of: HashMap<i32, Vec<String>> = HashMap::new();
+        for (a, slug) in olds {
+            olds_of.entry(a).or_default().push(slug);
+        }
+        let mut revisions_of: HashMap<i32, Vec<Rev>> = HashMap::new();
+        for r in revisions {
+            revisions_of.entry(r.0).or_default().push(r);
+        }
         let slugs_in = |map: &HashMap<i32, String>, ids: Option<&Vec<i32>>| -> Vec<String> {
             ids.into_iter()
                 .flatten()
@@ -652,11 +666,7 @@ fn articles_(conn: &mut DbConn, o: &mut Out<'_>, names: &Names) -> AppResult<()>
                     data[k] = v;
                 }
             }
-            let old: Vec<&String> = olds
-                .iter()
-                .filter(|(t, _)| *t == id)
-                .map(|(_, s)| s)
-                .collect();
+            let old = olds_of.remove(&id).unwrap_or_default();
             let mut record = json!({
                 "type": "article", "data": data,
                 "created_at": ts(created), "updated_at": ts(updated),
@@ -667,24 +677,24 @@ fn articles_(conn: &mut DbConn, o: &mut Out<'_>, names: &Names) -> AppResult<()>
                 record["deleted_at"] = ts(d);
             }
             o.line("article", record)?;
-            for (_, text, at) in corrections.iter().filter(|c| c.0 == id) {
+            for (text, at) in corrections_of.remove(&id).unwrap_or_default() {
                 o.line(
                     "correction",
                     json!({"type": "correction", "article": slug, "data": {"text": text},
-                           "created_at": ts(*at)}),
+                           "created_at": ts(at)}),
                 )?;
             }
             for (_, number, at, author, author_name, summary, fields, body) in
-                revisions.iter().filter(|r| r.0 == id)
+                revisions_of.remove(&id).unwrap_or_default()
             {
                 o.line(
                     "revision",
                     json!({
                         "type": "revision", "article": slug, "number": number,
-                        "created_at": ts(*at),
+                        "created_at": ts(at),
                         "author": author.and_then(|a| names.emails.get(&a)),
                         "author_name": author_name, "summary": summary,
-                        "fields": serde_json::from_str::<Value>(fields).unwrap_or(Value::Null),
+                        "fields": serde_json::from_str::<Value>(&fields).unwrap_or(Value::Null),
                         "body": body.as_ref().map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
                     }),
                 )?;

@@ -57,6 +57,8 @@ pub struct Report {
     pub resumed_after: Option<usize>,
     /// Uploaded images whose files were not in the source.
     pub files_missing: u64,
+    /// Uploaded images whose files came in the source (their renditions are not).
+    pub files_imported: u64,
 }
 
 fn bump(counts: &mut Vec<(String, u64)>, kind: &str) {
@@ -203,10 +205,12 @@ pub fn import(
         progress = next;
         for (line, kind, outcome) in outcomes {
             match outcome {
-                Outcome::Imported { file_missing } => {
+                Outcome::Imported { file } => {
                     bump(&mut report.imported, &kind);
-                    if file_missing {
-                        report.files_missing += 1;
+                    match file {
+                        File::Missing => report.files_missing += 1,
+                        File::Imported => report.files_imported += 1,
+                        File::None => {}
                     }
                 }
                 Outcome::Matched => bump(&mut report.matched, &kind),
@@ -236,8 +240,18 @@ fn save_progress(conn: &mut DbConn, key: &str, p: &Progress) -> AppResult<()> {
     Ok(())
 }
 
+/// An uploaded image's file, as the source had it.
+enum File {
+    /// Not an upload.
+    None,
+    /// An upload whose file the source carried.
+    Imported,
+    /// An upload whose file the source left out.
+    Missing,
+}
+
 enum Outcome {
-    Imported { file_missing: bool },
+    Imported { file: File },
     Matched,
     Skipped,
     Rejected(String),
@@ -361,9 +375,7 @@ fn apply(
     rendered: Option<Rendered>,
 ) -> AppResult<Outcome> {
     let kind = record["type"].as_str().unwrap_or_default();
-    let imported = Outcome::Imported {
-        file_missing: false,
-    };
+    let imported = Outcome::Imported { file: File::None };
     let languages = &ctx.languages;
     match kind {
         super::FORMAT => {
@@ -566,9 +578,7 @@ fn user(conn: &mut DbConn, record: &Value) -> AppResult<Outcome> {
     };
     let made = crate::domain::users::insert(conn, &new, &hash)?;
     stamp(conn, "user", made.id, record)?;
-    Ok(Outcome::Imported {
-        file_missing: false,
-    })
+    Ok(Outcome::Imported { file: File::None })
 }
 
 /// The stored hash of an account imported without credentials: it matches no password.
@@ -588,7 +598,7 @@ fn media_(
         _ => return Err(invalid("key", "is missing")),
     };
     let stored = &record["stored"];
-    let mut file_missing = false;
+    let mut file = File::None;
     let id = if stored.is_object() {
         // An uploaded image: its metadata as stored, and its file when the source
         // carries it.
@@ -619,12 +629,35 @@ fn media_(
                     rt.block_on(files.put(&FileName::original(sha, ext), bytes.into()))
                         .map_err(|e| AppError::Internal(format!("cannot store the file: {e}")))?;
                 }
+                file = File::Imported;
             }
-            None => file_missing = true,
+            None => file = File::Missing,
         }
         let focal = &data["focal_point"];
-        let renditions = match &stored["renditions"] {
-            Value::Array(_) => stored["renditions"].to_string(),
+        // The file's address here: the same name under this instance's files URL
+        // (renditions moved along with it).
+        let name = FileName::original(sha, ext);
+        let old_url = data["url"].as_str().unwrap_or_default().to_owned();
+        let (url, renditions) = match &ctx.files {
+            Some(files) => {
+                let new_url = files.url(&name);
+                let old_base = old_url.strip_suffix(&name.key()).unwrap_or_default();
+                let new_base = new_url.strip_suffix(&name.key()).unwrap_or_default();
+                let mut renditions = stored["renditions"].clone();
+                for r in renditions.as_array_mut().into_iter().flatten() {
+                    if let Some(u) = r["url"].as_str()
+                        && !old_base.is_empty()
+                        && let Some(rest) = u.strip_prefix(old_base)
+                    {
+                        r["url"] = Value::from(format!("{new_base}{rest}"));
+                    }
+                }
+                (new_url, renditions)
+            }
+            None => (old_url, stored["renditions"].clone()),
+        };
+        let renditions = match renditions {
+            Value::Array(_) => renditions.to_string(),
             _ => "[]".to_owned(),
         };
         let language = data["language"]
@@ -641,7 +674,7 @@ fn media_(
         crate::on_backend!(conn, |c| diesel::insert_into(media::table)
             .values((
                 media::kind.eq("image"),
-                media::url.eq(data["url"].as_str().unwrap_or_default()),
+                media::url.eq(&url),
                 media::mime_type.eq(mime),
                 media::width.eq(data["width"].as_i64().map(|w| w as i32)),
                 media::height.eq(data["height"].as_i64().map(|h| h as i32)),
@@ -669,7 +702,7 @@ fn media_(
     };
     stamp(conn, "media", id, record)?;
     p.media.insert(key, id);
-    Ok(Outcome::Imported { file_missing })
+    Ok(Outcome::Imported { file })
 }
 
 fn user_id(conn: &mut DbConn, email: Option<&str>) -> AppResult<Option<i32>> {
@@ -715,9 +748,7 @@ fn article(
             .set(articles::deleted_at.eq(Some(deleted)))
             .execute(conn)?;
     }
-    Ok(Outcome::Imported {
-        file_missing: false,
-    })
+    Ok(Outcome::Imported { file: File::None })
 }
 
 fn article_id(conn: &mut DbConn, record: &Value) -> AppResult<i32> {
@@ -748,9 +779,7 @@ fn correction(conn: &mut DbConn, record: &Value) -> AppResult<Outcome> {
             article_corrections::created_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(Outcome::Imported {
-        file_missing: false,
-    })
+    Ok(Outcome::Imported { file: File::None })
 }
 
 /// A revision as stored (its `fields` name relations by slug; a restore checks them
@@ -795,9 +824,7 @@ fn revision(conn: &mut DbConn, record: &Value) -> AppResult<Outcome> {
             article_revisions::body.eq(body),
         ))
         .execute(conn)?;
-    Ok(Outcome::Imported {
-        file_missing: false,
-    })
+    Ok(Outcome::Imported { file: File::None })
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

@@ -642,3 +642,113 @@ async fn a_ghost_export_comes_in_with_its_structure() {
     let err = newsdesk::transfer::ghost::records(b"{\"hello\": 1}", &[]).unwrap_err();
     assert!(err.contains("not a Ghost export"), "{err}");
 }
+
+#[actix_web::test]
+async fn uploaded_images_move_with_their_files_when_asked() {
+    let from = common::sqlite_app().await;
+    let admin = from.admin().await;
+    let photo = crate::uploads::jpeg(640, 480);
+    let made = crate::uploads::upload(
+        &from,
+        Some(&admin),
+        &[
+            ("file", Some("harbour.jpg"), &photo),
+            ("caption", None, b"The harbour at dawn."),
+        ],
+    )
+    .await
+    .expect(201)
+    .json();
+    let sha = made["sha256"].as_str().unwrap().to_owned();
+    let files = from.state.files.clone();
+    let text = from
+        .state
+        .db
+        .read_blocking(move |conn| {
+            let mut out = Vec::new();
+            export::export(
+                conn,
+                &mut out,
+                export::ExportOptions {
+                    with_files: true,
+                    with_credentials: false,
+                },
+                Some(&files),
+                &ProgressBar::hidden(),
+            )?;
+            Ok(String::from_utf8(out).unwrap())
+        })
+        .unwrap();
+    let without = export_of(&from.state.db, export::ExportOptions::default()).await;
+    assert!(
+        text.len() > without.len() + photo.len(),
+        "the file is in the export"
+    );
+
+    let to = common::app_configured(|c| {
+        c.media_public_url = "https://cdn.example.com/files".into();
+    })
+    .await;
+    to.admin().await;
+    let admin_actor = to
+        .state
+        .db
+        .read_blocking(users::first_active_admin)
+        .unwrap()
+        .unwrap();
+    // As the command runs it: on a thread of its own, outside any async runtime (the
+    // import stores files through a runtime of its own).
+    let state = to.state.clone();
+    let lines = numbered(&text);
+    let report = std::thread::spawn(move || {
+        import::import(
+            &state.db,
+            "with-files",
+            &mut lines.into_iter(),
+            import::ImportOptions { merge: false },
+            state.config.languages.clone(),
+            newsdesk::domain::feeds::Site::of(&state.config),
+            admin_actor,
+            Some(state.files.clone()),
+            &ProgressBar::hidden(),
+        )
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(report.files_imported, 1);
+    let media = to
+        .get_as(&to.admin().await, "/api/v1/media")
+        .await
+        .expect(200)
+        .json();
+    let item = &media["data"][0];
+    assert_eq!(item["sha256"], sha);
+    assert_eq!(item["caption"], "The harbour at dawn.");
+    let url = item["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://cdn.example.com/files/") && url.ends_with(".jpg"),
+        "{url}"
+    );
+    let served = to.get(&format!("/files/{sha}.jpg")).await.expect(200);
+    assert_eq!(served.body.len(), {
+        let original = from.get(&format!("/files/{sha}.jpg")).await.expect(200);
+        original.body.len()
+    });
+    // A file that does not match its hash is refused.
+    let tampered = text.replace(
+        &format!("\"sha256\":\"{sha}\""),
+        &format!("\"sha256\":\"{}\"", "0".repeat(64)),
+    );
+    assert_ne!(tampered, text);
+    let again = common::app().await;
+    again.admin().await;
+    let report = import_into(&again.state, "tampered", numbered(&tampered), false).unwrap();
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert!(
+        report.rejected[0].1.contains("sha256"),
+        "{:?}",
+        report.rejected
+    );
+}

@@ -38,7 +38,7 @@ pub(crate) fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload<S, B>(
+pub(crate) async fn upload<S, B>(
     app: &TestApp<S>,
     token: Option<&str>,
     parts: &[(&str, Option<&str>, &[u8])],
@@ -89,7 +89,7 @@ fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     out
 }
 
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg(width: u32, height: u32) -> Vec<u8> {
     encoded(
         &DynamicImage::ImageRgb8(photo(width, height)),
         ImageFormat::Jpeg,

@@ -28,6 +28,7 @@ pub fn polish(doc: &mut Value) {
     let renames = envelopes(doc);
     rename_refs(doc, &renames);
     describe_article_reads(doc);
+    articles_inside_are_list_items(doc);
     merge_patch(doc);
     event_stream(doc);
 }
@@ -145,6 +146,30 @@ fn describe_article_reads(doc: &mut Value) {
             "An article as a single read answers it, with its `body` (Markdown) and \
              `body_html`. Lists carry `ArticleListItem`s."
         );
+    }
+}
+
+/// An article inside another schema (a collection's stories, a search hit, a trash
+/// entry, `include=related`) is a list item: only responses of a single read (in
+/// `paths`) are the full `Article`.
+fn articles_inside_are_list_items(doc: &mut Value) {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if key == "$ref" && v == "#/components/schemas/Article" {
+                        *v = json!("#/components/schemas/ArticleListItem");
+                    } else {
+                        walk(v);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(schemas) = schemas(doc) {
+        schemas.values_mut().for_each(walk);
     }
 }
 

@@ -575,3 +575,22 @@ async fn a_refused_stream_closes_its_tcp_connection() {
     drop(open);
     server.stop(false).await;
 }
+
+#[actix_web::test]
+async fn the_stream_path_is_never_taken_for_an_item() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    for method in ["PATCH", "DELETE"] {
+        let resp = t
+            .json(
+                method,
+                "/api/v1/breaking/stream",
+                Some(&editor),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(resp.status, 405, "{method}");
+        let allow = resp.header("allow").unwrap_or_default();
+        assert!(allow.contains("GET"), "{method}: Allow {allow:?}");
+    }
+}

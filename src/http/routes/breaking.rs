@@ -114,7 +114,7 @@ pub async fn create_breaking(
         (status = 200, description = "The item", body = BreakingItem),
     )
 )]
-#[get("/breaking/{id}")]
+#[get("/breaking/{id}", guard = "not_the_stream")]
 pub async fn get_breaking(
     state: web::Data<AppState>,
     staff: MaybeStaff,
@@ -139,7 +139,7 @@ pub async fn get_breaking(
         (status = 200, description = "The changed item", body = BreakingItem),
     )
 )]
-#[patch("/breaking/{id}")]
+#[patch("/breaking/{id}", guard = "not_the_stream")]
 pub async fn update_breaking(
     state: web::Data<AppState>,
     who: Staff<Editor>,
@@ -165,7 +165,7 @@ pub async fn update_breaking(
         (status = 204, description = "Deleted"),
     )
 )]
-#[delete("/breaking/{id}")]
+#[delete("/breaking/{id}", guard = "not_the_stream")]
 pub async fn delete_breaking(
     state: web::Data<AppState>,
     who: Staff<Editor>,
@@ -348,4 +348,11 @@ fn live_frame(s: &mut StreamState, event: &Arc<Event>) -> Option<Bytes> {
         return None;
     }
     Some(frame(Some(event.id), event.kind, &event.payload))
+}
+
+/// `/breaking/stream` is the stream's path, never an item's: a PATCH or DELETE of it
+/// gets 405 with `Allow` like any method a path does not have, not an item route's
+/// answer about its body or its id.
+fn not_the_stream(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+    !ctx.head().uri.path().ends_with("/breaking/stream")
 }

@@ -15,9 +15,9 @@ under 60 s for 100,000 articles on SQLite.
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,17 +25,19 @@ import run  # noqa: E402  (bench/run.py: build, corpus, psql)
 
 
 def timed(cmd, env):
-    """Runs cmd; returns (seconds, max RSS of that child in MB, stderr)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Runs cmd; returns (seconds, that process's max RSS in MB, its stderr)."""
     started = time.monotonic()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr}")
-    # ru_maxrss of children is the largest of any child so far (kB on Linux).
-    return seconds, max(after, before) / 1024, done.stderr.strip()
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        # wait4 gives the resources of this child alone (ru_maxrss in kB on Linux).
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        err.seek(0)
+        said = err.read().decode(errors="replace").strip()
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{said}")
+    return seconds, usage.ru_maxrss / 1024, said
 
 
 def main():

@@ -33,6 +33,9 @@ use crate::schema::{
 /// Records per transaction.
 pub const BATCH: usize = 500;
 
+/// The error that rolls back a batch to do it again record by record.
+const RETRY: &str = "a record of this import batch failed; the batch is done again";
+
 /// How to import.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
@@ -178,30 +181,58 @@ pub fn import(
         let last = batch.last().map_or(progress.line, |(n, _)| *n);
         // Parsing and rendering happen before the write, on every core.
         let parsed = prepare(batch);
-        let ctx = ctx.clone();
-        let key = key.clone();
-        let mut p = progress.clone();
-        let (next, outcomes) = db.write_content_blocking(move |conn| {
-            let ctx = ctx
-                .lock()
-                .map_err(|_| AppError::Internal("import context poisoned".into()))?;
-            let mut outcomes = Vec::with_capacity(parsed.len());
-            for item in parsed {
-                let outcome = match item.record {
-                    Err(reason) => Outcome::Rejected(reason),
-                    Ok(record) => {
-                        match conn.transaction(|c| apply(c, &ctx, &mut p, &record, item.rendered)) {
+        // First all records in the batch's one transaction; when one fails, the batch
+        // is rolled back and done again with each record in a savepoint of its own, so
+        // only the failing ones are left out (savepoints cost: most batches need none).
+        let parsed = Arc::new(parsed);
+        let mut done = None;
+        for careful in [false, true] {
+            let ctx = ctx.clone();
+            let key = key.clone();
+            let parsed = parsed.clone();
+            let mut p = progress.clone();
+            let attempt = db.write_content_blocking(move |conn| {
+                let ctx = ctx
+                    .lock()
+                    .map_err(|_| AppError::Internal("import context poisoned".into()))?;
+                if let crate::db::DbConn::Sqlite(c) = conn {
+                    // A batch touches many pages: keep them in memory, not re-read.
+                    crate::db::sqlite::ConnectionSetup::cache_kib(c, 256 * 1024)?;
+                }
+                let mut outcomes = Vec::with_capacity(parsed.len());
+                for item in parsed.iter() {
+                    let outcome = match &item.record {
+                        Err(reason) => Outcome::Rejected(reason.clone()),
+                        Ok(record) if careful => match conn
+                            .transaction(|c| apply(c, &ctx, &mut p, record, item.rendered.clone()))
+                        {
                             Ok(o) => o,
                             Err(e) => Outcome::Rejected(reason_of(&e)),
+                        },
+                        Ok(record) => {
+                            match apply(conn, &ctx, &mut p, record, item.rendered.clone()) {
+                                Ok(o) => o,
+                                Err(_) => return Err(AppError::Internal(RETRY.into())),
+                            }
                         }
-                    }
-                };
-                outcomes.push((item.line, item.kind, outcome));
+                    };
+                    outcomes.push((item.line, item.kind.clone(), outcome));
+                }
+                p.line = last;
+                save_progress(conn, &key, &p)?;
+                Ok(Written::content((p, outcomes), Scope::All))
+            });
+            match attempt {
+                Err(AppError::Internal(m)) if m == RETRY && !careful => continue,
+                other => {
+                    done = Some(other?);
+                    break;
+                }
             }
-            p.line = last;
-            save_progress(conn, &key, &p)?;
-            Ok(Written::content((p, outcomes), Scope::All))
-        })?;
+        }
+        let Some((next, outcomes)) = done else {
+            return Err(AppError::Internal("an import batch was not written".into()));
+        };
         progress = next;
         for (line, kind, outcome) in outcomes {
             match outcome {

@@ -40,6 +40,12 @@ def timed(cmd, env):
     return seconds, usage.ru_maxrss / 1024, said
 
 
+def summary_of(said):
+    """The import's `imported N records ...` line."""
+    lines = [l for l in said.splitlines() if l.startswith("imported ")]
+    return lines[-1] if lines else said.splitlines()[-1] if said else ""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=100_000)
@@ -84,7 +90,7 @@ def main():
             seconds, rss, said = timed([newsdesk, "import", export_file], env)
             label = "SQLite    " if backend == "sqlite" else "PostgreSQL"
             print(f"import  {label} {args.articles:>9,} articles: {seconds:6.1f} s, "
-                  f"{records / seconds:8,.0f} records/s, max RSS {rss:5.0f} MB  ({said.splitlines()[-1]})")
+                  f"{records / seconds:8,.0f} records/s, max RSS {rss:5.0f} MB  ({summary_of(said)})")
         finally:
             if cleanup:
                 cleanup()

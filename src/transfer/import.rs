@@ -27,7 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::files::{FileName, Files};
 use crate::schema::{
     article_corrections, article_revisions, articles, authors, breaking_items, collections, media,
-    old_slugs, regions, sections, settings, tags, users,
+    regions, sections, settings, tags, users,
 };
 
 /// Records per transaction.
@@ -429,7 +429,7 @@ fn apply(
             let made = crate::domain::authors::create(conn, body(&record)?, languages)?
                 .within_a_write_of_everything();
             stamp(conn, "author", made.id, &record)?;
-            redirects(conn, "author", made.id, &record)?;
+            redirects(conn, "author", made.id, &made.slug, &record)?;
             Ok(imported)
         }
         "tag" => {
@@ -439,7 +439,7 @@ fn apply(
             let made = crate::domain::tags::create(conn, body(record)?, languages)?
                 .within_a_write_of_everything();
             stamp(conn, "tag", made.id, record)?;
-            redirects(conn, "tag", made.id, record)?;
+            redirects(conn, "tag", made.id, &made.slug, record)?;
             Ok(imported)
         }
         "region" => {
@@ -449,7 +449,7 @@ fn apply(
             let made = crate::domain::regions::create(conn, body(record)?, languages)?
                 .within_a_write_of_everything();
             stamp(conn, "region", made.id, record)?;
-            redirects(conn, "region", made.id, record)?;
+            redirects(conn, "region", made.id, &made.slug, record)?;
             Ok(imported)
         }
         "section" => {
@@ -459,7 +459,7 @@ fn apply(
             let made = crate::domain::sections::create(conn, body(record)?, languages)?
                 .within_a_write_of_everything();
             stamp(conn, "section", made.id, record)?;
-            redirects(conn, "section", made.id, record)?;
+            redirects(conn, "section", made.id, &made.slug, record)?;
             Ok(imported)
         }
         "article" => article(conn, ctx, p, record, rendered),
@@ -475,7 +475,7 @@ fn apply(
                 crate::domain::collections::create(conn, ctx.admin, body(&record)?, languages)?
                     .within_a_write_of_everything();
             stamp(conn, "collection", made.id, &record)?;
-            redirects(conn, "collection", made.id, &record)?;
+            redirects(conn, "collection", made.id, &made.slug, &record)?;
             Ok(imported)
         }
         "breaking" => {
@@ -557,8 +557,7 @@ fn stamp(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResult<()
 }
 
 /// The record's former slugs keep redirecting.
-fn redirects(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResult<()> {
-    let now = Timestamp::now().0;
+fn redirects(conn: &mut DbConn, kind: &str, id: i32, slug: &str, record: &Value) -> AppResult<()> {
     for old in record["old_slugs"].as_array().into_iter().flatten() {
         let Some(old) = old.as_str() else {
             return Err(invalid("old_slugs", "must be a list of slugs"));
@@ -566,20 +565,7 @@ fn redirects(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResul
         if !crate::domain::slug::is_valid(old) {
             return Err(invalid("old_slugs", format!("{old:?} is not a slug")));
         }
-        diesel::delete(
-            old_slugs::table
-                .filter(old_slugs::kind.eq(kind))
-                .filter(old_slugs::slug.eq(old)),
-        )
-        .execute(conn)?;
-        diesel::insert_into(old_slugs::table)
-            .values((
-                old_slugs::kind.eq(kind),
-                old_slugs::slug.eq(old),
-                old_slugs::target_id.eq(id),
-                old_slugs::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        crate::domain::old_slugs::take(conn, kind, slug, id, Some(old))?;
     }
     Ok(())
 }
@@ -771,7 +757,7 @@ fn article(
     )?
     .within_a_write_of_everything();
     stamp(conn, "article", made.id, &record)?;
-    redirects(conn, "article", made.id, &record)?;
+    redirects(conn, "article", made.id, &made.slug, &record)?;
     if let Some(deleted) = timestamp(&record, "deleted_at")? {
         crate::domain::articles::safety::trash(conn, actor, &crate::domain::Key::Id(made.id))?
             .within_a_write_of_everything();

@@ -112,16 +112,29 @@ def build(profile):
     return os.path.join(target, "newsdesk"), os.path.join(target, "ceiling")
 
 
+# `--body-words N` of the seed (short archive bodies), or None for full-length bodies.
+BODY_WORDS = None
+
+
+def seed_args(n):
+    extra = ["--body-words", str(BODY_WORDS)] if BODY_WORDS else []
+    return ["seed", "--articles", str(n)] + extra
+
+
+def corpus_suffix():
+    return f"-w{BODY_WORDS}" if BODY_WORDS else ""
+
+
 def corpus(newsdesk, n):
     """The seeded corpus for n articles, made once and reused (copied per run)."""
     os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, f"corpus-{n}.db")
+    path = os.path.join(OUT, f"corpus-{n}{corpus_suffix()}.db")
     seconds = None
     if not os.path.exists(path):
         env = dict(os.environ, ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD,
                    DATABASE_URL=path, RUST_LOG="warn")
         started = time.monotonic()
-        subprocess.run([newsdesk, "seed", "--articles", str(n)], check=True, env=env)
+        subprocess.run([newsdesk] + seed_args(n), check=True, env=env)
         seconds = time.monotonic() - started
         with open(path + ".seed-seconds", "w") as f:
             f.write(f"{seconds:.1f}")
@@ -236,7 +249,7 @@ def corpus_pg(newsdesk, pg, n):
     It is seeded under another name and renamed when complete, so an interrupted seed
     is never taken for a corpus; then closed to connections, so that it can be copied
     as a template whenever a run starts."""
-    name = f"bench_corpus_{n}"
+    name = f"bench_corpus_{n}{corpus_suffix().replace('-', '_')}"
     seconds = None
     if not pg.exists(name):
         seeding = f"{name}_seeding"
@@ -246,7 +259,7 @@ def corpus_pg(newsdesk, pg, n):
                    DATABASE_URL=pg.db_url(seeding), RUST_LOG="warn")
         log(f"seeding {n:,} articles into {pg.shown(seeding)}")
         started = time.monotonic()
-        subprocess.run([newsdesk, "seed", "--articles", str(n)], check=True, env=env)
+        subprocess.run([newsdesk] + seed_args(n), check=True, env=env)
         seconds = time.monotonic() - started
         pg.sql(f"COMMENT ON DATABASE {seeding} IS "
                f"'newsdesk bench corpus: {n} articles, seeded in {seconds:.1f} s'")
@@ -673,9 +686,18 @@ def scenarios(ctx, only=None):
         ("20 by section with descendants",
          lua_paths(["/api/v1/articles?section=news"]),
          lua_paths(["/sections/news/articles"]), "≥ 1.0×"),
+        ("20 by region",
+         lua_paths([f"/api/v1/articles?region={r}" for r in ctx["regions"]]),
+         None, "p99 < 10 ms"),
+        ("20 by author",
+         lua_paths([f"/api/v1/articles?author={a}" for a in ctx["authors"]]),
+         None, "p99 < 10 ms"),
         ("cursor walk, 50 pages deep",
          lua_paths(ctx["cursor_paths"]),
          lua_paths(["/articles"]), "vs ceiling's newest 20"),
+        (f"cursor walk, {len(ctx['deep_cursor_paths']):,} pages deep",
+         lua_paths(ctx["deep_cursor_paths"]),
+         None, "p99 < 10 ms"),
         ("304 revalidation",
          lua_paths([ctx["revalidate_path"]], headers={"If-None-Match": ctx["revalidate_etag"]}),
          lua_paths(["/static"]), "≥ 0.7× of static JSON"),
@@ -835,23 +857,53 @@ async def sse_across(port_a, port_b, token, rate, seconds):
     return delays(on_b), delays(on_a), len(sent), failed
 
 
+def listing_pages(port, tags, authors):
+    """The first page of every tag, section, author and region of the corpus (up to 100
+    different ones)."""
+    _, _, sections = api(port, "/api/v1/sections?per_page=100")
+    _, _, regions = api(port, "/api/v1/regions?per_page=100")
+    section_slugs = [x["slug"] for x in sections["data"]]
+    region_slugs = [x["slug"] for x in regions["data"]]
+    pages = ([f"/api/v1/articles?tag={t}" for t in tags] +
+             [f"/api/v1/articles?section={x}" for x in section_slugs] +
+             [f"/api/v1/articles?region={x}" for x in region_slugs] +
+             [f"/api/v1/articles?author={a}" for a in authors])
+    return pages[:100], region_slugs
+
+
+def cold_pages(port, pages):
+    """Each page read once, one after another, on a server that has read none of them
+    since it started: the first visitor's wait, with `meta.total` and every embedded
+    relation computed."""
+    times = []
+    for path in pages:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as r:
+            r.read()
+        times.append((time.monotonic() - started) * 1000)
+    times.sort()
+    return {"rps": None, "p50": percentile(times, 50), "p99": percentile(times, 99),
+            "errors": 0, "requests": len(times), "max": times[-1] if times else float("nan")}
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
     return values[min(len(values) - 1, int(len(values) * p / 100))]
 
 
-def prepare(ctx, port, token):
-    """Cursor URLs for a 50-page walk, and an ETag to revalidate."""
+def prepare(ctx, port, token, deep=1000):
+    """Cursor URLs for a 50-page and a `deep`-page walk, and an ETag to revalidate."""
     paths, path = [], "/api/v1/articles?per_page=20"
-    for _ in range(50):
+    for _ in range(deep):
         paths.append(path)
         _, _, page = api(port, path)
         cursor = page["meta"]["next_cursor"]
         if not cursor:
             break
         path = f"/api/v1/articles?per_page=20&cursor={cursor}"
-    ctx["cursor_paths"] = paths
+    ctx["cursor_paths"] = paths[:50]
+    ctx["deep_cursor_paths"] = paths
     target = f"/api/v1/articles/{ctx['slugs'][0]}"
     _, headers, _ = api(port, target)
     ctx["revalidate_path"] = target
@@ -897,7 +949,10 @@ def main():
     ap.add_argument("--subscribers", type=int, default=1000,
                     help="breaking-stream subscribers in the fan-out scenario")
     ap.add_argument("--smoke", action="store_true", help="small and short; fail on any error")
-    ap.add_argument("--scaling", action="store_true", help="only the hot reads, for the p50 scaling run")
+    ap.add_argument("--scaling", action="store_true",
+                    help="only the list and article reads, for the scaling run")
+    ap.add_argument("--body-words", type=int, default=None,
+                    help="seed the corpus with short bodies of about N words (the archive corpus: 80)")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
     ap.add_argument("--allow-dirty", action="store_true",
                     help="write RESULTS.md even from a work tree with uncommitted changes")
@@ -914,6 +969,8 @@ def main():
                     help="2: two newsdesk instances on one PostgreSQL database, load spread "
                          "over both (with --backend postgres)")
     args = ap.parse_args()
+    global BODY_WORDS
+    BODY_WORDS = args.body_words
     if args.media:
         if not (args.smoke or args.no_write or args.allow_dirty) \
                 and machine()["revision"].endswith("+changes"):
@@ -985,11 +1042,24 @@ def main():
         _, _, login = api(NEWSDESK_PORT, "/api/v1/auth/token", method="POST",
                           body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         token = login["access_token"]
-        ctx = {"slugs": slugs, "tags": tags, "authors": authors, "all_slugs": all_slugs}
-        prepare(ctx, NEWSDESK_PORT, token)
+        # First, on the server as it started: every tag, section, region and author page
+        # once, cold.
+        pages, regions = listing_pages(NEWSDESK_PORT, tags, authors)
+        log(f"scenario: {len(pages)} listing pages, cold")
+        cold = cold_pages(NEWSDESK_PORT, pages)
+        cold["rss_mb"] = nd.rss_mb()
+        rows.append((f"cold tag, section, region and author pages ({len(pages)} different, "
+                     f"each the first request after start; max {cold['max']:.1f} ms)",
+                     cold, None, "p99 < 10 ms"))
+        ctx = {"slugs": slugs, "tags": tags, "authors": authors, "all_slugs": all_slugs,
+               "regions": regions}
+        prepare(ctx, NEWSDESK_PORT, token, deep=50 if args.smoke else 1000)
         common = dict(threads=args.threads, seconds=args.seconds, warmup=args.warmup)
         hot = {"article by slug (1,000 slugs across the corpus)", "newest 20 (front page)",
-               "20 by tag", "cursor walk, 50 pages deep"}
+               "20 by tag", "cursor walk, 50 pages deep",
+               f"article by slug ({len(all_slugs):,} slugs, beyond the cache)",
+               "20 by section with descendants", "20 by region", "20 by author",
+               f"cursor walk, {len(ctx['deep_cursor_paths']):,} pages deep"}
         for name, nd_script, ce_script, target in scenarios(ctx, hot if args.scaling else None):
             log(f"scenario: {name}")
             if "beyond the cache" not in name:
@@ -1217,7 +1287,9 @@ def log_sentence(findings):
 def render(args, rows, seed_seconds, startup, locked, pg_info=None, findings=None):
     m = machine()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    mode = "scaling run (hot reads)" if args.scaling else "full run"
+    mode = "scaling run (list and article reads)" if args.scaling else "full run"
+    if BODY_WORDS:
+        mode += f", bodies of about {BODY_WORDS} words"
     seeded = f"{'%.1f s' % seed_seconds if seed_seconds is not None else 'an earlier run'}"
     if pg_info is None:
         lines = [
@@ -1463,7 +1535,7 @@ def write_media_results(report):
 def results_key(args):
     """The key of a run's section in RESULTS.md and of its raw file, bench/raw/<key>.txt.
     SQLite runs keep the keys they always had."""
-    mode = "scaling" if args.scaling else "full"
+    mode = ("scaling" if args.scaling else "full") + corpus_suffix()
     if args.backend == "postgres" and args.instances == 2:
         return f"postgres-2-instances-{args.articles}"
     if args.backend == "postgres":

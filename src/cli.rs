@@ -359,6 +359,10 @@ pub enum Command {
         /// revisions (for sizing an archive).
         #[arg(long, value_name = "N", requires = "articles", default_value_t = 0)]
         revisions: usize,
+        /// With --articles: short bodies of about N words (whole paragraphs, at least
+        /// N), as in a large archive; without it, 6 to 9 paragraphs each.
+        #[arg(long, value_name = "N", requires = "articles", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        body_words: Option<u32>,
     },
 }
 
@@ -447,7 +451,8 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
             demo,
             articles,
             revisions,
-        } => seed_command(&config, demo, articles, revisions),
+            body_words,
+        } => seed_command(&config, demo, articles, revisions, body_words),
         Command::Backup { path } => backup_command(&config, &path),
         Command::Check => check_command(&config),
         Command::Copy { to } => copy_command(&config, &to),
@@ -554,6 +559,7 @@ fn seed_command(
     demo: bool,
     articles: Option<usize>,
     revisions: usize,
+    body_words: Option<u32>,
 ) -> Result<(), Exit> {
     let db = open_db(config)?;
     ensure_first_admin(&db, config.admin.as_ref())?;
@@ -579,7 +585,13 @@ fn seed_command(
         );
     }
     if let Some(n) = articles {
-        let summary = seed::bulk::seed_with_history(&db, n, revisions, Some(admin.id))?;
+        let summary = seed::bulk::seed_with_history(
+            &db,
+            n,
+            revisions,
+            body_words.map(|w| w as usize),
+            Some(admin.id),
+        )?;
         println!(
             "added {} articles in {:.1} s ({:.0} articles/s)",
             summary.articles,

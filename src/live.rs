@@ -39,6 +39,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(300);
 const TRASH_EVERY: Duration = Duration::from_secs(2);
 /// How often the articles time made live or expired are announced to webhooks.
 const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
+/// How often the maintained article counts are folded (each key's rows into one).
+const FOLD_EVERY: Duration = Duration::from_secs(2);
 
 struct Inner {
     sender: broadcast::Sender<Arc<Event>>,
@@ -270,6 +272,9 @@ fn schedule(
     let mut last_prune = std::time::Instant::now();
     let mut last_trash = std::time::Instant::now();
     let mut last_announce = std::time::Instant::now();
+    let mut last_fold = std::time::Instant::now();
+    // The last count row folded (0: this process has folded none yet).
+    let mut folded_to = 0i64;
     ctx.health.ok();
     while ctx.sleep(SCHEDULER_TICK) {
         let Some(inner) = hub.upgrade() else { return };
@@ -294,6 +299,13 @@ fn schedule(
             last_announce = std::time::Instant::now();
             if let Err(e) = announce(&db) {
                 tracing::warn!(error = %e, "cannot announce scheduled articles to webhooks");
+            }
+        }
+        if last_fold.elapsed() >= FOLD_EVERY {
+            last_fold = std::time::Instant::now();
+            match db.write_blocking(move |conn| crate::domain::counts::fold(conn, folded_to)) {
+                Ok(to) => folded_to = to,
+                Err(e) => tracing::warn!(error = %e, "cannot fold the article counts"),
             }
         }
         if last_trash.elapsed() >= TRASH_EVERY {

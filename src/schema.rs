@@ -1,6 +1,15 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    article_counts (id) {
+        id -> BigInt,
+        kind -> Integer,
+        ref_id -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     article_authors (article_id, author_id) {
         article_id -> Integer,
         author_id -> Integer,
@@ -383,6 +392,7 @@ diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    article_counts,
     api_tokens,
     sessions,
     webhooks,

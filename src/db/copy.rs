@@ -26,6 +26,7 @@ const TABLES: &[&str] = &[
     "regions",
     "tags",
     "articles",
+    "article_counts",
     "article_tags",
     "article_regions",
     "article_authors",
@@ -49,6 +50,7 @@ const TABLES: &[&str] = &[
 
 /// Tables whose `id` the database generates: their sequences continue after the copy.
 const WITH_IDS: &[&str] = &[
+    "article_counts",
     "users",
     "media",
     "authors",
@@ -137,8 +139,10 @@ pub fn sqlite_to_postgres(source: &mut SqliteConnection, url: &str) -> AppResult
         let DbConn::Postgres(target) = conn else {
             return Err(AppError::internal("the copy's target is PostgreSQL"));
         };
-        // The generated signing secret and heartbeat come from the source.
+        // The generated signing secret and heartbeat come from the source, and so do
+        // the counts (the empty database's migration counted its nothing).
         target.batch_execute("DELETE FROM settings")?;
+        target.batch_execute("DELETE FROM article_counts")?;
         let mut rows = 0u64;
         for table in TABLES {
             rows += copy_table(source, target, table)?;

@@ -13,7 +13,7 @@ use super::articles::{Article, ArticleHead, Relations, visible_to_readers};
 use super::input::xml_safe;
 use super::media::MediaKind;
 use super::time::Timestamp;
-use super::{Key, sections, tags};
+use super::{Key, counts, sections, tags};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -21,8 +21,6 @@ use crate::schema::{article_tags, articles, sections as sections_t};
 
 /// Items in a feed.
 pub const FEED_ITEMS: i64 = 50;
-/// URLs in a sitemap (the sitemap protocol's limit for one file).
-pub const SITEMAP_URLS: i64 = 50_000;
 /// URLs in a news sitemap (the news-sitemap format's limit).
 pub const NEWS_SITEMAP_URLS: i64 = 1_000;
 /// How far back the news sitemap reaches.
@@ -363,6 +361,35 @@ type Entry = (
     Option<i32>,
 );
 
+/// The columns of an [`Entry`].
+const ENTRY: (
+    articles::id,
+    articles::slug,
+    articles::language,
+    articles::section_id,
+    articles::updated_at,
+    articles::published_at,
+    articles::title,
+    articles::translation_group,
+) = (
+    articles::id,
+    articles::slug,
+    articles::language,
+    articles::section_id,
+    articles::updated_at,
+    articles::published_at,
+    articles::title,
+    articles::translation_group,
+);
+
+fn section_slugs(conn: &mut DbConn) -> AppResult<HashMap<i32, String>> {
+    Ok(sections_t::table
+        .select((sections_t::id, sections_t::slug))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 fn entries(
     conn: &mut DbConn,
     since: Option<chrono::NaiveDateTime>,
@@ -371,16 +398,7 @@ fn entries(
     let now = Timestamp::now().0;
     let mut query = articles::table
         .filter(visible_to_readers(now))
-        .select((
-            articles::id,
-            articles::slug,
-            articles::language,
-            articles::section_id,
-            articles::updated_at,
-            articles::published_at,
-            articles::title,
-            articles::translation_group,
-        ))
+        .select(ENTRY)
         .into_boxed();
     if let Some(since) = since {
         query = query.filter(articles::published_at.ge(since));
@@ -389,30 +407,89 @@ fn entries(
         .order((articles::published_at.desc(), articles::id.desc()))
         .limit(limit)
         .load(conn)?;
-    let section_slugs: HashMap<i32, String> = sections_t::table
-        .select((sections_t::id, sections_t::slug))
-        .load::<(i32, String)>(conn)?
-        .into_iter()
-        .collect();
-    Ok((rows, section_slugs))
+    Ok((rows, section_slugs(conn)?))
 }
 
 fn w3c(t: chrono::NaiveDateTime) -> String {
     Timestamp(t).to_rfc3339()
 }
 
-/// `/sitemap.xml`: the newest 50,000 published articles, each with its other editions
-/// as `xhtml:link rel="alternate" hreflang`.
-pub fn sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
-    let (rows, section_slugs) = entries(conn, None, SITEMAP_URLS)?;
+/// The address of child sitemap `n` (1, 2, …), on the public site's base.
+pub fn sitemap_child_url(site: &Site, n: i32) -> String {
+    format!(
+        "{}/sitemaps/articles-{n}.xml",
+        site.base.trim_end_matches('/')
+    )
+}
+
+/// `/sitemap.xml`: a sitemap index naming one child sitemap per block of
+/// [`counts::BLOCK_SIZE`] article ids that holds a published story (from the maintained
+/// counts: nothing is scanned).
+pub fn sitemap_index(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
+    let now = Timestamp::now().0;
+    let mut blocks: Vec<i32> = counts::visible_per_ref(conn, counts::BLOCK, None, now)?
+        .into_keys()
+        .collect();
+    blocks.sort_unstable();
+    let write = || -> io::Result<Vec<u8>> {
+        let mut w = Writer::new(Vec::with_capacity(blocks.len() * 96 + 256));
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        w.create_element("sitemapindex")
+            .with_attribute(("xmlns", NS_SITEMAP))
+            .write_inner_content(|w| {
+                for block in &blocks {
+                    w.create_element("sitemap").write_inner_content(|w| {
+                        text(w, "loc", &sitemap_child_url(site, block + 1))
+                    })?;
+                }
+                Ok(())
+            })?;
+        Ok(w.into_inner())
+    };
+    write().map_err(xml_error)
+}
+
+/// `/sitemaps/articles-{n}.xml`: the published articles whose ids fall in block `n`
+/// (ids `(n-1)·10,000 + 1` to `n·10,000`, so never more than the protocol's 50,000
+/// URLs), oldest id first, each with its other editions as `xhtml:link rel="alternate"
+/// hreflang`. `None` when the block holds no published article.
+pub fn sitemap_child(conn: &mut DbConn, site: &Site, n: i32) -> AppResult<Option<Vec<u8>>> {
+    if !(1..=i32::MAX / counts::BLOCK_SIZE).contains(&n) {
+        return Ok(None);
+    }
+    let now = Timestamp::now().0;
+    let first = (n - 1) * counts::BLOCK_SIZE + 1;
+    let last = n * counts::BLOCK_SIZE;
+    let rows: Vec<Entry> = articles::table
+        .filter(visible_to_readers(now))
+        .filter(articles::id.between(first, last))
+        .select(ENTRY)
+        .order(articles::id)
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let section_slugs = section_slugs(conn)?;
     let url_of = |e: &Entry| {
         let section = e.3.and_then(|s| section_slugs.get(&s)).map(String::as_str);
         site.article_url(&e.2, section, &e.1, e.0, e.5.unwrap_or(e.4))
     };
+    // Every published edition of the groups in this block, wherever its id falls.
+    let mut group_ids: Vec<i32> = rows.iter().filter_map(|e| e.7).collect();
+    group_ids.sort_unstable();
+    group_ids.dedup();
     let mut groups: HashMap<i32, Vec<(String, String)>> = HashMap::new();
-    for e in &rows {
-        if let Some(g) = e.7 {
-            groups.entry(g).or_default().push((e.2.clone(), url_of(e)));
+    for chunk in group_ids.chunks(1000) {
+        let editions: Vec<Entry> = articles::table
+            .filter(visible_to_readers(now))
+            .filter(articles::translation_group.eq_any(chunk))
+            .select(ENTRY)
+            .order(articles::id)
+            .load(conn)?;
+        for e in &editions {
+            if let Some(g) = e.7 {
+                groups.entry(g).or_default().push((e.2.clone(), url_of(e)));
+            }
         }
     }
     let write = || -> io::Result<Vec<u8>> {
@@ -443,7 +520,7 @@ pub fn sitemap(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
             })?;
         Ok(w.into_inner())
     };
-    write().map_err(xml_error)
+    write().map(Some).map_err(xml_error)
 }
 
 /// `/sitemap-news.xml`: articles published in the last 48 hours, in the news-sitemap

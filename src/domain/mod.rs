@@ -150,6 +150,7 @@ pub mod breaking;
 pub mod breaking_events;
 pub mod breaking_items;
 pub mod collections;
+pub mod counts;
 pub mod feeds;
 pub mod idempotency;
 pub mod input;

@@ -7,15 +7,15 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Key;
 use super::input::{Checker, Input, TextRule, UnknownFields};
 use super::localized::{self, Field, LocaleParams, Localized};
 use super::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use super::params::Params;
 use super::time::Timestamp;
-use super::{Key, articles};
 use crate::db::{DbConn, Scope, Written};
 use crate::error::AppResult;
-use crate::schema::{article_tags, articles as articles_t, tags};
+use crate::schema::{article_tags, tags};
 
 const NAME: TextRule = TextRule::line(1, 100);
 const DESCRIPTION: TextRule = TextRule::block(2_000);
@@ -134,20 +134,12 @@ pub struct TagPatch {
 
 slug_queries!(tags, "tag");
 
-/// Visible published articles per tag, in one query.
+/// Visible published articles per tag, from the maintained counts.
 fn article_counts(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, i64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let now = Timestamp::now().0;
-    let rows: Vec<(i32, i64)> = article_tags::table
-        .inner_join(articles_t::table)
-        .filter(article_tags::tag_id.eq_any(ids))
-        .filter(articles::visible_to_readers(now))
-        .group_by(article_tags::tag_id)
-        .select((article_tags::tag_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+    super::counts::visible_per_ref(conn, super::counts::TAG, Some(ids), Timestamp::now().0)
 }
 
 fn find_row(conn: &mut DbConn, key: &Key) -> AppResult<TagRow> {
@@ -283,6 +275,7 @@ pub fn delete(conn: &mut DbConn, key: &Key) -> AppResult<Written<()>> {
     let id = require_id(conn, key)?;
     diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
     diesel::delete(tags::table.find(id)).execute(conn)?;
+    super::counts::forget(conn, super::counts::TAG, id)?;
     super::old_slugs::forget(conn, KIND, id)?;
     Ok(Written::content((), Scope::All))
 }

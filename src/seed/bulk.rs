@@ -14,10 +14,10 @@ use crate::db::columns::StoredStatus;
 use crate::db::{Db, DbConn, Scope, Written, sqlite};
 use crate::domain::media::MediaKind;
 use crate::domain::time::Timestamp;
-use crate::domain::{markdown, search, slug};
+use crate::domain::{counts, markdown, search, slug};
 use crate::error::AppResult;
 use crate::schema::{
-    article_authors, article_regions, article_tags, articles, authors, media, tags,
+    article_authors, article_counts, article_regions, article_tags, articles, authors, media, tags,
 };
 
 /// Bylines in the corpus.
@@ -327,14 +327,28 @@ struct Assembled {
     words: usize,
 }
 
-fn assemble(rng: &mut StdRng, pool: &Pool) -> Assembled {
-    let count = rng.random_range(6..=9);
-    let mut blocks: Vec<&Block> = Vec::with_capacity(count + 1);
-    for i in 0..count {
-        if i == count / 2 {
-            blocks.push(pick(rng, &pool.headings));
+/// A body of 6 to 9 paragraphs with a subheading, or with `body_words`, whole
+/// paragraphs up to at least that many words (a short archive story).
+fn assemble(rng: &mut StdRng, pool: &Pool, body_words: Option<usize>) -> Assembled {
+    let mut blocks: Vec<&Block> = Vec::new();
+    match body_words {
+        None => {
+            let count = rng.random_range(6..=9);
+            for i in 0..count {
+                if i == count / 2 {
+                    blocks.push(pick(rng, &pool.headings));
+                }
+                blocks.push(pick(rng, &pool.paragraphs));
+            }
         }
-        blocks.push(pick(rng, &pool.paragraphs));
+        Some(target) => {
+            let mut words = 0;
+            while words < target.max(1) {
+                let paragraph = pick(rng, &pool.paragraphs);
+                words += paragraph.words;
+                blocks.push(paragraph);
+            }
+        }
     }
     let markdown = blocks
         .iter()
@@ -467,16 +481,18 @@ struct Planned {
 /// Adds `n` published articles spread over the past year; a third in Arabic and Spanish.
 /// Runs on a blocking thread; each batch is one write transaction.
 pub fn seed(db: &Db, n: usize, created_by: Option<i32>) -> AppResult<BulkSummary> {
-    seed_with_history(db, n, 0, created_by)
+    seed_with_history(db, n, 0, None, created_by)
 }
 
 /// [`seed`], each article with a synthetic history of `revisions` revisions (the first
 /// is the create; then, in turn, a title fix, a summary change and a body update),
-/// stored as edits store them: for sizing the database of a newsroom's archive.
+/// stored as edits store them: for sizing the database of a newsroom's archive. With
+/// `body_words`, bodies are short: whole paragraphs up to at least that many words.
 pub fn seed_with_history(
     db: &Db,
     n: usize,
     revisions: usize,
+    body_words: Option<usize>,
     created_by: Option<i32>,
 ) -> AppResult<BulkSummary> {
     let started = std::time::Instant::now();
@@ -530,7 +546,7 @@ pub fn seed_with_history(
                     words.connector,
                     place
                 );
-                let assembled = assemble(&mut rng, &pools[which]);
+                let assembled = assemble(&mut rng, &pools[which], body_words);
                 let serial = first as usize + i + 1;
                 let mut tags = [0; 3];
                 let start = rng.random_range(0..tag_ids.len());
@@ -753,6 +769,39 @@ fn insert_batch(
             .values(chunk)
             .execute(c)?);
     }
+    // Every article is live: the batch's counts go in as one row per key.
+    let mut counted: std::collections::BTreeMap<counts::Key, i64> = Default::default();
+    for (id, a) in ids.iter().zip(batch) {
+        let keys = a
+            .tags
+            .iter()
+            .map(|t| (counts::TAG, *t))
+            .chain(a.authors.iter().map(|au| (counts::AUTHOR, *au)))
+            .chain([
+                (counts::REGION, a.region),
+                (counts::SECTION, a.section),
+                (counts::ALL, 0),
+                (counts::BLOCK, counts::block_of(*id)),
+            ]);
+        for key in keys {
+            *counted.entry(key).or_default() += 1;
+        }
+    }
+    let rows: Vec<_> = counted
+        .into_iter()
+        .map(|((kind, ref_id), n)| {
+            (
+                article_counts::kind.eq(kind),
+                article_counts::ref_id.eq(ref_id),
+                article_counts::n.eq(n),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 4) {
+        crate::on_backend!(conn, |c| diesel::insert_into(article_counts::table)
+            .values(chunk)
+            .execute(c)?);
+    }
     Ok(ids)
 }
 
@@ -766,7 +815,7 @@ mod tests {
         for words in [&EN, &AR, &ES] {
             let p = pool(&mut rng, words);
             for _ in 0..20 {
-                let a = assemble(&mut rng, &p);
+                let a = assemble(&mut rng, &p, None);
                 let body = a.markdown;
                 assert_eq!(markdown::to_safe_html(&body), a.html);
                 let plain = markdown::plain_text(&body);

@@ -16,6 +16,7 @@ use diesel::sql_types::Bool;
 
 use super::EventType;
 use crate::db::DbConn;
+use crate::domain::counts;
 use crate::domain::time::Timestamp;
 use crate::error::AppResult;
 use crate::schema::articles;
@@ -44,6 +45,7 @@ type Facts = (
     Option<chrono::NaiveDateTime>,
     chrono::NaiveDateTime,
     i32,
+    Option<i32>,
 );
 
 fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
@@ -60,6 +62,7 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
             articles::deleted_at,
             articles::updated_at,
             articles::announced,
+            articles::section_id,
         ))
         .get_result::<Facts>(c)
         .optional()?))
@@ -67,7 +70,7 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
 
 /// Where an article stands for readers at `now`.
 fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
-    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _) = f;
+    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _, _) = f;
     if deleted_at.is_some() || status != "published" || published_at.is_none_or(|p| p > now) {
         NOT_LIVE
     } else if unpublish_at.is_some_and(|u| u <= now) {
@@ -78,7 +81,7 @@ fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
 }
 
 fn data(f: &Facts, standing: i32) -> serde_json::Value {
-    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _) = f;
+    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _, _) = f;
     let status = match standing {
         LIVE => "published",
         EXPIRED => "expired",
@@ -97,8 +100,21 @@ fn data(f: &Facts, standing: i32) -> serde_json::Value {
     })
 }
 
-/// Announces what a write did to article `id` (inside the write's transaction).
+/// Announces what a write did to article `id` (inside the write's transaction), one
+/// that did not change its section or links.
 pub fn article_written(conn: &mut DbConn, id: i32, change: Change) -> AppResult<()> {
+    article_changed(conn, id, change, None)
+}
+
+/// Announces what a write did to article `id` (inside the write's transaction), and
+/// moves the maintained counts with it: `before` are the keys the article counted
+/// towards before the write (`None`: the write left them as they were).
+pub fn article_changed(
+    conn: &mut DbConn,
+    id: i32,
+    change: Change,
+    before: Option<&[counts::Key]>,
+) -> AppResult<()> {
     let Some(f) = facts(conn, id)? else {
         return Ok(());
     };
@@ -116,6 +132,19 @@ pub fn article_written(conn: &mut DbConn, id: i32, change: Change) -> AppResult<
         diesel::update(articles::table.find(id))
             .set(articles::announced.eq(is))
             .execute(conn)?;
+    }
+    if was == LIVE || is == LIVE {
+        let now_keys = counts::keys_of(conn, id, f.10)?;
+        let old_keys = before.unwrap_or(&now_keys);
+        match (was == LIVE, is == LIVE) {
+            (true, true) if old_keys != now_keys.as_slice() => {
+                counts::add(conn, old_keys, -1)?;
+                counts::add(conn, &now_keys, 1)?;
+            }
+            (true, false) => counts::add(conn, old_keys, -1)?,
+            (false, true) => counts::add(conn, &now_keys, 1)?,
+            _ => {}
+        }
     }
     if let Some(event) = event {
         super::emit(conn, event, data(&f, is))?;

@@ -334,6 +334,29 @@ where
         }
     }
 
+    /// The paths of the child sitemaps `/sitemap.xml` names, in its order.
+    pub async fn sitemap_children(&self) -> Vec<String> {
+        let index = self.get("/sitemap.xml").await.expect(200).text();
+        index
+            .split("<loc>")
+            .skip(1)
+            .map(|rest| {
+                let loc = &rest[..rest.find("</loc>").expect("a closed loc")];
+                let at = loc.find("/sitemaps/").expect("a child sitemap address");
+                loc[at..].to_owned()
+            })
+            .collect()
+    }
+
+    /// Every child sitemap `/sitemap.xml` names, read anonymously, one after another.
+    pub async fn sitemaps(&self) -> String {
+        let mut all = String::new();
+        for path in self.sitemap_children().await {
+            all.push_str(&self.get(&path).await.expect(200).text());
+        }
+        all
+    }
+
     /// `GET path`, anonymously.
     pub async fn get(&self, path: &str) -> Resp {
         self.send(atest::TestRequest::get().uri(path)).await

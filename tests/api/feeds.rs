@@ -275,15 +275,27 @@ async fn sitemaps_list_published_articles_and_the_last_48_hours() {
         resp.header("content-type").as_deref(),
         Some("application/xml; charset=utf-8")
     );
+    let index = parse(&resp.body);
+    assert_eq!(
+        texts(&index, "sitemapindex/sitemap/loc"),
+        ["https://news.example/sitemaps/articles-1.xml"],
+        "a sitemap index with one child on the public site"
+    );
+    let resp = t.get("/sitemaps/articles-1.xml").await.expect(200);
+    assert_eq!(
+        resp.header("content-type").as_deref(),
+        Some("application/xml; charset=utf-8")
+    );
     let doc = parse(&resp.body);
     let locs = texts(&doc, "urlset/url/loc");
     assert_eq!(
         locs,
         [
-            "https://news.example/ar/fresh-ar",
             "https://news.example/en/fresh",
+            "https://news.example/ar/fresh-ar",
             "https://news.example/en/old"
-        ]
+        ],
+        "published stories only, by id"
     );
     assert_eq!(all(&doc, "urlset/url/lastmod").len(), 3);
     let alternates = all(&doc, "urlset/url/xhtml:link");
@@ -312,4 +324,121 @@ async fn sitemaps_list_published_articles_and_the_last_48_hours() {
         ["ar", "en"]
     );
     assert!(texts(&news, "urlset/url/news:news/news:publication_date")[0].ends_with('Z'));
+}
+
+/// Sets the id the next article gets (as if that many stories had been written).
+async fn next_article_id<S, B>(t: &common::TestApp<S>, next: i32)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    use diesel::RunQueryDsl;
+    t.state
+        .db
+        .write(move |conn| {
+            let sql = match conn {
+                newsdesk::db::DbConn::Sqlite(_) => {
+                    format!(
+                        "UPDATE sqlite_sequence SET seq = {} WHERE name = 'articles'",
+                        next - 1
+                    )
+                }
+                newsdesk::db::DbConn::Postgres(_) => format!(
+                    "SELECT setval(pg_get_serial_sequence('articles', 'id'), {})",
+                    next - 1
+                ),
+            };
+            diesel::sql_query(sql).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("set the next id");
+}
+
+#[actix_web::test]
+async fn the_sitemap_index_names_one_child_per_block_of_ten_thousand_ids_with_stories() {
+    let t = common::app_configured(|c| c.public_base_url = "https://news.example".into()).await;
+    let editor = t.editor().await;
+    let story = |slug: &str, status: &str| {
+        json!({"slug": slug, "title": slug, "status": status,
+            "published_at": common::in_seconds(-60)})
+    };
+    t.article(&editor, story("first-block", "published")).await;
+    // Block 2 (ids 10,001 to 20,000) holds only a draft; block 3 two stories, one of
+    // which is later taken down; block 5 one story, later trashed.
+    next_article_id(&t, 10_001).await;
+    t.article(&editor, story("draft-only", "draft")).await;
+    next_article_id(&t, 25_000).await;
+    t.article(&editor, story("third-block", "published")).await;
+    let taken = t.article(&editor, story("taken-down", "published")).await;
+    next_article_id(&t, 40_001).await;
+    let trashed = t.article(&editor, story("fifth-block", "published")).await;
+
+    let children = t.sitemap_children().await;
+    assert_eq!(
+        children,
+        [
+            "/sitemaps/articles-1.xml",
+            "/sitemaps/articles-3.xml",
+            "/sitemaps/articles-5.xml"
+        ]
+    );
+    let locs = |path: &'static str| {
+        let t = &t;
+        async move {
+            texts(
+                &parse(&t.get(path).await.expect(200).body),
+                "urlset/url/loc",
+            )
+        }
+    };
+    assert_eq!(
+        locs("/sitemaps/articles-1.xml").await,
+        ["https://news.example/en/first-block"]
+    );
+    assert_eq!(
+        locs("/sitemaps/articles-3.xml").await,
+        [
+            "https://news.example/en/third-block",
+            "https://news.example/en/taken-down"
+        ]
+    );
+    for missing in [
+        "/sitemaps/articles-2.xml",
+        "/sitemaps/articles-4.xml",
+        "/sitemaps/articles-0.xml",
+        "/sitemaps/articles-01.xml",
+        "/sitemaps/articles--1.xml",
+        "/sitemaps/articles-x.xml",
+        "/sitemaps/articles-99999999999.xml",
+    ] {
+        t.get(missing).await.problem(404, "not_found");
+    }
+
+    // Changes show at once in the index and the children.
+    t.patch(
+        &editor,
+        &format!("/api/v1/articles/{}", taken["id"]),
+        json!({"status": "draft"}),
+    )
+    .await
+    .expect(200);
+    t.delete(&editor, &format!("/api/v1/articles/{}", trashed["id"]))
+        .await
+        .expect(204);
+    assert_eq!(
+        t.sitemap_children().await,
+        ["/sitemaps/articles-1.xml", "/sitemaps/articles-3.xml"]
+    );
+    assert_eq!(
+        locs("/sitemaps/articles-3.xml").await,
+        ["https://news.example/en/third-block"]
+    );
+    t.get("/sitemaps/articles-5.xml")
+        .await
+        .problem(404, "not_found");
 }

@@ -9,6 +9,7 @@ mod backup;
 mod breaking;
 mod cache;
 mod concurrency;
+mod counts;
 mod database;
 mod errors;
 mod faults;

@@ -745,6 +745,11 @@ async fn get_routes(t: &impl Api, editor: &str, admin: &str) -> Vec<(&'static st
             false,
         ),
         ("/sitemap.xml", "/sitemap.xml".into(), false),
+        (
+            "/sitemaps/articles-{n}.xml",
+            "/sitemaps/articles-1.xml".into(),
+            false,
+        ),
         ("/sitemap-news.xml", "/sitemap-news.xml".into(), false),
         ("/files/{name}", original, false),
         ("/files/{sha256}/{rendition}", rendition, false),

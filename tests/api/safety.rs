@@ -248,8 +248,7 @@ async fn a_trashed_story_leaves_every_reader_route_at_once_and_comes_back_whole(
             let tag = t.get("/api/v1/tags/gaza").await.json()["article_count"] == 2;
             let feed = String::from_utf8_lossy(&t.get("/feeds/en.xml").await.body)
                 .contains("crossing-talks");
-            let sitemap = String::from_utf8_lossy(&t.get("/sitemap.xml").await.body)
-                .contains("crossing-talks");
+            let sitemap = t.sitemaps().await.contains("crossing-talks");
             let hub = t.get("/api/v1/collections/hub").await.json()["pinned"]
                 == json!(["crossing-talks"]);
             let translation = t
@@ -526,8 +525,7 @@ async fn an_embargoed_story_leaves_every_reader_route_at_its_time_with_no_write(
             let tag = t.get("/api/v1/tags/gaza").await.json()["article_count"] == 1;
             let feed =
                 String::from_utf8_lossy(&t.get("/feeds/en.xml").await.body).contains("short-lived");
-            let sitemap =
-                String::from_utf8_lossy(&t.get("/sitemap.xml").await.body).contains("short-lived");
+            let sitemap = t.sitemaps().await.contains("short-lived");
             [single, list, search, tag, feed, sitemap]
         }
     };

@@ -65,7 +65,7 @@ fn path_values(path: &str, name: &str, p: &Public) -> Vec<String> {
         ("name", _) => vec![format!("{}.jpg", "0".repeat(64))],
         ("sha256", _) => vec!["0".repeat(64)],
         ("rendition", _) => vec!["640.webp".into()],
-        ("number", _) => vec!["1".into(), "2".into()],
+        ("number", _) | ("n", _) => vec!["1".into(), "2".into()],
         _ => panic!("the crawl does not know how to fill {{{name}}} in {path}: teach it"),
     }
 }

@@ -297,8 +297,53 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
     )
 }
 
-/// The list's total: from the memo when it can answer, else counted (together with the
-/// content counter, in one read transaction, so the memo knows what the count saw).
+/// The list's total from the maintained counts, when its filters are ones the counts
+/// keep: what readers see, everything or one section (with its children), one tag, one
+/// author or one region, and nothing else.
+fn counted_total(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    r: &Resolved,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<i64>> {
+    use crate::domain::counts;
+    let narrowed = !matches!(q.status, None | Some(StatusFilter::Published))
+        || q.q.is_some()
+        || r.collection.is_some()
+        || q.lang.is_some()
+        || q.published_after.is_some()
+        || q.published_before.is_some()
+        || q.featured.is_some();
+    if narrowed {
+        return Ok(None);
+    }
+    let mut keys: Vec<(i32, Vec<i32>)> = Vec::new();
+    if let Some(ids) = &r.sections {
+        keys.push((counts::SECTION, ids.clone()));
+    }
+    if let Some(ids) = &r.tags {
+        if ids.len() != 1 {
+            return Ok(None);
+        }
+        keys.push((counts::TAG, ids.clone()));
+    }
+    if let Some(id) = r.author {
+        keys.push((counts::AUTHOR, vec![id]));
+    }
+    if let Some(id) = r.region {
+        keys.push((counts::REGION, vec![id]));
+    }
+    let (kind, refs) = match keys.len() {
+        0 => (counts::ALL, vec![0]),
+        1 => keys.remove(0),
+        _ => return Ok(None),
+    };
+    Ok(Some(counts::visible_sum(conn, kind, &refs, now)?))
+}
+
+/// The list's total: from the maintained counts when they keep it, else from the memo
+/// when it can answer, else counted (together with the content counter, in one read
+/// transaction, so the memo knows what the count saw).
 fn total(
     conn: &mut DbConn,
     q: &ArticleQuery,
@@ -308,6 +353,9 @@ fn total(
     dependencies: &Dependencies,
     totals: Option<&dyn Totals>,
 ) -> AppResult<i64> {
+    if let Some(known) = counted_total(conn, q, resolved, now)? {
+        return Ok(known);
+    }
     let memo = totals.filter(|_| matches!(dependencies, Dependencies::Filters { .. }));
     let ticket = match memo.map(|m| m.get(dependencies)) {
         Some(Ok(known)) => return Ok(known),

@@ -303,6 +303,7 @@ pub fn update_for(
     let edit = check_patch(&mut c, actor, body, languages)?;
     let refs = resolve_edit(c, conn, actor, &head, &edit)?;
     let before = get(conn, &Key::Id(head.id), Some(actor), site)?;
+    let counted_as = crate::domain::counts::keys_of(conn, head.id, head.section_id)?;
     let written = save_edit(conn, actor, &head, edit, refs, ahead, site)?;
     written.and_then(|article| {
         let old = RevisionFields::of(&before);
@@ -345,10 +346,11 @@ pub fn update_for(
             Some(head.id),
             &summary,
         )?;
-        crate::webhooks::lifecycle::article_written(
+        crate::webhooks::lifecycle::article_changed(
             conn,
             head.id,
             crate::webhooks::lifecycle::Change::Saved,
+            Some(&counted_as),
         )?;
         Ok(article)
     })

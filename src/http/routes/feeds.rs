@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(section_feed)
         .service(tag_feed)
         .service(sitemap)
+        .service(sitemap_child)
         .service(news_sitemap);
 }
 
@@ -108,19 +109,50 @@ pub async fn tag_feed(
     serve_feed(state, lang, FeedScope::Tag(slug), self_path).await
 }
 
-/// Every published article (the newest 50,000), for search engines, with its other
-/// editions as `xhtml:link rel="alternate" hreflang`.
+/// The sitemap index for search engines: one child sitemap per block of 10,000
+/// article ids that holds a published story (`/sitemaps/articles-{n}.xml`, on
+/// `PUBLIC_BASE_URL`), so an archive of any size stays within the protocol's limits
+/// (50,000 URLs per sitemap, 50,000 sitemaps per index).
 #[utoipa::path(
     tag = "Feeds",
-    responses((status = 200, description = "A sitemap", body = String, content_type = "application/xml"))
+    responses((status = 200, description = "A sitemap index (`sitemapindex`)", body = String, content_type = "application/xml"))
 )]
 #[get("/sitemap.xml")]
 pub async fn sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let site = state.site.clone();
     let xml = state
         .db
-        .read(move |conn| feeds::sitemap(conn, &site))
+        .read(move |conn| feeds::sitemap_index(conn, &site))
         .await?;
+    Ok(HttpResponse::Ok().content_type(XML).body(xml))
+}
+
+/// One child sitemap of the index: the published articles whose ids are
+/// `(n-1)·10,000 + 1` to `n·10,000` (at most 10,000 URLs), each with its other
+/// editions as `xhtml:link rel="alternate" hreflang`. A block with no published story,
+/// or an `n` that is not a positive number, is 404.
+#[utoipa::path(
+    tag = "Feeds",
+    params(("n" = String, Path, description = "The child's number, from 1, as the index names it")),
+    responses((status = 200, description = "A sitemap (`urlset`)", body = String, content_type = "application/xml"))
+)]
+#[get("/sitemaps/articles-{n}.xml")]
+pub async fn sitemap_child(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let n = path.into_inner();
+    // Digits only, without a sign or leading zeros: one address per child.
+    let number = (!n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| n.parse::<i32>().ok())
+        .flatten()
+        .ok_or_else(|| AppError::not_found("sitemap"))?;
+    let site = state.site.clone();
+    let xml = state
+        .db
+        .read(move |conn| feeds::sitemap_child(conn, &site, number))
+        .await?
+        .ok_or_else(|| AppError::not_found("sitemap"))?;
     Ok(HttpResponse::Ok().content_type(XML).body(xml))
 }
 

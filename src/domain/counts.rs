@@ -1,0 +1,346 @@
+//! Maintained counts of the articles readers see, so that a list's `total`, a tag's
+//! `article_count` and the sitemap index never count rows on a read.
+//!
+//! The counts follow `articles.announced` (see `webhooks::lifecycle`): an article is
+//! counted while it is announced as live. Each write that changes what readers see
+//! appends its change to `article_counts` as rows of +1 or -1 per key, in its own
+//! transaction; no write updates a shared row, so writers on several instances never
+//! wait on one another. The scheduler folds each key's rows into one ([`fold`]).
+//!
+//! What time alone changed since the scheduler last ran (a scheduled story whose
+//! moment came, an embargo that ended) is not in the rows yet: [`Pending`] finds those
+//! few articles from two small partial indexes, and a read adds or takes them away, so
+//! a count is exact at every moment.
+
+use std::collections::HashMap;
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable};
+
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::schema::{article_authors, article_counts, article_regions, article_tags, articles};
+
+/// Every article readers see (one key, `ref_id` 0).
+pub const ALL: i32 = 0;
+/// Per section (the section's own articles, not its children's).
+pub const SECTION: i32 = 1;
+/// Per tag.
+pub const TAG: i32 = 2;
+/// Per author (byline).
+pub const AUTHOR: i32 = 3;
+/// Per region.
+pub const REGION: i32 = 4;
+/// Per block of [`BLOCK_SIZE`] ids: the sitemap's children.
+pub const BLOCK: i32 = 5;
+
+/// Ids per block (and so the most URLs a child sitemap lists).
+pub const BLOCK_SIZE: i32 = 10_000;
+
+/// A counted key: `(kind, ref_id)`.
+pub type Key = (i32, i32);
+
+/// The block holding article `id`.
+pub fn block_of(id: i32) -> i32 {
+    (id - 1).max(0) / BLOCK_SIZE
+}
+
+/// The keys article `id` counts towards, sorted (with `section`, its section).
+pub fn keys_of(conn: &mut DbConn, id: i32, section: Option<i32>) -> AppResult<Vec<Key>> {
+    let mut keys: Vec<Key> = crate::on_backend!(conn, |c| article_tags::table
+        .filter(article_tags::article_id.eq(id))
+        .select((TAG.into_sql::<Integer>(), article_tags::tag_id))
+        .union_all(
+            article_authors::table
+                .filter(article_authors::article_id.eq(id))
+                .select((AUTHOR.into_sql::<Integer>(), article_authors::author_id)),
+        )
+        .union_all(
+            article_regions::table
+                .filter(article_regions::article_id.eq(id))
+                .select((REGION.into_sql::<Integer>(), article_regions::region_id)),
+        )
+        .load(c)?);
+    keys.push((ALL, 0));
+    keys.push((BLOCK, block_of(id)));
+    if let Some(s) = section {
+        keys.push((SECTION, s));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// Appends `delta` to each key (inside the caller's write).
+pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
+    for (kind, ref_id) in keys {
+        diesel::insert_into(article_counts::table)
+            .values((
+                article_counts::kind.eq(kind),
+                article_counts::ref_id.eq(ref_id),
+                article_counts::n.eq(delta),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Forgets every count of a key (a deleted tag, say).
+pub fn forget(conn: &mut DbConn, kind: i32, ref_id: i32) -> AppResult<()> {
+    diesel::delete(
+        article_counts::table
+            .filter(article_counts::kind.eq(kind))
+            .filter(article_counts::ref_id.eq(ref_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// `SUM(n)` as a BIGINT on both backends (PostgreSQL sums BIGINTs as NUMERIC).
+fn summed() -> diesel::expression::SqlLiteral<Nullable<BigInt>> {
+    sql::<Nullable<BigInt>>("CAST(SUM(n) AS BIGINT)")
+}
+
+/// The counted articles of `kind` over `refs` (summed), as the rows say.
+pub fn stored_sum(conn: &mut DbConn, kind: i32, refs: &[i32]) -> AppResult<i64> {
+    let total: Option<i64> = article_counts::table
+        .filter(article_counts::kind.eq(kind))
+        .filter(article_counts::ref_id.eq_any(refs))
+        .select(summed())
+        .get_result(conn)?;
+    Ok(total.unwrap_or(0))
+}
+
+/// The counted articles of `kind` per ref (only refs with rows), as the rows say; every
+/// ref of the kind when `refs` is `None`.
+pub fn stored_per_ref(
+    conn: &mut DbConn,
+    kind: i32,
+    refs: Option<&[i32]>,
+) -> AppResult<HashMap<i32, i64>> {
+    let mut query = article_counts::table
+        .filter(article_counts::kind.eq(kind))
+        .group_by(article_counts::ref_id)
+        .select((article_counts::ref_id, summed()))
+        .into_boxed();
+    if let Some(refs) = refs {
+        query = query.filter(article_counts::ref_id.eq_any(refs.to_vec()));
+    }
+    let rows: Vec<(i32, Option<i64>)> = query.load(conn)?;
+    Ok(rows.into_iter().map(|(r, n)| (r, n.unwrap_or(0))).collect())
+}
+
+/// Articles whose standing for readers changed with time since the scheduler last
+/// announced: `gained` went live (counted by no row yet), `lost` expired (still
+/// counted). Usually both are empty; each comes from a small partial index.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pending {
+    pub gained: Vec<i32>,
+    pub lost: Vec<i32>,
+}
+
+impl Pending {
+    /// The pending articles at `now` (one statement).
+    pub fn at(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<Self> {
+        let rows: Vec<(i32, i32)> = crate::on_backend!(conn, |c| articles::table
+            .filter(sql::<Bool>(
+                "announced = 0 AND status = 'published' AND deleted_at IS NULL",
+            ))
+            .filter(articles::published_at.le(now))
+            .filter(
+                articles::unpublish_at
+                    .is_null()
+                    .or(articles::unpublish_at.gt(now).assume_not_null()),
+            )
+            .select((1.into_sql::<Integer>(), articles::id))
+            .union_all(
+                articles::table
+                    .filter(sql::<Bool>("announced = 1 AND unpublish_at IS NOT NULL"))
+                    .filter(articles::unpublish_at.le(now))
+                    .select(((-1).into_sql::<Integer>(), articles::id)),
+            )
+            .load(c)?);
+        let mut pending = Self::default();
+        for (delta, id) in rows {
+            if delta > 0 {
+                pending.gained.push(id);
+            } else {
+                pending.lost.push(id);
+            }
+        }
+        pending.gained.sort_unstable();
+        pending.lost.sort_unstable();
+        Ok(pending)
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.gained.is_empty() && self.lost.is_empty()
+    }
+
+    /// The pending change per key of `kind` over `refs` (every ref when `None`).
+    pub fn per_ref(
+        &self,
+        conn: &mut DbConn,
+        kind: i32,
+        refs: Option<&[i32]>,
+    ) -> AppResult<HashMap<i32, i64>> {
+        let mut out: HashMap<i32, i64> = HashMap::new();
+        for (ids, delta) in [(&self.gained, 1), (&self.lost, -1)] {
+            for id in ids {
+                let section: Option<i32> = articles::table
+                    .find(id)
+                    .select(articles::section_id)
+                    .get_result(conn)?;
+                for (k, r) in keys_of(conn, *id, section)? {
+                    if k == kind && refs.is_none_or(|refs| refs.contains(&r)) {
+                        *out.entry(r).or_default() += delta;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The stored counts read by `read`, with what is pending at `now`, as one consistent
+/// picture: the pending set is read before and after, and the whole is read again if
+/// the scheduler announced something in between (its announcement moves an article
+/// from pending into the rows in one commit). Reads need no transaction of their own.
+fn consistent<T>(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+    mut read: impl FnMut(&mut DbConn) -> AppResult<T>,
+) -> AppResult<(T, Pending)> {
+    let mut attempts = 0;
+    loop {
+        let before = Pending::at(conn, now)?;
+        let stored = read(conn)?;
+        attempts += 1;
+        if attempts == 5 || Pending::at(conn, now)? == before {
+            return Ok((stored, before));
+        }
+    }
+}
+
+/// The number of articles readers see, of `kind` over `refs` (summed: sections are
+/// disjoint, so a section and its children add up), exact at `now`.
+pub fn visible_sum(
+    conn: &mut DbConn,
+    kind: i32,
+    refs: &[i32],
+    now: chrono::NaiveDateTime,
+) -> AppResult<i64> {
+    let (stored, pending) = consistent(conn, now, |c| stored_sum(c, kind, refs))?;
+    if pending.is_empty() {
+        return Ok(stored);
+    }
+    let change: i64 = pending.per_ref(conn, kind, Some(refs))?.values().sum();
+    Ok(stored + change)
+}
+
+/// The number of articles readers see per ref of `kind` (every ref when `refs` is
+/// `None`; refs with none are left out), exact at `now`.
+pub fn visible_per_ref(
+    conn: &mut DbConn,
+    kind: i32,
+    refs: Option<&[i32]>,
+    now: chrono::NaiveDateTime,
+) -> AppResult<HashMap<i32, i64>> {
+    let (mut counts, pending) = consistent(conn, now, |c| stored_per_ref(c, kind, refs))?;
+    if !pending.is_empty() {
+        for (r, d) in pending.per_ref(conn, kind, refs)? {
+            *counts.entry(r).or_default() += d;
+        }
+    }
+    counts.retain(|_, n| *n > 0);
+    Ok(counts)
+}
+
+/// Folds the rows each key gained after row `after` into one row per key, and returns
+/// the last row folded (where the next fold starts). Any number of instances may fold
+/// at once: on PostgreSQL each key is one statement that deletes the rows it sums, so
+/// rows another fold took are not summed twice; on SQLite the writer runs one fold at a
+/// time.
+pub fn fold(conn: &mut DbConn, after: i64) -> AppResult<i64> {
+    let last: Option<i64> = article_counts::table
+        .select(diesel::dsl::max(article_counts::id))
+        .get_result(conn)?;
+    let Some(last) = last.filter(|l| *l > after) else {
+        return Ok(after);
+    };
+    let keys: Vec<Key> = article_counts::table
+        .filter(article_counts::id.gt(after))
+        .filter(article_counts::id.le(last))
+        .select((article_counts::kind, article_counts::ref_id))
+        .distinct()
+        .load(conn)?;
+    for (kind, ref_id) in keys {
+        match conn {
+            DbConn::Postgres(c) => {
+                diesel::sql_query(
+                    "WITH gone AS (DELETE FROM article_counts \
+                     WHERE kind = $1 AND ref_id = $2 AND id <= $3 RETURNING n) \
+                     INSERT INTO article_counts (kind, ref_id, n) \
+                     SELECT $1, $2, sum(n) FROM gone HAVING count(*) > 0",
+                )
+                .bind::<Integer, _>(kind)
+                .bind::<Integer, _>(ref_id)
+                .bind::<BigInt, _>(last)
+                .execute(c)?;
+            }
+            DbConn::Sqlite(_) => {
+                let rows = article_counts::table
+                    .filter(article_counts::kind.eq(kind))
+                    .filter(article_counts::ref_id.eq(ref_id))
+                    .filter(article_counts::id.le(last));
+                let n: i64 = stored_sum_of(conn, kind, ref_id, last)?;
+                let removed = diesel::delete(rows).execute(conn)?;
+                if removed > 0 && n != 0 {
+                    add(conn, &[(kind, ref_id)], n)?;
+                }
+            }
+        }
+    }
+    Ok(last)
+}
+
+fn stored_sum_of(conn: &mut DbConn, kind: i32, ref_id: i32, last: i64) -> AppResult<i64> {
+    let total: Option<i64> = article_counts::table
+        .filter(article_counts::kind.eq(kind))
+        .filter(article_counts::ref_id.eq(ref_id))
+        .filter(article_counts::id.le(last))
+        .select(summed())
+        .get_result(conn)?;
+    Ok(total.unwrap_or(0))
+}
+
+/// Counts everything again from the articles announced as live (after a bulk load that
+/// wrote articles without counting them).
+pub fn rebuild(conn: &mut DbConn) -> AppResult<()> {
+    diesel::delete(article_counts::table).execute(conn)?;
+    for statement in REBUILD {
+        diesel::sql_query(*statement).execute(conn)?;
+    }
+    Ok(())
+}
+
+const REBUILD: &[&str] = &[
+    "INSERT INTO article_counts (kind, ref_id, n) \
+     SELECT 0, 0, count(*) FROM articles WHERE announced = 1",
+    "INSERT INTO article_counts (kind, ref_id, n) \
+     SELECT 1, section_id, count(*) FROM articles \
+     WHERE announced = 1 AND section_id IS NOT NULL GROUP BY section_id",
+    "INSERT INTO article_counts (kind, ref_id, n) \
+     SELECT 2, l.tag_id, count(*) FROM article_tags l JOIN articles a ON a.id = l.article_id \
+     WHERE a.announced = 1 GROUP BY l.tag_id",
+    "INSERT INTO article_counts (kind, ref_id, n) \
+     SELECT 3, l.author_id, count(*) FROM article_authors l JOIN articles a ON a.id = l.article_id \
+     WHERE a.announced = 1 GROUP BY l.author_id",
+    "INSERT INTO article_counts (kind, ref_id, n) \
+     SELECT 4, l.region_id, count(*) FROM article_regions l JOIN articles a ON a.id = l.article_id \
+     WHERE a.announced = 1 GROUP BY l.region_id",
+    "INSERT INTO article_counts (kind, ref_id, n) \
+     SELECT 5, (id - 1) / 10000, count(*) FROM articles WHERE announced = 1 GROUP BY (id - 1) / 10000",
+];

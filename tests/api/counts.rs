@@ -1,0 +1,204 @@
+//! Maintained counts: a list's `meta.total` and a tag's `article_count` always equal the
+//! stories a reader can actually page through, through edits, moves between tags and
+//! sections, take-downs, the trash, deleted tags, and what time alone changes (a
+//! scheduled story going live, an embargo ending), before and after the scheduler
+//! folds the counts.
+
+use serde_json::{Value, json};
+
+use crate::common::{self, SCHEDULE_AHEAD, due_by, in_seconds};
+
+/// The lists whose totals the counts keep.
+const LISTS: &[&str] = &[
+    "",
+    "tag=gaza",
+    "tag=elections",
+    "tag=climate",
+    "section=news",
+    "section=politics",
+    "section=sports",
+    "author=leila-haddad",
+    "author=omar-said",
+    "region=mena",
+    "region=europe",
+];
+
+/// Per list: `(meta.total, the slugs a reader pages through)`, and per tag its
+/// `article_count` from the tag and from the tag list.
+async fn seen<S, B>(t: &common::TestApp<S>) -> Vec<(String, i64, usize)>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut out = Vec::new();
+    for filter in LISTS {
+        let page = t
+            .get(&format!("/api/v1/articles?per_page=100&{filter}"))
+            .await
+            .expect(200)
+            .json();
+        let total = page["meta"]["total"].as_i64().unwrap();
+        let listed = page["data"].as_array().unwrap().len();
+        out.push((format!("articles?{filter}"), total, listed));
+    }
+    let tags = t.get("/api/v1/tags?per_page=100").await.expect(200).json();
+    for tag in tags["data"].as_array().unwrap() {
+        let slug = tag["slug"].as_str().unwrap();
+        let listed = t
+            .get(&format!("/api/v1/articles?per_page=100&tag={slug}"))
+            .await
+            .expect(200)
+            .json()["data"]
+            .as_array()
+            .unwrap()
+            .len();
+        let one: Value = t
+            .get(&format!("/api/v1/tags/{slug}"))
+            .await
+            .expect(200)
+            .json();
+        out.push((
+            format!("tags list: {slug}"),
+            tag["article_count"].as_i64().unwrap(),
+            listed,
+        ));
+        out.push((
+            format!("tag {slug}"),
+            one["article_count"].as_i64().unwrap(),
+            listed,
+        ));
+    }
+    out
+}
+
+/// Every count equals what is listed.
+fn wrong(seen: &[(String, i64, usize)]) -> Vec<String> {
+    seen.iter()
+        .filter(|(_, n, listed)| *n != *listed as i64)
+        .map(|(what, n, listed)| format!("{what}: says {n}, lists {listed}"))
+        .collect()
+}
+
+macro_rules! check {
+    ($t:expr, $when:expr) => {{
+        let seen = seen(&$t).await;
+        let wrong = wrong(&seen);
+        assert!(wrong.is_empty(), "{}: {wrong:?}", $when);
+        seen
+    }};
+}
+
+#[actix_web::test]
+async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    let a = t
+        .article(
+            &editor,
+            json!({"title": "A", "status": "published", "tags": ["gaza", "elections"],
+                "section": "politics", "authors": ["leila-haddad"], "regions": ["mena"]}),
+        )
+        .await;
+    let b = t
+        .article(
+            &editor,
+            json!({"title": "B", "status": "published", "tags": ["gaza"],
+                "section": "news", "authors": ["omar-said"], "regions": ["europe"]}),
+        )
+        .await;
+    let c = t
+        .article(
+            &editor,
+            json!({"title": "C", "tags": ["gaza"], "section": "sports"}),
+        )
+        .await;
+    let seen = check!(t, "after the first stories");
+    assert!(
+        seen.contains(&("articles?tag=gaza".into(), 2, 2)),
+        "a draft is not counted: {seen:?}"
+    );
+    assert!(
+        seen.contains(&("articles?section=news".into(), 2, 2)),
+        "a section counts its children's stories: {seen:?}"
+    );
+
+    // Moves between tags, sections, bylines and regions.
+    let path_a = format!("/api/v1/articles/{}", a["id"]);
+    t.patch(
+        &editor,
+        &path_a,
+        json!({"tags": ["climate"], "section": "sports", "authors": ["omar-said"],
+            "regions": ["europe", "mena"]}),
+    )
+    .await
+    .expect(200);
+    check!(t, "after moving A");
+    // Take-down, publication, trash and restore.
+    let path_b = format!("/api/v1/articles/{}", b["id"]);
+    t.patch(&editor, &path_b, json!({"status": "draft"}))
+        .await
+        .expect(200);
+    check!(t, "after taking B down");
+    let path_c = format!("/api/v1/articles/{}", c["id"]);
+    t.patch(&editor, &path_c, json!({"status": "published"}))
+        .await
+        .expect(200);
+    check!(t, "after publishing C");
+    t.delete(&editor, &path_a).await.expect(204);
+    check!(t, "after trashing A");
+    t.post(
+        &editor,
+        &format!("/api/v1/trash/{}/restore", a["id"]),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    check!(t, "after restoring A");
+    t.delete(&editor, "/api/v1/tags/climate").await.expect(204);
+    let seen = check!(t, "after deleting the tag climate");
+    assert!(
+        seen.contains(&("articles?".into(), 2, 2)),
+        "A and C are live: {seen:?}"
+    );
+
+    // What time alone changes: a story going live and one whose embargo ends.
+    t.article(
+        &editor,
+        json!({"title": "D", "status": "published", "published_at": in_seconds(SCHEDULE_AHEAD),
+            "tags": ["elections"], "section": "politics", "authors": ["leila-haddad"]}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"title": "E", "status": "published", "unpublish_at": in_seconds(SCHEDULE_AHEAD),
+            "tags": ["gaza"], "section": "news", "regions": ["mena"]}),
+    )
+    .await;
+    check!(t, "with D scheduled and E under embargo");
+    common::eventually(due_by(SCHEDULE_AHEAD), || async {
+        let titles: Vec<String> = t.get("/api/v1/articles?per_page=100").await.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_owned())
+            .collect();
+        common::equals(
+            titles.contains(&"D".to_owned()) && !titles.contains(&"E".to_owned()),
+            true,
+        )
+    })
+    .await;
+    check!(t, "right after D went live and E expired");
+    // Once the scheduler has announced both and folded the counts, the same again.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let seen = check!(t, "after the scheduler folded the counts");
+    assert!(
+        seen.contains(&("articles?".into(), 3, 3)),
+        "A, C and D are live: {seen:?}"
+    );
+}

@@ -26,6 +26,22 @@ pub fn fts_put(
     }
 }
 
+/// Puts a new article in the search index: one whose id was never indexed (ids are
+/// never reused), so no earlier entry is looked for. On SQLite that spares the FTS5
+/// delete that [`fts_put`] does first, the larger part of indexing a create.
+pub fn fts_insert(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    summary: &str,
+    body: &str,
+) -> AppResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => sqlite::fts_insert(c, id, title, summary, body),
+        DbConn::Postgres(c) => postgres::fts_put(c, id, title, summary, body),
+    }
+}
+
 /// Removes an article from the search index.
 pub fn fts_remove(conn: &mut DbConn, id: i32) -> AppResult<()> {
     match conn {

@@ -305,6 +305,17 @@ pub fn fts_put(
     body: &str,
 ) -> AppResult<()> {
     fts_remove(conn, id)?;
+    fts_insert(conn, id, title, summary, body)
+}
+
+/// Adds an article that is not in the index yet.
+pub fn fts_insert(
+    conn: &mut SqliteConnection,
+    id: i32,
+    title: &str,
+    summary: &str,
+    body: &str,
+) -> AppResult<()> {
     diesel::sql_query("INSERT INTO articles_fts (rowid, title, summary, body) VALUES (?, ?, ?, ?)")
         .bind::<Integer, _>(id)
         .bind::<Text, _>(title)

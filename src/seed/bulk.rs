@@ -722,7 +722,7 @@ fn insert_batch(
         ids.extend(new_ids);
     }
     for (id, a) in ids.iter().zip(batch) {
-        crate::db::dialect::fts_put(
+        crate::db::dialect::fts_insert(
             conn,
             *id,
             &search::normalize(&a.title),

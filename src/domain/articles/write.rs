@@ -46,21 +46,25 @@ fn render(body: &str) -> Rendered {
     }
 }
 
-/// Puts an article's current title, summary and body text in the search index.
+/// Puts an article's current title, summary and body text in the search index
+/// (`new`: an article just created, which has no entry to replace).
 fn index(
     conn: &mut DbConn,
     id: i32,
     title: &str,
     summary: Option<&str>,
     body: &Rendered,
+    new: bool,
 ) -> AppResult<()> {
-    crate::db::dialect::fts_put(
-        conn,
-        id,
-        &search::normalize(title),
-        &search::normalize(summary.unwrap_or("")),
-        &body.indexed,
-    )
+    let (title, summary) = (
+        search::normalize(title),
+        search::normalize(summary.unwrap_or("")),
+    );
+    if new {
+        crate::db::dialect::fts_insert(conn, id, &title, &summary, &body.indexed)
+    } else {
+        crate::db::dialect::fts_put(conn, id, &title, &summary, &body.indexed)
+    }
 }
 
 /// Puts a stored article in the search index from its Markdown body (a copy between
@@ -72,7 +76,7 @@ pub fn reindex(
     summary: Option<&str>,
     body: &str,
 ) -> AppResult<()> {
-    index(conn, id, title, summary, &render(body))
+    index(conn, id, title, summary, &render(body), false)
 }
 
 /// Renders a request's body ahead of its write, so that the Markdown and sanitizing
@@ -202,7 +206,7 @@ fn insert(
         .get_result(conn)?;
     crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
     save_relations(conn, id, &refs.relations, true)?;
-    index(conn, id, &d.title, d.summary.as_deref(), &rendered)?;
+    index(conn, id, &d.title, d.summary.as_deref(), &rendered, true)?;
     let article = get(conn, &Key::Id(id), Some(actor), site)?;
     let name = audit::name_of(conn, actor)?;
     let by = (actor, name.clone());
@@ -438,6 +442,7 @@ fn save_edit(
             &index_title,
             index_summary.as_deref(),
             &index_body,
+            false,
         )?;
     }
     let article = get(conn, &Key::Id(head.id), Some(actor), site)?;

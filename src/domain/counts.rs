@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Timestamp};
 
 use crate::db::DbConn;
 use crate::error::AppResult;
@@ -131,6 +131,14 @@ pub fn stored_per_ref(
     Ok(rows.into_iter().map(|(r, n)| (r, n.unwrap_or(0))).collect())
 }
 
+#[derive(QueryableByName)]
+struct PendingRow {
+    #[diesel(sql_type = Integer)]
+    delta: i32,
+    #[diesel(sql_type = Integer)]
+    id: i32,
+}
+
 /// Articles whose standing for readers changed with time since the scheduler last
 /// announced: `gained` went live (counted by no row yet), `lost` expired (still
 /// counted). Usually both are empty; each comes from a small partial index.
@@ -141,26 +149,45 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// The pending articles at `now` (one statement).
+    /// The pending articles at `now` (one statement, reading the two small partial
+    /// indexes; SQLite is told to use them, as its planner would otherwise walk the
+    /// index of every published article by date).
     pub fn at(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<Self> {
-        let rows: Vec<(i32, i32)> = crate::on_backend!(conn, |c| articles::table
-            .filter(sql::<Bool>(
-                "announced = 0 AND status = 'published' AND deleted_at IS NULL",
-            ))
-            .filter(articles::published_at.le(now))
-            .filter(
-                articles::unpublish_at
-                    .is_null()
-                    .or(articles::unpublish_at.gt(now).assume_not_null()),
+        let rows: Vec<(i32, i32)> = match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "SELECT 1 AS delta, id FROM articles INDEXED BY articles_uncounted_idx \
+                 WHERE announced = 0 AND status = 'published' AND deleted_at IS NULL \
+                 AND published_at <= ? AND (unpublish_at IS NULL OR unpublish_at > ?) \
+                 UNION ALL \
+                 SELECT -1 AS delta, id FROM articles INDEXED BY articles_announced_expiry_idx \
+                 WHERE announced = 1 AND unpublish_at IS NOT NULL AND unpublish_at <= ?",
             )
-            .select((1.into_sql::<Integer>(), articles::id))
-            .union_all(
-                articles::table
-                    .filter(sql::<Bool>("announced = 1 AND unpublish_at IS NOT NULL"))
-                    .filter(articles::unpublish_at.le(now))
-                    .select(((-1).into_sql::<Integer>(), articles::id)),
-            )
-            .load(c)?);
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .load::<PendingRow>(c)?
+            .into_iter()
+            .map(|r| (r.delta, r.id))
+            .collect(),
+            DbConn::Postgres(c) => articles::table
+                .filter(sql::<Bool>(
+                    "announced = 0 AND status = 'published' AND deleted_at IS NULL",
+                ))
+                .filter(articles::published_at.le(now))
+                .filter(
+                    articles::unpublish_at
+                        .is_null()
+                        .or(articles::unpublish_at.gt(now).assume_not_null()),
+                )
+                .select((1.into_sql::<Integer>(), articles::id))
+                .union_all(
+                    articles::table
+                        .filter(sql::<Bool>("announced = 1 AND unpublish_at IS NOT NULL"))
+                        .filter(articles::unpublish_at.le(now))
+                        .select(((-1).into_sql::<Integer>(), articles::id)),
+                )
+                .load(c)?,
+        };
         let mut pending = Self::default();
         for (delta, id) in rows {
             if delta > 0 {

@@ -27,6 +27,8 @@ pub const TAGS: usize = 30;
 const IMAGES: usize = 100;
 /// Articles per transaction.
 const BATCH: usize = 2_000;
+/// The seed's page cache on SQLite (256 MB): what bounds its memory.
+const SEED_CACHE_KIB: u32 = 256 * 1024;
 /// Rows per INSERT statement (SQLite allows 32,766 bound values).
 const ROWS_PER_STATEMENT: usize = 500;
 const PARAGRAPHS_PER_LANGUAGE: usize = 48;
@@ -581,6 +583,12 @@ pub fn seed_with_history(
             })
             .collect();
         db.write_content_blocking(move |conn| {
+            if let DbConn::Sqlite(c) = conn {
+                // Each batch inserts into indexes spread over the whole file (slugs, the
+                // search index): with SQLite's default 2 MB of cache every insert re-read
+                // its pages from the operating system, and a seed slowed as the file grew.
+                sqlite::ConnectionSetup::cache_kib(c, SEED_CACHE_KIB)?;
+            }
             let ids = insert_batch(conn, &batch, created_by)?;
             if revisions > 0 {
                 insert_history(conn, &ids, &batch, revisions, created_by)?;

@@ -342,32 +342,3 @@ fn stored_sum_of(conn: &mut DbConn, kind: i32, ref_id: i32, last: i64) -> AppRes
         .get_result(conn)?;
     Ok(total.unwrap_or(0))
 }
-
-/// Counts everything again from the articles announced as live (after a bulk load that
-/// wrote articles without counting them).
-pub fn rebuild(conn: &mut DbConn) -> AppResult<()> {
-    diesel::delete(article_counts::table).execute(conn)?;
-    for statement in REBUILD {
-        diesel::sql_query(*statement).execute(conn)?;
-    }
-    Ok(())
-}
-
-const REBUILD: &[&str] = &[
-    "INSERT INTO article_counts (kind, ref_id, n) \
-     SELECT 0, 0, count(*) FROM articles WHERE announced = 1",
-    "INSERT INTO article_counts (kind, ref_id, n) \
-     SELECT 1, section_id, count(*) FROM articles \
-     WHERE announced = 1 AND section_id IS NOT NULL GROUP BY section_id",
-    "INSERT INTO article_counts (kind, ref_id, n) \
-     SELECT 2, l.tag_id, count(*) FROM article_tags l JOIN articles a ON a.id = l.article_id \
-     WHERE a.announced = 1 GROUP BY l.tag_id",
-    "INSERT INTO article_counts (kind, ref_id, n) \
-     SELECT 3, l.author_id, count(*) FROM article_authors l JOIN articles a ON a.id = l.article_id \
-     WHERE a.announced = 1 GROUP BY l.author_id",
-    "INSERT INTO article_counts (kind, ref_id, n) \
-     SELECT 4, l.region_id, count(*) FROM article_regions l JOIN articles a ON a.id = l.article_id \
-     WHERE a.announced = 1 GROUP BY l.region_id",
-    "INSERT INTO article_counts (kind, ref_id, n) \
-     SELECT 5, (id - 1) / 10000, count(*) FROM articles WHERE announced = 1 GROUP BY (id - 1) / 10000",
-];

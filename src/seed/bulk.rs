@@ -25,8 +25,10 @@ pub const AUTHORS: usize = 50;
 /// Tags in the corpus.
 pub const TAGS: usize = 30;
 const IMAGES: usize = 100;
-/// Articles per transaction.
-const BATCH: usize = 2_000;
+/// Articles per transaction at most.
+const BATCH: usize = 20_000;
+/// Text (body, HTML and search text) per transaction at most: 64 MB.
+const BATCH_TEXT_BYTES: usize = 64 << 20;
 /// The seed's page cache on SQLite (256 MB): what bounds its memory.
 const SEED_CACHE_KIB: u32 = 256 * 1024;
 /// Rows per INSERT statement (SQLite allows 32,766 bound values).
@@ -515,96 +517,171 @@ pub fn seed_with_history(
             ))
         })?;
     let now = Timestamp::now().unix();
-    let year = 365 * 24 * 3600;
-    // On SQLite, a connection of the seed's own for checkpoints between batches.
-    let mut checkpointer = match db.path() {
+    // The articles are made on a thread of their own while the previous batch is
+    // written: on two cores, making them (text, HTML, the search text) and writing them
+    // each take about half of a seed's time.
+    let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Planned>>(1);
+    let maker = std::thread::Builder::new()
+        .name("seed-maker".into())
+        .spawn(move || {
+            let plan = Plan {
+                n,
+                first: first as usize,
+                now,
+                body_words,
+                sections,
+                regions,
+                author_ids,
+                tag_ids,
+                media_ids,
+            };
+            let mut done = 0;
+            while done < n {
+                let batch = plan.batch(&mut rng, &pools, done);
+                done += batch.len();
+                if send.send(batch).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| crate::error::AppError::internal(format!("cannot start a thread: {e}")))?;
+    // On SQLite, the seed writes on a connection of its own, one plain transaction per
+    // batch: through the server's writer each batch would run inside a savepoint, and
+    // SQLite keeps a copy of every page a savepoint changes (and the search index
+    // flushes at each one) — most of a large seed's time.
+    let mut bulk = match db.path() {
         Some(path) => {
             let mut conn =
                 diesel::SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| {
                     crate::error::AppError::internal(format!("cannot open the database: {e}"))
                 })?;
             sqlite::ConnectionSetup::apply(&mut conn)?;
-            Some(conn)
+            // Each batch inserts into indexes spread over the whole file (slugs, titles,
+            // the search index): with SQLite's default 2 MB of cache every insert re-read
+            // its pages from the operating system, and a seed slowed as the file grew.
+            sqlite::ConnectionSetup::cache_kib(&mut conn, SEED_CACHE_KIB)?;
+            Some(DbConn::Sqlite(conn))
         }
         None => None,
     };
-    let mut done = 0;
-    while done < n {
-        let count = BATCH.min(n - done);
-        let batch: Vec<Planned> = (done..done + count)
-            .map(|i| {
-                let which = i % 3;
-                let (language, words) = match which {
-                    0 => ("en", &EN),
-                    1 => ("ar", &AR),
-                    _ => ("es", &ES),
-                };
-                let place = pick(&mut rng, PLACES);
-                let title = format!(
-                    "{} {} {} {} {}",
-                    pick(&mut rng, words.subjects),
-                    pick(&mut rng, words.verbs),
-                    pick(&mut rng, words.objects),
-                    words.connector,
-                    place
-                );
-                let assembled = assemble(&mut rng, &pools[which], body_words);
-                let serial = first as usize + i + 1;
-                let mut tags = [0; 3];
-                let start = rng.random_range(0..tag_ids.len());
-                for (k, t) in tags.iter_mut().enumerate() {
-                    *t = tag_ids[(start + k * 7) % tag_ids.len()];
+    for batch in batches {
+        match bulk.as_mut() {
+            Some(conn) => {
+                sqlite::write_transaction(conn, |conn| {
+                    let ids = insert_batch(conn, &batch, created_by)?;
+                    if revisions > 0 {
+                        insert_history(conn, &ids, &batch, revisions, created_by)?;
+                    }
+                    crate::db::freshness::bump(conn)?;
+                    Ok(())
+                })?;
+                // The WAL holds one batch at most.
+                if let DbConn::Sqlite(c) = conn {
+                    sqlite::checkpoint_fully(c)?;
                 }
-                let first_author = rng.random_range(0..author_ids.len());
-                let mut authors = vec![author_ids[first_author]];
-                if rng.random_bool(0.4) {
-                    authors.push(author_ids[(first_author + 1) % author_ids.len()]);
-                }
-                let age = (n - i) as i64 * year / n.max(1) as i64;
-                Planned {
-                    slug: format!("{}-n{serial}", slug::slugify(&title, "article")),
-                    language,
-                    summary: sentence(&mut rng, words),
-                    title,
-                    section: *pick(&mut rng, &sections),
-                    media: *pick(&mut rng, &media_ids),
-                    featured: rng.random_bool(0.02),
-                    published_at: Timestamp::from_unix(now - age)
-                        .map(|t| t.0)
-                        .unwrap_or_default(),
-                    words: assembled.words as i32,
-                    body: assembled.markdown,
-                    html: assembled.html,
-                    indexed: assembled.indexed,
-                    tags,
-                    authors,
-                    region: *pick(&mut rng, &regions),
-                }
-            })
-            .collect();
-        db.write_content_blocking(move |conn| {
-            if let DbConn::Sqlite(c) = conn {
-                // Each batch inserts into indexes spread over the whole file (slugs, the
-                // search index): with SQLite's default 2 MB of cache every insert re-read
-                // its pages from the operating system, and a seed slowed as the file grew.
-                sqlite::ConnectionSetup::cache_kib(c, SEED_CACHE_KIB)?;
             }
-            let ids = insert_batch(conn, &batch, created_by)?;
-            if revisions > 0 {
-                insert_history(conn, &ids, &batch, revisions, created_by)?;
+            None => {
+                db.write_content_blocking(move |conn| {
+                    let ids = insert_batch(conn, &batch, created_by)?;
+                    if revisions > 0 {
+                        insert_history(conn, &ids, &batch, revisions, created_by)?;
+                    }
+                    Ok(Written::content(ids.len(), Scope::All))
+                })?;
             }
-            Ok(Written::content(ids.len(), Scope::All))
-        })?;
-        if let Some(checkpointer) = checkpointer.as_mut() {
-            sqlite::checkpoint_fully(checkpointer)?;
         }
-        done += count;
+    }
+    maker
+        .join()
+        .map_err(|_| crate::error::AppError::internal("the seed's article maker panicked"))?;
+    if bulk.is_some() {
+        // Caches of this process (a test's server) learn of the new articles as they
+        // would of any write; other processes see the counter the batches bumped.
+        db.write_content_blocking(|_| Ok(Written::content((), Scope::All)))?;
     }
     db.write_blocking(crate::db::dialect::analyze)?;
     Ok(BulkSummary {
         articles: n,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What the article maker needs to plan every batch.
+struct Plan {
+    n: usize,
+    first: usize,
+    now: i64,
+    body_words: Option<usize>,
+    sections: Vec<i32>,
+    regions: Vec<i32>,
+    author_ids: Vec<i32>,
+    tag_ids: Vec<i32>,
+    media_ids: Vec<i32>,
+}
+
+impl Plan {
+    /// The next batch from article `done` on: up to [`BATCH`] articles and
+    /// [`BATCH_TEXT_BYTES`] of text, so memory stays flat whatever the body length.
+    fn batch(&self, rng: &mut StdRng, pools: &[Pool; 3], done: usize) -> Vec<Planned> {
+        let n = self.n;
+        let year = 365 * 24 * 3600;
+        let mut batch = Vec::with_capacity(BATCH.min(n - done));
+        let mut bytes = 0;
+        let mut i = done;
+        while i < n && batch.len() < BATCH && bytes < BATCH_TEXT_BYTES {
+            let which = i % 3;
+            let (language, words) = match which {
+                0 => ("en", &EN),
+                1 => ("ar", &AR),
+                _ => ("es", &ES),
+            };
+            let place = pick(rng, PLACES);
+            let title = format!(
+                "{} {} {} {} {}",
+                pick(rng, words.subjects),
+                pick(rng, words.verbs),
+                pick(rng, words.objects),
+                words.connector,
+                place
+            );
+            let assembled = assemble(rng, &pools[which], self.body_words);
+            let serial = self.first + i + 1;
+            let mut tags = [0; 3];
+            let start = rng.random_range(0..self.tag_ids.len());
+            for (k, t) in tags.iter_mut().enumerate() {
+                *t = self.tag_ids[(start + k * 7) % self.tag_ids.len()];
+            }
+            let first_author = rng.random_range(0..self.author_ids.len());
+            let mut authors = vec![self.author_ids[first_author]];
+            if rng.random_bool(0.4) {
+                authors.push(self.author_ids[(first_author + 1) % self.author_ids.len()]);
+            }
+            let age = (n - i) as i64 * year / n.max(1) as i64;
+            let planned = Planned {
+                slug: format!("{}-n{serial}", slug::slugify(&title, "article")),
+                language,
+                summary: sentence(rng, words),
+                title,
+                section: *pick(rng, &self.sections),
+                media: *pick(rng, &self.media_ids),
+                featured: rng.random_bool(0.02),
+                published_at: Timestamp::from_unix(self.now - age)
+                    .map(|t| t.0)
+                    .unwrap_or_default(),
+                words: assembled.words as i32,
+                body: assembled.markdown,
+                html: assembled.html,
+                indexed: assembled.indexed,
+                tags,
+                authors,
+                region: *pick(rng, &self.regions),
+            };
+            bytes += planned.body.len() + planned.html.len() + planned.indexed.len();
+            batch.push(planned);
+            i += 1;
+        }
+        batch
+    }
 }
 
 /// Slugs by id of one kind of named row.

@@ -183,6 +183,7 @@ impl Db {
                 reason: e.to_string(),
             })?;
         sqlite::optimize(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        sqlite::fts_settle(&mut conn).map_err(|e| open_err(e.to_string()))?;
         sqlite::manual_checkpoints(&mut conn).map_err(|e| open_err(e.to_string()))?;
         let mut checkpointer = connect()?;
         sqlite::ConnectionSetup::cache_kib(&mut checkpointer, 256)
@@ -238,6 +239,24 @@ impl Db {
             Backend::Sqlite { path, .. } => Some(path),
             Backend::Postgres { .. } => None,
         }
+    }
+
+    /// On SQLite, a writing connection of its own for bulk work (the seed, an import),
+    /// with a page cache of `cache_kib` KiB. Bulk work writes in plain transactions on
+    /// it ([`sqlite::write_transaction`], bumping the freshness counter in each), not
+    /// through the writer: there every job runs inside a savepoint, and for a batch of
+    /// thousands of rows SQLite's copies of every page the savepoint changes (and the
+    /// search index's flush at each savepoint) took most of the time. SQLite's lock
+    /// still puts these transactions in turn with the server's. `None` on PostgreSQL.
+    pub fn bulk_writer(&self, cache_kib: u32) -> AppResult<Option<DbConn>> {
+        let Some(path) = self.path() else {
+            return Ok(None);
+        };
+        let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+            .map_err(|e| AppError::internal(format!("cannot open the database: {e}")))?;
+        sqlite::ConnectionSetup::apply(&mut conn)?;
+        sqlite::ConnectionSetup::cache_kib(&mut conn, cache_kib)?;
+        Ok(Some(DbConn::Sqlite(conn)))
     }
 
     /// True on PostgreSQL.

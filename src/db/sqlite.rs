@@ -325,6 +325,104 @@ pub fn fts_insert(
     Ok(())
 }
 
+/// Readies the search index for bulk work (a seed, an import) on `conn`. FTS5's default
+/// merges a little of its segments at each write, with four at a level as its aim; over
+/// a large load that re-read and deleted the same data again and again (deleting a
+/// merged segment's pages was most of a seed's time). During bulk work, segments are
+/// merged only when sixteen pile up at a level, and each statement writes one segment
+/// rather than one per megabyte of text. [`fts_bulk_end`] restores the defaults; a
+/// server that starts after bulk work was cut short restores them too
+/// ([`fts_settle`]).
+pub fn fts_bulk_begin(conn: &mut SqliteConnection) -> AppResult<()> {
+    conn.batch_execute(
+        "INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0);
+         INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', 67108864);",
+    )?;
+    Ok(())
+}
+
+/// Runs bulk `work` on `conn` between [`fts_bulk_begin`] and [`fts_bulk_end`] (which
+/// runs even when the work fails).
+pub fn bulk_search_index<T>(
+    conn: &mut super::DbConn,
+    work: impl FnOnce(&mut super::DbConn) -> AppResult<T>,
+) -> AppResult<T> {
+    let super::DbConn::Sqlite(c) = conn else {
+        return work(conn);
+    };
+    fts_bulk_begin(c)?;
+    let outcome = work(conn);
+    if let super::DbConn::Sqlite(c) = conn {
+        fts_bulk_end(c)?;
+    }
+    outcome
+}
+
+/// Ends bulk work on the search index: FTS5's merge settings back to their defaults
+/// (the segments left are merged a little at each later write, as usual; forcing one
+/// merge of all of them took longer than the load it followed).
+pub fn fts_bulk_end(conn: &mut SqliteConnection) -> AppResult<()> {
+    fts_defaults(conn)
+}
+
+fn fts_defaults(conn: &mut SqliteConnection) -> AppResult<()> {
+    conn.batch_execute(
+        "INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 4);
+         INSERT INTO articles_fts (articles_fts, rank) VALUES ('crisismerge', 16);
+         INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', 1048576);",
+    )?;
+    Ok(())
+}
+
+/// At start: if bulk work was cut short (its settings are still in the index), FTS5's
+/// merge settings go back to their defaults, and its segments are merged from then on
+/// a little at each write, as usual.
+pub fn fts_settle(conn: &mut SqliteConnection) -> AppResult<()> {
+    let left: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM articles_fts_config WHERE k = 'automerge' AND v = 0",
+    )
+    .get_result(conn)?;
+    if left.n > 0 {
+        tracing::warn!(
+            "bulk work on the search index was cut short: its merge settings are restored"
+        );
+        fts_defaults(conn)?;
+    }
+    Ok(())
+}
+
+/// Rows per statement of [`fts_insert_many`] (four bound values each, within SQLite's
+/// 32,766).
+const FTS_ROWS_PER_STATEMENT: usize = 5_000;
+
+/// Adds many articles that are not in the index yet, a few thousand per statement.
+pub fn fts_insert_many(
+    conn: &mut SqliteConnection,
+    entries: &[super::dialect::FtsEntry<'_>],
+) -> AppResult<()> {
+    for chunk in entries.chunks(FTS_ROWS_PER_STATEMENT) {
+        let mut sql =
+            String::from("INSERT INTO articles_fts (rowid, title, summary, body) VALUES ");
+        for k in 0..chunk.len() {
+            sql.push_str(if k == 0 {
+                "(?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?)"
+            });
+        }
+        let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+        for (id, title, summary, body) in chunk {
+            query = query
+                .bind::<Integer, _>(*id)
+                .bind::<Text, _>(*title)
+                .bind::<Text, _>(*summary)
+                .bind::<Text, _>(*body);
+        }
+        query.execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Removes an article from the index.
 pub fn fts_remove(conn: &mut SqliteConnection, id: i32) -> AppResult<()> {
     diesel::sql_query("DELETE FROM articles_fts WHERE rowid = ?")

@@ -476,6 +476,9 @@ struct Planned {
     words: i32,
     body: String,
     html: String,
+    /// What the search index gets: title, summary and body text, normalised.
+    indexed_title: String,
+    indexed_summary: String,
     indexed: String,
     tags: [i32; 3],
     authors: Vec<i32>,
@@ -545,42 +548,14 @@ pub fn seed_with_history(
             }
         })
         .map_err(|e| crate::error::AppError::internal(format!("cannot start a thread: {e}")))?;
-    // On SQLite, the seed writes on a connection of its own, one plain transaction per
-    // batch: through the server's writer each batch would run inside a savepoint, and
-    // SQLite keeps a copy of every page a savepoint changes (and the search index
-    // flushes at each one) — most of a large seed's time.
-    let mut bulk = match db.path() {
-        Some(path) => {
-            let mut conn =
-                diesel::SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| {
-                    crate::error::AppError::internal(format!("cannot open the database: {e}"))
-                })?;
-            sqlite::ConnectionSetup::apply(&mut conn)?;
-            // Each batch inserts into indexes spread over the whole file (slugs, titles,
-            // the search index): with SQLite's default 2 MB of cache every insert re-read
-            // its pages from the operating system, and a seed slowed as the file grew.
-            sqlite::ConnectionSetup::cache_kib(&mut conn, SEED_CACHE_KIB)?;
-            Some(DbConn::Sqlite(conn))
-        }
-        None => None,
-    };
-    for batch in batches {
-        match bulk.as_mut() {
-            Some(conn) => {
-                sqlite::write_transaction(conn, |conn| {
-                    let ids = insert_batch(conn, &batch, created_by)?;
-                    if revisions > 0 {
-                        insert_history(conn, &ids, &batch, revisions, created_by)?;
-                    }
-                    crate::db::freshness::bump(conn)?;
-                    Ok(())
-                })?;
-                // The WAL holds one batch at most.
-                if let DbConn::Sqlite(c) = conn {
-                    sqlite::checkpoint_fully(c)?;
-                }
-            }
-            None => {
+    // On SQLite, the seed writes on a connection of its own ([`Db::bulk_writer`]).
+    // Each batch inserts into indexes spread over the whole file (slugs, titles, the
+    // search index): with SQLite's default 2 MB of cache every insert re-read its pages
+    // from the operating system, and a seed slowed as the file grew.
+    let mut bulk = db.bulk_writer(SEED_CACHE_KIB)?;
+    let write = |bulk: Option<&mut DbConn>| -> AppResult<()> {
+        let Some(conn) = bulk else {
+            for batch in batches {
                 db.write_content_blocking(move |conn| {
                     let ids = insert_batch(conn, &batch, created_by)?;
                     if revisions > 0 {
@@ -589,7 +564,27 @@ pub fn seed_with_history(
                     Ok(Written::content(ids.len(), Scope::All))
                 })?;
             }
+            return Ok(());
+        };
+        for batch in batches {
+            sqlite::write_transaction(conn, |conn| {
+                let ids = insert_batch(conn, &batch, created_by)?;
+                if revisions > 0 {
+                    insert_history(conn, &ids, &batch, revisions, created_by)?;
+                }
+                crate::db::freshness::bump(conn)?;
+                Ok(())
+            })?;
+            // The WAL holds one batch at most.
+            if let DbConn::Sqlite(c) = &mut *conn {
+                sqlite::checkpoint_fully(c)?;
+            }
         }
+        Ok(())
+    };
+    match bulk.as_mut() {
+        Some(conn) => sqlite::bulk_search_index(conn, |conn| write(Some(conn)))?,
+        None => write(None)?,
     }
     maker
         .join()
@@ -657,10 +652,13 @@ impl Plan {
                 authors.push(self.author_ids[(first_author + 1) % self.author_ids.len()]);
             }
             let age = (n - i) as i64 * year / n.max(1) as i64;
+            let summary = sentence(rng, words);
             let planned = Planned {
                 slug: format!("{}-n{serial}", slug::slugify(&title, "article")),
                 language,
-                summary: sentence(rng, words),
+                indexed_title: search::normalize(&title),
+                indexed_summary: search::normalize(&summary),
+                summary,
                 title,
                 section: *pick(rng, &self.sections),
                 media: *pick(rng, &self.media_ids),
@@ -806,15 +804,15 @@ fn insert_batch(
             .get_results(c)?);
         ids.extend(new_ids);
     }
-    for (id, a) in ids.iter().zip(batch) {
-        crate::db::dialect::fts_insert(
-            conn,
-            *id,
-            &search::normalize(&a.title),
-            &search::normalize(&a.summary),
-            &a.indexed,
-        )?;
-    }
+    let entries: Vec<_> = ids
+        .iter()
+        .zip(batch)
+        .map(|(id, a)| {
+            let a: &Planned = a;
+            (*id, &*a.indexed_title, &*a.indexed_summary, &*a.indexed)
+        })
+        .collect();
+    crate::db::dialect::fts_insert_many(conn, &entries)?;
     let mut tag_rows = Vec::with_capacity(batch.len() * 3);
     let mut author_rows = Vec::with_capacity(batch.len() * 2);
     let mut region_rows = Vec::with_capacity(batch.len());

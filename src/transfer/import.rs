@@ -173,92 +173,127 @@ pub fn import(
         files,
         runtime,
     }));
-    let skip_to = progress.line;
-    let mut lines = lines.skip_while(|(n, _)| *n <= skip_to).peekable();
-    bar.set_position(skip_to as u64);
-    while lines.peek().is_some() {
-        let batch: Vec<Line> = lines.by_ref().take(BATCH).collect();
-        let last = batch.last().map_or(progress.line, |(n, _)| *n);
-        // Parsing and rendering happen before the write, on every core.
-        let parsed = prepare(batch);
-        // First all records in the batch's one transaction; when one fails, the batch
-        // is rolled back and done again with each record in a savepoint of its own, so
-        // only the failing ones are left out (savepoints cost: most batches need none).
-        let parsed = Arc::new(parsed);
-        let mut done = None;
-        for careful in [false, true] {
-            let ctx = ctx.clone();
-            let key = key.clone();
-            let parsed = parsed.clone();
-            let mut p = progress.clone();
-            let attempt = db.write_content_blocking(move |conn| {
-                let ctx = ctx
-                    .lock()
-                    .map_err(|_| AppError::Internal("import context poisoned".into()))?;
-                if let crate::db::DbConn::Sqlite(c) = conn {
-                    // A batch touches many pages: keep them in memory, not re-read.
-                    crate::db::sqlite::ConnectionSetup::cache_kib(c, 256 * 1024)?;
-                }
-                let mut outcomes = Vec::with_capacity(parsed.len());
-                for item in parsed.iter() {
-                    let outcome = match &item.record {
-                        Err(reason) => Outcome::Rejected(reason.clone()),
-                        Ok(record) if careful => match conn
-                            .transaction(|c| apply(c, &ctx, &mut p, record, item.rendered.clone()))
-                        {
-                            Ok(o) => o,
-                            Err(e) => Outcome::Rejected(reason_of(&e)),
-                        },
-                        Ok(record) => {
-                            match apply(conn, &ctx, &mut p, record, item.rendered.clone()) {
-                                Ok(o) => o,
-                                Err(_) => return Err(AppError::Internal(RETRY.into())),
-                            }
-                        }
-                    };
-                    outcomes.push((item.line, item.kind.clone(), outcome));
-                }
-                p.line = last;
-                save_progress(conn, &key, &p)?;
-                Ok(Written::content((p, outcomes), Scope::All))
-            });
-            match attempt {
-                Err(AppError::Internal(m)) if m == RETRY && !careful => continue,
-                other => {
-                    done = Some(other?);
-                    break;
-                }
-            }
-        }
-        let Some((next, outcomes)) = done else {
-            return Err(AppError::Internal("an import batch was not written".into()));
-        };
-        progress = next;
-        for (line, kind, outcome) in outcomes {
-            match outcome {
-                Outcome::Imported { file } => {
-                    bump(&mut report.imported, &kind);
-                    match file {
-                        File::Missing => report.files_missing += 1,
-                        File::Imported => report.files_imported += 1,
-                        File::None => {}
+    // On SQLite, batches are written on a connection of the import's own, in plain
+    // transactions (see `Db::bulk_writer`); a batch touches many pages, kept in a
+    // 256 MB page cache rather than read again.
+    let mut bulk = db.bulk_writer(256 * 1024)?;
+    let mut run = |mut bulk: Option<&mut DbConn>| -> AppResult<()> {
+        let skip_to = progress.line;
+        let mut lines = lines.skip_while(|(n, _)| *n <= skip_to).peekable();
+        bar.set_position(skip_to as u64);
+        while lines.peek().is_some() {
+            let batch: Vec<Line> = lines.by_ref().take(BATCH).collect();
+            let last = batch.last().map_or(progress.line, |(n, _)| *n);
+            // Parsing and rendering happen before the write, on every core.
+            let parsed = prepare(batch);
+            // First all records in the batch's one transaction; when one fails, the batch
+            // is rolled back and done again with each record in a savepoint of its own, so
+            // only the failing ones are left out (savepoints cost: most batches need none).
+            let parsed = Arc::new(parsed);
+            let mut done = None;
+            for careful in [false, true] {
+                let attempt = match bulk.as_deref_mut() {
+                    Some(conn) => crate::db::sqlite::write_transaction(conn, |conn| {
+                        let out = write_batch(conn, &ctx, &parsed, careful, &progress, &key, last)?;
+                        crate::db::freshness::bump(conn)?;
+                        Ok(out)
+                    }),
+                    None => {
+                        let (ctx, key, parsed, p) =
+                            (ctx.clone(), key.clone(), parsed.clone(), progress.clone());
+                        db.write_content_blocking(move |conn| {
+                            let out = write_batch(conn, &ctx, &parsed, careful, &p, &key, last)?;
+                            Ok(Written::content(out, Scope::All))
+                        })
+                    }
+                };
+                match attempt {
+                    Err(AppError::Internal(m)) if m == RETRY && !careful => continue,
+                    other => {
+                        done = Some(other?);
+                        break;
                     }
                 }
-                Outcome::Matched => bump(&mut report.matched, &kind),
-                Outcome::Skipped => {}
-                Outcome::Rejected(reason) => {
-                    bar.suspend(|| eprintln!("line {line}: {kind}: {reason}"));
-                    report.rejected.push((line, reason));
+            }
+            let Some((next, outcomes)) = done else {
+                return Err(AppError::Internal("an import batch was not written".into()));
+            };
+            progress = next;
+            for (line, kind, outcome) in outcomes {
+                match outcome {
+                    Outcome::Imported { file } => {
+                        bump(&mut report.imported, &kind);
+                        match file {
+                            File::Missing => report.files_missing += 1,
+                            File::Imported => report.files_imported += 1,
+                            File::None => {}
+                        }
+                    }
+                    Outcome::Matched => bump(&mut report.matched, &kind),
+                    Outcome::Skipped => {}
+                    Outcome::Rejected(reason) => {
+                        bar.suspend(|| eprintln!("line {line}: {kind}: {reason}"));
+                        report.rejected.push((line, reason));
+                    }
                 }
             }
+            bar.set_position(last as u64);
         }
-        bar.set_position(last as u64);
-    }
-    db.write_blocking(move |conn| {
-        diesel::delete(settings::table.filter(settings::key.eq(&key))).execute(conn)?;
         Ok(())
+    };
+    match bulk.as_mut() {
+        Some(conn) => crate::db::sqlite::bulk_search_index(conn, |conn| run(Some(conn)))?,
+        None => run(None)?,
+    }
+    drop(bulk);
+    // Forgets the progress; and caches of this process (a test's server) learn of the
+    // imported records as of any write (other processes see the counter each batch
+    // bumped).
+    db.write_content_blocking(move |conn| {
+        diesel::delete(settings::table.filter(settings::key.eq(&key))).execute(conn)?;
+        Ok(Written::content((), Scope::All))
     })?;
     Ok(report)
+}
+
+type BatchOutcome = (Progress, Vec<(usize, String, Outcome)>);
+
+/// Writes one batch in the transaction open on `conn`: every record, then the position
+/// reached. Not `careful`, the first failing record fails the batch with [`RETRY`];
+/// `careful`, each record goes in a savepoint of its own and a failing one is reported.
+fn write_batch(
+    conn: &mut DbConn,
+    ctx: &std::sync::Mutex<Context>,
+    parsed: &[Prepared],
+    careful: bool,
+    progress: &Progress,
+    key: &str,
+    last: usize,
+) -> AppResult<BatchOutcome> {
+    let ctx = ctx
+        .lock()
+        .map_err(|_| AppError::Internal("import context poisoned".into()))?;
+    let mut p = progress.clone();
+    let mut outcomes = Vec::with_capacity(parsed.len());
+    for item in parsed {
+        let outcome = match &item.record {
+            Err(reason) => Outcome::Rejected(reason.clone()),
+            Ok(record) if careful => {
+                match conn.transaction(|c| apply(c, &ctx, &mut p, record, item.rendered.clone())) {
+                    Ok(o) => o,
+                    Err(e) => Outcome::Rejected(reason_of(&e)),
+                }
+            }
+            Ok(record) => match apply(conn, &ctx, &mut p, record, item.rendered.clone()) {
+                Ok(o) => o,
+                Err(_) => return Err(AppError::Internal(RETRY.into())),
+            },
+        };
+        outcomes.push((item.line, item.kind.clone(), outcome));
+    }
+    p.line = last;
+    save_progress(conn, key, &p)?;
+    Ok((p, outcomes))
 }
 
 fn save_progress(conn: &mut DbConn, key: &str, p: &Progress) -> AppResult<()> {

@@ -277,3 +277,107 @@ async fn a_bulk_load_leaves_planner_averages_without_samples() {
     .await;
     assert_eq!(samples, 0, "no per-value samples are kept");
 }
+
+/// FTS5's merge settings of a bulk run on SQLite.
+fn fts_settings(config: &newsdesk::config::Config) -> Vec<(String, i64)> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        k: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        v: i64,
+    }
+    let mut conn = common::connect(config);
+    diesel::sql_query(
+        "SELECT k, CAST(v AS INTEGER) AS v FROM articles_fts_config \
+         WHERE k IN ('automerge', 'hashsize') ORDER BY k",
+    )
+    .load::<Setting>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|s| (s.k, s.v))
+    .collect()
+}
+
+/// A bulk seed on SQLite loads the search index with merging held back, then gives it
+/// its usual settings: every story is found by a word of its title, and a story written
+/// afterwards is found too. A seed cut short leaves the held-back settings, which the
+/// next start restores.
+#[actix_web::test]
+async fn a_bulk_seed_leaves_a_searchable_index_with_its_usual_settings() {
+    let t = common::sqlite_app().await;
+    let editor = t.editor().await;
+    let db = t.state.db.clone();
+    newsdesk::db::run_blocking(move || seed::bulk::seed_with_history(&db, 600, 0, Some(80), None))
+        .await
+        .unwrap();
+    let defaults = vec![
+        ("automerge".to_owned(), 4),
+        ("hashsize".to_owned(), 1_048_576),
+    ];
+    assert_eq!(fts_settings(&t.state.config), defaults);
+    // The newest seeded stories are each found by a word of their title.
+    let list = t
+        .get("/api/v1/articles?per_page=100")
+        .await
+        .expect(200)
+        .json();
+    for item in list["data"].as_array().unwrap().iter().take(20) {
+        let slug = item["slug"].as_str().unwrap();
+        // Its longest word (short ones may be stop words of its language).
+        let title = item["title"].as_str().unwrap();
+        let word = title.split(' ').max_by_key(|w| w.chars().count()).unwrap();
+        let first = format!("/api/v1/articles?q={}&per_page=100", url_encode(word));
+        let mut found = false;
+        let mut next = Some(first.clone());
+        while let Some(path) = next {
+            let page = t.get(&path).await.expect(200).json();
+            found |= page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["slug"] == slug);
+            next = page["meta"]["next_cursor"]
+                .as_str()
+                .filter(|_| !found)
+                .map(|c| format!("{first}&cursor={c}"));
+        }
+        assert!(found, "{slug} not found by {word:?}");
+    }
+    t.article(
+        &editor,
+        json!({"slug": "after-the-seed", "title": "Quokka census after the seed",
+        "status": "published"}),
+    )
+    .await;
+    assert_eq!(
+        t.slugs("/api/v1/articles?q=quokka").await,
+        ["after-the-seed"]
+    );
+
+    // Cut short: the held-back settings are left in the file; a restart restores them.
+    let config = t.state.config.clone();
+    let mut conn = common::connect(&config);
+    let newsdesk::db::DbConn::Sqlite(c) = &mut conn else {
+        unreachable!("a SQLite app")
+    };
+    newsdesk::db::sqlite::fts_bulk_begin(c).unwrap();
+    assert_ne!(fts_settings(&config), defaults);
+    drop(conn);
+    let again = common::app_with(t.dir.clone(), (*config).clone()).await;
+    assert_eq!(fts_settings(&again.state.config), defaults);
+    assert_eq!(
+        again.slugs("/api/v1/articles?q=quokka").await,
+        ["after-the-seed"]
+    );
+}
+
+fn url_encode(word: &str) -> String {
+    word.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -18,7 +18,7 @@ use crate::auth::Actor;
 use crate::auth::Role;
 use crate::auth::scopes::Scopes;
 use crate::db::{Db, DbConn, Scope, Written};
-use crate::domain::articles::write::{Rendered, prerender};
+use crate::domain::articles::write::{Rendered, SearchEntry, prerender};
 use crate::domain::feeds::Site;
 use crate::domain::input::Input;
 use crate::domain::text::TextRule;
@@ -275,22 +275,44 @@ fn write_batch(
         .map_err(|_| AppError::Internal("import context poisoned".into()))?;
     let mut p = progress.clone();
     let mut outcomes = Vec::with_capacity(parsed.len());
+    let mut search = Vec::new();
     for item in parsed {
         let outcome = match &item.record {
             Err(reason) => Outcome::Rejected(reason.clone()),
             Ok(record) if careful => {
-                match conn.transaction(|c| apply(c, &ctx, &mut p, record, item.rendered.clone())) {
+                let mark = search.len();
+                match conn.transaction(|c| {
+                    apply(c, &ctx, &mut p, &mut search, record, item.rendered.clone())
+                }) {
                     Ok(o) => o,
-                    Err(e) => Outcome::Rejected(reason_of(&e)),
+                    Err(e) => {
+                        // Rolled back: its article is not there to be found.
+                        search.truncate(mark);
+                        Outcome::Rejected(reason_of(&e))
+                    }
                 }
             }
-            Ok(record) => match apply(conn, &ctx, &mut p, record, item.rendered.clone()) {
-                Ok(o) => o,
-                Err(_) => return Err(AppError::Internal(RETRY.into())),
-            },
+            Ok(record) => {
+                match apply(
+                    conn,
+                    &ctx,
+                    &mut p,
+                    &mut search,
+                    record,
+                    item.rendered.clone(),
+                ) {
+                    Ok(o) => o,
+                    Err(_) => return Err(AppError::Internal(RETRY.into())),
+                }
+            }
         };
         outcomes.push((item.line, item.kind.clone(), outcome));
     }
+    let entries: Vec<_> = search
+        .iter()
+        .map(|e| (e.id, &*e.title, &*e.summary, &*e.body))
+        .collect();
+    crate::db::dialect::fts_insert_many(conn, &entries)?;
     p.line = last;
     save_progress(conn, key, &p)?;
     Ok((p, outcomes))
@@ -437,6 +459,7 @@ fn apply(
     conn: &mut DbConn,
     ctx: &Context,
     p: &mut Progress,
+    search: &mut Vec<SearchEntry>,
     record: &Value,
     rendered: Option<Rendered>,
 ) -> AppResult<Outcome> {
@@ -497,7 +520,7 @@ fn apply(
             redirects(conn, "section", made.id, &made.slug, record)?;
             Ok(imported)
         }
-        "article" => article(conn, ctx, p, record, rendered),
+        "article" => article(conn, ctx, p, search, record, rendered),
         "correction" => correction(conn, record),
         "revision" => revision(conn, record),
         "collection" => {
@@ -762,10 +785,15 @@ fn user_id(conn: &mut DbConn, email: Option<&str>) -> AppResult<Option<i32>> {
     Ok(crate::domain::users::find_by_email(conn, email)?.map(|u| u.id))
 }
 
+/// An article, made by the API's create; its search entry goes to `search`, written with
+/// the batch's others at its end (one at a time, each was a segment of the search
+/// index of its own, merged again and again: most of an import's time). A trashed
+/// article gets none, as the API's trash takes it out of the index.
 fn article(
     conn: &mut DbConn,
     ctx: &Context,
     p: &mut Progress,
+    search: &mut Vec<SearchEntry>,
     record: &Value,
     rendered: Option<Rendered>,
 ) -> AppResult<Outcome> {
@@ -782,23 +810,26 @@ fn article(
         scopes: Scopes::ALL,
         api_token: None,
     };
-    let made = crate::domain::articles::write::create(
+    let (made, entry) = crate::domain::articles::write::create_for_bulk(
         conn,
         actor,
         body(&record)?,
         &ctx.languages,
         rendered,
         &ctx.site,
-    )?
-    .within_a_write_of_everything();
+    )?;
+    let made = made.within_a_write_of_everything();
     stamp(conn, "article", made.id, &record)?;
     redirects(conn, "article", made.id, &made.slug, &record)?;
-    if let Some(deleted) = timestamp(&record, "deleted_at")? {
-        crate::domain::articles::safety::trash(conn, actor, &crate::domain::Key::Id(made.id))?
-            .within_a_write_of_everything();
-        diesel::update(articles::table.find(made.id))
-            .set(articles::deleted_at.eq(Some(deleted)))
-            .execute(conn)?;
+    match timestamp(&record, "deleted_at")? {
+        Some(deleted) => {
+            crate::domain::articles::safety::trash(conn, actor, &crate::domain::Key::Id(made.id))?
+                .within_a_write_of_everything();
+            diesel::update(articles::table.find(made.id))
+                .set(articles::deleted_at.eq(Some(deleted)))
+                .execute(conn)?;
+        }
+        None => search.push(entry),
     }
     Ok(Outcome::Imported { file: File::None })
 }

@@ -46,25 +46,20 @@ fn render(body: &str) -> Rendered {
     }
 }
 
-/// Puts an article's current title, summary and body text in the search index
-/// (`new`: an article just created, which has no entry to replace).
+/// Puts an article's current title, summary and body text in the search index in place
+/// of what was there.
 fn index(
     conn: &mut DbConn,
     id: i32,
     title: &str,
     summary: Option<&str>,
     body: &Rendered,
-    new: bool,
 ) -> AppResult<()> {
     let (title, summary) = (
         search::normalize(title),
         search::normalize(summary.unwrap_or("")),
     );
-    if new {
-        crate::db::dialect::fts_insert(conn, id, &title, &summary, &body.indexed)
-    } else {
-        crate::db::dialect::fts_put(conn, id, &title, &summary, &body.indexed)
-    }
+    crate::db::dialect::fts_put(conn, id, &title, &summary, &body.indexed)
 }
 
 /// Puts a stored article in the search index from its Markdown body (a copy between
@@ -76,7 +71,7 @@ pub fn reindex(
     summary: Option<&str>,
     body: &str,
 ) -> AppResult<()> {
-    index(conn, id, title, summary, &render(body), false)
+    index(conn, id, title, summary, &render(body))
 }
 
 /// Renders a request's body ahead of its write, so that the Markdown and sanitizing
@@ -161,10 +156,41 @@ pub fn create(
     let mut c = Checker::new();
     let draft = check_create(&mut c, actor, body, languages)?;
     let refs = resolve_draft(c, conn, actor, &draft)?;
+    let (written, entry) = insert(conn, actor, draft, refs, ahead, site)?;
+    crate::db::dialect::fts_insert(conn, entry.id, &entry.title, &entry.summary, &entry.body)?;
+    Ok(written)
+}
+
+/// What the search index gets for an article: its id and normalised title, summary and
+/// body text.
+#[derive(Debug, Clone)]
+pub struct SearchEntry {
+    pub id: i32,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+}
+
+/// [`create`] for bulk work: the article's search entry is returned instead of
+/// written, for the caller to write with those of many others
+/// ([`crate::db::dialect::fts_insert_many`]) before its transaction ends. Until then a
+/// search does not find the article.
+pub fn create_for_bulk(
+    conn: &mut DbConn,
+    actor: Actor,
+    body: ArticleCreate,
+    languages: &[String],
+    ahead: Option<Rendered>,
+    site: &Site,
+) -> AppResult<(Written<super::Article>, SearchEntry)> {
+    let mut c = Checker::new();
+    let draft = check_create(&mut c, actor, body, languages)?;
+    let refs = resolve_draft(c, conn, actor, &draft)?;
     insert(conn, actor, draft, refs, ahead, site)
 }
 
-/// Stores a checked and resolved draft with its relations and search entry.
+/// Stores a checked and resolved draft with its relations; returns its search entry,
+/// not yet written.
 fn insert(
     conn: &mut DbConn,
     actor: Actor,
@@ -172,7 +198,7 @@ fn insert(
     refs: DraftRefs,
     ahead: Option<Rendered>,
     site: &Site,
-) -> AppResult<Written<super::Article>> {
+) -> AppResult<(Written<super::Article>, SearchEntry)> {
     let now = Timestamp::now();
     let published_at = match (d.published_at, d.status) {
         (Some(t), _) => Some(t.0),
@@ -206,7 +232,12 @@ fn insert(
         .get_result(conn)?;
     crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
     save_relations(conn, id, &refs.relations, true)?;
-    index(conn, id, &d.title, d.summary.as_deref(), &rendered, true)?;
+    let entry = SearchEntry {
+        id,
+        title: search::normalize(&d.title),
+        summary: search::normalize(d.summary.as_deref().unwrap_or("")),
+        body: rendered.indexed,
+    };
     let article = get(conn, &Key::Id(id), Some(actor), site)?;
     let name = audit::name_of(conn, actor)?;
     let by = (actor, name.clone());
@@ -231,7 +262,7 @@ fn insert(
     } else {
         Scope::ArticleCreated(article.facts())
     };
-    Ok(Written::content(article, scope))
+    Ok((Written::content(article, scope), entry))
 }
 
 /// Whether `actor` may edit `head`: editors always; writers only their own drafts.
@@ -442,7 +473,6 @@ fn save_edit(
             &index_title,
             index_summary.as_deref(),
             &index_body,
-            false,
         )?;
     }
     let article = get(conn, &Key::Id(head.id), Some(actor), site)?;

@@ -153,10 +153,7 @@ pub fn create(
     ahead: Option<Rendered>,
     site: &Site,
 ) -> AppResult<Written<super::Article>> {
-    let mut c = Checker::new();
-    let draft = check_create(&mut c, actor, body, languages)?;
-    let refs = resolve_draft(c, conn, actor, &draft)?;
-    let (written, entry) = insert(conn, actor, draft, refs, ahead, site)?;
+    let (written, entry) = create_for_bulk(conn, actor, body, languages, ahead, site)?;
     crate::db::dialect::fts_insert(conn, entry.id, &entry.title, &entry.summary, &entry.body)?;
     Ok(written)
 }

@@ -362,6 +362,8 @@ async fn a_bulk_seed_leaves_a_searchable_index_with_its_usual_settings() {
     let newsdesk::db::DbConn::Sqlite(c) = &mut conn else {
         unreachable!("a SQLite app")
     };
+    // The app's own workers may be writing: wait for the lock as they do.
+    newsdesk::db::sqlite::ConnectionSetup::apply(c).unwrap();
     newsdesk::db::sqlite::fts_bulk_begin(c).unwrap();
     assert_ne!(fts_settings(&config), defaults);
     drop(conn);

@@ -123,6 +123,21 @@ pub fn fts_match(
     Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }
 
+/// A timestamp column as whole seconds since the Unix epoch, worked out by the
+/// database. SQLite stores timestamps as text, and decoding them in Rust (a chrono
+/// parse per value) cost more than reading the rows of a sitemap block.
+/// `column` is a column name of the query's table, never input.
+pub fn unix_seconds<ST>(conn: &DbConn, column: &'static str) -> diesel::expression::SqlLiteral<ST>
+where
+    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+{
+    let sql = match conn {
+        DbConn::Sqlite(_) => format!("unixepoch({column})"),
+        DbConn::Postgres(_) => format!("CAST(floor(extract(epoch FROM {column})) AS BIGINT)"),
+    };
+    diesel::dsl::sql::<ST>(&sql)
+}
+
 /// Refreshes the query planner's statistics after a bulk load.
 pub fn analyze(conn: &mut DbConn) -> AppResult<()> {
     match conn {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io;
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
@@ -15,7 +16,7 @@ use super::media::MediaKind;
 use super::time::Timestamp;
 use super::{Key, counts, sections, tags};
 use crate::config::Config;
-use crate::db::DbConn;
+use crate::db::{DbConn, dialect};
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_tags, articles, sections as sections_t};
 
@@ -361,6 +362,18 @@ type Entry = (
     Option<i32>,
 );
 
+/// `(id, slug, language, section, updated_at, published_at, translation group)`, the
+/// times in Unix seconds: what a child sitemap reads of each article in its block.
+type ChildEntry = (
+    i32,
+    String,
+    String,
+    Option<i32>,
+    i64,
+    Option<i64>,
+    Option<i32>,
+);
+
 /// The columns of an [`Entry`].
 const ENTRY: (
     articles::id,
@@ -450,7 +463,7 @@ pub fn sitemap_index(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
 }
 
 /// `/sitemaps/articles-{n}.xml`: the published articles whose ids fall in block `n`
-/// (ids `(n-1)·10,000 + 1` to `n·10,000`, so never more than the protocol's 50,000
+/// (ids `(n-1)·2,500 + 1` to `n·2,500`, so never more than the protocol's 50,000
 /// URLs), oldest id first, each with its other editions as `xhtml:link rel="alternate"
 /// hreflang`. `None` when the block holds no published article.
 pub fn sitemap_child(conn: &mut DbConn, site: &Site, n: i32) -> AppResult<Option<Vec<u8>>> {
@@ -460,22 +473,35 @@ pub fn sitemap_child(conn: &mut DbConn, site: &Site, n: i32) -> AppResult<Option
     let now = Timestamp::now().0;
     let first = (n - 1) * counts::BLOCK_SIZE + 1;
     let last = n * counts::BLOCK_SIZE;
-    let rows: Vec<Entry> = articles::table
+    // Only columns of `articles_sitemap_idx` (SQLite): a cold child reads that narrow
+    // index, not 2,500 whole rows with their bodies.
+    let rows: Vec<ChildEntry> = articles::table
         .filter(visible_to_readers(now))
         .filter(articles::id.between(first, last))
-        .select(ENTRY)
+        .select((
+            articles::id,
+            articles::slug,
+            articles::language,
+            articles::section_id,
+            dialect::unix_seconds::<BigInt>(conn, "updated_at"),
+            dialect::unix_seconds::<Nullable<BigInt>>(conn, "published_at"),
+            articles::translation_group,
+        ))
         .order(articles::id)
         .load(conn)?;
     if rows.is_empty() {
         return Ok(None);
     }
     let section_slugs = section_slugs(conn)?;
-    let url_of = |e: &Entry| {
-        let section = e.3.and_then(|s| section_slugs.get(&s)).map(String::as_str);
-        site.article_url(&e.2, section, &e.1, e.0, e.5.unwrap_or(e.4))
+    let url = |id: i32, slug: &str, lang: &str, section: Option<i32>, date| {
+        let section = section
+            .and_then(|s| section_slugs.get(&s))
+            .map(String::as_str);
+        site.article_url(lang, section, slug, id, date)
     };
+    let url_of = |e: &Entry| url(e.0, &e.1, &e.2, e.3, e.5.unwrap_or(e.4));
     // Every published edition of the groups in this block, wherever its id falls.
-    let mut group_ids: Vec<i32> = rows.iter().filter_map(|e| e.7).collect();
+    let mut group_ids: Vec<i32> = rows.iter().filter_map(|e| e.6).collect();
     group_ids.sort_unstable();
     group_ids.dedup();
     let mut groups: HashMap<i32, Vec<(String, String)>> = HashMap::new();
@@ -501,9 +527,14 @@ pub fn sitemap_child(conn: &mut DbConn, site: &Site, n: i32) -> AppResult<Option
             .write_inner_content(|w| {
                 for e in &rows {
                     w.create_element("url").write_inner_content(|w| {
-                        text(w, "loc", &url_of(e))?;
-                        text(w, "lastmod", &w3c(e.4))?;
-                        let editions = e.7.and_then(|g| groups.get(&g));
+                        let updated = Timestamp::from_unix(e.4)
+                            .unwrap_or(Timestamp(chrono::DateTime::UNIX_EPOCH.naive_utc()));
+                        let published = e.5.and_then(Timestamp::from_unix).unwrap_or(updated);
+                        text(w, "loc", &url(e.0, &e.1, &e.2, e.3, published.0))?;
+                        // Digits, `-`, `:`, `T` and `Z`: nothing to escape.
+                        w.create_element("lastmod")
+                            .write_text_content(BytesText::from_escaped(updated.to_rfc3339()))?;
+                        let editions = e.6.and_then(|g| groups.get(&g));
                         for (lang, href) in editions.into_iter().flatten() {
                             if editions.is_some_and(|list| list.len() > 1) {
                                 w.create_element("xhtml:link")

@@ -360,7 +360,8 @@ where
 }
 
 #[actix_web::test]
-async fn the_sitemap_index_names_one_child_per_block_of_ten_thousand_ids_with_stories() {
+async fn the_sitemap_index_names_one_child_per_block_of_two_thousand_five_hundred_ids_with_stories()
+{
     let t = common::app_configured(|c| c.public_base_url = "https://news.example".into()).await;
     let editor = t.editor().await;
     let story = |slug: &str, status: &str| {
@@ -368,14 +369,14 @@ async fn the_sitemap_index_names_one_child_per_block_of_ten_thousand_ids_with_st
             "published_at": common::in_seconds(-60)})
     };
     t.article(&editor, story("first-block", "published")).await;
-    // Block 2 (ids 10,001 to 20,000) holds only a draft; block 3 two stories, one of
+    // Block 2 (ids 2,501 to 5,000) holds only a draft; block 3 two stories, one of
     // which is later taken down; block 5 one story, later trashed.
-    next_article_id(&t, 10_001).await;
+    next_article_id(&t, 2_501).await;
     t.article(&editor, story("draft-only", "draft")).await;
-    next_article_id(&t, 25_000).await;
+    next_article_id(&t, 6_250).await;
     t.article(&editor, story("third-block", "published")).await;
     let taken = t.article(&editor, story("taken-down", "published")).await;
-    next_article_id(&t, 40_001).await;
+    next_article_id(&t, 10_001).await;
     let trashed = t.article(&editor, story("fifth-block", "published")).await;
 
     let children = t.sitemap_children().await;

@@ -464,6 +464,22 @@ async fn articles_carry_public_urls_and_their_editions_too() {
             .iter()
             .all(|a| a["url"].is_string())
     );
+    // The child sitemap names the same addresses, dated by each story's last change.
+    let child = t.get("/sitemaps/articles-1.xml").await.expect(200);
+    let xml = String::from_utf8(child.body.to_vec()).unwrap();
+    for slug in [en["slug"].as_str().unwrap(), ar["slug"].as_str().unwrap()] {
+        let a = t
+            .get(&format!("/api/v1/articles/{slug}"))
+            .await
+            .expect(200)
+            .json();
+        let entry = format!(
+            "<url><loc>{}</loc><lastmod>{}</lastmod>",
+            a["url"].as_str().unwrap(),
+            a["updated_at"].as_str().unwrap()
+        );
+        assert!(xml.contains(&entry), "{entry} in {xml}");
+    }
 }
 
 #[actix_web::test]

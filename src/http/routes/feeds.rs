@@ -109,7 +109,7 @@ pub async fn tag_feed(
     serve_feed(state, lang, FeedScope::Tag(slug), self_path).await
 }
 
-/// The sitemap index for search engines: one child sitemap per block of 10,000
+/// The sitemap index for search engines: one child sitemap per block of 2,500
 /// article ids that holds a published story (`/sitemaps/articles-{n}.xml`, on
 /// `PUBLIC_BASE_URL`), so an archive of any size stays within the protocol's limits
 /// (50,000 URLs per sitemap, 50,000 sitemaps per index).
@@ -128,7 +128,7 @@ pub async fn sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 }
 
 /// One child sitemap of the index: the published articles whose ids are
-/// `(n-1)·10,000 + 1` to `n·10,000` (at most 10,000 URLs), each with its other
+/// `(n-1)·2,500 + 1` to `n·2,500` (at most 2,500 URLs), each with its other
 /// editions as `xhtml:link rel="alternate" hreflang`. A block with no published story,
 /// or an `n` that is not a positive number, is 404.
 #[utoipa::path(

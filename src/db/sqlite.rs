@@ -391,35 +391,26 @@ pub fn fts_settle(conn: &mut SqliteConnection) -> AppResult<()> {
     Ok(())
 }
 
-/// Rows per statement of [`fts_insert_many`] (four bound values each, within SQLite's
-/// 32,766).
-const FTS_ROWS_PER_STATEMENT: usize = 5_000;
-
-/// Adds many articles that are not in the index yet, a few thousand per statement.
+/// Adds many articles that are not in the index yet, all in one statement: FTS5 writes
+/// what it holds in memory to a new segment at the end of every statement inside a
+/// transaction (its savepoint), so a statement per few thousand rows left a large load
+/// with hundreds of small segments to merge. The entries go in as one JSON array bound
+/// to the statement, read back row by row with `json_each`.
 pub fn fts_insert_many(
     conn: &mut SqliteConnection,
     entries: &[super::dialect::FtsEntry<'_>],
 ) -> AppResult<()> {
-    for chunk in entries.chunks(FTS_ROWS_PER_STATEMENT) {
-        let mut sql =
-            String::from("INSERT INTO articles_fts (rowid, title, summary, body) VALUES ");
-        for k in 0..chunk.len() {
-            sql.push_str(if k == 0 {
-                "(?, ?, ?, ?)"
-            } else {
-                ", (?, ?, ?, ?)"
-            });
-        }
-        let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-        for (id, title, summary, body) in chunk {
-            query = query
-                .bind::<Integer, _>(*id)
-                .bind::<Text, _>(*title)
-                .bind::<Text, _>(*summary)
-                .bind::<Text, _>(*body);
-        }
-        query.execute(conn)?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    let json = serde_json::to_string(entries)
+        .map_err(|e| crate::error::AppError::internal(format!("search entries: {e}")))?;
+    diesel::sql_query(
+        "INSERT INTO articles_fts (rowid, title, summary, body) \
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+    )
+    .bind::<Text, _>(json)
+    .execute(conn)?;
     Ok(())
 }
 

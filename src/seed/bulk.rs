@@ -26,9 +26,9 @@ pub const AUTHORS: usize = 50;
 pub const TAGS: usize = 30;
 const IMAGES: usize = 100;
 /// Articles per transaction at most.
-const BATCH: usize = 20_000;
-/// Text (body, HTML and search text) per transaction at most: 64 MB.
-const BATCH_TEXT_BYTES: usize = 64 << 20;
+const BATCH: usize = 50_000;
+/// Text (body, HTML and search text) per transaction at most: 128 MB.
+const BATCH_TEXT_BYTES: usize = 128 << 20;
 /// The seed's page cache on SQLite (256 MB): what bounds its memory.
 const SEED_CACHE_KIB: u32 = 256 * 1024;
 /// Rows per INSERT statement (SQLite allows 32,766 bound values).

@@ -1070,6 +1070,7 @@ def main():
         children = children[::step][:100]
         log(f"scenario: {len(children)} child sitemaps, cold")
         cold_children = cold_pages(NEWSDESK_PORT, children)
+        cold_children["rss_mb"] = nd.rss_mb()
         rows.append((f"child sitemap, cold ({len(children)} different of "
                      f"{len(re.findall('<loc>', index)):,}, each the first request after start; "
                      f"max {cold_children['max']:.1f} ms)",

@@ -4,6 +4,7 @@
 //! scheduled story going live, an embargo ending), before and after the scheduler
 //! folds the counts.
 
+use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::common::{self, SCHEDULE_AHEAD, due_by, in_seconds};
@@ -201,4 +202,26 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         seen.contains(&("articles?".into(), 3, 3)),
         "A, C and D are live: {seen:?}"
     );
+    // Folded, the counts stay put: one row per key, and later folds, with nothing
+    // written in between, leave the table as it is.
+    let table = || async {
+        t.state
+            .db
+            .read(|conn| {
+                use diesel::dsl::{count_distinct, count_star, max};
+                use newsdesk::schema::article_counts as c;
+                let rows: i64 = c::table.select(count_star()).get_result(conn)?;
+                let keys: i64 = c::table
+                    .select(count_distinct(c::kind * 1_000_000 + c::ref_id))
+                    .get_result(conn)?;
+                let last: Option<i64> = c::table.select(max(c::id)).get_result(conn)?;
+                Ok((rows, keys, last))
+            })
+            .await
+            .expect("read the counts table")
+    };
+    let folded = table().await;
+    assert_eq!(folded.0, folded.1, "one row per key: {folded:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert_eq!(table().await, folded, "the folds since changed nothing");
 }

@@ -46,19 +46,15 @@ pub fn fts_insert(
 /// summary and body text.
 pub type FtsEntry<'a> = (i32, &'a str, &'a str, &'a str);
 
-/// [`fts_insert`] for many new articles at once (bulk work). On SQLite they go in with
-/// few statements: FTS5 writes what it holds in memory to a new segment at every
+/// [`fts_insert`] for many new articles at once (bulk work). On SQLite they go in as
+/// one statement: FTS5 writes what it holds in memory to a new segment at every
 /// statement inside a transaction, and one segment per article left it merging
-/// segments most of a seed's time.
+/// segments most of a seed's time. On PostgreSQL, a statement per 5,000 articles
+/// instead of a round trip each.
 pub fn fts_insert_many(conn: &mut DbConn, entries: &[FtsEntry<'_>]) -> AppResult<()> {
     match conn {
         DbConn::Sqlite(c) => sqlite::fts_insert_many(c, entries),
-        DbConn::Postgres(c) => {
-            for (id, title, summary, body) in entries {
-                postgres::fts_put(c, *id, title, summary, body)?;
-            }
-            Ok(())
-        }
+        DbConn::Postgres(c) => postgres::fts_insert_many(c, entries),
     }
 }
 

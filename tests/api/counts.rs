@@ -208,14 +208,13 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         t.state
             .db
             .read(|conn| {
-                use diesel::dsl::{count_distinct, count_star, max};
                 use newsdesk::schema::article_counts as c;
-                let rows: i64 = c::table.select(count_star()).get_result(conn)?;
-                let keys: i64 = c::table
-                    .select(count_distinct(c::kind * 1_000_000 + c::ref_id))
-                    .get_result(conn)?;
-                let last: Option<i64> = c::table.select(max(c::id)).get_result(conn)?;
-                Ok((rows, keys, last))
+                let rows: Vec<(i64, i32, i32)> =
+                    c::table.select((c::id, c::kind, c::ref_id)).load(conn)?;
+                let keys: std::collections::BTreeSet<(i32, i32)> =
+                    rows.iter().map(|r| (r.1, r.2)).collect();
+                let last = rows.iter().map(|r| r.0).max();
+                Ok((rows.len(), keys.len(), last))
             })
             .await
             .expect("read the counts table")

@@ -391,26 +391,51 @@ pub fn fts_settle(conn: &mut SqliteConnection) -> AppResult<()> {
     Ok(())
 }
 
-/// Adds many articles that are not in the index yet, all in one statement: FTS5 writes
-/// what it holds in memory to a new segment at the end of every statement inside a
-/// transaction (its savepoint), so a statement per few thousand rows left a large load
-/// with hundreds of small segments to merge. The entries go in as one JSON array bound
-/// to the statement, read back row by row with `json_each`.
+/// Text per statement of [`fts_insert_many`] at most: far below SQLite's limit on a
+/// bound string (1,000,000,000 bytes), whatever the entries hold.
+const FTS_BYTES_PER_STATEMENT: usize = 64 << 20;
+
+/// Adds many articles that are not in the index yet, in as few statements as their text
+/// allows (one for a seed's batch): FTS5 writes what it holds in memory to a new segment
+/// at the end of every statement inside a transaction (its savepoint), so a statement
+/// per few thousand rows left a large load with hundreds of small segments to merge.
+/// The entries go in as one JSON array bound to the statement, read back row by row
+/// with `json_each`.
 pub fn fts_insert_many(
     conn: &mut SqliteConnection,
     entries: &[super::dialect::FtsEntry<'_>],
 ) -> AppResult<()> {
-    if entries.is_empty() {
-        return Ok(());
+    fts_insert_within(conn, entries, FTS_BYTES_PER_STATEMENT)
+}
+
+/// [`fts_insert_many`] with at most `max_bytes` of text per statement (or one entry).
+fn fts_insert_within(
+    conn: &mut SqliteConnection,
+    entries: &[super::dialect::FtsEntry<'_>],
+    max_bytes: usize,
+) -> AppResult<()> {
+    let mut rest = entries;
+    while !rest.is_empty() {
+        let mut bytes = 0;
+        let take = rest
+            .iter()
+            .take_while(|(_, title, summary, body)| {
+                bytes += title.len() + summary.len() + body.len();
+                bytes <= max_bytes
+            })
+            .count()
+            .max(1);
+        let (chunk, later) = rest.split_at(take);
+        rest = later;
+        let json = serde_json::to_string(chunk)
+            .map_err(|e| crate::error::AppError::internal(format!("search entries: {e}")))?;
+        diesel::sql_query(
+            "INSERT INTO articles_fts (rowid, title, summary, body) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+        )
+        .bind::<Text, _>(json)
+        .execute(conn)?;
     }
-    let json = serde_json::to_string(entries)
-        .map_err(|e| crate::error::AppError::internal(format!("search entries: {e}")))?;
-    diesel::sql_query(
-        "INSERT INTO articles_fts (rowid, title, summary, body) \
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
-    )
-    .bind::<Text, _>(json)
-    .execute(conn)?;
     Ok(())
 }
 
@@ -486,5 +511,47 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
         ),
         FtsOrder::Newest => format!("{matches} ORDER BY rowid DESC LIMIT ?"),
         FtsOrder::Oldest => format!("{matches} ORDER BY rowid ASC LIMIT ?"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel_migrations::MigrationHarness;
+
+    #[test]
+    fn bulk_search_entries_split_by_text_all_go_in() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        let bodies: Vec<String> = (0..7).map(|i| format!("harbour story {i}")).collect();
+        let mut entries: Vec<super::super::dialect::FtsEntry<'_>> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i as i32 + 1, "title", "", b.as_str()))
+            .collect();
+        // One entry larger than a statement's share still goes in, alone.
+        let long = "harbour ".repeat(40);
+        entries.push((8, "long", "", &long));
+        fts_insert_within(&mut conn, &entries, 40).unwrap();
+        #[derive(QueryableByName)]
+        struct Hit {
+            #[diesel(sql_type = Integer)]
+            rowid: i32,
+        }
+        let hits: Vec<Hit> = diesel::sql_query(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'harbour' ORDER BY rowid",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.rowid).collect::<Vec<_>>(),
+            (1..=8).collect::<Vec<_>>()
+        );
+        let hits: Vec<Hit> = diesel::sql_query(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"story 4\"'",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert_eq!(hits.iter().map(|h| h.rowid).collect::<Vec<_>>(), [5]);
     }
 }

@@ -893,17 +893,25 @@ def percentile(values, p):
 
 
 def prepare(ctx, port, token, deep=1000):
-    """Cursor URLs for a 50-page and a `deep`-page walk, and an ETag to revalidate."""
-    paths, path = [], "/api/v1/articles?per_page=20"
+    """Cursor URLs for a 50-page and a `deep`-page walk, and an ETag to revalidate. The
+    walk that finds them is itself timed: each page is the first request for it since
+    the server started (`ctx["cold_walk"]`, as `cold_pages` gives)."""
+    paths, path, times = [], "/api/v1/articles?per_page=20", []
     for _ in range(deep):
         paths.append(path)
+        started = time.monotonic()
         _, _, page = api(port, path)
+        times.append((time.monotonic() - started) * 1000)
         cursor = page["meta"]["next_cursor"]
         if not cursor:
             break
         path = f"/api/v1/articles?per_page=20&cursor={cursor}"
     ctx["cursor_paths"] = paths[:50]
     ctx["deep_cursor_paths"] = paths
+    times.sort()
+    ctx["cold_walk"] = {"rps": None, "p50": percentile(times, 50), "p99": percentile(times, 99),
+                        "errors": 0, "requests": len(times),
+                        "max": times[-1] if times else float("nan")}
     target = f"/api/v1/articles/{ctx['slugs'][0]}"
     _, headers, _ = api(port, target)
     ctx["revalidate_path"] = target
@@ -1077,7 +1085,13 @@ def main():
                      cold_children, None, "p99 < 10 ms"))
         ctx = {"slugs": slugs, "tags": tags, "authors": authors, "all_slugs": all_slugs,
                "regions": regions}
+        log("scenario: cursor walk, cold")
         prepare(ctx, NEWSDESK_PORT, token, deep=50 if args.smoke else 1000)
+        cold_walk = ctx["cold_walk"]
+        cold_walk["rss_mb"] = nd.rss_mb()
+        rows.append((f"cursor walk, cold ({len(ctx['deep_cursor_paths']):,} pages deep, each "
+                     f"page the first request for it since start; max {cold_walk['max']:.1f} ms)",
+                     cold_walk, None, "p99 < 10 ms"))
         common = dict(threads=args.threads, seconds=args.seconds, warmup=args.warmup)
         hot = {"article by slug (1,000 slugs across the corpus)", "newest 20 (front page)",
                "20 by tag", "cursor walk, 50 pages deep",

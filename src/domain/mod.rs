@@ -133,12 +133,20 @@ macro_rules! slug_queries {
 }
 
 /// Keyset condition "after (k, id)" for a `(column, id)` order, ascending or descending.
+/// The plain bound on the column (`column >= k` / `column <= k`) says nothing the rest
+/// does not, but it is what lets an index on `(…, column, id)` start at the cursor: from
+/// the `OR` alone PostgreSQL scanned the index from the list's first row, so the page
+/// 400,000 rows deep read those 400,000 rows first.
 macro_rules! keyset_after {
     ($query:expr, $col:expr, $id:expr, $k:expr, $last:expr, asc) => {
-        $query.filter($col.gt($k.clone()).or($col.eq($k).and($id.gt($last))))
+        $query
+            .filter($col.ge($k.clone()))
+            .filter($col.gt($k.clone()).or($col.eq($k).and($id.gt($last))))
     };
     ($query:expr, $col:expr, $id:expr, $k:expr, $last:expr, desc) => {
-        $query.filter($col.lt($k.clone()).or($col.eq($k).and($id.lt($last))))
+        $query
+            .filter($col.le($k.clone()))
+            .filter($col.lt($k.clone()).or($col.eq($k).and($id.lt($last))))
     };
 }
 

@@ -133,7 +133,19 @@ fn filtered<'a>(
     now: chrono::NaiveDateTime,
     purpose: Purpose,
 ) -> Boxed<'a> {
-    let mut query = visibility(articles::table.into_boxed(), q.status, viewer, now);
+    filtered_from(articles::table.into_boxed(), q, r, viewer, now, purpose)
+}
+
+/// [`filtered`] onto `query`, whose conditions stay first in the statement.
+fn filtered_from<'a>(
+    query: Boxed<'a>,
+    q: &'a ArticleQuery,
+    r: &'a Resolved,
+    viewer: Option<Actor>,
+    now: chrono::NaiveDateTime,
+    purpose: Purpose,
+) -> Boxed<'a> {
+    let mut query = visibility(query, q.status, viewer, now);
     if let Some(ids) = &r.sections {
         query = query.filter(articles::section_id.eq_any(ids.clone()));
     }
@@ -189,14 +201,14 @@ fn filtered<'a>(
     query
 }
 
-/// Adds "after the cursor" and the order for the list's sort.
+/// Adds "after the cursor" for the list's sort (see [`ordered`]).
 ///
-/// A draft may have no `published_at`; such rows come last in `-published_at` and first
-/// in `published_at`, and the cursor carries the NULL explicitly. SQLite orders NULL
-/// before every value and PostgreSQL after, so where drafts may be listed (`undated`)
-/// the order says where NULLs go; elsewhere it stays the plain index order. `relevance` needs `q`, whose pages [`search_page()`]
-/// cuts; here it falls back to newest first.
-fn sorted<'a>(
+/// The cursor's conditions go first in the statement, before what readers may see:
+/// given two upper bounds on `published_at` (the cursor's and "published by now"),
+/// SQLite starts its index range at the first one in the statement and filters by the
+/// other, so with "now" first a page 400,000 rows deep read those 400,000 rows (about
+/// 40 ms at a million articles), and with the cursor's first it reads one page.
+fn after_cursor<'a>(
     mut query: Boxed<'a>,
     sort: ArticleSort,
     page: &PageRequest,
@@ -214,7 +226,8 @@ fn sorted<'a>(
                 keyset_after!(query, articles::updated_at, articles::id, k, last, desc)
             }
             ArticleSort::PublishedAtDesc | ArticleSort::Relevance => match after.opt_int(0)? {
-                Some(_) => {
+                // Undated drafts come after every dated row.
+                Some(_) if undated => {
                     let k = after.time(0)?;
                     query.filter(
                         articles::published_at
@@ -223,6 +236,10 @@ fn sorted<'a>(
                             .or(articles::published_at.is_null()),
                     )
                 }
+                Some(_) => {
+                    let k = after.time(0)?;
+                    keyset_after!(query, articles::published_at, articles::id, k, last, desc)
+                }
                 None => query
                     .filter(articles::published_at.is_null())
                     .filter(articles::id.lt(last)),
@@ -230,11 +247,7 @@ fn sorted<'a>(
             ArticleSort::PublishedAt => match after.opt_int(0)? {
                 Some(_) => {
                     let k = after.time(0)?;
-                    query.filter(
-                        articles::published_at
-                            .gt(k)
-                            .or(articles::published_at.eq(k).and(articles::id.gt(last))),
-                    )
+                    keyset_after!(query, articles::published_at, articles::id, k, last, asc)
                 }
                 None => query.filter(
                     articles::published_at
@@ -245,7 +258,19 @@ fn sorted<'a>(
             },
         };
     }
-    Ok(match sort {
+    Ok(query)
+}
+
+/// The order for the list's sort.
+///
+/// A draft may have no `published_at`; such rows come last in `-published_at` and first
+/// in `published_at`, and the cursor carries the NULL explicitly. SQLite orders NULL
+/// before every value and PostgreSQL after, so where drafts may be listed (`undated`)
+/// the order says where NULLs go; elsewhere it stays the plain index order.
+/// `relevance` needs `q`, whose pages [`search_page()`] cuts; here it falls back to
+/// newest first.
+fn ordered(query: Boxed<'_>, sort: ArticleSort, undated: bool) -> Boxed<'_> {
+    match sort {
         ArticleSort::PublishedAt if undated => query.order((
             articles::published_at.is_not_null().asc(),
             articles::published_at.asc(),
@@ -264,7 +289,7 @@ fn sorted<'a>(
         ArticleSort::PublishedAtDesc | ArticleSort::Relevance => {
             query.order((articles::published_at.desc(), articles::id.desc()))
         }
-    })
+    }
 }
 
 /// A `published_at` as a cursor key: `Null` for a draft without one.
@@ -417,12 +442,13 @@ pub fn list_with_dependencies(
         return Ok((page, dependencies));
     }
     let now = Timestamp::now().0;
-    let rows: Vec<ArticleHead> = sorted(
-        filtered(q, &resolved, viewer, now, Purpose::Page),
+    let undated = matches!(q.status, Some(StatusFilter::Draft | StatusFilter::All));
+    let start = after_cursor(articles::table.into_boxed(), q.sort, &q.page, undated)?;
+    let rows: Vec<ArticleHead> = ordered(
+        filtered_from(start, q, &resolved, viewer, now, Purpose::Page),
         q.sort,
-        &q.page,
-        matches!(q.status, Some(StatusFilter::Draft | StatusFilter::All)),
-    )?
+        undated,
+    )
     .select(ArticleHead::as_select())
     .limit(q.page.fetch_limit())
     .offset(q.page.offset())

@@ -25,12 +25,12 @@ use super::feeds::Site;
 use super::media::{self, Media};
 use super::search::SearchHit;
 use super::time::Timestamp;
-use super::{Key, NamedRef, Ref, sections};
+use super::{Key, NamedRef, Ref};
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::schema::{
-    article_authors, article_regions, article_tags, articles, authors, regions, tags,
+    self, article_authors, article_regions, article_tags, articles, authors, regions, tags,
 };
 
 pub use crate::db::columns::StoredStatus;
@@ -280,9 +280,10 @@ pub struct Relations<'a> {
 }
 
 /// The union of an article set's tags, bylines and regions, filtered by
-/// `article_id.$op($arg)`.
+/// `article_id.$op($arg)`, and their sections, filtered by `$sections` (a section row
+/// carries its own id where the others carry their article's).
 macro_rules! linked_query {
-    ($op:ident($arg:expr)) => {
+    ($op:ident($arg:expr), $sections:expr) => {
         article_tags::table
             .inner_join(tags::table)
             .filter(article_tags::article_id.$op($arg))
@@ -332,12 +333,25 @@ macro_rules! linked_query {
                         ),
                     )),
             )
+            .union_all(schema::sections::table.filter($sections).select((
+                SECTION.into_sql::<Integer>(),
+                schema::sections::id,
+                0.into_sql::<Integer>(),
+                (
+                    schema::sections::id,
+                    schema::sections::slug,
+                    schema::sections::name,
+                    schema::sections::localized,
+                    None::<i32>.into_sql::<Nullable<Integer>>(),
+                ),
+            )))
     };
 }
 
 const TAG: i32 = 0;
 const AUTHOR: i32 = 1;
 const REGION: i32 = 2;
+const SECTION: i32 = 3;
 
 /// Groups `(article, position, item)` rows by article, in position order.
 fn group<T>(mut rows: Vec<(i32, i32, T)>) -> HashMap<i32, Vec<T>> {
@@ -360,7 +374,7 @@ fn named((id, slug, name, localized, _): Linked, lang: Option<&str>) -> Ref {
 }
 
 impl<'a> Relations<'a> {
-    /// Loads sections, hero media, avatars, tags, authors and regions of `heads`: four
+    /// Loads sections, hero media, avatars, tags, authors and regions of `heads`: two
     /// queries whatever the number of articles. `site` makes their public URLs.
     pub fn load(conn: &mut DbConn, heads: &[ArticleHead], site: &'a Site) -> AppResult<Self> {
         let mut relations = Self {
@@ -377,19 +391,40 @@ impl<'a> Relations<'a> {
         let ids: Vec<i32> = heads.iter().map(|h| h.id).collect();
         let language: HashMap<i32, &str> =
             heads.iter().map(|h| (h.id, h.language.as_str())).collect();
-        let section_ids: Vec<i32> = heads.iter().filter_map(|h| h.section_id).collect();
+        let mut section_ids: Vec<i32> = heads.iter().filter_map(|h| h.section_id).collect();
+        section_ids.sort_unstable();
+        section_ids.dedup();
         let mut media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
-        // Tags, bylines and regions in one statement: (kind, article, position, ref).
-        // One article gets `= ?`, a statement SQLite parses once and keeps; a page gets
-        // `IN (...)`, whose length varies.
+        // Tags, bylines, regions and sections in one statement: (kind, article,
+        // position, ref); every statement more was a round trip more on PostgreSQL. One
+        // article gets `= ?` (its section `= NULL` when it has none, which matches
+        // nothing), a statement SQLite parses once and keeps; a page gets `IN (...)`,
+        // whose length varies.
         let linked: Vec<(i32, i32, i32, Linked)> = match ids.as_slice() {
-            [id] => crate::on_backend!(conn, |c| linked_query!(eq(*id)).load(c)?),
-            _ => crate::on_backend!(conn, |c| linked_query!(eq_any(&ids)).load(c)?),
+            [id] => {
+                let section = heads[0].section_id;
+                crate::on_backend!(conn, |c| linked_query!(
+                    eq(*id),
+                    schema::sections::id.nullable().eq(section)
+                )
+                .load(c)?)
+            }
+            _ => crate::on_backend!(conn, |c| linked_query!(
+                eq_any(&ids),
+                schema::sections::id.eq_any(&section_ids)
+            )
+            .load(c)?),
         };
         let (mut tags, mut authors, mut regions) = (Vec::new(), Vec::new(), Vec::new());
         for (kind, article_id, position, row) in linked {
             let lang = language.get(&article_id).copied();
             match kind {
+                SECTION => {
+                    let (id, slug, name, localized, _) = row;
+                    relations
+                        .sections
+                        .insert(id, NamedRef::from_row((id, slug, name, localized)));
+                }
                 TAG => tags.push((article_id, position, named(row, lang))),
                 AUTHOR => {
                     let avatar = row.4;
@@ -401,7 +436,6 @@ impl<'a> Relations<'a> {
         }
         media_ids.sort_unstable();
         media_ids.dedup();
-        relations.sections = sections::refs_by_id(conn, &section_ids)?;
         relations.media = media::by_ids(conn, &media_ids)?;
         relations.tags = group(tags);
         relations.authors = group(authors);

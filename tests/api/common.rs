@@ -547,6 +547,21 @@ where
     pub async fn slugs_as(&self, token: &str, path: &str) -> Vec<String> {
         slugs_of(&self.get_as(token, path).await.expect(200).json())
     }
+
+    /// Walks `/api/v1/articles?{query}` by `next_cursor`, `per_page` to a page, and
+    /// returns the slugs in walk order.
+    pub async fn walk(&self, query: &str, per_page: usize) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut url = format!("/api/v1/articles?{query}&per_page={per_page}");
+        loop {
+            let page = self.get(&url).await.expect(200).json();
+            seen.extend(slugs_of(&page));
+            match page["meta"]["next_cursor"].as_str() {
+                Some(c) => url = format!("/api/v1/articles?{query}&per_page={per_page}&cursor={c}"),
+                None => return seen,
+            }
+        }
+    }
 }
 
 /// One Server-Sent Event.

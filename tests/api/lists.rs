@@ -182,28 +182,6 @@ async fn a_cursor_walk_has_no_duplicates_or_gaps_while_articles_are_published() 
     assert_eq!(pages, 7);
 }
 
-/// Walks `query` page by page (`per_page` each) and returns the slugs in walk order.
-async fn walk<S, B>(t: &common::TestApp<S>, query: &str, per_page: usize) -> Vec<String>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut seen = Vec::new();
-    let mut url = format!("/api/v1/articles?{query}&per_page={per_page}");
-    loop {
-        let page = t.get(&url).await.expect(200).json();
-        seen.extend(slugs_of(&page));
-        match page["meta"]["next_cursor"].as_str() {
-            Some(c) => url = format!("/api/v1/articles?{query}&per_page={per_page}&cursor={c}"),
-            None => return seen,
-        }
-    }
-}
-
 #[actix_web::test]
 async fn cursor_walks_in_every_sort_and_filter_match_the_single_page() {
     let t = common::app().await;
@@ -240,7 +218,7 @@ async fn cursor_walks_in_every_sort_and_filter_match_the_single_page() {
             assert!(whole.len() >= 4, "{query}: {whole:?}");
             for per_page in [1, 2, 3] {
                 assert_eq!(
-                    walk(&t, &query, per_page).await,
+                    t.walk(&query, per_page).await,
                     whole,
                     "{query}, {per_page} a page"
                 );

@@ -126,18 +126,9 @@ enum Purpose {
     Count,
 }
 
+/// The list's filters added to `query` (all articles, or a cursor's conditions that
+/// must stay first in the statement: see [`after_cursor`]).
 fn filtered<'a>(
-    q: &'a ArticleQuery,
-    r: &'a Resolved,
-    viewer: Option<Actor>,
-    now: chrono::NaiveDateTime,
-    purpose: Purpose,
-) -> Boxed<'a> {
-    filtered_from(articles::table.into_boxed(), q, r, viewer, now, purpose)
-}
-
-/// [`filtered`] onto `query`, whose conditions stay first in the statement.
-fn filtered_from<'a>(
     query: Boxed<'a>,
     q: &'a ArticleQuery,
     r: &'a Resolved,
@@ -389,9 +380,16 @@ fn total(
     };
     let (version, counted) = conn.transaction(|conn| {
         let version = crate::db::freshness::version(conn)?;
-        let counted: i64 = filtered(q, resolved, viewer, now, Purpose::Count)
-            .count()
-            .get_result(conn)?;
+        let counted: i64 = filtered(
+            articles::table.into_boxed(),
+            q,
+            resolved,
+            viewer,
+            now,
+            Purpose::Count,
+        )
+        .count()
+        .get_result(conn)?;
         Ok::<_, crate::error::AppError>((version, counted))
     })?;
     if let (Some(m), Some(ticket)) = (memo, ticket) {
@@ -445,7 +443,7 @@ pub fn list_with_dependencies(
     let undated = matches!(q.status, Some(StatusFilter::Draft | StatusFilter::All));
     let start = after_cursor(articles::table.into_boxed(), q.sort, &q.page, undated)?;
     let rows: Vec<ArticleHead> = ordered(
-        filtered_from(start, q, &resolved, viewer, now, Purpose::Page),
+        filtered(start, q, &resolved, viewer, now, Purpose::Page),
         q.sort,
         undated,
     )

@@ -97,15 +97,22 @@ pub(super) fn search_page(
     }
     let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
     let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
-    let rows: Vec<SearchRow> = filtered(q, resolved, viewer, now, Purpose::Page)
-        .filter(articles::id.eq_any(&ids))
-        .select((
-            articles::id,
-            articles::published_at,
-            articles::title,
-            articles::updated_at,
-        ))
-        .load(conn)?;
+    let rows: Vec<SearchRow> = filtered(
+        articles::table.into_boxed(),
+        q,
+        resolved,
+        viewer,
+        now,
+        Purpose::Page,
+    )
+    .filter(articles::id.eq_any(&ids))
+    .select((
+        articles::id,
+        articles::published_at,
+        articles::title,
+        articles::updated_at,
+    ))
+    .load(conn)?;
     // Ranks are relative to the best match this caller gets, so they say nothing about
     // matches it cannot see.
     let best = rows

@@ -88,3 +88,59 @@ async fn a_list_page_costs_the_same_number_of_queries_whatever_its_size() {
         "statements per page of 1, 10 and 100 items"
     );
 }
+
+#[actix_web::test]
+async fn an_uncached_article_read_costs_three_statements_and_one_more_for_corrections() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let image = t.newsroom(&editor).await;
+    let a = t
+        .article(
+            &editor,
+            json!({
+                "title": "Budget vote",
+                "section": "politics",
+                "tags": ["gaza", "climate"],
+                "authors": ["leila-haddad"],
+                "regions": ["mena"],
+                "hero_media_id": image,
+                "status": "published"
+            }),
+        )
+        .await;
+    let key = newsdesk::domain::Key::Id(a["id"].as_i64().unwrap() as i32);
+    let site = newsdesk::domain::feeds::Site::of(&t.state.config);
+    let mut conn = common::connect(&t.state.config);
+    let counter = Arc::new(AtomicUsize::new(0));
+    conn.set_instrumentation(counting(counter.clone()));
+    let read = |conn: &mut newsdesk::db::DbConn| {
+        counter.store(0, Ordering::SeqCst);
+        let article = newsdesk::domain::articles::get(conn, &key, None, &site).unwrap();
+        (counter.load(Ordering::SeqCst), article)
+    };
+
+    // The row (with whether it has corrections), tags + bylines + regions + section,
+    // then media.
+    let (statements, article) = read(&mut conn);
+    assert_eq!(statements, 3);
+    assert_eq!(
+        article.section.as_ref().map(|s| s.slug.as_str()),
+        Some("politics")
+    );
+    assert_eq!(article.tags.len(), 2);
+    assert!(article.hero_media.is_some());
+    assert_eq!(article.corrections.as_deref().map(<[_]>::len), Some(0));
+
+    let path = format!("/api/v1/articles/{}/corrections", a["id"]);
+    t.post(&editor, &path, json!({"text": "The vote was on Tuesday."}))
+        .await
+        .expect(201);
+    let (statements, article) = read(&mut conn);
+    assert_eq!(
+        statements, 4,
+        "the corrections are read when there are some"
+    );
+    let corrections = article.corrections.unwrap();
+    assert_eq!(corrections.len(), 1);
+    assert_eq!(corrections[0].text, "The vote was on Tuesday.");
+}

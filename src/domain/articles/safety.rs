@@ -276,7 +276,7 @@ pub fn preview(
         Some(r) if r.0.id == article && r.0.deleted_at.is_none() => r,
         _ => return Err(not_found()),
     };
-    let article = super::whole(conn, head.clone(), (body, html), None, site, now)?;
+    let article = super::whole(conn, head.clone(), (body, html), true, None, site, now)?;
     Ok((article, head))
 }
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +33,8 @@ def main():
     ap.add_argument("--pages", type=int, default=1500)
     ap.add_argument("--filter", default="", help='added to each page\'s query, e.g. "&tag=x"')
     args = ap.parse_args()
+    if not os.access(args.binary, os.X_OK):
+        sys.exit(f"{args.binary}: not an executable file")
     port = run.free_port(run.NEWSDESK_PORT)
     env = dict(os.environ, DATABASE_URL=args.database_url, BIND_ADDR=f"127.0.0.1:{port}",
                ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD, RUST_LOG="warn")
@@ -39,11 +42,12 @@ def main():
         server = subprocess.Popen([args.binary], env=env, stdout=log, stderr=log,
                                   start_new_session=True)
         try:
-            ready(port, server)
+            ready(port, server, log)
             times = walk(port, args.pages, args.filter)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
     ordered = sorted(times)
     tail = times[-10:]
     print(f"pages {len(times)} p50 {run.percentile(ordered, 50):.2f} "
@@ -51,11 +55,13 @@ def main():
           f"last ten {sum(tail) / len(tail):.2f} ms")
 
 
-def ready(port, server, seconds=120):
+def ready(port, server, log, seconds=120):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            sys.exit(f"the server exited with {server.returncode}")
+            log.seek(0)
+            last = log.read().decode(errors="replace").strip().splitlines()[-3:]
+            sys.exit(f"the server exited with {server.returncode}: " + " / ".join(last))
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
             return
@@ -68,8 +74,11 @@ def walk(port, pages, extra):
     path, times = f"/api/v1/articles?per_page=20{extra}", []
     for _ in range(pages):
         started = time.monotonic()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as r:
-            page = json.load(r)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as r:
+                page = json.load(r)
+        except urllib.error.HTTPError as e:
+            sys.exit(f"{path}: {e.code} {e.read().decode(errors='replace')}")
         times.append((time.monotonic() - started) * 1000)
         cursor = page["meta"]["next_cursor"]
         if not cursor:

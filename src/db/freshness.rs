@@ -111,10 +111,12 @@ pub struct ContentChange {
 
 /// Bumps the counter (inside the caller's write transaction) and returns the new value.
 pub fn bump(conn: &mut DbConn) -> AppResult<i64> {
-    Ok(diesel::update(content_state::table.find(1))
-        .set(content_state::version.eq(content_state::version + 1))
-        .returning(content_state::version)
-        .get_result(conn)?)
+    Ok(crate::on_backend!(conn, |c| diesel::update(
+        content_state::table.find(1)
+    )
+    .set(content_state::version.eq(content_state::version + 1))
+    .returning(content_state::version)
+    .get_result(c)?))
 }
 
 /// The counter as it is now.
@@ -131,24 +133,28 @@ pub fn horizon(
     conn: &mut DbConn,
     now: chrono::NaiveDateTime,
 ) -> AppResult<Option<chrono::NaiveDateTime>> {
-    let article: Option<chrono::NaiveDateTime> = articles::table
-        .filter(articles::status.eq(StoredStatus::Published))
-        .filter(articles::published_at.gt(now))
-        .select(min(articles::published_at))
-        .get_result(conn)?;
-    let expiry_of_article: Option<chrono::NaiveDateTime> = articles::table
-        .filter(articles::unpublish_at.gt(now))
-        .filter(articles::status.eq(StoredStatus::Published))
-        .select(min(articles::unpublish_at))
-        .get_result(conn)?;
-    let live: Option<chrono::NaiveDateTime> = breaking_items::table
-        .filter(breaking_items::published_at.gt(now))
-        .select(min(breaking_items::published_at))
-        .get_result(conn)?;
-    let expiry: Option<chrono::NaiveDateTime> = breaking_items::table
-        .filter(breaking_items::expires_at.gt(now))
-        .select(min(breaking_items::expires_at))
-        .get_result(conn)?;
+    // Read at every commit: on the backend's own connection (`on_backend!`).
+    let (article, expiry_of_article, live, expiry) = crate::on_backend!(conn, |c| {
+        let article: Option<chrono::NaiveDateTime> = articles::table
+            .filter(articles::status.eq(StoredStatus::Published))
+            .filter(articles::published_at.gt(now))
+            .select(min(articles::published_at))
+            .get_result(c)?;
+        let expiry_of_article: Option<chrono::NaiveDateTime> = articles::table
+            .filter(articles::unpublish_at.gt(now))
+            .filter(articles::status.eq(StoredStatus::Published))
+            .select(min(articles::unpublish_at))
+            .get_result(c)?;
+        let live: Option<chrono::NaiveDateTime> = breaking_items::table
+            .filter(breaking_items::published_at.gt(now))
+            .select(min(breaking_items::published_at))
+            .get_result(c)?;
+        let expiry: Option<chrono::NaiveDateTime> = breaking_items::table
+            .filter(breaking_items::expires_at.gt(now))
+            .select(min(breaking_items::expires_at))
+            .get_result(c)?;
+        (article, expiry_of_article, live, expiry)
+    });
     Ok([article, expiry_of_article, live, expiry]
         .into_iter()
         .flatten()

@@ -316,13 +316,30 @@ pub fn fts_insert(
     summary: &str,
     body: &str,
 ) -> AppResult<()> {
-    diesel::sql_query("INSERT INTO articles_fts (rowid, title, summary, body) VALUES (?, ?, ?, ?)")
-        .bind::<Integer, _>(id)
-        .bind::<Text, _>(title)
-        .bind::<Text, _>(summary)
-        .bind::<Text, _>(body)
+    // Through Diesel's DSL rather than raw SQL, which Diesel prepares again at every
+    // call: every create and edit writes here.
+    diesel::insert_into(search_index::articles_fts::table)
+        .values((
+            search_index::articles_fts::rowid.eq(id),
+            search_index::articles_fts::title.eq(title),
+            search_index::articles_fts::summary.eq(summary),
+            search_index::articles_fts::body.eq(body),
+        ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The FTS5 table's writable columns, for the statement Diesel keeps prepared. Not in
+/// `schema.rs`: the table exists on SQLite only, and nothing reads it through Diesel.
+mod search_index {
+    diesel::table! {
+        articles_fts (rowid) {
+            rowid -> Integer,
+            title -> Text,
+            summary -> Text,
+            body -> Text,
+        }
+    }
 }
 
 /// Readies the search index for bulk work (a seed, an import) on `conn`. FTS5's default

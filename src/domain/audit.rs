@@ -36,11 +36,14 @@ const MAX_SUMMARY: usize = 300;
 
 /// The name `actor` has now, to keep with what they do.
 pub fn name_of(conn: &mut DbConn, actor: Actor) -> AppResult<Option<String>> {
-    Ok(users::table
+    // `get_result`, not `first`: SQLite prepares a statement with a bound LIMIT again
+    // at every call. On the backend's own connection (`on_backend!`), as each write has
+    // it.
+    Ok(crate::on_backend!(conn, |c| users::table
         .find(actor.id)
         .select(users::name)
-        .first::<String>(conn)
-        .optional()?)
+        .get_result::<String>(c)
+        .optional()?))
 }
 
 /// Records one entry for `actor` (inside the caller's write transaction).
@@ -69,17 +72,17 @@ pub fn record_named(
     resource_id: Option<i32>,
     summary: &str,
 ) -> AppResult<()> {
-    diesel::insert_into(audit_log::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(Timestamp::now().0),
             audit_log::actor_id.eq(actor.map(|a| a.id)),
-            audit_log::actor_name.eq(name),
+            audit_log::actor_name.eq(&name),
             audit_log::action.eq(action),
             audit_log::resource.eq(resource),
             audit_log::resource_id.eq(resource_id),
             audit_log::summary.eq(clip(summary)),
         ))
-        .execute(conn)?;
+        .execute(c)?);
     Ok(())
 }
 

@@ -77,13 +77,14 @@ pub fn keys_of(conn: &mut DbConn, id: i32, section: Option<i32>) -> AppResult<Ve
 /// Appends `delta` to each key (inside the caller's write).
 pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
     for (kind, ref_id) in keys {
-        diesel::insert_into(article_counts::table)
+        // On the backend's own connection: a create appends about eight rows.
+        crate::on_backend!(conn, |c| diesel::insert_into(article_counts::table)
             .values((
                 article_counts::kind.eq(kind),
                 article_counts::ref_id.eq(ref_id),
                 article_counts::n.eq(delta),
             ))
-            .execute(conn)?;
+            .execute(c)?);
     }
     Ok(())
 }

@@ -14,17 +14,20 @@ macro_rules! slug_queries {
         ) -> $crate::error::AppResult<Option<i32>> {
             use diesel::prelude::*;
             use $crate::schema::$table;
+            // These lookups run on every write that names a resource: on the
+            // backend's own connection (`on_backend!`), where Diesel keeps the
+            // statement without building its SQL text again.
             Ok(match key {
-                $crate::domain::Key::Id(id) => $table::table
+                $crate::domain::Key::Id(id) => $crate::on_backend!(conn, |c| $table::table
                     .find(*id)
                     .select($table::id)
-                    .get_result::<i32>(conn)
-                    .optional()?,
-                $crate::domain::Key::Slug(s) => $table::table
+                    .get_result::<i32>(c)
+                    .optional()?),
+                $crate::domain::Key::Slug(s) => $crate::on_backend!(conn, |c| $table::table
                     .filter($table::slug.eq(s))
                     .select($table::id)
-                    .get_result::<i32>(conn)
-                    .optional()?,
+                    .get_result::<i32>(c)
+                    .optional()?),
             })
         }
 
@@ -48,11 +51,11 @@ macro_rules! slug_queries {
             // 1,000 articles); longer lists are refused by their own check.
             let mut found = Vec::with_capacity(slugs.len().min($crate::domain::MAX_SLUG_LOOKUPS));
             for slug in slugs.iter().take($crate::domain::MAX_SLUG_LOOKUPS) {
-                if let Some(id) = $table::table
+                if let Some(id) = $crate::on_backend!(conn, |c| $table::table
                     .filter($table::slug.eq(slug))
                     .select($table::id)
-                    .get_result::<i32>(conn)
-                    .optional()?
+                    .get_result::<i32>(c)
+                    .optional()?)
                 {
                     found.push((slug.clone(), id));
                 }
@@ -79,14 +82,14 @@ macro_rules! slug_queries {
                     // `base` itself and everything that starts with `base-`: a range on
                     // the unique index ('.' is the character after '-'), where a LIKE
                     // would scan the whole table.
-                    let taken: Vec<String> = $table::table
+                    let taken: Vec<String> = $crate::on_backend!(conn, |c| $table::table
                         .filter(
                             $table::slug.eq(&base).or($table::slug
                                 .gt(format!("{base}-"))
                                 .and($table::slug.lt(format!("{base}.")))),
                         )
                         .select($table::slug)
-                        .load(conn)?;
+                        .load(c)?);
                     Ok($crate::domain::slug::first_free(&base, &taken))
                 }
             }
@@ -117,11 +120,11 @@ macro_rules! slug_queries {
         ) -> $crate::error::AppResult<()> {
             use diesel::prelude::*;
             use $crate::schema::$table;
-            let holder: Option<i32> = $table::table
+            let holder: Option<i32> = $crate::on_backend!(conn, |c| $table::table
                 .filter($table::slug.eq(slug))
                 .select($table::id)
-                .get_result(conn)
-                .optional()?;
+                .get_result(c)
+                .optional()?);
             match holder {
                 Some(id) if Some(id) != except => Err($crate::error::AppError::SlugTaken {
                     slug: slug.to_owned(),

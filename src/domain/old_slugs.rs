@@ -17,12 +17,12 @@ pub fn take(
     id: i32,
     old: Option<&str>,
 ) -> AppResult<()> {
-    diesel::delete(
+    crate::on_backend!(conn, |c| diesel::delete(
         old_slugs::table
             .filter(old_slugs::kind.eq(kind))
             .filter(old_slugs::slug.eq(slug)),
     )
-    .execute(conn)?;
+    .execute(c)?);
     if let Some(old) = old.filter(|o| *o != slug) {
         diesel::delete(
             old_slugs::table

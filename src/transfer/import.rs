@@ -591,12 +591,12 @@ fn stamp(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResult<()
     };
     macro_rules! set {
         ($table:ident) => {
-            diesel::update($table::table.find(id))
+            crate::on_backend!(conn, |c| diesel::update($table::table.find(id))
                 .set((
                     $table::created_at.eq(created),
                     $table::updated_at.eq(updated),
                 ))
-                .execute(conn)?
+                .execute(c)?)
         };
     }
     match kind {

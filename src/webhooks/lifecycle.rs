@@ -129,9 +129,9 @@ pub fn article_changed(
         (Change::Saved, false, false) => None,
     };
     if was != is {
-        diesel::update(articles::table.find(id))
+        crate::on_backend!(conn, |c| diesel::update(articles::table.find(id))
             .set(articles::announced.eq(is))
-            .execute(conn)?;
+            .execute(c)?);
     }
     if was == LIVE || is == LIVE {
         let now_keys = counts::keys_of(conn, id, f.10)?;

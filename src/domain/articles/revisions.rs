@@ -280,18 +280,18 @@ pub fn store(conn: &mut DbConn, article: i32, r: NewRevision<'_>) -> AppResult<(
         false => None,
     };
     let json = fields_json(r.fields, r.previous, r.number)?;
-    diesel::insert_into(article_revisions::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(article_revisions::table)
         .values((
             article_revisions::article_id.eq(article),
             article_revisions::number.eq(r.number),
             article_revisions::created_at.eq(r.at),
             article_revisions::author_id.eq(r.by.0),
-            article_revisions::author_name.eq(r.by.1),
+            article_revisions::author_name.eq(&r.by.1),
             article_revisions::summary.eq(r.summary),
-            article_revisions::fields.eq(json),
-            article_revisions::body.eq(stored_body),
+            article_revisions::fields.eq(&json),
+            article_revisions::body.eq(&stored_body),
         ))
-        .execute(conn)?;
+        .execute(c)?);
     Ok(())
 }
 
@@ -300,7 +300,7 @@ fn name_of(conn: &mut DbConn, user: Option<i32>) -> AppResult<Option<String>> {
         Some(id) => Ok(users::table
             .find(id)
             .select(users::name)
-            .first::<String>(conn)
+            .get_result::<String>(conn)
             .optional()?),
         None => Ok(None),
     }

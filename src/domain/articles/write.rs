@@ -98,16 +98,19 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
 macro_rules! replace_links {
     ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr) => {{
         if !$new {
-            diesel::delete($table::table.filter($table::article_id.eq($article))).execute($conn)?;
+            crate::on_backend!($conn, |c| diesel::delete(
+                $table::table.filter($table::article_id.eq($article))
+            )
+            .execute(c)?);
         }
         for (position, id) in (0..).zip($ids) {
-            diesel::insert_into($table::table)
+            crate::on_backend!($conn, |c| diesel::insert_into($table::table)
                 .values((
                     $table::article_id.eq($article),
                     $table::$column.eq(*id),
                     $table::position.eq(position),
                 ))
-                .execute($conn)?;
+                .execute(c)?);
         }
     }};
 }
@@ -203,7 +206,9 @@ fn insert(
         (None, StoredStatus::Draft) => None,
     };
     let rendered = rendered(&d.body, ahead);
-    let id: i32 = diesel::insert_into(articles::table)
+    // On the backend's own connection (`on_backend!`): through the enum, Diesel would
+    // build the statement's SQL text again on every create.
+    let id: i32 = crate::on_backend!(conn, |c| diesel::insert_into(articles::table)
         .values((
             articles::slug.eq(&refs.slug),
             articles::language.eq(&d.language),
@@ -226,7 +231,7 @@ fn insert(
             articles::unpublish_at.eq(d.unpublish_at.map(|t| t.0)),
         ))
         .returning(articles::id)
-        .get_result(conn)?;
+        .get_result(c)?);
     crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
     save_relations(conn, id, &refs.relations, true)?;
     let entry = SearchEntry {

@@ -204,7 +204,10 @@ fn in_public_use(
 
 /// True when a media item with this id exists.
 pub fn exists(conn: &mut DbConn, id: i32) -> AppResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(media::table.find(id))).get_result(conn)?)
+    Ok(crate::on_backend!(conn, |c| diesel::select(
+        diesel::dsl::exists(media::table.find(id))
+    )
+    .get_result(c)?))
 }
 
 /// Loads media by id in one query, for embedding in other views.

@@ -93,21 +93,22 @@ pub fn find(conn: &mut DbConn, id: i32) -> AppResult<UserRow> {
 
 /// Reads a user by email (emails are stored in lowercase).
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<UserRow>> {
-    Ok(users::table
+    Ok(crate::on_backend!(conn, |c| users::table
         .filter(users::email.eq(email.to_lowercase()))
         .select(UserRow::as_select())
-        .get_result(conn)
-        .optional()?)
+        .get_result(c)
+        .optional()?))
 }
 
 /// The account behind a verified token, if it still may act: it exists, is not
 /// disabled, and the token was issued at its current token version.
 pub fn actor_for_token(conn: &mut DbConn, user_id: i32, version: i32) -> AppResult<Actor> {
-    let row = users::table
+    // On every signed-in request: on the backend's own connection (`on_backend!`).
+    let row = crate::on_backend!(conn, |c| users::table
         .find(user_id)
         .select(UserRow::as_select())
-        .get_result(conn)
-        .optional()?;
+        .get_result(c)
+        .optional()?);
     match row {
         Some(u) if !u.disabled && u.token_version == version => Ok(u.actor()),
         _ => Err(AppError::Unauthorized(

@@ -76,15 +76,32 @@ pub fn keys_of(conn: &mut DbConn, id: i32, section: Option<i32>) -> AppResult<Ve
 
 /// Appends `delta` to each key (inside the caller's write).
 pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
-    for (kind, ref_id) in keys {
-        // On the backend's own connection: a create appends about eight rows.
-        crate::on_backend!(conn, |c| diesel::insert_into(article_counts::table)
-            .values((
-                article_counts::kind.eq(kind),
-                article_counts::ref_id.eq(ref_id),
+    // A create appends about eight rows. On PostgreSQL, in one statement: each is a
+    // round trip, made while the write holds the freshness row's lock. On SQLite, one
+    // kept statement per row: Diesel prepares a multi-row INSERT again at every call.
+    let rows: Vec<_> = keys
+        .iter()
+        .map(|(kind, ref_id)| {
+            (
+                article_counts::kind.eq(*kind),
+                article_counts::ref_id.eq(*ref_id),
                 article_counts::n.eq(delta),
-            ))
-            .execute(c)?);
+            )
+        })
+        .collect();
+    match conn {
+        DbConn::Postgres(c) if rows.len() > 1 => {
+            diesel::insert_into(article_counts::table)
+                .values(&rows)
+                .execute(c)?;
+        }
+        _ => {
+            for row in rows {
+                crate::on_backend!(conn, |c| diesel::insert_into(article_counts::table)
+                    .values(row)
+                    .execute(c)?);
+            }
+        }
     }
     Ok(())
 }

@@ -103,14 +103,32 @@ macro_rules! replace_links {
             )
             .execute(c)?);
         }
-        for (position, id) in (0..).zip($ids) {
-            crate::on_backend!($conn, |c| diesel::insert_into($table::table)
-                .values((
+        let rows: Vec<_> = (0..)
+            .zip($ids)
+            .map(|(position, id)| {
+                (
                     $table::article_id.eq($article),
                     $table::$column.eq(*id),
                     $table::position.eq(position),
-                ))
-                .execute(c)?);
+                )
+            })
+            .collect();
+        // One statement on PostgreSQL (a round trip each, under the write's lock); one
+        // kept statement per row on SQLite, where a multi-row INSERT is prepared again
+        // at every call.
+        match &mut *$conn {
+            DbConn::Postgres(c) if rows.len() > 1 => {
+                diesel::insert_into($table::table)
+                    .values(&rows)
+                    .execute(c)?;
+            }
+            _ => {
+                for row in rows {
+                    crate::on_backend!(&mut *$conn, |c| diesel::insert_into($table::table)
+                        .values(row)
+                        .execute(c)?);
+                }
+            }
         }
     }};
 }

@@ -2,12 +2,15 @@
 """A/B of two newsdesk binaries on the SQLite corpus of bench/run.py, alternating.
 
     python3 bench/ab.py OLD_BINARY NEW_BINARY [--articles 10000] [--rounds 3] [--seconds 8]
+                        [--backend postgres [--pg-url URL]]
 
 Each round starts each binary in turn on a fresh copy of the same corpus and runs the
 same wrk loads against it (64 connections, after a warm-up), so both see the same
 machine noise over the run. Prints requests/s and server CPU µs per request for each
 round and the median ratio new/old per load. For a change on a hot path, where two
 separate bench/run.py runs on this shared machine differ by more than the change.
+With --backend postgres the corpus is bench/run.py's PostgreSQL corpus database, copied
+afresh for each server, and PostgreSQL's CPU per request is printed too.
 """
 
 import argparse
@@ -52,20 +55,38 @@ def main():
     ap.add_argument("--seed-with", choices=("old", "new"), default="new",
                     help="which binary seeds the corpus (old when NEW adds a migration: "
                          "it then migrates each fresh copy at start)")
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
+                    help="a PostgreSQL server to create the corpus and working databases on")
     args = ap.parse_args()
     run.ensure_wrk()
-    seeder = args.old if args.seed_with == "old" else args.new
-    path, _ = run.corpus(os.path.abspath(seeder), args.articles)
-    slugs, tags, authors = run.sample_corpus(path, args.articles)
+    seeder = os.path.abspath(args.old if args.seed_with == "old" else args.new)
+    if args.backend == "postgres":
+        pg = run.Postgres(args.pg_url)
+        corpus_name, _ = run.corpus_pg(seeder, pg, args.articles)
+        slugs, tags, authors = run.sample_corpus_pg(pg, corpus_name_sampled(pg, corpus_name),
+                                                    args.articles)
+
+        def fresh():
+            url = run.working_copy_pg(pg, corpus_name)
+            run.PG_METER = run.PgCpu(pg, run.PG_RUN_DB)
+            return url
+    else:
+        path, _ = run.corpus(seeder, args.articles)
+        slugs, tags, authors = run.sample_corpus(path, args.articles)
+
+        def fresh():
+            return run.working_copy(path)
     port = run.free_port(run.NEWSDESK_PORT)
     figures = {}
     for r in range(args.rounds):
         for label, binary in (("old", args.old), ("new", args.new)):
-            db = run.working_copy(path)
+            db = fresh()
             env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
                        RUST_LOG="warn", ADMIN_EMAIL=run.ADMIN_EMAIL,
                        ADMIN_PASSWORD=run.ADMIN_PASSWORD)
-            server = run.Server(f"newsdesk-ab-{label}", [os.path.abspath(binary)], port, env=env)
+            server = run.Server(f"newsdesk-ab-{label}", [os.path.abspath(binary)], port, env=env,
+                                uses_pg=args.backend == "postgres")
             try:
                 _, _, signed = run.api(port, "/api/v1/auth/token", method="POST",
                                        body={"email": run.ADMIN_EMAIL,
@@ -76,8 +97,10 @@ def main():
                         continue
                     got = run.wrk(port, script, conns, 2, args.seconds, args.warmup, server)
                     figures.setdefault(name, {}).setdefault(label, []).append(got)
+                    pg_cpu = (f", PostgreSQL {got['pg_cpu_us']:.1f} µs"
+                              if got.get("pg_cpu_us") is not None else "")
                     print(f"round {r + 1} {label}: {name}: {got['rps']:,.0f} req/s, "
-                          f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req", flush=True)
+                          f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req{pg_cpu}", flush=True)
             finally:
                 server.stop()
     print("\nload | old req/s (median) | new req/s (median) | new/old | old µs CPU | new µs CPU")
@@ -86,7 +109,19 @@ def main():
         n = statistics.median(x["rps"] for x in by["new"])
         oc = statistics.median(x.get("cpu_us", float("nan")) for x in by["old"])
         nc = statistics.median(x.get("cpu_us", float("nan")) for x in by["new"])
-        print(f"{name} | {o:,.0f} | {n:,.0f} | {n / o:.2f}× | {oc:.1f} | {nc:.1f}")
+        line = f"{name} | {o:,.0f} | {n:,.0f} | {n / o:.2f}× | {oc:.1f} | {nc:.1f}"
+        if all(x.get("pg_cpu_us") is not None for x in by["old"] + by["new"]):
+            op = statistics.median(x["pg_cpu_us"] for x in by["old"])
+            np_ = statistics.median(x["pg_cpu_us"] for x in by["new"])
+            line += f" | PostgreSQL {op:.1f} → {np_:.1f} µs CPU"
+        print(line)
+
+
+def corpus_name_sampled(pg, corpus_name):
+    """A database to sample the corpus from: the corpus itself refuses connections (it
+    is a template), so a working copy is made for the sample."""
+    run.working_copy_pg(pg, corpus_name)
+    return run.PG_RUN_DB
 
 
 if __name__ == "__main__":

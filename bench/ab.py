@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A/B of two newsdesk binaries on the SQLite corpus of bench/run.py, alternating.
+"""A/B of two newsdesk binaries on the corpus of bench/run.py (SQLite, or PostgreSQL), alternating.
 
     python3 bench/ab.py OLD_BINARY NEW_BINARY [--articles 10000] [--rounds 3] [--seconds 8]
                         [--backend postgres [--pg-url URL]]

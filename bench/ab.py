@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A/B of two newsdesk binaries on the corpus of bench/run.py (SQLite, or PostgreSQL), alternating.
 
-    python3 bench/ab.py OLD_BINARY NEW_BINARY [--articles 10000] [--rounds 3] [--seconds 8]
+    python3 bench/ab.py OLD_BINARY NEW_BINARY [--articles 10000 [--body-words 80]] [--rounds 3]
+                        [--seconds 8]
                         [--backend postgres [--pg-url URL]]
 
 Each round starts each binary in turn on a fresh copy of the same corpus and runs the
@@ -39,6 +40,7 @@ def reads(slugs, tags):
          run.lua_paths([f"/api/v1/articles/{s}?include=related,next" for s in slugs])),
         ("newest 20", run.lua_paths(["/api/v1/articles?per_page=20"])),
         ("by tag", run.lua_paths([f"/api/v1/articles?tag={t}" for t in tags])),
+        ("search, distinct queries", run.lua_paths(run.search_paths(True))),
     ]
 
 
@@ -55,10 +57,13 @@ def main():
     ap.add_argument("--seed-with", choices=("old", "new"), default="new",
                     help="which binary seeds the corpus (old when NEW adds a migration: "
                          "it then migrates each fresh copy at start)")
+    ap.add_argument("--body-words", type=int, default=None,
+                    help="the corpus of bench/run.py --body-words N (e.g. 80 for its 1M runs)")
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
                     help="a PostgreSQL server to create the corpus and working databases on")
     args = ap.parse_args()
+    run.BODY_WORDS = args.body_words
     run.ensure_wrk()
     seeder = os.path.abspath(args.old if args.seed_with == "old" else args.new)
     if args.backend == "postgres":
@@ -84,7 +89,8 @@ def main():
             db = fresh()
             env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
                        RUST_LOG="warn", ADMIN_EMAIL=run.ADMIN_EMAIL,
-                       ADMIN_PASSWORD=run.ADMIN_PASSWORD)
+                       ADMIN_PASSWORD=run.ADMIN_PASSWORD, SEARCH_BURST="100000",
+                       SEARCH_RATE="100000")
             server = run.Server(f"newsdesk-ab-{label}", [os.path.abspath(binary)], port, env=env,
                                 uses_pg=args.backend == "postgres")
             try:

@@ -87,10 +87,17 @@ pub fn fts_match(
     limit: i64,
 ) -> AppResult<Vec<(i32, f64)>> {
     let (sql, expression) = match conn {
-        DbConn::Sqlite(_) => (
-            sqlite::fts_sql(visible, order),
-            search::match_expression(terms),
-        ),
+        DbConn::Sqlite(c) => {
+            let whole = match terms.last() {
+                Some(last) => sqlite::only_completion(c, last)?,
+                None => None,
+            };
+            let expression = match whole {
+                Some(whole) => search::match_expression_completed(terms, &whole),
+                None => search::match_expression(terms),
+            };
+            (sqlite::fts_sql(visible, order), expression)
+        }
         DbConn::Postgres(_) => (postgres::fts_sql(visible, order), search::tsquery(terms)),
     };
     let Some(expression) = expression else {

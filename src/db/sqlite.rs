@@ -37,7 +37,9 @@ impl ConnectionSetup {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
+             PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_fts_terms
+                 USING fts5vocab(main, articles_fts, instance);"
         ))
     }
 
@@ -464,6 +466,55 @@ pub fn fts_remove(conn: &mut SqliteConnection, id: i32) -> AppResult<()> {
     Ok(())
 }
 
+/// The one word of the search index that starts with `prefix`, when exactly one does:
+/// a search for the prefix then finds exactly what a search for that word finds, with
+/// the same BM25 ranks. FTS5 reads a word's entries as a query needs them, newest
+/// first, but gathers every entry of every word of a prefix before it returns the
+/// first match, and BM25 gathers them again to count the articles that match: at
+/// 1,000,000 articles, 18 ms for a prefix of a word found in a third of them, against
+/// microseconds for the word. Asking the index's word list (`articles_fts_terms`, an
+/// fts5vocab table every connection declares) for the first word from the prefix and
+/// the first one after it costs tens of microseconds.
+///
+/// `None` when no word or several start with the prefix, or when the prefix holds
+/// letters that FTS5's tokenizer might fold differently from [`crate::domain::search::normalize`]
+/// (the word list holds the tokenizer's forms): only ASCII letters and digits and the
+/// Arabic block are compared.
+pub fn only_completion(conn: &mut SqliteConnection, prefix: &str) -> AppResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Word {
+        #[diesel(sql_type = Text)]
+        term: String,
+    }
+    let comparable = |c: char| {
+        c.is_ascii_lowercase()
+            || c.is_ascii_digit()
+            || ('\u{0620}'..='\u{064A}').contains(&c)
+            || ('\u{0660}'..='\u{0669}').contains(&c)
+            || ('\u{0671}'..='\u{06D3}').contains(&c)
+    };
+    if prefix.is_empty() || !prefix.chars().all(comparable) {
+        return Ok(None);
+    }
+    let first_from = |conn: &mut SqliteConnection, from: &str| -> AppResult<Option<String>> {
+        let word: Option<Word> =
+            diesel::sql_query("SELECT term FROM temp.articles_fts_terms WHERE term >= ? LIMIT 1")
+                .bind::<Text, _>(from)
+                .get_result(conn)
+                .optional()?;
+        Ok(word.map(|w| w.term).filter(|t| t.starts_with(prefix)))
+    };
+    let Some(word) = first_from(conn, prefix)? else {
+        return Ok(None);
+    };
+    // U+0001 is a separator to the tokenizer, never part of a word: the first word
+    // after `word` in the list's order is at or after `word` followed by it.
+    if first_from(conn, &format!("{word}\u{1}"))?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(word))
+}
+
 /// Which matches of a search to keep when there are more than asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FtsOrder {
@@ -573,5 +624,60 @@ mod tests {
         .load(&mut conn)
         .unwrap();
         assert_eq!(hits.iter().map(|h| h.rowid).collect::<Vec<_>>(), [5]);
+    }
+
+    #[test]
+    fn a_prefix_with_one_word_in_the_index_is_that_word() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        ConnectionSetup::apply(&mut conn).unwrap();
+        let texts = [
+            "ceasefire talks",
+            "talk show",
+            "harbour fees",
+            "harbours ceasefire",
+            "ضريبه المناخ",
+            "cafe con leche",
+        ];
+        let entries: Vec<super::super::dialect::FtsEntry<'_>> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as i32 + 1, *t, "", "ceasefire"))
+            .collect();
+        fts_insert_within(&mut conn, &entries, 1 << 20).unwrap();
+        let only = |conn: &mut SqliteConnection, p: &str| only_completion(conn, p).unwrap();
+        assert_eq!(only(&mut conn, "ceasef").as_deref(), Some("ceasefire"));
+        assert_eq!(only(&mut conn, "ceasefire").as_deref(), Some("ceasefire"));
+        assert_eq!(only(&mut conn, "harbours").as_deref(), Some("harbours"));
+        assert_eq!(only(&mut conn, "المنا").as_deref(), Some("المناخ"));
+        assert_eq!(only(&mut conn, "talk"), None, "talk and talks");
+        assert_eq!(only(&mut conn, "harb"), None, "harbour and harbours");
+        assert_eq!(only(&mut conn, "zebra"), None, "no word");
+        assert_eq!(only(&mut conn, "ca\u{f1}"), None, "not compared");
+        assert_eq!(only(&mut conn, ""), None);
+
+        // The whole word finds the same articles with the same BM25 scores.
+        #[derive(QueryableByName, PartialEq, Debug)]
+        struct Ranked {
+            #[diesel(sql_type = Integer)]
+            id: i32,
+            #[diesel(sql_type = diesel::sql_types::Double)]
+            score: f64,
+        }
+        let ranked = |conn: &mut SqliteConnection, expression: &str| -> Vec<Ranked> {
+            diesel::sql_query(
+                "SELECT rowid AS id, bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
+                 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
+            )
+            .bind::<Text, _>(expression)
+            .load(conn)
+            .unwrap()
+        };
+        let by_prefix = ranked(&mut conn, "\"harbours\" \"ceasef\"*");
+        assert_eq!(by_prefix.len(), 1);
+        assert_eq!(by_prefix, ranked(&mut conn, "\"harbours\" \"ceasefire\""));
+        let by_prefix = ranked(&mut conn, "\"ceasef\"*");
+        assert_eq!(by_prefix.len(), 6);
+        assert_eq!(by_prefix, ranked(&mut conn, "\"ceasefire\""));
     }
 }

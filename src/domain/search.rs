@@ -93,6 +93,15 @@ pub fn match_expression(terms: &[String]) -> Option<String> {
     joined(terms, '"', "*", " ")
 }
 
+/// The same expression when the last word is known to complete to exactly one word of
+/// the index, `whole`: the prefix is replaced by that word, which finds exactly the same
+/// articles with the same ranks (see [`crate::db::sqlite::only_completion`]).
+pub fn match_expression_completed(terms: &[String], whole: &str) -> Option<String> {
+    let (_, first) = terms.split_last()?;
+    let words: Vec<String> = first.iter().cloned().chain([whole.to_owned()]).collect();
+    joined(&words, '"', "", " ")
+}
+
 /// The same for PostgreSQL: a tsquery (`'gaza' & 'cai':*`). Terms are letters and
 /// digits only, so quoting them is enough.
 pub fn tsquery(terms: &[String]) -> Option<String> {
@@ -243,6 +252,11 @@ mod tests {
             "\"ceasefire\" \"tal\"*"
         );
         assert!(match_expression(&terms("\"()*:^")).is_none());
+        assert_eq!(
+            match_expression_completed(&terms("ceasefire tal"), "talks").unwrap(),
+            "\"ceasefire\" \"talks\""
+        );
+        assert!(match_expression_completed(&[], "talks").is_none());
     }
 
     #[test]

@@ -115,7 +115,8 @@ pub fn fts_match(
                 .bind::<Timestamp, _>(now),
             FtsVisibility::Writer(id) => query
                 .bind::<Text, _>(StoredStatus::Draft)
-                .bind::<Integer, _>(id),
+                .bind::<Integer, _>(id)
+                .bind::<Text, _>(StoredStatus::Draft),
             FtsVisibility::All => query,
         };
         if let FtsOrder::Relevance { window } = order {

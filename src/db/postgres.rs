@@ -487,7 +487,7 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
         }
         FtsVisibility::Writer(_) => {
             " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
-             AND (created_by IS NULL OR created_by <> $3) \
+             EXCEPT SELECT id FROM articles WHERE created_by = $3 AND status = $4 \
              UNION ALL SELECT id FROM articles WHERE deleted_at IS NOT NULL)"
         }
         FtsVisibility::All => {
@@ -496,7 +496,7 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     };
     let next = match visible {
         FtsVisibility::Public(_) => 6,
-        FtsVisibility::Writer(_) => 4,
+        FtsVisibility::Writer(_) => 5,
         FtsVisibility::All => 2,
     };
     let matches = format!(

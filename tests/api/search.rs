@@ -192,6 +192,45 @@ async fn anonymous_searches_never_surface_drafts_or_scheduled_articles() {
 }
 
 #[actix_web::test]
+async fn a_writer_searching_finds_their_own_drafts_and_no_one_elses() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let (ana, ben) = (t.writer().await, t.writer().await);
+    t.article(
+        &editor,
+        json!({"slug": "public", "title": "Harbour fees rise", "status": "published"}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "editors", "title": "Harbour fees draft"}),
+    )
+    .await;
+    t.article(
+        &ana,
+        json!({"slug": "anas", "title": "Harbour fees, Ana's notes"}),
+    )
+    .await;
+    t.article(
+        &ben,
+        json!({"slug": "bens", "title": "Harbour fees, Ben's notes"}),
+    )
+    .await;
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let path = "/api/v1/articles?q=harbour%20fe&status=all";
+    assert_eq!(sorted(t.slugs_as(&ana, path).await), ["anas", "public"]);
+    assert_eq!(sorted(t.slugs_as(&ben, path).await), ["bens", "public"]);
+    assert_eq!(
+        sorted(t.slugs_as(&editor, path).await),
+        ["anas", "bens", "editors", "public"]
+    );
+    assert_eq!(t.slugs("/api/v1/articles?q=harbour%20fe").await, ["public"]);
+}
+
+#[actix_web::test]
 async fn the_index_follows_edits_and_deletes() {
     let t = common::app().await;
     let editor = t.editor().await;

@@ -476,10 +476,10 @@ pub fn fts_remove(conn: &mut SqliteConnection, id: i32) -> AppResult<()> {
 /// fts5vocab table every connection declares) for the first word from the prefix and
 /// the first one after it costs tens of microseconds.
 ///
-/// `None` when no word or several start with the prefix, or when the prefix holds
-/// letters that FTS5's tokenizer might fold differently from [`crate::domain::search::normalize`]
-/// (the word list holds the tokenizer's forms): only ASCII letters and digits and the
-/// Arabic block are compared.
+/// `None` when no word or several start with the prefix, or when the prefix or the word
+/// holds letters that FTS5's tokenizer might fold differently from
+/// [`crate::domain::search::normalize`] (the word list holds the tokenizer's forms):
+/// only ASCII letters and digits and Arabic letters and digits are compared.
 pub fn only_completion(conn: &mut SqliteConnection, prefix: &str) -> AppResult<Option<String>> {
     #[derive(QueryableByName)]
     struct Word {
@@ -507,6 +507,9 @@ pub fn only_completion(conn: &mut SqliteConnection, prefix: &str) -> AppResult<O
     let Some(word) = first_from(conn, prefix)? else {
         return Ok(None);
     };
+    if !word.chars().all(comparable) {
+        return Ok(None);
+    }
     // U+0001 is a separator to the tokenizer, never part of a word: the first word
     // after `word` in the list's order is at or after `word` followed by it.
     if first_from(conn, &format!("{word}\u{1}"))?.is_some() {
@@ -639,6 +642,7 @@ mod tests {
             "harbours ceasefire",
             "ضريبه المناخ",
             "cafe con leche",
+            "abcжd",
         ];
         let entries: Vec<super::super::dialect::FtsEntry<'_>> = texts
             .iter()
@@ -655,6 +659,7 @@ mod tests {
         assert_eq!(only(&mut conn, "harb"), None, "harbour and harbours");
         assert_eq!(only(&mut conn, "zebra"), None, "no word");
         assert_eq!(only(&mut conn, "ca\u{f1}"), None, "not compared");
+        assert_eq!(only(&mut conn, "abc"), None, "a word not compared");
         assert_eq!(only(&mut conn, ""), None);
 
         // The whole word finds the same articles with the same BM25 scores.
@@ -678,7 +683,7 @@ mod tests {
         assert_eq!(by_prefix.len(), 1);
         assert_eq!(by_prefix, ranked(&mut conn, "\"harbours\" \"ceasefire\""));
         let by_prefix = ranked(&mut conn, "\"ceasef\"*");
-        assert_eq!(by_prefix.len(), 6);
+        assert_eq!(by_prefix.len(), 7);
         assert_eq!(by_prefix, ranked(&mut conn, "\"ceasefire\""));
     }
 }

@@ -686,4 +686,99 @@ mod tests {
         assert_eq!(by_prefix.len(), 7);
         assert_eq!(by_prefix, ranked(&mut conn, "\"ceasefire\""));
     }
+
+    #[test]
+    fn every_completed_prefix_ranks_as_the_prefix_did() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        ConnectionSetup::apply(&mut conn).unwrap();
+        let vocabulary = [
+            "pension",
+            "pensions",
+            "pensiones",
+            "climate",
+            "climatico",
+            "rules",
+            "ruled",
+            "water",
+            "budget",
+            "harbour",
+            "المناخ",
+            "المياه",
+            "الميزانيه",
+            "2026",
+            "20",
+        ];
+        // Titles of one to three words and bodies of three to eight, drawn by a fixed
+        // linear congruential sequence.
+        let mut state: u64 = 7;
+        let mut draw = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for _ in 0..300 {
+            let (title_len, body_len) = (1 + draw(3), 3 + draw(6));
+            let mut field = Vec::new();
+            for len in [title_len, body_len] {
+                let words: Vec<&str> = (0..len)
+                    .map(|_| vocabulary[draw(vocabulary.len())])
+                    .collect();
+                field.push(words.join(" "));
+            }
+            texts.push((field[0].clone(), field[1].clone()));
+        }
+        let entries: Vec<super::super::dialect::FtsEntry<'_>> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, (t, b))| (i as i32 + 1, t.as_str(), "", b.as_str()))
+            .collect();
+        fts_insert_within(&mut conn, &entries, 1 << 20).unwrap();
+        // Deleted entries stay in the index's segments until merged.
+        for id in (1..=300).step_by(7) {
+            fts_remove(&mut conn, id).unwrap();
+        }
+        #[derive(QueryableByName, PartialEq, Debug)]
+        struct Ranked {
+            #[diesel(sql_type = Integer)]
+            id: i32,
+            #[diesel(sql_type = diesel::sql_types::Double)]
+            score: f64,
+        }
+        let ranked = |conn: &mut SqliteConnection, expression: &str| -> Vec<Ranked> {
+            diesel::sql_query(
+                "SELECT rowid AS id, bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
+                 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
+            )
+            .bind::<Text, _>(expression)
+            .load(conn)
+            .unwrap()
+        };
+        let mut completed = 0;
+        for word in vocabulary {
+            for end in 1..=word.chars().count() {
+                let prefix: String = word.chars().take(end).collect();
+                let Some(whole) = only_completion(&mut conn, &prefix).unwrap() else {
+                    continue;
+                };
+                completed += 1;
+                for before in ["", "\"water\" "] {
+                    let by_prefix = ranked(&mut conn, &format!("{before}\"{prefix}\"*"));
+                    assert!(!by_prefix.is_empty(), "{before}{prefix}");
+                    assert_eq!(
+                        by_prefix,
+                        ranked(&mut conn, &format!("{before}\"{whole}\"")),
+                        "{before}{prefix} -> {whole}"
+                    );
+                }
+            }
+        }
+        // pensio, pensions, climate…, rules, budget, harbour, water, the Arabic tails…
+        assert!(
+            completed > 20,
+            "only {completed} prefixes had one completion"
+        );
+    }
 }

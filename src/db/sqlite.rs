@@ -630,6 +630,25 @@ mod tests {
         assert_eq!(hits.iter().map(|h| h.rowid).collect::<Vec<_>>(), [5]);
     }
 
+    /// `(article id, BM25 score)` of every match of an FTS5 expression, by id.
+    fn ranked(conn: &mut SqliteConnection, expression: &str) -> Vec<(i32, f64)> {
+        #[derive(QueryableByName)]
+        struct Ranked {
+            #[diesel(sql_type = Integer)]
+            id: i32,
+            #[diesel(sql_type = diesel::sql_types::Double)]
+            score: f64,
+        }
+        let rows: Vec<Ranked> = diesel::sql_query(
+            "SELECT rowid AS id, bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
+             FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
+        )
+        .bind::<Text, _>(expression)
+        .load(conn)
+        .unwrap();
+        rows.into_iter().map(|r| (r.id, r.score)).collect()
+    }
+
     #[test]
     fn a_prefix_with_one_word_in_the_index_is_that_word() {
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
@@ -663,22 +682,6 @@ mod tests {
         assert_eq!(only(&mut conn, ""), None);
 
         // The whole word finds the same articles with the same BM25 scores.
-        #[derive(QueryableByName, PartialEq, Debug)]
-        struct Ranked {
-            #[diesel(sql_type = Integer)]
-            id: i32,
-            #[diesel(sql_type = diesel::sql_types::Double)]
-            score: f64,
-        }
-        let ranked = |conn: &mut SqliteConnection, expression: &str| -> Vec<Ranked> {
-            diesel::sql_query(
-                "SELECT rowid AS id, bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
-                 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
-            )
-            .bind::<Text, _>(expression)
-            .load(conn)
-            .unwrap()
-        };
         let by_prefix = ranked(&mut conn, "\"harbours\" \"ceasef\"*");
         assert_eq!(by_prefix.len(), 1);
         assert_eq!(by_prefix, ranked(&mut conn, "\"harbours\" \"ceasefire\""));
@@ -740,22 +743,6 @@ mod tests {
         for id in (1..=300).step_by(7) {
             fts_remove(&mut conn, id).unwrap();
         }
-        #[derive(QueryableByName, PartialEq, Debug)]
-        struct Ranked {
-            #[diesel(sql_type = Integer)]
-            id: i32,
-            #[diesel(sql_type = diesel::sql_types::Double)]
-            score: f64,
-        }
-        let ranked = |conn: &mut SqliteConnection, expression: &str| -> Vec<Ranked> {
-            diesel::sql_query(
-                "SELECT rowid AS id, bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
-                 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
-            )
-            .bind::<Text, _>(expression)
-            .load(conn)
-            .unwrap()
-        };
         let mut completed = 0;
         for word in vocabulary {
             for end in 1..=word.chars().count() {

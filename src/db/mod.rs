@@ -189,8 +189,14 @@ impl Db {
         sqlite::ConnectionSetup::cache_kib(&mut checkpointer, 256)
             .map_err(|e| open_err(e.to_string()))?;
         let checkpoint_backlog = Arc::new(std::sync::atomic::AtomicI64::new(0));
-        sqlite::start_checkpointer(checkpointer, workers, checkpoint_backlog.clone())
-            .map_err(|e| open_err(e.to_string()))?;
+        let wal_restart = sqlite::WalRestart::default();
+        sqlite::start_checkpointer(
+            checkpointer,
+            workers,
+            checkpoint_backlog.clone(),
+            wal_restart.clone(),
+        )
+        .map_err(|e| open_err(e.to_string()))?;
         let reader_connections = (0..READERS)
             .map(|_| {
                 let mut reader = connect()?;
@@ -206,6 +212,7 @@ impl Db {
             DbConn::Sqlite(conn),
             after_commit.clone(),
             file.clone(),
+            wal_restart,
             workers,
         )
         .map_err(|e| open_err(e.to_string()))?;

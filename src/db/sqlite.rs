@@ -141,6 +141,34 @@ pub fn checkpoint_fully(conn: &mut SqliteConnection) -> AppResult<()> {
     Ok(())
 }
 
+/// WAL frames (about 16 MiB of pages) beyond which the checkpointer asks the writer to
+/// let the WAL start over (see [`WalRestart`]).
+const RESTART_FRAMES: i64 = 4_096;
+
+/// The checkpointer's request to the writer: copy the WAL's last frames into the
+/// database between two groups, so that the next write starts the WAL over from its
+/// first frame.
+///
+/// SQLite starts the WAL over only when a write begins after every frame was copied.
+/// Under a steady stream of writes the checkpointer never sees that moment: while it
+/// copies, the writer adds frames. The WAL then grew without end (2.5 GB after ten
+/// seconds of creates), every frame going to a new page of the file, which the kernel
+/// must allocate and zero. The writer, which alone adds frames, copies the few written
+/// since the checkpointer's pass, on its own connection, outside any transaction.
+#[derive(Debug, Clone, Default)]
+pub struct WalRestart(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl WalRestart {
+    fn ask(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a restart was asked for since the last call (and forgets the request).
+    pub fn take(&self) -> bool {
+        self.0.swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// The longest pause between checkpoints after the disk was found full.
 const CHECKPOINT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(60);
 /// Rounds with nothing new in the WAL after which it is emptied (truncated to zero
@@ -162,11 +190,14 @@ pub fn is_disk_full(e: &AppError) -> bool {
 /// resume as soon as a few pages are free; the checkpoint catches up later. When the
 /// WAL has been fully copied and nothing new came for a while, it is truncated to zero
 /// bytes. At shutdown, a last full checkpoint leaves the WAL empty. `backlog` is kept
-/// at the number of WAL frames not yet copied, for `/healthz`.
+/// at the number of WAL frames not yet copied, for `/healthz`. When the WAL has grown
+/// past [`RESTART_FRAMES`] because writes kept coming while it copied, the worker
+/// asks the writer, through `restart`, to start it over (see [`WalRestart`]).
 pub fn start_checkpointer(
     mut conn: SqliteConnection,
     workers: &crate::workers::Workers,
     backlog: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    restart: WalRestart,
 ) -> std::io::Result<()> {
     use std::sync::atomic::Ordering;
     workers.spawn(
@@ -189,6 +220,9 @@ pub fn start_checkpointer(
                             idle_rounds = 0;
                         }
                         last = outcome;
+                        if outcome.wal_frames > RESTART_FRAMES {
+                            restart.ask();
+                        }
                         if idle_rounds >= IDLE_ROUNDS_BEFORE_TRUNCATE {
                             idle_rounds = 0;
                             if checkpoint_fully(&mut conn).is_ok() {

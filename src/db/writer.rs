@@ -63,6 +63,7 @@ impl WriteQueue {
         conn: DbConn,
         hook: Arc<OnceLock<AfterCommit>>,
         file: DbFile,
+        wal_restart: sqlite::WalRestart,
         workers: &Workers,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = channel::<Msg>();
@@ -73,7 +74,7 @@ impl WriteQueue {
             Some(Box::new(move || {
                 let _ = stop.send(Msg::Stop);
             })),
-            move |ctx| run(conn, queue, hook, &file, &ctx.health),
+            move |ctx| run(conn, queue, hook, &file, &wal_restart, &ctx.health),
         )?;
         Ok(Self {
             jobs,
@@ -151,6 +152,7 @@ fn run(
     queue: Receiver<Msg>,
     hook: Arc<OnceLock<AfterCommit>>,
     file: &DbFile,
+    wal_restart: &sqlite::WalRestart,
     health: &Health,
 ) {
     health.ok();
@@ -219,6 +221,12 @@ fn run(
                     finish(Err(AppError::Unavailable(reason.clone())));
                 }
             }
+        }
+        if wal_restart.take()
+            && let DbConn::Sqlite(inner) = &mut conn
+            && let Err(e) = sqlite::checkpoint(inner)
+        {
+            tracing::debug!(error = %e, "the writer's checkpoint failed; the checkpointer retries");
         }
     }
 }

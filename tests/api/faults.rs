@@ -218,3 +218,74 @@ fn rand_suffix() -> u128 {
         .unwrap()
         .as_nanos()
 }
+
+/// The WAL header's checkpoint sequence, which SQLite bumps each time the WAL starts
+/// over from its first frame (0 while the file is missing or shorter than a header).
+fn wal_restarts(wal: &Path) -> u32 {
+    match std::fs::read(wal) {
+        Ok(bytes) if bytes.len() >= 32 => u32::from_be_bytes(bytes[12..16].try_into().unwrap()),
+        _ => 0,
+    }
+}
+
+/// Under a steady stream of writes the WAL starts over instead of growing without end.
+/// SQLite starts it over only when a write begins after every frame was copied into the
+/// database, a moment the checkpointer never sees while writes keep coming.
+#[actix_web::test]
+async fn the_write_ahead_log_starts_over_under_a_steady_stream_of_writes() {
+    use diesel::prelude::*;
+    use newsdesk::schema::tags;
+    let t = common::sqlite_app().await;
+    let mut wal = common::sqlite_path(&t.state.config).into_os_string();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    let before = wal_restarts(&wal);
+    let writes = std::sync::atomic::AtomicUsize::new(0);
+    let largest = std::sync::atomic::AtomicU64::new(0);
+    let name = "A tag with a long name, so that each write fills pages. ".repeat(8);
+    // More threads that never pause than the writer takes in one group, so that a write
+    // is always waiting, until the WAL has started over twice or 20,000 writes of ten
+    // rows were made.
+    std::thread::scope(|s| {
+        for w in 0..80 {
+            let (db, wal, writes, largest, name) = (&t.state.db, &wal, &writes, &largest, &name);
+            s.spawn(move || {
+                use std::sync::atomic::Ordering::Relaxed;
+                while writes.load(Relaxed) < 20_000 && wal_restarts(wal) < before + 2 {
+                    let n = writes.fetch_add(1, Relaxed);
+                    let now = chrono::Utc::now().naive_utc();
+                    let rows: Vec<_> = (0..10)
+                        .map(|r| {
+                            (
+                                tags::slug.eq(format!("steady-{w}-{n}-{r}")),
+                                tags::name.eq(name.clone()),
+                                tags::created_at.eq(now),
+                                tags::updated_at.eq(now),
+                            )
+                        })
+                        .collect();
+                    db.write_blocking(move |conn| {
+                        for row in rows {
+                            diesel::insert_into(tags::table).values(row).execute(conn)?;
+                        }
+                        Ok(())
+                    })
+                    .expect("a write");
+                    let size = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+                    largest.fetch_max(size, Relaxed);
+                }
+            });
+        }
+    });
+    let restarts = wal_restarts(&wal) - before;
+    let largest = largest.into_inner();
+    assert!(
+        restarts >= 2,
+        "the WAL started over {restarts} times in {} writes; it reached {largest} bytes",
+        writes.into_inner()
+    );
+    // 4,096 frames of 4 KiB (16 MiB) before a restart is asked for, plus what came in
+    // the checkpointer's half second: 21-23 MB here, and 43-46 MB when the WAL started
+    // over only when the checkpointer happened to catch up.
+    assert!(largest < 32 << 20, "the WAL reached {largest} bytes");
+}

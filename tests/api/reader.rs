@@ -305,6 +305,92 @@ async fn related_ranks_shared_tags_then_section_and_next_leaves_them_out() {
         .problem(404, "not_found");
 }
 
+/// A small tag's stories are read from the tag itself and a large tag's by walking the
+/// newest stories (the choice follows the tag's size against the archive's); related
+/// ranks their union the same either way, with only what readers see.
+#[actix_web::test]
+async fn related_merges_a_small_tag_and_a_large_one_and_shows_only_live_stories() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    let story = |slug: &str, tags: Value, section: &str, age: i64| {
+        json!({"slug": slug, "title": format!("Story {slug}"), "tags": tags, "section": section,
+               "status": "published", "published_at": common::in_seconds(-age)})
+    };
+    t.article(
+        &editor,
+        story("main", json!(["gaza", "climate"]), "politics", 10),
+    )
+    .await;
+    // "gaza" is large: 26 stories of the 28 readers see.
+    for i in 0..24 {
+        t.article(
+            &editor,
+            story(
+                &format!("gaza-{i:02}"),
+                json!(["gaza"]),
+                "sports",
+                100 + i * 10,
+            ),
+        )
+        .await;
+    }
+    t.article(
+        &editor,
+        story("both", json!(["gaza", "climate"]), "sports", 5_000),
+    )
+    .await;
+    // "climate" is small: four stories readers see, and three they do not.
+    t.article(
+        &editor,
+        story("climate-new", json!(["climate"]), "sports", 5),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "climate-arabic", "language": "ar", "title": "قصة", "tags": ["climate"],
+               "section": "politics", "status": "published"}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "climate-draft", "title": "Draft", "tags": ["climate"]}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "climate-scheduled", "title": "Later", "tags": ["climate"],
+               "status": "published", "published_at": common::in_seconds(3_600)}),
+    )
+    .await;
+    t.article(
+        &editor,
+        story("climate-trashed", json!(["climate"]), "politics", 1),
+    )
+    .await;
+    t.delete(&editor, "/api/v1/articles/climate-trashed")
+        .await
+        .expect(204);
+
+    let mut expected = vec!["both".to_owned(), "climate-new".to_owned()];
+    expected.extend((0..18).map(|i| format!("gaza-{i:02}")));
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/related?limit=20").await,
+        expected
+    );
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/related?limit=3").await,
+        ["both", "climate-new", "gaza-00"]
+    );
+    // From the small tag's side: "climate-new" shares its one tag with "main" and
+    // "both", and its section with "both" only.
+    assert_eq!(
+        t.slugs("/api/v1/articles/climate-new/related?limit=2")
+            .await,
+        ["both", "main"]
+    );
+}
+
 #[actix_web::test]
 async fn collections_list_pinned_articles_first_then_in_order() {
     let t = common::app().await;

@@ -11,6 +11,7 @@ use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::domain::Key;
+use crate::domain::counts;
 use crate::domain::feeds::Site;
 use crate::domain::params::Params;
 use crate::domain::time::Timestamp;
@@ -77,19 +78,22 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
         .order(article_tags::position.asc())
         .select(article_tags::tag_id)
         .load(conn)?;
+    let tags: Vec<i32> = tags.into_iter().take(MAX_TAGS).collect();
+    // How big each tag is, from the maintained counts, decides how its newest stories
+    // are found (see `small_tag_limit`).
+    let sizes = counts::stored_per_ref(conn, counts::TAG, Some(&tags))?;
+    let small = small_tag_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
     let mut shared: HashMap<i32, i64> = HashMap::new();
     let mut facts: HashMap<i32, Candidate> = HashMap::new();
-    for tag in tags.into_iter().take(MAX_TAGS) {
-        let found: Vec<Candidate> = articles::table
-            .inner_join(article_tags::table)
-            .filter(article_tags::tag_id.eq(tag))
-            .filter(articles::language.eq(&head.language))
-            .filter(articles::id.ne(head.id))
-            .filter(visible_to_readers(now))
-            .order((articles::published_at.desc(), articles::id.desc()))
-            .limit(CANDIDATES)
-            .select((articles::id, articles::section_id, articles::published_at))
-            .load(conn)?;
+    for tag in tags {
+        let from_tag = match sizes.get(&tag).copied().unwrap_or(0) <= small {
+            true => newest_of_small_tag(conn, head, tag, now)?,
+            false => None,
+        };
+        let found = match from_tag {
+            Some(found) => found,
+            None => newest_of_tag(conn, head, tag, now)?,
+        };
         for c in found {
             *shared.entry(c.0).or_insert(0) += 1;
             facts.insert(c.0, c);
@@ -118,6 +122,75 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
         .take(limit as usize)
         .map(|c| c.0)
         .collect())
+}
+
+/// The most articles a tag may hold for its newest stories to be found from the tag's
+/// own rows, given the number of articles readers see in all.
+///
+/// A large tag's newest stories are found by walking the language's articles newest
+/// first and keeping the tagged ones: about `100 × language ÷ tag` steps. A small tag
+/// is cheaper read whole, one lookup per article it holds. Measured through the server
+/// at 1,000,000 articles (a third per language), a step costs about 0.9 µs and a
+/// lookup about 5 µs, so the two meet near `2.5 × √archive` (a tag of 2,000 stories:
+/// 15 ms walked, 10 ms read whole). The walk took 54–470 ms for a tag of five stories
+/// there, and grows with the archive; reading that tag whole takes 0.05 ms.
+fn small_tag_limit(archive: i64) -> i64 {
+    ((archive.max(0) as f64) * 6.25).sqrt() as i64
+}
+
+/// The most rows of a tag read whole: the count says how many articles of the tag
+/// readers see, not how many drafts or trashed ones it also holds.
+const SMALL_TAG_ROWS: i64 = 20_000;
+
+/// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
+/// found by walking the language's stories newest first.
+fn newest_of_tag(
+    conn: &mut DbConn,
+    head: &ArticleHead,
+    tag: i32,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Vec<Candidate>> {
+    Ok(articles::table
+        .inner_join(article_tags::table)
+        .filter(article_tags::tag_id.eq(tag))
+        .filter(articles::language.eq(&head.language))
+        .filter(articles::id.ne(head.id))
+        .filter(visible_to_readers(now))
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(CANDIDATES)
+        .select((articles::id, articles::section_id, articles::published_at))
+        .load(conn)?)
+}
+
+/// The same as [`newest_of_tag`] for a small tag: the tag's rows first, then those
+/// articles by id. `None` when the tag holds more than [`SMALL_TAG_ROWS`] rows after all.
+fn newest_of_small_tag(
+    conn: &mut DbConn,
+    head: &ArticleHead,
+    tag: i32,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<Vec<Candidate>>> {
+    let ids: Vec<i32> = article_tags::table
+        .filter(article_tags::tag_id.eq(tag))
+        .filter(article_tags::article_id.ne(head.id))
+        .limit(SMALL_TAG_ROWS + 1)
+        .select(article_tags::article_id)
+        .load(conn)?;
+    if ids.len() as i64 > SMALL_TAG_ROWS {
+        return Ok(None);
+    }
+    if ids.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let found = articles::table
+        .filter(articles::id.eq_any(ids))
+        .filter(articles::language.eq(&head.language))
+        .filter(visible_to_readers(now))
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(CANDIDATES)
+        .select((articles::id, articles::section_id, articles::published_at))
+        .load(conn)?;
+    Ok(Some(found))
 }
 
 fn same_section(

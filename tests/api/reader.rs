@@ -216,15 +216,17 @@ async fn one_client_cannot_inflate_a_count_without_limit() {
     assert_eq!(ranked["data"][0]["views"].as_i64().unwrap(), counted);
 }
 
+/// A published story in `section` with `tags`, published `age` seconds ago.
+fn story(slug: &str, tags: Value, section: &str, age: i64) -> Value {
+    json!({"slug": slug, "title": format!("Story {slug}"), "tags": tags, "section": section,
+           "status": "published", "published_at": common::in_seconds(-age)})
+}
+
 #[actix_web::test]
 async fn related_ranks_shared_tags_then_section_and_next_leaves_them_out() {
     let t = common::app().await;
     let editor = t.editor().await;
     t.newsroom(&editor).await;
-    let story = |slug: &str, tags: Value, section: &str, age: i64| {
-        json!({"slug": slug, "title": format!("Story {slug}"), "tags": tags, "section": section,
-               "status": "published", "published_at": common::in_seconds(-age)})
-    };
     t.article(
         &editor,
         story("main", json!(["gaza", "elections"]), "politics", 10),
@@ -313,10 +315,6 @@ async fn related_merges_a_small_tag_and_a_large_one_and_shows_only_live_stories(
     let t = common::app().await;
     let editor = t.editor().await;
     t.newsroom(&editor).await;
-    let story = |slug: &str, tags: Value, section: &str, age: i64| {
-        json!({"slug": slug, "title": format!("Story {slug}"), "tags": tags, "section": section,
-               "status": "published", "published_at": common::in_seconds(-age)})
-    };
     t.article(
         &editor,
         story("main", json!(["gaza", "climate"]), "politics", 10),

@@ -157,6 +157,10 @@ fn run(
 ) {
     health.ok();
     let mut stopping = false;
+    // Whether the last group failed to commit. Until a group that changed rows commits,
+    // writes stay reported as failing: a background job with nothing to do commits
+    // without writing a page even on a full disk, and proves nothing.
+    let mut failing = false;
     while !stopping {
         let first = match queue.recv() {
             Ok(Msg::Write(job)) => job,
@@ -174,6 +178,11 @@ fn run(
             }
         }
         let mut finishers: Vec<Finish> = Vec::with_capacity(group.len());
+        let changes_before = if failing {
+            total_changes(&mut conn)
+        } else {
+            None
+        };
         let outcome = sqlite::write_transaction(&mut conn, |conn| {
             let mut scopes = Vec::new();
             for job in group {
@@ -200,9 +209,16 @@ fn run(
                 horizon,
             }))
         });
+        let committed = outcome.is_ok();
         match outcome {
             Ok(change) => {
-                health.ok();
+                if !failing
+                    || changes_before.is_none()
+                    || total_changes(&mut conn) != changes_before
+                {
+                    failing = false;
+                    health.ok();
+                }
                 if let (Some(change), Some(hook)) = (change, hook.get()) {
                     hook(change);
                 }
@@ -216,17 +232,34 @@ fn run(
                     AppError::Unavailable(reason) => reason,
                     _ => "the write could not be committed; retry".to_owned(),
                 };
+                failing = true;
                 health.failed(reason.clone());
                 for finish in finishers {
                     finish(Err(AppError::Unavailable(reason.clone())));
                 }
             }
         }
-        if wal_restart.take()
+        // Not after a failed group: when the disk is full, copying frames would take
+        // the space writes need (the checkpointer backs off instead).
+        if committed
+            && wal_restart.take()
             && let DbConn::Sqlite(inner) = &mut conn
             && let Err(e) = sqlite::checkpoint(inner)
         {
             tracing::debug!(error = %e, "the writer's checkpoint failed; the checkpointer retries");
         }
+    }
+}
+
+/// Rows changed by the connection since it opened (SQLite's `total_changes()`).
+fn total_changes(conn: &mut DbConn) -> Option<i64> {
+    use diesel::RunQueryDsl;
+    match conn {
+        DbConn::Sqlite(c) => diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "total_changes()",
+        ))
+        .get_result(c)
+        .ok(),
+        DbConn::Postgres(_) => None,
     }
 }

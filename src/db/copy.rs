@@ -135,7 +135,7 @@ pub fn sqlite_to_postgres(source: &mut SqliteConnection, url: &str) -> AppResult
         )));
     }
     let mut target = DbConn::Postgres(pg);
-    target.transaction::<_, AppError, _>(|conn| {
+    let copied = target.transaction::<_, AppError, _>(|conn| {
         let DbConn::Postgres(target) = conn else {
             return Err(AppError::internal("the copy's target is PostgreSQL"));
         };
@@ -161,7 +161,13 @@ pub fn sqlite_to_postgres(source: &mut SqliteConnection, url: &str) -> AppResult
             .execute(target)?;
         let articles = reindex(source, conn)?;
         Ok(Copied { rows, articles })
-    })
+    })?;
+    // Statistics and the visibility map for the copied rows (see
+    // `Db::settle_after_bulk_load`).
+    if let DbConn::Postgres(pg) = &mut target {
+        super::postgres::vacuum_analyze(pg)?;
+    }
+    Ok(copied)
 }
 
 fn count(conn: &mut PgConnection, table: &str) -> AppResult<i64> {

@@ -109,6 +109,8 @@ enum Backend {
         writes: readers::ReadPool,
         shown: String,
         instance: Arc<str>,
+        /// For work that needs a connection of its own, outside any transaction.
+        url: crate::config::Secret,
     },
 }
 
@@ -140,6 +142,7 @@ impl Db {
                     writes,
                     shown,
                     instance,
+                    url: url.clone(),
                 }
             }
         };
@@ -264,6 +267,24 @@ impl Db {
         sqlite::ConnectionSetup::apply(&mut conn)?;
         sqlite::ConnectionSetup::cache_kib(&mut conn, cache_kib)?;
         Ok(Some(DbConn::Sqlite(conn)))
+    }
+
+    /// Brings the planner's statistics up to date after a bulk load (a seed; an import
+    /// on PostgreSQL). On PostgreSQL also a `VACUUM`, which marks the loaded pages all-visible:
+    /// until then (or until autovacuum gets to them, which may take a while) index-only
+    /// scans over the newest rows read the table too, and the first reads of each page
+    /// write its hint bits (measured at 1,000,000 articles: a child sitemap of the newest
+    /// fifth of the archive, read cold, took 11–13 ms at the median before, 8.4–8.6 ms
+    /// after, like the rest).
+    pub fn settle_after_bulk_load(&self) -> AppResult<()> {
+        match &self.backend {
+            Backend::Sqlite { .. } => self.write_blocking(dialect::analyze),
+            Backend::Postgres { url, .. } => {
+                let mut conn =
+                    postgres::connect_plain(url.expose()).map_err(AppError::Unavailable)?;
+                postgres::vacuum_analyze(&mut conn)
+            }
+        }
     }
 
     /// True on PostgreSQL.

@@ -594,7 +594,7 @@ pub fn seed_with_history(
         // would of any write; other processes see the counter the batches bumped.
         db.write_content_blocking(|_| Ok(Written::content((), Scope::All)))?;
     }
-    db.write_blocking(crate::db::dialect::analyze)?;
+    db.settle_after_bulk_load()?;
     Ok(BulkSummary {
         articles: n,
         seconds: started.elapsed().as_secs_f64(),

@@ -107,6 +107,14 @@ async fn stopping_writes_the_last_view_counts() {
 }
 
 #[derive(QueryableByName)]
+struct Pages {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pages: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    visible: i32,
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
@@ -186,6 +194,20 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
     let mut from = diesel::SqliteConnection::establish(source.to_str().unwrap()).unwrap();
     let copied = newsdesk::db::copy::sqlite_to_postgres(&mut from, &url).unwrap();
     assert_eq!(copied.articles, 2);
+    // The copy ends with a vacuum: the copied rows' pages are all-visible.
+    let mut pg = diesel::PgConnection::establish(&url).unwrap();
+    let (pages, visible): (i32, i32) = diesel::sql_query(
+        "SELECT relpages AS pages, relallvisible AS visible FROM pg_class \
+         WHERE relname = 'articles'",
+    )
+    .get_result::<Pages>(&mut pg)
+    .map(|p| (p.pages, p.visible))
+    .unwrap();
+    assert!(pages > 0, "the vacuum counted the copied table's pages");
+    assert_eq!(
+        visible, pages,
+        "every page of the copied table is all-visible"
+    );
     let again = newsdesk::db::copy::sqlite_to_postgres(&mut from, &url);
     assert!(
         again.is_err(),

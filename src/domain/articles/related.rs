@@ -80,9 +80,9 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
         .load(conn)?;
     let tags: Vec<i32> = tags.into_iter().take(MAX_TAGS).collect();
     // How big each tag is, from the maintained counts, decides how its newest stories
-    // are found (see `small_tag_limit`).
+    // are found (see `counts::read_whole_limit`).
     let sizes = counts::stored_per_ref(conn, counts::TAG, Some(&tags))?;
-    let small = small_tag_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
+    let small = counts::read_whole_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
     let mut shared: HashMap<i32, i64> = HashMap::new();
     let mut facts: HashMap<i32, Candidate> = HashMap::new();
     for tag in tags {
@@ -122,20 +122,6 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
         .take(limit as usize)
         .map(|c| c.0)
         .collect())
-}
-
-/// The most articles a tag may hold for its newest stories to be found from the tag's
-/// own rows, given the number of articles readers see in all.
-///
-/// A large tag's newest stories are found by walking the language's articles newest
-/// first and keeping the tagged ones: about `100 × language ÷ tag` steps. A small tag
-/// is cheaper read whole, one lookup per article it holds. Measured through the server
-/// at 1,000,000 articles (a third per language), a step costs about 0.9 µs and a
-/// lookup about 5 µs, so the two meet near `2.5 × √archive` (a tag of 2,000 stories:
-/// 15 ms walked, 10 ms read whole). The walk took 54–470 ms for a tag of five stories
-/// there, and grows with the archive; reading that tag whole takes 0.05 ms.
-fn small_tag_limit(archive: i64) -> i64 {
-    ((archive.max(0) as f64) * 6.25).sqrt() as i64
 }
 
 /// The most rows of a tag read whole: the count says how many articles of the tag

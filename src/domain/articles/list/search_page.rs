@@ -103,7 +103,7 @@ pub(super) fn search_page(
         resolved,
         viewer,
         now,
-        Purpose::Page,
+        Purpose::Page(Default::default()),
     )
     .filter(articles::id.eq_any(&ids))
     .select((

@@ -307,12 +307,12 @@ async fn tampered_and_foreign_cursors_are_400() {
         .problem(400, "bad_request");
 }
 
-/// A page filtered by a tag, an author or a region of few stories reads that filter's
-/// rows whole (at a million articles, walking the archive for a five-story tag took
+/// A page filtered by a tag, an author, a region or a collection of few stories reads
+/// that filter's rows whole (at a million articles, walking the archive for a five-story tag took
 /// seconds); a large one is walked newest first. Either way a page shows only what
 /// readers see, newest first, and a cursor walk gives the same list as one page.
 #[actix_web::test]
-async fn small_and_large_tags_authors_and_regions_list_the_same_stories_either_way() {
+async fn small_and_large_tags_authors_regions_and_collections_list_the_same_stories_either_way() {
     let t = common::app().await;
     let editor = t.editor().await;
     t.newsroom(&editor).await;
@@ -360,6 +360,16 @@ async fn small_and_large_tags_authors_and_regions_list_the_same_stories_either_w
         .await
         .expect(204);
 
+    // Coverage collections: one of the small tag's stories, one of the large tag's.
+    for (name, tag) in [("Small hub", "climate"), ("Large hub", "gaza")] {
+        t.post(
+            &editor,
+            "/api/v1/collections",
+            json!({"name": name, "articles": expected[tag]}),
+        )
+        .await
+        .expect(201);
+    }
     let newest_first = |mut slugs: Vec<String>| {
         slugs.reverse();
         slugs
@@ -368,6 +378,9 @@ async fn small_and_large_tags_authors_and_regions_list_the_same_stories_either_w
     let gaza = newest_first(expected["gaza"].clone());
     assert_eq!(gaza.len(), 25);
     for (filter, want) in [
+        ("collection=small-hub", &climate),
+        ("collection=large-hub", &gaza),
+        ("collection=large-hub&region=europe", &climate),
         ("tag=climate", &climate),
         ("author=agencies", &climate),
         ("region=europe", &climate),

@@ -133,10 +133,12 @@ struct Whole {
     tags: bool,
     author: bool,
     region: bool,
+    collection: bool,
 }
 
-/// Which of a readers' page's tag, author and region filters name few enough articles
-/// to be read whole, from the maintained counts (see [`counts::read_whole_limit`]).
+/// Which of a readers' page's tag, author, region and collection filters name few
+/// enough articles to be read whole, from the maintained counts (see
+/// [`counts::read_whole_limit`]).
 ///
 /// A page walks the articles newest first and probes each for the filter, stopping
 /// when the page is full: cheap for a tag of many stories, but for a tag of five
@@ -145,10 +147,24 @@ struct Whole {
 /// everything) keep the walk: the counts know only what readers see.
 fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Whole> {
     let readers = matches!(q.status, None | Some(StatusFilter::Published));
-    if !readers || (r.tags.is_none() && r.author.is_none() && r.region.is_none()) {
+    if !readers
+        || (r.tags.is_none() && r.author.is_none() && r.region.is_none() && r.collection.is_none())
+    {
         return Ok(Whole::default());
     }
     let limit = counts::read_whole_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
+    // Collections have no maintained count: their rows, up to one more than the bound.
+    let collection = match r.collection {
+        Some(id) => {
+            let rows: Vec<i32> = collection_articles::table
+                .filter(collection_articles::collection_id.eq(id))
+                .select(collection_articles::article_id)
+                .limit(limit + 1)
+                .load(conn)?;
+            rows.len() as i64 <= limit
+        }
+        None => false,
+    };
     let mut small = |kind: i32, refs: Option<&[i32]>| -> AppResult<bool> {
         match refs {
             Some(refs) => Ok(counts::stored_sum(conn, kind, refs)? <= limit),
@@ -159,6 +175,7 @@ fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Whole> 
         tags: small(counts::TAG, r.tags.as_deref())?,
         author: small(counts::AUTHOR, r.author.as_ref().map(std::slice::from_ref))?,
         region: small(counts::REGION, r.region.as_ref().map(std::slice::from_ref))?,
+        collection,
     })
 }
 
@@ -197,11 +214,24 @@ fn filtered<'a>(
         };
     }
     if let Some(id) = r.collection {
-        query = query.filter(exists(
-            collection_articles::table
-                .filter(collection_articles::article_id.eq(articles::id))
-                .filter(collection_articles::collection_id.eq(id)),
-        ));
+        // A count reads the collection's rows (a probe per article would visit the
+        // whole archive); a page does when the collection is small (see [`whole`]).
+        query = match purpose {
+            Purpose::Page(Whole {
+                collection: false, ..
+            }) => query.filter(exists(
+                collection_articles::table
+                    .filter(collection_articles::article_id.eq(articles::id))
+                    .filter(collection_articles::collection_id.eq(id)),
+            )),
+            Purpose::Page(_) | Purpose::Count => query.filter(
+                articles::id.eq_any(
+                    collection_articles::table
+                        .filter(collection_articles::collection_id.eq(id))
+                        .select(collection_articles::article_id),
+                ),
+            ),
+        };
     }
     if let Some(id) = r.author {
         query = match whole.author {

@@ -15,10 +15,7 @@ the same machine.
 import argparse
 import os
 import re
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -36,19 +33,7 @@ def main():
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary}: not an executable file")
-    port = run.free_port(run.NEWSDESK_PORT)
-    env = dict(os.environ, DATABASE_URL=args.database_url, BIND_ADDR=f"127.0.0.1:{port}",
-               ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD, RUST_LOG="warn")
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen([args.binary], env=env, stdout=log, stderr=log,
-                                  start_new_session=True)
-        try:
-            walk.ready(port, server, log)
-            times = children(port)
-        finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
+    times = walk.on_fresh_server(args.binary, args.database_url, children)
     if not times:
         sys.exit("the sitemap index names no child")
     split = len(times) - max(1, int(len(times) * args.newest))

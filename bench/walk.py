@@ -35,24 +35,31 @@ def main():
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary}: not an executable file")
-    port = run.free_port(run.NEWSDESK_PORT)
-    env = dict(os.environ, DATABASE_URL=args.database_url, BIND_ADDR=f"127.0.0.1:{port}",
-               ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD, RUST_LOG="warn")
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen([args.binary], env=env, stdout=log, stderr=log,
-                                  start_new_session=True)
-        try:
-            ready(port, server, log)
-            times = walk(port, args.pages, args.filter)
-        finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
+    times = on_fresh_server(args.binary, args.database_url,
+                            lambda port: walk(port, args.pages, args.filter))
     ordered = sorted(times)
     tail = times[-10:]
     print(f"pages {len(times)} p50 {run.percentile(ordered, 50):.2f} "
           f"p99 {run.percentile(ordered, 99):.2f} max {ordered[-1]:.2f} "
           f"last ten {sum(tail) / len(tail):.2f} ms")
+
+
+def on_fresh_server(binary, database_url, work):
+    """Starts BINARY on DATABASE_URL, runs `work(port)` once it answers, stops it, and
+    returns what `work` gave."""
+    port = run.free_port(run.NEWSDESK_PORT)
+    env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{port}",
+               ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD, RUST_LOG="warn")
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen([binary], env=env, stdout=log, stderr=log,
+                                  start_new_session=True)
+        try:
+            ready(port, server, log)
+            return work(port)
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
 
 
 def ready(port, server, log, seconds=120):

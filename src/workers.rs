@@ -40,22 +40,39 @@ pub struct Health {
     last_ok_ms: AtomicI64,
     /// Why the last round failed, until a round succeeds.
     problem: Mutex<Option<String>>,
+    /// Unix milliseconds from which a problem followed by a successful round is over
+    /// (0: no such round since the problem; see [`Health::ok_from`]).
+    clears_at_ms: AtomicI64,
     finished: AtomicBool,
 }
 
 impl Health {
     /// The last round worked.
     pub fn ok(&self) {
-        self.last_ok_ms
-            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        self.ok_from(0);
+    }
+
+    /// The last round worked, but a problem before it stays reported until `at_ms`
+    /// (Unix milliseconds): for a worker whose small successes right after a failure do
+    /// not prove the failure over.
+    pub fn ok_from(&self, at_ms: i64) {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.last_ok_ms.store(now, Ordering::Relaxed);
         let mut problem = self.problem.lock().unwrap_or_else(|e| e.into_inner());
-        *problem = None;
+        self.settle(&mut problem, now);
+        if at_ms <= now {
+            *problem = None;
+            self.clears_at_ms.store(0, Ordering::Relaxed);
+        } else if problem.is_some() {
+            self.clears_at_ms.store(at_ms, Ordering::Relaxed);
+        }
     }
 
     /// The last round failed, for this reason (no secrets: it is shown in `/healthz`).
     pub fn failed(&self, reason: impl Into<String>) {
         let mut problem = self.problem.lock().unwrap_or_else(|e| e.into_inner());
         *problem = Some(reason.into());
+        self.clears_at_ms.store(0, Ordering::Relaxed);
     }
 
     /// `None` when healthy, else the reason.
@@ -63,10 +80,18 @@ impl Health {
         if self.finished.load(Ordering::Acquire) {
             return Some("stopped".into());
         }
-        self.problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let mut problem = self.problem.lock().unwrap_or_else(|e| e.into_inner());
+        self.settle(&mut problem, chrono::Utc::now().timestamp_millis());
+        problem.clone()
+    }
+
+    /// Forgets a problem whose hold (see [`Health::ok_from`]) is over at `now`.
+    fn settle(&self, problem: &mut Option<String>, now: i64) {
+        let clears_at = self.clears_at_ms.load(Ordering::Relaxed);
+        if clears_at != 0 && now >= clears_at {
+            *problem = None;
+            self.clears_at_ms.store(0, Ordering::Relaxed);
+        }
     }
 }
 
@@ -258,6 +283,29 @@ impl Workers {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn a_success_right_after_a_failure_clears_it_only_when_the_hold_is_over() {
+        let health = Health::default();
+        let now = chrono::Utc::now().timestamp_millis();
+        health.failed("the disk is full");
+        health.ok_from(now + 60_000);
+        assert_eq!(health.problem().as_deref(), Some("the disk is full"));
+        // A new failure starts over: an earlier success does not clear it.
+        health.failed("still full");
+        assert_eq!(health.problem().as_deref(), Some("still full"));
+        health.ok_from(now - 1);
+        assert_eq!(health.problem(), None);
+        // Once the hold is over, the success counts without another round.
+        health.failed("full again");
+        health.ok_from(chrono::Utc::now().timestamp_millis() + 30);
+        assert!(health.problem().is_some());
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(health.problem(), None);
+        // A hold with no problem is nothing to wait for.
+        health.ok_from(chrono::Utc::now().timestamp_millis() + 60_000);
+        assert_eq!(health.problem(), None);
+    }
 
     #[test]
     fn workers_stop_in_stage_order_and_report_their_health() {

@@ -147,6 +147,10 @@ pub fn stopped() -> AppError {
     AppError::Unavailable("the database writer has stopped".into())
 }
 
+/// How long writes stay reported as failing after a group failed to commit, whatever
+/// commits meanwhile (see [`run`]).
+const FAILURE_HOLD_MS: i64 = 2_000;
+
 fn run(
     mut conn: DbConn,
     queue: Receiver<Msg>,
@@ -159,8 +163,14 @@ fn run(
     let mut stopping = false;
     // Whether the last group failed to commit. Until a group that changed rows commits,
     // writes stay reported as failing: a background job with nothing to do commits
-    // without writing a page even on a full disk, and proves nothing.
+    // without writing a page even on a full disk, and proves nothing. Nor does a small
+    // write right after the failure (`/healthz`'s heartbeat, a count): on a nearly full
+    // disk, where space comes and goes as the checkpointer cuts the WAL back, one can
+    // commit while the next story cannot (a CI run saw `/healthz` say `ok` right after a
+    // refused create). So the failure stays reported for [`FAILURE_HOLD_MS`] after it,
+    // whatever commits.
     let mut failing = false;
+    let mut failed_at_ms = 0_i64;
     while !stopping {
         let first = match queue.recv() {
             Ok(Msg::Write(job)) => job,
@@ -217,7 +227,7 @@ fn run(
                     || total_changes(&mut conn) != changes_before
                 {
                     failing = false;
-                    health.ok();
+                    health.ok_from(failed_at_ms + FAILURE_HOLD_MS);
                 }
                 if let (Some(change), Some(hook)) = (change, hook.get()) {
                     hook(change);
@@ -233,6 +243,7 @@ fn run(
                     _ => "the write could not be committed; retry".to_owned(),
                 };
                 failing = true;
+                failed_at_ms = chrono::Utc::now().timestamp_millis();
                 health.failed(reason.clone());
                 for finish in finishers {
                     finish(Err(AppError::Unavailable(reason.clone())));

@@ -178,8 +178,14 @@ async fn writes_come_back_when_a_full_disk_is_freed_and_health_tells_the_truth()
         acknowledged.push(resp.json()["slug"].as_str().unwrap().to_owned());
     }
     assert!(refused, "the disk never filled");
-    // A background job with nothing to write commits even now; it proves nothing.
+    // A background job with nothing to write commits even now; it proves nothing. Nor
+    // does a small write right after the refusal, whether or not it commits.
     t.state.db.write(|_| Ok(())).await.unwrap();
+    let small = t
+        .post(&editor, "/api/v1/tags", json!({"name": "Small while full"}))
+        .await
+        .status;
+    assert!(small == 201 || small == 503, "{small}");
     let health = t.get("/healthz").await.expect(503).json();
     assert_ne!(health["writes"], "ok", "{health}");
     t.get("/readyz").await.expect(200);

@@ -116,10 +116,11 @@ fn visibility<'a>(
     }
 }
 
-/// What a query is for: the rows of a page, or the total. They differ in one place:
-/// a tag filter is an `EXISTS` probe for a page (SQLite walks the date index and stops
-/// after a page) but an `IN` set for a count (SQLite starts from the tag's index entries
-/// instead of visiting every article).
+/// What a query is for: the rows of a page, or the total. They differ in how a tag or
+/// collection filter is written: an `EXISTS` probe for a page (SQLite walks the date
+/// index and stops after a page) unless the filter names few articles ([`Whole`]), but
+/// always an `IN` set for a count (SQLite starts from the filter's index entries instead
+/// of visiting every article).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
     Page(Whole),
@@ -179,6 +180,23 @@ fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Whole> 
     })
 }
 
+/// Articles linked through `$link` (a table of `article_id` and `$matching`): `IN` the
+/// link's matching rows when `$whole`, else an `EXISTS` probe for each article walked.
+macro_rules! linked {
+    ($query:expr, $whole:expr, $link:ident, $matching:expr) => {
+        match $whole {
+            true => $query.filter(
+                articles::id.eq_any($link::table.filter($matching).select($link::article_id)),
+            ),
+            false => $query.filter(exists(
+                $link::table
+                    .filter($link::article_id.eq(articles::id))
+                    .filter($matching),
+            )),
+        }
+    };
+}
+
 /// The list's filters added to `query` (all articles, or a cursor's conditions that
 /// must stay first in the statement: see [`after_cursor`]).
 fn filtered<'a>(
@@ -193,77 +211,44 @@ fn filtered<'a>(
     if let Some(ids) = &r.sections {
         query = query.filter(articles::section_id.eq_any(ids.clone()));
     }
-    let whole = match purpose {
-        Purpose::Page(whole) => whole,
-        Purpose::Count => Whole::default(),
+    let (whole, count) = match purpose {
+        Purpose::Page(whole) => (whole, false),
+        Purpose::Count => (Whole::default(), true),
     };
+    // A count reads the tags' and the collection's rows (a probe per article would visit
+    // the whole archive); a page does when the filter names few articles (see
+    // [`whole`]); the author's and region's counts are maintained.
     if let Some(ids) = &r.tags {
-        query = match purpose {
-            Purpose::Page(Whole { tags: false, .. }) => query.filter(exists(
-                article_tags::table
-                    .filter(article_tags::article_id.eq(articles::id))
-                    .filter(article_tags::tag_id.eq_any(ids.clone())),
-            )),
-            Purpose::Page(_) | Purpose::Count => query.filter(
-                articles::id.eq_any(
-                    article_tags::table
-                        .filter(article_tags::tag_id.eq_any(ids.clone()))
-                        .select(article_tags::article_id),
-                ),
-            ),
-        };
+        query = linked!(
+            query,
+            whole.tags || count,
+            article_tags,
+            article_tags::tag_id.eq_any(ids.clone())
+        );
     }
     if let Some(id) = r.collection {
-        // A count reads the collection's rows (a probe per article would visit the
-        // whole archive); a page does when the collection is small (see [`whole`]).
-        query = match purpose {
-            Purpose::Page(Whole {
-                collection: false, ..
-            }) => query.filter(exists(
-                collection_articles::table
-                    .filter(collection_articles::article_id.eq(articles::id))
-                    .filter(collection_articles::collection_id.eq(id)),
-            )),
-            Purpose::Page(_) | Purpose::Count => query.filter(
-                articles::id.eq_any(
-                    collection_articles::table
-                        .filter(collection_articles::collection_id.eq(id))
-                        .select(collection_articles::article_id),
-                ),
-            ),
-        };
+        query = linked!(
+            query,
+            whole.collection || count,
+            collection_articles,
+            collection_articles::collection_id.eq(id)
+        );
     }
     if let Some(id) = r.author {
-        query = match whole.author {
-            false => query.filter(exists(
-                article_authors::table
-                    .filter(article_authors::article_id.eq(articles::id))
-                    .filter(article_authors::author_id.eq(id)),
-            )),
-            true => query.filter(
-                articles::id.eq_any(
-                    article_authors::table
-                        .filter(article_authors::author_id.eq(id))
-                        .select(article_authors::article_id),
-                ),
-            ),
-        };
+        query = linked!(
+            query,
+            whole.author,
+            article_authors,
+            article_authors::author_id.eq(id)
+        );
     }
     if let Some(id) = r.region {
-        query = match whole.region {
-            false => query.filter(exists(
-                article_regions::table
-                    .filter(article_regions::article_id.eq(articles::id))
-                    .filter(article_regions::region_id.eq(id)),
-            )),
-            true => query.filter(
-                articles::id.eq_any(
-                    article_regions::table
-                        .filter(article_regions::region_id.eq(id))
-                        .select(article_regions::article_id),
-                ),
-            ),
-        };
+        query = linked!(
+            query,
+            whole.region,
+            article_regions,
+            article_regions::region_id.eq(id)
+        );
     }
     if let Some(lang) = &q.lang {
         query = query.filter(articles::language.eq(lang.clone()));

@@ -72,7 +72,14 @@ async fn writes_problem(state: &AppState) -> Option<String> {
         (true, _) => Some("the database writer is not running".into()),
         (false, false) => None,
         (false, true) => match state.db.write(settings::heartbeat).await {
-            Ok(()) => None,
+            // The writer decides whether the heartbeat proves writes back (see
+            // `db::writer`): a small write can commit on a full disk.
+            Ok(()) => state
+                .workers
+                .report()
+                .into_iter()
+                .filter(|(name, _)| name == "db-writer" || name.starts_with("db-write-"))
+                .find_map(|(_, problem)| problem),
             Err(AppError::Unavailable(reason)) => Some(reason),
             Err(_) => Some("the last write could not be committed".into()),
         },

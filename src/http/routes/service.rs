@@ -72,14 +72,15 @@ async fn writes_problem(state: &AppState) -> Option<String> {
         (true, _) => Some("the database writer is not running".into()),
         (false, false) => None,
         (false, true) => match state.db.write(settings::heartbeat).await {
-            // The writer decides whether the heartbeat proves writes back (see
-            // `db::writer`): a small write can commit on a full disk.
+            // SQLite's writer decides whether the heartbeat proves writes back (see
+            // `db::writer`: a small write can commit on a nearly full disk); on
+            // PostgreSQL a committed heartbeat is the server answering again.
             Ok(()) => state
                 .workers
                 .report()
                 .into_iter()
-                .filter(|(name, _)| name == "db-writer" || name.starts_with("db-write-"))
-                .find_map(|(_, problem)| problem),
+                .find(|(name, _)| name == "db-writer")
+                .and_then(|(_, problem)| problem),
             Err(AppError::Unavailable(reason)) => Some(reason),
             Err(_) => Some("the last write could not be committed".into()),
         },

@@ -65,7 +65,14 @@ async fn a_database_file_moved_away_refuses_writes_and_says_so() {
     t.post(&editor, "/api/v1/articles", json!({"title": "After"}))
         .await
         .expect(201);
-    t.get("/healthz").await.expect(200);
+    // Health follows once the hold after the last refused write is over (2 s).
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            t.get("/healthz").await.status == 200
+        })
+        .await,
+        "health did not come back"
+    );
     let all = t
         .get_as(&editor, "/api/v1/articles?status=all")
         .await

@@ -412,7 +412,8 @@ async fn small_and_large_tags_authors_regions_and_collections_list_the_same_stor
             "{filter}, oldest first"
         );
     }
-    // Staff still find the draft by the small tag.
+    // Staff find the draft and the scheduled story too, never the trashed one, through
+    // every small filter, with the same totals.
     let drafts = t
         .get_as(&editor, "/api/v1/articles?status=draft&tag=climate")
         .await
@@ -420,4 +421,34 @@ async fn small_and_large_tags_authors_regions_and_collections_list_the_same_stor
         .json();
     assert_eq!(drafts["data"].as_array().map(Vec::len), Some(1));
     assert_eq!(drafts["data"][0]["title"], "Draft");
+    let mut staff_sees: Vec<String> = climate.clone();
+    staff_sees.extend(["draft".to_owned(), "scheduled".to_owned()]);
+    staff_sees.sort();
+    for filter in [
+        "tag=climate",
+        "author=agencies",
+        "region=europe",
+        "collection=small-hub&tag=climate",
+    ] {
+        let page = t
+            .get_as(
+                &editor,
+                &format!("/api/v1/articles?status=all&{filter}&per_page=100"),
+            )
+            .await
+            .expect(200)
+            .json();
+        let mut slugs = common::slugs_of(&page);
+        slugs.sort();
+        let want = match filter.starts_with("collection") {
+            true => {
+                let mut w = climate.clone();
+                w.sort();
+                w
+            }
+            false => staff_sees.clone(),
+        };
+        assert_eq!(slugs, want, "{filter}");
+        assert_eq!(page["meta"]["total"], want.len(), "{filter}");
+    }
 }

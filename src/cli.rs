@@ -16,7 +16,6 @@ use crate::domain::users;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::{openapi, seed, server};
-use diesel::Connection;
 
 /// newsdesk: a headless CMS for multilingual newsrooms.
 ///
@@ -608,7 +607,7 @@ fn connect(path: &std::path::Path) -> Result<diesel::SqliteConnection, Exit> {
         return Err(Exit::new(1, format!("{} does not exist", path.display())));
     }
     let url = path.to_string_lossy().into_owned();
-    let mut conn = diesel::SqliteConnection::establish(&url).map_err(|e| Exit::new(1, e))?;
+    let mut conn = sqlite::establish(&url).map_err(|e| Exit::new(1, e))?;
     sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| Exit::new(1, e))?;
     Ok(conn)
 }

@@ -86,27 +86,41 @@ pub fn fts_match(
     order: FtsOrder,
     limit: i64,
 ) -> AppResult<Vec<(i32, f64)>> {
-    let (sql, expression) = match conn {
+    // On SQLite the ranking function also gets the phrases' names (see `fts_rank`).
+    let (sql, expression, names) = match conn {
         DbConn::Sqlite(c) => {
-            let whole = match terms.last() {
-                Some(last) => sqlite::only_completion(c, last)?,
+            let words = match terms.last() {
+                Some(last) => sqlite::completions(c, last, sqlite::MAX_COMPLETIONS)?,
                 None => None,
             };
-            let expression = match whole {
-                Some(whole) => search::match_expression_completed(terms, &whole),
-                None => search::match_expression(terms),
+            let search = match words.as_deref() {
+                Some(words) if !words.is_empty() => search::Fts5Search::completed(terms, words),
+                _ => search::Fts5Search::prefixed(terms),
             };
-            (sqlite::fts_sql(visible, order), expression)
+            let Some(search) = search else {
+                return Ok(Vec::new());
+            };
+            (
+                sqlite::fts_sql(visible, order),
+                Some(search.expression),
+                Some(search.names),
+            )
         }
-        DbConn::Postgres(_) => (postgres::fts_sql(visible, order), search::tsquery(terms)),
+        DbConn::Postgres(_) => (
+            postgres::fts_sql(visible, order),
+            search::tsquery(terms),
+            None,
+        ),
     };
     let Some(expression) = expression else {
         return Ok(Vec::new());
     };
     let hits: Vec<FtsHit> = crate::on_backend!(conn, |c| {
-        let mut query = diesel::sql_query(sql)
-            .into_boxed()
-            .bind::<Text, _>(expression);
+        let mut query = diesel::sql_query(sql).into_boxed();
+        if let Some(names) = names.clone() {
+            query = query.bind::<Text, _>(names);
+        }
+        let mut query = query.bind::<Text, _>(expression);
         query = match visible {
             FtsVisibility::Public(now) => query
                 .bind::<Text, _>(StoredStatus::Draft)

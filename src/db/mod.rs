@@ -14,6 +14,7 @@ pub mod copy;
 pub mod dialect;
 pub mod file;
 pub mod freshness;
+pub mod fts_rank;
 pub mod postgres;
 pub mod readers;
 pub mod sqlite;
@@ -174,8 +175,7 @@ impl Db {
         }
         let url = path.to_string_lossy().into_owned();
         let connect = || -> Result<diesel::SqliteConnection, OpenError> {
-            let mut conn =
-                diesel::SqliteConnection::establish(&url).map_err(|e| open_err(e.to_string()))?;
+            let mut conn = sqlite::establish(&url).map_err(|e| open_err(e.to_string()))?;
             sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| open_err(e.to_string()))?;
             Ok(conn)
         };
@@ -262,7 +262,7 @@ impl Db {
         let Some(path) = self.path() else {
             return Ok(None);
         };
-        let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+        let mut conn = sqlite::establish(&path.to_string_lossy())
             .map_err(|e| AppError::internal(format!("cannot open the database: {e}")))?;
         sqlite::ConnectionSetup::apply(&mut conn)?;
         sqlite::ConnectionSetup::cache_kib(&mut conn, cache_kib)?;

@@ -86,20 +86,60 @@ pub fn terms(query: &str) -> Vec<String> {
     kept
 }
 
-/// The FTS5 MATCH expression for the terms: every word must appear; the last one may
-/// be the start of a word (the reader is still typing). Each word is quoted, so nothing
-/// a reader types is read as FTS syntax. `None` when there is nothing to search for.
-pub fn match_expression(terms: &[String]) -> Option<String> {
-    joined(terms, '"', "*", " ")
+/// A search as FTS5 reads it: the MATCH expression, and the names of its phrases for
+/// the ranking ([`crate::db::fts_rank`]): a phrase's own text, or, for a prefix
+/// searched as the words of the index that start with it, the prefix and the number
+/// of those words (`"clim"*=2`), which the ranking counts as the one phrase the prefix
+/// was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fts5Search {
+    pub expression: String,
+    pub names: String,
 }
 
-/// The same expression when the last word is known to complete to exactly one word of
-/// the index, `whole`: the prefix is replaced by that word, which finds exactly the same
-/// articles with the same ranks (see [`crate::db::sqlite::only_completion`]).
-pub fn match_expression_completed(terms: &[String], whole: &str) -> Option<String> {
-    let (_, first) = terms.split_last()?;
-    let words: Vec<String> = first.iter().cloned().chain([whole.to_owned()]).collect();
-    joined(&words, '"', "", " ")
+impl Fts5Search {
+    /// Every word must appear; the last one may be the start of a word (the reader is
+    /// still typing). Each word is quoted, so nothing a reader types is read as FTS
+    /// syntax. `None` when there is nothing to search for.
+    pub fn prefixed(terms: &[String]) -> Option<Self> {
+        let expression = joined(terms, '"', "*", " ")?;
+        Some(Self {
+            names: expression.clone(),
+            expression,
+        })
+    }
+
+    /// The same search when the words of the index that start with the last term are
+    /// known (see [`crate::db::sqlite::completions`]): one word replaces the prefix,
+    /// several are searched as `("one" OR "other")`. Either finds exactly the articles
+    /// the prefix finds, with the same ranks. `None` without terms or words.
+    pub fn completed(terms: &[String], words: &[String]) -> Option<Self> {
+        let (last, first) = terms.split_last()?;
+        match words {
+            [] => None,
+            [whole] => {
+                let words: Vec<String> = first.iter().cloned().chain([whole.clone()]).collect();
+                let expression = joined(&words, '"', "", " ")?;
+                Some(Self {
+                    names: expression.clone(),
+                    expression,
+                })
+            }
+            several => {
+                let either: Vec<String> = several.iter().map(|w| format!("\"{w}\"")).collect();
+                let group = format!("({})", either.join(" OR "));
+                let names = format!("\"{last}\"*={}", several.len());
+                let (expression, names) = match joined(first, '"', "", " AND ") {
+                    Some(before) => (
+                        format!("{before} AND {group}"),
+                        format!("{} {names}", joined(first, '"', "", " ")?),
+                    ),
+                    None => (group, names),
+                };
+                Some(Self { expression, names })
+            }
+        }
+    }
 }
 
 /// The same for PostgreSQL: a tsquery (`'gaza' & 'cai':*`). Terms are letters and
@@ -247,16 +287,27 @@ mod tests {
     fn fts_syntax_is_only_words() {
         let t = terms(r#"gaza" OR (ceasefire* NEAR/2 "talks"-  ^col:x"#);
         assert_eq!(t, ["gaza", "ceasefire", "near", "2", "talks", "col", "x"]);
+        let search = Fts5Search::prefixed(&terms("ceasefire tal")).unwrap();
+        assert_eq!(search.expression, "\"ceasefire\" \"tal\"*");
+        assert_eq!(search.names, search.expression);
+        assert!(Fts5Search::prefixed(&terms("\"()*:^")).is_none());
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let search = Fts5Search::completed(&terms("ceasefire tal"), &words(&["talks"])).unwrap();
+        assert_eq!(search.expression, "\"ceasefire\" \"talks\"");
+        assert_eq!(search.names, search.expression);
+        let search =
+            Fts5Search::completed(&terms("gaza ceasefire tal"), &words(&["talk", "talks"]))
+                .unwrap();
         assert_eq!(
-            match_expression(&terms("ceasefire tal")).unwrap(),
-            "\"ceasefire\" \"tal\"*"
+            search.expression,
+            "\"gaza\" AND \"ceasefire\" AND (\"talk\" OR \"talks\")"
         );
-        assert!(match_expression(&terms("\"()*:^")).is_none());
-        assert_eq!(
-            match_expression_completed(&terms("ceasefire tal"), "talks").unwrap(),
-            "\"ceasefire\" \"talks\""
-        );
-        assert!(match_expression_completed(&[], "talks").is_none());
+        assert_eq!(search.names, "\"gaza\" \"ceasefire\" \"tal\"*=2");
+        let search = Fts5Search::completed(&terms("tal"), &words(&["talk", "talks"])).unwrap();
+        assert_eq!(search.expression, "(\"talk\" OR \"talks\")");
+        assert_eq!(search.names, "\"tal\"*=2");
+        assert!(Fts5Search::completed(&[], &words(&["talks"])).is_none());
+        assert!(Fts5Search::completed(&terms("tal"), &[]).is_none());
     }
 
     #[test]
@@ -267,7 +318,7 @@ mod tests {
             terms("the the of and in").is_empty(),
             "nothing worth searching"
         );
-        assert!(match_expression(&terms("the of to in")).is_none());
+        assert!(Fts5Search::prefixed(&terms("the of to in")).is_none());
         assert_eq!(terms("de la paz"), ["paz"]);
         assert_eq!(terms("في غزه"), ["غزه"]);
         // The last word may be the start of a longer one.

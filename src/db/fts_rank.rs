@@ -1,0 +1,600 @@
+//! `newsdesk_bm25`: FTS5's BM25 ranking with each phrase's article count kept between
+//! searches.
+//!
+//! FTS5's own `bm25()` starts every query by counting, for each phrase, the articles
+//! that contain it: a walk of the phrase's whole posting list, 4–10 ms for a common
+//! word at a million articles, on every search, while the ranking of the newest 5,000
+//! matches that follows takes about one. Those counts change only when the index does.
+//! This function computes exactly the same score (same formula, same constants, same
+//! order of operations, so the same bits), but keeps the counts per connection,
+//! stamped with the content version (`content_state.version`, which every committed
+//! content write bumps, read by the same statement, so from the same snapshot as the
+//! index) and the index's row and token totals (which catch rows another program added
+//! without moving the version; FTS5 does not lower them on a delete from a contentless
+//! index, so deletes rely on the version). A count is reused only under the same
+//! stamp; anything else counts again, as `bm25()` does.
+//!
+//! SQL: `newsdesk_bm25(articles_fts, version, names, w_title, w_summary, w_body)`,
+//! where `names` names the query's phrases in order, separated by single spaces, as
+//! [`crate::domain::search::Fts5Search`] writes them (`"water" "clim"*=2`: the
+//! phrase `"water"`, then two phrases that stand for the prefix `clim`, counted and
+//! weighed as the one phrase the prefix would have been), and the weights are per
+//! column, as for `bm25()`. The result is the score itself (BM25 is `-bm25()`).
+//!
+//! Diesel gives no access to a connection's `sqlite3` handle, so the function is
+//! registered through SQLite's automatic extensions: [`install`] asks SQLite to run
+//! [`register`] on every connection this process opens afterwards.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::{Mutex, Once};
+
+use libsqlite3_sys as ffi;
+
+/// The function's name in SQL.
+pub const FUNCTION: &str = "newsdesk_bm25";
+
+/// BM25's constants, as FTS5 sets them.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+/// Phrase counts kept per connection at most; the whole set is dropped when full.
+const KEPT_PHRASES: usize = 4_096;
+
+/// Makes every SQLite connection opened from now on in this process know
+/// `newsdesk_bm25`. Call before opening connections; calling again does nothing.
+pub fn install() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `register` has the signature SQLite expects of an extension's entry
+        // point, and lives as long as the process.
+        let rc = unsafe { ffi::sqlite3_auto_extension(Some(register)) };
+        if rc != ffi::SQLITE_OK {
+            tracing::error!(
+                rc,
+                "could not install the search ranking on SQLite connections"
+            );
+        }
+    });
+}
+
+/// Entry point run by SQLite on each new connection: finds the connection's FTS5 API
+/// and registers the function with a count store of its own.
+unsafe extern "C" fn register(
+    db: *mut ffi::sqlite3,
+    _error: *mut *mut c_char,
+    _api: *const ffi::sqlite3_api_routines,
+) -> c_int {
+    // SAFETY: `db` is the connection being opened; the statement is finalised before
+    // returning and the FTS5 API pointer is only used while the connection lives.
+    unsafe {
+        let api = fts5_api(db);
+        if api.is_null() {
+            // Not an error for the connection: searches then fail with "no such
+            // function", loudly, rather than the connection not opening at all.
+            return ffi::SQLITE_OK;
+        }
+        let Some(create) = (*api).xCreateFunction else {
+            return ffi::SQLITE_OK;
+        };
+        let store = Box::into_raw(Box::new(Mutex::new(Counts::default())));
+        let rc = create(
+            api,
+            c"newsdesk_bm25".as_ptr(),
+            store.cast::<c_void>(),
+            Some(rank),
+            Some(drop_store),
+        );
+        if rc != ffi::SQLITE_OK {
+            drop(Box::from_raw(store));
+        }
+        ffi::SQLITE_OK
+    }
+}
+
+/// The connection's FTS5 API (`SELECT fts5(?1)` with a pointer bound, as SQLite
+/// documents), or null.
+unsafe fn fts5_api(db: *mut ffi::sqlite3) -> *mut ffi::fts5_api {
+    let mut api: *mut ffi::fts5_api = std::ptr::null_mut();
+    let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+    // SAFETY: the statement handle is checked before use and always finalised; the
+    // bound pointer outlives the step that writes through it.
+    unsafe {
+        let sql = c"SELECT fts5(?1)";
+        if ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut())
+            != ffi::SQLITE_OK
+        {
+            ffi::sqlite3_finalize(stmt);
+            return std::ptr::null_mut();
+        }
+        ffi::sqlite3_bind_pointer(
+            stmt,
+            1,
+            (&mut api as *mut *mut ffi::fts5_api).cast::<c_void>(),
+            c"fts5_api_ptr".as_ptr(),
+            None,
+        );
+        ffi::sqlite3_step(stmt);
+        ffi::sqlite3_finalize(stmt);
+    }
+    api
+}
+
+unsafe extern "C" fn drop_store(store: *mut c_void) {
+    // SAFETY: `store` is the box `register` made, handed back once by SQLite when the
+    // connection closes.
+    unsafe { drop(Box::from_raw(store.cast::<Mutex<Counts>>())) }
+}
+
+/// A connection's phrase counts, valid for one stamp.
+#[derive(Default)]
+struct Counts {
+    stamp: Stamp,
+    hits: HashMap<String, i64>,
+}
+
+/// What the counts depend on: the content version, the index's rows and tokens.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    version: i64,
+    rows: i64,
+    tokens: i64,
+}
+
+impl Counts {
+    /// The count of `phrase` under `stamp`, if kept.
+    fn get(&self, stamp: Stamp, phrase: &str) -> Option<i64> {
+        (self.stamp == stamp)
+            .then(|| self.hits.get(phrase).copied())
+            .flatten()
+    }
+
+    /// Keeps a count made under `stamp`. Counts of a newer content version replace the
+    /// set; those of an older one (a statement that began before a commit) are not kept.
+    fn put(&mut self, stamp: Stamp, phrase: &str, hits: i64) {
+        if self.stamp != stamp {
+            if stamp.version < self.stamp.version {
+                return;
+            }
+            self.stamp = stamp;
+            self.hits.clear();
+        }
+        if self.hits.len() >= KEPT_PHRASES {
+            self.hits.clear();
+        }
+        self.hits.insert(phrase.to_owned(), hits);
+    }
+}
+
+/// What one statement computes once: each phrase's group (a phrase alone, or the
+/// phrases that stand for one prefix), each group's IDF, the average row length.
+struct Query {
+    group_of: Vec<usize>,
+    idf: Vec<f64>,
+    avgdl: f64,
+    freq: Vec<f64>,
+}
+
+/// The function SQLite calls for each matching row.
+unsafe extern "C" fn rank(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    ctx: *mut ffi::sqlite3_context,
+    n: c_int,
+    args: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite passes a valid API, context and `n` argument values for this call.
+    let outcome = std::panic::catch_unwind(|| unsafe { score(&*api, fts, n, args) });
+    // SAFETY: `ctx` is this call's result context.
+    unsafe {
+        match outcome {
+            Ok(Ok(score)) => ffi::sqlite3_result_double(ctx, score),
+            Ok(Err(rc)) => ffi::sqlite3_result_error_code(ctx, rc),
+            Err(_) => ffi::sqlite3_result_error_code(ctx, ffi::SQLITE_INTERNAL),
+        }
+    }
+}
+
+/// Turns an FTS5 return code into a `Result`.
+fn ok(rc: c_int) -> Result<(), c_int> {
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rc)
+    }
+}
+
+/// The BM25 score of the current row (see the module's documentation).
+unsafe fn score(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    n: c_int,
+    args: *mut *mut ffi::sqlite3_value,
+) -> Result<f64, c_int> {
+    let missing = ffi::SQLITE_MISUSE;
+    let (get_aux, set_aux) = (
+        api.xGetAuxdata.ok_or(missing)?,
+        api.xSetAuxdata.ok_or(missing)?,
+    );
+    let (inst_count, inst, column_size) = (
+        api.xInstCount.ok_or(missing)?,
+        api.xInst.ok_or(missing)?,
+        api.xColumnSize.ok_or(missing)?,
+    );
+    if n < 2 {
+        return Err(missing);
+    }
+    // SAFETY: `args` holds `n` values (SQLite's contract); the auxiliary data is only
+    // ever a `Query` set below, owned by FTS5 until the statement ends.
+    unsafe {
+        let args = std::slice::from_raw_parts(args, n as usize);
+        let mut query = get_aux(fts, 0).cast::<Query>();
+        if query.is_null() {
+            let made = Box::into_raw(Box::new(prepare(api, fts, args)?));
+            ok(set_aux(fts, made.cast::<c_void>(), Some(drop_query)))?;
+            query = made;
+        }
+        let query = &mut *query;
+        query.freq.iter_mut().for_each(|f| *f = 0.0);
+        let weights = &args[2..];
+        let mut count: c_int = 0;
+        ok(inst_count(fts, &mut count))?;
+        for i in 0..count {
+            let (mut phrase, mut column, mut offset) = (0, 0, 0);
+            ok(inst(fts, i, &mut phrase, &mut column, &mut offset))?;
+            let w = match weights.get(column as usize) {
+                Some(value) => ffi::sqlite3_value_double(*value),
+                None => 1.0,
+            };
+            if let Some(f) = query
+                .group_of
+                .get(phrase as usize)
+                .and_then(|g| query.freq.get_mut(*g))
+            {
+                *f += w;
+            }
+        }
+        let mut tokens: c_int = 0;
+        ok(column_size(fts, -1, &mut tokens))?;
+        let d = f64::from(tokens);
+        let mut score = 0.0;
+        for (idf, f) in query.idf.iter().zip(&query.freq) {
+            score += idf * ((f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * d / query.avgdl)));
+        }
+        Ok(score)
+    }
+}
+
+unsafe extern "C" fn drop_query(query: *mut c_void) {
+    // SAFETY: `query` is the box `score` handed to FTS5, handed back once.
+    unsafe { drop(Box::from_raw(query.cast::<Query>())) }
+}
+
+/// Counts each phrase's articles (kept, or anew) and derives the IDFs, as `bm25()`.
+unsafe fn prepare(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    args: &[*mut ffi::sqlite3_value],
+) -> Result<Query, c_int> {
+    let missing = ffi::SQLITE_MISUSE;
+    let phrase_count = api.xPhraseCount.ok_or(missing)?;
+    let row_count = api.xRowCount.ok_or(missing)?;
+    let total_size = api.xColumnTotalSize.ok_or(missing)?;
+    let user_data = api.xUserData.ok_or(missing)?;
+    // SAFETY: the FTS5 calls get this statement's context; the user data is the
+    // `Mutex<Counts>` registered with the function for this connection.
+    unsafe {
+        let phrases = phrase_count(fts).max(0) as usize;
+        let (mut rows, mut tokens) = (0_i64, 0_i64);
+        ok(row_count(fts, &mut rows))?;
+        ok(total_size(fts, -1, &mut tokens))?;
+        let avgdl = tokens as f64 / rows as f64;
+        let stamp = Stamp {
+            version: ffi::sqlite3_value_int64(args[0]),
+            rows,
+            tokens,
+        };
+        let text = value_text(args[1]);
+        // The groups' names and sizes, when they cover the phrases FTS5 found;
+        // otherwise each phrase is its own group, nothing is kept and every count is
+        // made, as `bm25()` would.
+        let named: Option<Vec<(&str, usize)>> = match text.as_deref() {
+            Some(t) if ffi::sqlite3_value_type(args[0]) == ffi::SQLITE_INTEGER => {
+                let groups: Vec<(&str, usize)> = t.split(' ').map(group).collect();
+                (groups.iter().map(|(_, size)| size).sum::<usize>() == phrases).then_some(groups)
+            }
+            _ => None,
+        };
+        let groups: Vec<(Option<&str>, usize)> = match &named {
+            Some(groups) => groups.iter().map(|(n, size)| (Some(*n), *size)).collect(),
+            None => (0..phrases).map(|_| (None, 1)).collect(),
+        };
+        let store = user_data(fts).cast::<Mutex<Counts>>();
+        let store = (!store.is_null()).then(|| &*store);
+        let mut idf = Vec::with_capacity(groups.len());
+        let mut group_of = Vec::with_capacity(phrases);
+        for (g, (name, size)) in groups.into_iter().enumerate() {
+            let first = group_of.len() as c_int;
+            group_of.extend(std::iter::repeat_n(g, size));
+            let kept = match (store, name) {
+                (Some(store), Some(name)) => store
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(stamp, name),
+                _ => None,
+            };
+            let hits = match kept {
+                Some(hits) => hits,
+                None => {
+                    let hits = count_rows(api, fts, first, size as c_int)?;
+                    if let (Some(store), Some(name)) = (store, name) {
+                        store
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .put(stamp, name, hits);
+                    }
+                    hits
+                }
+            };
+            let mut value = (((rows - hits) as f64 + 0.5) / (hits as f64 + 0.5)).ln();
+            // FTS5's floor for words in more than half the rows (and, unlike it, for
+            // counts that do not fit the row total, which would make a NaN).
+            if value.is_nan() || value <= 0.0 {
+                value = 1e-6;
+            }
+            idf.push(value);
+        }
+        Ok(Query {
+            freq: vec![0.0; idf.len()],
+            group_of,
+            idf,
+            avgdl,
+        })
+    }
+}
+
+/// A text argument, if it is one.
+unsafe fn value_text(value: *mut ffi::sqlite3_value) -> Option<String> {
+    // SAFETY: SQLite returns the value's text (or null) and its length in bytes, valid
+    // until the value changes; it is copied at once.
+    unsafe {
+        if ffi::sqlite3_value_type(value) != ffi::SQLITE_TEXT {
+            return None;
+        }
+        let text = ffi::sqlite3_value_text(value);
+        if text.is_null() {
+            return None;
+        }
+        let len = ffi::sqlite3_value_bytes(value).max(0) as usize;
+        let bytes = std::slice::from_raw_parts(text, len);
+        std::str::from_utf8(bytes).ok().map(str::to_owned)
+    }
+}
+
+/// A group's name and size from `"pre"*=3` (three phrases), or a phrase's own name.
+fn group(entry: &str) -> (&str, usize) {
+    match entry.rsplit_once('=') {
+        Some((name, size)) => match size.parse::<usize>() {
+            Ok(size) if size > 0 => (name, size),
+            _ => (entry, 1),
+        },
+        None => (entry, 1),
+    }
+}
+
+/// The number of rows that contain any of the `size` phrases from `first` (FTS5's own
+/// walk of their posting lists; for several, their rows are gathered and told apart).
+unsafe fn count_rows(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    first: c_int,
+    size: c_int,
+) -> Result<i64, c_int> {
+    unsafe extern "C" fn one_more(
+        _api: *const ffi::Fts5ExtensionApi,
+        _fts: *mut ffi::Fts5Context,
+        data: *mut c_void,
+    ) -> c_int {
+        // SAFETY: `data` is the counter `count_rows` passes, alive for the walk.
+        unsafe { *data.cast::<i64>() += 1 };
+        ffi::SQLITE_OK
+    }
+    unsafe extern "C" fn gather(
+        api: *const ffi::Fts5ExtensionApi,
+        fts: *mut ffi::Fts5Context,
+        data: *mut c_void,
+    ) -> c_int {
+        // SAFETY: `data` is the list `count_rows` passes, alive for the walk; `api` and
+        // `fts` are the walk's own.
+        unsafe {
+            let Some(rowid) = (*api).xRowid else {
+                return ffi::SQLITE_MISUSE;
+            };
+            (*data.cast::<Vec<i64>>()).push(rowid(fts));
+        }
+        ffi::SQLITE_OK
+    }
+    let query_phrase = api.xQueryPhrase.ok_or(ffi::SQLITE_MISUSE)?;
+    if size == 1 {
+        let mut hits = 0_i64;
+        // SAFETY: `hits` outlives the walk, which calls `one_more` synchronously.
+        ok(unsafe {
+            query_phrase(
+                fts,
+                first,
+                (&mut hits as *mut i64).cast::<c_void>(),
+                Some(one_more),
+            )
+        })?;
+        return Ok(hits);
+    }
+    let mut rows: Vec<i64> = Vec::new();
+    for i in first..first + size {
+        // SAFETY: `rows` outlives the walk, which calls `gather` synchronously.
+        ok(unsafe {
+            query_phrase(
+                fts,
+                i,
+                (&mut rows as *mut Vec<i64>).cast::<c_void>(),
+                Some(gather),
+            )
+        })?;
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    Ok(rows.len() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Double, Text};
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Scored {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Double)]
+        ours: f64,
+        #[diesel(sql_type = Double)]
+        theirs: f64,
+    }
+
+    fn connection() -> diesel::SqliteConnection {
+        install();
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(title, summary, body, content='',
+                 contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+             CREATE TABLE state (version INTEGER NOT NULL);
+             INSERT INTO state VALUES (1);",
+        )
+        .unwrap();
+        let words = [
+            "water", "rules", "harbour", "budget", "pension", "pensions", "grain", "deal",
+        ];
+        // A fixed pseudo-random corpus: earlier words are commoner, rows differ in
+        // length, every column holds some words.
+        let mut seed = 7_u64;
+        let mut next = move |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((seed >> 33) as usize) % n
+        };
+        for id in 1..=80_i64 {
+            let mut column = |count: usize| -> String {
+                (0..count)
+                    .map(|_| words[next(words.len()).min(next(words.len()))])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let (title, summary, body) = (column(2), column(4), column(3 + (id as usize % 9)));
+            diesel::sql_query("INSERT INTO docs (rowid, title, summary, body) VALUES (?, ?, ?, ?)")
+                .bind::<BigInt, _>(id)
+                .bind::<Text, _>(title)
+                .bind::<Text, _>(summary)
+                .bind::<Text, _>(body)
+                .execute(&mut conn)
+                .unwrap();
+        }
+        conn
+    }
+
+    fn both(conn: &mut diesel::SqliteConnection, expression: &str) -> Vec<Scored> {
+        diesel::sql_query(
+            "SELECT rowid AS id,
+                 newsdesk_bm25(docs, (SELECT version FROM state), ?, 10.0, 5.0, 1.0) AS ours,
+                 -bm25(docs, 10.0, 5.0, 1.0) AS theirs
+             FROM docs WHERE docs MATCH ? ORDER BY rowid",
+        )
+        .bind::<Text, _>(expression)
+        .bind::<Text, _>(expression)
+        .load(conn)
+        .unwrap()
+    }
+
+    fn assert_same_bits(rows: &[Scored], expression: &str) {
+        assert!(!rows.is_empty(), "{expression} matched nothing");
+        for row in rows {
+            assert_eq!(
+                row.ours.to_bits(),
+                row.theirs.to_bits(),
+                "{expression}, row {}: {} against bm25's {}",
+                row.id,
+                row.ours,
+                row.theirs
+            );
+        }
+    }
+
+    #[test]
+    fn scores_are_bm25s_to_the_bit_first_time_and_from_kept_counts() {
+        let mut conn = connection();
+        for expression in [
+            "\"water\"",
+            "\"water\" \"rules\"",
+            "\"pension\"*",
+            "\"grain\" \"deal\" \"budget\"",
+            "\"harbour\" \"pen\"*",
+        ] {
+            // The first statement counts; the second reuses the kept counts.
+            assert_same_bits(&both(&mut conn, expression), expression);
+            assert_same_bits(&both(&mut conn, expression), expression);
+        }
+    }
+
+    #[test]
+    fn kept_counts_follow_the_index_as_it_changes() {
+        let mut conn = connection();
+        // Rare words (in fewer than half the rows), whose IDF is not FTS5's floor.
+        let expression = "\"deal\" \"grain\"";
+        assert_same_bits(&both(&mut conn, expression), expression);
+        let add = |conn: &mut diesel::SqliteConnection, ids: std::ops::Range<i64>| {
+            for id in ids {
+                diesel::sql_query(
+                    "INSERT INTO docs (rowid, title, summary, body) \
+                     VALUES (?, 'deal', 'grain', 'water deal grain')",
+                )
+                .bind::<BigInt, _>(id)
+                .execute(conn)
+                .unwrap();
+            }
+        };
+        // New rows with the words, the version moving with them as every content
+        // commit moves it: the counts are made again.
+        add(&mut conn, 100..110);
+        conn.batch_execute("UPDATE state SET version = version + 1")
+            .unwrap();
+        assert_same_bits(&both(&mut conn, expression), expression);
+        // Rows added without the version moving (another program's write): the
+        // index's row and token totals change, and the counts are made again too.
+        add(&mut conn, 200..205);
+        assert_same_bits(&both(&mut conn, expression), expression);
+        // Rows removed: FTS5 does not keep its totals of a contentless index up to
+        // date on a delete, but the version moves (every delete of newsdesk's is a
+        // content commit).
+        conn.batch_execute(
+            "DELETE FROM docs WHERE rowid >= 100; UPDATE state SET version = version + 1",
+        )
+        .unwrap();
+        assert_same_bits(&both(&mut conn, expression), expression);
+    }
+
+    #[test]
+    fn an_expression_that_does_not_name_each_phrase_is_counted_each_time() {
+        let mut conn = connection();
+        // Three phrases named by two words: nothing is kept under the wrong name.
+        let rows: Vec<Scored> = diesel::sql_query(
+            "SELECT rowid AS id,
+                 newsdesk_bm25(docs, 1, 'water rules', 10.0, 5.0, 1.0) AS ours,
+                 -bm25(docs, 10.0, 5.0, 1.0) AS theirs
+             FROM docs WHERE docs MATCH '\"water\" \"rules\" \"deal\"' ORDER BY rowid",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert_same_bits(&rows, "three phrases");
+        let alone = both(&mut conn, "\"water\" \"rules\"");
+        assert_same_bits(&alone, "two phrases");
+    }
+}

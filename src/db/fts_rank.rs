@@ -12,7 +12,9 @@
 //! index) and the index's row and token totals (which catch rows another program added
 //! without moving the version; FTS5 does not lower them on a delete from a contentless
 //! index, so deletes rely on the version). A count is reused only under the same
-//! stamp; anything else counts again, as `bm25()` does.
+//! stamp; anything else counts again, as `bm25()` does. Each matching row's length in
+//! tokens, which FTS5 looks up in a table of its own for every row ranked, is kept the
+//! same way.
 //!
 //! SQL: `newsdesk_bm25(articles_fts, version, names, w_title, w_summary, w_body)`,
 //! where `names` names the query's phrases in order, separated by single spaces, as
@@ -40,6 +42,11 @@ const B: f64 = 0.75;
 
 /// Phrase counts kept per connection at most; the whole set is dropped when full.
 const KEPT_PHRASES: usize = 4_096;
+
+/// Row lengths kept per connection at most (about 1.5 MB), dropped when full. The
+/// matches ranked are each query's newest 5,000, so searches mostly meet the same
+/// recent rows.
+const KEPT_LENGTHS: usize = 65_536;
 
 /// Makes every SQLite connection opened from now on in this process know
 /// `newsdesk_bm25`. Call before opening connections; calling again does nothing.
@@ -126,11 +133,12 @@ unsafe extern "C" fn drop_store(store: *mut c_void) {
     unsafe { drop(Box::from_raw(store.cast::<Mutex<Counts>>())) }
 }
 
-/// A connection's phrase counts, valid for one stamp.
+/// A connection's phrase counts and row lengths, valid for one stamp.
 #[derive(Default)]
 struct Counts {
     stamp: Stamp,
     hits: HashMap<String, i64>,
+    lengths: HashMap<i64, c_int>,
 }
 
 /// What the counts depend on: the content version, the index's rows and tokens.
@@ -149,20 +157,47 @@ impl Counts {
             .flatten()
     }
 
-    /// Keeps a count made under `stamp`. Counts of a newer content version replace the
-    /// set; those of an older one (a statement that began before a commit) are not kept.
+    /// Keeps a count made under `stamp`.
     fn put(&mut self, stamp: Stamp, phrase: &str, hits: i64) {
-        if self.stamp != stamp {
-            if stamp.version < self.stamp.version {
-                return;
+        if self.renew(stamp) {
+            if self.hits.len() >= KEPT_PHRASES {
+                self.hits.clear();
             }
-            self.stamp = stamp;
-            self.hits.clear();
+            self.hits.insert(phrase.to_owned(), hits);
         }
-        if self.hits.len() >= KEPT_PHRASES {
-            self.hits.clear();
+    }
+
+    /// The length in tokens of row `rowid` under `stamp`, if kept.
+    fn length(&self, stamp: Stamp, rowid: i64) -> Option<c_int> {
+        (self.stamp == stamp)
+            .then(|| self.lengths.get(&rowid).copied())
+            .flatten()
+    }
+
+    /// Keeps a row's length read under `stamp`.
+    fn put_length(&mut self, stamp: Stamp, rowid: i64, tokens: c_int) {
+        if self.renew(stamp) {
+            if self.lengths.len() >= KEPT_LENGTHS {
+                self.lengths.clear();
+            }
+            self.lengths.insert(rowid, tokens);
         }
-        self.hits.insert(phrase.to_owned(), hits);
+    }
+
+    /// Whether what was read under `stamp` may be kept: under the kept stamp, or a newer
+    /// content version (which replaces everything kept). What a statement that began
+    /// before a commit read (an older version) is not kept.
+    fn renew(&mut self, stamp: Stamp) -> bool {
+        if self.stamp == stamp {
+            return true;
+        }
+        if stamp.version < self.stamp.version {
+            return false;
+        }
+        self.stamp = stamp;
+        self.hits.clear();
+        self.lengths.clear();
+        true
     }
 }
 
@@ -173,6 +208,10 @@ struct Query {
     idf: Vec<f64>,
     avgdl: f64,
     freq: Vec<f64>,
+    /// The stamp row lengths are kept under (none when the version is not given), and
+    /// the connection's store.
+    stamp: Option<Stamp>,
+    store: *const Mutex<Counts>,
 }
 
 /// The function SQLite calls for each matching row.
@@ -254,8 +293,31 @@ unsafe fn score(
                 *f += w;
             }
         }
-        let mut tokens: c_int = 0;
-        ok(column_size(fts, -1, &mut tokens))?;
+        // The row's length: FTS5 looks it up in its own table for every row; kept
+        // per connection, a search over recent rows reads it once.
+        let rowid = api.xRowid.ok_or(missing)?(fts);
+        let store = (!query.store.is_null()).then(|| &*query.store);
+        let kept = match (store, query.stamp) {
+            (Some(store), Some(stamp)) => store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .length(stamp, rowid),
+            _ => None,
+        };
+        let tokens = match kept {
+            Some(tokens) => tokens,
+            None => {
+                let mut tokens: c_int = 0;
+                ok(column_size(fts, -1, &mut tokens))?;
+                if let (Some(store), Some(stamp)) = (store, query.stamp) {
+                    store
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .put_length(stamp, rowid, tokens);
+                }
+                tokens
+            }
+        };
         let d = f64::from(tokens);
         let mut score = 0.0;
         for (idf, f) in query.idf.iter().zip(&query.freq) {
@@ -344,11 +406,14 @@ unsafe fn prepare(
             }
             idf.push(value);
         }
+        let versioned = ffi::sqlite3_value_type(args[0]) == ffi::SQLITE_INTEGER;
         Ok(Query {
             freq: vec![0.0; idf.len()],
             group_of,
             idf,
             avgdl,
+            stamp: versioned.then_some(stamp),
+            store: store.map_or(std::ptr::null(), |s| s as *const Mutex<Counts>),
         })
     }
 }
@@ -570,6 +635,15 @@ mod tests {
         // Rows added without the version moving (another program's write): the
         // index's row and token totals change, and the counts are made again too.
         add(&mut conn, 200..205);
+        assert_same_bits(&both(&mut conn, expression), expression);
+        // A row rewritten longer (an edit): its kept length goes with the version.
+        conn.batch_execute(
+            "DELETE FROM docs WHERE rowid = 100;
+             INSERT INTO docs (rowid, title, summary, body)
+                 VALUES (100, 'deal', 'grain', 'water deal grain harbour budget rules water');
+             UPDATE state SET version = version + 1",
+        )
+        .unwrap();
         assert_same_bits(&both(&mut conn, expression), expression);
         // Rows removed: FTS5 does not keep its totals of a contentless index up to
         // date on a delete, but the version moves (every delete of newsdesk's is a

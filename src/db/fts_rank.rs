@@ -201,6 +201,12 @@ impl Counts {
     }
 }
 
+/// The connection's store, locked (a panic elsewhere leaves nothing half-written in
+/// it: every change is one map operation).
+fn locked(store: Option<&Mutex<Counts>>) -> Option<std::sync::MutexGuard<'_, Counts>> {
+    store.map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// What one statement computes once: each phrase's group (a phrase alone, or the
 /// phrases that stand for one prefix), each group's IDF, the average row length.
 struct Query {
@@ -297,11 +303,8 @@ unsafe fn score(
         // per connection, a search over recent rows reads it once.
         let rowid = api.xRowid.ok_or(missing)?(fts);
         let store = (!query.store.is_null()).then(|| &*query.store);
-        let kept = match (store, query.stamp) {
-            (Some(store), Some(stamp)) => store
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .length(stamp, rowid),
+        let kept = match (locked(store), query.stamp) {
+            (Some(counts), Some(stamp)) => counts.length(stamp, rowid),
             _ => None,
         };
         let tokens = match kept {
@@ -309,11 +312,8 @@ unsafe fn score(
             None => {
                 let mut tokens: c_int = 0;
                 ok(column_size(fts, -1, &mut tokens))?;
-                if let (Some(store), Some(stamp)) = (store, query.stamp) {
-                    store
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .put_length(stamp, rowid, tokens);
+                if let (Some(mut counts), Some(stamp)) = (locked(store), query.stamp) {
+                    counts.put_length(stamp, rowid, tokens);
                 }
                 tokens
             }
@@ -378,22 +378,16 @@ unsafe fn prepare(
         for (g, (name, size)) in groups.into_iter().enumerate() {
             let first = group_of.len() as c_int;
             group_of.extend(std::iter::repeat_n(g, size));
-            let kept = match (store, name) {
-                (Some(store), Some(name)) => store
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(stamp, name),
+            let kept = match (locked(store), name) {
+                (Some(counts), Some(name)) => counts.get(stamp, name),
                 _ => None,
             };
             let hits = match kept {
                 Some(hits) => hits,
                 None => {
                     let hits = count_rows(api, fts, first, size as c_int)?;
-                    if let (Some(store), Some(name)) = (store, name) {
-                        store
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .put(stamp, name, hits);
+                    if let (Some(mut counts), Some(name)) = (locked(store), name) {
+                        counts.put(stamp, name, hits);
                     }
                     hits
                 }

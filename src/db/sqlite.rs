@@ -693,15 +693,16 @@ mod tests {
         assert_eq!(hits.iter().map(|h| h.rowid).collect::<Vec<_>>(), [5]);
     }
 
+    #[derive(QueryableByName)]
+    struct Ranked {
+        #[diesel(sql_type = Integer)]
+        id: i32,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        score: f64,
+    }
+
     /// `(article id, BM25 score)` of every match of an FTS5 expression, by id.
     fn ranked(conn: &mut SqliteConnection, expression: &str) -> Vec<(i32, f64)> {
-        #[derive(QueryableByName)]
-        struct Ranked {
-            #[diesel(sql_type = Integer)]
-            id: i32,
-            #[diesel(sql_type = diesel::sql_types::Double)]
-            score: f64,
-        }
         let rows: Vec<Ranked> = diesel::sql_query(
             "SELECT rowid AS id, bm25(articles_fts, 10.0, 5.0, 1.0) AS score \
              FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
@@ -717,13 +718,6 @@ mod tests {
         conn: &mut SqliteConnection,
         search: &crate::domain::search::Fts5Search,
     ) -> Vec<(i32, f64)> {
-        #[derive(QueryableByName)]
-        struct Ranked {
-            #[diesel(sql_type = Integer)]
-            id: i32,
-            #[diesel(sql_type = diesel::sql_types::Double)]
-            score: f64,
-        }
         let rows: Vec<Ranked> = diesel::sql_query(format!(
             "SELECT rowid AS id, {}(articles_fts, \
              (SELECT version FROM content_state WHERE id = 1), ?, 10.0, 5.0, 1.0) AS score \

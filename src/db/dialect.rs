@@ -117,7 +117,7 @@ pub fn fts_match(
     };
     let hits: Vec<FtsHit> = crate::on_backend!(conn, |c| {
         let mut query = diesel::sql_query(sql).into_boxed();
-        if let Some(names) = names.clone() {
+        if let Some(names) = names {
             query = query.bind::<Text, _>(names);
         }
         let mut query = query.bind::<Text, _>(expression);

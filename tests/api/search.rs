@@ -164,6 +164,66 @@ async fn spanish_accents_and_case_fold_and_the_last_word_is_a_prefix() {
 }
 
 #[actix_web::test]
+async fn a_prefix_of_several_words_finds_each_and_no_hidden_story() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "climate", "status": "published", "title": "Climate levy passes",
+        "body": "The levy funds flood defences."}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "climatico", "language": "es", "status": "published",
+        "title": "Impuesto climático aprobado", "body": "El impuesto financia defensas."}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "climbing", "status": "published", "title": "Climbing season opens",
+        "body": "Guides expect a busy levy-free summer."}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "draft", "title": "Climatology leak", "body": "Not yet."}),
+    )
+    .await;
+    // Several indexed words start with "clim" (one only in a draft): each public
+    // story is found, the draft is not, and ranks stay within 0 to 1.
+    let found = t.get("/api/v1/articles?q=clim").await.expect(200).json();
+    let mut slugs: Vec<&str> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect();
+    slugs.sort();
+    assert_eq!(slugs, ["climate", "climatico", "climbing"]);
+    assert_eq!(found["meta"]["total"], 3);
+    for article in found["data"].as_array().unwrap() {
+        let rank = article["search"]["rank"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&rank), "{rank}");
+    }
+    // With another word before it, every word must still match.
+    assert_eq!(
+        t.slugs("/api/v1/articles?q=flood%20clim").await,
+        ["climate"]
+    );
+    assert_eq!(
+        t.slugs("/api/v1/articles?q=levy%20climb").await,
+        ["climbing"]
+    );
+    // The ranking's own notation typed by a reader is only words.
+    assert_eq!(
+        t.slugs(&format!("/api/v1/articles?q={}", enc("\"clim\"*=2")))
+            .await,
+        Vec::<String>::new()
+    );
+}
+
+#[actix_web::test]
 async fn anonymous_searches_never_surface_drafts_or_scheduled_articles() {
     let t = common::app().await;
     let editor = t.editor().await;

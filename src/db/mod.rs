@@ -15,6 +15,7 @@ pub mod dialect;
 pub mod file;
 pub mod freshness;
 pub mod fts_rank;
+pub mod kept;
 pub mod postgres;
 pub mod readers;
 pub mod sqlite;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::scopes::{Scope, Scopes};
 use crate::auth::secrets::{random_token, sha256_hex};
 use crate::auth::{Actor, Role};
+use crate::db::kept;
 use crate::db::{DbConn, Written};
 use crate::domain::audit::{self, Action};
 use crate::domain::input::{Checker, Input, TextRule, UnknownFields};
@@ -336,9 +337,12 @@ pub fn authenticate(conn: &mut DbConn, token: &str) -> AppResult<(Actor, bool)> 
 /// request path).
 pub fn touch(conn: &mut DbConn, used: &[(i32, chrono::NaiveDateTime)]) -> AppResult<()> {
     for (id, at) in used {
-        diesel::update(api_tokens::table.find(*id))
-            .set(api_tokens::last_used_at.eq(*at))
-            .execute(conn)?;
+        kept::update(
+            api_tokens::table,
+            api_tokens::last_used_at.eq(*at),
+            api_tokens::id.eq(*id),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Actor;
+use crate::db::kept;
 use crate::db::{DbBackend, DbConn};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse, PageRequest};
 use crate::domain::params::Params;
@@ -102,9 +103,12 @@ pub fn failed_sign_in(
         None => format!("email:{}", email.to_lowercase()),
     };
     let burst = format!("{account}|{address}|{minute}");
-    let bumped = diesel::update(audit_log::table.filter(audit_log::burst.eq(&burst)))
-        .set(audit_log::count.eq(audit_log::count + 1))
-        .execute(conn)?;
+    let bumped = kept::update(
+        audit_log::table,
+        audit_log::count.eq(audit_log::count + 1),
+        audit_log::burst.eq(&burst),
+    )
+    .execute(conn)?;
     if bumped > 0 {
         return Ok(());
     }

@@ -21,6 +21,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Timestamp};
 
 use crate::db::DbConn;
+use crate::db::kept;
 use crate::error::AppResult;
 use crate::schema::{article_authors, article_counts, article_regions, article_tags, articles};
 
@@ -93,10 +94,11 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
                 .filter(other.field(article_counts::ref_id).eq(*ref_id))
                 .select(diesel::dsl::min(other.field(article_counts::id)))
                 .single_value();
-            let updated = diesel::update(
-                article_counts::table.filter(article_counts::id.nullable().eq(first)),
+            let updated = kept::update(
+                article_counts::table,
+                article_counts::n.eq(article_counts::n + delta),
+                article_counts::id.nullable().eq(first),
             )
-            .set(article_counts::n.eq(article_counts::n + delta))
             .execute(c)?;
             if updated == 0 {
                 diesel::insert_into(article_counts::table)

@@ -14,6 +14,7 @@ use super::params::{self, Params};
 use super::time::Timestamp;
 use super::{Key, sections};
 use crate::db::DbConn;
+use crate::db::kept;
 use crate::error::AppResult;
 use crate::schema::{article_views, articles as articles_t};
 
@@ -124,9 +125,14 @@ pub fn store(conn: &mut DbConn, counts: &HashMap<(i32, i64), i32>) -> AppResult<
         if !exists {
             continue;
         }
-        let added = diesel::update(article_views::table.find((article_id, hour)))
-            .set(article_views::views.eq(article_views::views + views))
-            .execute(conn)?;
+        let added = kept::update(
+            article_views::table,
+            article_views::views.eq(article_views::views + views),
+            article_views::article_id
+                .eq(article_id)
+                .and(article_views::hour.eq(hour)),
+        )
+        .execute(conn)?;
         if added == 0 {
             diesel::insert_into(article_views::table)
                 .values((

@@ -16,6 +16,7 @@ use diesel::sql_types::Bool;
 
 use super::EventType;
 use crate::db::DbConn;
+use crate::db::kept;
 use crate::domain::counts;
 use crate::domain::time::Timestamp;
 use crate::error::AppResult;
@@ -129,9 +130,12 @@ pub fn article_changed(
         (Change::Saved, false, false) => None,
     };
     if was != is {
-        crate::on_backend!(conn, |c| diesel::update(articles::table.find(id))
-            .set(articles::announced.eq(is))
-            .execute(c)?);
+        crate::on_backend!(conn, |c| kept::update(
+            articles::table,
+            articles::announced.eq(is),
+            articles::id.eq(id)
+        )
+        .execute(c)?);
     }
     if was == LIVE || is == LIVE {
         let now_keys = counts::keys_of(conn, id, f.10)?;

@@ -24,12 +24,12 @@
 //! column, as for `bm25()`. The result is the score itself (BM25 is `-bm25()`).
 //!
 //! Diesel gives no access to a connection's `sqlite3` handle, so the function is
-//! registered through SQLite's automatic extensions: [`install`] asks SQLite to run
-//! [`register`] on every connection this process opens afterwards.
+//! registered through SQLite's automatic extensions: [`super::sqlite::establish`] has
+//! SQLite run [`register`] on every connection this process opens.
 
 use std::collections::HashMap;
-use std::ffi::{c_char, c_int, c_void};
-use std::sync::{Mutex, Once};
+use std::ffi::{c_int, c_void};
+use std::sync::Mutex;
 
 use libsqlite3_sys as ffi;
 
@@ -48,41 +48,23 @@ const KEPT_PHRASES: usize = 4_096;
 /// recent rows.
 const KEPT_LENGTHS: usize = 65_536;
 
-/// Makes every SQLite connection opened from now on in this process know
-/// `newsdesk_bm25`. Call before opening connections; calling again does nothing.
-pub fn install() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `register` has the signature SQLite expects of an extension's entry
-        // point, and lives as long as the process.
-        let rc = unsafe { ffi::sqlite3_auto_extension(Some(register)) };
-        if rc != ffi::SQLITE_OK {
-            tracing::error!(
-                rc,
-                "could not install the search ranking on SQLite connections"
-            );
-        }
-    });
-}
-
-/// Entry point run by SQLite on each new connection: finds the connection's FTS5 API
-/// and registers the function with a count store of its own.
-unsafe extern "C" fn register(
-    db: *mut ffi::sqlite3,
-    _error: *mut *mut c_char,
-    _api: *const ffi::sqlite3_api_routines,
-) -> c_int {
+/// Run by SQLite on each new connection (see [`super::sqlite::establish`]): finds the
+/// connection's FTS5 API and registers the function with a count store of its own.
+/// Never fails the connection: without the function, searches fail with "no such
+/// function", loudly, rather than the connection not opening at all.
+///
+/// # Safety
+/// `db` must be a connection being opened, used by nothing else meanwhile.
+pub(super) unsafe fn register(db: *mut ffi::sqlite3) {
     // SAFETY: `db` is the connection being opened; the statement is finalised before
     // returning and the FTS5 API pointer is only used while the connection lives.
     unsafe {
         let api = fts5_api(db);
         if api.is_null() {
-            // Not an error for the connection: searches then fail with "no such
-            // function", loudly, rather than the connection not opening at all.
-            return ffi::SQLITE_OK;
+            return;
         }
         let Some(create) = (*api).xCreateFunction else {
-            return ffi::SQLITE_OK;
+            return;
         };
         let store = Box::into_raw(Box::new(Mutex::new(Counts::default())));
         let rc = create(
@@ -95,7 +77,6 @@ unsafe extern "C" fn register(
         if rc != ffi::SQLITE_OK {
             drop(Box::from_raw(store));
         }
-        ffi::SQLITE_OK
     }
 }
 
@@ -506,7 +487,6 @@ unsafe fn count_rows(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use diesel::sql_types::{BigInt, Double, Text};
@@ -522,8 +502,7 @@ mod tests {
     }
 
     fn connection() -> diesel::SqliteConnection {
-        install();
-        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let mut conn = crate::db::sqlite::establish(":memory:").unwrap();
         conn.batch_execute(
             "CREATE VIRTUAL TABLE docs USING fts5(title, summary, body, content='',
                  contentless_delete=1, tokenize='unicode61 remove_diacritics 2');

@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Integer, Text};
 
 use crate::error::{AppError, AppResult};
 use diesel::SqliteConnection;
+use libsqlite3_sys as ffi;
 
 /// The WAL is cut back to this size (64 MiB) whenever a checkpoint empties it, so one
 /// burst of writes does not keep its disk space for ever.
@@ -18,10 +19,18 @@ const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// Opens a SQLite connection that knows newsdesk's own SQL functions
-/// ([`super::fts_rank`]); [`ConnectionSetup::apply`] then sets its pragmas.
+/// Opens a SQLite connection set up by [`on_open`] (stable plans, newsdesk's own SQL
+/// functions); [`ConnectionSetup::apply`] then sets its pragmas.
 pub fn establish(url: &str) -> diesel::ConnectionResult<SqliteConnection> {
-    super::fts_rank::install();
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        // SAFETY: `on_open` has the signature SQLite expects of an extension's entry
+        // point, and lives as long as the process.
+        let rc = unsafe { ffi::sqlite3_auto_extension(Some(on_open)) };
+        if rc != ffi::SQLITE_OK {
+            tracing::error!(rc, "could not set up new SQLite connections");
+        }
+    });
     SqliteConnection::establish(url)
 }
 
@@ -58,9 +67,38 @@ impl ConnectionSetup {
     }
 }
 
-// Lookups by a unique key use diesel's `get_result`, not `first`: `first` adds a bound
-// `LIMIT ?`, and SQLite expires a prepared statement whose LIMIT is a parameter every
-// time it is bound again, re-parsing it on every execution.
+/// Run by SQLite on every connection this process opens (an automatic extension:
+/// Diesel gives no access to a connection's `sqlite3` handle), before any statement.
+///
+/// It turns on the query planner stability guarantee (QPSG): a statement keeps the plan
+/// it was prepared with whatever values are bound to it. Without it, SQLite plans
+/// `LIMIT ?` with the value bound at the time and marks the statement to be prepared
+/// again whenever that parameter is bound anew, which Diesel does on every execution:
+/// every list page, every `first()` and every statement with a `LIMIT` was parsed and
+/// planned again each time it ran, from the statement cache or not (found in a profile
+/// of creates: the readers' `sqlite3Reprepare`). Nothing newsdesk asks depends on a
+/// bound value for its plan: the partial indexes are matched by conditions written
+/// into the SQL text, and the per-value samples are dropped ([`analyze`]).
+/// Then it registers the search ranking ([`super::fts_rank`]).
+unsafe extern "C" fn on_open(
+    db: *mut ffi::sqlite3,
+    _error: *mut *mut std::ffi::c_char,
+    _api: *const ffi::sqlite3_api_routines,
+) -> std::ffi::c_int {
+    // SAFETY: `db` is the connection being opened, used by nothing else meanwhile;
+    // `sqlite3_db_config` with this option takes an int and an int pointer (null: the
+    // old value is not wanted).
+    unsafe {
+        ffi::sqlite3_db_config(
+            db,
+            ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        );
+        super::fts_rank::register(db);
+    }
+    ffi::SQLITE_OK
+}
 
 /// Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front.
 /// The transaction is opened on the SQLite connection inside the enum, whose
@@ -656,6 +694,64 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
 mod tests {
     use super::*;
     use diesel_migrations::MigrationHarness;
+
+    /// Runs `sql` on a raw connection, panicking on failure.
+    unsafe fn exec(db: *mut ffi::sqlite3, sql: &std::ffi::CStr) {
+        let rc = unsafe {
+            ffi::sqlite3_exec(
+                db,
+                sql.as_ptr(),
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(rc, ffi::SQLITE_OK, "{sql:?}");
+    }
+
+    #[test]
+    fn a_kept_statement_with_a_bound_limit_is_not_prepared_again_at_each_run() {
+        // Any connection opened after the first `establish` gets `on_open`, this raw
+        // one too (Diesel would hide the statement's counters).
+        drop(establish(":memory:").unwrap());
+        // SAFETY: a private in-memory connection and one statement, each closed here.
+        unsafe {
+            let mut db = std::ptr::null_mut();
+            assert_eq!(
+                ffi::sqlite3_open(c":memory:".as_ptr(), &mut db),
+                ffi::SQLITE_OK
+            );
+            exec(
+                db,
+                c"CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+                  CREATE INDEX t_v ON t (v);
+                  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+                  INSERT INTO t (v) SELECT i FROM n;
+                  ANALYZE;",
+            );
+            let mut stmt = std::ptr::null_mut();
+            let sql = c"SELECT id FROM t WHERE v > ? ORDER BY v LIMIT ?";
+            let rc = ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut());
+            assert_eq!(rc, ffi::SQLITE_OK);
+            for n in 1..=5 {
+                ffi::sqlite3_bind_int(stmt, 1, 40);
+                ffi::sqlite3_bind_int(stmt, 2, n);
+                let mut rows = 0;
+                while ffi::sqlite3_step(stmt) == ffi::SQLITE_ROW {
+                    assert_eq!(ffi::sqlite3_column_int(stmt, 0), 41 + rows);
+                    rows += 1;
+                }
+                assert_eq!(rows, n, "LIMIT {n}");
+                ffi::sqlite3_reset(stmt);
+            }
+            // Without the stability guarantee SQLite prepares it again at every run
+            // after the first: 4.
+            let again = ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+            ffi::sqlite3_finalize(stmt);
+            ffi::sqlite3_close(db);
+            assert_eq!(again, 0);
+        }
+    }
 
     #[test]
     fn bulk_search_entries_split_by_text_all_go_in() {

@@ -30,6 +30,7 @@ diesel::table! {
         article_id -> Integer,
         tag_id -> Integer,
         position -> Integer,
+        published_at -> Nullable<Timestamp>,
     }
 }
 

@@ -822,6 +822,8 @@ fn insert_batch(
                 article_tags::article_id.eq(*id),
                 article_tags::tag_id.eq(t),
                 article_tags::position.eq(pos),
+                // What the link's trigger would set (it then only checks).
+                article_tags::published_at.eq(Some(a.published_at)),
             ));
         }
         for (pos, au) in (0..).zip(&a.authors) {

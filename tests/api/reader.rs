@@ -389,6 +389,66 @@ async fn related_merges_a_small_tag_and_a_large_one_and_shows_only_live_stories(
     );
 }
 
+/// A large tag's newest stories are read by their publication time: a story moved in
+/// time, unpublished, scheduled, created or retagged moves in related stories at once.
+#[actix_web::test]
+async fn related_follows_stories_moved_in_time_unpublished_scheduled_or_retagged() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    t.article(&editor, story("main", json!(["gaza"]), "politics", 10))
+        .await;
+    // Large against an archive of 17: more than 2.5 × √17 stories.
+    for i in 0..16 {
+        t.article(
+            &editor,
+            story(
+                &format!("g-{i:02}"),
+                json!(["gaza"]),
+                "sports",
+                100 + i * 10,
+            ),
+        )
+        .await;
+    }
+    const RELATED: &str = "/api/v1/articles/main/related?limit=3";
+    assert_eq!(t.slugs(RELATED).await, ["g-00", "g-01", "g-02"]);
+    // The oldest story republished as the newest.
+    t.patch(
+        &editor,
+        "/api/v1/articles/g-15",
+        json!({"published_at": common::in_seconds(-20)}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(t.slugs(RELATED).await, ["g-15", "g-00", "g-01"]);
+    // Back to a draft: readers no longer see it anywhere.
+    t.patch(&editor, "/api/v1/articles/g-15", json!({"status": "draft"}))
+        .await
+        .expect(200);
+    assert_eq!(t.slugs(RELATED).await, ["g-00", "g-01", "g-02"]);
+    // Scheduled for later: not before its time.
+    t.patch(
+        &editor,
+        "/api/v1/articles/g-00",
+        json!({"published_at": common::in_seconds(3_600)}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(t.slugs(RELATED).await, ["g-01", "g-02", "g-03"]);
+    // A new story with the tag, and one that leaves it.
+    t.article(&editor, story("g-new", json!(["gaza"]), "sports", 15))
+        .await;
+    t.patch(
+        &editor,
+        "/api/v1/articles/g-01",
+        json!({"tags": ["climate"]}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(t.slugs(RELATED).await, ["g-new", "g-02", "g-03"]);
+}
+
 #[actix_web::test]
 async fn collections_list_pinned_articles_first_then_in_order() {
     let t = common::app().await;

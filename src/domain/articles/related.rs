@@ -129,20 +129,26 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
 const SMALL_TAG_ROWS: i64 = 20_000;
 
 /// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
-/// found by walking the language's stories newest first.
+/// found by walking the tag's links newest first (each carries its story's
+/// `published_at`, kept equal by the database's triggers; the order is the same as the
+/// stories' own `(published_at, id)`).
 fn newest_of_tag(
     conn: &mut DbConn,
     head: &ArticleHead,
     tag: i32,
     now: chrono::NaiveDateTime,
 ) -> AppResult<Vec<Candidate>> {
-    Ok(articles::table
-        .inner_join(article_tags::table)
+    Ok(article_tags::table
+        .inner_join(articles::table)
         .filter(article_tags::tag_id.eq(tag))
+        .filter(article_tags::published_at.le(now))
         .filter(articles::language.eq(&head.language))
         .filter(articles::id.ne(head.id))
         .filter(visible_to_readers(now))
-        .order((articles::published_at.desc(), articles::id.desc()))
+        .order((
+            article_tags::published_at.desc(),
+            article_tags::article_id.desc(),
+        ))
         .limit(CANDIDATES)
         .select((articles::id, articles::section_id, articles::published_at))
         .load(conn)?)

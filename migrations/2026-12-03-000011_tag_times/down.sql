@@ -1,0 +1,4 @@
+DROP TRIGGER articles_tag_time_on_update;
+DROP TRIGGER article_tags_time_on_insert;
+DROP INDEX article_tags_time_idx;
+ALTER TABLE article_tags DROP COLUMN published_at;

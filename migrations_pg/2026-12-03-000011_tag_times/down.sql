@@ -1,0 +1,6 @@
+DROP TRIGGER articles_tag_time_on_update ON articles;
+DROP FUNCTION articles_tag_time_on_update();
+DROP TRIGGER article_tags_time_on_insert ON article_tags;
+DROP FUNCTION article_tags_time_on_insert();
+DROP INDEX article_tags_time_idx;
+ALTER TABLE article_tags DROP COLUMN published_at;

@@ -97,12 +97,6 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
 /// parses once and keeps, where a multi-row one is parsed anew for every length.
 macro_rules! replace_links {
     ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr) => {{
-        if !$new {
-            crate::on_backend!($conn, |c| diesel::delete(
-                $table::table.filter($table::article_id.eq($article))
-            )
-            .execute(c)?);
-        }
         let rows: Vec<_> = (0..)
             .zip($ids)
             .map(|(position, id)| {
@@ -113,6 +107,32 @@ macro_rules! replace_links {
                 )
             })
             .collect();
+        replace_links!(@rows $conn, $table, $article, rows, $new);
+    }};
+    // Tag links carry their story's publication time (`$time`), for the tag-by-time
+    // index; the database's trigger would set it, and only checks it when given.
+    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr, $time:expr) => {{
+        let rows: Vec<_> = (0..)
+            .zip($ids)
+            .map(|(position, id)| {
+                (
+                    $table::article_id.eq($article),
+                    $table::$column.eq(*id),
+                    $table::position.eq(position),
+                    $table::published_at.eq($time),
+                )
+            })
+            .collect();
+        replace_links!(@rows $conn, $table, $article, rows, $new);
+    }};
+    (@rows $conn:expr, $table:ident, $article:expr, $rows:expr, $new:expr) => {{
+        let rows = $rows;
+        if !$new {
+            crate::on_backend!($conn, |c| diesel::delete(
+                $table::table.filter($table::article_id.eq($article))
+            )
+            .execute(c)?);
+        }
         // One statement on PostgreSQL (a round trip each, under the write's lock); one
         // kept statement per row on SQLite, where a multi-row INSERT is prepared again
         // at every call.
@@ -133,14 +153,25 @@ macro_rules! replace_links {
     }};
 }
 
+/// Writes the article's links; `published_at` is the article's publication time once
+/// the write is done.
 fn save_relations(
     conn: &mut DbConn,
     article_id: i32,
     ids: &RelationIds,
     new_article: bool,
+    published_at: Option<chrono::NaiveDateTime>,
 ) -> AppResult<()> {
     if let Some(tag_ids) = &ids.tags {
-        replace_links!(conn, article_tags, tag_id, article_id, tag_ids, new_article);
+        replace_links!(
+            conn,
+            article_tags,
+            tag_id,
+            article_id,
+            tag_ids,
+            new_article,
+            published_at
+        );
     }
     if let Some(author_ids) = &ids.authors {
         replace_links!(
@@ -251,7 +282,7 @@ fn insert(
         .returning(articles::id)
         .get_result(c)?);
     crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
-    save_relations(conn, id, &refs.relations, true)?;
+    save_relations(conn, id, &refs.relations, true, published_at)?;
     let entry = SearchEntry {
         id,
         title: search::normalize(&d.title),
@@ -485,7 +516,7 @@ fn save_edit(
     diesel::update(articles::table.find(head.id))
         .set(&changes)
         .execute(conn)?;
-    save_relations(conn, head.id, &refs.relations, false)?;
+    save_relations(conn, head.id, &refs.relations, false, final_published)?;
     if reindex {
         index(
             conn,

@@ -11,7 +11,6 @@ use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_
 use crate::auth::Actor;
 use crate::db::DbConn;
 use crate::domain::Key;
-use crate::domain::counts;
 use crate::domain::feeds::Site;
 use crate::domain::params::Params;
 use crate::domain::time::Timestamp;
@@ -79,21 +78,10 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
         .select(article_tags::tag_id)
         .load(conn)?;
     let tags: Vec<i32> = tags.into_iter().take(MAX_TAGS).collect();
-    // How big each tag is, from the maintained counts, decides how its newest stories
-    // are found (see `counts::read_whole_limit`).
-    let sizes = counts::stored_per_ref(conn, counts::TAG, Some(&tags))?;
-    let small = counts::read_whole_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
     let mut shared: HashMap<i32, i64> = HashMap::new();
     let mut facts: HashMap<i32, Candidate> = HashMap::new();
     for tag in tags {
-        let from_tag = match sizes.get(&tag).copied().unwrap_or(0) <= small {
-            true => newest_of_small_tag(conn, head, tag, now)?,
-            false => None,
-        };
-        let found = match from_tag {
-            Some(found) => found,
-            None => newest_of_tag(conn, head, tag, now)?,
-        };
+        let found = newest_of_tag(conn, head, tag, now)?;
         for c in found {
             *shared.entry(c.0).or_insert(0) += 1;
             facts.insert(c.0, c);
@@ -124,10 +112,6 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
         .collect())
 }
 
-/// The most rows of a tag read whole: the count says how many articles of the tag
-/// readers see, not how many drafts or trashed ones it also holds.
-const SMALL_TAG_ROWS: i64 = 20_000;
-
 /// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
 /// found by walking the tag's links newest first (each carries its story's
 /// `published_at`, kept equal by the database's triggers; the order is the same as the
@@ -152,37 +136,6 @@ fn newest_of_tag(
         .limit(CANDIDATES)
         .select((articles::id, articles::section_id, articles::published_at))
         .load(conn)?)
-}
-
-/// The same as [`newest_of_tag`] for a small tag: the tag's rows first, then those
-/// articles by id. `None` when the tag holds more than [`SMALL_TAG_ROWS`] rows after all.
-fn newest_of_small_tag(
-    conn: &mut DbConn,
-    head: &ArticleHead,
-    tag: i32,
-    now: chrono::NaiveDateTime,
-) -> AppResult<Option<Vec<Candidate>>> {
-    let ids: Vec<i32> = article_tags::table
-        .filter(article_tags::tag_id.eq(tag))
-        .filter(article_tags::article_id.ne(head.id))
-        .limit(SMALL_TAG_ROWS + 1)
-        .select(article_tags::article_id)
-        .load(conn)?;
-    if ids.len() as i64 > SMALL_TAG_ROWS {
-        return Ok(None);
-    }
-    if ids.is_empty() {
-        return Ok(Some(Vec::new()));
-    }
-    let found = articles::table
-        .filter(articles::id.eq_any(ids))
-        .filter(articles::language.eq(&head.language))
-        .filter(visible_to_readers(now))
-        .order((articles::published_at.desc(), articles::id.desc()))
-        .limit(CANDIDATES)
-        .select((articles::id, articles::section_id, articles::published_at))
-        .load(conn)?;
-    Ok(Some(found))
 }
 
 fn same_section(

@@ -452,3 +452,117 @@ async fn small_and_large_tags_authors_regions_and_collections_list_the_same_stor
         assert_eq!(page["meta"]["total"], want.len(), "{filter}");
     }
 }
+
+/// A readers' page of one tag walks the tag's links by their stories' publication
+/// time. Its order, cursor and total follow a story moved in time, unpublished,
+/// scheduled, expired or retagged; the tag's stories, all older than the rest of the
+/// archive, fill its pages; and with a section or author filter too the page is the
+/// same whether it walks the tag (the smaller set) or the section.
+#[actix_web::test]
+async fn a_tag_page_follows_its_stories_through_time_visibility_and_retagging() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    // Eight old stories in "climate" ("t-0" the oldest; the even ones in Politics, the
+    // odd ones in Sports, the first three by Agencies), then twelve newer ones in
+    // "gaza" and Politics.
+    for i in 0..8 {
+        let mut body = json!({
+            "slug": format!("t-{i}"),
+            "title": format!("Old {i}"),
+            "status": "published",
+            "published_at": format!("2020-01-01T10:{i:02}:00Z"),
+            "tags": ["climate"],
+            "section": if i % 2 == 0 { "politics" } else { "sports" },
+        });
+        if i < 3 {
+            body["authors"] = json!(["agencies"]);
+        }
+        t.article(&editor, body).await;
+    }
+    for i in 0..12 {
+        t.article(
+            &editor,
+            json!({
+                "slug": format!("n-{i:02}"),
+                "title": format!("New {i}"),
+                "status": "published",
+                "published_at": format!("2024-06-01T10:{i:02}:00Z"),
+                "tags": ["gaza"],
+                "section": "politics",
+            }),
+        )
+        .await;
+    }
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let before = names(&["t-7", "t-6", "t-5", "t-4", "t-3", "t-2", "t-1", "t-0"]);
+    assert_eq!(t.walk("tag=climate", 3).await, before);
+
+    // "t-0" republished as the newest story, "t-1" back to a draft, "t-2" scheduled
+    // for later, "t-3" past its unpublish time, and "t-5" moved to "gaza".
+    for (slug, change) in [
+        ("t-0", json!({"published_at": common::in_seconds(-20)})),
+        ("t-1", json!({"status": "draft"})),
+        ("t-2", json!({"published_at": common::in_seconds(3_600)})),
+        ("t-3", json!({"unpublish_at": common::in_seconds(-60)})),
+        ("t-5", json!({"tags": ["gaza"]})),
+    ] {
+        t.patch(&editor, &format!("/api/v1/articles/{slug}"), change)
+            .await
+            .expect(200);
+    }
+    let mut gaza: Vec<String> = (0..12).rev().map(|i| format!("n-{i:02}")).collect();
+    let politics_gaza = gaza.clone();
+    gaza.push("t-5".to_owned());
+    for (filter, want) in [
+        ("tag=climate", names(&["t-0", "t-7", "t-6", "t-4"])),
+        (
+            "tag=climate&section=politics",
+            names(&["t-0", "t-6", "t-4"]),
+        ),
+        ("tag=climate&section=news", names(&["t-0", "t-6", "t-4"])),
+        ("tag=climate&section=sports", names(&["t-7"])),
+        ("tag=climate&author=agencies", names(&["t-0"])),
+        (
+            "tag=climate&published_before=2021-01-01T00:00:00Z",
+            names(&["t-7", "t-6", "t-4"]),
+        ),
+        ("tag=gaza", gaza.clone()),
+        ("tag=gaza&section=politics", politics_gaza.clone()),
+        ("tag=gaza&section=sports", names(&["t-5"])),
+        ("tag=gaza&lang=ar", Vec::new()),
+    ] {
+        let page = t
+            .get(&format!("/api/v1/articles?{filter}&per_page=100"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(common::slugs_of(&page), want, "{filter}");
+        assert_eq!(page["meta"]["total"], want.len(), "{filter}");
+        for per_page in [1, 2] {
+            assert_eq!(
+                t.walk(filter, per_page).await,
+                want,
+                "{filter}, {per_page} a page"
+            );
+        }
+        let oldest: Vec<String> = want.iter().rev().cloned().collect();
+        assert_eq!(
+            t.walk(&format!("{filter}&sort=published_at"), 2).await,
+            oldest,
+            "{filter}, oldest first"
+        );
+    }
+    // Staff asking for every status see the draft and the scheduled story in the tag.
+    let mut staff = t
+        .slugs_as(
+            &editor,
+            "/api/v1/articles?status=all&tag=climate&per_page=100",
+        )
+        .await;
+    staff.sort();
+    assert_eq!(
+        staff,
+        names(&["t-0", "t-1", "t-2", "t-3", "t-4", "t-6", "t-7"])
+    );
+}

@@ -147,8 +147,12 @@ struct Whole {
 /// maintained counts; a staff list (drafts, scheduled, everything), whose rows the
 /// counts do not know, and a collection, which has none, count the filter's rows up to
 /// one more than the bound.
-fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Whole> {
-    if r.tags.is_none() && r.author.is_none() && r.region.is_none() && r.collection.is_none() {
+///
+/// A tag the page walks through its links (`walked`, see [`tag_walk`]) is never read
+/// whole.
+fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved, walked: bool) -> AppResult<Whole> {
+    let tags = r.tags.as_deref().filter(|_| !walked);
+    if tags.is_none() && r.author.is_none() && r.region.is_none() && r.collection.is_none() {
         return Ok(Whole::default());
     }
     let limit = counts::read_whole_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
@@ -173,8 +177,8 @@ fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Whole> 
     };
     if !matches!(q.status, None | Some(StatusFilter::Published)) {
         return Ok(Whole {
-            tags: match &r.tags {
-                Some(ids) => fits!(article_tags, article_tags::tag_id.eq_any(ids.clone())),
+            tags: match tags {
+                Some(ids) => fits!(article_tags, article_tags::tag_id.eq_any(ids.to_vec())),
                 None => false,
             },
             author: match r.author {
@@ -195,7 +199,7 @@ fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Whole> 
         }
     };
     Ok(Whole {
-        tags: small(counts::TAG, r.tags.as_deref())?,
+        tags: small(counts::TAG, tags)?,
         author: small(counts::AUTHOR, r.author.as_ref().map(std::slice::from_ref))?,
         region: small(counts::REGION, r.region.as_ref().map(std::slice::from_ref))?,
         collection,
@@ -219,6 +223,57 @@ macro_rules! linked {
     };
 }
 
+/// The list's filters other than visibility and tags, added to `$query` (a query of
+/// articles, or of one tag's links joined to their articles: see [`tag_walk`]). `$at`
+/// is the `published_at` column the date bounds use (the link's, on a tag walk, so
+/// that they narrow its index range). A macro, as the two queries' types differ.
+macro_rules! narrowed {
+    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, $at:expr) => {{
+        let (q, r, whole, count) = ($q, $r, $whole, $count);
+        let mut query = $query;
+        if let Some(ids) = &r.sections {
+            query = query.filter(articles::section_id.eq_any(ids.clone()));
+        }
+        if let Some(id) = r.collection {
+            query = linked!(
+                query,
+                whole.collection || count,
+                collection_articles,
+                collection_articles::collection_id.eq(id)
+            );
+        }
+        if let Some(id) = r.author {
+            query = linked!(
+                query,
+                whole.author || count,
+                article_authors,
+                article_authors::author_id.eq(id)
+            );
+        }
+        if let Some(id) = r.region {
+            query = linked!(
+                query,
+                whole.region || count,
+                article_regions,
+                article_regions::region_id.eq(id)
+            );
+        }
+        if let Some(lang) = &q.lang {
+            query = query.filter(articles::language.eq(lang.clone()));
+        }
+        if let Some(t) = q.published_after {
+            query = query.filter($at.gt(t.0));
+        }
+        if let Some(t) = q.published_before {
+            query = query.filter($at.lt(t.0));
+        }
+        if let Some(f) = q.featured {
+            query = query.filter(articles::featured.eq(f));
+        }
+        query
+    }};
+}
+
 /// The list's filters added to `query` (all articles, or a cursor's conditions that
 /// must stay first in the statement: see [`after_cursor`]).
 fn filtered<'a>(
@@ -230,9 +285,6 @@ fn filtered<'a>(
     purpose: Purpose,
 ) -> Boxed<'a> {
     let mut query = visibility(query, q.status, viewer, now);
-    if let Some(ids) = &r.sections {
-        query = query.filter(articles::section_id.eq_any(ids.clone()));
-    }
     let (whole, count) = match purpose {
         Purpose::Page(whole) => (whole, false),
         Purpose::Count => (Whole::default(), true),
@@ -248,43 +300,116 @@ fn filtered<'a>(
             article_tags::tag_id.eq_any(ids.clone())
         );
     }
-    if let Some(id) = r.collection {
-        query = linked!(
-            query,
-            whole.collection || count,
-            collection_articles,
-            collection_articles::collection_id.eq(id)
-        );
+    narrowed!(query, q, r, whole, count, articles::published_at)
+}
+
+/// The tag a readers' page by date walks through its links ([`tag_walk`]): one tag, no
+/// collection, sorted by `published_at`, and the tag has no more stories than the
+/// section (with its children), author or region the page also filters by (by the
+/// maintained counts): a walk ends when it has found a page, and the smaller set holds
+/// one soonest. Otherwise the page walks the articles by date, or the other filter's
+/// index, as before.
+fn walked_tag(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Option<i32>> {
+    let readers = matches!(q.status, None | Some(StatusFilter::Published));
+    let by_date = matches!(
+        q.sort,
+        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt | ArticleSort::Relevance
+    );
+    let tag = match r.tags.as_deref() {
+        Some(&[tag]) if readers && by_date && r.collection.is_none() => tag,
+        _ => return Ok(None),
+    };
+    let mut others: Vec<(i32, Vec<i32>)> = Vec::new();
+    if let Some(ids) = &r.sections {
+        others.push((counts::SECTION, ids.clone()));
     }
     if let Some(id) = r.author {
-        query = linked!(
-            query,
-            whole.author || count,
-            article_authors,
-            article_authors::author_id.eq(id)
-        );
+        others.push((counts::AUTHOR, vec![id]));
     }
     if let Some(id) = r.region {
-        query = linked!(
-            query,
-            whole.region || count,
-            article_regions,
-            article_regions::region_id.eq(id)
-        );
+        others.push((counts::REGION, vec![id]));
     }
-    if let Some(lang) = &q.lang {
-        query = query.filter(articles::language.eq(lang.clone()));
+    if others.is_empty() {
+        return Ok(Some(tag));
     }
-    if let Some(t) = q.published_after {
-        query = query.filter(articles::published_at.gt(t.0));
+    let size = counts::stored_sum(conn, counts::TAG, &[tag])?;
+    for (kind, refs) in others {
+        if counts::stored_sum(conn, kind, &refs)? < size {
+            return Ok(None);
+        }
     }
-    if let Some(t) = q.published_before {
-        query = query.filter(articles::published_at.lt(t.0));
+    Ok(Some(tag))
+}
+
+/// The rows of a readers' page of one tag, walked from the tag's links in publication
+/// order (`article_tags_time_idx`; a link carries its story's `published_at`, kept
+/// equal by triggers) and joined to their articles, instead of walking every article
+/// by date and probing each for the tag: a tag whose stories are all old made that
+/// walk read the newer archive first. Same order and cursor as the article walk.
+fn tag_walk(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    r: &Resolved,
+    tag: i32,
+    whole: Whole,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Vec<ArticleHead>> {
+    let oldest_first = q.sort == ArticleSort::PublishedAt;
+    let mut query = article_tags::table
+        .inner_join(articles::table)
+        .into_boxed::<DbBackend>();
+    // The cursor's bound first (see [`after_cursor`]); a cursor without a time (a
+    // draft's, which readers never see) leaves nothing before the first dated row
+    // when oldest first, and nothing after it when newest first.
+    if let Some(after) = q.page.after() {
+        let last = after.last_id()?;
+        query = match (after.opt_int(0)?, oldest_first) {
+            (Some(_), false) => {
+                let k = after.time(0)?;
+                keyset_after!(
+                    query,
+                    article_tags::published_at.assume_not_null(),
+                    article_tags::article_id,
+                    k,
+                    last,
+                    desc
+                )
+            }
+            (Some(_), true) => {
+                let k = after.time(0)?;
+                keyset_after!(
+                    query,
+                    article_tags::published_at.assume_not_null(),
+                    article_tags::article_id,
+                    k,
+                    last,
+                    asc
+                )
+            }
+            (None, false) => return Ok(Vec::new()),
+            (None, true) => query,
+        };
     }
-    if let Some(f) = q.featured {
-        query = query.filter(articles::featured.eq(f));
-    }
-    query
+    let query = query
+        .filter(article_tags::tag_id.eq(tag))
+        .filter(article_tags::published_at.le(now))
+        .filter(visible_to_readers(now));
+    let query = narrowed!(query, q, r, whole, false, article_tags::published_at);
+    let query = match oldest_first {
+        true => query.order((
+            article_tags::published_at.asc(),
+            article_tags::article_id.asc(),
+        )),
+        false => query.order((
+            article_tags::published_at.desc(),
+            article_tags::article_id.desc(),
+        )),
+    };
+    Ok(query
+        .select(ArticleHead::as_select())
+        .limit(q.page.fetch_limit())
+        .offset(q.page.offset())
+        .load(conn)?)
 }
 
 /// Adds "after the cursor" for the list's sort (see [`ordered`]).
@@ -535,17 +660,23 @@ pub fn list_with_dependencies(
     }
     let now = Timestamp::now().0;
     let undated = matches!(q.status, Some(StatusFilter::Draft | StatusFilter::All));
-    let whole = whole(conn, q, &resolved)?;
-    let start = after_cursor(articles::table.into_boxed(), q.sort, &q.page, undated)?;
-    let rows: Vec<ArticleHead> = ordered(
-        filtered(start, q, &resolved, viewer, now, Purpose::Page(whole)),
-        q.sort,
-        undated,
-    )
-    .select(ArticleHead::as_select())
-    .limit(q.page.fetch_limit())
-    .offset(q.page.offset())
-    .load(conn)?;
+    let walked = walked_tag(conn, q, &resolved)?;
+    let whole = whole(conn, q, &resolved, walked.is_some())?;
+    let rows: Vec<ArticleHead> = match walked {
+        Some(tag) => tag_walk(conn, q, &resolved, tag, whole, now)?,
+        None => {
+            let start = after_cursor(articles::table.into_boxed(), q.sort, &q.page, undated)?;
+            ordered(
+                filtered(start, q, &resolved, viewer, now, Purpose::Page(whole)),
+                q.sort,
+                undated,
+            )
+            .select(ArticleHead::as_select())
+            .limit(q.page.fetch_limit())
+            .offset(q.page.offset())
+            .load(conn)?
+        }
+    };
     let total = match q.page.after() {
         None => Some(total(
             conn,

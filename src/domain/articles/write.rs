@@ -96,37 +96,20 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
 /// none to delete. Rows go in one at a time: a one-row INSERT is a statement SQLite
 /// parses once and keeps, where a multi-row one is parsed anew for every length.
 macro_rules! replace_links {
-    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr) => {{
-        let rows: Vec<_> = (0..)
-            .zip($ids)
-            .map(|(position, id)| {
-                (
-                    $table::article_id.eq($article),
-                    $table::$column.eq(*id),
-                    $table::position.eq(position),
-                )
-            })
-            .collect();
-        replace_links!(@rows $conn, $table, $article, rows, $new);
-    }};
     // Tag links carry their story's publication time (`$time`), for the tag-by-time
     // index; the database's trigger would set it, and only checks it when given.
-    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr, $time:expr) => {{
+    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr $(, $time:expr)?) => {{
         let rows: Vec<_> = (0..)
             .zip($ids)
             .map(|(position, id)| {
                 (
                     $table::article_id.eq($article),
                     $table::$column.eq(*id),
-                    $table::position.eq(position),
-                    $table::published_at.eq($time),
+                    $table::position.eq(position)
+                    $(, $table::published_at.eq($time))?
                 )
             })
             .collect();
-        replace_links!(@rows $conn, $table, $article, rows, $new);
-    }};
-    (@rows $conn:expr, $table:ident, $article:expr, $rows:expr, $new:expr) => {{
-        let rows = $rows;
         if !$new {
             crate::on_backend!($conn, |c| diesel::delete(
                 $table::table.filter($table::article_id.eq($article))

@@ -14,6 +14,7 @@ diesel::table! {
         article_id -> Integer,
         author_id -> Integer,
         position -> Integer,
+        published_at -> Nullable<Timestamp>,
     }
 }
 
@@ -22,6 +23,7 @@ diesel::table! {
         article_id -> Integer,
         region_id -> Integer,
         position -> Integer,
+        published_at -> Nullable<Timestamp>,
     }
 }
 

@@ -822,7 +822,7 @@ fn insert_batch(
                 article_tags::article_id.eq(*id),
                 article_tags::tag_id.eq(t),
                 article_tags::position.eq(pos),
-                // What the link's trigger would set (it then only checks).
+                // What the links' triggers would set (they then only check).
                 article_tags::published_at.eq(Some(a.published_at)),
             ));
         }
@@ -831,12 +831,14 @@ fn insert_batch(
                 article_authors::article_id.eq(*id),
                 article_authors::author_id.eq(*au),
                 article_authors::position.eq(pos),
+                article_authors::published_at.eq(Some(a.published_at)),
             ));
         }
         region_rows.push((
             article_regions::article_id.eq(*id),
             article_regions::region_id.eq(a.region),
             article_regions::position.eq(0),
+            article_regions::published_at.eq(Some(a.published_at)),
         ));
     }
     for chunk in tag_rows.chunks(ROWS_PER_STATEMENT * 4) {

@@ -532,26 +532,7 @@ async fn a_tag_page_follows_its_stories_through_time_visibility_and_retagging() 
         ("tag=gaza&section=sports", names(&["t-5"])),
         ("tag=gaza&lang=ar", Vec::new()),
     ] {
-        let page = t
-            .get(&format!("/api/v1/articles?{filter}&per_page=100"))
-            .await
-            .expect(200)
-            .json();
-        assert_eq!(common::slugs_of(&page), want, "{filter}");
-        assert_eq!(page["meta"]["total"], want.len(), "{filter}");
-        for per_page in [1, 2] {
-            assert_eq!(
-                t.walk(filter, per_page).await,
-                want,
-                "{filter}, {per_page} a page"
-            );
-        }
-        let oldest: Vec<String> = want.iter().rev().cloned().collect();
-        assert_eq!(
-            t.walk(&format!("{filter}&sort=published_at"), 2).await,
-            oldest,
-            "{filter}, oldest first"
-        );
+        pages_hold(&t, filter, &want).await;
     }
     // Staff asking for every status see the draft and the scheduled story in the tag.
     let mut staff = t
@@ -565,4 +546,161 @@ async fn a_tag_page_follows_its_stories_through_time_visibility_and_retagging() 
         staff,
         names(&["t-0", "t-1", "t-2", "t-3", "t-4", "t-6", "t-7"])
     );
+}
+
+/// Checks that the readers' list `filter` holds `want`, newest first: as one page with
+/// its total, walked by cursor one and two to a page, and oldest first.
+async fn pages_hold<S, B>(t: &common::TestApp<S>, filter: &str, want: &[String])
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let page = t
+        .get(&format!("/api/v1/articles?{filter}&per_page=100"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(common::slugs_of(&page), want, "{filter}");
+    assert_eq!(page["meta"]["total"], want.len(), "{filter}");
+    for per_page in [1, 2] {
+        assert_eq!(
+            t.walk(filter, per_page).await,
+            want,
+            "{filter}, {per_page} a page"
+        );
+    }
+    let oldest: Vec<String> = want.iter().rev().cloned().collect();
+    assert_eq!(
+        t.walk(&format!("{filter}&sort=published_at"), 2).await,
+        oldest,
+        "{filter}, oldest first"
+    );
+}
+
+/// A readers' page of one author or one region walks that link's rows by their
+/// stories' publication time, as a tag page does. Its order, cursor and total follow a
+/// story moved in time, unpublished, scheduled, expired or given another byline and
+/// region; the old stories fill their pages; and with a section, a tag or the other
+/// link filter too the page is the same whichever set it walks.
+#[actix_web::test]
+async fn author_and_region_pages_follow_their_stories_through_time_and_moves() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    // Eight old stories by Omar Said in MENA ("o-0" the oldest; the even ones in
+    // Politics, the odd ones in Sports; the first three tagged "climate", the last four
+    // "gaza"), then twelve newer ones by Leila Haddad in Europe, in Politics, "gaza".
+    for i in 0..8 {
+        t.article(
+            &editor,
+            json!({
+                "slug": format!("o-{i}"),
+                "title": format!("Old {i}"),
+                "status": "published",
+                "published_at": format!("2019-03-01T08:{i:02}:00Z"),
+                "authors": ["omar-said"],
+                "regions": ["mena"],
+                "tags": if i < 3 { ["climate"] } else if i >= 4 { ["gaza"] } else { ["elections"] },
+                "section": if i % 2 == 0 { "politics" } else { "sports" },
+            }),
+        )
+        .await;
+    }
+    for i in 0..12 {
+        t.article(
+            &editor,
+            json!({
+                "slug": format!("n-{i:02}"),
+                "title": format!("New {i}"),
+                "status": "published",
+                "published_at": format!("2024-06-01T10:{i:02}:00Z"),
+                "authors": ["leila-haddad"],
+                "regions": ["europe"],
+                "tags": ["gaza"],
+                "section": "politics",
+            }),
+        )
+        .await;
+    }
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let before = names(&["o-7", "o-6", "o-5", "o-4", "o-3", "o-2", "o-1", "o-0"]);
+    assert_eq!(t.walk("author=omar-said", 3).await, before);
+    assert_eq!(t.walk("region=mena", 3).await, before);
+
+    // "o-0" republished as the newest story, "o-1" back to a draft, "o-2" scheduled
+    // for later, "o-3" past its unpublish time, and "o-5" given Leila Haddad's byline
+    // and Europe.
+    for (slug, change) in [
+        ("o-0", json!({"published_at": common::in_seconds(-20)})),
+        ("o-1", json!({"status": "draft"})),
+        ("o-2", json!({"published_at": common::in_seconds(3_600)})),
+        ("o-3", json!({"unpublish_at": common::in_seconds(-60)})),
+        (
+            "o-5",
+            json!({"authors": ["leila-haddad"], "regions": ["europe"]}),
+        ),
+    ] {
+        t.patch(&editor, &format!("/api/v1/articles/{slug}"), change)
+            .await
+            .expect(200);
+    }
+    let newer: Vec<String> = (0..12).rev().map(|i| format!("n-{i:02}")).collect();
+    let mut leila = newer.clone();
+    leila.push("o-5".to_owned());
+    for (old, new) in [
+        ("author=omar-said", "author=leila-haddad"),
+        ("region=mena", "region=europe"),
+    ] {
+        for (filter, want) in [
+            (old.to_owned(), names(&["o-0", "o-7", "o-6", "o-4"])),
+            (
+                format!("{old}&section=politics"),
+                names(&["o-0", "o-6", "o-4"]),
+            ),
+            (format!("{old}&section=news"), names(&["o-0", "o-6", "o-4"])),
+            (format!("{old}&section=sports"), names(&["o-7"])),
+            // The tag is larger than the link ("gaza"), or smaller ("climate").
+            (format!("{old}&tag=gaza"), names(&["o-7", "o-6", "o-4"])),
+            (format!("{old}&tag=climate"), names(&["o-0"])),
+            (
+                format!("{old}&published_before=2020-01-01T00:00:00Z"),
+                names(&["o-7", "o-6", "o-4"]),
+            ),
+            (
+                format!("{old}&published_after=2019-03-01T08:05:00Z&featured=false"),
+                names(&["o-0", "o-7", "o-6"]),
+            ),
+            (
+                "author=omar-said&region=mena&section=news".to_owned(),
+                names(&["o-0", "o-6", "o-4"]),
+            ),
+            (new.to_owned(), leila.clone()),
+            (format!("{new}&section=politics"), newer.clone()),
+            (format!("{new}&section=sports"), names(&["o-5"])),
+            (format!("{new}&tag=gaza&section=sports"), names(&["o-5"])),
+            (format!("{new}&lang=ar"), Vec::new()),
+            ("author=leila-haddad&region=mena".to_owned(), Vec::new()),
+        ] {
+            pages_hold(&t, &filter, &want).await;
+        }
+    }
+    // Staff asking for every status see the draft and the scheduled story.
+    for filter in ["author=omar-said", "region=mena"] {
+        let mut staff = t
+            .slugs_as(
+                &editor,
+                &format!("/api/v1/articles?status=all&{filter}&per_page=100"),
+            )
+            .await;
+        staff.sort();
+        assert_eq!(
+            staff,
+            names(&["o-0", "o-1", "o-2", "o-3", "o-4", "o-6", "o-7"]),
+            "{filter}"
+        );
+    }
 }

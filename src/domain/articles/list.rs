@@ -148,11 +148,24 @@ struct Whole {
 /// counts do not know, and a collection, which has none, count the filter's rows up to
 /// one more than the bound.
 ///
-/// A tag the page walks through its links (`walked`, see [`tag_walk`]) is never read
-/// whole.
-fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved, walked: bool) -> AppResult<Whole> {
-    let tags = r.tags.as_deref().filter(|_| !walked);
-    if tags.is_none() && r.author.is_none() && r.region.is_none() && r.collection.is_none() {
+/// The link the page walks (`walked`, see [`link_walk`]) is never read whole.
+fn whole(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    r: &Resolved,
+    walked: Option<Walk>,
+) -> AppResult<Whole> {
+    let tags = r
+        .tags
+        .as_deref()
+        .filter(|_| !matches!(walked, Some(Walk::Tag(_))));
+    let author = r
+        .author
+        .filter(|_| !matches!(walked, Some(Walk::Author(_))));
+    let region = r
+        .region
+        .filter(|_| !matches!(walked, Some(Walk::Region(_))));
+    if tags.is_none() && author.is_none() && region.is_none() && r.collection.is_none() {
         return Ok(Whole::default());
     }
     let limit = counts::read_whole_limit(counts::stored_sum(conn, counts::ALL, &[0])?);
@@ -181,11 +194,11 @@ fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved, walked: bool) -> App
                 Some(ids) => fits!(article_tags, article_tags::tag_id.eq_any(ids.to_vec())),
                 None => false,
             },
-            author: match r.author {
+            author: match author {
                 Some(id) => fits!(article_authors, article_authors::author_id.eq(id)),
                 None => false,
             },
-            region: match r.region {
+            region: match region {
                 Some(id) => fits!(article_regions, article_regions::region_id.eq(id)),
                 None => false,
             },
@@ -200,8 +213,8 @@ fn whole(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved, walked: bool) -> App
     };
     Ok(Whole {
         tags: small(counts::TAG, tags)?,
-        author: small(counts::AUTHOR, r.author.as_ref().map(std::slice::from_ref))?,
-        region: small(counts::REGION, r.region.as_ref().map(std::slice::from_ref))?,
+        author: small(counts::AUTHOR, author.as_ref().map(std::slice::from_ref))?,
+        region: small(counts::REGION, region.as_ref().map(std::slice::from_ref))?,
         collection,
     })
 }
@@ -223,41 +236,69 @@ macro_rules! linked {
     };
 }
 
-/// The list's filters other than visibility and tags, added to `$query` (a query of
-/// articles, or of one tag's links joined to their articles: see [`tag_walk`]). `$at`
-/// is the `published_at` column the date bounds use (the link's, on a tag walk, so
-/// that they narrow its index range). A macro, as the two queries' types differ.
+/// One of the page's link filters (`tags`, `collection`, `author`, `region`), if the
+/// page has it, added to `$query` with [`linked!`].
+macro_rules! link_filter {
+    ($query:expr, $r:expr, $whole:expr, $count:expr, tags) => {
+        match &$r.tags {
+            Some(ids) => linked!(
+                $query,
+                $whole.tags || $count,
+                article_tags,
+                article_tags::tag_id.eq_any(ids.clone())
+            ),
+            None => $query,
+        }
+    };
+    ($query:expr, $r:expr, $whole:expr, $count:expr, collection) => {
+        match $r.collection {
+            Some(id) => linked!(
+                $query,
+                $whole.collection || $count,
+                collection_articles,
+                collection_articles::collection_id.eq(id)
+            ),
+            None => $query,
+        }
+    };
+    ($query:expr, $r:expr, $whole:expr, $count:expr, author) => {
+        match $r.author {
+            Some(id) => linked!(
+                $query,
+                $whole.author || $count,
+                article_authors,
+                article_authors::author_id.eq(id)
+            ),
+            None => $query,
+        }
+    };
+    ($query:expr, $r:expr, $whole:expr, $count:expr, region) => {
+        match $r.region {
+            Some(id) => linked!(
+                $query,
+                $whole.region || $count,
+                article_regions,
+                article_regions::region_id.eq(id)
+            ),
+            None => $query,
+        }
+    };
+}
+
+/// The list's filters other than visibility, added to `$query` (a query of articles,
+/// or of one link's rows joined to their articles: see [`link_walk`]): the link
+/// filters named in `[...]` (a walk leaves out its own link, whose table is already in
+/// the query) and the rest. `$at` is the `published_at` column the date bounds use
+/// (the link's, on a link walk, so that they narrow its index range). A macro, as the
+/// queries' types differ.
 macro_rules! narrowed {
-    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, $at:expr) => {{
+    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, $at:expr, [$($link:ident),*]) => {{
         let (q, r, whole, count) = ($q, $r, $whole, $count);
         let mut query = $query;
         if let Some(ids) = &r.sections {
             query = query.filter(articles::section_id.eq_any(ids.clone()));
         }
-        if let Some(id) = r.collection {
-            query = linked!(
-                query,
-                whole.collection || count,
-                collection_articles,
-                collection_articles::collection_id.eq(id)
-            );
-        }
-        if let Some(id) = r.author {
-            query = linked!(
-                query,
-                whole.author || count,
-                article_authors,
-                article_authors::author_id.eq(id)
-            );
-        }
-        if let Some(id) = r.region {
-            query = linked!(
-                query,
-                whole.region || count,
-                article_regions,
-                article_regions::region_id.eq(id)
-            );
-        }
+        $(query = link_filter!(query, r, whole, count, $link);)*
         if let Some(lang) = &q.lang {
             query = query.filter(articles::language.eq(lang.clone()));
         }
@@ -284,7 +325,7 @@ fn filtered<'a>(
     now: chrono::NaiveDateTime,
     purpose: Purpose,
 ) -> Boxed<'a> {
-    let mut query = visibility(query, q.status, viewer, now);
+    let query = visibility(query, q.status, viewer, now);
     let (whole, count) = match purpose {
         Purpose::Page(whole) => (whole, false),
         Purpose::Count => (Whole::default(), true),
@@ -292,124 +333,149 @@ fn filtered<'a>(
     // A count reads the filters' rows (a probe per article would visit every article
     // of the statuses asked for); a page does when the filter names few articles (see
     // [`whole`]).
-    if let Some(ids) = &r.tags {
-        query = linked!(
-            query,
-            whole.tags || count,
-            article_tags,
-            article_tags::tag_id.eq_any(ids.clone())
-        );
-    }
-    narrowed!(query, q, r, whole, count, articles::published_at)
+    narrowed!(
+        query,
+        q,
+        r,
+        whole,
+        count,
+        articles::published_at,
+        [tags, collection, author, region]
+    )
 }
 
-/// The tag a readers' page by date walks through its links ([`tag_walk`]): one tag, no
-/// collection, sorted by `published_at`, and the tag has no more stories than the
-/// section (with its children), author or region the page also filters by (by the
-/// maintained counts): a walk ends when it has found a page, and the smaller set holds
-/// one soonest. Otherwise the page walks the articles by date, or the other filter's
-/// index, as before.
-fn walked_tag(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Option<i32>> {
+/// The one link a readers' page by date walks ([`link_walk`]): its tag, author or
+/// region, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Tag(i32),
+    Author(i32),
+    Region(i32),
+}
+
+/// The link a readers' page by date walks in publication order ([`link_walk`]): with
+/// no collection, sorted by `published_at`, the page's one tag, its author or its
+/// region, whichever holds the fewest stories (by the maintained counts), unless the
+/// section (with its children) the page also filters by holds fewer: a walk ends when
+/// it has found a page, and the smallest set holds one soonest. Otherwise (several
+/// tags only, or a smaller section, or a staff list) the page walks the articles by
+/// date, or the section's index, as before.
+fn walked_link(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Option<Walk>> {
     let readers = matches!(q.status, None | Some(StatusFilter::Published));
     let by_date = matches!(
         q.sort,
         ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt | ArticleSort::Relevance
     );
-    let tag = match r.tags.as_deref() {
-        Some(&[tag]) if readers && by_date && r.collection.is_none() => tag,
-        _ => return Ok(None),
-    };
-    let mut others: Vec<(i32, Vec<i32>)> = Vec::new();
-    if let Some(ids) = &r.sections {
-        others.push((counts::SECTION, ids.clone()));
+    if !readers || !by_date || r.collection.is_some() {
+        return Ok(None);
+    }
+    let mut links: Vec<(Walk, i32, i32)> = Vec::new();
+    if let Some(&[tag]) = r.tags.as_deref() {
+        links.push((Walk::Tag(tag), counts::TAG, tag));
     }
     if let Some(id) = r.author {
-        others.push((counts::AUTHOR, vec![id]));
+        links.push((Walk::Author(id), counts::AUTHOR, id));
     }
     if let Some(id) = r.region {
-        others.push((counts::REGION, vec![id]));
+        links.push((Walk::Region(id), counts::REGION, id));
     }
-    if others.is_empty() {
-        return Ok(Some(tag));
+    if let ([(walk, _, _)], None) = (links.as_slice(), &r.sections) {
+        return Ok(Some(*walk));
     }
-    let size = counts::stored_sum(conn, counts::TAG, &[tag])?;
-    for (kind, refs) in others {
-        if counts::stored_sum(conn, kind, &refs)? < size {
-            return Ok(None);
+    let mut best: Option<(Walk, i64)> = None;
+    for (walk, kind, id) in links {
+        let size = counts::stored_sum(conn, kind, &[id])?;
+        if best.is_none_or(|(_, least)| size < least) {
+            best = Some((walk, size));
         }
     }
-    Ok(Some(tag))
+    let Some((walk, size)) = best else {
+        return Ok(None);
+    };
+    if let Some(ids) = &r.sections
+        && counts::stored_sum(conn, counts::SECTION, ids)? < size
+    {
+        return Ok(None);
+    }
+    Ok(Some(walk))
 }
 
-/// The rows of a readers' page of one tag, walked from the tag's links in publication
-/// order (`article_tags_time_idx`; a link carries its story's `published_at`, kept
-/// equal by triggers) and joined to their articles, instead of walking every article
-/// by date and probing each for the tag: a tag whose stories are all old made that
-/// walk read the newer archive first. Same order and cursor as the article walk.
-fn tag_walk(
+/// The rows of a readers' page of one tag, author or region ([`walked_link`]), walked
+/// from the link's rows in publication order (`article_tags_time_idx`,
+/// `article_authors_time_idx`, `article_regions_time_idx`: a link carries its story's
+/// `published_at`, kept equal by triggers) and joined to their articles, instead of
+/// walking every article by date and probing each for the link: one whose stories are
+/// all old made that walk read the newer archive first. Same order and cursor as the
+/// article walk; the page's other filters are checked on each story.
+fn link_walk(
     conn: &mut DbConn,
     q: &ArticleQuery,
     r: &Resolved,
-    tag: i32,
+    walk: Walk,
     whole: Whole,
     now: chrono::NaiveDateTime,
 ) -> AppResult<Vec<ArticleHead>> {
-    let oldest_first = q.sort == ArticleSort::PublishedAt;
-    let mut query = article_tags::table
-        .inner_join(articles::table)
-        .into_boxed::<DbBackend>();
-    // The cursor's bound first (see [`after_cursor`]); a cursor without a time (a
-    // draft's, which readers never see) leaves nothing before the first dated row
-    // when oldest first, and nothing after it when newest first.
-    if let Some(after) = q.page.after() {
-        let last = after.last_id()?;
-        query = match (after.opt_int(0)?, oldest_first) {
-            (Some(_), false) => {
-                let k = after.time(0)?;
-                keyset_after!(
-                    query,
-                    article_tags::published_at.assume_not_null(),
-                    article_tags::article_id,
-                    k,
-                    last,
-                    desc
-                )
+    // `$others`: the page's link filters other than the walked one (a walked page has
+    // no collection).
+    macro_rules! walk {
+        ($link:ident, $column:ident, $id:expr, $others:tt) => {{
+            let oldest_first = q.sort == ArticleSort::PublishedAt;
+            let mut query = $link::table
+                .inner_join(articles::table)
+                .into_boxed::<DbBackend>();
+            // The cursor's bound first (see [`after_cursor`]); a cursor without a time (a
+            // draft's, which readers never see) leaves nothing before the first dated
+            // row when oldest first, and nothing after it when newest first.
+            if let Some(after) = q.page.after() {
+                let last = after.last_id()?;
+                query = match (after.opt_int(0)?, oldest_first) {
+                    (Some(_), false) => {
+                        let k = after.time(0)?;
+                        keyset_after!(
+                            query,
+                            $link::published_at.assume_not_null(),
+                            $link::article_id,
+                            k,
+                            last,
+                            desc
+                        )
+                    }
+                    (Some(_), true) => {
+                        let k = after.time(0)?;
+                        keyset_after!(
+                            query,
+                            $link::published_at.assume_not_null(),
+                            $link::article_id,
+                            k,
+                            last,
+                            asc
+                        )
+                    }
+                    (None, false) => return Ok(Vec::new()),
+                    (None, true) => query,
+                };
             }
-            (Some(_), true) => {
-                let k = after.time(0)?;
-                keyset_after!(
-                    query,
-                    article_tags::published_at.assume_not_null(),
-                    article_tags::article_id,
-                    k,
-                    last,
-                    asc
-                )
-            }
-            (None, false) => return Ok(Vec::new()),
-            (None, true) => query,
-        };
+            let query = query
+                .filter($link::$column.eq($id))
+                .filter($link::published_at.le(now))
+                .filter(visible_to_readers(now));
+            let query = narrowed!(query, q, r, whole, false, $link::published_at, $others);
+            let query = match oldest_first {
+                true => query.order(($link::published_at.asc(), $link::article_id.asc())),
+                false => query.order(($link::published_at.desc(), $link::article_id.desc())),
+            };
+            query
+                .select(ArticleHead::as_select())
+                .limit(q.page.fetch_limit())
+                .offset(q.page.offset())
+                .load(conn)?
+        }};
     }
-    let query = query
-        .filter(article_tags::tag_id.eq(tag))
-        .filter(article_tags::published_at.le(now))
-        .filter(visible_to_readers(now));
-    let query = narrowed!(query, q, r, whole, false, article_tags::published_at);
-    let query = match oldest_first {
-        true => query.order((
-            article_tags::published_at.asc(),
-            article_tags::article_id.asc(),
-        )),
-        false => query.order((
-            article_tags::published_at.desc(),
-            article_tags::article_id.desc(),
-        )),
-    };
-    Ok(query
-        .select(ArticleHead::as_select())
-        .limit(q.page.fetch_limit())
-        .offset(q.page.offset())
-        .load(conn)?)
+    Ok(match walk {
+        Walk::Tag(id) => walk!(article_tags, tag_id, id, [author, region]),
+        Walk::Author(id) => walk!(article_authors, author_id, id, [tags, region]),
+        Walk::Region(id) => walk!(article_regions, region_id, id, [tags, author]),
+    })
 }
 
 /// Adds "after the cursor" for the list's sort (see [`ordered`]).
@@ -660,10 +726,10 @@ pub fn list_with_dependencies(
     }
     let now = Timestamp::now().0;
     let undated = matches!(q.status, Some(StatusFilter::Draft | StatusFilter::All));
-    let walked = walked_tag(conn, q, &resolved)?;
-    let whole = whole(conn, q, &resolved, walked.is_some())?;
+    let walked = walked_link(conn, q, &resolved)?;
+    let whole = whole(conn, q, &resolved, walked)?;
     let rows: Vec<ArticleHead> = match walked {
-        Some(tag) => tag_walk(conn, q, &resolved, tag, whole, now)?,
+        Some(walk) => link_walk(conn, q, &resolved, walk, whole, now)?,
         None => {
             let start = after_cursor(articles::table.into_boxed(), q.sort, &q.page, undated)?;
             ordered(

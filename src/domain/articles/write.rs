@@ -96,17 +96,18 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
 /// none to delete. Rows go in one at a time: a one-row INSERT is a statement SQLite
 /// parses once and keeps, where a multi-row one is parsed anew for every length.
 macro_rules! replace_links {
-    // Tag links carry their story's publication time (`$time`), for the tag-by-time
-    // index; the database's trigger would set it, and only checks it when given.
-    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr $(, $time:expr)?) => {{
+    // Links carry their story's publication time (`$time`), for the indexes of a tag's,
+    // an author's and a region's stories by time; the database's trigger would set it,
+    // and only checks it when given.
+    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr, $time:expr) => {{
         let rows: Vec<_> = (0..)
             .zip($ids)
             .map(|(position, id)| {
                 (
                     $table::article_id.eq($article),
                     $table::$column.eq(*id),
-                    $table::position.eq(position)
-                    $(, $table::published_at.eq($time))?
+                    $table::position.eq(position),
+                    $table::published_at.eq($time),
                 )
             })
             .collect();
@@ -163,7 +164,8 @@ fn save_relations(
             author_id,
             article_id,
             author_ids,
-            new_article
+            new_article,
+            published_at
         );
     }
     if let Some(region_ids) = &ids.regions {
@@ -173,7 +175,8 @@ fn save_relations(
             region_id,
             article_id,
             region_ids,
-            new_article
+            new_article,
+            published_at
         );
     }
     Ok(())

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Latency of tag list pages walked by cursor, for one or more newsdesk binaries, alternating.
+"""Latency of tag (author, region) list pages walked by cursor, for one or more newsdesk
+binaries, alternating.
 
-    python3 bench/tag_pages.py DATABASE PAGES ROUNDS BINARY [BINARY ...]
+    python3 bench/tag_pages.py [--by tag,author,region] DATABASE PAGES ROUNDS BINARY [BINARY ...]
 
 DATABASE is a SQLite file (a corpus of bench/run.py, or a copy of one) or a
-postgres:// URL. For every tag, three orders (newest first, newest first in Arabic,
-oldest first) are walked by `next_cursor`, up to PAGES pages of 20; only the pages
+postgres:// URL. For every tag (with `--by`, every author or region too), three orders
+(newest first, newest first in Arabic, oldest first) are walked by `next_cursor`, up to
+PAGES pages of 20; only the pages
 after the first are timed: they never repeat, so the response cache never answers,
 and they carry no total. One client, requests one after another. Each round starts
 each binary in turn on the same database (reads only), so both see the same machine
@@ -23,12 +25,17 @@ import urllib.request
 SECRET = "bench-tag-pages-secret-of-at-least-32-chars"
 
 
-def tag_slugs(db):
+TABLES = {"tag": "tags", "author": "authors", "region": "regions"}
+
+
+def slugs(db, kind):
+    sql = f"select slug from {TABLES[kind]} order by id"
     if db.startswith("postgres"):
-        cmd = ["psql", db, "-At", "-c", "select slug from tags order by id"]
+        cmd = ["psql", db, "-At", "-c", sql]
     else:
-        cmd = ["sqlite3", db, "select slug from tags order by id"]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+        cmd = ["sqlite3", db, sql]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    return [(kind, slug) for slug in out]
 
 
 def timed(url):
@@ -37,14 +44,14 @@ def timed(url):
     return time.perf_counter() - start, json.loads(body)
 
 
-def walk(port, tags, pages):
+def walk(port, filters, pages):
     base = f"http://127.0.0.1:{port}/api/v1/articles"
     seconds = []
     for order in ["", "&lang=ar", "&sort=published_at"]:
-        for tag in tags:
+        for kind, slug in filters:
             cursor = None
             for _ in range(pages):
-                url = f"{base}?tag={tag}&per_page=20{order}"
+                url = f"{base}?{kind}={slug}&per_page=20{order}"
                 if cursor:
                     url += f"&cursor={cursor}"
                 took, page = timed(url)
@@ -72,16 +79,21 @@ def serve(binary, db, port):
 
 
 def main():
-    if len(sys.argv) < 5:
+    args = sys.argv[1:]
+    kinds = ["tag"]
+    if args[:1] == ["--by"] and len(args) > 1:
+        kinds = args[1].split(",")
+        args = args[2:]
+    if len(args) < 4 or any(k not in TABLES for k in kinds):
         sys.exit(__doc__)
-    db, pages, rounds, binaries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
-    tags = tag_slugs(db)
+    db, pages, rounds, binaries = args[0], int(args[1]), int(args[2]), args[3:]
+    filters = [f for kind in kinds for f in slugs(db, kind)]
     for r in range(rounds):
         for i, binary in enumerate(binaries):
             port = 7900 + i
             server = serve(binary, db, port)
             try:
-                seconds = walk(port, tags, pages)
+                seconds = walk(port, filters, pages)
             finally:
                 server.terminate()
                 server.wait()

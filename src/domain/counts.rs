@@ -46,13 +46,41 @@ pub const BLOCK_SIZE: i32 = 2_500;
 /// A counted key: `(kind, ref_id)`.
 pub type Key = (i32, i32);
 
+/// Kinds below this are counted in every language together; [`in_language`] gives each
+/// language its own kinds above it.
+const LANGUAGE_STRIDE: i32 = 8;
+
+/// The kind counting `kind` (all, section, tag, author or region; not blocks) in one
+/// language only, so that an edition's lists (`lang=ar`, alone or with one of those
+/// filters) have their totals kept too: `kind + 8 × n`, where `n` spells the code's
+/// two or three lowercase letters in base 27 (a = 1; "en" is 383), the same whatever
+/// languages are configured, now or later. `None` for any other code (no stored
+/// article has one: a language is checked on every write).
+pub fn in_language(kind: i32, language: &str) -> Option<i32> {
+    let bytes = language.as_bytes();
+    if !(2..=3).contains(&bytes.len()) || !bytes.iter().all(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let n = bytes
+        .iter()
+        .rev()
+        .fold(0, |n, b| n * 27 + i32::from(b - b'a' + 1));
+    Some(kind + LANGUAGE_STRIDE * n)
+}
+
 /// The block holding article `id`.
 pub fn block_of(id: i32) -> i32 {
     (id - 1).max(0) / BLOCK_SIZE
 }
 
-/// The keys article `id` counts towards, sorted (with `section`, its section).
-pub fn keys_of(conn: &mut DbConn, id: i32, section: Option<i32>) -> AppResult<Vec<Key>> {
+/// The keys article `id` counts towards, sorted (with `section`, its section, and
+/// `language`, its language): each also in its language, but the block.
+pub fn keys_of(
+    conn: &mut DbConn,
+    id: i32,
+    section: Option<i32>,
+    language: &str,
+) -> AppResult<Vec<Key>> {
     let mut keys: Vec<Key> = crate::on_backend!(conn, |c| article_tags::table
         .filter(article_tags::article_id.eq(id))
         .select((TAG.into_sql::<Integer>(), article_tags::tag_id))
@@ -68,10 +96,15 @@ pub fn keys_of(conn: &mut DbConn, id: i32, section: Option<i32>) -> AppResult<Ve
         )
         .load(c)?);
     keys.push((ALL, 0));
-    keys.push((BLOCK, block_of(id)));
     if let Some(s) = section {
         keys.push((SECTION, s));
     }
+    keys.extend(
+        keys.clone()
+            .into_iter()
+            .filter_map(|(kind, r)| in_language(kind, language).map(|k| (k, r))),
+    );
+    keys.push((BLOCK, block_of(id)));
     keys.sort_unstable();
     keys.dedup();
     Ok(keys)
@@ -130,12 +163,16 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Forgets every count of a key (a deleted tag, say).
+/// Forgets every count of a key (a deleted tag, say), in every language.
 pub fn forget(conn: &mut DbConn, kind: i32, ref_id: i32) -> AppResult<()> {
     diesel::delete(
         article_counts::table
-            .filter(article_counts::kind.eq(kind))
-            .filter(article_counts::ref_id.eq(ref_id)),
+            .filter(article_counts::ref_id.eq(ref_id))
+            .filter(
+                article_counts::kind.eq(kind).or(article_counts::kind
+                    .ge(LANGUAGE_STRIDE)
+                    .and(sql::<Bool>(&format!("kind % {LANGUAGE_STRIDE} = {kind}")))),
+            ),
     )
     .execute(conn)?;
     Ok(())
@@ -278,11 +315,11 @@ impl Pending {
         let mut out: HashMap<i32, i64> = HashMap::new();
         for (ids, delta) in [(&self.gained, 1), (&self.lost, -1)] {
             for id in ids {
-                let section: Option<i32> = articles::table
+                let (section, language): (Option<i32>, String) = articles::table
                     .find(id)
-                    .select(articles::section_id)
+                    .select((articles::section_id, articles::language))
                     .get_result(conn)?;
-                for (k, r) in keys_of(conn, *id, section)? {
+                for (k, r) in keys_of(conn, *id, section, &language)? {
                     if k == kind && refs.is_none_or(|refs| refs.contains(&r)) {
                         *out.entry(r).or_default() += delta;
                     }
@@ -414,4 +451,32 @@ fn stored_sum_of(conn: &mut DbConn, kind: i32, ref_id: i32, last: i64) -> AppRes
         .select(summed())
         .get_result(conn)?;
     Ok(total.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_language_counts_under_kinds_of_its_own() {
+        // What the migration's SQL computes for the same codes.
+        assert_eq!(in_language(ALL, "en"), Some(3064));
+        assert_eq!(in_language(REGION, "fil"), Some(71980));
+        let codes = ["en", "ar", "es", "fr", "zz", "aaa", "fil", "zzz"];
+        let mut kinds: Vec<i32> = Vec::new();
+        for code in codes {
+            for kind in [ALL, SECTION, TAG, AUTHOR, REGION] {
+                let k = in_language(kind, code).unwrap();
+                assert!(k >= LANGUAGE_STRIDE, "{code}: {k}");
+                assert_eq!(k % LANGUAGE_STRIDE, kind, "{code}");
+                kinds.push(k);
+            }
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), codes.len() * 5, "no two share a kind");
+        for bad in ["", "e", "EN", "en-GB", "engl", "é", "e1"] {
+            assert_eq!(in_language(ALL, bad), None, "{bad:?}");
+        }
+    }
 }

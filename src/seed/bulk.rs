@@ -868,11 +868,16 @@ fn insert_batch(
                 (counts::REGION, a.region),
                 (counts::SECTION, a.section),
                 (counts::ALL, 0),
-                (counts::BLOCK, counts::block_of(*id)),
             ]);
-        for key in keys {
-            *counted.entry(key).or_default() += 1;
+        for (kind, ref_id) in keys {
+            *counted.entry((kind, ref_id)).or_default() += 1;
+            if let Some(kind) = counts::in_language(kind, a.language) {
+                *counted.entry((kind, ref_id)).or_default() += 1;
+            }
         }
+        *counted
+            .entry((counts::BLOCK, counts::block_of(*id)))
+            .or_default() += 1;
     }
     let rows: Vec<_> = counted
         .into_iter()

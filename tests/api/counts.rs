@@ -36,15 +36,18 @@ where
     B: actix_web::body::MessageBody,
 {
     let mut out = Vec::new();
+    // Each list in every language and in each one (an edition's lists).
     for filter in LISTS {
-        let page = t
-            .get(&format!("/api/v1/articles?per_page=100&{filter}"))
-            .await
-            .expect(200)
-            .json();
-        let total = page["meta"]["total"].as_i64().unwrap();
-        let listed = page["data"].as_array().unwrap().len();
-        out.push((format!("articles?{filter}"), total, listed));
+        for lang in ["", "&lang=en", "&lang=ar", "&lang=es"] {
+            let page = t
+                .get(&format!("/api/v1/articles?per_page=100&{filter}{lang}"))
+                .await
+                .expect(200)
+                .json();
+            let total = page["meta"]["total"].as_i64().unwrap();
+            let listed = page["data"].as_array().unwrap().len();
+            out.push((format!("articles?{filter}{lang}"), total, listed));
+        }
     }
     let tags = t.get("/api/v1/tags?per_page=100").await.expect(200).json();
     for tag in tags["data"].as_array().unwrap() {
@@ -102,7 +105,8 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         .article(
             &editor,
             json!({"title": "A", "status": "published", "tags": ["gaza", "elections"],
-                "section": "politics", "authors": ["leila-haddad"], "regions": ["mena"]}),
+                "section": "politics", "authors": ["leila-haddad"], "regions": ["mena"],
+                "language": "ar"}),
         )
         .await;
     let b = t
@@ -115,13 +119,17 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     let c = t
         .article(
             &editor,
-            json!({"title": "C", "tags": ["gaza"], "section": "sports"}),
+            json!({"title": "C", "tags": ["gaza"], "section": "sports", "language": "es"}),
         )
         .await;
     let seen = check!(t, "after the first stories");
     assert!(
         seen.contains(&("articles?tag=gaza".into(), 2, 2)),
         "a draft is not counted: {seen:?}"
+    );
+    assert!(
+        seen.contains(&("articles?tag=gaza&lang=ar".into(), 1, 1)),
+        "each language counts its own: {seen:?}"
     );
     assert!(
         seen.contains(&("articles?section=news".into(), 2, 2)),
@@ -139,6 +147,10 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     .await
     .expect(200);
     check!(t, "after moving A");
+    t.patch(&editor, &path_a, json!({"language": "es"}))
+        .await
+        .expect(200);
+    check!(t, "after moving A to the Spanish edition");
     // Take-down, publication, trash and restore.
     let path_b = format!("/api/v1/articles/{}", b["id"]);
     t.patch(&editor, &path_b, json!({"status": "draft"}))
@@ -171,13 +183,14 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     t.article(
         &editor,
         json!({"title": "D", "status": "published", "published_at": in_seconds(SCHEDULE_AHEAD),
-            "tags": ["elections"], "section": "politics", "authors": ["leila-haddad"]}),
+            "tags": ["elections"], "section": "politics", "authors": ["leila-haddad"],
+            "language": "ar"}),
     )
     .await;
     t.article(
         &editor,
         json!({"title": "E", "status": "published", "unpublish_at": in_seconds(SCHEDULE_AHEAD),
-            "tags": ["gaza"], "section": "news", "regions": ["mena"]}),
+            "tags": ["gaza"], "section": "news", "regions": ["mena"], "language": "es"}),
     )
     .await;
     check!(t, "with D scheduled and E under embargo");
@@ -223,4 +236,42 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     assert_eq!(folded.0, folded.1, "one row per key: {folded:?}");
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     assert_eq!(table().await, folded, "the folds since changed nothing");
+
+    // The migration that brought the counts per language fills them, from the stories
+    // as they stand, as the writes kept them.
+    let per_language = || async {
+        t.state
+            .db
+            .read(|conn| {
+                use newsdesk::schema::article_counts as c;
+                let rows: Vec<(i32, i32, i64)> = c::table
+                    .filter(c::kind.ge(8))
+                    .filter(c::n.ne(0))
+                    .select((c::kind, c::ref_id, c::n))
+                    .order((c::kind, c::ref_id))
+                    .load(conn)?;
+                Ok(rows)
+            })
+            .await
+            .expect("read the counts per language")
+    };
+    let kept = per_language().await;
+    // A and C live in Spanish ("es": kind 4,144 for all of them), D in Arabic (3,896).
+    assert!(kept.contains(&(4144, 0, 2)), "{kept:?}");
+    assert!(kept.contains(&(3896, 0, 1)), "{kept:?}");
+    let backfill = match common::on_postgres() {
+        true => include_str!("../../migrations_pg/2026-12-03-000013_language_counts/up.sql"),
+        false => include_str!("../../migrations/2026-12-03-000013_language_counts/up.sql"),
+    };
+    t.state
+        .db
+        .write(move |conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("DELETE FROM article_counts WHERE kind >= 8")?;
+            conn.batch_execute(backfill)?;
+            Ok(())
+        })
+        .await
+        .expect("run the migration's backfill again");
+    assert_eq!(per_language().await, kept);
 }

@@ -601,7 +601,7 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
 
 /// The list's total from the maintained counts, when its filters are ones the counts
 /// keep: what readers see, everything or one section (with its children), one tag, one
-/// author or one region, and nothing else.
+/// author or one region, in every language or one, and nothing else.
 fn counted_total(
     conn: &mut DbConn,
     q: &ArticleQuery,
@@ -611,7 +611,6 @@ fn counted_total(
     let narrowed = !matches!(q.status, None | Some(StatusFilter::Published))
         || q.q.is_some()
         || r.collection.is_some()
-        || q.lang.is_some()
         || q.published_after.is_some()
         || q.published_before.is_some()
         || q.featured.is_some();
@@ -638,6 +637,13 @@ fn counted_total(
         0 => (counts::ALL, vec![0]),
         1 => keys.remove(0),
         _ => return Ok(None),
+    };
+    let kind = match &q.lang {
+        Some(lang) => match counts::in_language(kind, lang) {
+            Some(kind) => kind,
+            None => return Ok(None),
+        },
+        None => kind,
     };
     Ok(Some(counts::visible_sum(conn, kind, &refs, now)?))
 }

@@ -239,6 +239,13 @@ macro_rules! linked {
 /// One of the page's link filters (`tags`, `collection`, `author`, `region`), if the
 /// page has it, added to `$query` with [`linked!`].
 macro_rules! link_filter {
+    // A filter by one id (`Option<i32>`) in `$link::$column`.
+    (@id $query:expr, $id:expr, $whole:expr, $link:ident, $column:ident) => {
+        match $id {
+            Some(id) => linked!($query, $whole, $link, $link::$column.eq(id)),
+            None => $query,
+        }
+    };
     ($query:expr, $r:expr, $whole:expr, $count:expr, tags) => {
         match &$r.tags {
             Some(ids) => linked!(
@@ -251,37 +258,14 @@ macro_rules! link_filter {
         }
     };
     ($query:expr, $r:expr, $whole:expr, $count:expr, collection) => {
-        match $r.collection {
-            Some(id) => linked!(
-                $query,
-                $whole.collection || $count,
-                collection_articles,
-                collection_articles::collection_id.eq(id)
-            ),
-            None => $query,
-        }
+        link_filter!(@id $query, $r.collection, $whole.collection || $count,
+            collection_articles, collection_id)
     };
     ($query:expr, $r:expr, $whole:expr, $count:expr, author) => {
-        match $r.author {
-            Some(id) => linked!(
-                $query,
-                $whole.author || $count,
-                article_authors,
-                article_authors::author_id.eq(id)
-            ),
-            None => $query,
-        }
+        link_filter!(@id $query, $r.author, $whole.author || $count, article_authors, author_id)
     };
     ($query:expr, $r:expr, $whole:expr, $count:expr, region) => {
-        match $r.region {
-            Some(id) => linked!(
-                $query,
-                $whole.region || $count,
-                article_regions,
-                article_regions::region_id.eq(id)
-            ),
-            None => $query,
-        }
+        link_filter!(@id $query, $r.region, $whole.region || $count, article_regions, region_id)
     };
 }
 

@@ -308,6 +308,10 @@ pub enum Command {
     /// Check the database: the SQLite file's integrity, or PostgreSQL's reach and schema
     /// version; prints `ok` when it is sound.
     Check,
+    /// Rebuild the maintained counts (list totals, tags' article counts, the sitemap
+    /// index) from the stories as they stand: after rows were edited by hand, or after
+    /// an instance of an older release wrote once a newer one had migrated.
+    Recount,
     /// Copy this SQLite newsroom (DATABASE_URL) into an empty PostgreSQL database.
     Copy {
         /// The PostgreSQL database to fill: postgres://user:password@host:port/database
@@ -454,6 +458,15 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
         } => seed_command(&config, demo, articles, revisions, body_words),
         Command::Backup { path } => backup_command(&config, &path),
         Command::Check => check_command(&config),
+        Command::Recount => {
+            let db = open_db(&config)?;
+            let keys = db.write_content_blocking(|conn| {
+                crate::domain::counts::recount(conn)
+                    .map(|keys| crate::db::Written::content(keys, crate::db::Scope::All))
+            })?;
+            println!("counts rebuilt from the stories: {keys} keys");
+            Ok(())
+        }
         Command::Copy { to } => copy_command(&config, &to),
         Command::Media(cmd) => media::run(&config, cmd),
         Command::Export {

@@ -1,5 +1,5 @@
 //! The command line, run as the real binary against a fresh database directory:
-//! `migrate`, `user create`, `user set-password`, `backup`, `check` and `seed`.
+//! `migrate`, `user create`, `user set-password`, `backup`, `check`, `seed` and `recount`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -376,6 +376,54 @@ fn seed_fills_an_empty_database_then_adds_articles() {
     desk.run("seed --demo").fails(1);
     assert_eq!(desk.articles(), 110);
     assert_eq!(desk.run("seed").code, 2);
+}
+
+/// Every maintained count's key and sum (non-zero), in order.
+fn count_sums(db: &Path) -> Vec<(i32, i32, i64)> {
+    #[derive(QueryableByName)]
+    struct Sum {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        kind: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        ref_id: i32,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = DbConn::establish(db.to_str().unwrap()).unwrap();
+    let rows: Vec<Sum> = diesel::sql_query(
+        "SELECT kind, ref_id, SUM(n) AS n FROM article_counts GROUP BY kind, ref_id \
+         HAVING SUM(n) <> 0 ORDER BY kind, ref_id",
+    )
+    .load(&mut conn)
+    .unwrap();
+    rows.into_iter().map(|r| (r.kind, r.ref_id, r.n)).collect()
+}
+
+#[test]
+fn recount_rebuilds_the_counts_the_seed_kept() {
+    let desk = Desk::new();
+    desk.create_user("ed@example.com", "admin", GOOD).ok();
+    desk.run("seed --articles 90").ok();
+    let kept = count_sums(&desk.db());
+    // All, sections, tags, bylines, regions and blocks, and each but blocks per language.
+    let kinds: std::collections::BTreeSet<i32> = kept.iter().map(|k| k.0).collect();
+    assert!(kinds.len() >= 6 + 5 * 3, "{kinds:?}");
+    assert!(kept.contains(&(0, 0, 90)), "{kept:?}");
+    let mut conn = DbConn::establish(desk.db().to_str().unwrap()).unwrap();
+    conn.batch_execute(
+        "DELETE FROM article_counts WHERE kind = 2 OR kind >= 8;
+         UPDATE article_counts SET n = n + 7 WHERE kind = 0;",
+    )
+    .unwrap();
+    drop(conn);
+    assert_ne!(count_sums(&desk.db()), kept);
+    let run = desk.run("recount").ok();
+    assert!(
+        run.stdout.starts_with("counts rebuilt from the stories: "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(count_sums(&desk.db()), kept);
 }
 
 #[test]

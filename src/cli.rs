@@ -458,15 +458,7 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
         } => seed_command(&config, demo, articles, revisions, body_words),
         Command::Backup { path } => backup_command(&config, &path),
         Command::Check => check_command(&config),
-        Command::Recount => {
-            let db = open_db(&config)?;
-            let keys = db.write_content_blocking(|conn| {
-                crate::domain::counts::recount(conn)
-                    .map(|keys| crate::db::Written::content(keys, crate::db::Scope::All))
-            })?;
-            println!("counts rebuilt from the stories: {keys} keys");
-            Ok(())
-        }
+        Command::Recount => recount_command(&config),
         Command::Copy { to } => copy_command(&config, &to),
         Command::Media(cmd) => media::run(&config, cmd),
         Command::Export {
@@ -623,6 +615,23 @@ fn connect(path: &std::path::Path) -> Result<diesel::SqliteConnection, Exit> {
     let mut conn = sqlite::establish(&url).map_err(|e| Exit::new(1, e))?;
     sqlite::ConnectionSetup::apply(&mut conn).map_err(|e| Exit::new(1, e))?;
     Ok(conn)
+}
+
+/// `newsdesk recount`: on an existing newsroom only (a mistyped SQLite path would
+/// otherwise get a new empty database, and a recount of nothing).
+fn recount_command(config: &Config) -> Result<(), Exit> {
+    if let Some(path) = config.database.sqlite_path()
+        && !path.exists()
+    {
+        return Err(Exit::new(1, format!("{} does not exist", path.display())));
+    }
+    let db = open_db(config)?;
+    let keys = db.write_content_blocking(|conn| {
+        crate::domain::counts::recount(conn)
+            .map(|keys| crate::db::Written::content(keys, crate::db::Scope::All))
+    })?;
+    println!("counts rebuilt from the stories: {keys} keys");
+    Ok(())
 }
 
 fn backup_command(config: &Config, path: &std::path::Path) -> Result<(), Exit> {

@@ -424,6 +424,12 @@ fn recount_rebuilds_the_counts_the_seed_kept() {
         run.stdout
     );
     assert_eq!(count_sums(&desk.db()), kept);
+
+    // A mistyped path is refused, and no database is made there.
+    let missing = desk.dir.path().join("typo.db");
+    let refused = desk.run_on(&missing, &["recount"], &[], "").fails(1);
+    assert!(refused.contains("does not exist"), "{refused}");
+    assert!(!missing.exists());
 }
 
 #[test]

@@ -205,8 +205,9 @@ pub fn stored_sum(conn: &mut DbConn, kind: i32, refs: &[i32]) -> AppResult<i64> 
 /// stories: 15 ms walked, 10 ms read whole). The walk took 54–470 ms for a tag of five
 /// stories there, and grows with the archive; reading that tag whole takes 0.05 ms. A
 /// list page (20 newest in any language) meets at about the same size. Related stories
-/// and readers' pages of one tag no longer use it: they walk the tag's links by
-/// publication time (`article_tags_time_idx`), whatever the tag's size.
+/// and readers' pages of one tag, author or region no longer use it: they walk the
+/// link's rows by publication time (`article_tags_time_idx` and its like), whatever
+/// the link's size.
 pub fn read_whole_limit(archive: i64) -> i64 {
     ((archive.max(0) as f64) * 6.25).sqrt() as i64
 }

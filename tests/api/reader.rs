@@ -449,6 +449,102 @@ async fn related_follows_stories_moved_in_time_unpublished_scheduled_or_retagged
     assert_eq!(t.slugs(RELATED).await, ["g-new", "g-02", "g-03"]);
 }
 
+/// "Read next" and related stories take each candidate's language and visibility from
+/// the stories' facts (read from an index, not the rows): stories in the section but in
+/// another language, drafts, scheduled, expired and trashed ones never show, and a
+/// story without a section reads the newest of its language.
+#[actix_web::test]
+async fn next_and_related_show_only_live_stories_in_the_language() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    t.article(&editor, story("main", json!(["gaza"]), "politics", 10))
+        .await;
+    for (slug, age) in [("live-1", 20), ("live-2", 30), ("live-3", 40)] {
+        t.article(&editor, story(slug, json!(["gaza"]), "politics", age))
+            .await;
+    }
+    for slug in ["expired", "scheduled", "trashed", "drafted"] {
+        t.article(&editor, story(slug, json!(["gaza"]), "politics", 15))
+            .await;
+    }
+    t.article(
+        &editor,
+        json!({"slug": "spanish", "language": "es", "title": "Historia", "tags": ["gaza"],
+               "section": "politics", "status": "published", "published_at": common::in_seconds(-12)}),
+    )
+    .await;
+    t.patch(
+        &editor,
+        "/api/v1/articles/expired",
+        json!({"unpublish_at": common::in_seconds(-5)}),
+    )
+    .await
+    .expect(200);
+    t.patch(
+        &editor,
+        "/api/v1/articles/scheduled",
+        json!({"published_at": common::in_seconds(3_600)}),
+    )
+    .await
+    .expect(200);
+    t.patch(
+        &editor,
+        "/api/v1/articles/drafted",
+        json!({"status": "draft"}),
+    )
+    .await
+    .expect(200);
+    t.delete(&editor, "/api/v1/articles/trashed")
+        .await
+        .expect(204);
+
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/related?limit=10").await,
+        ["live-1", "live-2", "live-3"]
+    );
+    // Next leaves out the related ones: with one related story, the other two.
+    assert_eq!(
+        t.slugs("/api/v1/articles/main/next?limit=1").await,
+        ["live-2"]
+    );
+    let page = t
+        .get("/api/v1/articles/main?include=related,next")
+        .await
+        .expect(200)
+        .json();
+    let slugs = |key: &str| -> Vec<String> {
+        page[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(slugs("related"), ["live-1", "live-2", "live-3"]);
+    assert_eq!(slugs("next"), Vec::<String>::new());
+    // The Spanish story's own edition: the English ones are never its related or next.
+    assert_eq!(
+        t.slugs("/api/v1/articles/spanish/related").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        t.slugs("/api/v1/articles/spanish/next").await,
+        Vec::<String>::new()
+    );
+    // Without a section, next is the newest of the language that readers see.
+    t.article(
+        &editor,
+        json!({"slug": "loose", "title": "Loose", "status": "published",
+               "published_at": common::in_seconds(-1)}),
+    )
+    .await;
+    assert_eq!(
+        t.slugs("/api/v1/articles/loose/next?limit=3").await,
+        ["main", "live-1", "live-2"]
+    );
+}
+
 #[actix_web::test]
 async fn collections_list_pinned_articles_first_then_in_order() {
     let t = common::app().await;

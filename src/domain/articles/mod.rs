@@ -4,6 +4,7 @@
 //! goes on time on every instance with no background job. A trashed article
 //! (`deleted_at`) is seen by no one outside the trash.
 
+pub mod facts;
 pub mod fields;
 pub mod form;
 pub mod list;

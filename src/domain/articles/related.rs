@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::facts::{self, article_facts};
 use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_readers};
 use crate::auth::Actor;
 use crate::db::DbConn;
@@ -115,7 +116,8 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
 /// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
 /// found by walking the tag's links newest first (each carries its story's
 /// `published_at`, kept equal by the database's triggers; the order is the same as the
-/// stories' own `(published_at, id)`).
+/// stories' own `(published_at, id)`). Each candidate's language and visibility come
+/// from [`article_facts`], not its row: about three links are read for every story kept.
 fn newest_of_tag(
     conn: &mut DbConn,
     head: &ArticleHead,
@@ -123,21 +125,28 @@ fn newest_of_tag(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Vec<Candidate>> {
     Ok(article_tags::table
-        .inner_join(articles::table)
+        .inner_join(article_facts::table.on(article_facts::id.eq(article_tags::article_id)))
         .filter(article_tags::tag_id.eq(tag))
         .filter(article_tags::published_at.le(now))
-        .filter(articles::language.eq(&head.language))
-        .filter(articles::id.ne(head.id))
-        .filter(visible_to_readers(now))
+        .filter(article_facts::language.eq(&head.language))
+        .filter(article_facts::id.ne(head.id))
+        .filter(facts::visible(now))
         .order((
             article_tags::published_at.desc(),
             article_tags::article_id.desc(),
         ))
         .limit(CANDIDATES)
-        .select((articles::id, articles::section_id, articles::published_at))
+        .select((
+            article_facts::id,
+            article_facts::section_id,
+            article_facts::published_at,
+        ))
         .load(conn)?)
 }
 
+/// The newest `limit` stories readers see in `section` and the article's language:
+/// the section's stories newest first from its index (which holds what decides
+/// visibility), each one's language from [`article_facts`].
 fn same_section(
     conn: &mut DbConn,
     head: &ArticleHead,
@@ -145,8 +154,9 @@ fn same_section(
     limit: i64,
 ) -> AppResult<Vec<Candidate>> {
     Ok(articles::table
+        .inner_join(article_facts::table.on(article_facts::id.eq(articles::id)))
         .filter(articles::section_id.eq(section))
-        .filter(articles::language.eq(&head.language))
+        .filter(article_facts::language.eq(&head.language))
         .filter(articles::id.ne(head.id))
         .filter(visible_to_readers(Timestamp::now().0))
         .order((articles::published_at.desc(), articles::id.desc()))
@@ -216,20 +226,23 @@ fn next_ids(
 ) -> AppResult<Vec<i32>> {
     let excluded: HashSet<i32> = excluded.iter().copied().collect();
     let fetch = limit + excluded.len() as i64;
-    let newest: Vec<Candidate> = match head.section_id {
-        Some(section) => same_section(conn, head, section, fetch)?,
+    // Only ids are needed: a story without a section reads the language's index alone.
+    let newest: Vec<i32> = match head.section_id {
+        Some(section) => same_section(conn, head, section, fetch)?
+            .into_iter()
+            .map(|c| c.0)
+            .collect(),
         None => articles::table
             .filter(articles::language.eq(&head.language))
             .filter(articles::id.ne(head.id))
             .filter(visible_to_readers(Timestamp::now().0))
             .order((articles::published_at.desc(), articles::id.desc()))
             .limit(fetch)
-            .select((articles::id, articles::section_id, articles::published_at))
+            .select(articles::id)
             .load(conn)?,
     };
     Ok(newest
         .into_iter()
-        .map(|c| c.0)
         .filter(|id| !excluded.contains(id))
         .take(limit as usize)
         .collect())

@@ -1,0 +1,40 @@
+//! `article_facts`: what decides whether readers see a story and where it belongs, read
+//! from the narrow sitemap index rather than the story's row (migration
+//! `2026-12-04-000014_article_facts`). For walks that check many candidates one by one.
+
+use diesel::prelude::*;
+
+use crate::db::columns::StoredStatus;
+use crate::schema::{article_tags, articles};
+
+diesel::table! {
+    /// A view over `articles`: its columns are the articles' own.
+    article_facts (id) {
+        id -> Integer,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        unpublish_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        language -> Text,
+        section_id -> Nullable<Integer>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(article_facts, articles);
+diesel::allow_tables_to_appear_in_same_query!(article_facts, article_tags);
+
+/// Stories readers may see at `now`, as [`super::visible_to_readers`] says it of the
+/// article rows.
+#[diesel::dsl::auto_type]
+pub fn visible(now: chrono::NaiveDateTime) -> _ {
+    let published: StoredStatus = StoredStatus::Published;
+    article_facts::status
+        .eq(published)
+        .and(article_facts::published_at.le(now).assume_not_null())
+        .and(
+            article_facts::unpublish_at
+                .is_null()
+                .or(article_facts::unpublish_at.gt(now).assume_not_null()),
+        )
+        .and(article_facts::deleted_at.is_null())
+}

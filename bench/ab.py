@@ -106,7 +106,8 @@ def main():
                     pg_cpu = (f", PostgreSQL {got['pg_cpu_us']:.1f} µs"
                               if got.get("pg_cpu_us") is not None else "")
                     print(f"round {r + 1} {label}: {name}: {got['rps']:,.0f} req/s, "
-                          f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req{pg_cpu}", flush=True)
+                          f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req{pg_cpu}, "
+                          f"p50 {got['p50']:.2f} ms, p99 {got['p99']:.2f} ms", flush=True)
             finally:
                 server.stop()
     print("\nload | old req/s (median) | new req/s (median) | new/old | old µs CPU | new µs CPU")

@@ -37,6 +37,9 @@ pub const AUTHOR: i32 = 3;
 pub const REGION: i32 = 4;
 /// Per block of [`BLOCK_SIZE`] ids: the sitemap's children.
 pub const BLOCK: i32 = 5;
+/// The featured stories (one key, `ref_id` 0): `featured=true` lists, and with
+/// [`ALL`] `featured=false` ones.
+pub const FEATURED: i32 = 6;
 
 /// Ids per block (and so the most URLs a child sitemap lists): small enough that a
 /// child read cold is served in a few milliseconds, large enough that an index of the
@@ -73,13 +76,15 @@ pub fn block_of(id: i32) -> i32 {
     (id - 1).max(0) / BLOCK_SIZE
 }
 
-/// The keys article `id` counts towards, sorted (with `section`, its section, and
-/// `language`, its language): each also in its language, but the block.
+/// The keys article `id` counts towards, sorted (with `section`, its section,
+/// `language`, its language, and whether it is `featured`): each also in its language,
+/// but the block.
 pub fn keys_of(
     conn: &mut DbConn,
     id: i32,
     section: Option<i32>,
     language: &str,
+    featured: bool,
 ) -> AppResult<Vec<Key>> {
     let mut keys: Vec<Key> = crate::on_backend!(conn, |c| article_tags::table
         .filter(article_tags::article_id.eq(id))
@@ -96,6 +101,9 @@ pub fn keys_of(
         )
         .load(c)?);
     keys.push((ALL, 0));
+    if featured {
+        keys.push((FEATURED, 0));
+    }
     if let Some(s) = section {
         keys.push((SECTION, s));
     }
@@ -316,11 +324,11 @@ impl Pending {
         let mut out: HashMap<i32, i64> = HashMap::new();
         for (ids, delta) in [(&self.gained, 1), (&self.lost, -1)] {
             for id in ids {
-                let (section, language): (Option<i32>, String) = articles::table
+                let (section, language, featured): (Option<i32>, String, bool) = articles::table
                     .find(id)
-                    .select((articles::section_id, articles::language))
+                    .select((articles::section_id, articles::language, articles::featured))
                     .get_result(conn)?;
-                for (k, r) in keys_of(conn, *id, section, &language)? {
+                for (k, r) in keys_of(conn, *id, section, &language, featured)? {
                     if k == kind && refs.is_none_or(|refs| refs.contains(&r)) {
                         *out.entry(r).or_default() += delta;
                     }
@@ -482,40 +490,45 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
              SELECT {BLOCK}, (a.id - 1) / {BLOCK_SIZE}, count(*) FROM articles a
              WHERE a.announced = 1 GROUP BY (a.id - 1) / {BLOCK_SIZE};"
     );
-    // Per kind: the rows it counts and the ref they count towards.
+    // Per kind: the rows it counts, the ref they count towards, and which of them.
     let kinds = [
-        (ALL, "articles a", "0"),
-        (SECTION, "articles a", "a.section_id"),
+        (ALL, "articles a", "0", ""),
+        (FEATURED, "articles a", "0", "AND a.featured"),
+        (SECTION, "articles a", "a.section_id", ""),
         (
             TAG,
             "article_tags l JOIN articles a ON a.id = l.article_id",
             "l.tag_id",
+            "",
         ),
         (
             AUTHOR,
             "article_authors l JOIN articles a ON a.id = l.article_id",
             "l.author_id",
+            "",
         ),
         (
             REGION,
             "article_regions l JOIN articles a ON a.id = l.article_id",
             "l.region_id",
+            "",
         ),
     ];
-    for (kind, rows, of) in kinds {
-        // Every article counts towards the one key of all (its row is there even at 0).
-        let (by, and_by) = match kind {
-            ALL => (String::new(), String::new()),
+    for (kind, rows, of, only) in kinds {
+        // The keys of all and of the featured have one row each (there even at 0).
+        let (by, and_by) = match of {
+            "0" => (String::new(), String::new()),
             _ => (format!("GROUP BY {of}"), format!(", {of}")),
         };
         script.push_str(&format!(
             "INSERT INTO article_counts (kind, ref_id, n)
                  SELECT {kind}, {of}, count(*) FROM {rows}
-                 WHERE a.announced = 1 AND {of} IS NOT NULL {by};
+                 WHERE a.announced = 1 AND {of} IS NOT NULL {only} {by};
              INSERT INTO article_counts (kind, ref_id, n)
                  SELECT {kind} + g.kind_step, {of}, count(*) FROM {rows}
                  JOIN recount_languages g ON g.language = a.language
-                 WHERE a.announced = 1 AND {of} IS NOT NULL GROUP BY g.kind_step{and_by};"
+                 WHERE a.announced = 1 AND {of} IS NOT NULL {only}
+                 GROUP BY g.kind_step{and_by};"
         ));
     }
     script.push_str("DROP TABLE recount_languages;");

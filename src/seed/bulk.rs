@@ -868,7 +868,8 @@ fn insert_batch(
                 (counts::REGION, a.region),
                 (counts::SECTION, a.section),
                 (counts::ALL, 0),
-            ]);
+            ])
+            .chain(a.featured.then_some((counts::FEATURED, 0)));
         for (kind, ref_id) in keys {
             *counted.entry((kind, ref_id)).or_default() += 1;
             if let Some(kind) = counts::in_language(kind, a.language) {

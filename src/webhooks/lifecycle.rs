@@ -47,6 +47,7 @@ type Facts = (
     chrono::NaiveDateTime,
     i32,
     Option<i32>,
+    bool,
 );
 
 fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
@@ -64,6 +65,7 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
             articles::updated_at,
             articles::announced,
             articles::section_id,
+            articles::featured,
         ))
         .get_result::<Facts>(c)
         .optional()?))
@@ -71,7 +73,7 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
 
 /// Where an article stands for readers at `now`.
 fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
-    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _, _) = f;
+    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _, _, _) = f;
     if deleted_at.is_some() || status != "published" || published_at.is_none_or(|p| p > now) {
         NOT_LIVE
     } else if unpublish_at.is_some_and(|u| u <= now) {
@@ -82,7 +84,7 @@ fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
 }
 
 fn data(f: &Facts, standing: i32) -> serde_json::Value {
-    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _, _) = f;
+    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _, _, _) = f;
     let status = match standing {
         LIVE => "published",
         EXPIRED => "expired",
@@ -138,7 +140,7 @@ pub fn article_changed(
         .execute(c)?);
     }
     if was == LIVE || is == LIVE {
-        let now_keys = counts::keys_of(conn, id, f.10, &f.2)?;
+        let now_keys = counts::keys_of(conn, id, f.10, &f.2, f.11)?;
         let old_keys = before.unwrap_or(&now_keys);
         match (was == LIVE, is == LIVE) {
             (true, true) if old_keys != now_keys.as_slice() => {

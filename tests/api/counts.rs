@@ -22,6 +22,8 @@ const LISTS: &[&str] = &[
     "author=omar-said",
     "region=mena",
     "region=europe",
+    "featured=true",
+    "featured=false",
 ];
 
 /// Per list: `(meta.total, the slugs a reader pages through)`, and per tag its
@@ -112,7 +114,7 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     let b = t
         .article(
             &editor,
-            json!({"title": "B", "status": "published", "tags": ["gaza"],
+            json!({"title": "B", "status": "published", "tags": ["gaza"], "featured": true,
                 "section": "news", "authors": ["omar-said"], "regions": ["europe"]}),
         )
         .await;
@@ -147,6 +149,15 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     .await
     .expect(200);
     check!(t, "after moving A");
+    t.patch(&editor, &path_a, json!({"featured": true}))
+        .await
+        .expect(200);
+    let seen = check!(t, "after featuring A");
+    assert!(
+        seen.contains(&("articles?featured=true".into(), 2, 2))
+            && seen.contains(&("articles?featured=true&lang=ar".into(), 1, 1)),
+        "A and B are featured: {seen:?}"
+    );
     t.patch(&editor, &path_a, json!({"language": "es"}))
         .await
         .expect(200);
@@ -184,7 +195,7 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         &editor,
         json!({"title": "D", "status": "published", "published_at": in_seconds(SCHEDULE_AHEAD),
             "tags": ["elections"], "section": "politics", "authors": ["leila-haddad"],
-            "language": "ar"}),
+            "language": "ar", "featured": true}),
     )
     .await;
     t.article(
@@ -245,7 +256,11 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
             .read(|conn| {
                 use newsdesk::schema::article_counts as c;
                 let rows: Vec<(i32, i32, i64)> = c::table
-                    .filter(c::kind.ge(8))
+                    .filter(
+                        c::kind
+                            .ge(8)
+                            .or(c::kind.eq(newsdesk::domain::counts::FEATURED)),
+                    )
                     .filter(c::n.ne(0))
                     .select((c::kind, c::ref_id, c::n))
                     .order((c::kind, c::ref_id))
@@ -259,16 +274,31 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
     // A and C live in Spanish ("es": kind 4,144 for all of them), D in Arabic (3,896).
     assert!(kept.contains(&(4144, 0, 2)), "{kept:?}");
     assert!(kept.contains(&(3896, 0, 1)), "{kept:?}");
+    // A and D are the featured stories live: kind 6, and 4,150 in Spanish, 3,902 in
+    // Arabic.
+    assert!(
+        kept.contains(&(6, 0, 2)) && kept.contains(&(4150, 0, 1)) && kept.contains(&(3902, 0, 1)),
+        "{kept:?}"
+    );
+    // And the one that brought the featured counts.
     let backfill = match common::on_postgres() {
-        true => include_str!("../../migrations_pg/2026-12-03-000013_language_counts/up.sql"),
-        false => include_str!("../../migrations/2026-12-03-000013_language_counts/up.sql"),
+        true => [
+            include_str!("../../migrations_pg/2026-12-03-000013_language_counts/up.sql"),
+            include_str!("../../migrations_pg/2026-12-04-000015_featured_counts/up.sql"),
+        ],
+        false => [
+            include_str!("../../migrations/2026-12-03-000013_language_counts/up.sql"),
+            include_str!("../../migrations/2026-12-04-000015_featured_counts/up.sql"),
+        ],
     };
     t.state
         .db
         .write(move |conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("DELETE FROM article_counts WHERE kind >= 8")?;
-            conn.batch_execute(backfill)?;
+            conn.batch_execute("DELETE FROM article_counts WHERE kind >= 8 OR kind = 6")?;
+            for sql in backfill {
+                conn.batch_execute(sql)?;
+            }
             Ok(())
         })
         .await

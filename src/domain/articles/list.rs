@@ -585,7 +585,8 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
 
 /// The list's total from the maintained counts, when its filters are ones the counts
 /// keep: what readers see, everything or one section (with its children), one tag, one
-/// author or one region, in every language or one, and nothing else.
+/// author or one region, in every language or one, and nothing else; or the featured
+/// stories (or all but them) of the archive or of one language.
 fn counted_total(
     conn: &mut DbConn,
     q: &ArticleQuery,
@@ -596,8 +597,7 @@ fn counted_total(
         || q.q.is_some()
         || r.collection.is_some()
         || q.published_after.is_some()
-        || q.published_before.is_some()
-        || q.featured.is_some();
+        || q.published_before.is_some();
     if narrowed {
         return Ok(None);
     }
@@ -622,14 +622,30 @@ fn counted_total(
         1 => keys.remove(0),
         _ => return Ok(None),
     };
-    let kind = match &q.lang {
-        Some(lang) => match counts::in_language(kind, lang) {
-            Some(kind) => kind,
-            None => return Ok(None),
-        },
-        None => kind,
+    // The kind in the list's language, if it has one.
+    let in_lang = |kind: i32| match &q.lang {
+        Some(lang) => counts::in_language(kind, lang),
+        None => Some(kind),
     };
-    Ok(Some(counts::visible_sum(conn, kind, &refs, now)?))
+    let Some(counted) = in_lang(kind) else {
+        return Ok(None);
+    };
+    match q.featured {
+        None => Ok(Some(counts::visible_sum(conn, counted, &refs, now)?)),
+        // The featured are counted in the whole archive and in each edition; the others
+        // are all but them.
+        Some(featured) if kind == counts::ALL => {
+            let Some(kind) = in_lang(counts::FEATURED) else {
+                return Ok(None);
+            };
+            let n = counts::visible_sum(conn, kind, &[0], now)?;
+            Ok(Some(match featured {
+                true => n,
+                false => counts::visible_sum(conn, counted, &[0], now)? - n,
+            }))
+        }
+        Some(_) => Ok(None),
+    }
 }
 
 /// The list's total: from the maintained counts when they keep it, else from the memo

@@ -375,8 +375,13 @@ pub fn update_for(
     let edit = check_patch(&mut c, actor, body, languages)?;
     let refs = resolve_edit(c, conn, actor, &head, &edit)?;
     let before = get(conn, &Key::Id(head.id), Some(actor), site)?;
-    let counted_as =
-        crate::domain::counts::keys_of(conn, head.id, head.section_id, &head.language)?;
+    let counted_as = crate::domain::counts::keys_of(
+        conn,
+        head.id,
+        head.section_id,
+        &head.language,
+        head.featured,
+    )?;
     let written = save_edit(conn, actor, &head, edit, refs, ahead, site)?;
     written.and_then(|article| {
         let old = RevisionFields::of(&before);

@@ -556,10 +556,13 @@ mod tests {
         // What the migration's SQL computes for the same codes.
         assert_eq!(in_language(ALL, "en"), Some(3064));
         assert_eq!(in_language(REGION, "fil"), Some(71980));
+        // The featured in Spanish and in Arabic (migration 000015's figures).
+        assert_eq!(in_language(FEATURED, "es"), Some(4150));
+        assert_eq!(in_language(FEATURED, "ar"), Some(3902));
         let codes = ["en", "ar", "es", "fr", "zz", "aaa", "fil", "zzz"];
         let mut kinds: Vec<i32> = Vec::new();
         for code in codes {
-            for kind in [ALL, SECTION, TAG, AUTHOR, REGION] {
+            for kind in [ALL, SECTION, TAG, AUTHOR, REGION, FEATURED] {
                 let k = in_language(kind, code).unwrap();
                 assert!(k >= LANGUAGE_STRIDE, "{code}: {k}");
                 assert_eq!(k % LANGUAGE_STRIDE, kind, "{code}");
@@ -568,7 +571,7 @@ mod tests {
         }
         kinds.sort_unstable();
         kinds.dedup();
-        assert_eq!(kinds.len(), codes.len() * 5, "no two share a kind");
+        assert_eq!(kinds.len(), codes.len() * 6, "no two share a kind");
         for bad in ["", "e", "EN", "en-GB", "engl", "é", "e1"] {
             assert_eq!(in_language(ALL, bad), None, "{bad:?}");
         }

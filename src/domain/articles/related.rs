@@ -68,10 +68,18 @@ pub fn related(
 ) -> AppResult<Vec<Article>> {
     let head = find_head(conn, key, viewer)?;
     let ranked = related_ids(conn, &head, limit)?;
-    articles_in_order(conn, &ranked, site)
+    articles_in_order(conn, &ranked.related, site)
 }
 
-fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<Vec<i32>> {
+/// What ranking related stories found: their ids, best first, and the newest
+/// [`CANDIDATES`] stories of the article's section in its language (none without a
+/// section), which "read next" takes its items from.
+struct Ranked {
+    related: Vec<i32>,
+    section_newest: Vec<i32>,
+}
+
+fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<Ranked> {
     let now = Timestamp::now().0;
     let tags: Vec<i32> = article_tags::table
         .filter(article_tags::article_id.eq(head.id))
@@ -88,8 +96,10 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
             facts.insert(c.0, c);
         }
     }
+    let mut section_newest = Vec::new();
     if let Some(section) = head.section_id {
         for c in same_section(conn, head, section, CANDIDATES)? {
+            section_newest.push(c.0);
             facts.entry(c.0).or_insert(c);
         }
     }
@@ -106,11 +116,14 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<V
             .then(b.2.cmp(&a.2))
             .then(b.0.cmp(&a.0))
     });
-    Ok(candidates
-        .into_iter()
-        .take(limit as usize)
-        .map(|c| c.0)
-        .collect())
+    Ok(Ranked {
+        related: candidates
+            .into_iter()
+            .take(limit as usize)
+            .map(|c| c.0)
+            .collect(),
+        section_newest,
+    })
 }
 
 /// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
@@ -176,8 +189,8 @@ pub fn next(
     site: &Site,
 ) -> AppResult<Vec<Article>> {
     let head = find_head(conn, key, viewer)?;
-    let related = related_ids(conn, &head, limit)?;
-    let ids = next_ids(conn, &head, &related, limit)?;
+    let ranked = related_ids(conn, &head, limit)?;
+    let ids = next_ids(conn, &head, &ranked, limit)?;
     articles_in_order(conn, &ids, site)
 }
 
@@ -193,11 +206,12 @@ pub fn around(
     (want_related, want_next): (bool, bool),
     site: &Site,
 ) -> AppResult<Around> {
-    let related = related_ids(conn, head, limit)?;
+    let ranked = related_ids(conn, head, limit)?;
     let next = match want_next {
-        true => Some(next_ids(conn, head, &related, limit)?),
+        true => Some(next_ids(conn, head, &ranked, limit)?),
         false => None,
     };
+    let related = ranked.related;
     let mut wanted: Vec<i32> = Vec::new();
     if want_related {
         wanted.extend(&related);
@@ -217,17 +231,22 @@ pub fn around(
 }
 
 /// The ids of "read next": the newest in the section (or language), without the
-/// article and `excluded` (its related ones).
+/// article and its related ones. A section's are those `ranked` already read (at most
+/// 20 related and 20 next, within [`CANDIDATES`]).
 fn next_ids(
     conn: &mut DbConn,
     head: &ArticleHead,
-    excluded: &[i32],
+    ranked: &Ranked,
     limit: i64,
 ) -> AppResult<Vec<i32>> {
-    let excluded: HashSet<i32> = excluded.iter().copied().collect();
+    let excluded: HashSet<i32> = ranked.related.iter().copied().collect();
     let fetch = limit + excluded.len() as i64;
-    // Only ids are needed: a story without a section reads the language's index alone.
+    // A story without a section reads the language's index alone, ids only.
     let newest: Vec<i32> = match head.section_id {
+        // All the section's stories, or at least the `fetch` newest of them.
+        Some(_) if (ranked.section_newest.len() as i64) < CANDIDATES || fetch <= CANDIDATES => {
+            ranked.section_newest.clone()
+        }
         Some(section) => same_section(conn, head, section, fetch)?
             .into_iter()
             .map(|c| c.0)

@@ -704,3 +704,218 @@ async fn author_and_region_pages_follow_their_stories_through_time_and_moves() {
         );
     }
 }
+
+/// Date windows over an archive's past and future: a month long ago holds its own
+/// stories with their total whatever is newer, a window reaching past now stops at what
+/// readers see, and staff's scheduled list takes a lower bound beyond now.
+#[actix_web::test]
+async fn date_windows_hold_their_own_stories_wherever_they_lie() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    for (slug, at, section, lang, tag, author, region) in [
+        (
+            "jan-10",
+            "2023-01-10T08:00:00Z",
+            "politics",
+            "en",
+            "gaza",
+            "omar-said",
+            "europe",
+        ),
+        (
+            "jan-20",
+            "2023-01-20T08:00:00Z",
+            "sports",
+            "es",
+            "gaza",
+            "agencies",
+            "mena",
+        ),
+        (
+            "jan-31",
+            "2023-01-31T23:59:59Z",
+            "politics",
+            "en",
+            "elections",
+            "omar-said",
+            "europe",
+        ),
+        (
+            "feb-01",
+            "2023-02-01T00:00:00Z",
+            "politics",
+            "en",
+            "gaza",
+            "agencies",
+            "mena",
+        ),
+        (
+            "jun-01",
+            "2024-06-01T08:00:00Z",
+            "sports",
+            "en",
+            "climate",
+            "agencies",
+            "europe",
+        ),
+        (
+            "recent",
+            "2026-01-05T08:00:00Z",
+            "politics",
+            "en",
+            "gaza",
+            "omar-said",
+            "mena",
+        ),
+    ] {
+        t.article(
+            &editor,
+            json!({"title": slug, "slug": slug, "status": "published", "published_at": at,
+                   "section": section, "language": lang, "tags": [tag], "authors": [author],
+                   "regions": [region]}),
+        )
+        .await;
+    }
+    for (slug, secs) in [("next-day", 86_400), ("next-week", 7 * 86_400)] {
+        t.article(
+            &editor,
+            json!({"title": slug, "slug": slug, "status": "published",
+                   "published_at": in_seconds(secs)}),
+        )
+        .await;
+    }
+    t.article(
+        &editor,
+        json!({"title": "gone", "slug": "gone", "status": "published",
+               "published_at": "2023-01-15T08:00:00Z", "unpublish_at": in_seconds(-60),
+               "tags": ["gaza"], "authors": ["omar-said"]}),
+    )
+    .await;
+    let names = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let january = "published_after=2023-01-01T00:00:00Z&published_before=2023-02-01T00:00:00Z";
+    pages_hold(&t, january, &names(&["jan-31", "jan-20", "jan-10"])).await;
+    pages_hold(
+        &t,
+        &format!("{january}&section=politics"),
+        &names(&["jan-31", "jan-10"]),
+    )
+    .await;
+    pages_hold(&t, &format!("{january}&lang=es"), &names(&["jan-20"])).await;
+    pages_hold(
+        &t,
+        "published_before=2023-02-01T00:00:01Z",
+        &names(&["feb-01", "jan-31", "jan-20", "jan-10"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "published_after=2023-01-20T08:00:00Z&published_before=2025-01-01T00:00:00Z",
+        &names(&["jun-01", "feb-01", "jan-31"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "published_after=2020-01-01T00:00:00Z&published_before=2022-01-01T00:00:00Z",
+        &[],
+    )
+    .await;
+    // One link, several tags, a link with a section or the other links, each over a
+    // window: walked by the link's time, or read whole, the same stories.
+    pages_hold(
+        &t,
+        &format!("{january}&tag=gaza"),
+        &names(&["jan-20", "jan-10"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        &format!("{january}&tag=gaza,elections"),
+        &names(&["jan-31", "jan-20", "jan-10"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "author=omar-said&published_before=2023-02-01T00:00:00Z",
+        &names(&["jan-31", "jan-10"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "region=mena&published_after=2023-01-25T00:00:00Z&published_before=2025-01-01T00:00:00Z",
+        &names(&["feb-01"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "tag=gaza&section=politics&published_before=2023-06-01T00:00:00Z",
+        &names(&["feb-01", "jan-10"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "tag=gaza&author=agencies&region=mena&published_before=2024-01-01T00:00:00Z",
+        &names(&["feb-01", "jan-20"]),
+    )
+    .await;
+    // A story moved into the window by an edit is found there by its link too.
+    t.patch(
+        &editor,
+        "/api/v1/articles/jun-01",
+        json!({"published_at": "2023-01-05T08:00:00Z"}),
+    )
+    .await
+    .expect(200);
+    pages_hold(&t, &format!("{january}&tag=climate"), &names(&["jun-01"])).await;
+    pages_hold(
+        &t,
+        &format!("{january}&tag=climate,elections&region=europe"),
+        &names(&["jan-31", "jun-01"]),
+    )
+    .await;
+    pages_hold(
+        &t,
+        "published_after=2024-01-01T00:00:00Z&published_before=2025-01-01T00:00:00Z&tag=climate",
+        &[],
+    )
+    .await;
+    let expired = format!("/api/v1/articles?status=expired&{january}&tag=gaza");
+    assert_eq!(t.slugs_as(&editor, &expired).await, ["gone"]);
+    // Up to a time beyond now: what readers see, the scheduled stories not yet.
+    let live = names(&["recent", "feb-01", "jan-31", "jan-20", "jan-10", "jun-01"]);
+    pages_hold(&t, "published_before=2100-01-01T00:00:00Z", &live).await;
+    pages_hold(
+        &t,
+        "published_after=2025-12-01T00:00:00Z&published_before=2100-01-01T00:00:00Z",
+        &names(&["recent"]),
+    )
+    .await;
+    let ahead = format!("published_after={}", in_seconds(3_600).replace('+', "%2B"));
+    pages_hold(&t, &ahead, &[]).await;
+    // Staff's scheduled stories after a time beyond now, and after one in the past.
+    let scheduled = |after: &str| {
+        format!("/api/v1/articles?status=scheduled&published_after={after}&per_page=100")
+    };
+    assert_eq!(
+        t.slugs_as(
+            &editor,
+            &scheduled(&in_seconds(2 * 86_400).replace('+', "%2B"))
+        )
+        .await,
+        ["next-week"]
+    );
+    assert_eq!(
+        t.slugs_as(&editor, &scheduled("2023-01-01T00:00:00Z"))
+            .await,
+        ["next-week", "next-day"]
+    );
+    let page = t
+        .get_as(
+            &editor,
+            &scheduled(&in_seconds(2 * 86_400).replace('+', "%2B")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(page["meta"]["total"], 1);
+}

@@ -221,7 +221,44 @@ fn whole(
 
 /// Articles linked through `$link` (a table of `article_id` and `$matching`): `IN` the
 /// link's matching rows when `$whole`, else an `EXISTS` probe for each article walked.
+///
+/// With `$q`, the link's own copy of its story's `published_at` (kept equal by
+/// triggers) takes the list's date bounds too, so that a set read whole holds only the
+/// window's rows (`article_tags_time_idx` and its kin): a count of a tag's January two
+/// years back read all the tag's rows and probed each story.
 macro_rules! linked {
+    ($query:expr, $whole:expr, $link:ident, $matching:expr, $q:expr) => {
+        match $whole {
+            true => match ($q.published_after, $q.published_before) {
+                (None, None) => linked!($query, true, $link, $matching),
+                (Some(a), None) => {
+                    linked!(
+                        $query,
+                        true,
+                        $link,
+                        $matching.and($link::published_at.gt(a.0))
+                    )
+                }
+                (None, Some(b)) => {
+                    linked!(
+                        $query,
+                        true,
+                        $link,
+                        $matching.and($link::published_at.lt(b.0))
+                    )
+                }
+                (Some(a), Some(b)) => linked!(
+                    $query,
+                    true,
+                    $link,
+                    $matching
+                        .and($link::published_at.gt(a.0))
+                        .and($link::published_at.lt(b.0))
+                ),
+            },
+            false => linked!($query, false, $link, $matching),
+        }
+    };
     ($query:expr, $whole:expr, $link:ident, $matching:expr) => {
         match $whole {
             true => $query.filter(
@@ -239,33 +276,45 @@ macro_rules! linked {
 /// One of the page's link filters (`tags`, `collection`, `author`, `region`), if the
 /// page has it, added to `$query` with [`linked!`].
 macro_rules! link_filter {
-    // A filter by one id (`Option<i32>`) in `$link::$column`.
-    (@id $query:expr, $id:expr, $whole:expr, $link:ident, $column:ident) => {
+    // A filter by one id (`Option<i32>`) in `$link::$column`, and the date bounds of
+    // `$q` on the link's rows (see [`linked!`]).
+    (@id $query:expr, $id:expr, $whole:expr, $link:ident, $column:ident, $q:expr) => {
         match $id {
-            Some(id) => linked!($query, $whole, $link, $link::$column.eq(id)),
+            Some(id) => linked!($query, $whole, $link, $link::$column.eq(id), $q),
             None => $query,
         }
     };
-    ($query:expr, $r:expr, $whole:expr, $count:expr, tags) => {
+    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, tags) => {
         match &$r.tags {
             Some(ids) => linked!(
                 $query,
                 $whole.tags || $count,
                 article_tags,
-                article_tags::tag_id.eq_any(ids.clone())
+                article_tags::tag_id.eq_any(ids.clone()),
+                $q
             ),
             None => $query,
         }
     };
-    ($query:expr, $r:expr, $whole:expr, $count:expr, collection) => {
-        link_filter!(@id $query, $r.collection, $whole.collection || $count,
-            collection_articles, collection_id)
+    // A collection's rows carry no time.
+    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, collection) => {
+        match $r.collection {
+            Some(id) => linked!(
+                $query,
+                $whole.collection || $count,
+                collection_articles,
+                collection_articles::collection_id.eq(id)
+            ),
+            None => $query,
+        }
     };
-    ($query:expr, $r:expr, $whole:expr, $count:expr, author) => {
-        link_filter!(@id $query, $r.author, $whole.author || $count, article_authors, author_id)
+    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, author) => {
+        link_filter!(@id $query, $r.author, $whole.author || $count, article_authors,
+            author_id, $q)
     };
-    ($query:expr, $r:expr, $whole:expr, $count:expr, region) => {
-        link_filter!(@id $query, $r.region, $whole.region || $count, article_regions, region_id)
+    ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, region) => {
+        link_filter!(@id $query, $r.region, $whole.region || $count, article_regions,
+            region_id, $q)
     };
 }
 
@@ -282,7 +331,7 @@ macro_rules! narrowed {
         if let Some(ids) = &r.sections {
             query = query.filter(articles::section_id.eq_any(ids.clone()));
         }
-        $(query = link_filter!(query, r, whole, count, $link);)*
+        $(query = link_filter!(query, q, r, whole, count, $link);)*
         if let Some(lang) = &q.lang {
             query = query.filter(articles::language.eq(lang.clone()));
         }
@@ -309,6 +358,21 @@ fn filtered<'a>(
     now: chrono::NaiveDateTime,
     purpose: Purpose,
 ) -> Boxed<'a> {
+    // Given two bounds on `published_at` on the same side, SQLite starts its index range
+    // at the first one in the statement and filters by the other (see [`after_cursor`]).
+    // A date bound tighter than what the status allows goes first: with "published by
+    // now" first, a month of an archive's past read every story published since (a
+    // January two years back, 230 ms at a million articles). The list's filters repeat
+    // it below, a second term with the same value.
+    let query = match (q.status, q.published_before, q.published_after) {
+        (None | Some(StatusFilter::Published), Some(before), _) if before.0 <= now => {
+            query.filter(articles::published_at.lt(before.0))
+        }
+        (Some(StatusFilter::Scheduled), _, Some(after)) if after.0 > now => {
+            query.filter(articles::published_at.gt(after.0))
+        }
+        _ => query,
+    };
     let query = visibility(query, q.status, viewer, now);
     let (whole, count) = match purpose {
         Purpose::Page(whole) => (whole, false),
@@ -439,10 +503,14 @@ fn link_walk(
                     (None, true) => query,
                 };
             }
-            let query = query
-                .filter($link::$column.eq($id))
-                .filter($link::published_at.le(now))
-                .filter(visible_to_readers(now));
+            // The tighter of "published by now" and the list's `published_before`
+            // bounds the link's index range (see [`filtered`]).
+            let query = query.filter($link::$column.eq($id));
+            let query = match q.published_before {
+                Some(before) if before.0 <= now => query.filter($link::published_at.lt(before.0)),
+                _ => query.filter($link::published_at.le(now)),
+            };
+            let query = query.filter(visible_to_readers(now));
             let query = narrowed!(query, q, r, whole, false, $link::published_at, $others);
             let query = match oldest_first {
                 true => query.order(($link::published_at.asc(), $link::article_id.asc())),

@@ -40,6 +40,16 @@ pub const BLOCK: i32 = 5;
 /// The featured stories (one key, `ref_id` 0): `featured=true` lists, and with
 /// [`ALL`] `featured=false` ones.
 pub const FEATURED: i32 = 6;
+/// Per day of publication (UTC), `ref_id` the day's Julian day number ([`day_of`]):
+/// date windows (`published_after`, `published_before`) sum their whole days.
+pub const DAY: i32 = 7;
+
+/// Julian day number of the day (UTC) that holds `at`: 2,440,588 for 1970-01-01, as
+/// SQLite's `julianday(date(t)) + 0.5` and PostgreSQL's `to_char(t, 'J')` give it.
+pub fn day_of(at: chrono::NaiveDateTime) -> i32 {
+    use chrono::Datelike;
+    at.date().num_days_from_ce() + 1_721_425
+}
 
 /// Ids per block (and so the most URLs a child sitemap lists): small enough that a
 /// child read cold is served in a few milliseconds, large enough that an index of the
@@ -77,14 +87,15 @@ pub fn block_of(id: i32) -> i32 {
 }
 
 /// The keys article `id` counts towards, sorted (with `section`, its section,
-/// `language`, its language, and whether it is `featured`): each also in its language,
-/// but the block.
+/// `language`, its language, whether it is `featured`, and when it was `published`):
+/// each also in its language, but the block.
 pub fn keys_of(
     conn: &mut DbConn,
     id: i32,
     section: Option<i32>,
     language: &str,
     featured: bool,
+    published: Option<chrono::NaiveDateTime>,
 ) -> AppResult<Vec<Key>> {
     let mut keys: Vec<Key> = crate::on_backend!(conn, |c| article_tags::table
         .filter(article_tags::article_id.eq(id))
@@ -106,6 +117,9 @@ pub fn keys_of(
     }
     if let Some(s) = section {
         keys.push((SECTION, s));
+    }
+    if let Some(at) = published {
+        keys.push((DAY, day_of(at)));
     }
     keys.extend(
         keys.clone()
@@ -239,6 +253,9 @@ pub fn stored_per_ref(
     Ok(rows.into_iter().map(|(r, n)| (r, n.unwrap_or(0))).collect())
 }
 
+/// What decides a pending article's keys: section, language, featured, published.
+type Fact = (Option<i32>, String, bool, Option<chrono::NaiveDateTime>);
+
 #[derive(QueryableByName)]
 struct PendingRow {
     #[diesel(sql_type = Integer)]
@@ -324,11 +341,16 @@ impl Pending {
         let mut out: HashMap<i32, i64> = HashMap::new();
         for (ids, delta) in [(&self.gained, 1), (&self.lost, -1)] {
             for id in ids {
-                let (section, language, featured): (Option<i32>, String, bool) = articles::table
+                let (section, language, featured, published): Fact = articles::table
                     .find(id)
-                    .select((articles::section_id, articles::language, articles::featured))
+                    .select((
+                        articles::section_id,
+                        articles::language,
+                        articles::featured,
+                        articles::published_at,
+                    ))
                     .get_result(conn)?;
-                for (k, r) in keys_of(conn, *id, section, &language, featured)? {
+                for (k, r) in keys_of(conn, *id, section, &language, featured, published)? {
                     if k == kind && refs.is_none_or(|refs| refs.contains(&r)) {
                         *out.entry(r).or_default() += delta;
                     }
@@ -372,6 +394,35 @@ pub fn visible_sum(
         return Ok(stored);
     }
     let change: i64 = pending.per_ref(conn, kind, Some(refs))?.values().sum();
+    Ok(stored + change)
+}
+
+/// The number of articles readers see of `kind` over the refs `first..=last` (days:
+/// [`DAY`]), exact at `now`.
+pub fn visible_range_sum(
+    conn: &mut DbConn,
+    kind: i32,
+    first: i32,
+    last: i32,
+    now: chrono::NaiveDateTime,
+) -> AppResult<i64> {
+    let (stored, pending) = consistent(conn, now, |c| {
+        let total: Option<i64> = article_counts::table
+            .filter(article_counts::kind.eq(kind))
+            .filter(article_counts::ref_id.between(first, last))
+            .select(summed())
+            .get_result(c)?;
+        Ok(total.unwrap_or(0))
+    })?;
+    if pending.is_empty() {
+        return Ok(stored);
+    }
+    let change: i64 = pending
+        .per_ref(conn, kind, None)?
+        .into_iter()
+        .filter(|(r, _)| (first..=last).contains(r))
+        .map(|(_, d)| d)
+        .sum();
     Ok(stored + change)
 }
 
@@ -481,6 +532,11 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
                  WHERE language ~ '^[a-z]{2,3}$';"
         }
     };
+    // A story's day (see [`day_of`]).
+    let day = match conn {
+        DbConn::Sqlite(_) => "CAST(julianday(date(a.published_at)) + 0.5 AS INTEGER)",
+        DbConn::Postgres(_) => "CAST(to_char(a.published_at, 'J') AS INTEGER)",
+    };
     let mut script = format!(
         "DELETE FROM article_counts;
          CREATE TEMPORARY TABLE recount_languages
@@ -495,6 +551,7 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
         (ALL, "articles a", "0", ""),
         (FEATURED, "articles a", "0", "AND a.featured"),
         (SECTION, "articles a", "a.section_id", ""),
+        (DAY, "articles a", day, ""),
         (
             TAG,
             "article_tags l JOIN articles a ON a.id = l.article_id",
@@ -562,7 +619,7 @@ mod tests {
         let codes = ["en", "ar", "es", "fr", "zz", "aaa", "fil", "zzz"];
         let mut kinds: Vec<i32> = Vec::new();
         for code in codes {
-            for kind in [ALL, SECTION, TAG, AUTHOR, REGION, FEATURED] {
+            for kind in [ALL, SECTION, TAG, AUTHOR, REGION, FEATURED, DAY] {
                 let k = in_language(kind, code).unwrap();
                 assert!(k >= LANGUAGE_STRIDE, "{code}: {k}");
                 assert_eq!(k % LANGUAGE_STRIDE, kind, "{code}");
@@ -571,9 +628,21 @@ mod tests {
         }
         kinds.sort_unstable();
         kinds.dedup();
-        assert_eq!(kinds.len(), codes.len() * 6, "no two share a kind");
+        assert_eq!(kinds.len(), codes.len() * 7, "no two share a kind");
         for bad in ["", "e", "EN", "en-GB", "engl", "é", "e1"] {
             assert_eq!(in_language(ALL, bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_day_is_its_julian_day_number() {
+        let at =
+            |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+        // What SQLite's `julianday(date(t)) + 0.5` and PostgreSQL's `to_char(t, 'J')` give.
+        assert_eq!(day_of(at("1970-01-01 00:00:00")), 2_440_588);
+        assert_eq!(day_of(at("1970-01-01 23:59:59.999999")), 2_440_588);
+        assert_eq!(day_of(at("1850-03-01 12:00:00")), 2_396_818);
+        assert_eq!(day_of(at("2026-01-31 23:59:59")), 2_461_072);
+        assert_eq!(day_of(at("2026-02-01 00:00:00")), 2_461_073);
     }
 }

@@ -868,6 +868,7 @@ fn insert_batch(
                 (counts::REGION, a.region),
                 (counts::SECTION, a.section),
                 (counts::ALL, 0),
+                (counts::DAY, counts::day_of(a.published_at)),
             ])
             .chain(a.featured.then_some((counts::FEATURED, 0)));
         for (kind, ref_id) in keys {

@@ -140,7 +140,7 @@ pub fn article_changed(
         .execute(c)?);
     }
     if was == LIVE || is == LIVE {
-        let now_keys = counts::keys_of(conn, id, f.10, &f.2, f.11)?;
+        let now_keys = counts::keys_of(conn, id, f.10, &f.2, f.11, f.5)?;
         let old_keys = before.unwrap_or(&now_keys);
         match (was == LIVE, is == LIVE) {
             (true, true) if old_keys != now_keys.as_slice() => {

@@ -38,8 +38,27 @@ where
     B: actix_web::body::MessageBody,
 {
     let mut out = Vec::new();
+    // Date windows: around now (whole days inside, part-days at the ends, or less than
+    // a day), and around a story moved back to 2023-01-15 10:00.
+    let at = |secs: i64| in_seconds(secs).replace('+', "%2B");
+    let day = 86_400;
+    let windows = [
+        format!("published_after={}", at(-3 * day)),
+        format!("published_before={}", at(3 * day)),
+        format!(
+            "published_after={}&published_before={}",
+            at(-3 * day),
+            at(3 * day)
+        ),
+        format!("published_after={}&published_before={}", at(-600), at(600)),
+        "published_after=2023-01-01T00:00:00Z&published_before=2023-02-01T00:00:00Z".into(),
+        "published_before=2023-01-15T12:00:00Z".into(),
+        "published_after=2023-01-15T09:00:00Z&published_before=2024-01-01T00:00:00Z".into(),
+        "published_after=2023-01-15T11:00:00Z".into(),
+    ];
+    let lists = LISTS.iter().map(|l| l.to_string()).chain(windows);
     // Each list in every language and in each one (an edition's lists).
-    for filter in LISTS {
+    for filter in lists {
         for lang in ["", "&lang=en", "&lang=ar", "&lang=es"] {
             let page = t
                 .get(&format!("/api/v1/articles?per_page=100&{filter}{lang}"))
@@ -162,8 +181,31 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         .await
         .expect(200);
     check!(t, "after moving A to the Spanish edition");
-    // Take-down, publication, trash and restore.
+    // A story moved back in time leaves today's count for its new day's.
     let path_b = format!("/api/v1/articles/{}", b["id"]);
+    t.patch(
+        &editor,
+        &path_b,
+        json!({"published_at": "2023-01-15T10:00:00Z"}),
+    )
+    .await
+    .expect(200);
+    let seen = check!(t, "after moving B back to 2023");
+    for window in [
+        "published_after=2023-01-01T00:00:00Z&published_before=2023-02-01T00:00:00Z",
+        "published_before=2023-01-15T12:00:00Z",
+    ] {
+        assert!(
+            seen.contains(&(format!("articles?{window}"), 1, 1))
+                && seen.contains(&(format!("articles?{window}&lang=en"), 1, 1)),
+            "B is in {window}: {seen:?}"
+        );
+    }
+    assert!(
+        seen.contains(&("articles?published_after=2023-01-15T11:00:00Z".into(), 1, 1)),
+        "only A after B's hour: {seen:?}"
+    );
+    // Take-down, publication, trash and restore.
     t.patch(&editor, &path_b, json!({"status": "draft"}))
         .await
         .expect(200);
@@ -259,7 +301,8 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
                     .filter(
                         c::kind
                             .ge(8)
-                            .or(c::kind.eq(newsdesk::domain::counts::FEATURED)),
+                            .or(c::kind.eq(newsdesk::domain::counts::FEATURED))
+                            .or(c::kind.eq(newsdesk::domain::counts::DAY)),
                     )
                     .filter(c::n.ne(0))
                     .select((c::kind, c::ref_id, c::n))
@@ -280,22 +323,24 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         kept.contains(&(6, 0, 2)) && kept.contains(&(4150, 0, 1)) && kept.contains(&(3902, 0, 1)),
         "{kept:?}"
     );
-    // And the one that brought the featured counts.
+    // And the ones that brought the featured counts and the counts per day.
     let backfill = match common::on_postgres() {
         true => [
             include_str!("../../migrations_pg/2026-12-03-000013_language_counts/up.sql"),
             include_str!("../../migrations_pg/2026-12-04-000015_featured_counts/up.sql"),
+            include_str!("../../migrations_pg/2026-12-04-000016_day_counts/up.sql"),
         ],
         false => [
             include_str!("../../migrations/2026-12-03-000013_language_counts/up.sql"),
             include_str!("../../migrations/2026-12-04-000015_featured_counts/up.sql"),
+            include_str!("../../migrations/2026-12-04-000016_day_counts/up.sql"),
         ],
     };
     t.state
         .db
         .write(move |conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("DELETE FROM article_counts WHERE kind >= 8 OR kind = 6")?;
+            conn.batch_execute("DELETE FROM article_counts WHERE kind >= 8 OR kind IN (6, 7)")?;
             for sql in backfill {
                 conn.batch_execute(sql)?;
             }

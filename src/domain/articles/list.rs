@@ -663,11 +663,20 @@ fn counted_total(
 ) -> AppResult<Option<i64>> {
     let narrowed = !matches!(q.status, None | Some(StatusFilter::Published))
         || q.q.is_some()
-        || r.collection.is_some()
-        || q.published_after.is_some()
-        || q.published_before.is_some();
+        || r.collection.is_some();
     if narrowed {
         return Ok(None);
+    }
+    if q.published_after.is_some() || q.published_before.is_some() {
+        let linked = r.sections.is_some()
+            || r.tags.is_some()
+            || r.author.is_some()
+            || r.region.is_some()
+            || q.featured.is_some();
+        return match linked {
+            true => Ok(None),
+            false => window_total(conn, q, now),
+        };
     }
     let mut keys: Vec<(i32, Vec<i32>)> = Vec::new();
     if let Some(ids) = &r.sections {
@@ -714,6 +723,62 @@ fn counted_total(
         }
         Some(_) => Ok(None),
     }
+}
+
+/// The total of a date window, in every language or one, and nothing else: the whole
+/// days inside it from the maintained counts per day ([`counts::DAY`]), and the
+/// stories of the part-days at its ends counted (at most a day's at each end). `None`
+/// for a language the counts do not keep.
+fn window_total(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<i64>> {
+    let Some(kind) = (match &q.lang {
+        Some(lang) => counts::in_language(counts::DAY, lang),
+        None => Some(counts::DAY),
+    }) else {
+        return Ok(None);
+    };
+    let after = q.published_after.map(|t| t.0);
+    let before = q.published_before.map(|t| t.0);
+    // The whole days: after the day `after` falls in, before the one `before` does.
+    let first = after.map_or(i32::MIN, |t| counts::day_of(t) + 1);
+    let last = before.map_or(i32::MAX, |t| counts::day_of(t) - 1);
+    if first > last {
+        return Ok(None);
+    }
+    let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN);
+    // The stories readers see in a part-day: after `from` (or from it, when
+    // `inclusive`) and before `to`. The window's bounds go first (see [`filtered`]).
+    let part = |conn: &mut DbConn,
+                from: chrono::NaiveDateTime,
+                inclusive: bool,
+                to: chrono::NaiveDateTime| {
+        let query = articles::table
+            .into_boxed::<DbBackend>()
+            .filter(articles::published_at.lt(to));
+        let query = match inclusive {
+            true => query.filter(articles::published_at.ge(from)),
+            false => query.filter(articles::published_at.gt(from)),
+        };
+        let mut query = query.filter(visible_to_readers(now));
+        if let Some(lang) = &q.lang {
+            query = query.filter(articles::language.eq(lang.clone()));
+        }
+        query.count().get_result::<i64>(conn)
+    };
+    let mut total = counts::visible_range_sum(conn, kind, first, last, now)?;
+    if let Some(after) = after {
+        let Some(next) = after.date().succ_opt() else {
+            return Ok(None);
+        };
+        total += part(conn, after, false, midnight(next))?;
+    }
+    if let Some(before) = before {
+        total += part(conn, midnight(before.date()), true, before)?;
+    }
+    Ok(Some(total))
 }
 
 /// The list's total: from the maintained counts when they keep it, else from the memo

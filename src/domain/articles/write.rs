@@ -381,6 +381,7 @@ pub fn update_for(
         head.section_id,
         &head.language,
         head.featured,
+        head.published_at,
     )?;
     let written = save_edit(conn, actor, &head, edit, refs, ahead, site)?;
     written.and_then(|article| {

@@ -1,0 +1,1 @@
+DELETE FROM article_counts WHERE kind % 8 = 7;

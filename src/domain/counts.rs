@@ -44,6 +44,13 @@ pub const FEATURED: i32 = 6;
 /// date windows (`published_after`, `published_before`) sum their whole days.
 pub const DAY: i32 = 7;
 
+/// The ref under which a section, tag, author or region kind counts the featured
+/// stories of `id` (`featured=true` with that filter): `-id - 1`, beside `id`'s own key
+/// of all its stories (ids are positive, so no key is both).
+pub fn featured_ref(id: i32) -> i32 {
+    -id - 1
+}
+
 /// Julian day number of the day (UTC) that holds `at`: 2,440,588 for 1970-01-01, as
 /// SQLite's `julianday(date(t)) + 0.5` and PostgreSQL's `to_char(t, 'J')` give it.
 pub fn day_of(at: chrono::NaiveDateTime) -> i32 {
@@ -118,6 +125,14 @@ pub fn keys_of(
     if let Some(s) = section {
         keys.push((SECTION, s));
     }
+    if featured {
+        let marked: Vec<Key> = keys
+            .iter()
+            .filter(|(kind, _)| matches!(*kind, SECTION | TAG | AUTHOR | REGION))
+            .map(|&(kind, r)| (kind, featured_ref(r)))
+            .collect();
+        keys.extend(marked);
+    }
     if let Some(at) = published {
         keys.push((DAY, day_of(at)));
     }
@@ -185,11 +200,12 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Forgets every count of a key (a deleted tag, say), in every language.
+/// Forgets every count of a key (a deleted tag, say), of all its stories and of its
+/// featured ones, in every language.
 pub fn forget(conn: &mut DbConn, kind: i32, ref_id: i32) -> AppResult<()> {
     diesel::delete(
         article_counts::table
-            .filter(article_counts::ref_id.eq(ref_id))
+            .filter(article_counts::ref_id.eq_any([ref_id, featured_ref(ref_id)]))
             .filter(
                 article_counts::kind.eq(kind).or(article_counts::kind
                     .ge(LANGUAGE_STRIDE)
@@ -552,6 +568,7 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
         (FEATURED, "articles a", "0", "AND a.featured"),
         (SECTION, "articles a", "a.section_id", ""),
         (DAY, "articles a", day, ""),
+        (SECTION, "articles a", "-a.section_id - 1", "AND a.featured"),
         (
             TAG,
             "article_tags l JOIN articles a ON a.id = l.article_id",
@@ -569,6 +586,24 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
             "article_regions l JOIN articles a ON a.id = l.article_id",
             "l.region_id",
             "",
+        ),
+        (
+            TAG,
+            "article_tags l JOIN articles a ON a.id = l.article_id",
+            "-l.tag_id - 1",
+            "AND a.featured",
+        ),
+        (
+            AUTHOR,
+            "article_authors l JOIN articles a ON a.id = l.article_id",
+            "-l.author_id - 1",
+            "AND a.featured",
+        ),
+        (
+            REGION,
+            "article_regions l JOIN articles a ON a.id = l.article_id",
+            "-l.region_id - 1",
+            "AND a.featured",
         ),
     ];
     for (kind, rows, of, only) in kinds {

@@ -859,14 +859,23 @@ fn insert_batch(
     // Every article is live: the batch's counts go in as one row per key.
     let mut counted: std::collections::BTreeMap<counts::Key, i64> = Default::default();
     for (id, a) in ids.iter().zip(batch) {
-        let keys = a
+        let linked: Vec<counts::Key> = a
             .tags
             .iter()
             .map(|t| (counts::TAG, *t))
             .chain(a.authors.iter().map(|au| (counts::AUTHOR, *au)))
+            .chain([(counts::REGION, a.region), (counts::SECTION, a.section)])
+            .collect();
+        // A featured story counts in its links' featured keys too.
+        let marked = linked
+            .iter()
+            .filter(|_| a.featured)
+            .map(|&(kind, r)| (kind, counts::featured_ref(r)));
+        let keys = linked
+            .iter()
+            .copied()
+            .chain(marked)
             .chain([
-                (counts::REGION, a.region),
-                (counts::SECTION, a.section),
                 (counts::ALL, 0),
                 (counts::DAY, counts::day_of(a.published_at)),
             ])

@@ -24,6 +24,15 @@ const LISTS: &[&str] = &[
     "region=europe",
     "featured=true",
     "featured=false",
+    "featured=true&section=politics",
+    "featured=false&section=news",
+    "featured=true&tag=gaza",
+    "featured=false&tag=elections",
+    "featured=true&tag=climate",
+    "featured=true&author=omar-said",
+    "featured=false&author=leila-haddad",
+    "featured=true&region=mena",
+    "featured=false&region=europe",
 ];
 
 /// Per list: `(meta.total, the slugs a reader pages through)`, and per tag its
@@ -177,6 +186,12 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
             && seen.contains(&("articles?featured=true&lang=ar".into(), 1, 1)),
         "A and B are featured: {seen:?}"
     );
+    assert!(
+        seen.contains(&("articles?featured=true&author=omar-said".into(), 2, 2))
+            && seen.contains(&("articles?featured=true&region=mena&lang=ar".into(), 1, 1))
+            && seen.contains(&("articles?featured=true&tag=climate".into(), 1, 1)),
+        "A and B, both by Omar Said, featured; A in MENA, tagged climate: {seen:?}"
+    );
     t.patch(&editor, &path_a, json!({"language": "es"}))
         .await
         .expect(200);
@@ -302,7 +317,8 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
                         c::kind
                             .ge(8)
                             .or(c::kind.eq(newsdesk::domain::counts::FEATURED))
-                            .or(c::kind.eq(newsdesk::domain::counts::DAY)),
+                            .or(c::kind.eq(newsdesk::domain::counts::DAY))
+                            .or(c::ref_id.lt(0)),
                     )
                     .filter(c::n.ne(0))
                     .select((c::kind, c::ref_id, c::n))
@@ -323,24 +339,29 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         kept.contains(&(6, 0, 2)) && kept.contains(&(4150, 0, 1)) && kept.contains(&(3902, 0, 1)),
         "{kept:?}"
     );
-    // And the ones that brought the featured counts and the counts per day.
+    // And the ones that brought the featured counts, the counts per day and the
+    // featured of each section, tag, author and region.
     let backfill = match common::on_postgres() {
         true => [
             include_str!("../../migrations_pg/2026-12-03-000013_language_counts/up.sql"),
             include_str!("../../migrations_pg/2026-12-04-000015_featured_counts/up.sql"),
             include_str!("../../migrations_pg/2026-12-04-000016_day_counts/up.sql"),
+            include_str!("../../migrations_pg/2026-12-04-000017_featured_link_counts/up.sql"),
         ],
         false => [
             include_str!("../../migrations/2026-12-03-000013_language_counts/up.sql"),
             include_str!("../../migrations/2026-12-04-000015_featured_counts/up.sql"),
             include_str!("../../migrations/2026-12-04-000016_day_counts/up.sql"),
+            include_str!("../../migrations/2026-12-04-000017_featured_link_counts/up.sql"),
         ],
     };
     t.state
         .db
         .write(move |conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("DELETE FROM article_counts WHERE kind >= 8 OR kind IN (6, 7)")?;
+            conn.batch_execute(
+                "DELETE FROM article_counts WHERE kind >= 8 OR kind IN (6, 7) OR ref_id < 0",
+            )?;
             for sql in backfill {
                 conn.batch_execute(sql)?;
             }

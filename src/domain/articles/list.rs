@@ -653,8 +653,8 @@ fn empty(q: &ArticleQuery) -> ListResponse<super::Article> {
 
 /// The list's total from the maintained counts, when its filters are ones the counts
 /// keep: what readers see, everything or one section (with its children), one tag, one
-/// author or one region, in every language or one, and nothing else; or the featured
-/// stories (or all but them) of the archive or of one language.
+/// author or one region, in every language or one, and nothing else, each also with
+/// `featured` (the featured stories, or all but them).
 fn counted_total(
     conn: &mut DbConn,
     q: &ArticleQuery,
@@ -721,7 +721,15 @@ fn counted_total(
                 false => counts::visible_sum(conn, counted, &[0], now)? - n,
             }))
         }
-        Some(_) => Ok(None),
+        // With a section, tag, author or region: its featured key, or all but it.
+        Some(featured) => {
+            let marked: Vec<i32> = refs.iter().map(|r| counts::featured_ref(*r)).collect();
+            let n = counts::visible_sum(conn, counted, &marked, now)?;
+            Ok(Some(match featured {
+                true => n,
+                false => counts::visible_sum(conn, counted, &refs, now)? - n,
+            }))
+        }
     }
 }
 

@@ -1,0 +1,1 @@
+DELETE FROM article_counts WHERE ref_id < 0;

@@ -104,7 +104,7 @@ pub fn keys_of(
     featured: bool,
     published: Option<chrono::NaiveDateTime>,
 ) -> AppResult<Vec<Key>> {
-    let mut keys: Vec<Key> = crate::on_backend!(conn, |c| article_tags::table
+    let keys: Vec<Key> = crate::on_backend!(conn, |c| article_tags::table
         .filter(article_tags::article_id.eq(id))
         .select((TAG.into_sql::<Integer>(), article_tags::tag_id))
         .union_all(
@@ -118,6 +118,19 @@ pub fn keys_of(
                 .select((REGION.into_sql::<Integer>(), article_regions::region_id)),
         )
         .load(c)?);
+    Ok(keys_with(keys, id, section, language, featured, published))
+}
+
+/// [`keys_of`] for an article whose tag, author and region keys are `keys` (for
+/// writers that hold them already, as the bulk seed does).
+pub fn keys_with(
+    mut keys: Vec<Key>,
+    id: i32,
+    section: Option<i32>,
+    language: &str,
+    featured: bool,
+    published: Option<chrono::NaiveDateTime>,
+) -> Vec<Key> {
     keys.push((ALL, 0));
     if featured {
         keys.push((FEATURED, 0));
@@ -144,7 +157,7 @@ pub fn keys_of(
     keys.push((BLOCK, block_of(id)));
     keys.sort_unstable();
     keys.dedup();
-    Ok(keys)
+    keys
 }
 
 /// Adds `delta` to each key (inside the caller's write).

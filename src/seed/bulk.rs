@@ -859,36 +859,24 @@ fn insert_batch(
     // Every article is live: the batch's counts go in as one row per key.
     let mut counted: std::collections::BTreeMap<counts::Key, i64> = Default::default();
     for (id, a) in ids.iter().zip(batch) {
-        let linked: Vec<counts::Key> = a
+        let links: Vec<counts::Key> = a
             .tags
             .iter()
             .map(|t| (counts::TAG, *t))
             .chain(a.authors.iter().map(|au| (counts::AUTHOR, *au)))
-            .chain([(counts::REGION, a.region), (counts::SECTION, a.section)])
+            .chain([(counts::REGION, a.region)])
             .collect();
-        // A featured story counts in its links' featured keys too.
-        let marked = linked
-            .iter()
-            .filter(|_| a.featured)
-            .map(|&(kind, r)| (kind, counts::featured_ref(r)));
-        let keys = linked
-            .iter()
-            .copied()
-            .chain(marked)
-            .chain([
-                (counts::ALL, 0),
-                (counts::DAY, counts::day_of(a.published_at)),
-            ])
-            .chain(a.featured.then_some((counts::FEATURED, 0)));
-        for (kind, ref_id) in keys {
-            *counted.entry((kind, ref_id)).or_default() += 1;
-            if let Some(kind) = counts::in_language(kind, a.language) {
-                *counted.entry((kind, ref_id)).or_default() += 1;
-            }
+        let keys = counts::keys_with(
+            links,
+            *id,
+            Some(a.section),
+            a.language,
+            a.featured,
+            Some(a.published_at),
+        );
+        for key in keys {
+            *counted.entry(key).or_default() += 1;
         }
-        *counted
-            .entry((counts::BLOCK, counts::block_of(*id)))
-            .or_default() += 1;
     }
     let rows: Vec<_> = counted
         .into_iter()

@@ -328,8 +328,12 @@ macro_rules! narrowed {
     ($query:expr, $q:expr, $r:expr, $whole:expr, $count:expr, $at:expr, [$($link:ident),*]) => {{
         let (q, r, whole, count) = ($q, $r, $whole, $count);
         let mut query = $query;
-        if let Some(ids) = &r.sections {
-            query = query.filter(articles::section_id.eq_any(ids.clone()));
+        // One section as `=`: PostgreSQL 15 reads `= ANY(array)` from an index without
+        // its order, so a section page walked every story newest first for its own.
+        match r.sections.as_deref() {
+            Some([id]) => query = query.filter(articles::section_id.eq(*id)),
+            Some(ids) => query = query.filter(articles::section_id.eq_any(ids.to_vec())),
+            None => {}
         }
         $(query = link_filter!(query, q, r, whole, count, $link);)*
         if let Some(lang) = &q.lang {
@@ -341,8 +345,12 @@ macro_rules! narrowed {
         if let Some(t) = q.published_before {
             query = query.filter($at.lt(t.0));
         }
-        if let Some(f) = q.featured {
-            query = query.filter(articles::featured.eq(f));
+        // The flag itself, not `featured = ?`: a planner can match a bare column, never a
+        // bound value, to the index of the featured stories (`articles_featured_idx`).
+        match q.featured {
+            Some(true) => query = query.filter(articles::featured),
+            Some(false) => query = query.filter(diesel::dsl::not(articles::featured)),
+            None => {}
         }
         query
     }};
@@ -404,7 +412,8 @@ enum Walk {
 /// The link a readers' page by date walks in publication order ([`link_walk`]): with
 /// no collection, sorted by `published_at`, the page's one tag, its author or its
 /// region, whichever holds the fewest stories (by the maintained counts), unless the
-/// section (with its children) the page also filters by holds fewer: a walk ends when
+/// section (with its children) the page also filters by holds fewer, or, for
+/// `featured=true` on PostgreSQL, the featured stories are fewer: a walk ends when
 /// it has found a page, and the smallest set holds one soonest. Otherwise (several
 /// tags only, or a smaller section, or a staff list) the page walks the articles by
 /// date, or the section's index, as before.
@@ -427,7 +436,11 @@ fn walked_link(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<O
     if let Some(id) = r.region {
         links.push((Walk::Region(id), counts::REGION, id));
     }
-    if let ([(walk, _, _)], None) = (links.as_slice(), &r.sections) {
+    // PostgreSQL has the featured stories in an index of their own
+    // (`articles_featured_idx`): a featured rail of a tag, author or region walks them
+    // newest first and checks each one's link, when they are fewer than the link's.
+    let featured_first = q.featured == Some(true) && matches!(conn, DbConn::Postgres(_));
+    if let ([(walk, _, _)], None, false) = (links.as_slice(), &r.sections, featured_first) {
         return Ok(Some(*walk));
     }
     let mut best: Option<(Walk, i64)> = None;
@@ -440,6 +453,9 @@ fn walked_link(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<O
     let Some((walk, size)) = best else {
         return Ok(None);
     };
+    if featured_first && counts::stored_sum(conn, counts::FEATURED, &[0])? < size {
+        return Ok(None);
+    }
     if let Some(ids) = &r.sections
         && counts::stored_sum(conn, counts::SECTION, ids)? < size
     {

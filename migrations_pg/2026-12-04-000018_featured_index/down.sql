@@ -1,0 +1,2 @@
+DROP INDEX articles_featured_section_idx;
+DROP INDEX articles_featured_idx;

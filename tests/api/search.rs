@@ -450,3 +450,104 @@ async fn date_sorted_searches_keep_the_newest_matches() {
         .await;
     assert_eq!(newest[0], "latest-water", "{newest:?}");
 }
+
+/// A search's matches keep the list's language, section (with its children) and date
+/// window, in every order, for readers and for staff without a status: what readers
+/// see, never a draft, a scheduled, an expired or a trashed match.
+#[actix_web::test]
+async fn searches_keep_the_language_section_and_window_of_the_list() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    for (slug, lang, section, at) in [
+        ("h-en-pol-23", "en", "politics", "2023-03-01T08:00:00Z"),
+        ("h-es-pol-23", "es", "politics", "2023-06-01T08:00:00Z"),
+        ("h-en-spo-24", "en", "sports", "2024-03-01T08:00:00Z"),
+        ("h-es-spo-24", "es", "sports", "2024-06-01T08:00:00Z"),
+        ("h-en-none-25", "en", "", "2025-03-01T08:00:00Z"),
+    ] {
+        let mut body = json!({"slug": slug, "title": format!("Harbour {slug}"),
+            "language": lang, "status": "published", "published_at": at});
+        if !section.is_empty() {
+            body["section"] = json!(section);
+        }
+        t.article(&editor, body).await;
+    }
+    for (slug, extra) in [
+        ("h-draft", json!({})),
+        (
+            "h-later",
+            json!({"status": "published", "published_at": common::in_seconds(3_600)}),
+        ),
+        (
+            "h-expired",
+            json!({"status": "published", "published_at": "2023-04-01T08:00:00Z",
+                   "unpublish_at": common::in_seconds(-60)}),
+        ),
+        (
+            "h-trashed",
+            json!({"status": "published", "published_at": "2024-04-01T08:00:00Z"}),
+        ),
+    ] {
+        let mut body = json!({"slug": slug, "title": format!("Harbour {slug}"),
+            "section": "politics"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        t.article(&editor, body).await;
+    }
+    t.delete(&editor, "/api/v1/articles/h-trashed")
+        .await
+        .expect(204);
+    let window = "&published_after=2023-05-01T00:00:00Z&published_before=2024-05-01T00:00:00Z";
+    let in_politics = format!("{window}&section=politics");
+    for (filter, want) in [
+        (
+            "",
+            vec![
+                "h-en-none-25",
+                "h-es-spo-24",
+                "h-en-spo-24",
+                "h-es-pol-23",
+                "h-en-pol-23",
+            ],
+        ),
+        ("&lang=es", vec!["h-es-spo-24", "h-es-pol-23"]),
+        ("&section=news", vec!["h-es-pol-23", "h-en-pol-23"]),
+        ("&section=sports&lang=en", vec!["h-en-spo-24"]),
+        (window, vec!["h-en-spo-24", "h-es-pol-23"]),
+        (in_politics.as_str(), vec!["h-es-pol-23"]),
+    ] {
+        for sort in [
+            "",
+            "&sort=-published_at",
+            "&sort=published_at",
+            "&sort=title",
+        ] {
+            let path = format!("/api/v1/articles?q=harbour{filter}{sort}&per_page=50");
+            for viewer in [None, Some(editor.as_str())] {
+                let page = match viewer {
+                    None => t.get(&path).await,
+                    Some(token) => t.get_as(token, &path).await,
+                }
+                .expect(200)
+                .json();
+                let mut got = slugs_of(&page);
+                assert_eq!(page["meta"]["total"], want.len(), "{path}");
+                match sort {
+                    "&sort=-published_at" => assert_eq!(got, want, "{path}"),
+                    "&sort=published_at" => {
+                        got.reverse();
+                        assert_eq!(got, want, "{path}");
+                    }
+                    _ => {
+                        got.sort();
+                        let mut want = want.clone();
+                        want.sort();
+                        assert_eq!(got, want, "{path}");
+                    }
+                }
+            }
+        }
+    }
+}

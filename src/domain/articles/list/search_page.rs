@@ -4,9 +4,11 @@ use diesel::prelude::*;
 
 use super::{Purpose, Resolved, empty, filtered, published_key};
 use crate::auth::Actor;
+use crate::db::DbBackend;
 use crate::db::DbConn;
 use crate::db::sqlite::{FtsOrder, FtsVisibility};
-use crate::domain::articles::query::{ArticleQuery, ArticleSort};
+use crate::domain::articles::facts::{self, article_facts};
+use crate::domain::articles::query::{ArticleQuery, ArticleSort, StatusFilter};
 use crate::domain::articles::{ArticleHead, Relations};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse};
 use crate::domain::search;
@@ -62,6 +64,62 @@ type SearchRow = (
     chrono::NaiveDateTime,
 );
 
+/// Whether a search's matches can be kept from [`facts`] alone: what readers see, by
+/// language, section and date, ordered by relevance or publication (no link, no
+/// `featured`; the facts hold neither a title nor an update time).
+fn from_facts(q: &ArticleQuery, r: &Resolved) -> bool {
+    matches!(q.status, None | Some(StatusFilter::Published))
+        && matches!(
+            q.sort,
+            ArticleSort::Relevance | ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt
+        )
+        && q.featured.is_none()
+        && r.tags.is_none()
+        && r.author.is_none()
+        && r.region.is_none()
+        && r.collection.is_none()
+}
+
+/// The matches among `ids` that readers see and the list's language, section and date
+/// window keep, read from the narrow [`facts`] (the sitemap index) instead of the
+/// stories' rows: a search keeps up to [`MAX_SEARCH_HITS`] matches, and the columns
+/// that hide a story (`unpublish_at`, `deleted_at`) lie after its body in the row, so
+/// each look-up there read the body's pages too. The title and the update time, which
+/// only their own orders use (see [`from_facts`]), are left empty.
+fn matches_from_facts(
+    conn: &mut DbConn,
+    q: &ArticleQuery,
+    r: &Resolved,
+    ids: &[i32],
+    now: chrono::NaiveDateTime,
+) -> AppResult<Vec<SearchRow>> {
+    let mut query = article_facts::table
+        .filter(article_facts::id.eq_any(ids))
+        .filter(facts::visible(now))
+        .into_boxed::<DbBackend>();
+    match r.sections.as_deref() {
+        Some([id]) => query = query.filter(article_facts::section_id.eq(*id)),
+        Some(ids) => query = query.filter(article_facts::section_id.eq_any(ids.to_vec())),
+        None => {}
+    }
+    if let Some(lang) = &q.lang {
+        query = query.filter(article_facts::language.eq(lang.clone()));
+    }
+    if let Some(t) = q.published_after {
+        query = query.filter(article_facts::published_at.gt(t.0));
+    }
+    if let Some(t) = q.published_before {
+        query = query.filter(article_facts::published_at.lt(t.0));
+    }
+    let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = query
+        .select((article_facts::id, article_facts::published_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, published)| (id, published, String::new(), chrono::NaiveDateTime::MIN))
+        .collect())
+}
+
 /// A page of search results: FTS5 finds and ranks the matches, the database keeps those
 /// that pass the other filters and the caller's visibility, and the page is cut from
 /// them in the requested order; each result carries its rank and a snippet.
@@ -97,22 +155,25 @@ pub(super) fn search_page(
     }
     let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
     let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
-    let rows: Vec<SearchRow> = filtered(
-        articles::table.into_boxed(),
-        q,
-        resolved,
-        viewer,
-        now,
-        Purpose::Page(Default::default()),
-    )
-    .filter(articles::id.eq_any(&ids))
-    .select((
-        articles::id,
-        articles::published_at,
-        articles::title,
-        articles::updated_at,
-    ))
-    .load(conn)?;
+    let rows: Vec<SearchRow> = match from_facts(q, resolved) {
+        true => matches_from_facts(conn, q, resolved, &ids, now)?,
+        false => filtered(
+            articles::table.into_boxed(),
+            q,
+            resolved,
+            viewer,
+            now,
+            Purpose::Page(Default::default()),
+        )
+        .filter(articles::id.eq_any(&ids))
+        .select((
+            articles::id,
+            articles::published_at,
+            articles::title,
+            articles::updated_at,
+        ))
+        .load(conn)?,
+    };
     // Ranks are relative to the best match this caller gets, so they say nothing about
     // matches it cannot see.
     let best = rows

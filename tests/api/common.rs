@@ -538,6 +538,42 @@ where
             .json()
     }
 
+    /// Four stories with `fields` that readers must never see: a draft, one scheduled
+    /// an hour ahead, one expired a minute ago (published 2023-06-01) and one in the
+    /// trash (published 2024-04-01), slugged `{prefix}draft`, `{prefix}later`,
+    /// `{prefix}expired` and `{prefix}trashed`, each titled `fields`' title and its slug.
+    pub async fn hidden_stories(&self, editor: &str, prefix: &str, fields: Value) {
+        let title = fields["title"].as_str().unwrap_or("Hidden").to_owned();
+        for (name, state) in [
+            ("draft", serde_json::json!({"status": "draft"})),
+            (
+                "later",
+                serde_json::json!({"status": "published", "published_at": in_seconds(3_600)}),
+            ),
+            (
+                "expired",
+                serde_json::json!({"status": "published",
+                    "published_at": "2023-06-01T08:00:00Z", "unpublish_at": in_seconds(-60)}),
+            ),
+            (
+                "trashed",
+                serde_json::json!({"status": "published", "published_at": "2024-04-01T08:00:00Z"}),
+            ),
+        ] {
+            let slug = format!("{prefix}{name}");
+            let mut body = fields.clone();
+            body["slug"] = serde_json::json!(slug);
+            body["title"] = serde_json::json!(format!("{title} {slug}"));
+            for (k, v) in state.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            self.article(editor, body).await;
+        }
+        self.delete(editor, &format!("/api/v1/articles/{prefix}trashed"))
+            .await
+            .expect(204);
+    }
+
     /// The slugs of a list response's items, in order.
     pub async fn slugs(&self, path: &str) -> Vec<String> {
         slugs_of(&self.get(path).await.expect(200).json())

@@ -473,32 +473,12 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
         }
         t.article(&editor, body).await;
     }
-    for (slug, extra) in [
-        ("h-draft", json!({})),
-        (
-            "h-later",
-            json!({"status": "published", "published_at": common::in_seconds(3_600)}),
-        ),
-        (
-            "h-expired",
-            json!({"status": "published", "published_at": "2023-04-01T08:00:00Z",
-                   "unpublish_at": common::in_seconds(-60)}),
-        ),
-        (
-            "h-trashed",
-            json!({"status": "published", "published_at": "2024-04-01T08:00:00Z"}),
-        ),
-    ] {
-        let mut body = json!({"slug": slug, "title": format!("Harbour {slug}"),
-            "section": "politics"});
-        for (k, v) in extra.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        t.article(&editor, body).await;
-    }
-    t.delete(&editor, "/api/v1/articles/h-trashed")
-        .await
-        .expect(204);
+    t.hidden_stories(
+        &editor,
+        "h-",
+        json!({"title": "Harbour", "section": "politics"}),
+    )
+    .await;
     let window = "&published_after=2023-05-01T00:00:00Z&published_before=2024-05-01T00:00:00Z";
     let in_politics = format!("{window}&section=politics");
     for (filter, want) in [

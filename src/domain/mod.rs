@@ -46,21 +46,33 @@ macro_rules! slug_queries {
         ) -> $crate::error::AppResult<Vec<(String, i32)>> {
             use diesel::prelude::*;
             use $crate::schema::$table;
-            // One kept statement per slug beats parsing an `IN (...)` of each length.
             // At most as many as the longest list a body may name (a collection's
             // 1,000 articles); longer lists are refused by their own check.
-            let mut found = Vec::with_capacity(slugs.len().min($crate::domain::MAX_SLUG_LOOKUPS));
-            for slug in slugs.iter().take($crate::domain::MAX_SLUG_LOOKUPS) {
-                if let Some(id) = $crate::on_backend!(conn, |c| $table::table
-                    .filter($table::slug.eq(slug))
-                    .select($table::id)
-                    .get_result::<i32>(c)
-                    .optional()?)
-                {
-                    found.push((slug.clone(), id));
+            let slugs = &slugs[..slugs.len().min($crate::domain::MAX_SLUG_LOOKUPS)];
+            match conn {
+                // PostgreSQL takes the list as one array (`slug = ANY($1)`), a statement
+                // it keeps whatever the list's length: one round trip for them all.
+                $crate::db::DbConn::Postgres(c) => Ok($table::table
+                    .filter($table::slug.eq_any(slugs))
+                    .select(($table::slug, $table::id))
+                    .load(c)?),
+                // On SQLite one kept statement per slug beats parsing an `IN (...)` of
+                // each length.
+                $crate::db::DbConn::Sqlite(c) => {
+                    let mut found = Vec::with_capacity(slugs.len());
+                    for slug in slugs {
+                        if let Some(id) = $table::table
+                            .filter($table::slug.eq(slug))
+                            .select($table::id)
+                            .get_result::<i32>(c)
+                            .optional()?
+                        {
+                            found.push((slug.clone(), id));
+                        }
+                    }
+                    Ok(found)
                 }
             }
-            Ok(found)
         }
 
         /// The slug of a new row: the given one (409 when taken), or one made from

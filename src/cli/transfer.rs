@@ -173,7 +173,6 @@ pub fn import_command(
         &mut lines,
         options,
         config.languages.clone(),
-        crate::domain::feeds::Site::of(config),
         admin,
         Some(files),
         &progress,

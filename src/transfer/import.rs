@@ -18,8 +18,7 @@ use crate::auth::Actor;
 use crate::auth::Role;
 use crate::auth::scopes::Scopes;
 use crate::db::{Db, DbConn, Scope, Written};
-use crate::domain::articles::write::{Rendered, SearchEntry, prerender};
-use crate::domain::feeds::Site;
+use crate::domain::articles::write::{Given, Known, Rendered, SearchEntry, prerender};
 use crate::domain::input::Input;
 use crate::domain::text::TextRule;
 use crate::domain::time::Timestamp;
@@ -90,7 +89,6 @@ struct Progress {
 /// What every record needs.
 struct Context {
     languages: Vec<String>,
-    site: Site,
     admin: Actor,
     merge: bool,
     files: Option<Files>,
@@ -126,7 +124,6 @@ pub fn import(
     lines: &mut dyn Iterator<Item = Line>,
     options: ImportOptions,
     languages: Vec<String>,
-    site: Site,
     admin: Actor,
     files: Option<Files>,
     bar: &ProgressBar,
@@ -167,7 +164,6 @@ pub fn import(
     };
     let ctx = Arc::new(std::sync::Mutex::new(Context {
         languages,
-        site,
         admin,
         merge: options.merge,
         files,
@@ -282,13 +278,17 @@ fn write_batch(
     let mut p = progress.clone();
     let mut outcomes = Vec::with_capacity(parsed.len());
     let mut search = Vec::new();
+    // What this attempt's articles looked up, for the next ones: kept no longer than
+    // the attempt, so a batch done again starts afresh.
+    let mut known = Looked::default();
     for item in parsed {
         let outcome = match &item.record {
             Err(reason) => Outcome::Rejected(reason.clone()),
             Ok(record) if careful => {
                 let mark = search.len();
                 match conn.transaction(|c| {
-                    apply(c, &ctx, &mut p, &mut search, record, item.rendered.clone())
+                    let rendered = item.rendered.clone();
+                    apply(c, &ctx, &mut p, &mut known, &mut search, record, rendered)
                 }) {
                     Ok(o) => o,
                     Err(e) => {
@@ -303,6 +303,7 @@ fn write_batch(
                     conn,
                     &ctx,
                     &mut p,
+                    &mut known,
                     &mut search,
                     record,
                     item.rendered.clone(),
@@ -465,6 +466,7 @@ fn apply(
     conn: &mut DbConn,
     ctx: &Context,
     p: &mut Progress,
+    known: &mut Looked,
     search: &mut Vec<SearchEntry>,
     record: &Value,
     rendered: Option<Rendered>,
@@ -526,9 +528,9 @@ fn apply(
             redirects(conn, "section", made.id, &made.slug, record)?;
             Ok(imported)
         }
-        "article" => article(conn, ctx, p, search, record, rendered),
+        "article" => article(conn, ctx, p, known, search, record, rendered),
         "correction" => correction(conn, record),
-        "revision" => revision(conn, record),
+        "revision" => revision(conn, known, record),
         "collection" => {
             let mut record = record.clone();
             if ctx.merge && exists(conn, "collection", slug_of(&record))? {
@@ -588,11 +590,18 @@ fn exists(conn: &mut DbConn, kind: &str, slug: Option<String>) -> AppResult<bool
     Ok(n > 0)
 }
 
-/// Keeps the record's `created_at` and `updated_at`.
-fn stamp(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResult<()> {
+/// The record's `created_at` and `updated_at` (its creation time when it has no
+/// update time), if it has them.
+fn times(record: &Value) -> AppResult<Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>> {
     let created = timestamp(record, "created_at")?;
     let updated = timestamp(record, "updated_at")?.or(created);
-    let (Some(created), Some(updated)) = (created, updated) else {
+    Ok(created.zip(updated))
+}
+
+/// Keeps the record's `created_at` and `updated_at` (articles take them as they are
+/// created).
+fn stamp(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResult<()> {
+    let Some((created, updated)) = times(record)? else {
         return Ok(());
     };
     macro_rules! set {
@@ -613,7 +622,6 @@ fn stamp(conn: &mut DbConn, kind: &str, id: i32, record: &Value) -> AppResult<()
         "collection" => set!(collections),
         "breaking" => set!(breaking_items),
         "media" => set!(media),
-        "article" => set!(articles),
         "user" => set!(users),
         _ => 0,
     };
@@ -786,9 +794,24 @@ fn media_(
     Ok(Outcome::Imported { file })
 }
 
-fn user_id(conn: &mut DbConn, email: Option<&str>) -> AppResult<Option<i32>> {
+/// What one attempt at a batch has looked up: the names its articles gave
+/// ([`Known`]) and the ids of the staff accounts that created them, by email.
+#[derive(Default)]
+struct Looked {
+    names: Known,
+    users: HashMap<String, i32>,
+}
+
+fn user_id(conn: &mut DbConn, known: &mut Looked, email: Option<&str>) -> AppResult<Option<i32>> {
     let Some(email) = email else { return Ok(None) };
-    Ok(crate::domain::users::find_by_email(conn, email)?.map(|u| u.id))
+    if let Some(id) = known.users.get(email) {
+        return Ok(Some(*id));
+    }
+    let id = crate::domain::users::find_by_email(conn, email)?.map(|u| u.id);
+    if let Some(id) = id {
+        known.users.insert(email.to_owned(), id);
+    }
+    Ok(id)
 }
 
 /// An article, made by the API's create; its search entry goes to `search`, written with
@@ -799,6 +822,7 @@ fn article(
     conn: &mut DbConn,
     ctx: &Context,
     p: &mut Progress,
+    known: &mut Looked,
     search: &mut Vec<SearchEntry>,
     record: &Value,
     rendered: Option<Rendered>,
@@ -808,7 +832,7 @@ fn article(
         return Ok(Outcome::Matched);
     }
     map_media(&mut record, "hero_media_id", p)?;
-    let creator = user_id(conn, record["created_by"].as_str())?;
+    let creator = user_id(conn, known, record["created_by"].as_str())?;
     // The creator is recorded as such; the import itself may write any article.
     let actor = Actor {
         id: creator.unwrap_or(ctx.admin.id),
@@ -818,14 +842,16 @@ fn article(
     };
     let (made, entry) = crate::domain::articles::write::create_for_bulk(
         conn,
+        &mut known.names,
         actor,
         body(&record)?,
         &ctx.languages,
-        rendered,
-        &ctx.site,
+        Given {
+            rendered,
+            times: times(&record)?,
+        },
     )?;
     let made = made.within_a_write_of_everything();
-    stamp(conn, "article", made.id, &record)?;
     redirects(conn, "article", made.id, &made.slug, &record)?;
     match timestamp(&record, "deleted_at")? {
         Some(deleted) => {
@@ -873,7 +899,7 @@ fn correction(conn: &mut DbConn, record: &Value) -> AppResult<Outcome> {
 
 /// A revision as stored (its `fields` name relations by slug; a restore checks them
 /// like any edit). The first revision of an article replaces the one its import made.
-fn revision(conn: &mut DbConn, record: &Value) -> AppResult<Outcome> {
+fn revision(conn: &mut DbConn, known: &mut Looked, record: &Value) -> AppResult<Outcome> {
     let article = article_id(conn, record)?;
     let number = record["number"]
         .as_i64()
@@ -900,7 +926,7 @@ fn revision(conn: &mut DbConn, record: &Value) -> AppResult<Outcome> {
         .check(summary)
         .map_err(|m| invalid("summary", m))?;
     let at = timestamp(record, "created_at")?.unwrap_or_else(|| Timestamp::now().0);
-    let author = user_id(conn, record["author"].as_str())?;
+    let author = user_id(conn, known, record["author"].as_str())?;
     diesel::insert_into(article_revisions::table)
         .values((
             article_revisions::article_id.eq(article),

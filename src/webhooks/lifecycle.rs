@@ -74,13 +74,87 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
 /// Where an article stands for readers at `now`.
 fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
     let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _, _, _) = f;
-    if deleted_at.is_some() || status != "published" || published_at.is_none_or(|p| p > now) {
+    if deleted_at.is_some() {
+        NOT_LIVE
+    } else {
+        standing_of(status, *published_at, *unpublish_at, now)
+    }
+}
+
+/// Where an article not in the trash stands for readers at `now`, from its stored
+/// status and times.
+fn standing_of(
+    status: &str,
+    published_at: Option<chrono::NaiveDateTime>,
+    unpublish_at: Option<chrono::NaiveDateTime>,
+    now: chrono::NaiveDateTime,
+) -> i32 {
+    if status != "published" || published_at.is_none_or(|p| p > now) {
         NOT_LIVE
     } else if unpublish_at.is_some_and(|u| u <= now) {
         EXPIRED
     } else {
         LIVE
     }
+}
+
+/// A new article as its create stored it, for [`article_created`].
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: i32,
+    pub slug: String,
+    pub language: String,
+    pub title: String,
+    /// As stored: `draft` or `published`.
+    pub status: &'static str,
+    pub published_at: Option<chrono::NaiveDateTime>,
+    pub unpublish_at: Option<chrono::NaiveDateTime>,
+    /// Its creation time, which is also its `updated_at`.
+    pub at: chrono::NaiveDateTime,
+    pub section_id: Option<i32>,
+    pub featured: bool,
+}
+
+impl Created {
+    /// The `announced` mark to store the article with: where it stands for readers at
+    /// its creation, so that nothing is left to move once it is stored.
+    pub fn announced(&self) -> i32 {
+        standing_of(self.status, self.published_at, self.unpublish_at, self.at)
+    }
+}
+
+/// Announces article `a`, just stored with `announced` = [`Created::announced`], inside
+/// its create's transaction: a live one counts towards its keys (`links`: its tag,
+/// author and region keys, as the create wrote them) and is `article.published`. What
+/// [`article_written`] does for any write, without reading back what the create holds.
+pub fn article_created(conn: &mut DbConn, a: &Created, links: Vec<counts::Key>) -> AppResult<()> {
+    if a.announced() != LIVE {
+        return Ok(());
+    }
+    let keys = counts::keys_with(
+        links,
+        a.id,
+        a.section_id,
+        &a.language,
+        a.featured,
+        a.published_at,
+    );
+    counts::add(conn, &keys, 1)?;
+    let f: Facts = (
+        a.id,
+        a.slug.clone(),
+        a.language.clone(),
+        a.title.clone(),
+        a.status.to_owned(),
+        a.published_at,
+        a.unpublish_at,
+        None,
+        a.at,
+        LIVE,
+        a.section_id,
+        a.featured,
+    );
+    super::emit(conn, EventType::ArticlePublished, data(&f, LIVE))
 }
 
 fn data(f: &Facts, standing: i32) -> serde_json::Value {

@@ -6,6 +6,23 @@ use serde_json::{Value, json};
 use crate::common::{self, PASSWORD, in_seconds};
 use newsdesk::auth::Role;
 
+/// The fields of an article a revision holds, as the article shows them (but its
+/// status and times).
+const EDITABLE: [&str; 12] = [
+    "title",
+    "summary",
+    "body",
+    "section",
+    "tags",
+    "authors",
+    "regions",
+    "source",
+    "featured",
+    "slug",
+    "language",
+    "hero_media",
+];
+
 fn titles(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
@@ -91,27 +108,13 @@ async fn every_edit_is_a_revision_and_each_restores_to_exactly_its_fields() {
     assert_eq!(fields, vec!["summary", "tags"]);
 
     // Restoring revision n gives exactly the editable fields the article had then.
-    let editable = [
-        "title",
-        "summary",
-        "body",
-        "section",
-        "tags",
-        "authors",
-        "regions",
-        "source",
-        "featured",
-        "slug",
-        "language",
-        "hero_media",
-    ];
     for n in [1usize, 3, 4, 2] {
         let restored = t
             .post(&editor, &format!("{path}/revisions/{n}/restore"), json!({}))
             .await
             .expect(200)
             .json();
-        for field in editable {
+        for field in EDITABLE {
             assert_eq!(
                 restored[field],
                 states[n - 1][field],
@@ -138,6 +141,82 @@ async fn every_edit_is_a_revision_and_each_restores_to_exactly_its_fields() {
     t.get_as(&editor, &format!("{path}/revisions/x"))
         .await
         .expect(404);
+}
+
+#[actix_web::test]
+async fn the_first_revision_holds_every_field_the_story_was_created_with() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let media = t.newsroom(&editor).await;
+    // Every editable field set, the byline and tags out of alphabetical order.
+    let made = t
+        .article(
+            &editor,
+            json!({"title": "Harbour reopens", "slug": "harbour-reopens", "language": "es",
+                "summary": "Boats are back.", "body": "First line.\n\nSecond line.\n",
+                "section": "politics", "tags": ["elections", "gaza"],
+                "authors": ["omar-said", "leila-haddad"], "regions": ["mena", "europe"],
+                "source": "Agencies", "hero_media_id": media, "featured": true,
+                "status": "published", "published_at": "2024-05-01T09:30:00Z",
+                "unpublish_at": "2031-01-01T00:00:00Z"}),
+        )
+        .await;
+    let path = "/api/v1/articles/harbour-reopens";
+    let first = t
+        .get_as(&editor, &format!("{path}/revisions/1"))
+        .await
+        .expect(200)
+        .json();
+    let f = &first["fields"];
+    assert_eq!(f["slug"], "harbour-reopens");
+    assert_eq!(f["language"], "es");
+    assert_eq!(f["title"], "Harbour reopens");
+    assert_eq!(f["summary"], "Boats are back.");
+    assert_eq!(f["body"], "First line.\n\nSecond line.\n");
+    assert_eq!(f["section"], "politics");
+    assert_eq!(f["tags"], json!(["elections", "gaza"]));
+    assert_eq!(f["authors"], json!(["omar-said", "leila-haddad"]));
+    assert_eq!(f["regions"], json!(["mena", "europe"]));
+    assert_eq!(f["source"], "Agencies");
+    assert_eq!(f["hero_media_id"], media);
+    assert_eq!(f["featured"], true);
+    assert_eq!(f["status"], "published");
+    assert_eq!(f["published_at"], made["published_at"]);
+    assert_eq!(f["unpublish_at"], made["unpublish_at"]);
+    // The next revision differs from it only in what the edit changed.
+    t.patch(&editor, path, json!({"title": "Harbour reopens fully"}))
+        .await
+        .expect(200);
+    let second = t
+        .get_as(&editor, &format!("{path}/revisions/2"))
+        .await
+        .expect(200)
+        .json();
+    let changed: Vec<&str> = second["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, vec!["title"], "{second}");
+    // Restored after more edits, the story is again exactly as it was created.
+    t.patch(
+        &editor,
+        path,
+        json!({"authors": ["agencies"], "tags": [], "regions": null, "featured": false,
+            "hero_media_id": null, "published_at": "2024-06-01T00:00:00Z"}),
+    )
+    .await
+    .expect(200);
+    let restored = t
+        .post(&editor, &format!("{path}/revisions/1/restore"), json!({}))
+        .await
+        .expect(200)
+        .json();
+    let times = ["status", "published_at", "unpublish_at"];
+    for field in EDITABLE.iter().chain(&times) {
+        assert_eq!(restored[field], made[field], "{field}");
+    }
 }
 
 #[actix_web::test]

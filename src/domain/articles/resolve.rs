@@ -1,5 +1,7 @@
 //! The database half of checking an article write: the names a body gives, looked up.
 
+use std::collections::{HashMap, HashSet};
+
 use diesel::prelude::*;
 
 use super::ArticleHead;
@@ -91,16 +93,100 @@ fn check_language_free(
     })
 }
 
-fn resolve_section(c: &mut Checker, conn: &mut DbConn, slug: &str) -> AppResult<Option<i32>> {
-    let id = sections::id_of(conn, &Key::Slug(slug.to_owned()))?;
+/// What the article writes of one transaction have already looked up: the ids of the
+/// section, tag, author and region slugs they named, the media they found, and the
+/// writers' names. An import's batch keeps one for all its articles, which name the
+/// same few again and again (on PostgreSQL each look-up is a round trip); a single
+/// write starts with an empty one. Only what exists is kept, and only for one
+/// transaction: nothing in it can have been deleted or renamed since it was read.
+#[derive(Debug, Default)]
+pub struct Known {
+    ids: HashMap<(&'static str, String), i32>,
+    media: HashSet<i32>,
+    names: HashMap<i32, Option<String>>,
+}
+
+/// Looks up the ids of a list of slugs of one kind.
+type SlugLookup = fn(&mut DbConn, &[String]) -> AppResult<Vec<(String, i32)>>;
+
+impl Known {
+    /// `(slug, id)` of those of `slugs` that exist, asking the database only for the
+    /// ones not met before.
+    fn ids_by_slug(
+        &mut self,
+        conn: &mut DbConn,
+        kind: &'static str,
+        slugs: &[String],
+        lookup: SlugLookup,
+    ) -> AppResult<Vec<(String, i32)>> {
+        let unknown: Vec<String> = slugs
+            .iter()
+            .filter(|s| !self.ids.contains_key(&(kind, (*s).clone())))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            for (slug, id) in lookup(conn, &unknown)? {
+                self.ids.insert((kind, slug), id);
+            }
+        }
+        Ok(slugs
+            .iter()
+            .filter_map(|s| {
+                let id = self.ids.get(&(kind, s.clone()))?;
+                Some((s.clone(), *id))
+            })
+            .collect())
+    }
+
+    fn section(&mut self, conn: &mut DbConn, slug: &str) -> AppResult<Option<i32>> {
+        let key = (sections::KIND, slug.to_owned());
+        if let Some(id) = self.ids.get(&key) {
+            return Ok(Some(*id));
+        }
+        let id = sections::id_of(conn, &Key::Slug(slug.to_owned()))?;
+        if let Some(id) = id {
+            self.ids.insert(key, id);
+        }
+        Ok(id)
+    }
+
+    fn media_exists(&mut self, conn: &mut DbConn, id: i32) -> AppResult<bool> {
+        if self.media.contains(&id) {
+            return Ok(true);
+        }
+        let exists = media::exists(conn, id)?;
+        if exists {
+            self.media.insert(id);
+        }
+        Ok(exists)
+    }
+
+    /// The name `actor` writes under ([`crate::domain::audit::name_of`]).
+    pub(super) fn name_of(&mut self, conn: &mut DbConn, actor: Actor) -> AppResult<Option<String>> {
+        if let Some(name) = self.names.get(&actor.id) {
+            return Ok(name.clone());
+        }
+        let name = crate::domain::audit::name_of(conn, actor)?;
+        self.names.insert(actor.id, name.clone());
+        Ok(name)
+    }
+}
+
+fn resolve_section(
+    c: &mut Checker,
+    conn: &mut DbConn,
+    known: &mut Known,
+    slug: &str,
+) -> AppResult<Option<i32>> {
+    let id = known.section(conn, slug)?;
     if id.is_none() {
         c.fail("section", format!("no section with slug {slug:?}"));
     }
     Ok(id)
 }
 
-fn check_hero(c: &mut Checker, conn: &mut DbConn, id: i32) -> AppResult<()> {
-    if !media::exists(conn, id)? {
+fn check_hero(c: &mut Checker, conn: &mut DbConn, known: &mut Known, id: i32) -> AppResult<()> {
+    if !known.media_exists(conn, id)? {
         c.fail("hero_media_id", format!("no media with id {id}"));
     }
     Ok(())
@@ -117,21 +203,22 @@ pub(super) struct RelationIds {
 fn resolve_relations(
     c: &mut Checker,
     conn: &mut DbConn,
+    known: &mut Known,
     tag_slugs: Option<&[String]>,
     author_slugs: Option<&[String]>,
     region_slugs: Option<&[String]>,
 ) -> AppResult<RelationIds> {
     let mut ids = RelationIds::default();
     if let Some(slugs) = tag_slugs {
-        let found = tags::ids_by_slug(conn, slugs)?;
+        let found = known.ids_by_slug(conn, tags::KIND, slugs, tags::ids_by_slug)?;
         ids.tags = Some(resolve_slugs(c, "tags", slugs, MAX_TAGS, &found));
     }
     if let Some(slugs) = author_slugs {
-        let found = authors::ids_by_slug(conn, slugs)?;
+        let found = known.ids_by_slug(conn, authors::KIND, slugs, authors::ids_by_slug)?;
         ids.authors = Some(resolve_slugs(c, "authors", slugs, MAX_AUTHORS, &found));
     }
     if let Some(slugs) = region_slugs {
-        let found = regions::ids_by_slug(conn, slugs)?;
+        let found = known.ids_by_slug(conn, regions::KIND, slugs, regions::ids_by_slug)?;
         ids.regions = Some(resolve_slugs(c, "regions", slugs, MAX_REGIONS, &found));
     }
     Ok(ids)
@@ -157,6 +244,7 @@ pub(super) struct EditRefs {
 pub(super) fn resolve_draft(
     mut c: Checker,
     conn: &mut DbConn,
+    known: &mut Known,
     actor: Actor,
     d: &ArticleDraft,
 ) -> AppResult<DraftRefs> {
@@ -165,15 +253,16 @@ pub(super) fn resolve_draft(
         None => None,
     };
     let section_id = match &d.section {
-        Some(s) => resolve_section(&mut c, conn, s)?,
+        Some(s) => resolve_section(&mut c, conn, known, s)?,
         None => None,
     };
     if let Some(id) = d.hero_media_id {
-        check_hero(&mut c, conn, id)?;
+        check_hero(&mut c, conn, known, id)?;
     }
     let relations = resolve_relations(
         &mut c,
         conn,
+        known,
         d.tags.as_deref(),
         d.authors.as_deref(),
         d.regions.as_deref(),
@@ -202,6 +291,7 @@ pub(super) fn resolve_edit(
     head: &ArticleHead,
     e: &ArticleEdit,
 ) -> AppResult<EditRefs> {
+    let mut known = Known::default();
     let language = match &e.language {
         Change::Set(l) => l,
         Change::Keep => &head.language,
@@ -223,14 +313,15 @@ pub(super) fn resolve_edit(
     let section_id = match &e.section {
         Change::Keep => None,
         Change::Set(None) => Some(None),
-        Change::Set(Some(s)) => resolve_section(&mut c, conn, s)?.map(Some),
+        Change::Set(Some(s)) => resolve_section(&mut c, conn, &mut known, s)?.map(Some),
     };
     if let Change::Set(Some(id)) = e.hero_media_id {
-        check_hero(&mut c, conn, id)?;
+        check_hero(&mut c, conn, &mut known, id)?;
     }
     let relations = resolve_relations(
         &mut c,
         conn,
+        &mut known,
         listed(&e.tags),
         listed(&e.authors),
         listed(&e.regions),

@@ -8,6 +8,7 @@
 use diesel::prelude::*;
 
 use super::form::{ArticleDraft, ArticleEdit, check_create, check_patch, publication_time};
+pub use super::resolve::Known;
 use super::resolve::{DraftRefs, EditRefs, RelationIds, resolve_draft, resolve_edit};
 use super::revisions::{self, RevisionFields};
 use super::{ArticleHead, ArticleStatus, StoredStatus, find_head, get};
@@ -17,9 +18,10 @@ use crate::domain::audit::{self, Action};
 use crate::domain::feeds::Site;
 use crate::domain::input::{Checker, Input};
 use crate::domain::time::Timestamp;
-use crate::domain::{Key, breaking, markdown, search};
+use crate::domain::{Key, breaking, counts, markdown, search};
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_authors, article_regions, article_tags, articles};
+use crate::webhooks::lifecycle::Created;
 
 pub use super::form::{ArticleCreate, ArticlePatch, MAX_BODY_BYTES};
 
@@ -191,9 +193,29 @@ pub fn create(
     ahead: Option<Rendered>,
     site: &Site,
 ) -> AppResult<Written<super::Article>> {
-    let (written, entry) = create_for_bulk(conn, actor, body, languages, ahead, site)?;
+    let known = &mut Known::default();
+    let given = Given {
+        rendered: ahead,
+        times: None,
+    };
+    let (made, entry) = create_for_bulk(conn, known, actor, body, languages, given)?;
+    let id = made.within_a_write_of_everything().id;
     crate::db::dialect::fts_insert(conn, entry.id, &entry.title, &entry.summary, &entry.body)?;
-    Ok(written)
+    let article = get(conn, &Key::Id(id), Some(actor), site)?;
+    // Joining a translation group changes the other editions' pages too.
+    let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
+        Scope::All
+    } else {
+        Scope::ArticleCreated(article.facts())
+    };
+    Ok(Written::content(article, scope))
+}
+
+/// A new article's id and slug.
+#[derive(Debug, Clone)]
+pub struct NewArticle {
+    pub id: i32,
+    pub slug: String,
 }
 
 /// What the search index gets for an article: its id and normalised title, summary and
@@ -208,39 +230,63 @@ pub struct SearchEntry {
 
 /// [`create`] for bulk work: the article's search entry is returned instead of
 /// written, for the caller to write with those of many others
-/// ([`crate::db::dialect::fts_insert_many`]) before its transaction ends. Until then a
-/// search does not find the article.
+/// ([`crate::db::dialect::fts_insert_many`]) before its transaction ends (until then a
+/// search does not find the article), and the article is not read back: a bulk write
+/// is one of everything ([`Written::within_a_write_of_everything`]).
 pub fn create_for_bulk(
     conn: &mut DbConn,
+    known: &mut Known,
     actor: Actor,
     body: ArticleCreate,
     languages: &[String],
-    ahead: Option<Rendered>,
-    site: &Site,
-) -> AppResult<(Written<super::Article>, SearchEntry)> {
+    given: Given,
+) -> AppResult<(Written<NewArticle>, SearchEntry)> {
     let mut c = Checker::new();
     let draft = check_create(&mut c, actor, body, languages)?;
-    let refs = resolve_draft(c, conn, actor, &draft)?;
-    insert(conn, actor, draft, refs, ahead, site)
+    let refs = resolve_draft(c, conn, known, actor, &draft)?;
+    insert(conn, known, actor, draft, refs, given)
+}
+
+/// What the writer of a new article may already have for it.
+#[derive(Debug, Default)]
+pub struct Given {
+    /// Its body, rendered ahead of the write ([`prerender`]).
+    pub rendered: Option<Rendered>,
+    /// When it was created and last updated in the newsroom it comes from (an
+    /// import); `None`: now.
+    pub times: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 }
 
 /// Stores a checked and resolved draft with its relations; returns its search entry,
 /// not yet written.
 fn insert(
     conn: &mut DbConn,
+    known: &mut Known,
     actor: Actor,
     d: ArticleDraft,
     refs: DraftRefs,
-    ahead: Option<Rendered>,
-    site: &Site,
-) -> AppResult<(Written<super::Article>, SearchEntry)> {
+    given: Given,
+) -> AppResult<(Written<NewArticle>, SearchEntry)> {
     let now = Timestamp::now();
+    let (created_at, updated_at) = given.times.unwrap_or((now.0, now.0));
     let published_at = match (d.published_at, d.status) {
         (Some(t), _) => Some(t.0),
         (None, StoredStatus::Published) => Some(now.0),
         (None, StoredStatus::Draft) => None,
     };
-    let rendered = rendered(&d.body, ahead);
+    let rendered = rendered(&d.body, given.rendered);
+    let mut created = Created {
+        id: 0,
+        slug: refs.slug.clone(),
+        language: d.language.clone(),
+        title: d.title.clone(),
+        status: d.status.as_str(),
+        published_at,
+        unpublish_at: d.unpublish_at.map(|t| t.0),
+        at: now.0,
+        section_id: refs.section_id,
+        featured: d.featured,
+    };
     // On the backend's own connection (`on_backend!`): through the enum, Diesel would
     // build the statement's SQL text again on every create.
     let id: i32 = crate::on_backend!(conn, |c| diesel::insert_into(articles::table)
@@ -258,15 +304,17 @@ fn insert(
             articles::word_count.eq(rendered.words),
             articles::reading_time_minutes.eq(rendered.minutes),
             articles::created_by.eq(Some(actor.id)),
-            articles::created_at.eq(now.0),
-            articles::updated_at.eq(now.0),
+            articles::created_at.eq(created_at),
+            articles::updated_at.eq(updated_at),
             articles::body_html.eq(&rendered.html),
             articles::body.eq(&d.body),
             articles::translation_group.eq(refs.group),
             articles::unpublish_at.eq(d.unpublish_at.map(|t| t.0)),
+            articles::announced.eq(created.announced()),
         ))
         .returning(articles::id)
         .get_result(c)?);
+    created.id = id;
     crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
     save_relations(conn, id, &refs.relations, true, published_at)?;
     let entry = SearchEntry {
@@ -275,10 +323,28 @@ fn insert(
         summary: search::normalize(d.summary.as_deref().unwrap_or("")),
         body: rendered.indexed,
     };
-    let article = get(conn, &Key::Id(id), Some(actor), site)?;
-    let name = audit::name_of(conn, actor)?;
+    let name = known.name_of(conn, actor)?;
     let by = (actor, name.clone());
-    revisions::record(conn, id, by, None, &RevisionFields::of(&article), None)?;
+    // The first revision holds the fields as written: the slugs named are those now
+    // stored (each was resolved above), in the order given, which is the byline's.
+    let fields = RevisionFields {
+        slug: refs.slug.clone(),
+        language: d.language,
+        title: d.title,
+        summary: d.summary,
+        body: Some(d.body),
+        section: d.section,
+        regions: d.regions.unwrap_or_default(),
+        tags: d.tags.unwrap_or_default(),
+        authors: d.authors.unwrap_or_default(),
+        source: d.source,
+        hero_media_id: d.hero_media_id,
+        featured: d.featured,
+        status: d.status,
+        published_at: published_at.map(Timestamp),
+        unpublish_at: d.unpublish_at,
+    };
+    revisions::record(conn, id, by, None, &fields, None)?;
     audit::record_named(
         conn,
         Some(actor),
@@ -286,20 +352,24 @@ fn insert(
         Action::Create,
         "article",
         Some(id),
-        &format!("created article \"{}\"", article.title),
+        &format!("created article \"{}\"", fields.title),
     )?;
-    crate::webhooks::lifecycle::article_written(
-        conn,
-        id,
-        crate::webhooks::lifecycle::Change::Saved,
-    )?;
-    // Joining a translation group changes the other editions' pages too.
-    let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
-        Scope::All
-    } else {
-        Scope::ArticleCreated(article.facts())
+    let links = |kind: i32, ids: &Option<Vec<i32>>| {
+        ids.iter()
+            .flatten()
+            .map(move |id| (kind, *id))
+            .collect::<Vec<_>>()
     };
-    Ok((Written::content(article, scope), entry))
+    let r = &refs.relations;
+    let mut keys = links(counts::TAG, &r.tags);
+    keys.extend(links(counts::AUTHOR, &r.authors));
+    keys.extend(links(counts::REGION, &r.regions));
+    crate::webhooks::lifecycle::article_created(conn, &created, keys)?;
+    let made = NewArticle {
+        id,
+        slug: refs.slug,
+    };
+    Ok((Written::content(made, Scope::All), entry))
 }
 
 /// Whether `actor` may edit `head`: editors always; writers only their own drafts.

@@ -109,8 +109,10 @@ pub struct Created {
     pub status: &'static str,
     pub published_at: Option<chrono::NaiveDateTime>,
     pub unpublish_at: Option<chrono::NaiveDateTime>,
-    /// Its creation time, which is also its `updated_at`.
+    /// When it was stored: where it stands for readers is decided at this time.
     pub at: chrono::NaiveDateTime,
+    /// As stored: `at`, or an imported story's own.
+    pub updated_at: chrono::NaiveDateTime,
     pub section_id: Option<i32>,
     pub featured: bool,
 }
@@ -149,7 +151,7 @@ pub fn article_created(conn: &mut DbConn, a: &Created, links: Vec<counts::Key>) 
         a.published_at,
         a.unpublish_at,
         None,
-        a.at,
+        a.updated_at,
         LIVE,
         a.section_id,
         a.featured,

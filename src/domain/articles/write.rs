@@ -193,15 +193,14 @@ pub fn create(
     ahead: Option<Rendered>,
     site: &Site,
 ) -> AppResult<Written<super::Article>> {
-    let known = &mut Known::default();
     let given = Given {
         rendered: ahead,
         times: None,
     };
-    let (made, entry) = create_for_bulk(conn, known, actor, body, languages, given)?;
-    let id = made.within_a_write_of_everything().id;
+    let known = &mut Known::default();
+    let (made, entry) = store(conn, known, actor, body, languages, given)?;
     crate::db::dialect::fts_insert(conn, entry.id, &entry.title, &entry.summary, &entry.body)?;
-    let article = get(conn, &Key::Id(id), Some(actor), site)?;
+    let article = get(conn, &Key::Id(made.id), Some(actor), site)?;
     // Joining a translation group changes the other editions' pages too.
     let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
         Scope::All
@@ -241,6 +240,19 @@ pub fn create_for_bulk(
     languages: &[String],
     given: Given,
 ) -> AppResult<(Written<NewArticle>, SearchEntry)> {
+    let (made, entry) = store(conn, known, actor, body, languages, given)?;
+    Ok((Written::content(made, Scope::All), entry))
+}
+
+/// Checks, resolves and stores a new article (everything but its search entry).
+fn store(
+    conn: &mut DbConn,
+    known: &mut Known,
+    actor: Actor,
+    body: ArticleCreate,
+    languages: &[String],
+    given: Given,
+) -> AppResult<(NewArticle, SearchEntry)> {
     let mut c = Checker::new();
     let draft = check_create(&mut c, actor, body, languages)?;
     let refs = resolve_draft(c, conn, known, actor, &draft)?;
@@ -257,8 +269,8 @@ pub struct Given {
     pub times: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 }
 
-/// Stores a checked and resolved draft with its relations; returns its search entry,
-/// not yet written.
+/// Stores a checked and resolved draft with its relations, first revision, audit entry
+/// and announcement; returns its id and slug, and its search entry, not yet written.
 fn insert(
     conn: &mut DbConn,
     known: &mut Known,
@@ -266,7 +278,7 @@ fn insert(
     d: ArticleDraft,
     refs: DraftRefs,
     given: Given,
-) -> AppResult<(Written<NewArticle>, SearchEntry)> {
+) -> AppResult<(NewArticle, SearchEntry)> {
     let now = Timestamp::now();
     let (created_at, updated_at) = given.times.unwrap_or((now.0, now.0));
     let published_at = match (d.published_at, d.status) {
@@ -284,6 +296,7 @@ fn insert(
         published_at,
         unpublish_at: d.unpublish_at.map(|t| t.0),
         at: now.0,
+        updated_at,
         section_id: refs.section_id,
         featured: d.featured,
     };
@@ -369,7 +382,7 @@ fn insert(
         id,
         slug: refs.slug,
     };
-    Ok((Written::content(made, Scope::All), entry))
+    Ok((made, entry))
 }
 
 /// Whether `actor` may edit `head`: editors always; writers only their own drafts.

@@ -213,6 +213,45 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// Counts moved by many writes of one transaction, summed per key, for bulk work (a
+/// seed's or an import's batch): written once ([`Tally::write`]) as one row per key
+/// that moved, where each article's own [`add`] was a round trip on PostgreSQL and a
+/// statement per key on SQLite. Nothing may read the counts of the transaction before
+/// it is written.
+#[derive(Debug, Clone, Default)]
+pub struct Tally(std::collections::BTreeMap<Key, i64>);
+
+impl Tally {
+    /// Adds `delta` to each of `keys`.
+    pub fn add(&mut self, keys: impl IntoIterator<Item = Key>, delta: i64) {
+        for key in keys {
+            *self.0.entry(key).or_default() += delta;
+        }
+    }
+
+    /// Appends a row for each key that moved (folded later like any other), in
+    /// statements of at most a thousand rows, and starts again from nothing.
+    pub fn write(&mut self, conn: &mut DbConn) -> AppResult<()> {
+        let rows: Vec<_> = std::mem::take(&mut self.0)
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|((kind, ref_id), n)| {
+                (
+                    article_counts::kind.eq(kind),
+                    article_counts::ref_id.eq(ref_id),
+                    article_counts::n.eq(n),
+                )
+            })
+            .collect();
+        for chunk in rows.chunks(1_000) {
+            crate::on_backend!(conn, |c| diesel::insert_into(article_counts::table)
+                .values(chunk)
+                .execute(c)?);
+        }
+        Ok(())
+    }
+}
+
 /// Forgets every count of a key (a deleted tag, say), of all its stories and of its
 /// featured ones, in every language.
 pub fn forget(conn: &mut DbConn, kind: i32, ref_id: i32) -> AppResult<()> {

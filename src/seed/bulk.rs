@@ -17,7 +17,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::{counts, markdown, search, slug};
 use crate::error::AppResult;
 use crate::schema::{
-    article_authors, article_counts, article_regions, article_tags, articles, authors, media, tags,
+    article_authors, article_regions, article_tags, articles, authors, media, tags,
 };
 
 /// Bylines in the corpus.
@@ -857,7 +857,7 @@ fn insert_batch(
             .execute(c)?);
     }
     // Every article is live: the batch's counts go in as one row per key.
-    let mut counted: std::collections::BTreeMap<counts::Key, i64> = Default::default();
+    let mut counted = counts::Tally::default();
     for (id, a) in ids.iter().zip(batch) {
         let links: Vec<counts::Key> = a
             .tags
@@ -874,25 +874,9 @@ fn insert_batch(
             a.featured,
             Some(a.published_at),
         );
-        for key in keys {
-            *counted.entry(key).or_default() += 1;
-        }
+        counted.add(keys, 1);
     }
-    let rows: Vec<_> = counted
-        .into_iter()
-        .map(|((kind, ref_id), n)| {
-            (
-                article_counts::kind.eq(kind),
-                article_counts::ref_id.eq(ref_id),
-                article_counts::n.eq(n),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT * 4) {
-        crate::on_backend!(conn, |c| diesel::insert_into(article_counts::table)
-            .values(chunk)
-            .execute(c)?);
-    }
+    counted.write(conn)?;
     Ok(ids)
 }
 

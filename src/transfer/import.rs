@@ -278,22 +278,27 @@ fn write_batch(
     let mut p = progress.clone();
     let mut outcomes = Vec::with_capacity(parsed.len());
     let mut search = Vec::new();
-    // What this attempt's articles looked up, for the next ones: kept no longer than
-    // the attempt, so a batch done again starts afresh.
-    let mut known = Looked::default();
+    // What this attempt's articles looked up, for the next ones, and the counts they
+    // moved: kept no longer than the attempt, so a batch done again starts afresh.
+    let mut known = Looked {
+        names: Known::tallying(),
+        users: HashMap::new(),
+    };
     for item in parsed {
         let outcome = match &item.record {
             Err(reason) => Outcome::Rejected(reason.clone()),
             Ok(record) if careful => {
                 let mark = search.len();
+                let counted = known.names.tally.clone();
                 match conn.transaction(|c| {
                     let rendered = item.rendered.clone();
                     apply(c, &ctx, &mut p, &mut known, &mut search, record, rendered)
                 }) {
                     Ok(o) => o,
                     Err(e) => {
-                        // Rolled back: its article is not there to be found.
+                        // Rolled back: its article is not there to be found or counted.
                         search.truncate(mark);
+                        known.names.tally = counted;
                         Outcome::Rejected(reason_of(&e))
                     }
                 }
@@ -320,6 +325,9 @@ fn write_batch(
         .map(|e| (e.id, &*e.title, &*e.summary, &*e.body))
         .collect();
     crate::db::dialect::fts_insert_many(conn, &entries)?;
+    if let Some(tally) = known.names.tally.as_mut() {
+        tally.write(conn)?;
+    }
     p.line = last;
     save_progress(conn, key, &p)?;
     Ok((p, outcomes))
@@ -795,8 +803,8 @@ fn media_(
 }
 
 /// What one attempt at a batch has looked up: the names its articles gave
-/// ([`Known`]) and the ids of the staff accounts that created them, by email.
-#[derive(Default)]
+/// ([`Known`], with the counts they moved) and the ids of the staff accounts that
+/// created them, by email.
 struct Looked {
     names: Known,
     users: HashMap<String, i32>,

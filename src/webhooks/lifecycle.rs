@@ -127,9 +127,15 @@ impl Created {
 
 /// Announces article `a`, just stored with `announced` = [`Created::announced`], inside
 /// its create's transaction: a live one counts towards its keys (`links`: its tag,
-/// author and region keys, as the create wrote them) and is `article.published`. What
-/// [`article_written`] does for any write, without reading back what the create holds.
-pub fn article_created(conn: &mut DbConn, a: &Created, links: Vec<counts::Key>) -> AppResult<()> {
+/// author and region keys, as the create wrote them), at once or into `tally` for the
+/// bulk writer to write, and is `article.published`. What [`article_written`] does for
+/// any write, without reading back what the create holds.
+pub fn article_created(
+    conn: &mut DbConn,
+    a: &Created,
+    links: Vec<counts::Key>,
+    tally: Option<&mut counts::Tally>,
+) -> AppResult<()> {
     if a.announced() != LIVE {
         return Ok(());
     }
@@ -141,7 +147,10 @@ pub fn article_created(conn: &mut DbConn, a: &Created, links: Vec<counts::Key>) 
         a.featured,
         a.published_at,
     );
-    counts::add(conn, &keys, 1)?;
+    match tally {
+        Some(tally) => tally.add(keys, 1),
+        None => counts::add(conn, &keys, 1)?,
+    }
     let f: Facts = (
         a.id,
         a.slug.clone(),

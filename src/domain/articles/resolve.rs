@@ -99,17 +99,30 @@ fn check_language_free(
 /// same few again and again (on PostgreSQL each look-up is a round trip); a single
 /// write starts with an empty one. Only what exists is kept, and only for one
 /// transaction: nothing in it can have been deleted or renamed since it was read.
+///
+/// The one a bulk writer keeps also sums the counts its creates move
+/// ([`Known::tallying`]), for the writer to write before its transaction ends.
 #[derive(Debug, Default)]
 pub struct Known {
     ids: HashMap<(&'static str, String), i32>,
     media: HashSet<i32>,
     names: HashMap<i32, Option<String>>,
+    /// `None`: each create writes its own counts.
+    pub tally: Option<crate::domain::counts::Tally>,
 }
 
 /// Looks up the ids of a list of slugs of one kind.
 type SlugLookup = fn(&mut DbConn, &[String]) -> AppResult<Vec<(String, i32)>>;
 
 impl Known {
+    /// One whose creates sum their counts in [`Known::tally`] instead of writing them.
+    pub fn tallying() -> Self {
+        Self {
+            tally: Some(Default::default()),
+            ..Default::default()
+        }
+    }
+
     /// `(slug, id)` of those of `slugs` that exist, asking the database only for the
     /// ones not met before.
     fn ids_by_slug(

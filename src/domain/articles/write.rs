@@ -377,7 +377,7 @@ fn insert(
     let mut keys = links(counts::TAG, &r.tags);
     keys.extend(links(counts::AUTHOR, &r.authors));
     keys.extend(links(counts::REGION, &r.regions));
-    crate::webhooks::lifecycle::article_created(conn, &created, keys)?;
+    crate::webhooks::lifecycle::article_created(conn, &created, keys, known.tally.as_mut())?;
     let made = NewArticle {
         id,
         slug: refs.slug,

@@ -23,6 +23,16 @@ const EDITABLE: [&str; 12] = [
     "hero_media",
 ];
 
+/// The fields a revision's `diff` lists, in its order.
+fn changed(revision: &Value) -> Vec<&str> {
+    revision["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect()
+}
+
 fn titles(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
@@ -99,13 +109,7 @@ async fn every_edit_is_a_revision_and_each_restores_to_exactly_its_fields() {
         .await
         .expect(200)
         .json();
-    let fields: Vec<&str> = r4["diff"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, vec!["summary", "tags"]);
+    assert_eq!(changed(&r4), vec!["summary", "tags"]);
 
     // Restoring revision n gives exactly the editable fields the article had then.
     for n in [1usize, 3, 4, 2] {
@@ -192,13 +196,7 @@ async fn the_first_revision_holds_every_field_the_story_was_created_with() {
         .await
         .expect(200)
         .json();
-    let changed: Vec<&str> = second["diff"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(changed, vec!["title"], "{second}");
+    assert_eq!(changed(&second), vec!["title"], "{second}");
     // Restored after more edits, the story is again exactly as it was created.
     t.patch(
         &editor,

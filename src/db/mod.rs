@@ -58,6 +58,37 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts the rows of `rows` (a `Vec` of value tuples) into `table`, inside the
+/// caller's transaction. On PostgreSQL several in statements of up to 500 rows, each one
+/// round trip; one alone, and every row on SQLite, in a one-row statement the connection
+/// keeps prepared (a multi-row `INSERT` is parsed again for every length; SQLite has no
+/// round trips to save).
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:ident, $rows:expr) => {{
+        let rows = $rows;
+        match &mut *$conn {
+            $crate::db::DbConn::Postgres(c) if rows.len() > 1 => {
+                for chunk in rows.chunks(500) {
+                    diesel::insert_into($table::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
+            $crate::db::DbConn::Postgres(c) => {
+                for row in rows {
+                    diesel::insert_into($table::table).values(row).execute(c)?;
+                }
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                for row in rows {
+                    diesel::insert_into($table::table).values(row).execute(c)?;
+                }
+            }
+        }
+    }};
+}
+
 /// The SQLite migrations compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The PostgreSQL migrations compiled into the binary: the same tables, in the other

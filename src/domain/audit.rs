@@ -73,17 +73,46 @@ pub fn record_named(
     resource_id: Option<i32>,
     summary: &str,
 ) -> AppResult<()> {
-    crate::on_backend!(conn, |c| diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(Timestamp::now().0),
-            audit_log::actor_id.eq(actor.map(|a| a.id)),
-            audit_log::actor_name.eq(&name),
-            audit_log::action.eq(action),
-            audit_log::resource.eq(resource),
-            audit_log::resource_id.eq(resource_id),
-            audit_log::summary.eq(clip(summary)),
-        ))
-        .execute(c)?);
+    let entry = Entry {
+        actor,
+        name,
+        action,
+        resource,
+        resource_id,
+        summary: summary.to_owned(),
+    };
+    record_many(conn, vec![entry])
+}
+
+/// One entry of [`record_many`].
+pub struct Entry<'a> {
+    pub actor: Option<Actor>,
+    /// The actor's name as it is now.
+    pub name: Option<String>,
+    pub action: Action,
+    pub resource: &'a str,
+    pub resource_id: Option<i32>,
+    pub summary: String,
+}
+
+/// Records several entries at once (inside the caller's write transaction).
+pub fn record_many(conn: &mut DbConn, entries: Vec<Entry<'_>>) -> AppResult<()> {
+    let at = Timestamp::now().0;
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            (
+                audit_log::at.eq(at),
+                audit_log::actor_id.eq(e.actor.map(|a| a.id)),
+                audit_log::actor_name.eq(e.name),
+                audit_log::action.eq(e.action),
+                audit_log::resource.eq(e.resource),
+                audit_log::resource_id.eq(e.resource_id),
+                audit_log::summary.eq(clip(&e.summary)),
+            )
+        })
+        .collect();
+    crate::insert_rows!(conn, audit_log, rows);
     Ok(())
 }
 

@@ -9,6 +9,33 @@ use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::schema::old_slugs;
 
+/// Forgets the old slugs of `kind` that are now `slugs`, taken by new resources.
+pub fn free(conn: &mut DbConn, kind: &str, slugs: &[&str]) -> AppResult<()> {
+    match conn {
+        // One statement for them all (one round trip).
+        DbConn::Postgres(c) if slugs.len() > 1 => {
+            diesel::delete(
+                old_slugs::table
+                    .filter(old_slugs::kind.eq(kind))
+                    .filter(old_slugs::slug.eq_any(slugs)),
+            )
+            .execute(c)?;
+        }
+        // A kept statement per slug.
+        _ => {
+            for slug in slugs {
+                crate::on_backend!(&mut *conn, |c| diesel::delete(
+                    old_slugs::table
+                        .filter(old_slugs::kind.eq(kind))
+                        .filter(old_slugs::slug.eq(slug)),
+                )
+                .execute(c)?);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Records that `id` of `kind` now holds `slug`, formerly `old` (when it changed).
 pub fn take(
     conn: &mut DbConn,
@@ -17,12 +44,7 @@ pub fn take(
     id: i32,
     old: Option<&str>,
 ) -> AppResult<()> {
-    crate::on_backend!(conn, |c| diesel::delete(
-        old_slugs::table
-            .filter(old_slugs::kind.eq(kind))
-            .filter(old_slugs::slug.eq(slug)),
-    )
-    .execute(c)?);
+    free(conn, kind, &[slug])?;
     if let Some(old) = old.filter(|o| *o != slug) {
         diesel::delete(
             old_slugs::table

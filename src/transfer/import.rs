@@ -18,7 +18,9 @@ use crate::auth::Actor;
 use crate::auth::Role;
 use crate::auth::scopes::Scopes;
 use crate::db::{Db, DbConn, Scope, Written};
-use crate::domain::articles::write::{Given, Known, Rendered, SearchEntry, prerender};
+use crate::domain::articles::write::{
+    Given, Known, NewArticle, Rendered, SearchEntry, Unwritten, prerender,
+};
 use crate::domain::input::Input;
 use crate::domain::text::TextRule;
 use crate::domain::time::Timestamp;
@@ -283,8 +285,27 @@ fn write_batch(
     let mut known = Looked {
         names: Known::tallying(),
         users: HashMap::new(),
+        waiting: Vec::new(),
     };
+    if !careful {
+        // The slugs the batch's stories give, asked for at once.
+        let slugs = parsed
+            .iter()
+            .filter_map(|item| item.record.as_ref().ok())
+            .filter(|r| r["type"] == "article")
+            .filter_map(slug_of)
+            .collect();
+        if known.names.expect_slugs(conn, slugs).is_err() {
+            return Err(AppError::Internal(RETRY.into()));
+        }
+    }
     for item in parsed {
+        // Articles wait to be written together until a record of another kind, which
+        // may name them (a revision, a correction).
+        let an_article = matches!(&item.record, Ok(r) if r["type"] == "article");
+        if !an_article && write_waiting(conn, &mut known, &mut search).is_err() {
+            return Err(AppError::Internal(RETRY.into()));
+        }
         let outcome = match &item.record {
             Err(reason) => Outcome::Rejected(reason.clone()),
             Ok(record) if careful => {
@@ -292,7 +313,16 @@ fn write_batch(
                 let counted = known.names.tally.clone();
                 match conn.transaction(|c| {
                     let rendered = item.rendered.clone();
-                    apply(c, &ctx, &mut p, &mut known, &mut search, record, rendered)
+                    apply(
+                        c,
+                        &ctx,
+                        &mut p,
+                        &mut known,
+                        &mut search,
+                        record,
+                        rendered,
+                        true,
+                    )
                 }) {
                     Ok(o) => o,
                     Err(e) => {
@@ -312,6 +342,7 @@ fn write_batch(
                     &mut search,
                     record,
                     item.rendered.clone(),
+                    false,
                 ) {
                     Ok(o) => o,
                     Err(_) => return Err(AppError::Internal(RETRY.into())),
@@ -319,6 +350,9 @@ fn write_batch(
             }
         };
         outcomes.push((item.line, item.kind.clone(), outcome));
+    }
+    if write_waiting(conn, &mut known, &mut search).is_err() {
+        return Err(AppError::Internal(RETRY.into()));
     }
     let entries: Vec<_> = search
         .iter()
@@ -470,6 +504,8 @@ fn slug_of(record: &Value) -> Option<String> {
     record["data"]["slug"].as_str().map(str::to_owned)
 }
 
+/// Writes one record (`careful`: in a savepoint of its own, so nothing may wait).
+#[allow(clippy::too_many_arguments)]
 fn apply(
     conn: &mut DbConn,
     ctx: &Context,
@@ -478,6 +514,7 @@ fn apply(
     search: &mut Vec<SearchEntry>,
     record: &Value,
     rendered: Option<Rendered>,
+    careful: bool,
 ) -> AppResult<Outcome> {
     let kind = record["type"].as_str().unwrap_or_default();
     let imported = Outcome::Imported { file: File::None };
@@ -536,7 +573,7 @@ fn apply(
             redirects(conn, "section", made.id, &made.slug, record)?;
             Ok(imported)
         }
-        "article" => article(conn, ctx, p, known, search, record, rendered),
+        "article" => article(conn, ctx, p, known, search, record, rendered, careful),
         "correction" => correction(conn, record),
         "revision" => revision(conn, known, record),
         "collection" => {
@@ -804,10 +841,44 @@ fn media_(
 
 /// What one attempt at a batch has looked up: the names its articles gave
 /// ([`Known`], with the counts they moved) and the ids of the staff accounts that
-/// created them, by email.
+/// created them, by email; and its articles checked but not yet written.
 struct Looked {
     names: Known,
     users: HashMap<String, i32>,
+    /// Written together ([`write_waiting`]) before anything may look for them.
+    waiting: Vec<Unwritten>,
+}
+
+/// Writes the articles waiting (in a few statements of many rows on PostgreSQL), their
+/// search entries to `search`.
+fn write_waiting(
+    conn: &mut DbConn,
+    known: &mut Looked,
+    search: &mut Vec<SearchEntry>,
+) -> AppResult<()> {
+    if !known.waiting.is_empty() {
+        let waiting = std::mem::take(&mut known.waiting);
+        write_now(conn, known, search, waiting)?;
+    }
+    Ok(())
+}
+
+/// Writes `new` articles; their search entries go to `search`.
+fn write_now(
+    conn: &mut DbConn,
+    known: &mut Looked,
+    search: &mut Vec<SearchEntry>,
+    new: Vec<Unwritten>,
+) -> AppResult<Vec<NewArticle>> {
+    let made = crate::domain::articles::write::create_many(conn, &mut known.names, new)?
+        .within_a_write_of_everything();
+    Ok(made
+        .into_iter()
+        .map(|(made, entry)| {
+            search.push(entry);
+            made
+        })
+        .collect())
 }
 
 fn user_id(conn: &mut DbConn, known: &mut Looked, email: Option<&str>) -> AppResult<Option<i32>> {
@@ -822,10 +893,15 @@ fn user_id(conn: &mut DbConn, known: &mut Looked, email: Option<&str>) -> AppRes
     Ok(id)
 }
 
-/// An article, made by the API's create; its search entry goes to `search`, written with
-/// the batch's others at its end (one at a time, each was a segment of the search
-/// index of its own, merged again and again: most of an import's time). A trashed
-/// article gets none, as the API's trash takes it out of the index.
+/// An article, checked as the API's create checks it, then written with the batch's
+/// others (each one a statement or more of its own was most of an import's time on
+/// PostgreSQL); its search entry goes to `search`, written with the batch's others at
+/// its end (one at a time, each was a segment of the search index of its own, merged
+/// again and again). Written at once when the batch is done record by record
+/// (`careful`), or when it has more to be done with it: a trashed article (which gets
+/// no search entry, as the API's trash takes it out of the index) or one with former
+/// slugs.
+#[allow(clippy::too_many_arguments)]
 fn article(
     conn: &mut DbConn,
     ctx: &Context,
@@ -834,12 +910,17 @@ fn article(
     search: &mut Vec<SearchEntry>,
     record: &Value,
     rendered: Option<Rendered>,
+    careful: bool,
 ) -> AppResult<Outcome> {
     let mut record = record.clone();
     if ctx.merge && exists(conn, "article", slug_of(&record))? {
         return Ok(Outcome::Matched);
     }
     map_media(&mut record, "hero_media_id", p)?;
+    if !record["data"]["translation_of"].is_null() {
+        // Joins the group of an article that may be waiting.
+        write_waiting(conn, known, search)?;
+    }
     let creator = user_id(conn, known, record["created_by"].as_str())?;
     // The creator is recorded as such; the import itself may write any article.
     let actor = Actor {
@@ -848,7 +929,7 @@ fn article(
         scopes: Scopes::ALL,
         api_token: None,
     };
-    let (made, entry) = crate::domain::articles::write::create_for_bulk(
+    let new = crate::domain::articles::write::check_new(
         conn,
         &mut known.names,
         actor,
@@ -859,17 +940,32 @@ fn article(
             times: times(&record)?,
         },
     )?;
-    let made = made.within_a_write_of_everything();
+    let no_old_slugs = match &record["old_slugs"] {
+        Value::Null => true,
+        Value::Array(olds) => olds.is_empty(),
+        _ => false,
+    };
+    let later = record["deleted_at"].is_null() && no_old_slugs;
+    if later && !careful {
+        known.waiting.push(new);
+        return Ok(Outcome::Imported { file: File::None });
+    }
+    write_waiting(conn, known, search)?;
+    let mark = search.len();
+    let made = write_now(conn, known, search, vec![new])?;
+    let Some(made) = made.first() else {
+        return Err(AppError::Internal(
+            "an imported article was not written".into(),
+        ));
+    };
     redirects(conn, "article", made.id, &made.slug, &record)?;
-    match timestamp(&record, "deleted_at")? {
-        Some(deleted) => {
-            crate::domain::articles::safety::trash(conn, actor, &crate::domain::Key::Id(made.id))?
-                .within_a_write_of_everything();
-            diesel::update(articles::table.find(made.id))
-                .set(articles::deleted_at.eq(Some(deleted)))
-                .execute(conn)?;
-        }
-        None => search.push(entry),
+    if let Some(deleted) = timestamp(&record, "deleted_at")? {
+        search.truncate(mark);
+        crate::domain::articles::safety::trash(conn, actor, &crate::domain::Key::Id(made.id))?
+            .within_a_write_of_everything();
+        diesel::update(articles::table.find(made.id))
+            .set(articles::deleted_at.eq(Some(deleted)))
+            .execute(conn)?;
     }
     Ok(Outcome::Imported { file: File::None })
 }

@@ -123,18 +123,25 @@ impl Created {
     pub fn announced(&self) -> i32 {
         standing_of(self.status, self.published_at, self.unpublish_at, self.at)
     }
+
+    /// Whether it is live at its creation (and so announced to webhooks).
+    pub fn is_live(&self) -> bool {
+        self.announced() == LIVE
+    }
 }
 
 /// Announces article `a`, just stored with `announced` = [`Created::announced`], inside
 /// its create's transaction: a live one counts towards its keys (`links`: its tag,
 /// author and region keys, as the create wrote them), at once or into `tally` for the
-/// bulk writer to write, and is `article.published`. What [`article_written`] does for
-/// any write, without reading back what the create holds.
+/// bulk writer to write, and is `article.published` to `hooks` (the active webhooks,
+/// [`super::active`]). What [`article_written`] does for any write, without reading back
+/// what the create holds.
 pub fn article_created(
     conn: &mut DbConn,
     a: &Created,
     links: Vec<counts::Key>,
     tally: Option<&mut counts::Tally>,
+    hooks: &[(i32, String)],
 ) -> AppResult<()> {
     if a.announced() != LIVE {
         return Ok(());
@@ -165,7 +172,7 @@ pub fn article_created(
         a.section_id,
         a.featured,
     );
-    super::emit(conn, EventType::ArticlePublished, data(&f, LIVE))
+    super::emit_among(conn, hooks, EventType::ArticlePublished, data(&f, LIVE))
 }
 
 fn data(f: &Facts, standing: i32) -> serde_json::Value {

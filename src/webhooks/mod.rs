@@ -438,18 +438,37 @@ pub fn delete(conn: &mut DbConn, actor: Actor, id: i32) -> AppResult<Written<()>
 /// Queues `event` with `data` for every active webhook that hears of it, in the
 /// caller's transaction. Nothing is written when none does.
 pub fn emit(conn: &mut DbConn, event: EventType, data: serde_json::Value) -> AppResult<()> {
-    let hooks: Vec<(i32, String)> = crate::on_backend!(conn, |c| webhooks::table
+    let hooks = active(conn)?;
+    emit_among(conn, &hooks, event, data)
+}
+
+/// The active webhooks: each one's id and the events it hears of, as stored.
+pub type Hooks = Vec<(i32, String)>;
+
+/// The active webhooks, for [`emit_among`].
+pub fn active(conn: &mut DbConn) -> AppResult<Hooks> {
+    Ok(crate::on_backend!(conn, |c| webhooks::table
         .filter(webhooks::active.eq(true))
         .select((webhooks::id, webhooks::events))
-        .load(c)?);
+        .load(c)?))
+}
+
+/// [`emit`] to `hooks`, the active webhooks as read earlier in the same transaction (a
+/// bulk write emitting many events reads them once).
+pub fn emit_among(
+    conn: &mut DbConn,
+    hooks: &[(i32, String)],
+    event: EventType,
+    data: serde_json::Value,
+) -> AppResult<()> {
     let targets: Vec<i32> = hooks
-        .into_iter()
+        .iter()
         .filter(|(_, events)| {
             parse_events(events)
                 .iter()
                 .any(|e| *e == event || *e == EventType::All)
         })
-        .map(|(id, _)| id)
+        .map(|(id, _)| *id)
         .collect();
     if targets.is_empty() {
         return Ok(());

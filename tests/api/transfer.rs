@@ -466,6 +466,108 @@ async fn an_interrupted_import_carries_on_where_it_stopped() {
     );
 }
 
+/// An import writes a batch's stories together: a slug given twice in one batch still
+/// refuses only its second story, a translation, a correction and a revision of a story
+/// of the same batch find it, and a webhook hears of each live story once.
+#[actix_web::test]
+async fn stories_of_one_batch_find_each_other_and_a_slug_given_twice_is_refused_once() {
+    let to = common::app_configured(|c| c.webhooks.allow_private = true).await;
+    let admin = to.admin().await;
+    let hook = to
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "events": ["article.published"]}),
+        )
+        .await
+        .expect(201)
+        .json()["id"]
+        .clone();
+    let story = |title: &str, slug: &str| {
+        json!({"type": "article", "data": {"title": title, "slug": slug, "status": "published",
+                                           "body": format!("{title} was imported.")}})
+    };
+    let mut arabic = story("Arabic edition", "same-ar");
+    arabic["data"]["language"] = json!("ar");
+    arabic["data"]["translation_of"] = json!("same");
+    let records = vec![
+        story("First", "same"),
+        story("Other", "other"),
+        arabic,
+        json!({"type": "correction", "article": "other",
+               "data": {"text": "An earlier version misnamed the town."}}),
+        story("Last", "last"),
+        json!({"type": "revision", "article": "last", "number": 2, "summary": "retitled",
+               "fields": {"title": "Last, retitled"}}),
+        json!({"type": "article", "data": {"title": "Draft", "body": "Draft was imported."}}),
+    ];
+    let report = import_into(&to.state, "batch", records_as_lines(records), false).unwrap();
+    assert!(report.rejected.is_empty(), "{report:?}");
+    let page = to.get("/api/v1/articles").await.expect(200).json();
+    assert_eq!(page["meta"]["total"], 4);
+    let all = to
+        .get_as(&admin, "/api/v1/articles?status=all")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(all["meta"]["total"], 5);
+    let heard = to
+        .get_as(&admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(heard["meta"]["total"], 4, "one event a live story: {heard}");
+    let first = to.get("/api/v1/articles/same").await.expect(200).json();
+    assert_eq!(first["title"], "First");
+    assert_eq!(first["translations"][0]["slug"], "same-ar");
+    let other = to.get("/api/v1/articles/other").await.expect(200).json();
+    assert_eq!(
+        other["corrections"][0]["text"],
+        "An earlier version misnamed the town."
+    );
+    let revisions = to
+        .get_as(&admin, "/api/v1/articles/last/revisions")
+        .await
+        .expect(200)
+        .json();
+    let numbers: Vec<i64> = revisions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [2, 1]);
+    // Found by search once imported, each story once.
+    let found = to
+        .get("/api/v1/articles?q=imported")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(found["meta"]["total"], 4, "{found}");
+
+    // The same slug twice in a batch: the second story alone is refused.
+    let to = common::app().await;
+    to.admin().await;
+    let records = vec![
+        story("First", "same"),
+        story("Second", "same"),
+        story("Other", "other"),
+    ];
+    let report = import_into(&to.state, "twice", records_as_lines(records), false).unwrap();
+    let rejected: Vec<usize> = report.rejected.iter().map(|(l, _)| *l).collect();
+    assert_eq!(rejected, [2], "{report:?}");
+    assert!(report.rejected[0].1.contains("slug"), "{report:?}");
+    assert_eq!(to.slugs("/api/v1/articles").await, ["other", "same"]);
+    let first = to.get("/api/v1/articles/same").await.expect(200).json();
+    assert_eq!(first["title"], "First");
+    let found = to
+        .get("/api/v1/articles?q=imported")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(found["meta"]["total"], 2, "{found}");
+}
+
 fn records_as_lines(records: Vec<Value>) -> Vec<(usize, String)> {
     records
         .into_iter()

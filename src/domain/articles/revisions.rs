@@ -274,24 +274,31 @@ fn fields_json(
 /// Stores a revision of `article` (inside the caller's write transaction); the bulk
 /// seed writes synthetic histories with it.
 pub fn store(conn: &mut DbConn, article: i32, r: NewRevision<'_>) -> AppResult<()> {
-    let body = r.fields.body.as_deref().unwrap_or_default();
-    let stored_body = match r.body_changed {
-        true => Some(deflate(body)?),
-        false => None,
-    };
-    let json = fields_json(r.fields, r.previous, r.number)?;
-    crate::on_backend!(conn, |c| diesel::insert_into(article_revisions::table)
-        .values((
+    store_many(conn, vec![(article, r)])
+}
+
+/// [`store`] for several revisions (of one article or many) at once.
+pub fn store_many(conn: &mut DbConn, revisions: Vec<(i32, NewRevision<'_>)>) -> AppResult<()> {
+    let mut rows = Vec::with_capacity(revisions.len());
+    for (article, r) in revisions {
+        let body = r.fields.body.as_deref().unwrap_or_default();
+        let stored_body = match r.body_changed {
+            true => Some(deflate(body)?),
+            false => None,
+        };
+        let json = fields_json(r.fields, r.previous, r.number)?;
+        rows.push((
             article_revisions::article_id.eq(article),
             article_revisions::number.eq(r.number),
             article_revisions::created_at.eq(r.at),
             article_revisions::author_id.eq(r.by.0),
-            article_revisions::author_name.eq(&r.by.1),
+            article_revisions::author_name.eq(r.by.1),
             article_revisions::summary.eq(r.summary),
-            article_revisions::fields.eq(&json),
-            article_revisions::body.eq(&stored_body),
-        ))
-        .execute(c)?);
+            article_revisions::fields.eq(json),
+            article_revisions::body.eq(stored_body),
+        ));
+    }
+    crate::insert_rows!(conn, article_revisions, rows);
     Ok(())
 }
 
@@ -303,6 +310,25 @@ fn name_of(conn: &mut DbConn, user: Option<i32>) -> AppResult<Option<String>> {
             .get_result::<String>(conn)
             .optional()?),
         None => Ok(None),
+    }
+}
+
+/// A new article's revision 1, of `fields` as `actor` (named `name`) created it, now,
+/// with nothing to compare it with.
+pub fn first<'a>(
+    actor: Actor,
+    name: Option<String>,
+    fields: &'a RevisionFields,
+) -> NewRevision<'a> {
+    NewRevision {
+        number: 1,
+        by: (Some(actor.id), name),
+        at: Timestamp::now().0,
+        summary: "created",
+        fields,
+        // The article holds it until the body first changes.
+        body_changed: false,
+        previous: None,
     }
 }
 
@@ -320,17 +346,10 @@ pub fn record(
 ) -> AppResult<Vec<FieldChange>> {
     let (actor, name) = by;
     if before.is_none() {
-        // A create: revision 1, with nothing to compare it with.
-        let first = NewRevision {
-            number: 1,
-            by: (Some(actor.id), name),
-            at: Timestamp::now().0,
-            summary: summary.unwrap_or("created"),
-            fields: after,
-            // The article holds it until the body first changes.
-            body_changed: false,
-            previous: None,
-        };
+        let mut first = first(actor, name, after);
+        if let Some(summary) = summary {
+            first.summary = summary;
+        }
         store(conn, id, first)?;
         return Ok(Vec::new());
     }

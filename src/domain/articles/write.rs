@@ -94,93 +94,62 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
     }
 }
 
-/// Replaces an article's rows in one join table with `ids`, in order. A new article has
-/// none to delete. Rows go in one at a time: a one-row INSERT is a statement SQLite
-/// parses once and keeps, where a multi-row one is parsed anew for every length.
-macro_rules! replace_links {
-    // Links carry their story's publication time (`$time`), for the indexes of a tag's,
-    // an author's and a region's stories by time; the database's trigger would set it,
-    // and only checks it when given.
-    ($conn:expr, $table:ident, $column:ident, $article:expr, $ids:expr, $new:expr, $time:expr) => {{
-        let rows: Vec<_> = (0..)
-            .zip($ids)
-            .map(|(position, id)| {
+/// Writes the rows of one join table for `links` (each article's id, its linked ids in
+/// order, its publication time), replacing what an existing article had.
+macro_rules! write_links {
+    // Links carry their story's publication time, for the indexes of a tag's, an
+    // author's and a region's stories by time; the database's trigger would set it, and
+    // only checks it when given.
+    ($conn:expr, $table:ident, $column:ident, $links:expr, $new:expr) => {{
+        let mut rows = Vec::new();
+        for (article, ids, time) in $links {
+            if !$new {
+                crate::on_backend!(&mut *$conn, |c| diesel::delete(
+                    $table::table.filter($table::article_id.eq(article))
+                )
+                .execute(c)?);
+            }
+            rows.extend((0..).zip(ids).map(|(position, id)| {
                 (
-                    $table::article_id.eq($article),
+                    $table::article_id.eq(article),
                     $table::$column.eq(*id),
                     $table::position.eq(position),
-                    $table::published_at.eq($time),
+                    $table::published_at.eq(time),
                 )
-            })
-            .collect();
-        if !$new {
-            crate::on_backend!($conn, |c| diesel::delete(
-                $table::table.filter($table::article_id.eq($article))
-            )
-            .execute(c)?);
+            }));
         }
-        // One statement on PostgreSQL (a round trip each, under the write's lock); one
-        // kept statement per row on SQLite, where a multi-row INSERT is prepared again
-        // at every call.
-        match &mut *$conn {
-            DbConn::Postgres(c) if rows.len() > 1 => {
-                diesel::insert_into($table::table)
-                    .values(&rows)
-                    .execute(c)?;
-            }
-            _ => {
-                for row in rows {
-                    crate::on_backend!(&mut *$conn, |c| diesel::insert_into($table::table)
-                        .values(row)
-                        .execute(c)?);
-                }
-            }
-        }
+        crate::insert_rows!($conn, $table, rows);
     }};
 }
 
-/// Writes the article's links; `published_at` is the article's publication time once
-/// the write is done.
+/// Writes the links of each of `articles` (its id, its resolved relations and its
+/// publication time once the write is done); `new_articles` have none to replace. A
+/// relation left `None` is left as it is.
 fn save_relations(
     conn: &mut DbConn,
-    article_id: i32,
-    ids: &RelationIds,
-    new_article: bool,
-    published_at: Option<chrono::NaiveDateTime>,
+    articles: &[(i32, &RelationIds, Option<chrono::NaiveDateTime>)],
+    new_articles: bool,
 ) -> AppResult<()> {
-    if let Some(tag_ids) = &ids.tags {
-        replace_links!(
-            conn,
-            article_tags,
-            tag_id,
-            article_id,
-            tag_ids,
-            new_article,
-            published_at
-        );
-    }
-    if let Some(author_ids) = &ids.authors {
-        replace_links!(
-            conn,
-            article_authors,
-            author_id,
-            article_id,
-            author_ids,
-            new_article,
-            published_at
-        );
-    }
-    if let Some(region_ids) = &ids.regions {
-        replace_links!(
-            conn,
-            article_regions,
-            region_id,
-            article_id,
-            region_ids,
-            new_article,
-            published_at
-        );
-    }
+    let of = |pick: fn(&RelationIds) -> &Option<Vec<i32>>| {
+        articles
+            .iter()
+            .filter_map(move |(id, r, time)| pick(r).as_ref().map(|ids| (*id, ids, *time)))
+    };
+    write_links!(conn, article_tags, tag_id, of(|r| &r.tags), new_articles);
+    write_links!(
+        conn,
+        article_authors,
+        author_id,
+        of(|r| &r.authors),
+        new_articles
+    );
+    write_links!(
+        conn,
+        article_regions,
+        region_id,
+        of(|r| &r.regions),
+        new_articles
+    );
     Ok(())
 }
 
@@ -198,7 +167,11 @@ pub fn create(
         times: None,
     };
     let known = &mut Known::default();
-    let (made, entry) = store(conn, known, actor, body, languages, given)?;
+    let new = check_new(conn, known, actor, body, languages, given)?;
+    let mut written = write_all(conn, known, vec![new])?;
+    let Some((made, entry)) = written.pop() else {
+        return Err(AppError::Internal("a create wrote no article".into()));
+    };
     crate::db::dialect::fts_insert(conn, entry.id, &entry.title, &entry.summary, &entry.body)?;
     let article = get(conn, &Key::Id(made.id), Some(actor), site)?;
     // Joining a translation group changes the other editions' pages too.
@@ -227,38 +200,6 @@ pub struct SearchEntry {
     pub body: String,
 }
 
-/// [`create`] for bulk work: the article's search entry is returned instead of
-/// written, for the caller to write with those of many others
-/// ([`crate::db::dialect::fts_insert_many`]) before its transaction ends (until then a
-/// search does not find the article), and the article is not read back: a bulk write
-/// is one of everything ([`Written::within_a_write_of_everything`]).
-pub fn create_for_bulk(
-    conn: &mut DbConn,
-    known: &mut Known,
-    actor: Actor,
-    body: ArticleCreate,
-    languages: &[String],
-    given: Given,
-) -> AppResult<(Written<NewArticle>, SearchEntry)> {
-    let (made, entry) = store(conn, known, actor, body, languages, given)?;
-    Ok((Written::content(made, Scope::All), entry))
-}
-
-/// Checks, resolves and stores a new article (everything but its search entry).
-fn store(
-    conn: &mut DbConn,
-    known: &mut Known,
-    actor: Actor,
-    body: ArticleCreate,
-    languages: &[String],
-    given: Given,
-) -> AppResult<(NewArticle, SearchEntry)> {
-    let mut c = Checker::new();
-    let draft = check_create(&mut c, actor, body, languages)?;
-    let refs = resolve_draft(c, conn, known, actor, &draft)?;
-    insert(conn, known, actor, draft, refs, given)
-}
-
 /// What the writer of a new article may already have for it.
 #[derive(Debug, Default)]
 pub struct Given {
@@ -269,16 +210,35 @@ pub struct Given {
     pub times: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 }
 
-/// Stores a checked and resolved draft with its relations, first revision, audit entry
-/// and announcement; returns its id and slug, and its search entry, not yet written.
-fn insert(
+/// A new article checked and resolved ([`check_new`]), with everything its rows will
+/// hold, not yet written: [`create_many`] writes many in a few statements.
+pub struct Unwritten {
+    actor: Actor,
+    /// The actor's name, for the revision and the audit entry.
+    name: Option<String>,
+    d: ArticleDraft,
+    refs: DraftRefs,
+    rendered: Rendered,
+    created_at: chrono::NaiveDateTime,
+    /// What webhooks and counts are told (its `id` is set once written).
+    created: Created,
+}
+
+/// Checks a new article's body and resolves what it names, as [`create`] does, for
+/// [`create_many`]: an error here is the create's own (422 or 409). Its slug is checked
+/// against the stored articles only: two new ones of a [`create_many`] with the same
+/// slug fail that write.
+pub fn check_new(
     conn: &mut DbConn,
     known: &mut Known,
     actor: Actor,
-    d: ArticleDraft,
-    refs: DraftRefs,
+    body: ArticleCreate,
+    languages: &[String],
     given: Given,
-) -> AppResult<(NewArticle, SearchEntry)> {
+) -> AppResult<Unwritten> {
+    let mut c = Checker::new();
+    let d = check_create(&mut c, actor, body, languages)?;
+    let refs = resolve_draft(c, conn, known, actor, &d)?;
     let now = Timestamp::now();
     let (created_at, updated_at) = given.times.unwrap_or((now.0, now.0));
     let published_at = match (d.published_at, d.status) {
@@ -287,7 +247,7 @@ fn insert(
         (None, StoredStatus::Draft) => None,
     };
     let rendered = rendered(&d.body, given.rendered);
-    let mut created = Created {
+    let created = Created {
         id: 0,
         slug: refs.slug.clone(),
         language: d.language.clone(),
@@ -300,89 +260,200 @@ fn insert(
         section_id: refs.section_id,
         featured: d.featured,
     };
-    // On the backend's own connection (`on_backend!`): through the enum, Diesel would
-    // build the statement's SQL text again on every create.
-    let id: i32 = crate::on_backend!(conn, |c| diesel::insert_into(articles::table)
-        .values((
-            articles::slug.eq(&refs.slug),
-            articles::language.eq(&d.language),
-            articles::title.eq(&d.title),
-            articles::summary.eq(&d.summary),
-            articles::section_id.eq(refs.section_id),
-            articles::source.eq(&d.source),
-            articles::hero_media_id.eq(d.hero_media_id),
-            articles::featured.eq(d.featured),
-            articles::status.eq(d.status),
-            articles::published_at.eq(published_at),
-            articles::word_count.eq(rendered.words),
-            articles::reading_time_minutes.eq(rendered.minutes),
-            articles::created_by.eq(Some(actor.id)),
-            articles::created_at.eq(created_at),
-            articles::updated_at.eq(updated_at),
-            articles::body_html.eq(&rendered.html),
-            articles::body.eq(&d.body),
-            articles::translation_group.eq(refs.group),
-            articles::unpublish_at.eq(d.unpublish_at.map(|t| t.0)),
-            articles::announced.eq(created.announced()),
-        ))
-        .returning(articles::id)
-        .get_result(c)?);
-    created.id = id;
-    crate::domain::old_slugs::take(conn, super::KIND, &refs.slug, id, None)?;
-    save_relations(conn, id, &refs.relations, true, published_at)?;
-    let entry = SearchEntry {
-        id,
-        title: search::normalize(&d.title),
-        summary: search::normalize(d.summary.as_deref().unwrap_or("")),
-        body: rendered.indexed,
-    };
     let name = known.name_of(conn, actor)?;
-    let by = (actor, name.clone());
-    // The first revision holds the fields as written: the slugs named are those now
-    // stored (each was resolved above), in the order given, which is the byline's.
-    let fields = RevisionFields {
-        slug: refs.slug.clone(),
-        language: d.language,
-        title: d.title,
-        summary: d.summary,
-        body: Some(d.body),
-        section: d.section,
-        regions: d.regions.unwrap_or_default(),
-        tags: d.tags.unwrap_or_default(),
-        authors: d.authors.unwrap_or_default(),
-        source: d.source,
-        hero_media_id: d.hero_media_id,
-        featured: d.featured,
-        status: d.status,
-        published_at: published_at.map(Timestamp),
-        unpublish_at: d.unpublish_at,
-    };
-    revisions::record(conn, id, by, None, &fields, None)?;
-    audit::record_named(
-        conn,
-        Some(actor),
+    Ok(Unwritten {
+        actor,
         name,
-        Action::Create,
-        "article",
-        Some(id),
-        &format!("created article \"{}\"", fields.title),
-    )?;
-    let links = |kind: i32, ids: &Option<Vec<i32>>| {
-        ids.iter()
-            .flatten()
-            .map(move |id| (kind, *id))
-            .collect::<Vec<_>>()
+        d,
+        refs,
+        rendered,
+        created_at,
+        created,
+    })
+}
+
+/// Writes checked new articles ([`check_new`]) with their relations, first revisions,
+/// audit entries and announcements, each kind of row in as few statements as the
+/// backend does best; returns each one's id and slug, in order, with its search entry
+/// for the caller to write with those of many others
+/// ([`crate::db::dialect::fts_insert_many`]) before its transaction ends (until then a
+/// search does not find them). Nothing is read back: a bulk write is one of everything
+/// ([`Written::within_a_write_of_everything`]).
+pub fn create_many(
+    conn: &mut DbConn,
+    known: &mut Known,
+    new: Vec<Unwritten>,
+) -> AppResult<Written<Vec<(NewArticle, SearchEntry)>>> {
+    Ok(Written::content(write_all(conn, known, new)?, Scope::All))
+}
+
+/// The rows of checked new articles, then everything that hangs on their ids.
+fn write_all(
+    conn: &mut DbConn,
+    known: &mut Known,
+    mut new: Vec<Unwritten>,
+) -> AppResult<Vec<(NewArticle, SearchEntry)>> {
+    let rows: Vec<_> = new
+        .iter()
+        .map(|n| {
+            let (d, refs, created) = (&n.d, &n.refs, &n.created);
+            (
+                articles::slug.eq(&refs.slug),
+                articles::language.eq(&d.language),
+                articles::title.eq(&d.title),
+                articles::summary.eq(&d.summary),
+                articles::section_id.eq(refs.section_id),
+                articles::source.eq(&d.source),
+                articles::hero_media_id.eq(d.hero_media_id),
+                articles::featured.eq(d.featured),
+                articles::status.eq(d.status),
+                articles::published_at.eq(created.published_at),
+                articles::word_count.eq(n.rendered.words),
+                articles::reading_time_minutes.eq(n.rendered.minutes),
+                articles::created_by.eq(Some(n.actor.id)),
+                articles::created_at.eq(n.created_at),
+                articles::updated_at.eq(created.updated_at),
+                articles::body_html.eq(&n.rendered.html),
+                articles::body.eq(&d.body),
+                articles::translation_group.eq(refs.group),
+                articles::unpublish_at.eq(created.unpublish_at),
+                articles::announced.eq(created.announced()),
+            )
+        })
+        .collect();
+    // On the backend's own connection: through the enum, Diesel would build the
+    // statement's SQL text again on every create.
+    let ids: Vec<i32> = match &mut *conn {
+        // Many rows a statement, each row's id found by its slug (`RETURNING` promises
+        // no order).
+        DbConn::Postgres(c) if rows.len() > 1 => {
+            let mut by_slug = std::collections::HashMap::with_capacity(rows.len());
+            for chunk in rows.chunks(200) {
+                let made: Vec<(String, i32)> = diesel::insert_into(articles::table)
+                    .values(chunk)
+                    .returning((articles::slug, articles::id))
+                    .get_results(c)?;
+                by_slug.extend(made);
+            }
+            new.iter()
+                .map(|n| {
+                    by_slug.get(&n.refs.slug).copied().ok_or_else(|| {
+                        AppError::Internal("a new article's row was not returned".into())
+                    })
+                })
+                .collect::<AppResult<_>>()?
+        }
+        // One kept statement a row.
+        _ => {
+            let mut ids = Vec::with_capacity(rows.len());
+            for row in rows {
+                ids.push(crate::on_backend!(&mut *conn, |c| diesel::insert_into(
+                    articles::table
+                )
+                .values(row)
+                .returning(articles::id)
+                .get_result(c)?));
+            }
+            ids
+        }
     };
-    let r = &refs.relations;
-    let mut keys = links(counts::TAG, &r.tags);
-    keys.extend(links(counts::AUTHOR, &r.authors));
-    keys.extend(links(counts::REGION, &r.regions));
-    crate::webhooks::lifecycle::article_created(conn, &created, keys, known.tally.as_mut())?;
-    let made = NewArticle {
-        id,
-        slug: refs.slug,
+    for (n, id) in new.iter_mut().zip(&ids) {
+        n.created.id = *id;
+    }
+    let slugs: Vec<&str> = new.iter().map(|n| n.refs.slug.as_str()).collect();
+    crate::domain::old_slugs::free(conn, super::KIND, &slugs)?;
+    let links: Vec<_> = new
+        .iter()
+        .map(|n| (n.created.id, &n.refs.relations, n.created.published_at))
+        .collect();
+    save_relations(conn, &links, true)?;
+    // The first revisions hold the fields as written: the slugs named are those now
+    // stored (each was resolved), in the order given, which is the byline's.
+    let firsts: Vec<RevisionFields> = new
+        .iter()
+        .map(|n| {
+            let d = &n.d;
+            RevisionFields {
+                slug: n.refs.slug.clone(),
+                language: d.language.clone(),
+                title: d.title.clone(),
+                summary: d.summary.clone(),
+                body: Some(d.body.clone()),
+                section: d.section.clone(),
+                regions: d.regions.clone().unwrap_or_default(),
+                tags: d.tags.clone().unwrap_or_default(),
+                authors: d.authors.clone().unwrap_or_default(),
+                source: d.source.clone(),
+                hero_media_id: d.hero_media_id,
+                featured: d.featured,
+                status: d.status,
+                published_at: n.created.published_at.map(Timestamp),
+                unpublish_at: d.unpublish_at,
+            }
+        })
+        .collect();
+    let revisions = new
+        .iter()
+        .zip(&firsts)
+        .map(|(n, fields)| {
+            (
+                n.created.id,
+                revisions::first(n.actor, n.name.clone(), fields),
+            )
+        })
+        .collect();
+    revisions::store_many(conn, revisions)?;
+    let entries = new
+        .iter()
+        .map(|n| audit::Entry {
+            actor: Some(n.actor),
+            name: n.name.clone(),
+            action: Action::Create,
+            resource: "article",
+            resource_id: Some(n.created.id),
+            summary: format!("created article \"{}\"", n.d.title),
+        })
+        .collect();
+    audit::record_many(conn, entries)?;
+    let hooks = match new.iter().any(|n| n.created.is_live()) {
+        true => known.hooks(conn)?,
+        false => Vec::new(),
     };
-    Ok((made, entry))
+    let mut made = Vec::with_capacity(new.len());
+    for n in new {
+        let keyed = |kind: i32, ids: &Option<Vec<i32>>| {
+            ids.iter()
+                .flatten()
+                .map(move |id| (kind, *id))
+                .collect::<Vec<_>>()
+        };
+        let r = &n.refs.relations;
+        let mut keys = keyed(counts::TAG, &r.tags);
+        keys.extend(keyed(counts::AUTHOR, &r.authors));
+        keys.extend(keyed(counts::REGION, &r.regions));
+        crate::webhooks::lifecycle::article_created(
+            conn,
+            &n.created,
+            keys,
+            known.tally.as_mut(),
+            &hooks,
+        )?;
+        let entry = SearchEntry {
+            id: n.created.id,
+            title: search::normalize(&n.d.title),
+            summary: search::normalize(n.d.summary.as_deref().unwrap_or("")),
+            body: n.rendered.indexed,
+        };
+        let id = n.created.id;
+        made.push((
+            NewArticle {
+                id,
+                slug: n.refs.slug,
+            },
+            entry,
+        ));
+    }
+    Ok(made)
 }
 
 /// Whether `actor` may edit `head`: editors always; writers only their own drafts.
@@ -592,7 +663,7 @@ fn save_edit(
     diesel::update(articles::table.find(head.id))
         .set(&changes)
         .execute(conn)?;
-    save_relations(conn, head.id, &refs.relations, false, final_published)?;
+    save_relations(conn, &[(head.id, &refs.relations, final_published)], false)?;
     if reindex {
         index(
             conn,

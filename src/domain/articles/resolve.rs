@@ -177,7 +177,6 @@ impl Known {
         Ok(exists)
     }
 
-    /// The name `actor` writes under ([`crate::domain::audit::name_of`]).
     /// Looks up at once which of the slugs that new articles will give are free, so
     /// that each one's check asks nothing (one round trip for a batch on PostgreSQL).
     pub fn expect_slugs(&mut self, conn: &mut DbConn, slugs: Vec<String>) -> AppResult<()> {
@@ -214,6 +213,7 @@ impl Known {
         Ok(self.hooks.clone().unwrap_or_default())
     }
 
+    /// The name `actor` writes under ([`crate::domain::audit::name_of`]).
     pub(super) fn name_of(&mut self, conn: &mut DbConn, actor: Actor) -> AppResult<Option<String>> {
         if let Some(name) = self.names.get(&actor.id) {
             return Ok(name.clone());

@@ -143,7 +143,7 @@ pub fn article_created(
     tally: Option<&mut counts::Tally>,
     hooks: &[(i32, String)],
 ) -> AppResult<()> {
-    if a.announced() != LIVE {
+    if !a.is_live() {
         return Ok(());
     }
     let keys = counts::keys_with(

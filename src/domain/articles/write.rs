@@ -367,88 +367,96 @@ fn write_all(
         .map(|n| (n.created.id, &n.refs.relations, n.created.published_at))
         .collect();
     save_relations(conn, &links, true)?;
-    // The first revisions hold the fields as written: the slugs named are those now
-    // stored (each was resolved), in the order given, which is the byline's.
-    let firsts: Vec<RevisionFields> = new
+    // Each story's fields move into its first revision (its body is not copied): the
+    // search entry is made from them first.
+    let mut firsts = Vec::with_capacity(new.len());
+    let mut rest = Vec::with_capacity(new.len());
+    for n in new {
+        let Unwritten {
+            actor,
+            name,
+            d,
+            refs,
+            rendered,
+            created,
+            ..
+        } = n;
+        let entry = SearchEntry {
+            id: created.id,
+            title: search::normalize(&d.title),
+            summary: search::normalize(d.summary.as_deref().unwrap_or("")),
+            body: rendered.indexed,
+        };
+        // The first revision holds the fields as written: the slugs named are those now
+        // stored (each was resolved), in the order given, which is the byline's.
+        firsts.push(RevisionFields {
+            slug: refs.slug.clone(),
+            language: d.language,
+            title: d.title,
+            summary: d.summary,
+            body: Some(d.body),
+            section: d.section,
+            regions: d.regions.unwrap_or_default(),
+            tags: d.tags.unwrap_or_default(),
+            authors: d.authors.unwrap_or_default(),
+            source: d.source,
+            hero_media_id: d.hero_media_id,
+            featured: d.featured,
+            status: d.status,
+            published_at: created.published_at.map(Timestamp),
+            unpublish_at: d.unpublish_at,
+        });
+        rest.push((actor, name, created, refs, entry));
+    }
+    let revisions = firsts
         .iter()
-        .map(|n| {
-            let d = &n.d;
-            RevisionFields {
-                slug: n.refs.slug.clone(),
-                language: d.language.clone(),
-                title: d.title.clone(),
-                summary: d.summary.clone(),
-                body: Some(d.body.clone()),
-                section: d.section.clone(),
-                regions: d.regions.clone().unwrap_or_default(),
-                tags: d.tags.clone().unwrap_or_default(),
-                authors: d.authors.clone().unwrap_or_default(),
-                source: d.source.clone(),
-                hero_media_id: d.hero_media_id,
-                featured: d.featured,
-                status: d.status,
-                published_at: n.created.published_at.map(Timestamp),
-                unpublish_at: d.unpublish_at,
-            }
-        })
-        .collect();
-    let revisions = new
-        .iter()
-        .zip(&firsts)
-        .map(|(n, fields)| {
-            (
-                n.created.id,
-                revisions::first(n.actor, n.name.clone(), fields),
-            )
+        .zip(&rest)
+        .map(|(fields, (actor, name, created, ..))| {
+            (created.id, revisions::first(*actor, name.clone(), fields))
         })
         .collect();
     revisions::store_many(conn, revisions)?;
-    let entries = new
+    let entries = firsts
         .iter()
-        .map(|n| audit::Entry {
-            actor: Some(n.actor),
-            name: n.name.clone(),
+        .zip(&rest)
+        .map(|(fields, (actor, name, created, ..))| audit::Entry {
+            actor: Some(*actor),
+            name: name.clone(),
             action: Action::Create,
             resource: "article",
-            resource_id: Some(n.created.id),
-            summary: format!("created article \"{}\"", n.d.title),
+            resource_id: Some(created.id),
+            summary: format!("created article \"{}\"", fields.title),
         })
         .collect();
     audit::record_many(conn, entries)?;
-    let hooks = match new.iter().any(|n| n.created.is_live()) {
+    let hooks = match rest.iter().any(|(_, _, created, ..)| created.is_live()) {
         true => known.hooks(conn)?,
         false => Vec::new(),
     };
-    let mut made = Vec::with_capacity(new.len());
-    for n in new {
+    let mut made = Vec::with_capacity(rest.len());
+    for (_, _, created, refs, entry) in rest {
         let keyed = |kind: i32, ids: &Option<Vec<i32>>| {
             ids.iter()
                 .flatten()
                 .map(move |id| (kind, *id))
                 .collect::<Vec<_>>()
         };
-        let r = &n.refs.relations;
+        let r = &refs.relations;
         let mut keys = keyed(counts::TAG, &r.tags);
         keys.extend(keyed(counts::AUTHOR, &r.authors));
         keys.extend(keyed(counts::REGION, &r.regions));
         crate::webhooks::lifecycle::article_created(
             conn,
-            &n.created,
+            &created,
             keys,
             known.tally.as_mut(),
             &hooks,
         )?;
-        let entry = SearchEntry {
-            id: n.created.id,
-            title: search::normalize(&n.d.title),
-            summary: search::normalize(n.d.summary.as_deref().unwrap_or("")),
-            body: n.rendered.indexed,
-        };
-        let id = n.created.id;
+        let id = created.id;
         made.push((
             NewArticle {
                 id,
-                slug: n.refs.slug,
+                slug: refs.slug,
             },
             entry,
         ));

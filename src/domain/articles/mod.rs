@@ -8,6 +8,7 @@ pub mod facts;
 pub mod fields;
 pub mod form;
 pub mod list;
+mod one;
 pub mod query;
 pub mod related;
 mod resolve;
@@ -364,6 +365,32 @@ fn group<T>(mut rows: Vec<(i32, i32, T)>) -> HashMap<i32, Vec<T>> {
     grouped
 }
 
+/// Tags, bylines and regions as read, `(article, position, reference)`, before they
+/// are grouped by article; the avatars the bylines name.
+#[derive(Default)]
+struct Sorted {
+    tags: Vec<(i32, i32, Ref)>,
+    authors: Vec<(i32, i32, (Ref, Option<i32>))>,
+    regions: Vec<(i32, i32, Ref)>,
+    avatars: Vec<i32>,
+}
+
+impl Sorted {
+    /// Adds a linked row of `kind` (not a section), named in `lang`.
+    fn add(&mut self, kind: i32, article: i32, position: i32, row: Linked, lang: Option<&str>) {
+        match kind {
+            TAG => self.tags.push((article, position, named(row, lang))),
+            AUTHOR => {
+                let avatar = row.4;
+                self.avatars.extend(avatar);
+                self.authors
+                    .push((article, position, (named(row, lang), avatar)));
+            }
+            _ => self.regions.push((article, position, named(row, lang))),
+        }
+    }
+}
+
 /// A linked row as a reference named in `lang`.
 fn named((id, slug, name, localized, _): Linked, lang: Option<&str>) -> Ref {
     let name = if localized == "{}" {
@@ -375,17 +402,22 @@ fn named((id, slug, name, localized, _): Linked, lang: Option<&str>) -> Ref {
 }
 
 impl<'a> Relations<'a> {
-    /// Loads sections, hero media, avatars, tags, authors and regions of `heads`: two
-    /// queries whatever the number of articles. `site` makes their public URLs.
-    pub fn load(conn: &mut DbConn, heads: &[ArticleHead], site: &'a Site) -> AppResult<Self> {
-        let mut relations = Self {
+    /// No relations yet.
+    fn none(site: &'a Site) -> Self {
+        Self {
             site,
             sections: HashMap::new(),
             media: HashMap::new(),
             tags: HashMap::new(),
             authors: HashMap::new(),
             regions: HashMap::new(),
-        };
+        }
+    }
+
+    /// Loads sections, hero media, avatars, tags, authors and regions of `heads`: two
+    /// queries whatever the number of articles. `site` makes their public URLs.
+    pub fn load(conn: &mut DbConn, heads: &[ArticleHead], site: &'a Site) -> AppResult<Self> {
+        let mut relations = Self::none(site);
         if heads.is_empty() {
             return Ok(relations);
         }
@@ -395,7 +427,7 @@ impl<'a> Relations<'a> {
         let mut section_ids: Vec<i32> = heads.iter().filter_map(|h| h.section_id).collect();
         section_ids.sort_unstable();
         section_ids.dedup();
-        let mut media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
+        let media_ids: Vec<i32> = heads.iter().filter_map(|h| h.hero_media_id).collect();
         // Tags, bylines, regions and sections in one statement: (kind, article,
         // position, ref); every statement more was a round trip more on PostgreSQL. One
         // article gets `= ?` (its section `= NULL` when it has none, which matches
@@ -416,32 +448,75 @@ impl<'a> Relations<'a> {
             )
             .load(c)?),
         };
-        let (mut tags, mut authors, mut regions) = (Vec::new(), Vec::new(), Vec::new());
+        let mut sorted = Sorted::default();
         for (kind, article_id, position, row) in linked {
-            let lang = language.get(&article_id).copied();
-            match kind {
-                SECTION => {
-                    let (id, slug, name, localized, _) = row;
-                    relations
-                        .sections
-                        .insert(id, NamedRef::from_row((id, slug, name, localized)));
-                }
-                TAG => tags.push((article_id, position, named(row, lang))),
-                AUTHOR => {
-                    let avatar = row.4;
-                    media_ids.extend(avatar);
-                    authors.push((article_id, position, (named(row, lang), avatar)));
-                }
-                _ => regions.push((article_id, position, named(row, lang))),
+            if kind == SECTION {
+                let (id, slug, name, localized, _) = row;
+                relations
+                    .sections
+                    .insert(id, NamedRef::from_row((id, slug, name, localized)));
+            } else {
+                let lang = language.get(&article_id).copied();
+                sorted.add(kind, article_id, position, row, lang);
             }
         }
+        relations.finish(conn, sorted, media_ids)?;
+        Ok(relations)
+    }
+
+    /// The relations of the one article [`get`] read with them in its statement: its
+    /// section and hero image as joined, its tags, bylines and regions from
+    /// [`one::LinkedJson`]'s array. A byline's avatar (other than the hero image) takes
+    /// one statement more.
+    fn of_one(
+        conn: &mut DbConn,
+        head: &ArticleHead,
+        section: Option<(i32, String, String, String)>,
+        hero: Option<media::MediaRow>,
+        linked: &str,
+        site: &'a Site,
+    ) -> AppResult<Self> {
+        let mut relations = Self::none(site);
+        if let Some(row) = section {
+            relations.sections.insert(row.0, NamedRef::from_row(row));
+        }
+        if let Some(row) = hero {
+            relations.media.insert(row.id, Media::from(row));
+        }
+        let lang = Some(head.language.as_str());
+        let mut sorted = Sorted::default();
+        for (kind, position, id, slug, name, localized, avatar) in
+            one::parse(linked).map_err(AppError::internal)?
+        {
+            sorted.add(
+                kind,
+                head.id,
+                position,
+                (id, slug, name, localized, avatar),
+                lang,
+            );
+        }
+        relations.finish(conn, sorted, Vec::new())?;
+        Ok(relations)
+    }
+
+    /// Files `sorted`'s references by article, reading the media of `media_ids` and of
+    /// the bylines' avatars that are not read yet.
+    fn finish(
+        &mut self,
+        conn: &mut DbConn,
+        sorted: Sorted,
+        mut media_ids: Vec<i32>,
+    ) -> AppResult<()> {
+        media_ids.extend(sorted.avatars);
+        media_ids.retain(|m| !self.media.contains_key(m));
         media_ids.sort_unstable();
         media_ids.dedup();
-        relations.media = media::by_ids(conn, &media_ids)?;
-        relations.tags = group(tags);
-        relations.authors = group(authors);
-        relations.regions = group(regions);
-        Ok(relations)
+        self.media.extend(media::by_ids(conn, &media_ids)?);
+        self.tags = group(sorted.tags);
+        self.authors = group(sorted.authors);
+        self.regions = group(sorted.regions);
+        Ok(())
     }
 
     /// A media item named in `lang`.
@@ -581,48 +656,95 @@ pub fn find_head(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResu
     }
 }
 
-/// Reads one article, body included, as `viewer` may see it: the row (with whether it
-/// has corrections), its relations and media, and its corrections if it has any.
+/// Reads one article, body included, as `viewer` may see it: the row with whether it
+/// has corrections, its section, hero image, tags, bylines and regions; then its other
+/// editions if it has any, and its corrections if the row says there are some.
+///
+/// On PostgreSQL the row and its relations are one statement ([`one::LinkedJson`]),
+/// each statement less being a round trip less. SQLite has no round trips, and there
+/// the three statements of [`whole`] (the row, the linked rows, the media) cost less
+/// CPU than writing and reading the JSON (bench/RESULTS.md).
 pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> AppResult<Article> {
-    use crate::schema::article_corrections;
-    // The queries of an uncached article read run on the backend's own connection
-    // (`on_backend!`): through the enum, Diesel builds each statement's SQL text again
-    // on every call, which cost a third more CPU per uncached read (bench/ab.py).
-    // Whether corrections exist comes with the row: most stories have none, and a
-    // statement less is a round trip less on PostgreSQL.
-    let corrected = || {
-        diesel::dsl::exists(
-            article_corrections::table.filter(article_corrections::article_id.eq(articles::id)),
-        )
-    };
-    let row: Option<(ArticleHead, String, String, bool)> = match key {
-        Key::Id(id) => crate::on_backend!(conn, |c| articles::table
-            .filter(articles::id.eq(*id))
-            .select((
-                ArticleHead::as_select(),
-                articles::body,
-                articles::body_html,
-                corrected(),
-            ))
-            .get_result(c)
-            .optional()?),
-        Key::Slug(s) => crate::on_backend!(conn, |c| articles::table
-            .filter(articles::slug.eq(s))
-            .select((
-                ArticleHead::as_select(),
-                articles::body,
-                articles::body_html,
-                corrected(),
-            ))
-            .get_result(c)
-            .optional()?),
-    };
+    use crate::schema::{article_corrections, media as media_table, sections};
+    // The row, its body and whether it has corrections (most stories have none, so that
+    // comes with the row), then `$extra`; on the backend's own connection `$c`: through
+    // the enum, Diesel builds each statement's SQL text again on every call, which cost
+    // a third more CPU per uncached read (bench/ab.py).
+    macro_rules! read {
+        ($c:expr, $from:expr, $filter:expr $(, $extra:expr)*) => {
+            $from
+                .filter($filter)
+                .select((
+                    ArticleHead::as_select(),
+                    articles::body,
+                    articles::body_html,
+                    diesel::dsl::exists(
+                        article_corrections::table
+                            .filter(article_corrections::article_id.eq(articles::id)),
+                    ),
+                    $($extra),*
+                ))
+                .get_result($c)
+                .optional()?
+        };
+    }
     let now = Timestamp::now().0;
-    let (head, body, html, corrected) = match row {
+    let c = match conn {
+        DbConn::Postgres(c) => c,
+        DbConn::Sqlite(c) => {
+            let row: Option<(ArticleHead, String, String, bool)> = match key {
+                Key::Id(id) => read!(c, articles::table, articles::id.eq(*id)),
+                Key::Slug(s) => read!(c, articles::table, articles::slug.eq(s)),
+            };
+            let (head, body, html, corrected) = match row {
+                Some(row) if row.0.visible_to(viewer, now) => row,
+                _ => return Err(AppError::not_found("article")),
+            };
+            return whole(conn, head, (body, html), corrected, viewer, site, now);
+        }
+    };
+    let joined = || {
+        articles::table
+            .left_join(media_table::table)
+            .left_join(sections::table)
+    };
+    macro_rules! one_read {
+        ($filter:expr) => {
+            read!(
+                c,
+                joined(),
+                $filter,
+                Option::<media::MediaRow>::as_select(),
+                (
+                    sections::id,
+                    sections::slug,
+                    sections::name,
+                    sections::localized,
+                )
+                    .nullable(),
+                one::LinkedJson
+            )
+        };
+    }
+    type One = (
+        ArticleHead,
+        String,
+        String,
+        bool,
+        Option<media::MediaRow>,
+        Option<(i32, String, String, String)>,
+        String,
+    );
+    let row: Option<One> = match key {
+        Key::Id(id) => one_read!(articles::id.eq(*id)),
+        Key::Slug(s) => one_read!(articles::slug.eq(s)),
+    };
+    let (head, body, html, corrected, hero, section, linked) = match row {
         Some(row) if row.0.visible_to(viewer, now) => row,
         _ => return Err(AppError::not_found("article")),
     };
-    whole(conn, head, (body, html), corrected, viewer, site, now)
+    let relations = Relations::of_one(conn, &head, section, hero, &linked, site)?;
+    completed(conn, relations, head, (body, html), corrected, viewer, now)
 }
 
 /// The single read of an article whose row was read and whose visibility was decided:
@@ -638,7 +760,20 @@ pub fn whole(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Article> {
     let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
-    let translations = translations_of(conn, &head, viewer, site)?;
+    completed(conn, relations, head, body, corrected, viewer, now)
+}
+
+/// [`whole`] once the relations are read.
+fn completed(
+    conn: &mut DbConn,
+    relations: Relations<'_>,
+    head: ArticleHead,
+    body: (String, String),
+    corrected: bool,
+    viewer: Option<Actor>,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Article> {
+    let translations = translations_of(conn, &head, viewer, relations.site)?;
     let corrections = match corrected {
         true => safety::corrections_of(conn, head.id)?,
         false => Vec::new(),

@@ -688,7 +688,6 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> 
                 .optional()?
         };
     }
-    let now = Timestamp::now().0;
     let c = match conn {
         DbConn::Postgres(c) => c,
         DbConn::Sqlite(c) => {
@@ -696,6 +695,7 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> 
                 Key::Id(id) => read!(c, articles::table, articles::id.eq(*id)),
                 Key::Slug(s) => read!(c, articles::table, articles::slug.eq(s)),
             };
+            let now = Timestamp::now().0;
             let (head, body, html, corrected) = match row {
                 Some(row) if row.0.visible_to(viewer, now) => row,
                 _ => return Err(AppError::not_found("article")),
@@ -739,6 +739,7 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> 
         Key::Id(id) => one_read!(articles::id.eq(*id)),
         Key::Slug(s) => one_read!(articles::slug.eq(s)),
     };
+    let now = Timestamp::now().0;
     let (head, body, html, corrected, hero, section, linked) = match row {
         Some(row) if row.0.visible_to(viewer, now) => row,
         _ => return Err(AppError::not_found("article")),

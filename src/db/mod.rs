@@ -75,14 +75,11 @@ macro_rules! insert_rows {
                         .execute(c)?;
                 }
             }
-            $crate::db::DbConn::Postgres(c) => {
+            conn => {
                 for row in rows {
-                    diesel::insert_into($table::table).values(row).execute(c)?;
-                }
-            }
-            $crate::db::DbConn::Sqlite(c) => {
-                for row in rows {
-                    diesel::insert_into($table::table).values(row).execute(c)?;
+                    $crate::on_backend!(&mut *conn, |c| diesel::insert_into($table::table)
+                        .values(row)
+                        .execute(c)?);
                 }
             }
         }

@@ -54,9 +54,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--only", default=None,
                     help="run only the loads whose name contains this text")
-    ap.add_argument("--seed-with", choices=("old", "new"), default="new",
+    ap.add_argument("--seed-with", choices=("old", "new", "each"), default="new",
                     help="which binary seeds the corpus (old when NEW adds a migration: "
-                         "it then migrates each fresh copy at start)")
+                         "it then migrates each fresh copy at start); each: every binary "
+                         "reads a corpus it seeded itself (SQLite only: for binaries far "
+                         "apart, where a copy migrated at start carries none of the new "
+                         "binary's statistics and its migrations' pages in the WAL)")
     ap.add_argument("--body-words", type=int, default=None,
                     help="the corpus of bench/run.py --body-words N (e.g. 80 for its 1M runs)")
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
@@ -66,6 +69,8 @@ def main():
     run.BODY_WORDS = args.body_words
     run.ensure_wrk()
     seeder = os.path.abspath(args.old if args.seed_with == "old" else args.new)
+    if args.seed_with == "each" and args.backend == "postgres":
+        raise SystemExit("--seed-with each is for SQLite")
     if args.backend == "postgres":
         pg = run.Postgres(args.pg_url)
         corpus_name, _ = run.corpus_pg(seeder, pg, args.articles)
@@ -76,6 +81,20 @@ def main():
             url = run.working_copy_pg(pg, corpus_name)
             run.PG_METER = run.PgCpu(pg, run.PG_RUN_DB)
             return url
+    elif args.seed_with == "each":
+        paths = {label: own_corpus(binary, label, args.articles)
+                 for label, binary in (("old", args.old), ("new", args.new))}
+        slugs, tags, authors = run.sample_corpus(paths["new"], args.articles)
+        # Only what both corpora hold: a path one of them lacks would measure a 404.
+        old_slugs, old_tags, old_authors = run.sample_corpus(paths["old"], args.articles)
+        kept = set(old_slugs)
+        slugs = [x for x in slugs if x in kept]
+        tags = [x for x in tags if x in set(old_tags)]
+        authors = [x for x in authors if x in set(old_authors)]
+        print(f"{len(slugs):,} slugs in both corpora", flush=True)
+
+        def fresh(label):
+            return run.working_copy(paths[label])
     else:
         path, _ = run.corpus(seeder, args.articles)
         slugs, tags, authors = run.sample_corpus(path, args.articles)
@@ -86,7 +105,7 @@ def main():
     figures = {}
     for r in range(args.rounds):
         for label, binary in (("old", args.old), ("new", args.new)):
-            db = fresh()
+            db = fresh(label) if args.seed_with == "each" else fresh()
             env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
                        RUST_LOG="warn", ADMIN_EMAIL=run.ADMIN_EMAIL,
                        ADMIN_PASSWORD=run.ADMIN_PASSWORD, SEARCH_BURST="100000",
@@ -107,7 +126,8 @@ def main():
                               if got.get("pg_cpu_us") is not None else "")
                     print(f"round {r + 1} {label}: {name}: {got['rps']:,.0f} req/s, "
                           f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req{pg_cpu}, "
-                          f"p50 {got['p50']:.2f} ms, p99 {got['p99']:.2f} ms", flush=True)
+                          f"p50 {got['p50']:.2f} ms, p99 {got['p99']:.2f} ms, "
+                          f"{got['errors']:,} errors", flush=True)
             finally:
                 server.stop()
     print("\nload | old req/s (median) | new req/s (median) | new/old | old µs CPU | new µs CPU")
@@ -122,6 +142,19 @@ def main():
             np_ = statistics.median(x["pg_cpu_us"] for x in by["new"])
             line += f" | PostgreSQL {op:.1f} → {np_:.1f} µs CPU"
         print(line)
+
+
+def own_corpus(binary, label, n):
+    """A corpus of n articles seeded by `binary` alone (`--seed-with each`), kept beside
+    bench/run.py's as ab-LABEL-corpus-N.db until removed: label each run's binaries
+    afresh or remove them first."""
+    os.makedirs(run.OUT, exist_ok=True)
+    path = os.path.join(run.OUT, f"ab-{label}-corpus-{n}{run.corpus_suffix()}.db")
+    if not os.path.exists(path):
+        env = dict(os.environ, ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD,
+                   DATABASE_URL=path, RUST_LOG="warn")
+        run.subprocess.run([os.path.abspath(binary)] + run.seed_args(n), check=True, env=env)
+    return path
 
 
 def corpus_name_sampled(pg, corpus_name):

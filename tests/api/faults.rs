@@ -92,9 +92,7 @@ async fn a_database_file_moved_away_refuses_writes_and_says_so() {
 async fn a_start_over_a_write_ahead_log_without_its_database_is_refused() {
     let (dir, config) = common::fresh_sqlite_config();
     let path = common::sqlite_path(&config);
-    let mut wal = path.clone().into_os_string();
-    wal.push("-wal");
-    std::fs::write(PathBuf::from(wal), b"frames of a database that was removed").unwrap();
+    std::fs::write(wal_of(&path), b"frames of a database that was removed").unwrap();
     let err = newsdesk::http::state::AppState::open(config).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("moved or removed"), "{message}");
@@ -234,6 +232,13 @@ fn rand_suffix() -> u128 {
         .as_nanos()
 }
 
+/// The WAL file beside the SQLite database at `db`.
+fn wal_of(db: &Path) -> PathBuf {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
 /// The WAL header's checkpoint sequence, which SQLite bumps each time the WAL starts
 /// over from its first frame (0 while the file is missing or shorter than a header).
 fn wal_restarts(wal: &Path) -> u32 {
@@ -251,9 +256,7 @@ async fn the_write_ahead_log_starts_over_under_a_steady_stream_of_writes() {
     use diesel::prelude::*;
     use newsdesk::schema::tags;
     let t = common::sqlite_app().await;
-    let mut wal = common::sqlite_path(&t.state.config).into_os_string();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
+    let wal = wal_of(&common::sqlite_path(&t.state.config));
     let before = wal_restarts(&wal);
     let writes = std::sync::atomic::AtomicUsize::new(0);
     let largest = std::sync::atomic::AtomicU64::new(0);
@@ -314,9 +317,7 @@ async fn the_write_ahead_log_is_emptied_soon_after_the_writes_pause() {
     use diesel::prelude::*;
     use newsdesk::schema::tags;
     let t = common::sqlite_app().await;
-    let mut wal = common::sqlite_path(&t.state.config).into_os_string();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
+    let wal = wal_of(&common::sqlite_path(&t.state.config));
     let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     for n in 0..50 {
         let now = chrono::Utc::now().naive_utc();

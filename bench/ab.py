@@ -15,6 +15,7 @@ afresh for each server, and PostgreSQL's CPU per request is printed too.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -82,7 +83,7 @@ def main():
             run.PG_METER = run.PgCpu(pg, run.PG_RUN_DB)
             return url
     elif args.seed_with == "each":
-        paths = {label: own_corpus(binary, label, args.articles)
+        paths = {label: own_corpus(binary, args.articles)
                  for label, binary in (("old", args.old), ("new", args.new))}
         slugs, tags, authors = run.sample_corpus(paths["new"], args.articles)
         # Only what both corpora hold: a path one of them lacks would measure a 404.
@@ -144,12 +145,14 @@ def main():
         print(line)
 
 
-def own_corpus(binary, label, n):
+def own_corpus(binary, n):
     """A corpus of n articles seeded by `binary` alone (`--seed-with each`), kept beside
-    bench/run.py's as ab-LABEL-corpus-N.db until removed: label each run's binaries
-    afresh or remove them first."""
+    bench/run.py's under the binary's own hash, so a later A/B of another build never
+    reads a corpus this one seeded."""
     os.makedirs(run.OUT, exist_ok=True)
-    path = os.path.join(run.OUT, f"ab-{label}-corpus-{n}{run.corpus_suffix()}.db")
+    with open(binary, "rb") as f:
+        build = hashlib.sha256(f.read()).hexdigest()[:12]
+    path = os.path.join(run.OUT, f"ab-{build}-corpus-{n}{run.corpus_suffix()}.db")
     if not os.path.exists(path):
         env = dict(os.environ, ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD,
                    DATABASE_URL=path, RUST_LOG="warn")

@@ -998,8 +998,9 @@ def main():
     ap.add_argument("--body-words", type=int, default=None,
                     help="seed the corpus with short bodies of about N words (the archive corpus: 80)")
     ap.add_argument("--in-place", action="store_true",
-                    help="with --scaling on SQLite: the servers work on the corpus file itself, "
-                         "not a copy (for a corpus too big to hold twice on the disk)")
+                    help="with --scaling: the servers work on the corpus itself, not a copy "
+                         "(for a corpus too big to hold twice on the disk); on PostgreSQL "
+                         "there is then no ceiling either, nor its SQLite corpus")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
     ap.add_argument("--allow-dirty", action="store_true",
                     help="write RESULTS.md even from a work tree with uncommitted changes")
@@ -1030,8 +1031,8 @@ def main():
         ap.error("--instances 2 needs --backend postgres")
     if args.instances == 2 and args.scaling:
         ap.error("--instances 2 has no scaling run")
-    if args.in_place and (not args.scaling or args.backend != "sqlite"):
-        ap.error("--in-place is for the scaling run on SQLite (its scenarios only read)")
+    if args.in_place and not args.scaling:
+        ap.error("--in-place is for the scaling run (its scenarios only read)")
     if args.smoke:
         args.articles, args.seconds, args.warmup = 500, 1, 0
     ensure_wrk()
@@ -1048,29 +1049,41 @@ def main():
         if os.path.exists(os.path.join(OUT, name)):
             os.remove(os.path.join(OUT, name))
     newsdesk, ceiling = build("debug" if args.smoke else "release")
-    # The SQLite corpus: newsdesk's on SQLite, and the ceiling's on either backend.
-    corpus_path, seed_seconds = corpus(newsdesk, args.articles)
-    if args.in_place:
-        log(f"working on the corpus itself ({corpus_path}), not a copy")
-        db = corpus_path
-    else:
-        db = working_copy(corpus_path)
+    # The SQLite corpus: newsdesk's on SQLite, and the ceiling's on either backend, but for
+    # a PostgreSQL corpus too big to hold twice, which runs without the ceiling.
+    with_ceiling = not (args.in_place and args.backend == "postgres")
+    db = seed_seconds = None
+    if with_ceiling:
+        corpus_path, seed_seconds = corpus(newsdesk, args.articles)
+        if args.in_place:
+            log(f"working on the corpus itself ({corpus_path}), not a copy")
+            db = corpus_path
+        else:
+            db = working_copy(corpus_path)
+    run_db = PG_RUN_DB
     pg_info = None
     if args.backend == "postgres":
         global PG_METER
         pg = Postgres(args.pg_url)
         corpus_name, seed_seconds = corpus_pg(newsdesk, pg, args.articles)
-        database_url = working_copy_pg(pg, corpus_name)
-        slugs, tags, authors = sample_corpus_pg(pg, PG_RUN_DB, 1000)
-        all_slugs = sample_corpus_pg(pg, PG_RUN_DB, 100_000)[0]
-        PG_METER = PgCpu(pg, PG_RUN_DB)
+        if args.in_place:
+            # Opened for this run, closed again at its end (a template takes no connections).
+            log(f"working on {corpus_name} itself, not a copy, and without the ceiling")
+            pg.sql(f"ALTER DATABASE {corpus_name} WITH ALLOW_CONNECTIONS true")
+            run_db = corpus_name
+            database_url = pg.db_url(run_db)
+        else:
+            database_url = working_copy_pg(pg, corpus_name)
+        slugs, tags, authors = sample_corpus_pg(pg, run_db, 1000)
+        all_slugs = sample_corpus_pg(pg, run_db, 100_000)[0]
+        PG_METER = PgCpu(pg, run_db)
         if PG_METER.postmaster is None:
             log("the PostgreSQL server's processes are not visible here: no PostgreSQL CPU figures")
-        lacking = missing_in_sqlite(db, slugs)
+        lacking = missing_in_sqlite(db, slugs) if db else 0
         if lacking:
             log(f"warning: the ceiling's SQLite corpus lacks {lacking} of the sampled slugs")
         pg_info = pg.settings() | {
-            "corpus": corpus_name, "url": pg.shown(PG_RUN_DB),
+            "corpus": corpus_name, "url": pg.shown(run_db), "in_place": args.in_place,
             "pool": os.environ.get("DATABASE_POOL_SIZE", "8"),
             "cpu": PG_METER.postmaster is not None}
     else:
@@ -1089,7 +1102,8 @@ def main():
         return
     on_pg = pg_info is not None
     nd = Server("newsdesk", [newsdesk], NEWSDESK_PORT, env, uses_pg=on_pg)
-    ce = Server("ceiling", [ceiling, db, f"127.0.0.1:{CEILING_PORT}"], CEILING_PORT)
+    ce = (Server("ceiling", [ceiling, db, f"127.0.0.1:{CEILING_PORT}"], CEILING_PORT)
+          if with_ceiling else None)
     rows, failures = [], []
     try:
         _, _, login = api(NEWSDESK_PORT, "/api/v1/auth/token", method="POST",
@@ -1140,7 +1154,7 @@ def main():
                 prewarm(NEWSDESK_PORT, nd_script)
             ours = wrk(NEWSDESK_PORT, nd_script, args.connections, server=nd, **common)
             ref = (wrk(CEILING_PORT, ce_script, args.connections, server=ce, **common)
-                   if ce_script else None)
+                   if ce_script and ce else None)
             rows.append((name, ours, ref, target))
         if not args.scaling:
             subscribers = 50 if args.smoke else args.subscribers
@@ -1210,7 +1224,10 @@ def main():
             rows.append(("304 revalidation, access log on (RUST_LOG=info)", ours, ref, target))
     finally:
         nd.stop()
-        ce.stop()
+        if ce:
+            ce.stop()
+        if on_pg and args.in_place:
+            pg.sql_retrying(f"ALTER DATABASE {run_db} WITH ALLOW_CONNECTIONS false")
     findings = log_findings(["newsdesk"])
     locked = findings["locked"]
     errors = sum(r[1]["errors"] for r in rows)
@@ -1340,8 +1357,10 @@ def pg_sentence(pg_info):
     host = urllib.parse.urlsplit(pg_info["url"]).netloc.rsplit("@", 1)[-1]
     return (f"PostgreSQL {pg_info['server_version'].split()[0]} at {host} (fsync "
             f"{pg_info['fsync']}, synchronous_commit {pg_info['synchronous_commit']}, "
-            f"shared_buffers {pg_info['shared_buffers']}), database `{PG_RUN_DB}` copied "
-            f"from `{pg_info['corpus']}` for this run")
+            f"shared_buffers {pg_info['shared_buffers']}), "
+            + (f"on the corpus database `{pg_info['corpus']}` itself (too big to copy here)"
+               if pg_info.get("in_place") else
+               f"database `{PG_RUN_DB}` copied from `{pg_info['corpus']}` for this run"))
 
 
 def pg_cpu_note(pg_info):
@@ -1350,7 +1369,8 @@ def pg_cpu_note(pg_info):
                 "machine.")
     return ("PostgreSQL CPU µs/req is the user and system CPU time of the server's processes "
             f"that worked for the run (the postmaster, its background processes and the "
-            f"backends of `{PG_RUN_DB}`, from `/proc`) divided by the requests wrk completed; "
+            f"backends of `{pg_info['url'].rsplit('/', 1)[-1]}`, from `/proc`) divided by the "
+            "requests wrk completed; "
             "newsdesk's CPU column counts newsdesk's own processes only.")
 
 
@@ -1390,9 +1410,12 @@ def render(args, rows, seed_seconds, startup, locked, pg_info=None, findings=Non
             f"{seeded}; newsdesk answered /healthz {startup * 1000:.0f} ms after start; its "
             f"log: {log_sentence(findings)}.",
             "",
-            f"{pg_cpu_note(pg_info)} The ceiling is the SQLite-only program of the SQLite "
-            "sections, on a SQLite copy of the same corpus (seeded alike): the ratio is "
-            "newsdesk on PostgreSQL ÷ the ceiling on SQLite.",
+            f"{pg_cpu_note(pg_info)} " + (
+                "No ceiling in this run: its SQLite corpus of the same size would not fit on "
+                "the disk beside this one." if pg_info.get("in_place") else
+                "The ceiling is the SQLite-only program of the SQLite sections, on a SQLite "
+                "copy of the same corpus (seeded alike): the ratio is newsdesk on PostgreSQL "
+                "÷ the ceiling on SQLite."),
             "",
             "| scenario | newsdesk req/s | p50 ms | p99 ms | errors | RSS MB | CPU µs/req | PostgreSQL CPU µs/req | ceiling (SQLite) req/s | ratio | target |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",

@@ -28,7 +28,9 @@ create databases. The corpus is the database bench_corpus_<N>, seeded once by
 `newsdesk seed --articles N` and kept (closed to connections, so that it can serve as a
 template); each run works on bench_run, made afresh from it with CREATE DATABASE ...
 TEMPLATE. The ceiling stays the SQLite program, on the SQLite corpus of the same N
-(seeded the same way, so the slugs are the same). psql (installed with apt-get when
+(seeded the same way, so the slugs are the same). With --scaling --in-place the run works
+on bench_corpus_<N> itself (opened to connections for the run, closed again after) and
+without the ceiling, for a corpus too big to hold twice on the disk. psql (installed with apt-get when
 missing) talks to the server, and the CPU time of the server's processes is read from
 /proc when the server runs on this machine. To seed a corpus again, drop it:
 `DROP DATABASE bench_corpus_<N>`.
@@ -1083,7 +1085,8 @@ def main():
         if lacking:
             log(f"warning: the ceiling's SQLite corpus lacks {lacking} of the sampled slugs")
         pg_info = pg.settings() | {
-            "corpus": corpus_name, "url": pg.shown(run_db), "in_place": args.in_place,
+            "corpus": corpus_name, "url": pg.shown(run_db), "db": run_db,
+            "in_place": args.in_place,
             "pool": os.environ.get("DATABASE_POOL_SIZE", "8"),
             "cpu": PG_METER.postmaster is not None}
     else:
@@ -1369,7 +1372,7 @@ def pg_cpu_note(pg_info):
                 "machine.")
     return ("PostgreSQL CPU µs/req is the user and system CPU time of the server's processes "
             f"that worked for the run (the postmaster, its background processes and the "
-            f"backends of `{pg_info['url'].rsplit('/', 1)[-1]}`, from `/proc`) divided by the "
+            f"backends of `{pg_info.get('db', PG_RUN_DB)}`, from `/proc`) divided by the "
             "requests wrk completed; "
             "newsdesk's CPU column counts newsdesk's own processes only.")
 

@@ -102,6 +102,9 @@ def main():
 
         def fresh():
             return run.working_copy(path)
+    names = [name for name, _, _ in loads(slugs, tags, authors, "")]
+    if args.only and not any(args.only in name for name in names):
+        raise SystemExit(f"--only {args.only!r} names none of the loads: " + "; ".join(names))
     port = run.free_port(run.NEWSDESK_PORT)
     figures = {}
     for r in range(args.rounds):
@@ -154,9 +157,7 @@ def own_corpus(binary, n):
         build = hashlib.sha256(f.read()).hexdigest()[:12]
     path = os.path.join(run.OUT, f"ab-{build}-corpus-{n}{run.corpus_suffix()}.db")
     if not os.path.exists(path):
-        env = dict(os.environ, ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD,
-                   DATABASE_URL=path, RUST_LOG="warn")
-        run.subprocess.run([os.path.abspath(binary)] + run.seed_args(n), check=True, env=env)
+        run.seed_file(binary, path, n)
     return path
 
 

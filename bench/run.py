@@ -133,15 +133,30 @@ def corpus(newsdesk, n):
     path = os.path.join(OUT, f"corpus-{n}{corpus_suffix()}.db")
     seconds = None
     if not os.path.exists(path):
-        env = dict(os.environ, ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD,
-                   DATABASE_URL=path, RUST_LOG="warn")
-        started = time.monotonic()
-        subprocess.run([newsdesk] + seed_args(n), check=True, env=env)
-        seconds = time.monotonic() - started
+        seconds = seed_file(newsdesk, path, n)
         with open(path + ".seed-seconds", "w") as f:
             f.write(f"{seconds:.1f}")
     # A reused corpus was seeded by an earlier run: its time is not this run's to report.
     return path, seconds
+
+
+def seed_file(newsdesk, path, n):
+    """Seeds n articles into the SQLite file `path` with `newsdesk`, and returns the
+    seconds it took. The seed writes under another name, renamed when complete, so an
+    interrupted seed is never taken for a corpus."""
+    partial = path + ".seeding"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(partial + suffix):
+            os.remove(partial + suffix)
+    env = dict(os.environ, ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=ADMIN_PASSWORD,
+               DATABASE_URL=partial, RUST_LOG="warn")
+    started = time.monotonic()
+    subprocess.run([os.path.abspath(newsdesk)] + seed_args(n), check=True, env=env)
+    seconds = time.monotonic() - started
+    for suffix in ("-wal", "-shm", ""):
+        if os.path.exists(partial + suffix):
+            os.replace(partial + suffix, path + suffix)
+    return seconds
 
 
 def working_copy(path):

@@ -337,13 +337,10 @@ async fn the_write_ahead_log_is_emptied_soon_after_the_writes_pause() {
             .expect("a write");
     }
     assert!(size() > 0, "the writes went through the WAL");
-    let started = std::time::Instant::now();
-    while size() > 0 && started.elapsed() < std::time::Duration::from_secs(5) {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_eq!(
-        size(),
-        0,
+    let started = Instant::now();
+    let emptied = eventually(Duration::from_secs(5), || async { size() == 0 }).await;
+    assert!(
+        emptied,
         "the WAL still held {} bytes {:?} after the last write",
         size(),
         started.elapsed()

@@ -456,7 +456,8 @@ async fn date_sorted_searches_keep_the_newest_matches() {
 /// see, never a draft, a scheduled, an expired or a trashed match.
 #[actix_web::test]
 async fn searches_keep_the_language_section_and_window_of_the_list() {
-    let t = common::app().await;
+    // More uncached anonymous searches than one reader's budget allows at once.
+    let t = common::app_configured(|c| c.search_burst = 1_000).await;
     let editor = t.editor().await;
     t.newsroom(&editor).await;
     for (slug, lang, section, at) in [
@@ -471,16 +472,21 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
         if !section.is_empty() {
             body["section"] = json!(section);
         }
+        if ["h-es-spo-24", "h-en-pol-23"].contains(&slug) {
+            body["featured"] = json!(true);
+        }
         t.article(&editor, body).await;
     }
+    // Featured too, so that `featured=true` is checked against them.
     t.hidden_stories(
         &editor,
         "h-",
-        json!({"title": "Harbour", "section": "politics"}),
+        json!({"title": "Harbour", "section": "politics", "featured": true}),
     )
     .await;
     let window = "&published_after=2023-05-01T00:00:00Z&published_before=2024-05-01T00:00:00Z";
     let in_politics = format!("{window}&section=politics");
+    let window_plain = format!("{window}&featured=false");
     for (filter, want) in [
         (
             "",
@@ -497,6 +503,14 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
         ("&section=sports&lang=en", vec!["h-en-spo-24"]),
         (window, vec!["h-en-spo-24", "h-es-pol-23"]),
         (in_politics.as_str(), vec!["h-es-pol-23"]),
+        ("&featured=true", vec!["h-es-spo-24", "h-en-pol-23"]),
+        (
+            "&featured=false",
+            vec!["h-en-none-25", "h-en-spo-24", "h-es-pol-23"],
+        ),
+        ("&featured=false&lang=es", vec!["h-es-pol-23"]),
+        ("&featured=true&section=sports", vec!["h-es-spo-24"]),
+        (window_plain.as_str(), vec!["h-en-spo-24", "h-es-pol-23"]),
     ] {
         for sort in [
             "",

@@ -451,9 +451,9 @@ async fn date_sorted_searches_keep_the_newest_matches() {
     assert_eq!(newest[0], "latest-water", "{newest:?}");
 }
 
-/// A search's matches keep the list's language, section (with its children) and date
-/// window, in every order, for readers and for staff without a status: what readers
-/// see, never a draft, a scheduled, an expired or a trashed match.
+/// A search's matches keep the list's language, section (with its children), date
+/// window and `featured` flag, in every order, for readers and for staff without a
+/// status: what readers see, never a draft, a scheduled, an expired or a trashed match.
 #[actix_web::test]
 async fn searches_keep_the_language_section_and_window_of_the_list() {
     // More uncached anonymous searches than one reader's budget allows at once.

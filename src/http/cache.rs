@@ -63,7 +63,8 @@ impl Stamp {
 /// What an entry depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    /// `GET /api/v1/articles/{id_or_slug}`: only edits and deletes change it.
+    /// `GET /api/v1/articles/{id_or_slug}`: only edits and deletes change it (with
+    /// `include`, the handler marks the page a list of its language's stories).
     Article,
     /// A public article list: also the new articles that pass its filters.
     ArticleList(Dependencies),

@@ -1,7 +1,7 @@
 //! The representation cache never serves a stale, draft or not-yet-due page; its
 //! counters show it really answers repeated anonymous reads.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{self, HIT, MISS, UNTOUCHED, in_seconds};
 
@@ -141,6 +141,62 @@ async fn creating_something_else_keeps_article_pages_but_refreshes_counts() {
     let (tag, used) = t.get_counted("/api/v1/tags/gaza").await;
     assert_eq!(tag.json()["article_count"], 2);
     assert_eq!(used, MISS, "counts are recomputed");
+}
+
+/// An article read with `include=related,next` embeds other stories, so a new story in
+/// its language must show in it at once; a story in another language, which it never
+/// shows, and a draft leave it cached.
+#[actix_web::test]
+async fn an_article_page_with_related_stories_takes_in_new_stories() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    let story = |slug: &str, language: &str, tags: Value, status: &str| {
+        json!({"slug": slug, "title": format!("Story {slug}"), "language": language,
+               "tags": tags, "section": "politics", "status": status})
+    };
+    t.article(&editor, story("main", "en", json!(["gaza"]), "published"))
+        .await;
+    const PAGE: &str = "/api/v1/articles/main?include=related,next";
+    let slugs = |resp: &common::Resp, key: &str| -> Vec<String> {
+        resp.json()[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = t.get(PAGE).await.expect(200);
+    assert_eq!(slugs(&first, "related"), Vec::<String>::new());
+    assert_eq!(slugs(&first, "next"), Vec::<String>::new());
+    assert_eq!(t.get_counted(PAGE).await.1, HIT);
+
+    t.article(
+        &editor,
+        story("spanish", "es", json!(["gaza"]), "published"),
+    )
+    .await;
+    t.article(&editor, story("draft", "en", json!(["gaza"]), "draft"))
+        .await;
+    let (resp, used) = t.get_counted(PAGE).await;
+    assert_eq!(resp.body, first.body, "nothing it shows has changed");
+    assert_eq!(used, HIT, "so it stays cached");
+
+    t.article(&editor, story("sequel", "en", json!(["gaza"]), "published"))
+        .await;
+    let (resp, used) = t.get_counted(PAGE).await;
+    assert_eq!(slugs(&resp, "related"), ["sequel"], "a new related story");
+    assert_eq!(used, MISS);
+    assert_ne!(resp.header("etag"), first.header("etag"));
+    let next = t
+        .get("/api/v1/articles/main?include=next")
+        .await
+        .expect(200);
+    assert_eq!(
+        slugs(&next, "next"),
+        Vec::<String>::new(),
+        "related, not next"
+    );
 }
 
 #[actix_web::test]

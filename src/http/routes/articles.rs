@@ -9,7 +9,7 @@ use crate::auth::Actor;
 use crate::db::{DbConn, run_blocking};
 use crate::domain::Key;
 use crate::domain::articles::fields::{FieldSet, INCLUDED_ITEMS, Includes, SINGLE_FIELDS};
-use crate::domain::articles::list::{ArticleParams, ArticleQuery};
+use crate::domain::articles::list::{ArticleParams, ArticleQuery, Dependencies};
 use crate::domain::articles::related::{self as around, LimitParams, parse_limit};
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch};
 use crate::domain::articles::{self, Article, Translation};
@@ -167,6 +167,7 @@ pub async fn get_article(
     let site = state.site.clone();
     let k = key.clone();
     let previewing = preview.is_some();
+    let embeds_others = !includes.is_empty();
     let result = state
         .db
         .read(move |conn| {
@@ -202,6 +203,21 @@ pub async fn get_article(
             if let Ok(lang) = actix_web::http::header::HeaderValue::from_str(&article.language) {
                 res.headers_mut()
                     .insert(actix_web::http::header::CONTENT_LANGUAGE, lang);
+            }
+            if embeds_others {
+                // Related stories and "read next" come from the stories of its language:
+                // a new one there may join them, where a plain article page stays as it is.
+                res.extensions_mut()
+                    .insert(ListDependencies(Dependencies::Filters {
+                        sections: None,
+                        tags: None,
+                        author: None,
+                        region: None,
+                        lang: Some(article.language.clone()),
+                        featured: None,
+                        after: None,
+                        before: None,
+                    }));
             }
             if previewing {
                 // A preview is for its holder alone: never kept by a cache.

@@ -199,6 +199,39 @@ async fn an_article_page_with_related_stories_takes_in_new_stories() {
     );
 }
 
+/// A section's page lists its subsections' stories too, so a subsection created after
+/// the page was cached, and a story in it, must show on it at once.
+#[actix_web::test]
+async fn a_section_page_takes_in_stories_of_a_new_subsection() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.post(&editor, "/api/v1/sections", json!({"name": "News"}))
+        .await
+        .expect(201);
+    t.article(
+        &editor,
+        json!({"slug": "old", "title": "Old", "section": "news", "status": "published"}),
+    )
+    .await;
+    const PAGE: &str = "/api/v1/articles?section=news";
+    assert_eq!(common::slugs_of(&t.get(PAGE).await.expect(200).json()), ["old"]);
+    t.post(
+        &editor,
+        "/api/v1/sections",
+        json!({"name": "World", "parent": "news"}),
+    )
+    .await
+    .expect(201);
+    t.article(
+        &editor,
+        json!({"slug": "abroad", "title": "Abroad", "section": "world", "status": "published"}),
+    )
+    .await;
+    let page = t.get(PAGE).await.expect(200).json();
+    assert_eq!(common::slugs_of(&page), ["abroad", "old"]);
+    assert_eq!(page["meta"]["total"], 2);
+}
+
 #[actix_web::test]
 async fn a_scheduled_article_appears_on_time_even_with_a_cached_list() {
     let t = common::app().await;

@@ -214,7 +214,10 @@ async fn a_section_page_takes_in_stories_of_a_new_subsection() {
     )
     .await;
     const PAGE: &str = "/api/v1/articles?section=news";
-    assert_eq!(common::slugs_of(&t.get(PAGE).await.expect(200).json()), ["old"]);
+    assert_eq!(
+        common::slugs_of(&t.get(PAGE).await.expect(200).json()),
+        ["old"]
+    );
     t.post(
         &editor,
         "/api/v1/sections",

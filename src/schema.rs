@@ -394,8 +394,16 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
+diesel::table! {
+    sitemap_blocks (block) {
+        block -> Integer,
+        changed_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     article_counts,
+    sitemap_blocks,
     api_tokens,
     sessions,
     webhooks,

@@ -219,20 +219,35 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
 /// statement per key on SQLite. Nothing may read the counts of the transaction before
 /// it is written.
 #[derive(Debug, Clone, Default)]
-pub struct Tally(std::collections::BTreeMap<Key, i64>);
+pub struct Tally {
+    moved: std::collections::BTreeMap<Key, i64>,
+    /// Blocks whose child sitemap changed, with the latest time (Unix seconds).
+    touched: std::collections::BTreeMap<i32, i64>,
+}
 
 impl Tally {
     /// Adds `delta` to each of `keys`.
     pub fn add(&mut self, keys: impl IntoIterator<Item = Key>, delta: i64) {
         for key in keys {
-            *self.0.entry(key).or_default() += delta;
+            *self.moved.entry(key).or_default() += delta;
         }
     }
 
+    /// Notes that the child sitemap of article `id`'s block changed at `at` (see
+    /// [`touch_blocks`]).
+    pub fn touch(&mut self, id: i32, at: chrono::NaiveDateTime) {
+        let at = at.and_utc().timestamp();
+        let latest = self.touched.entry(block_of(id)).or_insert(at);
+        *latest = (*latest).max(at);
+    }
+
     /// Appends a row for each key that moved (folded later like any other), in
-    /// statements of at most a thousand rows, and starts again from nothing.
+    /// statements of at most a thousand rows, raises the change times of the blocks
+    /// touched, and starts again from nothing.
     pub fn write(&mut self, conn: &mut DbConn) -> AppResult<()> {
-        let rows: Vec<_> = std::mem::take(&mut self.0)
+        let touched: Vec<(i32, i64)> = std::mem::take(&mut self.touched).into_iter().collect();
+        touch_blocks(conn, &touched)?;
+        let rows: Vec<_> = std::mem::take(&mut self.moved)
             .into_iter()
             .filter(|(_, n)| *n != 0)
             .map(|((kind, ref_id), n)| {
@@ -250,6 +265,81 @@ impl Tally {
         }
         Ok(())
     }
+}
+
+/// Raises the time each of `touched`'s blocks last changed (`(block, Unix seconds)`)
+/// to the time given, where it was earlier: the sitemap index's `<lastmod>` for the
+/// block's child. Inside the caller's write; on PostgreSQL every write holds the lock
+/// all writes take first, so instances never wait on a block's row for long.
+pub fn touch_blocks(conn: &mut DbConn, touched: &[(i32, i64)]) -> AppResult<()> {
+    for &(block, at) in touched {
+        match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?) \
+                 ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
+                 WHERE excluded.changed_at > sitemap_blocks.changed_at",
+            )
+            .bind::<Integer, _>(block)
+            .bind::<BigInt, _>(at)
+            .execute(c)?,
+            DbConn::Postgres(c) => diesel::sql_query(
+                "INSERT INTO sitemap_blocks (block, changed_at) VALUES ($1, $2) \
+                 ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
+                 WHERE excluded.changed_at > sitemap_blocks.changed_at",
+            )
+            .bind::<Integer, _>(block)
+            .bind::<BigInt, _>(at)
+            .execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Raises the change time of every block to `at` (a renamed section: the addresses of
+/// its stories, wherever they are, changed).
+pub fn touch_every_block(conn: &mut DbConn, at: chrono::NaiveDateTime) -> AppResult<()> {
+    use crate::schema::sitemap_blocks;
+    let at = at.and_utc().timestamp();
+    crate::on_backend!(conn, |c| diesel::update(
+        sitemap_blocks::table.filter(sitemap_blocks::changed_at.lt(at))
+    )
+    .set(sitemap_blocks::changed_at.eq(at))
+    .execute(c)?);
+    Ok(())
+}
+
+/// When each block's child sitemap last changed (Unix seconds), exact at `now`: the
+/// stored times, and for a story whose standing time alone changed since the scheduler
+/// last ran, the moment it went live or expired (the time the scheduler stores for it
+/// when it gets there).
+pub fn blocks_changed(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+) -> AppResult<HashMap<i32, i64>> {
+    use crate::schema::sitemap_blocks;
+    let (stored, pending) = consistent(conn, now, |c| {
+        Ok(sitemap_blocks::table
+            .select((sitemap_blocks::block, sitemap_blocks::changed_at))
+            .load::<(i32, i64)>(c)?)
+    })?;
+    let mut changed: HashMap<i32, i64> = stored.into_iter().collect();
+    for id in pending.gained.iter().chain(&pending.lost) {
+        let (published, unpublish): (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) =
+            articles::table
+                .find(id)
+                .select((articles::published_at, articles::unpublish_at))
+                .get_result(conn)?;
+        let moment = match pending.lost.binary_search(id) {
+            Ok(_) => unpublish,
+            Err(_) => published,
+        };
+        if let Some(at) = moment {
+            let at = at.min(now).and_utc().timestamp();
+            let latest = changed.entry(block_of(*id)).or_insert(at);
+            *latest = (*latest).max(at);
+        }
+    }
+    Ok(changed)
 }
 
 /// Forgets every count of a key (a deleted tag, say), of all its stories and of its

@@ -397,6 +397,10 @@ pub fn update(
     if let Some(s) = &slug {
         ensure_slug_free(conn, s, Some(id))?;
         super::old_slugs::take(conn, KIND, s, id, Some(&current.slug))?;
+        // Its stories' addresses may name it: every child sitemap may have changed.
+        if *s != current.slug {
+            super::counts::touch_every_block(conn, Timestamp::now().0)?;
+        }
     }
     diesel::update(sections::table.find(id))
         .set(&SectionChanges {

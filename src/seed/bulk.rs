@@ -858,7 +858,9 @@ fn insert_batch(
     }
     // Every article is live: the batch's counts go in as one row per key.
     let mut counted = counts::Tally::default();
+    let written_at = Timestamp::now().0;
     for (id, a) in ids.iter().zip(batch) {
+        counted.touch(*id, written_at);
         let links: Vec<counts::Key> = a
             .tags
             .iter()

@@ -33,6 +33,9 @@ pub enum Change {
     Saved,
     /// Moved to the trash.
     Trashed,
+    /// Nothing written: its time came (a scheduled story's moment, an embargo's end),
+    /// and the scheduler announces it.
+    Due,
 }
 
 type Facts = (
@@ -48,6 +51,7 @@ type Facts = (
     i32,
     Option<i32>,
     bool,
+    Option<i32>,
 );
 
 fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
@@ -66,6 +70,7 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
             articles::announced,
             articles::section_id,
             articles::featured,
+            articles::translation_group,
         ))
         .get_result::<Facts>(c)
         .optional()?))
@@ -73,7 +78,7 @@ fn facts(conn: &mut DbConn, id: i32) -> AppResult<Option<Facts>> {
 
 /// Where an article stands for readers at `now`.
 fn standing(f: &Facts, now: chrono::NaiveDateTime) -> i32 {
-    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _, _, _) = f;
+    let (_, _, _, _, status, published_at, unpublish_at, deleted_at, _, _, _, _, _) = f;
     if deleted_at.is_some() {
         NOT_LIVE
     } else {
@@ -115,6 +120,8 @@ pub struct Created {
     pub updated_at: chrono::NaiveDateTime,
     pub section_id: Option<i32>,
     pub featured: bool,
+    /// The group of editions it joined, if any.
+    pub translation_group: Option<i32>,
 }
 
 impl Created {
@@ -155,8 +162,18 @@ pub fn article_created(
         a.published_at,
     );
     match tally {
-        Some(tally) => tally.add(keys, 1),
-        None => counts::add(conn, &keys, 1)?,
+        Some(tally) => {
+            tally.add(keys, 1);
+            tally.touch(a.id, a.at);
+        }
+        None => {
+            counts::add(conn, &keys, 1)?;
+            counts::touch_blocks(conn, &[(counts::block_of(a.id), unix(a.at))])?;
+        }
+    }
+    // Its other editions' entries now name it.
+    if let Some(group) = a.translation_group {
+        touch_editions(conn, group, a.id, a.at)?;
     }
     let f: Facts = (
         a.id,
@@ -171,12 +188,14 @@ pub fn article_created(
         LIVE,
         a.section_id,
         a.featured,
+        a.translation_group,
     );
     super::emit_among(conn, hooks, EventType::ArticlePublished, data(&f, LIVE))
 }
 
 fn data(f: &Facts, standing: i32) -> serde_json::Value {
-    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _, _, _) = f;
+    let (id, slug, language, title, status, published_at, unpublish_at, _, updated_at, _, _, _, _) =
+        f;
     let status = match standing {
         LIVE => "published",
         EXPIRED => "expired",
@@ -198,17 +217,19 @@ fn data(f: &Facts, standing: i32) -> serde_json::Value {
 /// Announces what a write did to article `id` (inside the write's transaction), one
 /// that did not change its section or links.
 pub fn article_written(conn: &mut DbConn, id: i32, change: Change) -> AppResult<()> {
-    article_changed(conn, id, change, None)
+    article_changed(conn, id, change, None, None)
 }
 
 /// Announces what a write did to article `id` (inside the write's transaction), and
 /// moves the maintained counts with it: `before` are the keys the article counted
-/// towards before the write (`None`: the write left them as they were).
+/// towards before the write (`None`: the write left them as they were), `left` the
+/// group of editions the write took it out of, if any.
 pub fn article_changed(
     conn: &mut DbConn,
     id: i32,
     change: Change,
     before: Option<&[counts::Key]>,
+    left: Option<i32>,
 ) -> AppResult<()> {
     let Some(f) = facts(conn, id)? else {
         return Ok(());
@@ -218,10 +239,10 @@ pub fn article_changed(
     let is = standing(&f, now);
     let event = match (change, was == LIVE, is == LIVE) {
         (Change::Trashed, _, _) => Some(EventType::ArticleDeleted),
-        (Change::Saved, false, true) => Some(EventType::ArticlePublished),
-        (Change::Saved, true, true) => Some(EventType::ArticleUpdated),
-        (Change::Saved, true, false) => Some(EventType::ArticleUnpublished),
-        (Change::Saved, false, false) => None,
+        (Change::Saved | Change::Due, false, true) => Some(EventType::ArticlePublished),
+        (Change::Saved | Change::Due, true, true) => Some(EventType::ArticleUpdated),
+        (Change::Saved | Change::Due, true, false) => Some(EventType::ArticleUnpublished),
+        (Change::Saved | Change::Due, false, false) => None,
     };
     if was != is {
         crate::on_backend!(conn, |c| kept::update(
@@ -243,11 +264,55 @@ pub fn article_changed(
             (false, true) => counts::add(conn, &now_keys, 1)?,
             _ => {}
         }
+        // What the child sitemap of its block lists changed: when the write was made,
+        // or for the scheduler, at the moment the story went live or expired (what a
+        // read of the index gave it before the scheduler got there).
+        let at = match (change, is) {
+            (Change::Due, LIVE) => f.5.unwrap_or(now).min(now),
+            (Change::Due, EXPIRED) => f.6.unwrap_or(now).min(now),
+            _ => now,
+        };
+        counts::touch_blocks(conn, &[(counts::block_of(id), unix(at))])?;
+        if let Some(group) = f.12 {
+            touch_editions(conn, group, id, at)?;
+        }
+    }
+    // The editions it left named it while it was live.
+    if let Some(group) = left.filter(|_| was == LIVE) {
+        touch_editions(conn, group, id, now)?;
     }
     if let Some(event) = event {
         super::emit(conn, event, data(&f, is))?;
     }
     Ok(())
+}
+
+fn unix(at: chrono::NaiveDateTime) -> i64 {
+    at.and_utc().timestamp()
+}
+
+/// Raises the change time of the blocks holding the live editions of `group` other
+/// than `id` to `at`: their entries in the child sitemaps name each edition
+/// (`xhtml:link rel="alternate"`), so a change to one of them changes theirs.
+fn touch_editions(
+    conn: &mut DbConn,
+    group: i32,
+    id: i32,
+    at: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    let editions: Vec<i32> = crate::on_backend!(conn, |c| articles::table
+        .filter(articles::translation_group.eq(group))
+        .filter(articles::announced.eq(LIVE))
+        .filter(articles::id.ne(id))
+        .select(articles::id)
+        .load(c)?);
+    let mut blocks: Vec<(i32, i64)> = editions
+        .into_iter()
+        .map(|e| (counts::block_of(e), unix(at)))
+        .collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    counts::touch_blocks(conn, &blocks)
 }
 
 #[derive(QueryableByName)]
@@ -302,7 +367,7 @@ pub fn announce_due(conn: &mut DbConn) -> AppResult<usize> {
     let now = Timestamp::now().0;
     let ids = due(conn, now, 200)?;
     for id in &ids {
-        article_written(conn, *id, Change::Saved)?;
+        article_written(conn, *id, Change::Due)?;
     }
     Ok(ids.len())
 }

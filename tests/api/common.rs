@@ -334,9 +334,15 @@ where
         }
     }
 
-    /// The paths of the child sitemaps `/sitemap.xml` names, in its order.
+    /// The paths of the child sitemaps `/sitemap.xml` names, in its order (each with
+    /// the time it last changed).
     pub async fn sitemap_children(&self) -> Vec<String> {
         let index = self.get("/sitemap.xml").await.expect(200).text();
+        assert_eq!(
+            index.matches("<lastmod>").count(),
+            index.matches("<loc>").count(),
+            "every child has its lastmod: {index}"
+        );
         index
             .split("<loc>")
             .skip(1)

@@ -443,3 +443,245 @@ async fn the_sitemap_index_names_one_child_per_block_of_two_thousand_five_hundre
         .await
         .problem(404, "not_found");
 }
+
+/// `(child path, its <lastmod>)` for each child the sitemap index names, in its order.
+async fn child_times<S, B>(t: &common::TestApp<S>) -> Vec<(String, String)>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let index = parse(&t.get("/sitemap.xml").await.expect(200).body);
+    let locs = texts(&index, "sitemapindex/sitemap/loc");
+    let times = texts(&index, "sitemapindex/sitemap/lastmod");
+    assert_eq!(
+        locs.len(),
+        times.len(),
+        "every child has a lastmod: {index:?}"
+    );
+    locs.into_iter()
+        .map(|l| l.replace("https://news.example", ""))
+        .zip(times)
+        .collect()
+}
+
+/// The time a crawler compares, on a whole second: lastmods move only between seconds.
+async fn next_second() {
+    let now = chrono::Utc::now();
+    let wait = 1_000 - now.timestamp_subsec_millis().min(999) + 20;
+    tokio::time::sleep(std::time::Duration::from_millis(wait.into())).await;
+}
+
+#[actix_web::test]
+async fn the_sitemap_index_tells_when_each_child_last_changed() {
+    let t = common::app_configured(|c| {
+        c.public_base_url = "https://news.example".into();
+        c.article_url_template = "{base}/{lang}/{section}/{slug}".into();
+    })
+    .await;
+    let editor = t.editor().await;
+    t.post(
+        &editor,
+        "/api/v1/sections",
+        json!({"name": "World", "slug": "world"}),
+    )
+    .await
+    .expect(201);
+    let story = |slug: &str, status: &str| {
+        json!({"slug": slug, "title": slug, "status": status,
+            "published_at": common::in_seconds(-60)})
+    };
+    let one = t.article(&editor, story("one", "published")).await;
+    next_article_id(&t, 2_501).await;
+    let two = t.article(&editor, story("two", "published")).await;
+    let two_b = t.article(&editor, story("two-b", "published")).await;
+    next_article_id(&t, 5_001).await;
+    let draft = t.article(&editor, story("three-draft", "draft")).await;
+    let updated = |a: &serde_json::Value| a["updated_at"].as_str().unwrap().to_owned();
+
+    // Each child as its last write left it: the time of that write, to the second.
+    let first = child_times(&t).await;
+    assert_eq!(
+        first,
+        [
+            ("/sitemaps/articles-1.xml".to_owned(), updated(&one)),
+            ("/sitemaps/articles-2.xml".to_owned(), updated(&two_b)),
+        ]
+    );
+
+    // A draft's edits change no child; an edit of a live story changes its own only.
+    next_second().await;
+    let path = |a: &serde_json::Value| format!("/api/v1/articles/{}", a["id"]);
+    t.patch(&editor, &path(&draft), json!({"title": "Still a draft"}))
+        .await
+        .expect(200);
+    assert_eq!(child_times(&t).await, first, "a draft is in no child");
+    for join in [
+        json!({"language": "ar", "translation_of": "one"}),
+        json!({"translation_of": null}),
+    ] {
+        t.patch(&editor, &path(&draft), join).await.expect(200);
+        assert_eq!(
+            child_times(&t).await,
+            first,
+            "nor is a draft among a story's editions"
+        );
+    }
+    let edited = t
+        .patch(&editor, &path(&two), json!({"title": "Two, corrected"}))
+        .await
+        .expect(200)
+        .json();
+    let after_edit = child_times(&t).await;
+    assert_eq!(after_edit[0], first[0], "block 1 did not change");
+    assert_eq!(after_edit[1].1, updated(&edited));
+    assert!(
+        after_edit[1].1 > first[1].1,
+        "{after_edit:?} after {first:?}"
+    );
+
+    // An edition of "one" published in block 3: that child appears, and block 1's
+    // child changes too (its entry for "one" now names the Spanish edition).
+    next_second().await;
+    let spanish = t
+        .article(
+            &editor,
+            json!({"slug": "uno", "title": "Uno", "language": "es", "status": "published",
+                "translation_of": "one", "published_at": common::in_seconds(-30)}),
+        )
+        .await;
+    let with_edition = child_times(&t).await;
+    assert_eq!(
+        with_edition,
+        [
+            ("/sitemaps/articles-1.xml".to_owned(), updated(&spanish)),
+            (
+                "/sitemaps/articles-2.xml".to_owned(),
+                after_edit[1].1.clone()
+            ),
+            ("/sitemaps/articles-3.xml".to_owned(), updated(&spanish)),
+        ]
+    );
+
+    // Taken down: its child changes, though it still lists "two-b".
+    next_second().await;
+    let down = t
+        .patch(&editor, &path(&two), json!({"status": "draft"}))
+        .await
+        .expect(200)
+        .json();
+    let after_down = child_times(&t).await;
+    assert_eq!(after_down[1].1, updated(&down));
+    assert_eq!(after_down[0], with_edition[0]);
+
+    // A story scheduled in block 3 changes nothing until its moment, then its child
+    // changed at that moment: before the scheduler announces it and after.
+    let at = common::in_seconds(common::SCHEDULE_AHEAD);
+    t.article(
+        &editor,
+        json!({"slug": "soon", "title": "Soon", "status": "published", "published_at": at}),
+    )
+    .await;
+    assert_eq!(child_times(&t).await, after_down, "not live yet");
+    let due = common::eventually(common::due_by(common::SCHEDULE_AHEAD), || async {
+        let seen = child_times(&t).await;
+        common::equals(seen[2].1 == at, true).map(|_| seen)
+    })
+    .await;
+    assert_eq!(due[..2], after_down[..2]);
+    // One in block 4 whose moment passed while no scheduler ran (the server was down
+    // then): its child changed at that moment, read before the scheduler gets to it
+    // and stored when it does.
+    next_article_id(&t, 7_501).await;
+    let late = t
+        .article(
+            &editor,
+            json!({"slug": "late", "title": "Late", "status": "published",
+                "published_at": common::in_seconds(3_600)}),
+        )
+        .await;
+    assert_eq!(child_times(&t).await, due, "not live yet");
+    let moment = common::in_seconds(-30);
+    let (id, then) = (
+        late["id"].as_i64().unwrap() as i32,
+        newsdesk::domain::time::Timestamp::parse(&moment).unwrap().0,
+    );
+    t.state
+        .db
+        .write_content(move |conn| {
+            use diesel::prelude::*;
+            use newsdesk::schema::articles;
+            diesel::update(articles::table.find(id))
+                .set(articles::published_at.eq(Some(then)))
+                .execute(conn)?;
+            Ok(newsdesk::db::Written::content((), newsdesk::db::Scope::All))
+        })
+        .await
+        .expect("move its moment back");
+    let mut with_late = due.clone();
+    with_late.push(("/sitemaps/articles-4.xml".to_owned(), moment));
+    assert_eq!(child_times(&t).await, with_late);
+    // Once the scheduler has announced it (and a draft's edit has retired the cached
+    // index), the same.
+    common::eventually(common::due_by(0), || async {
+        let announced: i32 = t
+            .state
+            .db
+            .read(move |conn| {
+                use diesel::prelude::*;
+                use newsdesk::schema::articles;
+                Ok(articles::table
+                    .find(id)
+                    .select(articles::announced)
+                    .get_result(conn)?)
+            })
+            .await
+            .expect("read its mark");
+        common::equals(announced, 1)
+    })
+    .await;
+    t.patch(&editor, &path(&draft), json!({"title": "A draft again"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        child_times(&t).await,
+        with_late,
+        "the scheduler stored the moment, not when it ran"
+    );
+
+    // The Spanish edition trashed: block 3's child changes (it still lists "soon"), and
+    // block 1's, whose entry for "one" no longer names it.
+    next_second().await;
+    t.delete(&editor, &path(&spanish)).await.expect(204);
+    let trashed = child_times(&t).await;
+    assert_eq!(trashed.len(), 4, "{trashed:?}");
+    assert!(
+        trashed[0].1 > due[0].1 && trashed[2].1 > due[2].1,
+        "{trashed:?} after {due:?}"
+    );
+    assert_eq!((&trashed[1], &trashed[3]), (&due[1], &with_late[3]));
+
+    // A renamed section may be in every story's address: every child changed.
+    next_second().await;
+    t.patch(&editor, "/api/v1/sections/world", json!({"slug": "globe"}))
+        .await
+        .expect(200);
+    let renamed = child_times(&t).await;
+    assert!(
+        renamed
+            .iter()
+            .zip(&trashed)
+            .all(|(r, b)| r.0 == b.0 && r.1 > b.1),
+        "{renamed:?} after {trashed:?}"
+    );
+    // Every time is a W3C datetime in UTC, as the protocol asks.
+    for (_, at) in &renamed {
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(at).is_ok() && at.ends_with('Z'),
+            "{at}"
+        );
+    }
+}

@@ -259,6 +259,7 @@ pub fn check_new(
         updated_at,
         section_id: refs.section_id,
         featured: d.featured,
+        translation_group: refs.group,
     };
     let name = known.name_of(conn, actor)?;
     Ok(Unwritten {
@@ -545,6 +546,10 @@ pub fn update_for(
         head.featured,
         head.published_at,
     )?;
+    let left_group = match refs.group {
+        Some(group) if group != head.translation_group => head.translation_group,
+        _ => None,
+    };
     let written = save_edit(conn, actor, &head, edit, refs, ahead, site)?;
     written.and_then(|article| {
         let old = RevisionFields::of(&before);
@@ -592,6 +597,7 @@ pub fn update_for(
             head.id,
             crate::webhooks::lifecycle::Change::Saved,
             Some(&counted_as),
+            left_group,
         )?;
         Ok(article)
     })

@@ -112,7 +112,10 @@ pub async fn tag_feed(
 /// The sitemap index for search engines: one child sitemap per block of 2,500
 /// article ids that holds a published story (`/sitemaps/articles-{n}.xml`, on
 /// `PUBLIC_BASE_URL`), so an archive of any size stays within the protocol's limits
-/// (50,000 URLs per sitemap, 50,000 sitemaps per index).
+/// (50,000 URLs per sitemap, 50,000 sitemaps per index). Each child carries
+/// `<lastmod>`, the last time its list changed (a story in its block published, edited,
+/// taken down, trashed, going live or expiring; an edition of one of its stories
+/// changing; a section renamed), so a crawler fetches only the children that changed.
 #[utoipa::path(
     tag = "Feeds",
     responses((status = 200, description = "A sitemap index (`sitemapindex`)", body = String, content_type = "application/xml"))

@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "tags",
     "articles",
     "article_counts",
+    "sitemap_blocks",
     "article_tags",
     "article_regions",
     "article_authors",
@@ -140,9 +141,10 @@ pub fn sqlite_to_postgres(source: &mut SqliteConnection, url: &str) -> AppResult
             return Err(AppError::internal("the copy's target is PostgreSQL"));
         };
         // The generated signing secret and heartbeat come from the source, and so do
-        // the counts (the empty database's migration counted its nothing).
+        // the counts and block times (the empty database's migration counted its nothing).
         target.batch_execute("DELETE FROM settings")?;
         target.batch_execute("DELETE FROM article_counts")?;
+        target.batch_execute("DELETE FROM sitemap_blocks")?;
         let mut rows = 0u64;
         for table in TABLES {
             rows += copy_table(source, target, table)?;

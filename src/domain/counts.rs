@@ -663,7 +663,8 @@ pub fn fold(conn: &mut DbConn, after: i64) -> AppResult<i64> {
 
 /// Rebuilds every maintained count from the stories as they stand (`newsdesk
 /// recount`), as the migrations first filled them: from the articles announced as
-/// live, per key, in all languages and in each. For counts that went wrong outside the
+/// live, per key, in all languages and in each; and raises each block's change time
+/// to its live stories' latest edit or publication where it was earlier. For counts that went wrong outside the
 /// writes that keep them: rows edited by hand, or an instance of an older release that
 /// kept fewer kinds writing after a newer one migrated. Run inside a write (which on
 /// PostgreSQL holds the lock every write takes first), so no write lands between the
@@ -766,6 +767,23 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
         ));
     }
     script.push_str("DROP TABLE recount_languages;");
+    // Each block's change time, raised to what its live stories say where it was
+    // earlier or missing (a write of an older release leaves it alone).
+    let latest = match conn {
+        DbConn::Sqlite(_) => {
+            "max(max(unixepoch(updated_at), coalesce(unixepoch(published_at), 0)))"
+        }
+        DbConn::Postgres(_) => {
+            "CAST(floor(extract(epoch FROM max(greatest(updated_at, published_at)))) AS BIGINT)"
+        }
+    };
+    script.push_str(&format!(
+        "INSERT INTO sitemap_blocks (block, changed_at)
+             SELECT (id - 1) / {BLOCK_SIZE}, {latest} FROM articles
+             WHERE announced = 1 GROUP BY (id - 1) / {BLOCK_SIZE}
+         ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at
+             WHERE excluded.changed_at > sitemap_blocks.changed_at;"
+    ));
     conn.batch_execute(&script)?;
     let keys: i64 = article_counts::table.count().get_result(conn)?;
     Ok(keys)

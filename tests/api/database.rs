@@ -187,6 +187,15 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
         .await
         .expect(200)
         .json();
+    let lastmods = |index: String| -> Vec<String> {
+        index
+            .split("<lastmod>")
+            .skip(1)
+            .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+            .collect()
+    };
+    let children_before = lastmods(old.get("/sitemap.xml").await.expect(200).text());
+    assert_eq!(children_before.len(), 1);
     old.state.shutdown();
     let source = common::sqlite_path(&old.state.config);
 
@@ -234,6 +243,11 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
             .expect(200)
             .json()["name"],
         "غزة"
+    );
+    assert_eq!(
+        lastmods(new.get("/sitemap.xml").await.expect(200).text()),
+        children_before,
+        "the sitemap index's child keeps the time it last changed"
     );
     let moved = new.get("/api/v1/articles/budget").await;
     assert_eq!(moved.status, 308);

@@ -371,6 +371,62 @@ async fn totals_and_tag_counts_equal_what_readers_can_list_through_every_change(
         .expect("run the migration's backfill again");
     assert_eq!(per_language().await, kept);
 
+    // And the one that brought the blocks' change times: a block with live stories gets
+    // the latest of their edits and publications (what the writes since keep raising).
+    let times = || async {
+        t.state
+            .db
+            .read(|conn| {
+                use newsdesk::schema::sitemap_blocks as b;
+                let rows: Vec<(i32, i64)> = b::table
+                    .select((b::block, b::changed_at))
+                    .order(b::block)
+                    .load(conn)?;
+                Ok(rows)
+            })
+            .await
+            .expect("read the block times")
+    };
+    let written = times().await;
+    let migration = match common::on_postgres() {
+        true => include_str!("../../migrations_pg/2026-12-05-000019_sitemap_block_times/up.sql"),
+        false => include_str!("../../migrations/2026-12-05-000019_sitemap_block_times/up.sql"),
+    };
+    t.state
+        .db
+        .write_content(move |conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("DROP TABLE sitemap_blocks")?;
+            conn.batch_execute(migration)?;
+            Ok(newsdesk::db::Written::content((), newsdesk::db::Scope::All))
+        })
+        .await
+        .expect("run the block times' migration again");
+    let live = t
+        .get("/api/v1/articles?per_page=100")
+        .await
+        .expect(200)
+        .json();
+    let latest = live["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| [&a["updated_at"], &a["published_at"]])
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap())
+                .unwrap()
+                .timestamp()
+        })
+        .max()
+        .unwrap();
+    let filled = times().await;
+    assert_eq!(
+        filled,
+        [(0, latest)],
+        "written by the stories' writes: {written:?}"
+    );
+    assert!(written[0].1 >= latest, "{written:?}");
+
     // Counts gone wrong outside the writes that keep them (rows edited by hand) are
     // rebuilt by `newsdesk recount`, every key as the writes had it.
     let keys = || async {

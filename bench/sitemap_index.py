@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The sitemap index read cold with as many children as a ten-million-story archive has,
+for two binaries, alternating; and each binary's start on a fresh copy of the corpus.
+
+    python3 bench/sitemap_index.py OLD NEW [--articles 100000] [--blocks 4000] [--rounds 3]
+
+Each round, for each binary: a fresh copy of bench/run.py's SQLite corpus of --articles
+stories; the binary starts on it once (its start time, migrations included, is
+reported) and stops; then the copy gets counted blocks up to --blocks (rows of
+`article_counts` kind 5, and for a binary that keeps them, `sitemap_blocks` times), so
+the index names as many children as an archive of --blocks × 2,500 ids; then five times:
+start, time the first `GET /sitemap.xml`, stop. Prints the cold reads' median and max,
+the index's size, and how many children carry a `<lastmod>`.
+"""
+
+import argparse
+import os
+import sqlite3
+import statistics
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (bench/run.py: corpus, servers)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--articles", type=int, default=100_000)
+    ap.add_argument("--blocks", type=int, default=4_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    corpus, _ = run.corpus(os.path.abspath(args.old), args.articles)
+    port = run.free_port(run.NEWSDESK_PORT)
+    env = dict(os.environ, BIND_ADDR=f"127.0.0.1:{port}", RUST_LOG="warn",
+               ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD)
+    seen = {label: {"start": [], "cold": []} for label in ("old", "new")}
+    for _ in range(args.rounds):
+        for label in ("old", "new"):
+            binary = os.path.abspath(getattr(args, label))
+            db = run.working_copy(corpus)
+            env["DATABASE_URL"] = db
+            server = run.Server(f"newsdesk-index-{label}", [binary], port, env=env)
+            seen[label]["start"].append(server.startup_seconds)
+            server.stop()
+            add_blocks(db, args.blocks)
+            for _ in range(5):
+                server = run.Server(f"newsdesk-index-{label}", [binary], port, env=env)
+                try:
+                    started = time.monotonic()
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/sitemap.xml",
+                                                timeout=60) as r:
+                        body = r.read()
+                    seen[label]["cold"].append((time.monotonic() - started) * 1000)
+                finally:
+                    server.stop()
+            seen[label]["bytes"] = len(body)
+            seen[label]["children"] = body.count(b"<sitemap>")
+            seen[label]["lastmods"] = body.count(b"<lastmod>")
+    print("binary | start (s) | cold index p50 (ms) | max (ms) | bytes | children | with lastmod")
+    for label, s in seen.items():
+        print(f"{label} | {statistics.median(s['start']):.2f} | "
+              f"{statistics.median(s['cold']):.2f} | {max(s['cold']):.2f} | "
+              f"{s['bytes']:,} | {s['children']:,} | {s['lastmods']:,}")
+
+
+def add_blocks(db, blocks):
+    """Counted blocks (and their change times, where the schema keeps them) up to
+    `blocks`, beside the corpus's own."""
+    con = sqlite3.connect(db)
+    have = {r[0] for r in con.execute("SELECT ref_id FROM article_counts WHERE kind = 5")}
+    extra = [b for b in range(blocks) if b not in have]
+    con.executemany("INSERT INTO article_counts (kind, ref_id, n) VALUES (5, ?, 2500)",
+                    [(b,) for b in extra])
+    timed = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'sitemap_blocks'").fetchone()
+    if timed:
+        now = int(time.time())
+        con.executemany("INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?)",
+                        [(b, now - b) for b in extra])
+    con.commit()
+    con.close()
+
+
+if __name__ == "__main__":
+    main()

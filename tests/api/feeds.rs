@@ -651,6 +651,23 @@ async fn the_sitemap_index_tells_when_each_child_last_changed() {
         with_late,
         "the scheduler stored the moment, not when it ran"
     );
+    // A story whose embargo ends: its block changed when it was published, and again at
+    // the embargo's end.
+    let ends = common::in_seconds(common::SCHEDULE_AHEAD);
+    let brief = t
+        .article(
+            &editor,
+            json!({"slug": "brief", "title": "Brief", "status": "published",
+                "published_at": common::in_seconds(-5), "unpublish_at": ends}),
+        )
+        .await;
+    with_late[3].1 = updated(&brief);
+    assert_eq!(child_times(&t).await, with_late);
+    with_late[3].1 = ends;
+    common::eventually(common::due_by(common::SCHEDULE_AHEAD), || async {
+        common::equals(child_times(&t).await, with_late.clone())
+    })
+    .await;
 
     // The Spanish edition trashed: block 3's child changes (it still lists "soon"), and
     // block 1's, whose entry for "one" no longer names it.

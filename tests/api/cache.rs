@@ -199,6 +199,57 @@ async fn an_article_page_with_related_stories_takes_in_new_stories() {
     );
 }
 
+/// `/related` and `/next` change only when a public story of their article's language
+/// is created (or something is edited): a draft, a story in another language or a new
+/// tag leaves them cached.
+#[actix_web::test]
+async fn related_and_next_stay_cached_until_a_story_of_their_language() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.newsroom(&editor).await;
+    let story = |slug: &str, language: &str, status: &str| {
+        json!({"slug": slug, "title": format!("Story {slug}"), "language": language,
+               "tags": ["gaza"], "section": "politics", "status": status})
+    };
+    t.article(&editor, story("main", "en", "published")).await;
+    const PAGES: [&str; 2] = [
+        "/api/v1/articles/main/related",
+        "/api/v1/articles/main/next",
+    ];
+    let mut first = Vec::new();
+    for page in PAGES {
+        let resp = t.get(page).await.expect(200);
+        assert_eq!(common::slugs_of(&resp.json()), Vec::<String>::new());
+        assert_eq!(t.get_counted(page).await.1, HIT, "{page}");
+        first.push(resp);
+    }
+
+    t.article(&editor, story("spanish", "es", "published"))
+        .await;
+    t.article(&editor, story("draft", "en", "draft")).await;
+    t.post(&editor, "/api/v1/tags", json!({"name": "Floods"}))
+        .await
+        .expect(201);
+    for (page, before) in PAGES.iter().zip(&first) {
+        let (resp, used) = t.get_counted(page).await;
+        assert_eq!(
+            resp.body, before.body,
+            "{page}: nothing it shows has changed"
+        );
+        assert_eq!(used, HIT, "{page}: so it stays cached");
+    }
+
+    t.article(&editor, story("sequel", "en", "published")).await;
+    let (related, used) = t.get_counted(PAGES[0]).await;
+    assert_eq!(common::slugs_of(&related.json()), ["sequel"]);
+    assert_eq!(used, MISS);
+    assert_eq!(
+        t.get_counted(PAGES[1]).await.1,
+        MISS,
+        "read next was asked again"
+    );
+}
+
 /// A section's page lists its subsections' stories too, so a subsection created after
 /// the page was cached, and a story in it, must show on it at once.
 #[actix_web::test]

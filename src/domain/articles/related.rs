@@ -58,17 +58,20 @@ type Candidate = (i32, Option<i32>, Option<chrono::NaiveDateTime>);
 
 /// Published articles in the same language as the article, ranked by the number of
 /// tags they share with it, then being in the same section, then recency; never the
-/// article itself.
+/// article itself. With the article's language (where a new story may join them).
 pub fn related(
     conn: &mut DbConn,
     key: &Key,
     viewer: Option<Actor>,
     limit: i64,
     site: &Site,
-) -> AppResult<Vec<Article>> {
+) -> AppResult<(Vec<Article>, String)> {
     let head = find_head(conn, key, viewer)?;
     let ranked = related_ids(conn, &head, limit)?;
-    articles_in_order(conn, &ranked.related, site)
+    Ok((
+        articles_in_order(conn, &ranked.related, site)?,
+        head.language,
+    ))
 }
 
 /// What ranking related stories found: their ids, best first, and the newest
@@ -180,18 +183,18 @@ fn same_section(
 
 /// The newest published articles in the article's section and language (its language
 /// alone when it has no section), leaving out the article and the `limit` articles
-/// `related` gives for it.
+/// `related` gives for it. With the article's language.
 pub fn next(
     conn: &mut DbConn,
     key: &Key,
     viewer: Option<Actor>,
     limit: i64,
     site: &Site,
-) -> AppResult<Vec<Article>> {
+) -> AppResult<(Vec<Article>, String)> {
     let head = find_head(conn, key, viewer)?;
     let ranked = related_ids(conn, &head, limit)?;
     let ids = next_ids(conn, &head, &ranked, limit)?;
-    articles_in_order(conn, &ids, site)
+    Ok((articles_in_order(conn, &ids, site)?, head.language))
 }
 
 /// The lists `include` adds: `related` and `next`, each when asked for.

@@ -208,16 +208,9 @@ pub async fn get_article(
                 // Related stories and "read next" come from the stories of its language:
                 // a new one there may join them, where a plain article page stays as it is.
                 res.extensions_mut()
-                    .insert(ListDependencies(Dependencies::Filters {
-                        sections: None,
-                        tags: None,
-                        author: None,
-                        region: None,
-                        lang: Some(article.language.clone()),
-                        featured: None,
-                        after: None,
-                        before: None,
-                    }));
+                    .insert(ListDependencies(stories_of_language(
+                        article.language.clone(),
+                    )));
             }
             if previewing {
                 // A preview is for its holder alone: never kept by a cache.
@@ -423,8 +416,26 @@ pub async fn read_next(
     around_article(&state, staff, key, &req, around::next).await
 }
 
-/// A list of the articles around one: `around::related` or `around::next`.
-type AroundList = fn(&mut DbConn, &Key, Option<Actor>, i64, &Site) -> AppResult<Vec<Article>>;
+/// What related stories and "read next" depend on: the public stories of the article's
+/// language (a new one there may join them; a draft or a story in another language
+/// never does).
+fn stories_of_language(language: String) -> Dependencies {
+    Dependencies::Filters {
+        sections: None,
+        tags: None,
+        author: None,
+        region: None,
+        lang: Some(language),
+        featured: None,
+        after: None,
+        before: None,
+    }
+}
+
+/// A list of the articles around one, with its language: `around::related` or
+/// `around::next`.
+type AroundList =
+    fn(&mut DbConn, &Key, Option<Actor>, i64, &Site) -> AppResult<(Vec<Article>, String)>;
 
 /// A short list of articles around one (`/related`, `/next`), `limit` long.
 async fn around_article(
@@ -442,7 +453,12 @@ async fn around_article(
         .db
         .read(move |conn| list(conn, &k, viewer, limit, &site))
         .await
-        .map(|list| HttpResponse::Ok().json(Listing::of(list)));
+        .map(|(list, language)| {
+            let mut res = HttpResponse::Ok().json(Listing::of(list));
+            res.extensions_mut()
+                .insert(ListDependencies(stories_of_language(language)));
+            res
+        });
     or_moved(state, req, &key, viewer, renamed_article, result).await
 }
 

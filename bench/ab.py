@@ -41,6 +41,8 @@ def reads(slugs, tags):
          run.lua_paths([f"/api/v1/articles/{s}?include=related,next" for s in slugs])),
         ("include=related,next, cached",
          run.lua_paths([f"/api/v1/articles/{s}?include=related,next" for s in slugs[:200]])),
+        ("/related, cached",
+         run.lua_paths([f"/api/v1/articles/{s}/related" for s in slugs[:200]])),
         ("newest 20", run.lua_paths(["/api/v1/articles?per_page=20"])),
         ("by tag", run.lua_paths([f"/api/v1/articles?tag={t}" for t in tags])),
         ("search, distinct queries", run.lua_paths(run.search_paths(True))),

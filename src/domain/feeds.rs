@@ -16,7 +16,7 @@ use super::media::MediaKind;
 use super::time::Timestamp;
 use super::{Key, counts, sections, tags};
 use crate::config::Config;
-use crate::db::{DbConn, dialect};
+use crate::db::{DbConn, Scope, Written, dialect};
 use crate::error::{AppError, AppResult};
 use crate::schema::{article_tags, articles, sections as sections_t};
 
@@ -425,6 +425,29 @@ fn entries(
 
 fn w3c(t: chrono::NaiveDateTime) -> String {
     Timestamp(t).to_rfc3339()
+}
+
+/// The setting that keeps the public base and article address template of the last
+/// start.
+const ADDRESSES_KEY: &str = "sitemap_addresses";
+
+/// Notes, at start, the public base (`PUBLIC_BASE_URL`) and article address template
+/// (`ARTICLE_URL_TEMPLATE`) the sitemaps are written with. When they differ from the
+/// last start's, every address in every child sitemap may have changed, so every block's
+/// change time moves (the children's `<lastmod>` in the index); the first start that
+/// keeps them only notes them. True when the times moved.
+pub fn note_addresses(conn: &mut DbConn, base: &str, template: &str) -> AppResult<Written<bool>> {
+    let now = format!("{base}\n{template}");
+    let before = crate::domain::settings::get(conn, ADDRESSES_KEY)?;
+    if before.as_deref() == Some(now.as_str()) {
+        return Ok(Written::unseen(false));
+    }
+    crate::domain::settings::set(conn, ADDRESSES_KEY, &now)?;
+    if before.is_none() {
+        return Ok(Written::unseen(false));
+    }
+    counts::touch_every_block(conn, Timestamp::now().0)?;
+    Ok(Written::content(true, Scope::All))
 }
 
 /// The address of child sitemap `n` (1, 2, …), on the public site's base.

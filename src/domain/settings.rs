@@ -38,17 +38,21 @@ pub fn stored_jwt_secret(conn: &mut DbConn) -> AppResult<(String, bool)> {
     Ok((secret, true))
 }
 
-/// A small real write (the time, in one settings row), for `/healthz` to learn whether
-/// writes work again after one failed.
-pub fn heartbeat(conn: &mut DbConn) -> AppResult<()> {
-    let now = chrono::Utc::now().to_rfc3339();
-    let updated = diesel::update(settings::table.find(HEARTBEAT_KEY))
-        .set(settings::value.eq(&now))
+/// Stores a setting (inside the caller's write), in place of what it held.
+pub fn set(conn: &mut DbConn, key: &str, value: &str) -> AppResult<()> {
+    let updated = diesel::update(settings::table.find(key))
+        .set(settings::value.eq(value))
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(settings::table)
-            .values((settings::key.eq(HEARTBEAT_KEY), settings::value.eq(&now)))
+            .values((settings::key.eq(key), settings::value.eq(value)))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A small real write (the time, in one settings row), for `/healthz` to learn whether
+/// writes work again after one failed.
+pub fn heartbeat(conn: &mut DbConn) -> AppResult<()> {
+    set(conn, HEARTBEAT_KEY, &chrono::Utc::now().to_rfc3339())
 }

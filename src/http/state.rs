@@ -125,6 +125,18 @@ impl AppState {
                 secret
             }
         };
+        let (base, template) = (
+            config.public_base_url.clone(),
+            config.article_url_template.clone(),
+        );
+        if db.write_content_blocking(move |conn| {
+            crate::domain::feeds::note_addresses(conn, &base, &template)
+        })? {
+            tracing::info!(
+                "PUBLIC_BASE_URL or ARTICLE_URL_TEMPLATE changed since the last start: every \
+                 child sitemap is marked as changed now"
+            );
+        }
         let files = crate::files::Files::open(&config.media_store, &config.media_public_url)
             .map_err(|e| StartupError::Prepare(format!("cannot open the media store: {e}")))?;
         sweep_files_periodically(files.clone(), db.clone(), &workers)

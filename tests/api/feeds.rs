@@ -702,3 +702,34 @@ async fn the_sitemap_index_tells_when_each_child_last_changed() {
         );
     }
 }
+
+/// A new `PUBLIC_BASE_URL` or `ARTICLE_URL_TEMPLATE` changes every address the children
+/// list: at the next start every child's time moves; a start with the same settings
+/// moves none.
+#[actix_web::test]
+async fn a_new_address_template_moves_every_child_at_the_next_start() {
+    let (dir, mut config) = common::fresh_config();
+    config.public_base_url = "https://news.example".into();
+    config.article_url_template = "{base}/{lang}/{slug}".into();
+    let first = common::app_with(dir.clone(), config.clone()).await;
+    let editor = first.editor().await;
+    first
+        .article(
+            &editor,
+            json!({"slug": "one", "title": "One", "status": "published"}),
+        )
+        .await;
+    let before = child_times(&first).await;
+    first.state.shutdown();
+
+    next_second().await;
+    let same = common::app_with(dir.clone(), config.clone()).await;
+    assert_eq!(child_times(&same).await, before, "the same addresses");
+    same.state.shutdown();
+
+    config.article_url_template = "{base}/{lang}/{section}/{slug}".into();
+    let moved = common::app_with(dir.clone(), config).await;
+    let after = child_times(&moved).await;
+    assert_eq!(after.len(), 1);
+    assert!(after[0].1 > before[0].1, "{after:?} after {before:?}");
+}

@@ -3,9 +3,10 @@
 for two binaries, alternating; and each binary's start on a fresh copy of the corpus.
 
     python3 bench/sitemap_index.py OLD NEW [--articles 100000] [--blocks 4000] [--rounds 3]
+                                   [--backend postgres [--pg-url URL]]
 
-Each round, for each binary: a fresh copy of bench/run.py's SQLite corpus of --articles
-stories; the binary starts on it once (its start time, migrations included, is
+Each round, for each binary: a fresh copy of bench/run.py's corpus of --articles stories
+(the SQLite file, or with --backend postgres its database bench_corpus_<N>); the binary starts on it once (its start time, migrations included, is
 reported) and stops; then the copy gets counted blocks up to --blocks (rows of
 `article_counts` kind 5, and for a binary that keeps them, `sitemap_blocks` times), so
 the index names as many children as an archive of --blocks × 2,500 ids; then five times:
@@ -32,8 +33,16 @@ def main():
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--blocks", type=int, default=4_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
+                    help="a PostgreSQL server to make the corpus and working databases on")
     args = ap.parse_args()
-    corpus, _ = run.corpus(os.path.abspath(args.old), args.articles)
+    on_pg = args.backend == "postgres"
+    if on_pg:
+        pg = run.Postgres(args.pg_url)
+        corpus, _ = run.corpus_pg(os.path.abspath(args.old), pg, args.articles)
+    else:
+        corpus, _ = run.corpus(os.path.abspath(args.old), args.articles)
     port = run.free_port(run.NEWSDESK_PORT)
     env = dict(os.environ, BIND_ADDR=f"127.0.0.1:{port}", RUST_LOG="warn",
                ADMIN_EMAIL=run.ADMIN_EMAIL, ADMIN_PASSWORD=run.ADMIN_PASSWORD)
@@ -41,14 +50,19 @@ def main():
     for _ in range(args.rounds):
         for label in ("old", "new"):
             binary = os.path.abspath(getattr(args, label))
-            db = run.working_copy(corpus)
+            db = run.working_copy_pg(pg, corpus) if on_pg else run.working_copy(corpus)
             env["DATABASE_URL"] = db
-            server = run.Server(f"newsdesk-index-{label}", [binary], port, env=env)
+            server = run.Server(f"newsdesk-index-{label}", [binary], port, env=env,
+                                uses_pg=on_pg)
             seen[label]["start"].append(server.startup_seconds)
             server.stop()
-            add_blocks(db, args.blocks)
+            if on_pg:
+                add_blocks_pg(pg, args.blocks)
+            else:
+                add_blocks(db, args.blocks)
             for _ in range(5):
-                server = run.Server(f"newsdesk-index-{label}", [binary], port, env=env)
+                server = run.Server(f"newsdesk-index-{label}", [binary], port, env=env,
+                                    uses_pg=on_pg)
                 try:
                     started = time.monotonic()
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/sitemap.xml",
@@ -82,6 +96,19 @@ def add_blocks(db, blocks):
                         [(b, now - b) for b in extra])
     con.commit()
     con.close()
+
+
+def add_blocks_pg(pg, blocks):
+    """`add_blocks` on the PostgreSQL working copy."""
+    db = run.PG_RUN_DB
+    pg.sql("INSERT INTO article_counts (kind, ref_id, n) SELECT 5, b, 2500 "
+           f"FROM generate_series(0, {blocks - 1}) AS b "
+           "WHERE b NOT IN (SELECT ref_id FROM article_counts WHERE kind = 5)", db=db)
+    if pg.sql("SELECT to_regclass('sitemap_blocks') IS NOT NULL", db=db)[0][0] == "t":
+        now = int(time.time())
+        pg.sql("INSERT INTO sitemap_blocks (block, changed_at) SELECT b, "
+               f"{now} - b FROM generate_series(0, {blocks - 1}) AS b "
+               "ON CONFLICT (block) DO NOTHING", db=db)
 
 
 if __name__ == "__main__":

@@ -308,21 +308,29 @@ pub fn touch_every_block(conn: &mut DbConn, at: chrono::NaiveDateTime) -> AppRes
     Ok(())
 }
 
-/// When each block's child sitemap last changed (Unix seconds), exact at `now`: the
-/// stored times, and for a story whose standing time alone changed since the scheduler
-/// last ran, the moment it went live or expired (the time the scheduler stores for it
-/// when it gets there).
-pub fn blocks_changed(
+/// The blocks whose child sitemap lists a story, each with the time its list last
+/// changed (Unix seconds; `None` where no write recorded one), exact at `now`, read as
+/// one consistent picture: the stored counts and times, and for a story whose standing
+/// time alone changed since the scheduler last ran, its count and the moment it went
+/// live or expired (the time the scheduler stores for it when it gets there).
+pub fn sitemap_blocks(
     conn: &mut DbConn,
     now: chrono::NaiveDateTime,
-) -> AppResult<HashMap<i32, i64>> {
+) -> AppResult<Vec<(i32, Option<i64>)>> {
     use crate::schema::sitemap_blocks;
-    let (stored, pending) = consistent(conn, now, |c| {
-        Ok(sitemap_blocks::table
+    let ((mut counts, stored), pending) = consistent(conn, now, |c| {
+        let counts = stored_per_ref(c, BLOCK, None)?;
+        let times: Vec<(i32, i64)> = sitemap_blocks::table
             .select((sitemap_blocks::block, sitemap_blocks::changed_at))
-            .load::<(i32, i64)>(c)?)
+            .load(c)?;
+        Ok((counts, times))
     })?;
     let mut changed: HashMap<i32, i64> = stored.into_iter().collect();
+    if !pending.is_empty() {
+        for (block, delta) in pending.per_ref(conn, BLOCK, None)? {
+            *counts.entry(block).or_default() += delta;
+        }
+    }
     for id in pending.gained.iter().chain(&pending.lost) {
         let (published, unpublish): (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) =
             articles::table
@@ -339,7 +347,13 @@ pub fn blocks_changed(
             *latest = (*latest).max(at);
         }
     }
-    Ok(changed)
+    let mut blocks: Vec<(i32, Option<i64>)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(block, _)| (block, changed.get(&block).copied()))
+        .collect();
+    blocks.sort_unstable();
+    Ok(blocks)
 }
 
 /// Forgets every count of a key (a deleted tag, say), of all its stories and of its

@@ -463,23 +463,17 @@ pub fn sitemap_child_url(site: &Site, n: i32) -> String {
 /// its list last changed as `<lastmod>` (from the maintained counts and block times:
 /// nothing is scanned).
 pub fn sitemap_index(conn: &mut DbConn, site: &Site) -> AppResult<Vec<u8>> {
-    let now = Timestamp::now().0;
-    let mut blocks: Vec<i32> = counts::visible_per_ref(conn, counts::BLOCK, None, now)?
-        .into_keys()
-        .collect();
-    blocks.sort_unstable();
-    let changed = counts::blocks_changed(conn, now)?;
+    let blocks = counts::sitemap_blocks(conn, Timestamp::now().0)?;
     let write = || -> io::Result<Vec<u8>> {
         let mut w = Writer::new(Vec::with_capacity(blocks.len() * 96 + 256));
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         w.create_element("sitemapindex")
             .with_attribute(("xmlns", NS_SITEMAP))
             .write_inner_content(|w| {
-                for block in &blocks {
+                for (block, changed) in &blocks {
                     w.create_element("sitemap").write_inner_content(|w| {
                         text(w, "loc", &sitemap_child_url(site, block + 1))?;
-                        let at = changed.get(block).and_then(|t| Timestamp::from_unix(*t));
-                        if let Some(at) = at {
+                        if let Some(at) = changed.and_then(Timestamp::from_unix) {
                             // Digits, `-`, `:`, `T` and `Z`: nothing to escape.
                             w.create_element("lastmod")
                                 .write_text_content(BytesText::from_escaped(at.to_rfc3339()))?;

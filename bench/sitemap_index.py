@@ -6,11 +6,12 @@ for two binaries, alternating; and each binary's start on a fresh copy of the co
                                    [--backend postgres [--pg-url URL]]
 
 Each round, for each binary: a fresh copy of bench/run.py's corpus of --articles stories
-(the SQLite file, or with --backend postgres its database bench_corpus_<N>); the binary starts on it once (its start time, migrations included, is
-reported) and stops; then the copy gets counted blocks up to --blocks (rows of
-`article_counts` kind 5, and for a binary that keeps them, `sitemap_blocks` times), so
-the index names as many children as an archive of --blocks × 2,500 ids; then five times:
-start, time the first `GET /sitemap.xml`, stop. Prints the cold reads' median and max,
+(the SQLite file, or with --backend postgres its database bench_corpus_<N>); the binary
+starts on it once (its start time, migrations included, is reported) and stops; then
+the copy gets counted blocks up to --blocks (rows of `article_counts` kind 5, and for a
+binary that keeps them, `sitemap_blocks` times), so the index names as many children as
+an archive of --blocks × 2,500 ids; then five times: start, time the first
+`GET /sitemap.xml`, stop. Prints the cold reads' median and max,
 the index's size, and how many children carry a `<lastmod>`.
 """
 
@@ -34,7 +35,8 @@ def main():
     ap.add_argument("--blocks", type=int, default=4_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
-    ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
+    ap.add_argument("--pg-url",
+                    default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
                     help="a PostgreSQL server to make the corpus and working databases on")
     args = ap.parse_args()
     on_pg = args.backend == "postgres"

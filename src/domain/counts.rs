@@ -272,25 +272,24 @@ impl Tally {
 /// block's child. Inside the caller's write; on PostgreSQL every write holds the lock
 /// all writes take first, so instances never wait on a block's row for long.
 pub fn touch_blocks(conn: &mut DbConn, touched: &[(i32, i64)]) -> AppResult<()> {
+    // Written out, one text per backend's placeholders: Diesel never keeps an upsert
+    // prepared (its `DO UPDATE` marks the statement unsafe to cache), and this runs on
+    // every create and edit of a live story (see `db::kept`).
+    const SQLITE: &str = "INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?) \
+        ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
+        WHERE excluded.changed_at > sitemap_blocks.changed_at";
+    const POSTGRES: &str = "INSERT INTO sitemap_blocks (block, changed_at) VALUES ($1, $2) \
+        ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
+        WHERE excluded.changed_at > sitemap_blocks.changed_at";
     for &(block, at) in touched {
-        match conn {
-            DbConn::Sqlite(c) => diesel::sql_query(
-                "INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?) \
-                 ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
-                 WHERE excluded.changed_at > sitemap_blocks.changed_at",
-            )
-            .bind::<Integer, _>(block)
-            .bind::<BigInt, _>(at)
-            .execute(c)?,
-            DbConn::Postgres(c) => diesel::sql_query(
-                "INSERT INTO sitemap_blocks (block, changed_at) VALUES ($1, $2) \
-                 ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
-                 WHERE excluded.changed_at > sitemap_blocks.changed_at",
-            )
-            .bind::<Integer, _>(block)
-            .bind::<BigInt, _>(at)
-            .execute(c)?,
+        let sql = match conn {
+            DbConn::Sqlite(_) => SQLITE,
+            DbConn::Postgres(_) => POSTGRES,
         };
+        crate::on_backend!(conn, |c| diesel::sql_query(sql)
+            .bind::<Integer, _>(block)
+            .bind::<BigInt, _>(at)
+            .execute(c)?);
     }
     Ok(())
 }
@@ -677,10 +676,10 @@ pub fn fold(conn: &mut DbConn, after: i64) -> AppResult<i64> {
 
 /// Rebuilds every maintained count from the stories as they stand (`newsdesk
 /// recount`), as the migrations first filled them: from the articles announced as
-/// live, per key, in all languages and in each; and raises each block's change time
-/// to its live stories' latest edit or publication where it was earlier. For counts that went wrong outside the
-/// writes that keep them: rows edited by hand, or an instance of an older release that
-/// kept fewer kinds writing after a newer one migrated. Run inside a write (which on
+/// live, per key, in all languages and in each; and raises each block's change time to
+/// its live stories' latest edit or publication where it was earlier. For counts that
+/// went wrong outside the writes that keep them: rows edited by hand, or an instance of
+/// an older release that kept fewer kinds writing after a newer one migrated. Run inside a write (which on
 /// PostgreSQL holds the lock every write takes first), so no write lands between the
 /// delete and the sums. Returns the number of keys counted.
 pub fn recount(conn: &mut DbConn) -> AppResult<i64> {

@@ -308,14 +308,22 @@ pub fn touch_every_block(conn: &mut DbConn, at: chrono::NaiveDateTime) -> AppRes
 }
 
 /// The blocks whose child sitemap lists a story, each with the time its list last
-/// changed (Unix seconds; `None` where no write recorded one), exact at `now`, read as
-/// one consistent picture: the stored counts and times, and for a story whose standing
-/// time alone changed since the scheduler last ran, its count and the moment it went
-/// live or expired (the time the scheduler stores for it when it gets there).
-pub fn sitemap_blocks(
-    conn: &mut DbConn,
-    now: chrono::NaiveDateTime,
-) -> AppResult<Vec<(i32, Option<i64>)>> {
+/// changed, and the latest such time of any block, listed or not.
+#[derive(Debug, Default)]
+pub struct SitemapBlocks {
+    /// Each listed block and the time its list last changed (Unix seconds; `None`
+    /// where no write recorded one), in block order.
+    pub listed: Vec<(i32, Option<i64>)>,
+    /// The latest change of any block, including those that no longer list a story:
+    /// when the index itself last changed (a child added, dropped or changed).
+    pub latest: Option<i64>,
+}
+
+/// [`SitemapBlocks`] exact at `now`, read as one consistent picture: the stored counts
+/// and times, and for a story whose standing time alone changed since the scheduler
+/// last ran, its count and the moment it went live or expired (the time the scheduler
+/// stores for it when it gets there).
+pub fn sitemap_blocks(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<SitemapBlocks> {
     use crate::schema::sitemap_blocks;
     let ((mut counts, stored), pending) = consistent(conn, now, |c| {
         let counts = stored_per_ref(c, BLOCK, None)?;
@@ -330,6 +338,53 @@ pub fn sitemap_blocks(
             *counts.entry(block).or_default() += delta;
         }
     }
+    for (block, at) in pending_moments(conn, &pending, now)? {
+        let latest = changed.entry(block).or_insert(at);
+        *latest = (*latest).max(at);
+    }
+    let mut listed: Vec<(i32, Option<i64>)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(block, _)| (block, changed.get(&block).copied()))
+        .collect();
+    listed.sort_unstable();
+    Ok(SitemapBlocks {
+        listed,
+        latest: changed.into_values().max(),
+    })
+}
+
+/// The time block `block`'s child sitemap last changed, as [`sitemap_blocks`] tells it,
+/// exact at `now` (one row and the pending stories, not every block).
+pub fn block_changed(
+    conn: &mut DbConn,
+    block: i32,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<i64>> {
+    use crate::schema::sitemap_blocks;
+    let (stored, pending) = consistent(conn, now, |c| {
+        Ok(sitemap_blocks::table
+            .find(block)
+            .select(sitemap_blocks::changed_at)
+            .first::<i64>(c)
+            .optional()?)
+    })?;
+    Ok(pending_moments(conn, &pending, now)?
+        .into_iter()
+        .filter(|(b, _)| *b == block)
+        .map(|(_, at)| at)
+        .chain(stored)
+        .max())
+}
+
+/// For each pending story, its block and the moment (Unix seconds, at most `now`) it
+/// went live or expired.
+fn pending_moments(
+    conn: &mut DbConn,
+    pending: &Pending,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Vec<(i32, i64)>> {
+    let mut moments = Vec::new();
     for id in pending.gained.iter().chain(&pending.lost) {
         let (published, unpublish): (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) =
             articles::table
@@ -341,18 +396,10 @@ pub fn sitemap_blocks(
             Err(_) => published,
         };
         if let Some(at) = moment {
-            let at = at.min(now).and_utc().timestamp();
-            let latest = changed.entry(block_of(*id)).or_insert(at);
-            *latest = (*latest).max(at);
+            moments.push((block_of(*id), at.min(now).and_utc().timestamp()));
         }
     }
-    let mut blocks: Vec<(i32, Option<i64>)> = counts
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(block, _)| (block, changed.get(&block).copied()))
-        .collect();
-    blocks.sort_unstable();
-    Ok(blocks)
+    Ok(moments)
 }
 
 /// Forgets every count of a key (a deleted tag, say), of all its stories and of its

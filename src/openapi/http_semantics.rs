@@ -84,6 +84,10 @@ const CACHE_CONTROL: (&str, &str) = (
 );
 const LAST_MODIFIED: (&str, &str) = ("Last-Modified", "When the object last changed");
 
+/// Feeds that are not objects but carry `Last-Modified`: the sitemap index (the latest
+/// change of any child) and each child (as the index's `<lastmod>` for it says).
+const DATED_FEEDS: [&str; 2] = ["/sitemap.xml", "/sitemaps/articles-{n}.xml"];
+
 /// Adds the conditional-request, caching and idempotency parts to every operation.
 pub fn describe(doc: &mut OpenApi) {
     let mut bodies = BTreeSet::new();
@@ -124,7 +128,7 @@ pub fn describe(doc: &mut OpenApi) {
             );
             add_response(op, "304", "NotModified");
             let mut headers = vec![ETAG, CACHE_CONTROL];
-            if is_object {
+            if is_object || DATED_FEEDS.contains(&path.as_str()) {
                 headers.push(LAST_MODIFIED);
             }
             add_headers(op, "200", &headers);

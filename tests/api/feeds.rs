@@ -454,7 +454,8 @@ where
         >,
     B: actix_web::body::MessageBody,
 {
-    let index = parse(&t.get("/sitemap.xml").await.expect(200).body);
+    let response = t.get("/sitemap.xml").await.expect(200);
+    let index = parse(&response.body);
     let locs = texts(&index, "sitemapindex/sitemap/loc");
     let times = texts(&index, "sitemapindex/sitemap/lastmod");
     assert_eq!(
@@ -462,10 +463,135 @@ where
         times.len(),
         "every child has a lastmod: {index:?}"
     );
-    locs.into_iter()
+    let children: Vec<(String, String)> = locs
+        .into_iter()
         .map(|l| l.replace("https://news.example", ""))
         .zip(times)
-        .collect()
+        .collect();
+    // The same times over HTTP: each child's `Last-Modified` is its `<lastmod>`, and
+    // the index's is no earlier than any of them.
+    let index_changed = response
+        .header("last-modified")
+        .map(|d| http_date_seconds(&d));
+    for (path, at) in &children {
+        let child = t.get(path).await.expect(200);
+        assert_eq!(
+            child.header("last-modified").map(|d| http_date_seconds(&d)),
+            Some(rfc3339_seconds(at)),
+            "{path}"
+        );
+        assert!(index_changed >= Some(rfc3339_seconds(at)), "{path}");
+    }
+    children
+}
+
+fn http_date_seconds(date: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc2822(date)
+        .unwrap_or_else(|e| panic!("{date}: {e}"))
+        .timestamp()
+}
+
+fn rfc3339_seconds(at: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap_or_else(|e| panic!("{at}: {e}"))
+        .timestamp()
+}
+
+/// `GET path` with `If-Modified-Since: date`, as a crawler that keeps dates and not
+/// entity tags asks.
+async fn get_since<S, B>(t: &common::TestApp<S>, path: &str, date: &str) -> common::Resp
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    t.send(
+        TestRequest::get()
+            .uri(path)
+            .insert_header(("If-Modified-Since", date)),
+    )
+    .await
+}
+
+/// A crawler that sends `If-Modified-Since` with the index's and the children's
+/// `Last-Modified` is answered `304` until what it fetched changed, and `200` with a
+/// later date once it has, for the index too when a child leaves it.
+#[actix_web::test]
+async fn a_crawler_that_keeps_dates_refetches_only_what_changed() {
+    let t = common::app_configured(|c| c.public_base_url = "https://news.example".into()).await;
+    let editor = t.editor().await;
+    let live = |slug: &str| {
+        json!({"slug": slug, "title": slug, "status": "published",
+            "published_at": common::in_seconds(-60)})
+    };
+    t.article(&editor, live("one")).await;
+    next_article_id(&t, 2_501).await;
+    let two = t.article(&editor, live("two")).await;
+    let dated = |r: &common::Resp| r.header("last-modified").expect("a Last-Modified");
+    let index = dated(&t.get("/sitemap.xml").await.expect(200));
+    let one_at = dated(&t.get("/sitemaps/articles-1.xml").await.expect(200));
+    let two_at = dated(&t.get("/sitemaps/articles-2.xml").await.expect(200));
+    for (path, date) in [
+        ("/sitemap.xml", &index),
+        ("/sitemaps/articles-1.xml", &one_at),
+        ("/sitemaps/articles-2.xml", &two_at),
+    ] {
+        let unchanged = get_since(&t, path, date).await.expect(304);
+        assert!(unchanged.body.is_empty(), "{path}");
+        assert_eq!(unchanged.header("last-modified").as_ref(), Some(date));
+        // An entity tag, when sent, decides; a date that is not one is ignored.
+        let other_tag = t
+            .send(
+                TestRequest::get()
+                    .uri(path)
+                    .insert_header(("If-None-Match", "\"elsewhere\""))
+                    .insert_header(("If-Modified-Since", date.as_str())),
+            )
+            .await;
+        other_tag.expect(200);
+        get_since(&t, path, "yesterday").await.expect(200);
+    }
+
+    // "two" edited: its child and the index changed; "one"'s child did not.
+    next_second().await;
+    let path = format!("/api/v1/articles/{}", two["id"]);
+    t.patch(&editor, &path, json!({"title": "Two, corrected"}))
+        .await
+        .expect(200);
+    get_since(&t, "/sitemaps/articles-1.xml", &one_at)
+        .await
+        .expect(304);
+    let two_now = get_since(&t, "/sitemaps/articles-2.xml", &two_at)
+        .await
+        .expect(200);
+    assert!(two_now.text().contains("/two"));
+    assert!(http_date_seconds(&dated(&two_now)) > http_date_seconds(&two_at));
+    let index_now = get_since(&t, "/sitemap.xml", &index).await.expect(200);
+    assert_eq!(dated(&index_now), dated(&two_now));
+
+    // "two" taken down: its child leaves the index, which says it changed then,
+    // though every child it still names is as it was.
+    next_second().await;
+    let down = t
+        .patch(&editor, &path, json!({"status": "draft"}))
+        .await
+        .expect(200)
+        .json();
+    t.get("/sitemaps/articles-2.xml").await.expect(404);
+    let index_after = get_since(&t, "/sitemap.xml", &dated(&index_now))
+        .await
+        .expect(200);
+    assert!(!index_after.text().contains("articles-2.xml"));
+    assert_eq!(
+        http_date_seconds(&dated(&index_after)),
+        rfc3339_seconds(down["updated_at"].as_str().unwrap())
+    );
+    get_since(&t, "/sitemaps/articles-1.xml", &one_at)
+        .await
+        .expect(304);
 }
 
 /// The time a crawler compares, on a whole second: lastmods move only between seconds.

@@ -2,7 +2,7 @@
 //! absolute links built from `PUBLIC_BASE_URL` and `ARTICLE_URL_TEMPLATE`. ETags, 304s
 //! and caching work as on every other read.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, http::header, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::feeds::{self, FeedScope};
@@ -123,11 +123,23 @@ pub async fn tag_feed(
 #[get("/sitemap.xml")]
 pub async fn sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let site = state.site.clone();
-    let xml = state
+    let index = state
         .db
         .read(move |conn| feeds::sitemap_index(conn, &site))
         .await?;
-    Ok(HttpResponse::Ok().content_type(XML).body(xml))
+    Ok(dated(index))
+}
+
+/// A `200` of XML with its `Last-Modified`, where its time is known: crawlers that
+/// send `If-Modified-Since` rather than `If-None-Match` are answered `304` until it
+/// changes.
+fn dated(feed: feeds::Dated) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    res.content_type(XML);
+    if let Some(at) = feed.changed {
+        res.insert_header((header::LAST_MODIFIED, at.to_http_date()));
+    }
+    res.body(feed.xml)
 }
 
 /// One child sitemap of the index: the published articles whose ids are
@@ -151,12 +163,12 @@ pub async fn sitemap_child(
         .flatten()
         .ok_or_else(|| AppError::not_found("sitemap"))?;
     let site = state.site.clone();
-    let xml = state
+    let child = state
         .db
         .read(move |conn| feeds::sitemap_child(conn, &site, number))
         .await?
         .ok_or_else(|| AppError::not_found("sitemap"))?;
-    Ok(HttpResponse::Ok().content_type(XML).body(xml))
+    Ok(dated(child))
 }
 
 /// Articles published in the last 48 hours, in the news-sitemap format (publication

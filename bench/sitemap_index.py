@@ -4,6 +4,7 @@ for two binaries, alternating; and each binary's start on a fresh copy of the co
 
     python3 bench/sitemap_index.py OLD NEW [--articles 100000] [--blocks 4000] [--rounds 3]
                                    [--backend postgres [--pg-url URL]]
+                                   [--path /sitemaps/articles-1.xml]
 
 Each round, for each binary: a fresh copy of bench/run.py's corpus of --articles stories
 (the SQLite file, or with --backend postgres its database bench_corpus_<N>); the binary
@@ -11,8 +12,9 @@ starts on it once (its start time, migrations included, is reported) and stops; 
 the copy gets counted blocks up to --blocks (rows of `article_counts` kind 5, and for a
 binary that keeps them, `sitemap_blocks` times), so the index names as many children as
 an archive of --blocks × 2,500 ids; then five times: start, time the first
-`GET /sitemap.xml`, stop. Prints the cold reads' median and max,
-the index's size, and how many children carry a `<lastmod>`.
+`GET /sitemap.xml` (or of --path, a child, say), stop. Prints the cold reads' median and
+max, the document's size, how many children or URLs it names and how many `<lastmod>`,
+and whether it came with a `Last-Modified`.
 """
 
 import argparse
@@ -34,6 +36,7 @@ def main():
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--blocks", type=int, default=4_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--path", default="/sitemap.xml", help="the document read cold")
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("--pg-url",
                     default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
@@ -67,20 +70,23 @@ def main():
                                     uses_pg=on_pg)
                 try:
                     started = time.monotonic()
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/sitemap.xml",
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{args.path}",
                                                 timeout=60) as r:
                         body = r.read()
+                        dated = r.headers.get("Last-Modified") is not None
                     seen[label]["cold"].append((time.monotonic() - started) * 1000)
                 finally:
                     server.stop()
             seen[label]["bytes"] = len(body)
-            seen[label]["children"] = body.count(b"<sitemap>")
+            seen[label]["entries"] = body.count(b"<sitemap>") + body.count(b"<url>")
             seen[label]["lastmods"] = body.count(b"<lastmod>")
-    print("binary | start (s) | cold index p50 (ms) | max (ms) | bytes | children | with lastmod")
+            seen[label]["dated"] = "yes" if dated else "no"
+    print(f"binary | start (s) | cold {args.path} p50 (ms) | max (ms) | bytes | "
+          "children or URLs | with lastmod | Last-Modified")
     for label, s in seen.items():
         print(f"{label} | {statistics.median(s['start']):.2f} | "
               f"{statistics.median(s['cold']):.2f} | {max(s['cold']):.2f} | "
-              f"{s['bytes']:,} | {s['children']:,} | {s['lastmods']:,}")
+              f"{s['bytes']:,} | {s['entries']:,} | {s['lastmods']:,} | {s['dated']}")
 
 
 def add_blocks(db, blocks):

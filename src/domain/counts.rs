@@ -362,13 +362,14 @@ pub fn block_changed(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Option<i64>> {
     use crate::schema::sitemap_blocks;
-    let (stored, pending) = consistent(conn, now, |c| {
-        Ok(sitemap_blocks::table
-            .find(block)
-            .select(sitemap_blocks::changed_at)
-            .first::<i64>(c)
-            .optional()?)
-    })?;
+    // The pending stories first, then the stored time: a story the scheduler stores in
+    // between is in both, and counts once in a latest time, as it would not in a count.
+    let pending = Pending::at(conn, now)?;
+    let stored: Option<i64> = sitemap_blocks::table
+        .find(block)
+        .select(sitemap_blocks::changed_at)
+        .first(conn)
+        .optional()?;
     Ok(pending_moments(conn, &pending, now)?
         .into_iter()
         .filter(|(b, _)| *b == block)

@@ -26,10 +26,17 @@ import run  # noqa: E402  (bench/run.py: corpus, servers, wrk)
 
 
 def loads(slugs, tags, authors, token):
-    creates = run.CREATE_LUA % (json.dumps(token), run.lua_list(tags), run.lua_list(authors),
-                                run.lua_list([]), 1.0)
+    def creating(reads, share):
+        return run.CREATE_LUA % (json.dumps(token), run.lua_list(tags),
+                                 run.lua_list(authors), run.lua_list(reads), share)
+    # bench/run.py's newsroom mix: 90% article pages, 5% front page, 5% tag pages.
+    newsroom = ([f"/api/v1/articles/{s}" for s in slugs[:1000]]
+                + ["/api/v1/articles?per_page=20"] * 56
+                + [f"/api/v1/articles?tag={t}" for t in tags] * 2)
     return [
-        ("article creates, 8 clients", creates, 8),
+        ("article creates, 8 clients", creating([], 1.0), 8),
+        ("newsroom mix, read-only", run.lua_paths(newsroom), 64),
+        ("newsroom mix, 95% read / 5% create", creating(newsroom, 0.05), 64),
     ] + [(name, script, 64) for name, script in reads(slugs, tags)]
 
 

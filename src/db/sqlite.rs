@@ -12,9 +12,13 @@ use crate::error::{AppError, AppResult};
 use diesel::SqliteConnection;
 use libsqlite3_sys as ffi;
 
-/// The WAL is cut back to this size (64 MiB) whenever a checkpoint empties it, so one
-/// burst of writes does not keep its disk space for ever.
-const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+/// The WAL is cut back to this size (256 MiB) when it starts over, so one burst of
+/// writes does not keep its disk space for ever (after a second without writes the
+/// checkpointer empties it anyway). Under a stream of creates the WAL file reaches
+/// about 200 MB between two restarts; cut back to 64 MiB at each, SQLite dropped the
+/// rest of the file's pages and the kernel allocated them again frame by frame: with
+/// 256 MiB, creates use a tenth less CPU (`bench/RESULTS.md`).
+const JOURNAL_SIZE_LIMIT: i64 = 256 * 1024 * 1024;
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT_MS: u32 = 5_000;

@@ -33,6 +33,7 @@ diesel::table! {
         tag_id -> Integer,
         position -> Integer,
         published_at -> Nullable<Timestamp>,
+        language -> Nullable<Text>,
     }
 }
 

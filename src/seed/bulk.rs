@@ -824,6 +824,7 @@ fn insert_batch(
                 article_tags::position.eq(pos),
                 // What the links' triggers would set (they then only check).
                 article_tags::published_at.eq(Some(a.published_at)),
+                article_tags::language.eq(Some(a.language)),
             ));
         }
         for (pos, au) in (0..).zip(&a.authors) {

@@ -532,6 +532,25 @@ async fn next_and_related_show_only_live_stories_in_the_language() {
         t.slugs("/api/v1/articles/spanish/next").await,
         Vec::<String>::new()
     );
+    // A story moved to English is related to the English ones at once, the newest
+    // first, and leaves them when it moves back.
+    for (language, related) in [
+        ("en", vec!["spanish", "live-1", "live-2", "live-3"]),
+        ("es", vec!["live-1", "live-2", "live-3"]),
+    ] {
+        t.patch(
+            &editor,
+            "/api/v1/articles/spanish",
+            json!({"language": language}),
+        )
+        .await
+        .expect(200);
+        assert_eq!(
+            t.slugs("/api/v1/articles/main/related?limit=10").await,
+            related,
+            "after moving to {language}"
+        );
+    }
     // Without a section, next is the newest of the language that readers see.
     t.article(
         &editor,

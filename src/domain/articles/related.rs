@@ -130,10 +130,11 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<R
 }
 
 /// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
-/// found by walking the tag's links newest first (each carries its story's
-/// `published_at`, kept equal by the database's triggers; the order is the same as the
-/// stories' own `(published_at, id)`). Each candidate's language and visibility come
-/// from [`article_facts`], not its row: about three links are read for every story kept.
+/// found by walking the tag's links in that language newest first (each carries its
+/// story's `language` and `published_at`, kept equal by the database's triggers; the
+/// order is the same as the stories' own `(published_at, id)`), so the tag's stories in
+/// other languages are never passed over. Each candidate's visibility comes from
+/// [`article_facts`], not its row.
 fn newest_of_tag(
     conn: &mut DbConn,
     head: &ArticleHead,
@@ -143,8 +144,8 @@ fn newest_of_tag(
     Ok(article_tags::table
         .inner_join(article_facts::table.on(article_facts::id.eq(article_tags::article_id)))
         .filter(article_tags::tag_id.eq(tag))
+        .filter(article_tags::language.eq(&head.language))
         .filter(article_tags::published_at.le(now))
-        .filter(article_facts::language.eq(&head.language))
         .filter(article_facts::id.ne(head.id))
         .filter(facts::visible(now))
         .order((

@@ -368,6 +368,13 @@ where
         self.send(atest::TestRequest::get().uri(path)).await
     }
 
+    /// `GET path` anonymously with one request header (`Accept-Language`,
+    /// `If-Modified-Since`, …).
+    pub async fn get_with(&self, path: &str, header: (&str, &str)) -> Resp {
+        self.send(atest::TestRequest::get().uri(path).insert_header(header))
+            .await
+    }
+
     /// `GET path` anonymously, and what the representation cache did for it.
     pub async fn get_counted(&self, path: &str) -> (Resp, CacheUse) {
         let before = self.state.cache.stats();

@@ -508,12 +508,7 @@ where
         >,
     B: actix_web::body::MessageBody,
 {
-    t.send(
-        TestRequest::get()
-            .uri(path)
-            .insert_header(("If-Modified-Since", date)),
-    )
-    .await
+    t.get_with(path, ("If-Modified-Since", date)).await
 }
 
 /// A crawler that sends `If-Modified-Since` with the index's and the children's

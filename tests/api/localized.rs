@@ -6,25 +6,7 @@
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{self, Resp};
-
-/// `GET path` anonymously with an `Accept-Language` header.
-async fn get_in<S, B>(t: &common::TestApp<S>, path: &str, accept: &str) -> Resp
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    t.send(
-        TestRequest::get()
-            .uri(path)
-            .insert_header(("accept-language", accept)),
-    )
-    .await
-}
+use crate::common;
 
 /// A newsroom whose names exist in Arabic (and partly in Spanish): section
 /// `politics` under `news`, tag `ceasefire`, region `mena`, author `leila` with an
@@ -158,22 +140,40 @@ async fn locale_and_accept_language_choose_names_with_fallback_both_ways() {
 
     // Accept-Language with quality values: French is not configured, Arabic (0.8)
     // beats Spanish (0.5).
-    let neg = get_in(&t, "/api/v1/regions/mena", "fr-FR, es;q=0.5, ar;q=0.8").await;
+    let neg = t
+        .get_with(
+            "/api/v1/regions/mena",
+            ("accept-language", "fr-FR, es;q=0.5, ar;q=0.8"),
+        )
+        .await;
     assert_eq!(neg.expect(200).json()["name"], "الشرق الأوسط وشمال أفريقيا");
-    let neg = get_in(&t, "/api/v1/regions/mena", "ar;q=0, es-MX;q=0.3").await;
+    let neg = t
+        .get_with(
+            "/api/v1/regions/mena",
+            ("accept-language", "ar;q=0, es-MX;q=0.3"),
+        )
+        .await;
     assert_eq!(neg.json()["name"], "Oriente Medio");
     assert_eq!(neg.header("content-language").as_deref(), Some("es"));
     // Nothing acceptable is configured: base values.
-    let neg = get_in(&t, "/api/v1/regions/mena", "de, fr;q=0.9").await;
+    let neg = t
+        .get_with("/api/v1/regions/mena", ("accept-language", "de, fr;q=0.9"))
+        .await;
     assert_eq!(neg.json()["name"], "MENA");
     // `locale` wins over Accept-Language.
-    let both = get_in(&t, "/api/v1/regions/mena?locale=es", "ar").await;
+    let both = t
+        .get_with("/api/v1/regions/mena?locale=es", ("accept-language", "ar"))
+        .await;
     assert_eq!(both.json()["name"], "Oriente Medio");
 
     // Lists too.
     let list = t.get("/api/v1/tags?locale=ar").await.expect(200).json();
     assert_eq!(list["data"][0]["name"], "محادثات وقف إطلاق النار");
-    let authors = get_in(&t, "/api/v1/authors", "ar").await.expect(200).json();
+    let authors = t
+        .get_with("/api/v1/authors", ("accept-language", "ar"))
+        .await
+        .expect(200)
+        .json();
     assert_eq!(authors["data"][0]["name"], "ليلى حداد");
     assert_eq!(authors["data"][0]["bio"], "تغطي شؤون الخليج.");
     assert_eq!(authors["data"][0]["avatar"]["caption"], "ليلى حداد");
@@ -195,9 +195,16 @@ async fn cached_reads_follow_accept_language() {
     let editor = t.editor().await;
     arabic_newsroom(&t, &editor).await;
     for _ in 0..2 {
-        let en = get_in(&t, "/api/v1/tags/ceasefire", "en").await.expect(200);
+        let en = t
+            .get_with("/api/v1/tags/ceasefire", ("accept-language", "en"))
+            .await
+            .expect(200);
         assert_eq!(en.json()["name"], "Ceasefire talks");
-        let ar = get_in(&t, "/api/v1/tags/ceasefire", "ar-EG,ar;q=0.9")
+        let ar = t
+            .get_with(
+                "/api/v1/tags/ceasefire",
+                ("accept-language", "ar-EG,ar;q=0.9"),
+            )
             .await
             .expect(200);
         assert_eq!(ar.json()["name"], "محادثات وقف إطلاق النار");

@@ -98,11 +98,11 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
 /// order, its publication time), replacing what an existing article had.
 macro_rules! write_links {
     // Links carry their story's publication time, for the indexes of a tag's, an
-    // author's and a region's stories by time; the database's trigger would set it, and
-    // only checks it when given.
-    ($conn:expr, $table:ident, $column:ident, $links:expr, $new:expr) => {{
+    // author's and a region's stories by time, and tag links its language too; the
+    // database's triggers would set them, and only check them when given.
+    ($conn:expr, $table:ident, $column:ident, $links:expr, $new:expr $(, $language:ident)?) => {{
         let mut rows = Vec::new();
-        for (article, ids, time) in $links {
+        for (article, ids, time, _language) in $links {
             if !$new {
                 crate::on_backend!(&mut *$conn, |c| diesel::delete(
                     $table::table.filter($table::article_id.eq(article))
@@ -115,6 +115,7 @@ macro_rules! write_links {
                     $table::$column.eq(*id),
                     $table::position.eq(position),
                     $table::published_at.eq(time),
+                    $($table::$language.eq(Some(_language)),)?
                 )
             }));
         }
@@ -122,20 +123,27 @@ macro_rules! write_links {
     }};
 }
 
-/// Writes the links of each of `articles` (its id, its resolved relations and its
-/// publication time once the write is done); `new_articles` have none to replace. A
-/// relation left `None` is left as it is.
+/// Writes the links of each of `articles` (its id, its resolved relations, and its
+/// publication time and language once the write is done); `new_articles` have none to
+/// replace. A relation left `None` is left as it is.
 fn save_relations(
     conn: &mut DbConn,
-    articles: &[(i32, &RelationIds, Option<chrono::NaiveDateTime>)],
+    articles: &[(i32, &RelationIds, Option<chrono::NaiveDateTime>, &str)],
     new_articles: bool,
 ) -> AppResult<()> {
     let of = |pick: fn(&RelationIds) -> &Option<Vec<i32>>| {
-        articles
-            .iter()
-            .filter_map(move |(id, r, time)| pick(r).as_ref().map(|ids| (*id, ids, *time)))
+        articles.iter().filter_map(move |(id, r, time, language)| {
+            pick(r).as_ref().map(|ids| (*id, ids, *time, *language))
+        })
     };
-    write_links!(conn, article_tags, tag_id, of(|r| &r.tags), new_articles);
+    write_links!(
+        conn,
+        article_tags,
+        tag_id,
+        of(|r| &r.tags),
+        new_articles,
+        language
+    );
     write_links!(
         conn,
         article_authors,
@@ -365,7 +373,14 @@ fn write_all(
     crate::domain::old_slugs::free(conn, super::KIND, &slugs)?;
     let links: Vec<_> = new
         .iter()
-        .map(|n| (n.created.id, &n.refs.relations, n.created.published_at))
+        .map(|n| {
+            (
+                n.created.id,
+                &n.refs.relations,
+                n.created.published_at,
+                n.created.language.as_str(),
+            )
+        })
         .collect();
     save_relations(conn, &links, true)?;
     // Each story's fields move into its first revision (its body is not copied): the
@@ -677,7 +692,12 @@ fn save_edit(
     diesel::update(articles::table.find(head.id))
         .set(&changes)
         .execute(conn)?;
-    save_relations(conn, &[(head.id, &refs.relations, final_published)], false)?;
+    let final_language = changes.language.as_deref().unwrap_or(&head.language);
+    save_relations(
+        conn,
+        &[(head.id, &refs.relations, final_published, final_language)],
+        false,
+    )?;
     if reindex {
         index(
             conn,

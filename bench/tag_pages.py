@@ -2,13 +2,14 @@
 """Latency of tag (author, region) list pages walked by cursor, for one or more newsdesk
 binaries, alternating.
 
-    python3 bench/tag_pages.py [--by tag,author,region] DATABASE PAGES ROUNDS BINARY [BINARY ...]
+    python3 bench/tag_pages.py [--by tag,author,region] [--lang LANG] DATABASE PAGES ROUNDS BINARY [BINARY ...]
 
 DATABASE is a SQLite file (a corpus of bench/run.py, or a copy of one) or a
 postgres:// URL. For every tag (with `--by`, every author or region too), three orders
 (newest first, newest first in Arabic, oldest first) are walked by `next_cursor`, up to
 PAGES pages of 20; only the pages
-after the first are timed: they never repeat, so the response cache never answers,
+after the first are timed (with `--lang`, only the two orders in that language:
+newest first and oldest first): they never repeat, so the response cache never answers,
 and they carry no total. One client, requests one after another. Each round starts
 each binary in turn on the same database (reads only), so both see the same machine
 noise. Prints the median, p90 and p99 per binary and round.
@@ -44,10 +45,13 @@ def timed(url):
     return time.perf_counter() - start, json.loads(body)
 
 
-def walk(port, filters, pages):
+def walk(port, filters, pages, lang):
     base = f"http://127.0.0.1:{port}/api/v1/articles"
     seconds = []
-    for order in ["", "&lang=ar", "&sort=published_at"]:
+    orders = ["", "&lang=ar", "&sort=published_at"]
+    if lang:
+        orders = [f"&lang={lang}", f"&lang={lang}&sort=published_at"]
+    for order in orders:
         for kind, slug in filters:
             cursor = None
             for _ in range(pages):
@@ -84,6 +88,10 @@ def main():
     if args[:1] == ["--by"] and len(args) > 1:
         kinds = args[1].split(",")
         args = args[2:]
+    lang = None
+    if args[:1] == ["--lang"] and len(args) > 1:
+        lang = args[1]
+        args = args[2:]
     if len(args) < 4 or any(k not in TABLES for k in kinds):
         sys.exit(__doc__)
     db, pages, rounds, binaries = args[0], int(args[1]), int(args[2]), args[3:]
@@ -93,7 +101,7 @@ def main():
             port = 7900 + i
             server = serve(binary, db, port)
             try:
-                seconds = walk(port, filters, pages)
+                seconds = walk(port, filters, pages, lang)
             finally:
                 server.terminate()
                 server.wait()

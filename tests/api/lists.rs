@@ -534,6 +534,24 @@ async fn a_tag_page_follows_its_stories_through_time_visibility_and_retagging() 
     ] {
         pages_hold(&t, filter, &want).await;
     }
+    // A tag page in one language walks that language's links only: "n-03" moved to
+    // Spanish leaves the English page and is the Spanish page, and back again.
+    let english = |gaza: &[String], without: &str| {
+        let mut left = gaza.to_vec();
+        left.retain(|s| s != without);
+        left
+    };
+    t.patch(&editor, "/api/v1/articles/n-03", json!({"language": "es"}))
+        .await
+        .expect(200);
+    pages_hold(&t, "tag=gaza&lang=es", &names(&["n-03"])).await;
+    pages_hold(&t, "tag=gaza&lang=en", &english(&gaza, "n-03")).await;
+    pages_hold(&t, "tag=gaza", &gaza).await;
+    t.patch(&editor, "/api/v1/articles/n-03", json!({"language": "en"}))
+        .await
+        .expect(200);
+    pages_hold(&t, "tag=gaza&lang=es", &[]).await;
+    pages_hold(&t, "tag=gaza&lang=en", &gaza).await;
     // Staff asking for every status see the draft and the scheduled story in the tag.
     let mut staff = t
         .slugs_as(

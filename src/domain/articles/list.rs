@@ -481,8 +481,22 @@ fn link_walk(
 ) -> AppResult<Vec<ArticleHead>> {
     // `$others`: the page's link filters other than the walked one (a walked page has
     // no collection).
+    //
+    // `language`: the link's rows carry their story's language (tag links only), so a
+    // page in one language reads the range of that language only
+    // (`article_tags_language_time_idx`); by the story's language alone, a Spanish page
+    // of a tag the English edition fills walked every newer English story first.
     macro_rules! walk {
-        ($link:ident, $column:ident, $id:expr, $others:tt) => {{
+        (@lang $query:expr, $q:expr, $link:ident language) => {
+            match &$q.lang {
+                Some(lang) => $query.filter($link::language.eq(lang.clone())),
+                None => $query,
+            }
+        };
+        (@lang $query:expr, $q:expr, $link:ident) => {
+            $query
+        };
+        ($link:ident, $column:ident, $id:expr, $others:tt $(, $language:ident)?) => {{
             let oldest_first = q.sort == ArticleSort::PublishedAt;
             let mut query = $link::table
                 .inner_join(articles::table)
@@ -527,6 +541,7 @@ fn link_walk(
                 _ => query.filter($link::published_at.le(now)),
             };
             let query = query.filter(visible_to_readers(now));
+            let query = walk!(@lang query, q, $link $($language)?);
             let query = narrowed!(query, q, r, whole, false, $link::published_at, $others);
             let query = match oldest_first {
                 true => query.order(($link::published_at.asc(), $link::article_id.asc())),
@@ -540,7 +555,7 @@ fn link_walk(
         }};
     }
     Ok(match walk {
-        Walk::Tag(id) => walk!(article_tags, tag_id, id, [author, region]),
+        Walk::Tag(id) => walk!(article_tags, tag_id, id, [author, region], language),
         Walk::Author(id) => walk!(article_authors, author_id, id, [tags, region]),
         Walk::Region(id) => walk!(article_regions, region_id, id, [tags, author]),
     })

@@ -142,7 +142,7 @@ def main():
                     print(f"round {r + 1} {label}: {name}: {got['rps']:,.0f} req/s, "
                           f"{got.get('cpu_us', float('nan')):.1f} µs CPU/req{pg_cpu}, "
                           f"p50 {got['p50']:.2f} ms, p99 {got['p99']:.2f} ms, "
-                          f"{got['errors']:,} errors", flush=True)
+                          f"{got['errors']:,} errors, peak RSS {got['rss_mb']:.0f} MB", flush=True)
             finally:
                 server.stop()
     print("\nload | old req/s (median) | new req/s (median) | new/old | old µs CPU | new µs CPU")

@@ -762,6 +762,37 @@ mod tests {
         }
     }
 
+    /// The bundled SQLite is compiled as `.cargo/config.toml` asks: no locks around a
+    /// connection, no counted allocations, a page cache per connection. A build that
+    /// lost the settings (the file moved, `LIBSQLITE3_FLAGS` overridden) still works,
+    /// with every reader and the writer meeting at global mutexes again.
+    #[test]
+    fn sqlite_is_built_for_one_connection_per_thread() {
+        let mut conn = establish(":memory:").unwrap();
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = Text)]
+            compile_options: String,
+        }
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(options.iter().any(|o| o == "THREADSAFE=2"), "{options:?}");
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        // SAFETY: reads a constant of the library.
+        assert_eq!(unsafe { ffi::sqlite3_threadsafe() }, 2);
+    }
+
     #[test]
     fn bulk_search_entries_split_by_text_all_go_in() {
         let mut conn = establish(":memory:").unwrap();

@@ -1133,14 +1133,25 @@ async fn sign_ins_are_logged_failures_grouped_and_no_secret_is_ever_kept() {
         .expect(200)
         .json();
     let entries = log["data"].as_array().unwrap();
-    assert_eq!(entries.len(), 2, "one entry per account and address: {log}");
-    let reporter = entries
-        .iter()
-        .find(|e| e["actor"]["name"] == "writer user")
-        .unwrap();
-    assert_eq!(reporter["count"], 3);
-    let unknown = entries.iter().find(|e| e["actor"].is_null()).unwrap();
-    assert_eq!(unknown["count"], 1);
+    // One entry per account, address and minute: the three failures are one entry
+    // counting three, or two if a minute ended between them (a slow machine).
+    let of = |known: bool| -> Vec<i64> {
+        entries
+            .iter()
+            .filter(|e| match known {
+                true => e["actor"]["name"] == "writer user",
+                false => e["actor"].is_null(),
+            })
+            .map(|e| e["count"].as_i64().unwrap())
+            .collect()
+    };
+    let reporter = of(true);
+    assert!(
+        matches!(reporter.as_slice(), [3] | [1, 2] | [2, 1]),
+        "one entry per account and address: {log}"
+    );
+    assert_eq!(of(false), [1], "{log}");
+    assert_eq!(entries.len(), reporter.len() + 1, "{log}");
     let ok = t
         .get_as(&admin, "/api/v1/audit?action=sign_in")
         .await

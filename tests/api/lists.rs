@@ -377,7 +377,23 @@ async fn small_and_large_tags_authors_regions_and_collections_list_the_same_stor
     let climate = newest_first(expected["climate"].clone());
     let gaza = newest_first(expected["gaza"].clone());
     assert_eq!(gaza.len(), 25);
+    // In one language: the Arabic edition (one story) is smaller than the byline or the
+    // region, so its pages walk the edition; the English one is larger, so they walk
+    // the link; a tag's walk reads its links in that language.
+    let arabic = vec!["story-01".to_owned()];
+    let english: Vec<String> = climate
+        .iter()
+        .filter(|s| *s != "story-01")
+        .cloned()
+        .collect();
     for (filter, want) in [
+        ("region=europe&lang=ar", &arabic),
+        ("author=agencies&lang=ar", &arabic),
+        ("tag=gaza&region=europe&lang=ar", &arabic),
+        ("author=agencies&region=europe&lang=ar", &arabic),
+        ("region=europe&lang=en", &english),
+        ("author=agencies&lang=en", &english),
+        ("tag=climate&lang=en", &english),
         ("collection=small-hub", &climate),
         ("collection=large-hub", &gaza),
         ("collection=large-hub&region=europe", &climate),
@@ -535,23 +551,54 @@ async fn a_tag_page_follows_its_stories_through_time_visibility_and_retagging() 
         pages_hold(&t, filter, &want).await;
     }
     // A tag page in one language walks that language's links only: "n-03" moved to
-    // Spanish leaves the English page and is the Spanish page, and back again.
-    let english = |gaza: &[String], without: &str| {
-        let mut left = gaza.to_vec();
-        left.retain(|s| s != without);
+    // Spanish leaves the English page and is the Spanish page, and back again. A
+    // section's page in Spanish, the smaller edition, walks the edition and checks
+    // each story's section ("t-6", Politics, moved too); in English, the section.
+    let without = |list: &[String], gone: &[&str]| {
+        let mut left = list.to_vec();
+        left.retain(|s| !gone.contains(&s.as_str()));
         left
     };
-    t.patch(&editor, "/api/v1/articles/n-03", json!({"language": "es"}))
+    let mut politics = names(&["t-0"]);
+    politics.extend((0..12).rev().map(|i| format!("n-{i:02}")));
+    politics.extend(names(&["t-6", "t-4"]));
+    pages_hold(&t, "section=politics", &politics).await;
+    for slug in ["n-03", "t-6"] {
+        t.patch(
+            &editor,
+            &format!("/api/v1/articles/{slug}"),
+            json!({"language": "es"}),
+        )
         .await
         .expect(200);
+    }
     pages_hold(&t, "tag=gaza&lang=es", &names(&["n-03"])).await;
-    pages_hold(&t, "tag=gaza&lang=en", &english(&gaza, "n-03")).await;
+    pages_hold(&t, "tag=gaza&lang=en", &without(&gaza, &["n-03"])).await;
     pages_hold(&t, "tag=gaza", &gaza).await;
-    t.patch(&editor, "/api/v1/articles/n-03", json!({"language": "en"}))
+    for filter in ["section=politics&lang=es", "section=news&lang=es"] {
+        pages_hold(&t, filter, &names(&["n-03", "t-6"])).await;
+    }
+    pages_hold(&t, "section=sports&lang=es", &[]).await;
+    pages_hold(&t, "section=politics&tag=gaza&lang=es", &names(&["n-03"])).await;
+    pages_hold(
+        &t,
+        "section=politics&lang=en",
+        &without(&politics, &["n-03", "t-6"]),
+    )
+    .await;
+    for slug in ["n-03", "t-6"] {
+        t.patch(
+            &editor,
+            &format!("/api/v1/articles/{slug}"),
+            json!({"language": "en"}),
+        )
         .await
         .expect(200);
+    }
     pages_hold(&t, "tag=gaza&lang=es", &[]).await;
+    pages_hold(&t, "section=politics&lang=es", &[]).await;
     pages_hold(&t, "tag=gaza&lang=en", &gaza).await;
+    pages_hold(&t, "section=politics&lang=en", &politics).await;
     // Staff asking for every status see the draft and the scheduled story in the tag.
     let mut staff = t
         .slugs_as(

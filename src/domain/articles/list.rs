@@ -421,6 +421,17 @@ enum Walk {
     Region(i32),
 }
 
+/// Whether the page is a readers' page by date with no collection: the pages that may
+/// walk one link ([`walked_link`]) or their edition ([`edition_first`]).
+fn walks_by_date(q: &ArticleQuery, r: &Resolved) -> bool {
+    matches!(q.status, None | Some(StatusFilter::Published))
+        && matches!(
+            q.sort,
+            ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt | ArticleSort::Relevance
+        )
+        && r.collection.is_none()
+}
+
 /// The link a readers' page by date walks in publication order ([`link_walk`]): with
 /// no collection, sorted by `published_at`, the page's one tag, its author or its
 /// region, whichever holds the fewest stories (by the maintained counts), unless the
@@ -432,12 +443,7 @@ enum Walk {
 /// tags only, or a smaller section, or a staff list) the page walks the articles by
 /// date, or the section's index, as before.
 fn walked_link(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<Option<Walk>> {
-    let readers = matches!(q.status, None | Some(StatusFilter::Published));
-    let by_date = matches!(
-        q.sort,
-        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt | ArticleSort::Relevance
-    );
-    if !readers || !by_date || r.collection.is_some() {
+    if !walks_by_date(q, r) {
         return Ok(None);
     }
     let mut links: Vec<(Walk, i32, i32)> = Vec::new();
@@ -471,7 +477,7 @@ fn walked_link(conn: &mut DbConn, q: &ArticleQuery, r: &Resolved) -> AppResult<O
     let mut best: Option<(Walk, i64)> = None;
     for (walk, kind, id) in links {
         let walked = match (walk, in_lang(kind)) {
-            (Walk::Tag(_), Some(in_lang)) => in_lang,
+            (Walk::Tag(_), Some(tag_in_lang)) => tag_in_lang,
             _ => kind,
         };
         let size = counts::stored_sum(conn, walked, &[id])?;
@@ -511,20 +517,13 @@ fn edition_first(
     r: &Resolved,
     walked: Option<Walk>,
 ) -> AppResult<bool> {
-    let readers = matches!(q.status, None | Some(StatusFilter::Published));
-    let by_date = matches!(
-        q.sort,
-        ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt | ArticleSort::Relevance
-    );
-    let (Some(sections), Some(edition), None, true, true, None) = (
+    let (Some(sections), Some(edition), None, true) = (
         &r.sections,
         q.lang
             .as_deref()
             .and_then(|l| counts::in_language(counts::ALL, l)),
         walked,
-        readers,
-        by_date,
-        r.collection,
+        walks_by_date(q, r),
     ) else {
         return Ok(false);
     };

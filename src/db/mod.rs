@@ -15,6 +15,7 @@ pub mod dialect;
 pub mod file;
 pub mod freshness;
 pub mod fts_rank;
+pub mod id_set;
 pub mod kept;
 pub mod postgres;
 pub mod readers;

@@ -19,6 +19,8 @@ pub mod write;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
+
+use crate::db::id_set::IdSet;
 use diesel::sql_types::{Integer, Nullable};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -443,8 +445,8 @@ impl<'a> Relations<'a> {
                 .load(c)?)
             }
             _ => crate::on_backend!(conn, |c| linked_query!(
-                eq_any(&ids),
-                schema::sections::id.eq_any(&section_ids)
+                id_in(&ids),
+                schema::sections::id.id_in(&section_ids)
             )
             .load(c)?),
         };

@@ -4,6 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+
+use crate::db::id_set::IdSet;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -274,7 +276,7 @@ fn next_ids(
 /// List views of these articles, in this order.
 fn articles_in_order(conn: &mut DbConn, ids: &[i32], site: &Site) -> AppResult<Vec<Article>> {
     let mut heads: HashMap<i32, ArticleHead> = articles::table
-        .filter(articles::id.eq_any(ids))
+        .filter(articles::id.id_in(ids))
         .select(ArticleHead::as_select())
         .load::<ArticleHead>(conn)?
         .into_iter()

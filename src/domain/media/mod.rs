@@ -11,6 +11,8 @@ pub mod upload;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
+
+use crate::db::id_set::IdSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -220,7 +222,7 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i32]) -> AppResult<HashMap<i32, Media>> 
             .select(MediaRow::as_select())
             .load(c)?),
         _ => crate::on_backend!(conn, |c| media::table
-            .filter(media::id.eq_any(ids))
+            .filter(media::id.id_in(ids))
             .select(MediaRow::as_select())
             .load(c)?),
     };

@@ -2,6 +2,8 @@
 
 use diesel::prelude::*;
 
+use crate::db::id_set::IdSet;
+
 use super::{Purpose, Resolved, empty, filtered, published_key};
 use crate::auth::Actor;
 use crate::db::DbBackend;
@@ -95,12 +97,12 @@ fn matches_from_facts(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Vec<SearchRow>> {
     let mut query = article_facts::table
-        .filter(article_facts::id.eq_any(ids))
+        .filter(article_facts::id.id_in(ids))
         .filter(facts::visible(now))
         .into_boxed::<DbBackend>();
     match r.sections.as_deref() {
         Some([id]) => query = query.filter(article_facts::section_id.eq(*id)),
-        Some(ids) => query = query.filter(article_facts::section_id.eq_any(ids.to_vec())),
+        Some(ids) => query = query.filter(article_facts::section_id.id_in(ids)),
         None => {}
     }
     if let Some(lang) = &q.lang {
@@ -175,7 +177,7 @@ pub(super) fn search_page(
             now,
             Purpose::Page(Default::default()),
         )
-        .filter(articles::id.eq_any(&ids))
+        .filter(articles::id.id_in(&ids))
         .select((
             articles::id,
             articles::published_at,
@@ -219,12 +221,12 @@ pub(super) fn search_page(
         .collect();
     let page_ids: Vec<i32> = window.iter().map(|(_, id)| *id).collect();
     let mut heads: Vec<ArticleHead> = articles::table
-        .filter(articles::id.eq_any(&page_ids))
+        .filter(articles::id.id_in(&page_ids))
         .select(ArticleHead::as_select())
         .load(conn)?;
     heads.sort_by_key(|h| page_ids.iter().position(|id| *id == h.id));
     let texts: Vec<(i32, Option<String>, String)> = articles::table
-        .filter(articles::id.eq_any(&page_ids))
+        .filter(articles::id.id_in(&page_ids))
         .select((articles::id, articles::summary, articles::body))
         .load(conn)?;
     let shown = &heads[..heads.len().min(q.page.per_page as usize)];

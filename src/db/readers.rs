@@ -61,6 +61,8 @@ impl ReadPool {
                 move |ctx| {
                     ctx.health.ok();
                     let mut conn = conn;
+                    // This thread owns `conn` until it ends.
+                    super::sqlite::keep_completions();
                     serve(&queue, |job| job(Ok(&mut conn)));
                 },
             )?;

@@ -578,28 +578,111 @@ pub fn completions(
     prefix: &str,
     max: usize,
 ) -> AppResult<Option<Vec<String>>> {
-    #[derive(QueryableByName)]
-    struct Word {
-        #[diesel(sql_type = Text)]
-        term: String,
-    }
-    let comparable = |c: char| {
-        c.is_ascii_lowercase()
-            || c.is_ascii_digit()
-            || ('\u{0620}'..='\u{064A}').contains(&c)
-            || ('\u{0660}'..='\u{0669}').contains(&c)
-            || ('\u{0671}'..='\u{06D3}').contains(&c)
-    };
     if prefix.is_empty() || !prefix.chars().all(comparable) {
         return Ok(None);
     }
+    if !KEPT_WORDS.with(|kept| kept.borrow().is_some()) {
+        return walk_completions(conn, prefix, max);
+    }
+    let version = content_version(conn)?;
+    let hit = KEPT_WORDS.with(|kept| {
+        kept.borrow()
+            .as_ref()
+            .filter(|kept| kept.version == version)
+            .and_then(|kept| kept.words.get(prefix))
+            .filter(|(kept_max, _)| *kept_max == max)
+            .map(|(_, words)| words.clone())
+    });
+    if let Some(words) = hit {
+        return Ok(words);
+    }
+    let words = walk_completions(conn, prefix, max)?;
+    // Kept only when no write came between the two reads of the version: then the
+    // word list read was the one of that version.
+    if content_version(conn)? == version {
+        KEPT_WORDS.with(|kept| {
+            if let Some(kept) = kept.borrow_mut().as_mut() {
+                if kept.version != version || kept.words.len() >= KEPT_PREFIXES {
+                    kept.words.clear();
+                    kept.version = version;
+                }
+                kept.words.insert(prefix.to_owned(), (max, words.clone()));
+            }
+        });
+    }
+    Ok(words)
+}
+
+/// Letters [`completions`] compares: ASCII letters and digits, Arabic letters and
+/// digits.
+fn comparable(c: char) -> bool {
+    c.is_ascii_lowercase()
+        || c.is_ascii_digit()
+        || ('\u{0620}'..='\u{064A}').contains(&c)
+        || ('\u{0660}'..='\u{0669}').contains(&c)
+        || ('\u{0671}'..='\u{06D3}').contains(&c)
+}
+
+/// Prefixes whose completions a reader thread keeps at most; all are dropped when full,
+/// and whenever the content version moves on.
+const KEPT_PREFIXES: usize = 4_096;
+
+/// A reader's completions, valid for one content version: prefix → (the `max` asked
+/// for, the answer).
+#[derive(Default)]
+struct KeptWords {
+    version: i64,
+    words: std::collections::HashMap<String, (usize, Option<Vec<String>>)>,
+}
+
+thread_local! {
+    /// Set on threads that own one connection for their whole life ([`keep_completions`]).
+    static KEPT_WORDS: std::cell::RefCell<Option<KeptWords>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Lets [`completions`] keep its answers on this thread, for the content version they
+/// were read at: for a reader thread that owns one connection for its whole life
+/// (answers kept per thread are then kept per connection, so per database). At a
+/// million articles the word list's look-ups were a tenth of a search's CPU, asked
+/// again for every page of the same words; the version (`content_state`, bumped by
+/// every content write in its own transaction, as the ranking's kept counts use it)
+/// says when the list may have changed.
+pub fn keep_completions() {
+    KEPT_WORDS.with(|kept| *kept.borrow_mut() = Some(KeptWords::default()));
+}
+
+/// The content version as this connection sees it now.
+fn content_version(conn: &mut SqliteConnection) -> AppResult<i64> {
+    use crate::schema::content_state;
+    Ok(content_state::table
+        .find(1)
+        .select(content_state::version)
+        .get_result::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// [`completions`], read from the index's word list.
+fn walk_completions(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    max: usize,
+) -> AppResult<Option<Vec<String>>> {
+    // Declared to Diesel so that the look-up is kept prepared (raw SQL never is).
+    diesel::table! {
+        temp.articles_fts_terms (term) {
+            term -> Text,
+        }
+    }
     let first_from = |conn: &mut SqliteConnection, from: &str| -> AppResult<Option<String>> {
-        let word: Option<Word> =
-            diesel::sql_query("SELECT term FROM temp.articles_fts_terms WHERE term >= ? LIMIT 1")
-                .bind::<Text, _>(from)
-                .get_result(conn)
-                .optional()?;
-        Ok(word.map(|w| w.term).filter(|t| t.starts_with(prefix)))
+        let word: Option<String> = articles_fts_terms::table
+            .filter(articles_fts_terms::term.ge(from))
+            .select(articles_fts_terms::term)
+            .limit(1)
+            .get_result(conn)
+            .optional()?;
+        Ok(word.filter(|t| t.starts_with(prefix)))
     };
     let mut words: Vec<String> = Vec::new();
     let mut from = prefix.to_owned();

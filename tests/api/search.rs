@@ -545,3 +545,58 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_prefix_finds_the_words_each_write_adds_or_takes_away() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.article(
+        &editor,
+        json!({"slug": "zebrafish", "status": "published", "title": "Zebrafish study",
+        "body": "Researchers tracked the fish."}),
+    )
+    .await;
+    // Pages of several sizes (each its own response, not one kept page), so that the
+    // readers have the prefix's words at hand before the writes below.
+    for per_page in 1..=12 {
+        assert_eq!(
+            t.slugs(&format!("/api/v1/articles?q=zebr&per_page={per_page}"))
+                .await,
+            ["zebrafish"]
+        );
+    }
+    // A new word that starts with the prefix.
+    t.article(
+        &editor,
+        json!({"slug": "crossing", "status": "published", "title": "A zebra crossing",
+        "body": "The council paints it."}),
+    )
+    .await;
+    let mut found = t.slugs("/api/v1/articles?q=zebr&per_page=5").await;
+    found.sort();
+    assert_eq!(found, ["crossing", "zebrafish"]);
+    // A word gone from the index with the edit that removed it.
+    t.patch(
+        &editor,
+        "/api/v1/articles/zebrafish",
+        json!({"title": "Fish study"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        t.slugs("/api/v1/articles?q=zebr&per_page=5").await,
+        ["crossing"]
+    );
+    // More words than are looked up one by one: the prefix is searched as one.
+    let many: Vec<String> = ('a'..='t').map(|c| format!("zebr{c}x")).collect();
+    t.article(
+        &editor,
+        json!({"slug": "many", "status": "published", "title": "Word list",
+        "body": many.join(" ")}),
+    )
+    .await;
+    let mut found = t.slugs("/api/v1/articles?q=zebr&per_page=5").await;
+    found.sort();
+    assert_eq!(found, ["crossing", "many"]);
+    assert_eq!(t.slugs("/api/v1/articles?q=zebrq").await, ["many"]);
+}

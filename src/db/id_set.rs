@@ -40,13 +40,13 @@ where
 {
     /// This column is one of `ids` (none when `ids` is empty).
     fn id_in(self, ids: &[i32]) -> IdIn<Self> {
+        use std::fmt::Write;
         let mut json = String::with_capacity(ids.len() * 8 + 2);
         json.push('[');
         for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            json.push_str(&id.to_string());
+            let comma = if i > 0 { "," } else { "" };
+            // Writing to a `String` cannot fail.
+            let _ = write!(json, "{comma}{id}");
         }
         json.push(']');
         IdIn {
@@ -119,27 +119,17 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+    use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
 
     use super::IdSet;
+    use crate::db::kept::Cached;
     use crate::db::{DbBackend, DbConn};
 
     diesel::table! {
         stories (id) {
             id -> Integer,
             lang -> Text,
-        }
-    }
-
-    /// Counts the statements a connection keeps prepared.
-    struct Kept(Arc<AtomicUsize>);
-
-    impl Instrumentation for Kept {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::CacheQuery { .. } = event {
-                self.0.fetch_add(1, Ordering::Relaxed);
-            }
         }
     }
 
@@ -152,7 +142,7 @@ mod tests {
         )
         .unwrap();
         let kept = Arc::new(AtomicUsize::new(0));
-        conn.set_instrumentation(Kept(kept.clone()));
+        conn.set_instrumentation(Cached(kept.clone()));
         (conn, kept)
     }
 

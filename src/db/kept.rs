@@ -66,29 +66,34 @@ where
 
 impl<F, V, W, Conn> RunQueryDsl<Conn> for KeptUpdate<F, V, W> {}
 
+/// Counts the statements a connection keeps prepared, for tests of statements that
+/// should be.
+#[cfg(test)]
+pub(crate) struct Cached(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+#[cfg(test)]
+impl diesel::connection::Instrumentation for Cached {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::CacheQuery { .. } = event {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+    use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
+
+    use super::Cached;
 
     diesel::table! {
         tallies (id) {
             id -> Integer,
             n -> BigInt,
-        }
-    }
-
-    /// Counts the statements a connection puts in its cache.
-    struct Cached(Arc<AtomicUsize>);
-
-    impl Instrumentation for Cached {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::CacheQuery { .. } = event {
-                self.0.fetch_add(1, Ordering::Relaxed);
-            }
         }
     }
 

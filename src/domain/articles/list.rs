@@ -421,8 +421,10 @@ enum Walk {
     Region(i32),
 }
 
-/// Whether the page is a readers' page by date with no collection: the pages that may
-/// walk one link ([`walked_link`]) or their edition ([`edition_first`]).
+/// Whether the page is a readers' page by date (or relevance) with no collection: the
+/// pages that may walk one link ([`walked_link`]) or their edition ([`edition_first`]),
+/// and the searches that may keep their matches from the sitemap index
+/// (`search_page::from_facts`).
 fn walks_by_date(q: &ArticleQuery, r: &Resolved) -> bool {
     matches!(q.status, None | Some(StatusFilter::Published))
         && matches!(

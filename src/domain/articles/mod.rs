@@ -19,8 +19,6 @@ pub mod write;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-
-use crate::db::id_set::IdSet;
 use diesel::sql_types::{Integer, Nullable};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -32,6 +30,7 @@ use super::time::Timestamp;
 use super::{Key, NamedRef, Ref};
 use crate::auth::Actor;
 use crate::db::DbConn;
+use crate::db::id_set::IdSet;
 use crate::error::{AppError, AppResult};
 use crate::schema::{
     self, article_authors, article_regions, article_tags, articles, authors, regions, tags,

@@ -4,8 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-
-use crate::db::id_set::IdSet;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,6 +11,7 @@ use super::facts::{self, article_facts};
 use super::{Article, ArticleHead, Relations, Translation, find_head, visible_to_readers};
 use crate::auth::Actor;
 use crate::db::DbConn;
+use crate::db::id_set::IdSet;
 use crate::domain::Key;
 use crate::domain::feeds::Site;
 use crate::domain::params::Params;

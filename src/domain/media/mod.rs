@@ -11,8 +11,6 @@ pub mod upload;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-
-use crate::db::id_set::IdSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,6 +18,7 @@ use super::input::{Checker, Input};
 use super::localized::{Localized, LocalizedMedia};
 use super::time::Timestamp;
 use crate::auth::Actor;
+use crate::db::id_set::IdSet;
 use crate::db::{DbBackend, DbConn, Scope, Written};
 use crate::error::{AppError, AppResult};
 use crate::schema::{articles, authors, collections, media};

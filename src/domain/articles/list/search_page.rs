@@ -2,15 +2,14 @@
 
 use diesel::prelude::*;
 
-use crate::db::id_set::IdSet;
-
 use super::{Purpose, Resolved, empty, filtered, published_key};
 use crate::auth::Actor;
 use crate::db::DbBackend;
 use crate::db::DbConn;
+use crate::db::id_set::IdSet;
 use crate::db::sqlite::{FtsOrder, FtsVisibility};
 use crate::domain::articles::facts::{self, article_facts};
-use crate::domain::articles::query::{ArticleQuery, ArticleSort, StatusFilter};
+use crate::domain::articles::query::{ArticleQuery, ArticleSort};
 use crate::domain::articles::{ArticleHead, Relations};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse};
 use crate::domain::search;
@@ -70,11 +69,7 @@ type SearchRow = (
 /// language, section and date, ordered by relevance or publication (no link, no
 /// `featured`; the facts hold neither a title nor an update time).
 fn from_facts(q: &ArticleQuery, r: &Resolved) -> bool {
-    matches!(q.status, None | Some(StatusFilter::Published))
-        && matches!(
-            q.sort,
-            ArticleSort::Relevance | ArticleSort::PublishedAtDesc | ArticleSort::PublishedAt
-        )
+    super::walks_by_date(q, r)
         && q.featured.is_none()
         && r.tags.is_none()
         && r.author.is_none()

@@ -544,6 +544,29 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
             }
         }
     }
+    // The flag as an edit leaves it: one story no longer featured, another now so.
+    for (slug, featured) in [("h-es-spo-24", false), ("h-en-none-25", true)] {
+        t.patch(
+            &editor,
+            &format!("/api/v1/articles/{slug}"),
+            json!({ "featured": featured }),
+        )
+        .await
+        .expect(200);
+    }
+    for (filter, want) in [
+        ("&featured=true", vec!["h-en-none-25", "h-en-pol-23"]),
+        (
+            "&featured=false",
+            vec!["h-en-spo-24", "h-es-pol-23", "h-es-spo-24"],
+        ),
+    ] {
+        let mut got = t
+            .slugs(&format!("/api/v1/articles?q=harbour{filter}&per_page=50"))
+            .await;
+        got.sort();
+        assert_eq!(got, want, "{filter}");
+    }
 }
 
 #[actix_web::test]

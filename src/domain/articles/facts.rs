@@ -20,7 +20,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A view of the featured stories' ids (migration `2026-12-05-000021_featured_ids`),
+    /// read from a small index of its own on SQLite.
+    featured_articles (id) {
+        id -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(article_facts, articles);
+diesel::allow_tables_to_appear_in_same_query!(article_facts, featured_articles);
 diesel::allow_tables_to_appear_in_same_query!(article_facts, article_tags);
 
 /// Stories readers may see at `now`, as [`super::visible_to_readers`] says it of the

@@ -8,7 +8,7 @@ use crate::db::DbBackend;
 use crate::db::DbConn;
 use crate::db::id_set::IdSet;
 use crate::db::sqlite::{FtsOrder, FtsVisibility};
-use crate::domain::articles::facts::{self, article_facts};
+use crate::domain::articles::facts::{self, article_facts, featured_articles};
 use crate::domain::articles::query::{ArticleQuery, ArticleSort};
 use crate::domain::articles::{ArticleHead, Relations};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse};
@@ -66,24 +66,24 @@ type SearchRow = (
 );
 
 /// Whether a search's matches can be kept from [`facts`] alone: what readers see, by
-/// language, section and date, ordered by relevance or publication (no link, no
-/// `featured`; the facts hold neither a title nor an update time).
+/// language, section, date and `featured`, ordered by relevance or publication (no
+/// link; the facts hold neither a title nor an update time).
 fn from_facts(q: &ArticleQuery, r: &Resolved) -> bool {
     super::walks_by_date(q, r)
-        && q.featured.is_none()
         && r.tags.is_none()
         && r.author.is_none()
         && r.region.is_none()
         && r.collection.is_none()
 }
 
-/// The matches among `ids` that readers see and the list's language, section and date
-/// window keep, read from the narrow [`facts`] (the sitemap index) instead of the
-/// stories' rows: a search keeps up to [`MAX_SEARCH_HITS`] matches, and the columns
-/// that hide a story (`unpublish_at`, `deleted_at`) lie after its body in the row, so
-/// each look-up there read the body's pages too. The title and the update time, which
-/// only their own orders use (see [`from_facts`]), are left empty, and so is the
-/// publication time when the matches are ranked by relevance.
+/// The matches among `ids` that readers see and the list's language, section, date
+/// window and `featured` keep, read from the narrow [`facts`] (the sitemap index) and
+/// [`featured_articles`] instead of the stories' rows: a search keeps up to
+/// [`MAX_SEARCH_HITS`] matches, and the columns that hide a story (`unpublish_at`,
+/// `deleted_at`) lie after its body in the row, so each look-up there read the body's
+/// pages too. The title and the update time, which only their own orders use (see
+/// [`from_facts`]), are left empty, and so is the publication time when the matches
+/// are ranked by relevance.
 fn matches_from_facts(
     conn: &mut DbConn,
     q: &ArticleQuery,
@@ -108,6 +108,17 @@ fn matches_from_facts(
     }
     if let Some(t) = q.published_before {
         query = query.filter(article_facts::published_at.lt(t.0));
+    }
+    // The flag is not in the sitemap index: each match is looked up among the featured
+    // stories' ids, a small index, rather than in its row.
+    if let Some(featured) = q.featured {
+        let marked = diesel::dsl::exists(
+            featured_articles::table.filter(featured_articles::id.eq(article_facts::id)),
+        );
+        query = match featured {
+            true => query.filter(marked),
+            false => query.filter(diesel::dsl::not(marked)),
+        };
     }
     // Ranked by relevance, a match's key is its score: its date is not read (parsing a
     // thousand dates was a few percent of a search's CPU).

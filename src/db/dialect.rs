@@ -115,6 +115,11 @@ pub fn fts_match(
     let Some(expression) = expression else {
         return Ok(Vec::new());
     };
+    // On SQLite a ranked window comes back whole, and its best are kept here.
+    let best_kept_here = matches!(
+        (&*conn, order),
+        (DbConn::Sqlite(_), FtsOrder::Relevance { .. })
+    );
     let hits: Vec<FtsHit> = crate::on_backend!(conn, |c| {
         let mut query = diesel::sql_query(sql).into_boxed();
         if let Some(names) = names {
@@ -136,9 +141,16 @@ pub fn fts_match(
         if let FtsOrder::Relevance { window } = order {
             query = query.bind::<BigInt, _>(window);
         }
-        query.bind::<BigInt, _>(limit).load(c)?
+        if !best_kept_here {
+            query = query.bind::<BigInt, _>(limit);
+        }
+        query.load(c)?
     });
-    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
+    let hits = hits.into_iter().map(|h| (h.id, h.score)).collect();
+    Ok(match best_kept_here {
+        true => sqlite::best_first(hits, usize::try_from(limit).unwrap_or(0)),
+        false => hits,
+    })
 }
 
 /// A timestamp column as whole seconds since the Unix epoch, worked out by the

@@ -478,7 +478,7 @@ pub fn run(cli: Cli) -> Result<(), Exit> {
             &config,
             &file,
             from,
-            crate::transfer::import::ImportOptions { merge },
+            crate::transfer::import::ImportOptions { merge, batch: None },
         ),
         Command::Openapi { .. } => unreachable!("handled above"),
     }

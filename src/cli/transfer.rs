@@ -101,7 +101,7 @@ pub fn import_command(
         .map_err(|e| Exit::new(1, format!("cannot open {}: {e}", path.display())))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     // The records, and the name an interrupted import of the same source resumes by.
-    let (source, mut lines, total): (String, Box<dyn Iterator<Item = import::Line>>, u64) =
+    let (source, mut lines, total): (String, Box<dyn Iterator<Item = import::Line> + Send>, u64) =
         match from {
             ImportFormat::Newsdesk => {
                 let mut reader = BufReader::with_capacity(1 << 20, file);

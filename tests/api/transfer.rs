@@ -37,7 +37,10 @@ fn import_into(
         &state.db,
         source,
         &mut lines.into_iter(),
-        import::ImportOptions { merge },
+        import::ImportOptions {
+            merge,
+            ..Default::default()
+        },
         state.config.languages.clone(),
         admin,
         None,
@@ -375,10 +378,12 @@ async fn users_come_without_passwords_unless_asked_and_bad_lines_are_reported() 
 
 #[actix_web::test]
 async fn an_interrupted_import_carries_on_where_it_stopped() {
+    // Small batches, so that the stories fill more than one.
+    const PER_BATCH: usize = 60;
     let from = common::sqlite_app().await;
     let admin = from.admin().await;
     from.newsroom(&admin).await;
-    for i in 0..(import::BATCH + 20) {
+    for i in 0..(PER_BATCH + 20) {
         from.post(
             &admin,
             "/api/v1/articles",
@@ -402,13 +407,16 @@ async fn an_interrupted_import_carries_on_where_it_stopped() {
             .unwrap()
             .unwrap();
         let mut lines = dying.into_iter().inspect(|(n, _)| {
-            assert!(*n <= import::BATCH + 10, "killed");
+            assert!(*n <= PER_BATCH + 10, "killed");
         });
         import::import(
             &state.db,
             "resumable",
             &mut lines,
-            import::ImportOptions { merge: false },
+            import::ImportOptions {
+                merge: false,
+                batch: Some(PER_BATCH),
+            },
             state.config.languages.clone(),
             admin,
             None,
@@ -423,13 +431,13 @@ async fn an_interrupted_import_carries_on_where_it_stopped() {
         .unwrap()
         .expect("the first batch's progress is committed");
     assert!(
-        committed.contains(&format!("\"line\":{}", import::BATCH)),
+        committed.contains(&format!("\"line\":{}", PER_BATCH)),
         "{committed}"
     );
     // Run again with the whole file: it carries on after the committed batch, and
     // every story is there once.
     let report = import_into(&to.state, "resumable", lines.clone(), false).unwrap();
-    assert_eq!(report.resumed_after, Some(import::BATCH));
+    assert_eq!(report.resumed_after, Some(PER_BATCH));
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     let count = |body: Value| body["meta"]["total"].as_i64().unwrap();
     assert_eq!(
@@ -453,7 +461,7 @@ async fn an_interrupted_import_carries_on_where_it_stopped() {
                 .expect(200)
                 .json()
         ),
-        (import::BATCH + 20) as i64
+        (PER_BATCH + 20) as i64
     );
     let forgotten = to
         .state
@@ -910,7 +918,7 @@ async fn uploaded_images_move_with_their_files_when_asked() {
             &state.db,
             "with-files",
             &mut lines.into_iter(),
-            import::ImportOptions { merge: false },
+            import::ImportOptions::default(),
             state.config.languages.clone(),
             admin_actor,
             Some(state.files.clone()),

@@ -432,6 +432,20 @@ mod search_index {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQLite's `last_insert_rowid()`.
+    fn last_insert_rowid() -> diesel::sql_types::BigInt;
+}
+
+/// The id the last `INSERT` on `conn` gave its row. SQLite runs an `INSERT ... RETURNING`
+/// as if the table had a trigger, and such a statement, which may fail half-way, first
+/// copies every page it changes into a statement journal; a plain `INSERT` of one row
+/// into a table without triggers does not, and this costs one step of a kept statement.
+pub fn last_id(conn: &mut SqliteConnection) -> QueryResult<i32> {
+    let id: i64 = diesel::select(last_insert_rowid()).get_result(conn)?;
+    i32::try_from(id).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
 /// Readies the search index for bulk work (a seed, an import) on `conn`. FTS5's default
 /// merges a little of its segments at each write, with four at a level as its aim; over
 /// a large load that re-read and deleted the same data again and again (deleting a

@@ -352,16 +352,23 @@ fn write_all(
                 })
                 .collect::<AppResult<_>>()?
         }
-        // One kept statement a row.
-        _ => {
+        DbConn::Postgres(c) => rows
+            .into_iter()
+            .map(|row| {
+                diesel::insert_into(articles::table)
+                    .values(row)
+                    .returning(articles::id)
+                    .get_result(c)
+            })
+            .collect::<Result<_, _>>()?,
+        // One kept statement a row, and its id asked for after it (see `last_id`).
+        DbConn::Sqlite(c) => {
             let mut ids = Vec::with_capacity(rows.len());
             for row in rows {
-                ids.push(crate::on_backend!(&mut *conn, |c| diesel::insert_into(
-                    articles::table
-                )
-                .values(row)
-                .returning(articles::id)
-                .get_result(c)?));
+                diesel::insert_into(articles::table)
+                    .values(row)
+                    .execute(c)?;
+                ids.push(crate::db::sqlite::last_id(c)?);
             }
             ids
         }

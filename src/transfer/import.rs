@@ -32,7 +32,8 @@ use crate::schema::{
 };
 
 /// Records per transaction on PostgreSQL, where a batch holds the writers' lock while it
-/// runs (about a second at this size), so a server on the same database keeps writing.
+/// runs (about 0.15 s at this size), so a server on the same database keeps writing.
+/// Batches of 5,000 there were slower, not faster (bench/RESULTS.md).
 pub const BATCH: usize = 500;
 
 /// Records per transaction on SQLite, where the import writes on a connection of its own

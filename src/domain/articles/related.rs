@@ -131,10 +131,10 @@ fn related_ids(conn: &mut DbConn, head: &ArticleHead, limit: i64) -> AppResult<R
 }
 
 /// The newest [`CANDIDATES`] stories readers see in the article's language with `tag`,
-/// found by walking the tag's links in that language newest first (each carries its
-/// story's `language` and `published_at`, written with the link and kept equal by the database's triggers; the
-/// order is the same as the stories' own `(published_at, id)`), so the tag's stories in
-/// other languages are never passed over. Each candidate's visibility comes from
+/// found by walking the tag's links in that language newest first (each carries its story's
+/// `language` and `published_at`, written with the link and kept equal by the database's
+/// triggers; the order is the same as the stories' own `(published_at, id)`), so the tag's
+/// stories in other languages are never passed over. Each candidate's visibility comes from
 /// [`article_facts`], not its row.
 fn newest_of_tag(
     conn: &mut DbConn,

@@ -111,12 +111,17 @@ pub struct ContentChange {
 
 /// Bumps the counter (inside the caller's write transaction) and returns the new value.
 pub fn bump(conn: &mut DbConn) -> AppResult<i64> {
-    Ok(crate::on_backend!(conn, |c| diesel::update(
-        content_state::table.find(1)
-    )
-    .set(content_state::version.eq(content_state::version + 1))
-    .returning(content_state::version)
-    .get_result(c)?))
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        version: i64,
+    }
+    // Kept prepared: it runs at every commit, and Diesel prepares its own `UPDATE`
+    // again each time (see `db::kept`).
+    const BUMP: &str =
+        "UPDATE content_state SET version = version + 1 WHERE id = 1 RETURNING version";
+    let bumped: Version = crate::on_backend!(conn, |c| super::kept::sql(BUMP).get_result(c)?);
+    Ok(bumped.version)
 }
 
 /// The counter as it is now.

@@ -1,4 +1,4 @@
-//! UPDATE statements kept prepared.
+//! UPDATE statements and written-out SQL kept prepared.
 //!
 //! Diesel never keeps an `UPDATE` in its statement cache: a changeset of optional
 //! fields writes different SQL from one call to the next, so `UpdateStatement` marks
@@ -12,10 +12,18 @@
 //! kept once per text, which is correct whatever it is, and cheap when its text is
 //! fixed: use it there (every distinct text stays in the cache while the connection
 //! lives).
+//!
+//! Diesel never keeps written-out SQL (`sql_query`) prepared either: every call is
+//! parsed and planned again. [`sql`] keeps it, under its text and the types of its
+//! binds, for statements whose text is one of a few fixed ones and whose best plan
+//! does not depend on the values bound (on PostgreSQL a kept statement may be given
+//! one plan for every value).
 
 use diesel::backend::Backend;
-use diesel::query_builder::{AsChangeset, AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
 use diesel::query_source::Table;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Untyped};
 use diesel::{AppearsOnTable, QueryResult, RunQueryDsl};
 
 /// `UPDATE table SET … WHERE …`, kept prepared (see the module).
@@ -65,6 +73,103 @@ where
 }
 
 impl<F, V, W, Conn> RunQueryDsl<Conn> for KeptUpdate<F, V, W> {}
+
+/// Written-out SQL whose `?` placeholders take the values bound in order, kept
+/// prepared unless told otherwise (see the module). Diesel writes each placeholder as
+/// the backend spells it (`?`, or `$1`, `$2`, …), so the text must hold no other `?`.
+pub struct KeptSql<'a, DB: Backend> {
+    pieces: Vec<&'a str>,
+    binds: Vec<Box<dyn QueryFragment<DB> + Send + 'a>>,
+    keep: bool,
+}
+
+/// `text`, kept prepared; bind its values with [`KeptSql::bind`].
+pub fn sql<DB: Backend>(text: &str) -> KeptSql<'_, DB> {
+    KeptSql {
+        pieces: text.split('?').collect(),
+        binds: Vec::new(),
+        keep: true,
+    }
+}
+
+impl<'a, DB: Backend> KeptSql<'a, DB> {
+    /// Binds the next placeholder to `value`, as SQL type `ST`.
+    pub fn bind<ST, V>(mut self, value: V) -> Self
+    where
+        DB: HasSqlType<ST>,
+        ST: 'a,
+        V: ToSql<ST, DB> + Send + 'a,
+    {
+        self.binds.push(Box::new(Bound {
+            value,
+            sql_type: std::marker::PhantomData::<fn() -> ST>,
+        }));
+        self
+    }
+
+    /// Whether the connection keeps the statement prepared (`false`: planned again at
+    /// every call, for a statement whose best plan depends on the values).
+    pub fn kept(mut self, keep: bool) -> Self {
+        self.keep = keep;
+        self
+    }
+}
+
+/// One bound value of a [`KeptSql`].
+struct Bound<ST, V> {
+    value: V,
+    sql_type: std::marker::PhantomData<fn() -> ST>,
+}
+
+impl<ST, V, DB> QueryFragment<DB> for Bound<ST, V>
+where
+    DB: Backend + HasSqlType<ST>,
+    V: ToSql<ST, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_bind_param::<ST, V>(&self.value)
+    }
+}
+
+impl<DB: Backend> QueryId for KeptSql<'_, DB> {
+    type QueryId = ();
+    // Never keyed by type: the cache key is the SQL text and the bind types.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: Backend> Query for KeptSql<'_, DB> {
+    type SqlType = Untyped;
+}
+
+impl<DB: Backend> QueryFragment<DB> for KeptSql<'_, DB> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if self.pieces.len() != self.binds.len() + 1 {
+            return Err(diesel::result::Error::QueryBuilderError(
+                format!(
+                    "{} values bound to a statement of {} placeholders",
+                    self.binds.len(),
+                    self.pieces.len() - 1
+                )
+                .into(),
+            ));
+        }
+        if !self.keep {
+            out.unsafe_to_cache_prepared();
+        }
+        let mut binds = self.binds.iter();
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0
+                && let Some(bind) = binds.next()
+            {
+                bind.walk_ast(out.reborrow())?;
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
+    }
+}
+
+impl<DB: Backend, Conn> RunQueryDsl<Conn> for KeptSql<'_, DB> {}
 
 /// Counts the statements a connection keeps prepared, for tests of statements that
 /// should be.
@@ -153,5 +258,72 @@ mod tests {
         }
         assert_eq!(cached.load(Ordering::Relaxed), 0);
         assert_eq!(tallies(&mut conn), [(1, 0), (2, 103)]);
+    }
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Tally {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        id: i32,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    #[test]
+    fn kept_sql_is_prepared_once_and_binds_its_values_in_order() {
+        use diesel::sql_types::{BigInt, Integer};
+        let (mut conn, cached) = connection();
+        let text = "UPDATE tallies SET n = n + ? WHERE id = ? RETURNING id, n";
+        for delta in [5_i64, 7] {
+            let rows: Vec<Tally> = super::sql(text)
+                .bind::<BigInt, _>(delta)
+                .bind::<Integer, _>(2)
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(rows.len(), 1);
+        }
+        let rows: Vec<Tally> = super::sql("SELECT id, n FROM tallies WHERE n > ? ORDER BY id")
+            .bind::<BigInt, _>(-1)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(rows, [Tally { id: 1, n: 0 }, Tally { id: 2, n: 112 }]);
+        assert_eq!(
+            cached.load(Ordering::Relaxed),
+            2,
+            "two texts, two statements"
+        );
+    }
+
+    #[test]
+    fn kept_sql_told_not_to_keep_is_prepared_every_time() {
+        let (mut conn, cached) = connection();
+        for _ in 0..2 {
+            super::sql("UPDATE tallies SET n = n + 1 WHERE id = ?")
+                .bind::<diesel::sql_types::Integer, _>(1)
+                .kept(false)
+                .execute(&mut conn)
+                .unwrap();
+        }
+        assert_eq!(cached.load(Ordering::Relaxed), 0);
+        assert_eq!(tallies(&mut conn), [(1, 2), (2, 100)]);
+    }
+
+    #[test]
+    fn kept_sql_with_a_value_missing_or_too_many_is_refused_before_it_runs() {
+        let (mut conn, _) = connection();
+        let missing = super::sql("UPDATE tallies SET n = ? WHERE id = ?")
+            .bind::<diesel::sql_types::BigInt, _>(9_i64)
+            .execute(&mut conn);
+        assert!(matches!(
+            missing,
+            Err(diesel::result::Error::QueryBuilderError(_))
+        ));
+        let extra = super::sql("UPDATE tallies SET n = 1")
+            .bind::<diesel::sql_types::BigInt, _>(9_i64)
+            .execute(&mut conn);
+        assert!(matches!(
+            extra,
+            Err(diesel::result::Error::QueryBuilderError(_))
+        ));
+        assert_eq!(tallies(&mut conn), [(1, 0), (2, 100)]);
     }
 }

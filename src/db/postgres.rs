@@ -226,7 +226,8 @@ fn notify(conn: &mut PgConnection, instance: &str, change: &ContentChange) -> Ap
         notice.change.scopes = vec![Scope::All];
         payload = serde_json::to_string(&notice).map_err(AppError::internal)?;
     }
-    diesel::sql_query("SELECT pg_notify($1, $2)")
+    // Kept prepared: it runs at every content write.
+    super::kept::sql("SELECT pg_notify(?, ?)")
         .bind::<Text, _>(CHANNEL)
         .bind::<Text, _>(payload)
         .execute(conn)?;
@@ -427,8 +428,8 @@ pub fn fts_put(
     summary: &str,
     body: &str,
 ) -> AppResult<()> {
-    diesel::sql_query(
-        "INSERT INTO article_search (article_id, document) VALUES ($1, CAST($2 AS tsvector)) \
+    super::kept::sql(
+        "INSERT INTO article_search (article_id, document) VALUES (?, CAST(? AS tsvector)) \
          ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document",
     )
     .bind::<Integer, _>(id)

@@ -195,20 +195,22 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
         }
         return Ok(());
     }
-    let rows: Vec<_> = keys
-        .iter()
-        .map(|(kind, ref_id)| {
-            (
-                article_counts::kind.eq(*kind),
-                article_counts::ref_id.eq(*ref_id),
-                article_counts::n.eq(delta),
-            )
-        })
-        .collect();
-    if let DbConn::Postgres(c) = conn {
-        diesel::insert_into(article_counts::table)
-            .values(&rows)
-            .execute(c)?;
+    if let DbConn::Postgres(c) = conn
+        && !keys.is_empty()
+    {
+        // One statement of arrays, whatever the number of keys: its text stays the same,
+        // so the connection keeps it prepared (a multi-row `INSERT` is parsed and
+        // planned again for every number of rows).
+        let kinds: Vec<i32> = keys.iter().map(|(kind, _)| *kind).collect();
+        let refs: Vec<i32> = keys.iter().map(|(_, ref_id)| *ref_id).collect();
+        kept::sql(
+            "INSERT INTO article_counts (kind, ref_id, n) \
+             SELECT kind, ref_id, ? FROM unnest(?, ?) AS moved (kind, ref_id)",
+        )
+        .bind::<BigInt, _>(delta)
+        .bind::<diesel::sql_types::Array<Integer>, _>(kinds)
+        .bind::<diesel::sql_types::Array<Integer>, _>(refs)
+        .execute(c)?;
     }
     Ok(())
 }
@@ -272,21 +274,14 @@ impl Tally {
 /// block's child. Inside the caller's write; on PostgreSQL every write holds the lock
 /// all writes take first, so instances never wait on a block's row for long.
 pub fn touch_blocks(conn: &mut DbConn, touched: &[(i32, i64)]) -> AppResult<()> {
-    // Written out, one text per backend's placeholders: Diesel never keeps an upsert
-    // prepared (its `DO UPDATE` marks the statement unsafe to cache), and this runs on
-    // every create and edit of a live story (see `db::kept`).
-    const SQLITE: &str = "INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?) \
-        ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
-        WHERE excluded.changed_at > sitemap_blocks.changed_at";
-    const POSTGRES: &str = "INSERT INTO sitemap_blocks (block, changed_at) VALUES ($1, $2) \
+    // Written out and kept prepared ([`kept::sql`]): Diesel never keeps an upsert
+    // prepared (its `DO UPDATE` marks the statement unsafe to cache), nor written-out
+    // SQL, and this runs on every create and edit of a live story.
+    const UPSERT: &str = "INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?) \
         ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
         WHERE excluded.changed_at > sitemap_blocks.changed_at";
     for &(block, at) in touched {
-        let sql = match conn {
-            DbConn::Sqlite(_) => SQLITE,
-            DbConn::Postgres(_) => POSTGRES,
-        };
-        crate::on_backend!(conn, |c| diesel::sql_query(sql)
+        crate::on_backend!(conn, |c| kept::sql(UPSERT)
             .bind::<Integer, _>(block)
             .bind::<BigInt, _>(at)
             .execute(c)?);
@@ -498,7 +493,7 @@ impl Pending {
     /// index of every published article by date).
     pub fn at(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<Self> {
         let rows: Vec<(i32, i32)> = match conn {
-            DbConn::Sqlite(c) => diesel::sql_query(
+            DbConn::Sqlite(c) => crate::db::kept::sql(
                 "SELECT 1 AS delta, id FROM articles INDEXED BY articles_uncounted_idx \
                  WHERE announced = 0 AND status = 'published' AND deleted_at IS NULL \
                  AND published_at <= ? AND (unpublish_at IS NULL OR unpublish_at > ?) \

@@ -327,7 +327,7 @@ fn due(conn: &mut DbConn, now: chrono::NaiveDateTime, limit: i64) -> AppResult<V
     let mut ids: Vec<i32> = match conn {
         // Told to use the partial index: SQLite's planner would otherwise walk the index
         // of every published article by date, twice a second.
-        DbConn::Sqlite(c) => diesel::sql_query(
+        DbConn::Sqlite(c) => crate::db::kept::sql(
             "SELECT id FROM articles INDEXED BY articles_unannounced_idx \
              WHERE announced = 0 AND status = 'published' AND published_at <= ? \
              AND deleted_at IS NULL LIMIT ?",

@@ -103,8 +103,10 @@ macro_rules! write_links {
     // changes, but no longer fills them in on insert (`newsdesk recount` mends rows
     // written otherwise).
     ($conn:expr, $table:ident, $column:ident, $links:expr, $new:expr $(, $language:ident)?) => {{
+        // Tag links hold their story's language too.
+        let with_language = false $(|| !stringify!($language).is_empty())?;
         let mut rows = Vec::new();
-        for (article, ids, time, _language) in $links {
+        for (article, ids, time, language) in $links {
             if !$new {
                 crate::on_backend!(&mut *$conn, |c| diesel::delete(
                     $table::table.filter($table::article_id.eq(article))
@@ -112,16 +114,62 @@ macro_rules! write_links {
                 .execute(c)?);
             }
             rows.extend((0..).zip(ids).map(|(position, id)| {
-                (
-                    $table::article_id.eq(article),
-                    $table::$column.eq(*id),
-                    $table::position.eq(position),
-                    $table::published_at.eq(time),
-                    $($table::$language.eq(Some(_language)),)?
-                )
+                (article, *id, position, time, with_language.then_some(language))
             }));
         }
-        crate::insert_rows!($conn, $table, rows);
+        match &mut *$conn {
+            // On PostgreSQL every row in one statement of arrays, whatever their number:
+            // one round trip, and a text the connection keeps prepared (a multi-row
+            // `INSERT` is parsed and planned again for every number of rows).
+            DbConn::Postgres(c) if !rows.is_empty() => {
+                use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+                let mut articles = Vec::with_capacity(rows.len());
+                let mut linked = Vec::with_capacity(rows.len());
+                let mut positions = Vec::with_capacity(rows.len());
+                let mut times = Vec::with_capacity(rows.len());
+                let mut languages = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    articles.push(row.0);
+                    linked.push(row.1);
+                    positions.push(row.2);
+                    times.push(row.3);
+                    languages.push(row.4);
+                }
+                let (language_column, language_value) = match with_language {
+                    true => (", language", ", ?"),
+                    false => ("", ""),
+                };
+                let text = format!(
+                    "INSERT INTO {} (article_id, {}, position, published_at{language_column}) \
+                     SELECT * FROM unnest(?, ?, ?, ?{language_value})",
+                    stringify!($table),
+                    stringify!($column),
+                );
+                let query = crate::db::kept::sql(&text)
+                    .bind::<Array<Integer>, _>(articles)
+                    .bind::<Array<Integer>, _>(linked)
+                    .bind::<Array<Integer>, _>(positions)
+                    .bind::<Array<Nullable<Timestamp>>, _>(times);
+                match with_language {
+                    true => query.bind::<Array<Nullable<Text>>, _>(languages),
+                    false => query,
+                }
+                .execute(c)?;
+            }
+            conn => {
+                for row in rows {
+                    crate::on_backend!(&mut *conn, |c| diesel::insert_into($table::table)
+                        .values((
+                            $table::article_id.eq(row.0),
+                            $table::$column.eq(row.1),
+                            $table::position.eq(row.2),
+                            $table::published_at.eq(row.3),
+                            $($table::$language.eq(row.4),)?
+                        ))
+                        .execute(c)?);
+                }
+            }
+        }
     }};
 }
 

@@ -310,20 +310,21 @@ mod tests {
     #[test]
     fn kept_sql_with_a_value_missing_or_too_many_is_refused_before_it_runs() {
         let (mut conn, _) = connection();
-        let missing = super::sql("UPDATE tallies SET n = ? WHERE id = ?")
-            .bind::<diesel::sql_types::BigInt, _>(9_i64)
-            .execute(&mut conn);
-        assert!(matches!(
-            missing,
-            Err(diesel::result::Error::QueryBuilderError(_))
-        ));
-        let extra = super::sql("UPDATE tallies SET n = 1")
-            .bind::<diesel::sql_types::BigInt, _>(9_i64)
-            .execute(&mut conn);
-        assert!(matches!(
-            extra,
-            Err(diesel::result::Error::QueryBuilderError(_))
-        ));
+        for (text, values) in [
+            ("UPDATE tallies SET n = ? WHERE id = ?", 1),
+            ("UPDATE tallies SET n = 1", 1),
+            ("UPDATE tallies SET n = ?", 2),
+        ] {
+            let mut query = super::sql(text);
+            for _ in 0..values {
+                query = query.bind::<diesel::sql_types::BigInt, _>(9_i64);
+            }
+            let refused = query.execute(&mut conn);
+            assert!(
+                matches!(refused, Err(diesel::result::Error::QueryBuilderError(_))),
+                "{text} with {values} values: {refused:?}"
+            );
+        }
         assert_eq!(tallies(&mut conn), [(1, 0), (2, 100)]);
     }
 }

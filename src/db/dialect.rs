@@ -131,6 +131,7 @@ pub fn fts_match(
                 .bind::<Text, _>(StoredStatus::Draft)
                 .bind::<Text, _>(StoredStatus::Published)
                 .bind::<Timestamp, _>(now)
+                .bind::<Text, _>(StoredStatus::Published)
                 .bind::<Timestamp, _>(now),
             FtsVisibility::Writer(id) => query
                 .bind::<Text, _>(StoredStatus::Draft)

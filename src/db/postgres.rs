@@ -482,8 +482,8 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     let visibility = match visible {
         FtsVisibility::Public(_) => {
             " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
-             OR (status = $3 AND published_at > $4) \
-             UNION ALL SELECT id FROM articles WHERE unpublish_at <= $5 \
+             OR (status = $3 AND published_at > $4) OR (status = $5 AND published_at IS NULL) \
+             UNION ALL SELECT id FROM articles WHERE unpublish_at <= $6 \
              UNION ALL SELECT id FROM articles WHERE deleted_at IS NOT NULL)"
         }
         FtsVisibility::Writer(_) => {
@@ -496,7 +496,7 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
         }
     };
     let next = match visible {
-        FtsVisibility::Public(_) => 6,
+        FtsVisibility::Public(_) => 7,
         FtsVisibility::Writer(_) => 5,
         FtsVisibility::All => 2,
     };

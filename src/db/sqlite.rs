@@ -756,7 +756,9 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     // costs a look-up in a small set instead of a row of `articles` (a correlated
     // EXISTS per match cost 60% more CPU per search on the benchmark corpus).
     // Embargoed and trashed articles are fewer still, each found through its partial
-    // index (`articles_unpublish_idx`, `articles_trash_idx`). Each kind is its own arm
+    // index (`articles_unpublish_idx`, `articles_trash_idx`). A published story without
+    // a publication time (only ever written by hand) is hidden as lists hide it: an
+    // anonymous search keeps what this statement returns without checking again. Each kind is its own arm
     // of the compound, each arm one index range: written as one `status = ? OR (status
     // = ? AND …)`, or as drafts `AND (created_by IS NULL OR created_by != ?)`, SQLite,
     // told by its statistics that nearly every article has the same status, scanned a
@@ -765,6 +767,7 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
         FtsVisibility::Public(_) => {
             " AND rowid NOT IN (SELECT id FROM articles WHERE status = ? \
              UNION ALL SELECT id FROM articles WHERE status = ? AND published_at > ? \
+             UNION ALL SELECT id FROM articles WHERE status = ? AND published_at IS NULL \
              UNION ALL SELECT id FROM articles WHERE unpublish_at <= ? \
              UNION ALL SELECT id FROM articles WHERE deleted_at IS NOT NULL)"
         }

@@ -252,6 +252,39 @@ async fn anonymous_searches_never_surface_drafts_or_scheduled_articles() {
 }
 
 #[actix_web::test]
+async fn a_published_story_without_a_publication_time_stays_out_of_searches_as_of_lists() {
+    // Only ever written by hand: a published row whose `published_at` is empty. Lists
+    // hide it; an anonymous search, which keeps the full-text statement's matches
+    // without looking them up again when it has no filter, must hide it too.
+    let t = common::app().await;
+    let editor = t.editor().await;
+    for slug in ["kept", "emptied"] {
+        t.article(
+            &editor,
+            json!({"slug": slug, "title": format!("Lighthouse keepers {slug}"),
+                "status": "published", "published_at": common::in_seconds(-60)}),
+        )
+        .await;
+    }
+    t.state
+        .db
+        .write_content(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("UPDATE articles SET published_at = NULL WHERE slug = 'emptied'")
+                .execute(conn)?;
+            Ok(newsdesk::db::Written::content((), newsdesk::db::Scope::All))
+        })
+        .await
+        .expect("empty the publication time");
+    assert_eq!(t.slugs("/api/v1/articles?q=lighthouse").await, ["kept"]);
+    for filter in ["", "&lang=en", "&sort=-published_at", "&featured=false"] {
+        let url = format!("/api/v1/articles?q=lighthouse%20keepers{filter}");
+        assert_eq!(t.slugs(&url).await, ["kept"], "{url}");
+    }
+    assert_eq!(t.slugs("/api/v1/articles").await, ["kept"]);
+}
+
+#[actix_web::test]
 async fn a_writer_searching_finds_their_own_drafts_and_no_one_elses() {
     let t = common::app().await;
     let editor = t.editor().await;

@@ -28,6 +28,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// What a search's matches are filtered by once the full-text statement has kept
+    /// those readers see (migration `2026-12-06-000023_search_facts`), read from an
+    /// index of its own on SQLite: narrower than the sitemap index.
+    search_facts (id) {
+        id -> Integer,
+        language -> Text,
+        section_id -> Nullable<Integer>,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(search_facts, featured_articles);
 diesel::allow_tables_to_appear_in_same_query!(article_facts, articles);
 diesel::allow_tables_to_appear_in_same_query!(article_facts, featured_articles);
 diesel::allow_tables_to_appear_in_same_query!(article_facts, article_tags);

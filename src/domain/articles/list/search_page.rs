@@ -8,7 +8,7 @@ use crate::db::DbBackend;
 use crate::db::DbConn;
 use crate::db::id_set::IdSet;
 use crate::db::sqlite::{FtsOrder, FtsVisibility};
-use crate::domain::articles::facts::{self, article_facts, featured_articles};
+use crate::domain::articles::facts::{self, article_facts, featured_articles, search_facts};
 use crate::domain::articles::query::{ArticleQuery, ArticleSort};
 use crate::domain::articles::{ArticleHead, Relations};
 use crate::domain::paging::{self, CursorCodec, KeyValue, ListResponse};
@@ -76,62 +76,95 @@ fn from_facts(q: &ArticleQuery, r: &Resolved) -> bool {
         && r.collection.is_none()
 }
 
-/// The matches among `ids` that readers see and the list's language, section, date
-/// window and `featured` keep, read from the narrow [`facts`] (the sitemap index) and
-/// [`featured_articles`] instead of the stories' rows: a search keeps up to
-/// [`MAX_SEARCH_HITS`] matches, and the columns that hide a story (`unpublish_at`,
-/// `deleted_at`) lie after its body in the row, so each look-up there read the body's
-/// pages too. The title and the update time, which only their own orders use (see
-/// [`from_facts`]), are left empty, and so is the publication time when the matches
-/// are ranked by relevance.
+/// The matches among `ids` that the list's language, section, date window and
+/// `featured` keep, among those readers see, read from narrow indexes instead of the
+/// stories' rows: a search keeps up to [`MAX_SEARCH_HITS`] matches, and the columns
+/// that hide a story (`unpublish_at`, `deleted_at`) lie after its body in the row, so
+/// each look-up there read the body's pages too. The title and the update time, which
+/// only their own orders use (see [`from_facts`]), are left empty, and so is the
+/// publication time when the matches are ranked by relevance.
+///
+/// For anonymous readers the full-text statement has already kept only what readers
+/// see ([`FtsVisibility::Public`], the same rule as [`facts::visible`]), so the matches
+/// are looked up in [`search_facts`], an index of the filters alone, a quarter of the
+/// sitemap index's size; ranked by relevance with none of those filters, they are not
+/// looked up at all. Staff's matches include drafts and are checked against the
+/// sitemap index ([`article_facts`]).
 fn matches_from_facts(
     conn: &mut DbConn,
     q: &ArticleQuery,
     r: &Resolved,
     ids: &[i32],
+    visible: FtsVisibility,
     now: chrono::NaiveDateTime,
 ) -> AppResult<Vec<SearchRow>> {
-    let mut query = article_facts::table
-        .filter(article_facts::id.id_in(ids))
-        .filter(facts::visible(now))
-        .into_boxed::<DbBackend>();
-    match r.sections.as_deref() {
-        Some([id]) => query = query.filter(article_facts::section_id.eq(*id)),
-        Some(ids) => query = query.filter(article_facts::section_id.id_in(ids)),
-        None => {}
+    let unfiltered = r.sections.is_none()
+        && q.lang.is_none()
+        && q.published_after.is_none()
+        && q.published_before.is_none()
+        && q.featured.is_none();
+    let relevance = matches!(q.sort, ArticleSort::Relevance);
+    // The filters, the same on either view.
+    macro_rules! narrowed {
+        ($query:expr, $view:ident) => {{
+            let mut query = $query;
+            match r.sections.as_deref() {
+                Some([id]) => query = query.filter($view::section_id.eq(*id)),
+                Some(ids) => query = query.filter($view::section_id.id_in(ids)),
+                None => {}
+            }
+            if let Some(lang) = &q.lang {
+                query = query.filter($view::language.eq(lang.clone()));
+            }
+            if let Some(t) = q.published_after {
+                query = query.filter($view::published_at.gt(t.0));
+            }
+            if let Some(t) = q.published_before {
+                query = query.filter($view::published_at.lt(t.0));
+            }
+            // The flag is in neither index: each match is looked up among the featured
+            // stories' ids, a small index, rather than in its row.
+            if let Some(featured) = q.featured {
+                let marked = diesel::dsl::exists(
+                    featured_articles::table.filter(featured_articles::id.eq($view::id)),
+                );
+                query = match featured {
+                    true => query.filter(marked),
+                    false => query.filter(diesel::dsl::not(marked)),
+                };
+            }
+            // Ranked by relevance, a match's key is its score: its date is not read
+            // (parsing a thousand dates was a few percent of a search's CPU).
+            let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = match relevance {
+                true => query
+                    .select($view::id)
+                    .load::<i32>(conn)?
+                    .into_iter()
+                    .map(|id| (id, None))
+                    .collect(),
+                false => query.select(($view::id, $view::published_at)).load(conn)?,
+            };
+            rows
+        }};
     }
-    if let Some(lang) = &q.lang {
-        query = query.filter(article_facts::language.eq(lang.clone()));
-    }
-    if let Some(t) = q.published_after {
-        query = query.filter(article_facts::published_at.gt(t.0));
-    }
-    if let Some(t) = q.published_before {
-        query = query.filter(article_facts::published_at.lt(t.0));
-    }
-    // The flag is not in the sitemap index: each match is looked up among the featured
-    // stories' ids, a small index, rather than in its row.
-    if let Some(featured) = q.featured {
-        let marked = diesel::dsl::exists(
-            featured_articles::table.filter(featured_articles::id.eq(article_facts::id)),
-        );
-        query = match featured {
-            true => query.filter(marked),
-            false => query.filter(diesel::dsl::not(marked)),
-        };
-    }
-    // Ranked by relevance, a match's key is its score: its date is not read (parsing a
-    // thousand dates was a few percent of a search's CPU).
-    if matches!(q.sort, ArticleSort::Relevance) {
-        let ids: Vec<i32> = query.select(article_facts::id).load(conn)?;
-        return Ok(ids
-            .into_iter()
-            .map(|id| (id, None, String::new(), chrono::NaiveDateTime::MIN))
-            .collect());
-    }
-    let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = query
-        .select((article_facts::id, article_facts::published_at))
-        .load(conn)?;
+    let rows = match visible {
+        FtsVisibility::Public(_) if relevance && unfiltered => {
+            ids.iter().map(|id| (*id, None)).collect()
+        }
+        FtsVisibility::Public(_) => narrowed!(
+            search_facts::table
+                .filter(search_facts::id.id_in(ids))
+                .into_boxed::<DbBackend>(),
+            search_facts
+        ),
+        FtsVisibility::Writer(_) | FtsVisibility::All => narrowed!(
+            article_facts::table
+                .filter(article_facts::id.id_in(ids))
+                .filter(facts::visible(now))
+                .into_boxed::<DbBackend>(),
+            article_facts
+        ),
+    };
     Ok(rows
         .into_iter()
         .map(|(id, published)| (id, published, String::new(), chrono::NaiveDateTime::MIN))
@@ -174,7 +207,7 @@ pub(super) fn search_page(
     let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
     let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
     let rows: Vec<SearchRow> = match from_facts(q, resolved) {
-        true => matches_from_facts(conn, q, resolved, &ids, now)?,
+        true => matches_from_facts(conn, q, resolved, &ids, visible, now)?,
         false => filtered(
             articles::table.into_boxed(),
             q,

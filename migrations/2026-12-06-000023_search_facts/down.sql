@@ -1,0 +1,2 @@
+DROP VIEW search_facts;
+DROP INDEX articles_search_idx;

@@ -1,0 +1,1 @@
+DROP VIEW search_facts;

@@ -74,6 +74,31 @@ struct FtsHit {
     score: f64,
 }
 
+/// A match of a search among the newest documents, with how many the statement kept
+/// before its `LIMIT` ([`postgres::fts_sql`] with a floor).
+#[derive(QueryableByName)]
+struct RecentHit {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = Double)]
+    score: f64,
+    #[diesel(sql_type = BigInt)]
+    seen: i64,
+}
+
+/// What one search statement is given, bound in this order by [`load_matches`].
+struct FtsBinds<'a> {
+    /// The ranking function's names of the phrases (SQLite).
+    names: Option<&'a str>,
+    expression: &'a str,
+    visible: FtsVisibility,
+    order: FtsOrder,
+    /// The statement's own `LIMIT`, unless the best are kept here.
+    limit: Option<i64>,
+    /// The id the matches lie above (PostgreSQL's newest documents first).
+    floor: Option<i32>,
+}
+
 /// `limit` matches of the search terms with their relevance, `(article id,
 /// relevance)`, among the articles `visible` allows: every term must appear, the last
 /// may be the start of a word. SQLite ranks by BM25, PostgreSQL by `ts_rank`; both
@@ -87,7 +112,7 @@ pub fn fts_match(
     limit: i64,
 ) -> AppResult<Vec<(i32, f64)>> {
     // On SQLite the ranking function also gets the phrases' names (see `fts_rank`).
-    let (sql, expression, names) = match conn {
+    let (expression, names) = match conn {
         DbConn::Sqlite(c) => {
             let words = match terms.last() {
                 Some(last) => sqlite::completions(c, last, sqlite::MAX_COMPLETIONS)?,
@@ -100,17 +125,9 @@ pub fn fts_match(
             let Some(search) = search else {
                 return Ok(Vec::new());
             };
-            (
-                sqlite::fts_sql(visible, order),
-                Some(search.expression),
-                Some(search.names),
-            )
+            (Some(search.expression), Some(search.names))
         }
-        DbConn::Postgres(_) => (
-            postgres::fts_sql(visible, order),
-            search::tsquery(terms),
-            None,
-        ),
+        DbConn::Postgres(_) => (search::tsquery(terms), None),
     };
     let Some(expression) = expression else {
         return Ok(Vec::new());
@@ -120,13 +137,58 @@ pub fn fts_match(
         (&*conn, order),
         (DbConn::Sqlite(_), FtsOrder::Relevance { .. })
     );
-    let hits: Vec<FtsHit> = crate::on_backend!(conn, |c| {
+    let mut binds = FtsBinds {
+        names: names.as_deref(),
+        expression: &expression,
+        visible,
+        order,
+        limit: (!best_kept_here).then_some(limit),
+        floor: None,
+    };
+    // On PostgreSQL, a search ranked or newest first looks among the newest documents
+    // first (see `postgres::FTS_RECENT_ROWS`): when they hold all it needs, those are
+    // the newest matches of all.
+    let floor = match (&mut *conn, order) {
+        (DbConn::Postgres(_), FtsOrder::Oldest) | (DbConn::Sqlite(_), _) => None,
+        (DbConn::Postgres(c), _) => postgres::fts_floor(c)?,
+    };
+    if let Some(floor) = floor {
+        binds.floor = Some(floor);
+        let sql = postgres::fts_sql(visible, order, true);
+        let recent: Vec<RecentHit> = load_matches(conn, sql, &binds)?;
+        let needed = match order {
+            FtsOrder::Relevance { window } => window,
+            FtsOrder::Newest | FtsOrder::Oldest => limit,
+        };
+        if recent.first().map_or(0, |h| h.seen) >= needed {
+            return Ok(recent.into_iter().map(|h| (h.id, h.score)).collect());
+        }
+        binds.floor = None;
+    }
+    let sql = match conn {
+        DbConn::Sqlite(_) => sqlite::fts_sql(visible, order),
+        DbConn::Postgres(_) => postgres::fts_sql(visible, order, false),
+    };
+    let hits: Vec<FtsHit> = load_matches(conn, sql, &binds)?;
+    let hits = hits.into_iter().map(|h| (h.id, h.score)).collect();
+    Ok(match best_kept_here {
+        true => sqlite::best_first(hits, usize::try_from(limit).unwrap_or(0)),
+        false => hits,
+    })
+}
+
+/// Runs a search statement of either backend with `binds`.
+fn load_matches<T>(conn: &mut DbConn, sql: String, binds: &FtsBinds<'_>) -> AppResult<Vec<T>>
+where
+    T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+{
+    Ok(crate::on_backend!(conn, |c| {
         let mut query = diesel::sql_query(sql).into_boxed();
-        if let Some(names) = names {
+        if let Some(names) = binds.names {
             query = query.bind::<Text, _>(names);
         }
-        let mut query = query.bind::<Text, _>(expression);
-        query = match visible {
+        let mut query = query.bind::<Text, _>(binds.expression);
+        query = match binds.visible {
             FtsVisibility::Public(now) => query
                 .bind::<Text, _>(StoredStatus::Draft)
                 .bind::<Text, _>(StoredStatus::Published)
@@ -139,19 +201,17 @@ pub fn fts_match(
                 .bind::<Text, _>(StoredStatus::Draft),
             FtsVisibility::All => query,
         };
-        if let FtsOrder::Relevance { window } = order {
+        if let FtsOrder::Relevance { window } = binds.order {
             query = query.bind::<BigInt, _>(window);
         }
-        if !best_kept_here {
+        if let Some(limit) = binds.limit {
             query = query.bind::<BigInt, _>(limit);
         }
-        query.load(c)?
-    });
-    let hits = hits.into_iter().map(|h| (h.id, h.score)).collect();
-    Ok(match best_kept_here {
-        true => sqlite::best_first(hits, usize::try_from(limit).unwrap_or(0)),
-        false => hits,
-    })
+        if let Some(floor) = binds.floor {
+            query = query.bind::<Integer, _>(floor);
+        }
+        query.load::<T>(c)?
+    }))
 }
 
 /// A timestamp column as whole seconds since the Unix epoch, worked out by the

@@ -656,3 +656,111 @@ async fn a_prefix_finds_the_words_each_write_adds_or_takes_away() {
     assert_eq!(found, ["crossing", "many"]);
     assert_eq!(t.slugs("/api/v1/articles?q=zebrq").await, ["many"]);
 }
+
+#[actix_web::test]
+async fn searches_find_the_same_matches_whether_the_newest_ids_hold_them_or_not() {
+    // On PostgreSQL a search ranked or sorted newest first looks among the newest
+    // 20,000 ids first, and keeps what it found there only when they hold all it needs.
+    // Stories 40,000 ids apart put the older ones beyond that; each search must still
+    // find every story, in order, on either backend.
+    use newsdesk::db::dialect::fts_match;
+    use newsdesk::db::sqlite::{FtsOrder, FtsVisibility};
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let story = |slug: &str, status: &str, ago: i64| {
+        json!({"slug": slug, "title": format!("Zebra crossing {slug}"), "status": status,
+            "published_at": common::in_seconds(-ago)})
+    };
+    let mut ids = Vec::new();
+    for (slug, ago) in [("old-one", 900), ("old-two", 800)] {
+        ids.push(
+            t.article(&editor, story(slug, "published", ago)).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let on_postgres = common::on_postgres();
+    t.state
+        .db
+        .write_content(move |conn| {
+            use diesel::RunQueryDsl;
+            let jump = if on_postgres {
+                "SELECT setval(pg_get_serial_sequence('articles', 'id'), 40000)"
+            } else {
+                "UPDATE sqlite_sequence SET seq = 40000 WHERE name = 'articles'"
+            };
+            diesel::sql_query(jump).execute(conn)?;
+            Ok(newsdesk::db::Written::content((), newsdesk::db::Scope::All))
+        })
+        .await
+        .expect("move the ids on");
+    for (slug, ago) in [("new-one", 300), ("new-two", 200), ("new-three", 100)] {
+        ids.push(
+            t.article(&editor, story(slug, "published", ago)).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    t.article(&editor, story("new-draft", "draft", 50)).await;
+    assert!(ids[2] > 40_000, "the ids moved on: {ids:?}");
+
+    let all = ["new-three", "new-two", "new-one", "old-two", "old-one"];
+    assert_eq!(
+        t.slugs("/api/v1/articles?q=zebra&sort=-published_at").await,
+        all
+    );
+    let mut ranked = t.slugs("/api/v1/articles?q=zebra").await;
+    ranked.sort();
+    let mut expected = all.to_vec();
+    expected.sort();
+    assert_eq!(ranked, expected);
+    let everyone = t.get_as(
+        &editor,
+        "/api/v1/articles?q=zebra&status=all&sort=-published_at",
+    );
+    assert_eq!(
+        slugs_of(&everyone.await.expect(200).json()),
+        [
+            "new-draft",
+            "new-three",
+            "new-two",
+            "new-one",
+            "old-two",
+            "old-one"
+        ]
+    );
+
+    // A search that needs no more than the newest ids hold, and one that needs more,
+    // on a reader's connection.
+    let now = chrono::Utc::now().naive_utc();
+    let searches = [
+        (FtsOrder::Newest, 2),
+        (FtsOrder::Newest, 4),
+        (FtsOrder::Relevance { window: 3 }, 10),
+        (FtsOrder::Relevance { window: 3 }, 1),
+        (FtsOrder::Relevance { window: 4 }, 10),
+        (FtsOrder::Oldest, 2),
+    ];
+    let found = t
+        .state
+        .db
+        .read(move |conn| {
+            let terms = ["zebra".to_owned()];
+            let mut found = Vec::new();
+            for (order, limit) in searches {
+                let hits = fts_match(conn, &terms, FtsVisibility::Public(now), order, limit)?;
+                let mut ids: Vec<i64> = hits.into_iter().map(|(id, _)| i64::from(id)).collect();
+                ids.sort_unstable();
+                found.push(ids);
+            }
+            Ok(found)
+        })
+        .await
+        .expect("search");
+    assert_eq!(found[0], ids[3..]);
+    assert_eq!(found[1], ids[1..]);
+    assert_eq!(found[2], ids[2..]);
+    assert_eq!(found[3].len(), 1);
+    assert_eq!(found[4], ids[1..]);
+    assert_eq!(found[5], ids[..2]);
+}

@@ -74,19 +74,8 @@ struct FtsHit {
     score: f64,
 }
 
-/// A match of a search among the newest documents, with how many the statement kept
-/// before its `LIMIT` ([`postgres::fts_sql`] with a floor).
-#[derive(QueryableByName)]
-struct RecentHit {
-    #[diesel(sql_type = Integer)]
-    id: i32,
-    #[diesel(sql_type = Double)]
-    score: f64,
-    #[diesel(sql_type = BigInt)]
-    seen: i64,
-}
-
 /// What one search statement is given, bound in this order by [`load_matches`].
+#[derive(Clone, Copy)]
 struct FtsBinds<'a> {
     /// The ranking function's names of the phrases (SQLite).
     names: Option<&'a str>,
@@ -137,7 +126,7 @@ pub fn fts_match(
         (&*conn, order),
         (DbConn::Sqlite(_), FtsOrder::Relevance { .. })
     );
-    let mut binds = FtsBinds {
+    let binds = FtsBinds {
         names: names.as_deref(),
         expression: &expression,
         visible,
@@ -146,28 +135,41 @@ pub fn fts_match(
         floor: None,
     };
     // On PostgreSQL, a search ranked or newest first looks among the newest documents
-    // first (see `postgres::FTS_RECENT_ROWS`): when they hold all it needs, those are
-    // the newest matches of all.
+    // first (see `postgres::FTS_RECENT_ROWS`), then below them for what it still needs.
     let floor = match (&mut *conn, order) {
         (DbConn::Postgres(_), FtsOrder::Oldest) | (DbConn::Sqlite(_), _) => None,
         (DbConn::Postgres(c), _) => postgres::fts_floor(c)?,
     };
     if let Some(floor) = floor {
-        binds.floor = Some(floor);
-        let sql = postgres::fts_sql(visible, order, true);
-        let recent: Vec<RecentHit> = load_matches(conn, sql, &binds)?;
         let needed = match order {
             FtsOrder::Relevance { window } => window,
             FtsOrder::Newest | FtsOrder::Oldest => limit,
         };
-        if recent.first().map_or(0, |h| h.seen) >= needed {
-            return Ok(recent.into_iter().map(|h| (h.id, h.score)).collect());
+        let mut part = FtsBinds {
+            order: FtsOrder::Newest,
+            limit: Some(needed),
+            floor: Some(floor),
+            ..binds
+        };
+        let newest = postgres::fts_sql(visible, FtsOrder::Newest, postgres::FtsPart::Above);
+        let mut hits: Vec<FtsHit> = load_matches(conn, newest, &part)?;
+        let found = i64::try_from(hits.len()).unwrap_or(i64::MAX);
+        if found < needed {
+            part.limit = Some(needed - found);
+            let older = postgres::fts_sql(visible, FtsOrder::Newest, postgres::FtsPart::AtOrBelow);
+            hits.extend(load_matches::<FtsHit>(conn, older, &part)?);
         }
-        binds.floor = None;
+        let hits = hits.into_iter().map(|h| (h.id, h.score)).collect();
+        return Ok(match order {
+            FtsOrder::Relevance { .. } => {
+                sqlite::best_first(hits, usize::try_from(limit).unwrap_or(0))
+            }
+            FtsOrder::Newest | FtsOrder::Oldest => hits,
+        });
     }
     let sql = match conn {
         DbConn::Sqlite(_) => sqlite::fts_sql(visible, order),
-        DbConn::Postgres(_) => postgres::fts_sql(visible, order, false),
+        DbConn::Postgres(_) => postgres::fts_sql(visible, order, postgres::FtsPart::Whole),
     };
     let hits: Vec<FtsHit> = load_matches(conn, sql, &binds)?;
     let hits = hits.into_iter().map(|h| (h.id, h.score)).collect();

@@ -477,10 +477,10 @@ pub fn fts_remove(conn: &mut PgConnection, id: i32) -> AppResult<()> {
 
 /// The SQL of a search, as [`super::sqlite::fts_sql`] gives it for SQLite, with the
 /// same parameters in the same order: `ts_rank` with the title weighted ten times and
-/// the summary five times the body. With `floor`, the matches are also above an id
-/// bound after the others ([`FTS_RECENT_ROWS`]), and each row carries how many matches
-/// the statement kept before its `LIMIT` (`seen`).
-pub fn fts_sql(visible: FtsVisibility, order: FtsOrder, floor: bool) -> String {
+/// the summary five times the body. A part of the ids ([`FtsPart`]) gives the newest
+/// matches within it, each with its score, up to its `LIMIT`, whatever `order`; its
+/// bound is the parameter after the `LIMIT`.
+pub fn fts_sql(visible: FtsVisibility, order: FtsOrder, part: FtsPart) -> String {
     let visibility = match visible {
         FtsVisibility::Public(_) => {
             " AND s.article_id NOT IN (SELECT id FROM articles WHERE status = $2 \
@@ -502,36 +502,39 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder, floor: bool) -> String {
         FtsVisibility::Writer(_) => 5,
         FtsVisibility::All => 2,
     };
-    let limits = match order {
-        FtsOrder::Relevance { .. } => 2,
-        FtsOrder::Newest | FtsOrder::Oldest => 1,
-    };
-    let (above, seen) = match floor {
-        true => (
-            format!(" AND s.article_id > ${}", next + limits),
-            ", count(*) OVER () AS seen",
-        ),
-        false => (String::new(), ""),
+    let bound = match part {
+        FtsPart::Whole => String::new(),
+        FtsPart::Above => format!(" AND s.article_id > ${}", next + 1),
+        FtsPart::AtOrBelow => format!(" AND s.article_id <= ${}", next + 1),
     };
     let matches = format!(
         "SELECT s.article_id AS id, \
          CAST(ts_rank('{{0.1, 0.0, 0.5, 1.0}}', s.document, q.q) AS float8) AS score \
          FROM article_search s, (SELECT CAST($1 AS tsquery) AS q) q \
-         WHERE s.document @@ q.q{above}{visibility}"
+         WHERE s.document @@ q.q{bound}{visibility}"
     );
-    match order {
-        FtsOrder::Relevance { .. } => format!(
-            "SELECT id, score{seen} FROM ({matches} ORDER BY s.article_id DESC LIMIT ${next}) m \
+    match (order, part) {
+        (_, FtsPart::Above | FtsPart::AtOrBelow) | (FtsOrder::Newest, FtsPart::Whole) => {
+            format!("{matches} ORDER BY s.article_id DESC LIMIT ${next}")
+        }
+        (FtsOrder::Relevance { .. }, FtsPart::Whole) => format!(
+            "SELECT id, score FROM ({matches} ORDER BY s.article_id DESC LIMIT ${next}) m \
              ORDER BY score DESC, id DESC LIMIT ${}",
             next + 1
         ),
-        FtsOrder::Newest if floor => format!(
-            "SELECT id, score{seen} FROM ({matches} ORDER BY s.article_id DESC LIMIT ${next}) m \
-             ORDER BY id DESC"
-        ),
-        FtsOrder::Newest => format!("{matches} ORDER BY s.article_id DESC LIMIT ${next}"),
-        FtsOrder::Oldest => format!("{matches} ORDER BY s.article_id ASC LIMIT ${next}"),
+        (FtsOrder::Oldest, FtsPart::Whole) => {
+            format!("{matches} ORDER BY s.article_id ASC LIMIT ${next}")
+        }
     }
+}
+
+/// Which ids a search statement on PostgreSQL looks among: all, or those above or at
+/// and below a floor (see [`FTS_RECENT_ROWS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsPart {
+    Whole,
+    Above,
+    AtOrBelow,
 }
 
 /// How many of the newest search documents a ranked or newest-first search on
@@ -540,9 +543,10 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder, floor: bool) -> String {
 /// reading every match its word index gives, by its estimate of the matches; for two
 /// words that often go together (`grain & deal:*`) it expected 5,326 matches and found
 /// 33,123, each read and ranked: about 200 ms at 100,000 full-length stories, where the
-/// walk took 16. Among the newest rows only, it walks, and when they hold enough
-/// matches those are the newest matches of all, so the answer is the same.
-pub const FTS_RECENT_ROWS: i32 = 20_000;
+/// walk took 18. Among the newest rows only, it walks. The newest matches there are
+/// newer than any other, so the search then asks for what it still needs below them
+/// only, and the answer is the same as one statement over all.
+pub const FTS_RECENT_ROWS: i32 = 50_000;
 
 /// The id above which the newest [`FTS_RECENT_ROWS`] search documents lie (about: ids
 /// deleted below the newest count as rows), or `None` when the index holds no more.

@@ -660,8 +660,8 @@ async fn a_prefix_finds_the_words_each_write_adds_or_takes_away() {
 #[actix_web::test]
 async fn searches_find_the_same_matches_whether_the_newest_ids_hold_them_or_not() {
     // On PostgreSQL a search ranked or sorted newest first looks among the newest
-    // 20,000 ids first, and keeps what it found there only when they hold all it needs.
-    // Stories 40,000 ids apart put the older ones beyond that; each search must still
+    // 50,000 ids first, and keeps what it found there only when they hold all it needs.
+    // Stories 100,000 ids apart put the older ones beyond that; each search must still
     // find every story, in order, on either backend.
     use newsdesk::db::dialect::fts_match;
     use newsdesk::db::sqlite::{FtsOrder, FtsVisibility};
@@ -685,9 +685,9 @@ async fn searches_find_the_same_matches_whether_the_newest_ids_hold_them_or_not(
         .write_content(move |conn| {
             use diesel::RunQueryDsl;
             let jump = if on_postgres {
-                "SELECT setval(pg_get_serial_sequence('articles', 'id'), 40000)"
+                "SELECT setval(pg_get_serial_sequence('articles', 'id'), 100000)"
             } else {
-                "UPDATE sqlite_sequence SET seq = 40000 WHERE name = 'articles'"
+                "UPDATE sqlite_sequence SET seq = 100000 WHERE name = 'articles'"
             };
             diesel::sql_query(jump).execute(conn)?;
             Ok(newsdesk::db::Written::content((), newsdesk::db::Scope::All))
@@ -702,7 +702,7 @@ async fn searches_find_the_same_matches_whether_the_newest_ids_hold_them_or_not(
         );
     }
     t.article(&editor, story("new-draft", "draft", 50)).await;
-    assert!(ids[2] > 40_000, "the ids moved on: {ids:?}");
+    assert!(ids[2] > 100_000, "the ids moved on: {ids:?}");
 
     let all = ["new-three", "new-two", "new-one", "old-two", "old-one"];
     assert_eq!(

@@ -660,9 +660,9 @@ async fn a_prefix_finds_the_words_each_write_adds_or_takes_away() {
 #[actix_web::test]
 async fn searches_find_the_same_matches_whether_the_newest_ids_hold_them_or_not() {
     // On PostgreSQL a search ranked or sorted newest first looks among the newest
-    // 50,000 ids first, and keeps what it found there only when they hold all it needs.
-    // Stories 100,000 ids apart put the older ones beyond that; each search must still
-    // find every story, in order, on either backend.
+    // 50,000 ids first, then below them for what it still needs. Stories 100,000 ids
+    // apart put the older ones beyond that; each search must still find every story, in
+    // order, on either backend.
     use newsdesk::db::dialect::fts_match;
     use newsdesk::db::sqlite::{FtsOrder, FtsVisibility};
     let t = common::app().await;

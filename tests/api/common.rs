@@ -355,12 +355,21 @@ where
     }
 
     /// Every child sitemap `/sitemap.xml` names, read anonymously, one after another.
+    /// A child whose last story leaves between the index's read and its own (an embargo
+    /// ending) answers 404 and is no longer in the index: the index is then read again.
+    /// A child the index still names must answer 200.
     pub async fn sitemaps(&self) -> String {
-        let mut all = String::new();
-        for path in self.sitemap_children().await {
-            all.push_str(&self.get(&path).await.expect(200).text());
+        'read: loop {
+            let mut all = String::new();
+            for path in self.sitemap_children().await {
+                let child = self.get(&path).await;
+                if child.status == 404 && !self.sitemap_children().await.contains(&path) {
+                    continue 'read;
+                }
+                all.push_str(&child.expect(200).text());
+            }
+            return all;
         }
-        all
     }
 
     /// `GET path`, anonymously.

@@ -52,6 +52,7 @@ struct Metrics {
     cache_hits: Gauge,
     cache_misses: Gauge,
     cache_bytes: Gauge,
+    search_matches_reused: Gauge,
     db_jobs: Family<JobLabels, Gauge>,
     streams: Gauge,
 }
@@ -100,6 +101,13 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Bytes the representation cache holds",
         cache_bytes.clone(),
     );
+    let search_matches_reused = Gauge::default();
+    registry.register(
+        "search_matches_reused",
+        "Anonymous searches that missed the representation cache but reused the ranked \
+         matches of an earlier search of the same words, since start",
+        search_matches_reused.clone(),
+    );
     let db_jobs = Family::<JobLabels, Gauge>::default();
     registry.register(
         "db_jobs",
@@ -121,6 +129,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         cache_hits,
         cache_misses,
         cache_bytes,
+        search_matches_reused,
         db_jobs,
         streams,
     }
@@ -162,6 +171,8 @@ pub struct Readings {
     pub cache_hits: u64,
     pub cache_misses: u64,
     pub cache_bytes: u64,
+    /// Anonymous searches that reused an earlier search's matches.
+    pub search_matches_reused: u64,
     /// Reads queued and running, writes queued and running.
     pub db: (usize, usize, usize, usize),
     pub streams: usize,
@@ -174,6 +185,8 @@ pub fn render(now: Readings) -> String {
     m.cache_hits.set(as_gauge(now.cache_hits));
     m.cache_misses.set(as_gauge(now.cache_misses));
     m.cache_bytes.set(as_gauge(now.cache_bytes));
+    m.search_matches_reused
+        .set(as_gauge(now.search_matches_reused));
     let (rq, rr, wq, wr) = now.db;
     for (pool, state, n) in [
         ("read", "queued", rq),

@@ -28,7 +28,7 @@ use actix_web::web::Bytes;
 use tokio::sync::Notify;
 
 use crate::db::{ArticleFacts, ContentChange, Db, Scope, freshness};
-use crate::domain::articles::list::{Dependencies, Totals};
+use crate::domain::articles::list::{Dependencies, KeptMatches, Matches, MatchesTicket, Totals};
 
 /// A typical response's size, for the cache's estimate of how many it holds.
 const ESTIMATED_ENTRY_BYTES: u64 = 4 * 1024;
@@ -40,6 +40,10 @@ pub const POLL_EVERY: Duration = Duration::from_millis(250);
 /// Marks a response that must not be cached (health, live counters, streams).
 #[derive(Debug, Clone, Copy)]
 pub struct Uncacheable;
+
+/// An anonymous search's matches, with the generations (`all`, `created`) at which
+/// the search began.
+type KeptSet = (MatchesTicket, Matches);
 
 /// Articles created remembered in the log; a list older than that is recomputed.
 const LOG_LENGTH: usize = 4096;
@@ -157,6 +161,11 @@ pub struct RepresentationCache {
     log_floor: std::sync::atomic::AtomicI64,
     /// Remembered list totals: (generation `all`, version counted at, total).
     totals: Mutex<HashMap<Dependencies, (u64, i64, i64)>>,
+    /// Anonymous searches' full-text matches: ((generation `all`, generation
+    /// `created`) when the search began, the matches).
+    matches: Mutex<HashMap<String, KeptSet>>,
+    /// Searches answered from [`RepresentationCache::matches`].
+    matches_reused: AtomicU64,
     clock: Mutex<Clock>,
     valid_until: std::sync::atomic::AtomicI64,
     /// The wall-clock second at which the horizon was last worked out. A clock now
@@ -185,6 +194,9 @@ pub struct CacheStats {
     pub entries: usize,
     /// Bytes held now, as weighed against the capacity (`CACHE_SIZE_MB`).
     pub bytes: u64,
+    /// Anonymous searches whose full-text matches were kept from an earlier search of
+    /// the same words (another page, page size or filter), so not ranked again.
+    pub matches_reused: u64,
 }
 
 impl std::fmt::Debug for RepresentationCache {
@@ -228,6 +240,8 @@ impl RepresentationCache {
             log: RwLock::new(VecDeque::with_capacity(LOG_LENGTH)),
             log_floor: std::sync::atomic::AtomicI64::new(i64::MIN),
             totals: Mutex::new(HashMap::new()),
+            matches: Mutex::new(HashMap::new()),
+            matches_reused: AtomicU64::new(0),
             clock: Mutex::new(Clock {
                 seen_version: i64::MIN,
                 valid_until: i64::MIN,
@@ -248,6 +262,7 @@ impl RepresentationCache {
             stores: self.stores.load(Ordering::Relaxed),
             entries: self.entries.len(),
             bytes: self.entries.weight(),
+            matches_reused: self.matches_reused.load(Ordering::Relaxed),
         }
     }
 
@@ -435,6 +450,10 @@ impl RepresentationCache {
 /// Most list totals remembered; beyond that the memo starts afresh.
 const MAX_TOTALS: usize = 10_000;
 
+/// Most anonymous searches whose matches are kept (up to 1,000 matches of 16 bytes
+/// each: at most 4 MB); beyond that the memo starts afresh.
+const MAX_KEPT_SEARCHES: usize = 256;
+
 impl Totals for RepresentationCache {
     fn get(&self, deps: &Dependencies) -> Result<i64, u64> {
         let ticket = self.all.load(Ordering::Acquire);
@@ -471,6 +490,55 @@ impl Totals for RepresentationCache {
             totals.clear();
         }
         totals.insert(deps.clone(), (ticket, version, total));
+    }
+}
+
+impl KeptMatches for RepresentationCache {
+    fn matches(&self, key: &str) -> Result<Matches, MatchesTicket> {
+        self.matches_at(key, unix_now())
+    }
+
+    fn put_matches(&self, key: String, found: Matches, ticket: MatchesTicket) {
+        let mut matches = self.matches.lock().unwrap_or_else(|e| e.into_inner());
+        if matches.len() >= MAX_KEPT_SEARCHES {
+            // Sets of a generation already past are never served: drop those first.
+            let now = (
+                self.all.load(Ordering::Acquire),
+                self.created.load(Ordering::Acquire),
+            );
+            matches.retain(|_, (kept_at, _)| *kept_at == now);
+            if matches.len() >= MAX_KEPT_SEARCHES {
+                matches.clear();
+            }
+        }
+        matches.insert(key, (ticket, found));
+    }
+}
+
+impl RepresentationCache {
+    /// [`KeptMatches::matches`] with the wall clock's second given. Kept matches are
+    /// served under the rules of an entry of [`Kind::Other`]: no write of any kind and
+    /// no article created since, and the next scheduled change not yet come.
+    fn matches_at(&self, key: &str, now: i64) -> Result<Matches, MatchesTicket> {
+        // Taken before the search, as a response's stamp is: a write that commits
+        // while it runs moves a generation, and what it found is never served.
+        let ticket = (
+            self.all.load(Ordering::Acquire),
+            self.created.load(Ordering::Acquire),
+        );
+        // Past the next scheduled change a story may have fallen due or expired with no
+        // write (`observe` then moves `all`); until then, nothing kept is trusted.
+        if now >= self.valid_until.load(Ordering::Acquire) || self.clock_went_back(now) {
+            return Err(ticket);
+        }
+        let matches = self.matches.lock().unwrap_or_else(|e| e.into_inner());
+        match matches.get(key) {
+            Some((kept_at, found)) if *kept_at == ticket => {
+                self.matches_reused.fetch_add(1, Ordering::Relaxed);
+                Ok(found.clone())
+            }
+            _ => Err(ticket),
+        }
     }
 }
 
@@ -665,6 +733,84 @@ mod tests {
         assert!(cache.get("/api/v1/articles/a").is_some());
         cache.observe(6, None);
         assert!(cache.get("/api/v1/articles/a").is_none());
+    }
+
+    fn kept(ids: &[i32]) -> Matches {
+        ids.iter().map(|id| (*id, 1.0)).collect()
+    }
+
+    /// Keeps `ids` under `key` as a search that starts now would.
+    fn search(cache: &RepresentationCache, key: &str, ids: &[i32]) {
+        if let Err(ticket) = cache.matches(key) {
+            cache.put_matches(key.into(), kept(ids), ticket);
+        }
+    }
+
+    #[test]
+    fn kept_matches_are_served_until_anything_a_reader_could_find_changes() {
+        let cache = RepresentationCache::new(1 << 20);
+        search(&cache, "w", &[1]);
+        assert!(cache.matches("w").is_err(), "not before the state is known");
+        cache.apply(change(Scope::Created, 1));
+        search(&cache, "w", &[1]);
+        assert_eq!(cache.matches("w").map(|m| m.to_vec()), Ok(vec![(1, 1.0)]));
+        assert_eq!(cache.stats().matches_reused, 1);
+        // A draft changes no reader's search; a published story, any other create, an
+        // edit and another process's write each do.
+        let draft = Scope::ArticleCreated(ArticleFacts::default());
+        cache.apply(change(draft, 2));
+        assert!(cache.matches("w").is_ok());
+        for (i, scope) in [article(1), Scope::Created, Scope::All]
+            .into_iter()
+            .enumerate()
+        {
+            search(&cache, "w", &[1]);
+            assert!(cache.matches("w").is_ok());
+            cache.apply(change(scope, 3 + i as i64));
+            assert!(cache.matches("w").is_err(), "retired by write {i}");
+        }
+        search(&cache, "w", &[1]);
+        cache.observe(10, None);
+        assert!(cache.matches("w").is_err(), "retired by another process");
+        // Found across a write: never served after it.
+        let ticket = cache.matches("w").unwrap_err();
+        cache.apply(change(Scope::All, 11));
+        cache.put_matches("w".into(), kept(&[1]), ticket);
+        assert!(cache.matches("w").is_err());
+    }
+
+    #[test]
+    fn kept_matches_stop_at_the_next_scheduled_change_and_when_the_clock_goes_back() {
+        let cache = RepresentationCache::new(1 << 20);
+        let today = unix_now();
+        let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.naive_utc());
+        cache.observe_at(1, at(today + 60), today);
+        search(&cache, "w", &[1]);
+        assert!(cache.matches_at("w", today + 59).is_ok());
+        assert!(
+            cache.matches_at("w", today + 60).is_err(),
+            "a story falls due"
+        );
+        assert!(
+            cache.matches_at("w", today - 5).is_err(),
+            "the clock went back"
+        );
+    }
+
+    #[test]
+    fn kept_searches_are_bounded() {
+        let cache = RepresentationCache::new(1 << 20);
+        cache.apply(change(Scope::Created, 1));
+        for i in 0..MAX_KEPT_SEARCHES + 10 {
+            search(&cache, &format!("w{i}"), &[1]);
+            let held = cache.matches.lock().unwrap().len();
+            assert!(held <= MAX_KEPT_SEARCHES, "{held} held");
+        }
+        assert!(
+            cache
+                .matches(&format!("w{}", MAX_KEPT_SEARCHES + 9))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -764,3 +764,111 @@ async fn searches_find_the_same_matches_whether_the_newest_ids_hold_them_or_not(
     assert_eq!(found[4], ids[1..]);
     assert_eq!(found[5], ids[..2]);
 }
+
+/// An anonymous search keeps its ranked matches for the next request of the same words
+/// (another page size, a cursor, a language), and a reader still finds exactly what is
+/// there after each kind of change: a story created, edited, taken down, or falling
+/// due. Staff searches are never answered from kept matches.
+#[actix_web::test]
+async fn kept_matches_serve_the_same_words_again_until_anything_a_reader_finds_changes() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    for (slug, title) in [
+        ("quay", "Harbour quay repaired"),
+        ("fees", "Harbour fees rise"),
+        ("ferry", "Ferry strike ends"),
+    ] {
+        t.article(
+            &editor,
+            json!({"slug": slug, "title": title, "status": "published"}),
+        )
+        .await;
+    }
+    let reused = || t.state.cache.stats().matches_reused;
+    // Each URL is new to the response cache (its page size differs), so each reaches
+    // the search; the sorted slugs say what a reader finds, whatever the ranking.
+    let mut size = 10;
+    let mut found = |extra: &'static str| {
+        size += 1;
+        let path = format!("/api/v1/articles?q=harbour&per_page={size}{extra}");
+        let t = &t;
+        async move {
+            let mut slugs = t.slugs(&path).await;
+            slugs.sort();
+            slugs
+        }
+    };
+    let at_start = reused();
+    assert_eq!(found("").await, ["fees", "quay"]);
+    assert_eq!(reused(), at_start, "the first search ranks");
+    assert_eq!(found("").await, ["fees", "quay"]);
+    assert_eq!(found("&lang=en").await, ["fees", "quay"]);
+    assert_eq!(
+        reused(),
+        at_start + 2,
+        "the same words again reuse the matches"
+    );
+    // Another order is another search.
+    let newest = t
+        .slugs("/api/v1/articles?q=harbour&sort=-published_at")
+        .await;
+    assert_eq!(newest, ["fees", "quay"]);
+    assert_eq!(reused(), at_start + 2);
+
+    // A new story is found at once; a draft is not.
+    t.article(
+        &editor,
+        json!({"slug": "pilot", "title": "Harbour pilot retires", "status": "published"}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"slug": "plan", "title": "Harbour plan, unpublished"}),
+    )
+    .await;
+    assert_eq!(found("").await, ["fees", "pilot", "quay"]);
+    // Staff see the draft, and never from kept matches.
+    let before_staff = reused();
+    let mut staff = t
+        .slugs_as(&editor, "/api/v1/articles?q=harbour&status=all&per_page=30")
+        .await;
+    staff.sort();
+    assert_eq!(staff, ["fees", "pilot", "plan", "quay"]);
+    t.slugs_as(&editor, "/api/v1/articles?q=harbour&status=all&per_page=31")
+        .await;
+    assert_eq!(reused(), before_staff, "staff searches are not kept");
+
+    // An edit that takes the word away, and a story taken down.
+    assert_eq!(found("").await, ["fees", "pilot", "quay"]);
+    t.patch(
+        &editor,
+        "/api/v1/articles/fees",
+        json!({"title": "Port fees rise"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(found("").await, ["pilot", "quay"]);
+    t.delete(&editor, "/api/v1/articles/quay").await.expect(204);
+    assert_eq!(found("").await, ["pilot"]);
+
+    // A scheduled story: hidden while kept matches are served, then found once due,
+    // with no write in between.
+    t.article(
+        &editor,
+        json!({"slug": "later", "title": "Harbour festival opens", "status": "published",
+            "published_at": common::in_seconds(common::SCHEDULE_AHEAD)}),
+    )
+    .await;
+    assert_eq!(found("").await, ["pilot"]);
+    let before_due = reused();
+    assert_eq!(found("").await, ["pilot"]);
+    assert_eq!(reused(), before_due + 1, "kept until the story falls due");
+    common::eventually(common::due_by(common::SCHEDULE_AHEAD), || async {
+        let path = "/api/v1/articles?q=harbour&per_page=50&sort=relevance";
+        let mut slugs = t.slugs(path).await;
+        slugs.sort();
+        common::equals(slugs, vec!["later".to_owned(), "pilot".to_owned()])
+    })
+    .await;
+    assert_eq!(found("").await, ["later", "pilot"]);
+}

@@ -18,7 +18,7 @@ use crate::error::AppResult;
 use crate::schema::{
     article_authors, article_regions, article_tags, articles, collection_articles,
 };
-pub use dependencies::{Dependencies, Totals};
+pub use dependencies::{Dependencies, KeptMatches, ListMemo, Matches, MatchesTicket, Totals};
 use search_page::search_page;
 pub use search_page::{MAX_SEARCH_HITS, SEARCH_WINDOW};
 
@@ -945,13 +945,14 @@ pub fn list(
     list_with_dependencies(conn, q, viewer, codec, None, site).map(|(page, _)| page)
 }
 
-/// [`list`], and what the page depends on; `totals` remembers list totals.
+/// [`list`], and what the page depends on; `memo` remembers list totals and the
+/// matches of anonymous searches.
 pub fn list_with_dependencies(
     conn: &mut DbConn,
     q: &ArticleQuery,
     viewer: Option<Actor>,
     codec: &CursorCodec,
-    totals: Option<&dyn Totals>,
+    memo: Option<&dyn ListMemo>,
     site: &crate::domain::feeds::Site,
 ) -> AppResult<(ListResponse<super::Article>, Dependencies)> {
     let Some(resolved) = resolve(conn, q)? else {
@@ -972,7 +973,8 @@ pub fn list_with_dependencies(
         _ => Dependencies::Any,
     };
     if let Some(words) = &q.q {
-        let page = search_page(conn, q, words, &resolved, viewer, codec, site)?;
+        let kept = memo.map(|m| m as &dyn KeptMatches);
+        let page = search_page(conn, q, words, &resolved, viewer, codec, site, kept)?;
         return Ok((page, dependencies));
     }
     let now = Timestamp::now().0;
@@ -1005,7 +1007,7 @@ pub fn list_with_dependencies(
             viewer,
             now,
             &dependencies,
-            totals,
+            memo.map(|m| m as &dyn Totals),
         )?),
         Some(_) => None,
     };

@@ -257,6 +257,7 @@ pub async fn metrics(
         cache_hits: cache.hits,
         cache_misses: cache.misses,
         cache_bytes: cache.bytes,
+        search_matches_reused: cache.matches_reused,
         db: state.db.load(),
         streams: state.hub.connections(),
     });

@@ -69,3 +69,29 @@ pub trait Totals: Send + Sync {
     /// `get` gave `ticket`.
     fn put(&self, deps: &Dependencies, total: i64, version: i64, ticket: u64);
 }
+
+/// The matches of one anonymous search, best (or newest, or oldest) first: article ids
+/// with their relevance.
+pub type Matches = std::sync::Arc<[(i32, f64)]>;
+
+/// What a [`KeptMatches`] memo hands out with a miss, to be handed back with the
+/// matches found: the memo's state when the search began.
+pub type MatchesTicket = (u64, u64);
+
+/// Remembers the full-text matches of anonymous searches between requests, so that the
+/// next page of the same words, another page size, or the same words with a language
+/// or a section, does not rank the newest matches again. The memo answers only while
+/// nothing a reader could find has changed: any content write, any article created,
+/// and any scheduled change (a story falling due or expiring) retires every kept set.
+pub trait KeptMatches: Send + Sync {
+    /// The matches kept under `key`, if still exact; otherwise a ticket to hand back
+    /// to [`KeptMatches::put_matches`] with the matches found.
+    fn matches(&self, key: &str) -> Result<Matches, MatchesTicket>;
+    /// Keeps `matches`, found after `matches` gave `ticket`.
+    fn put_matches(&self, key: String, matches: Matches, ticket: MatchesTicket);
+}
+
+/// What a list handler may remember between requests: totals and search matches.
+pub trait ListMemo: Totals + KeptMatches {}
+
+impl<T: Totals + KeptMatches> ListMemo for T {}

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::{Purpose, Resolved, empty, filtered, published_key};
+use super::{KeptMatches, Matches, Purpose, Resolved, empty, filtered, published_key};
 use crate::auth::Actor;
 use crate::db::DbBackend;
 use crate::db::DbConn;
@@ -171,9 +171,52 @@ fn matches_from_facts(
         .collect())
 }
 
+/// The key of an anonymous search's matches in a [`KeptMatches`] memo: the order and
+/// the words, which are all the full-text statement is given besides the visibility
+/// (every anonymous reader's) and the limit (always [`MAX_SEARCH_HITS`]).
+fn matches_key(terms: &[String], order: FtsOrder) -> String {
+    let order = match order {
+        FtsOrder::Relevance { window } => format!("relevance {window}"),
+        FtsOrder::Newest => "newest".to_owned(),
+        FtsOrder::Oldest => "oldest".to_owned(),
+    };
+    // Words hold no control characters (see `search::terms`), so the separator is not
+    // one of their letters.
+    format!("{order}\u{1f}{}", terms.join("\u{1f}"))
+}
+
+/// The full-text matches of a search: for anonymous readers kept in `memo` between
+/// requests while nothing a reader could find changes; staff, whose matches include
+/// drafts and who expect to find what they have just written, always search afresh.
+fn full_text_matches(
+    conn: &mut DbConn,
+    terms: &[String],
+    visible: FtsVisibility,
+    order: FtsOrder,
+    memo: Option<&dyn KeptMatches>,
+) -> AppResult<Matches> {
+    let search = |conn: &mut DbConn| -> AppResult<Matches> {
+        let hits = crate::db::dialect::fts_match(conn, terms, visible, order, MAX_SEARCH_HITS)?;
+        Ok(hits.into())
+    };
+    let (FtsVisibility::Public(_), Some(memo)) = (visible, memo) else {
+        return search(conn);
+    };
+    let key = matches_key(terms, order);
+    match memo.matches(&key) {
+        Ok(kept) => Ok(kept),
+        Err(ticket) => {
+            let found = search(conn)?;
+            memo.put_matches(key, found.clone(), ticket);
+            Ok(found)
+        }
+    }
+}
+
 /// A page of search results: FTS5 finds and ranks the matches, the database keeps those
 /// that pass the other filters and the caller's visibility, and the page is cut from
 /// them in the requested order; each result carries its rank and a snippet.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn search_page(
     conn: &mut DbConn,
     q: &ArticleQuery,
@@ -182,6 +225,7 @@ pub(super) fn search_page(
     viewer: Option<Actor>,
     codec: &CursorCodec,
     site: &crate::domain::feeds::Site,
+    memo: Option<&dyn KeptMatches>,
 ) -> AppResult<ListResponse<crate::domain::articles::Article>> {
     let terms = search::terms(words);
     if terms.is_empty() {
@@ -200,7 +244,7 @@ pub(super) fn search_page(
         Some(actor) if actor.is_editor() => FtsVisibility::All,
         Some(actor) => FtsVisibility::Writer(actor.id),
     };
-    let hits = crate::db::dialect::fts_match(conn, &terms, visible, order, MAX_SEARCH_HITS)?;
+    let hits = full_text_matches(conn, &terms, visible, order, memo)?;
     if hits.is_empty() {
         return Ok(empty(q));
     }

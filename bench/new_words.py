@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Searches whose words never repeat, for two newsdesk binaries alternating (SQLite).
+
+bench/run.py's distinct search load asks each of its 36 queries in 120 ways (languages,
+orders, pages, page sizes), so a search may reuse the ranked matches of an earlier one
+of the same words. This load asks every pair and every triple of the load's words of
+four letters or more, in each language, newest first and by relevance (8,902 URLs,
+shuffled), so that no two searches of a round share their words: what a search costs
+when nothing can be reused.
+
+    python3 bench/new_words.py OLD NEW [--articles 1000000 --body-words 80] [--rounds 2]
+"""
+import argparse
+import itertools
+import os
+import random
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (bench/run.py: corpus, servers, wrk)
+
+
+def paths():
+    found = []
+    for phrases in run.SEARCH_WORDS.values():
+        words = sorted({w for p in phrases for w in p.split() if len(w) > 3})
+        for chosen in itertools.chain(itertools.combinations(words, 2),
+                                      itertools.combinations(words, 3)):
+            q = urllib.parse.quote(" ".join(chosen))
+            found.append(f"/api/v1/articles?q={q}")
+            found.append(f"/api/v1/articles?q={q}&sort=-published_at")
+    random.Random(7).shuffle(found)
+    return found
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--articles", type=int, default=1_000_000)
+    ap.add_argument("--body-words", type=int, default=80)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=8)
+    args = ap.parse_args()
+    run.BODY_WORDS = args.body_words
+    run.ensure_wrk()
+    urls = paths()
+    old, new = os.path.abspath(args.old), os.path.abspath(args.new)
+    corpus, _ = run.corpus(old, args.articles)
+    print(f"{len(urls)} URLs; corpus {corpus}", flush=True)
+    for r in range(1, args.rounds + 1):
+        for name, binary in (("old", old), ("new", new)):
+            db = run.working_copy(corpus)
+            port = run.free_port(run.NEWSDESK_PORT)
+            env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
+                       RUST_LOG="warn", ADMIN_EMAIL=run.ADMIN_EMAIL,
+                       ADMIN_PASSWORD=run.ADMIN_PASSWORD,
+                       SEARCH_BURST="100000", SEARCH_RATE="100000")
+            server = run.Server(f"newsdesk-{name}", [binary], port, env=env)
+            try:
+                got = run.wrk(port, run.lua_paths(urls), 64, 2, args.seconds, 2, server)
+            finally:
+                server.stop()
+            print(f"round {r} {name}: {got['rps']:.0f} req/s, {got['cpu_us']:.0f} µs CPU/req, "
+                  f"p50 {got['p50']:.1f} ms, p99 {got['p99']:.1f} ms, "
+                  f"{got['requests']} requests, {got['errors']} errors", flush=True)
+
+
+if __name__ == "__main__":
+    main()

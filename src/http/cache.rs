@@ -164,7 +164,7 @@ pub struct RepresentationCache {
     /// Anonymous searches' full-text matches: ((generation `all`, generation
     /// `created`) when the search began, the matches).
     matches: Mutex<HashMap<String, KeptSet>>,
-    /// Searches answered from [`RepresentationCache::matches`].
+    /// Anonymous searches answered from a kept set of matches.
     matches_reused: AtomicU64,
     clock: Mutex<Clock>,
     valid_until: std::sync::atomic::AtomicI64,

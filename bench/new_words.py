@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Searches whose words never repeat, for two newsdesk binaries alternating (SQLite).
+"""Searches whose words never repeat, for two newsdesk binaries alternating.
 
 bench/run.py's distinct search load asks each of its 36 queries in 120 ways (languages,
 orders, pages, page sizes), so a search may reuse the ranked matches of an earlier one
@@ -9,6 +9,10 @@ shuffled), so that no two searches of a round share their words: what a search c
 when nothing can be reused.
 
     python3 bench/new_words.py OLD NEW [--articles 1000000 --body-words 80] [--rounds 2]
+    python3 bench/new_words.py OLD NEW --backend postgres --articles 100000 --body-words 0
+
+On PostgreSQL the corpus is bench/run.py's corpus database, copied for each run (see
+bench/ab.py); `--body-words 0` is bench/run.py's full-length stories.
 """
 import argparse
 import itertools
@@ -42,28 +46,45 @@ def main():
     ap.add_argument("--body-words", type=int, default=80)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
+                    help="a PostgreSQL server to create the corpus and working databases on")
     args = ap.parse_args()
-    run.BODY_WORDS = args.body_words
+    run.BODY_WORDS = args.body_words or None
     run.ensure_wrk()
     urls = paths()
     old, new = os.path.abspath(args.old), os.path.abspath(args.new)
-    corpus, _ = run.corpus(old, args.articles)
+    postgres = args.backend == "postgres"
+    if postgres:
+        pg = run.Postgres(args.pg_url)
+        corpus, _ = run.corpus_pg(old, pg, args.articles)
+
+        def fresh():
+            url = run.working_copy_pg(pg, corpus)
+            run.PG_METER = run.PgCpu(pg, run.PG_RUN_DB)
+            return url
+    else:
+        corpus, _ = run.corpus(old, args.articles)
+
+        def fresh():
+            return run.working_copy(corpus)
     print(f"{len(urls)} URLs; corpus {corpus}", flush=True)
     for r in range(1, args.rounds + 1):
         for name, binary in (("old", old), ("new", new)):
-            db = run.working_copy(corpus)
+            db = fresh()
             port = run.free_port(run.NEWSDESK_PORT)
             env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
                        RUST_LOG="warn", ADMIN_EMAIL=run.ADMIN_EMAIL,
                        ADMIN_PASSWORD=run.ADMIN_PASSWORD,
                        SEARCH_BURST="100000", SEARCH_RATE="100000")
-            server = run.Server(f"newsdesk-{name}", [binary], port, env=env)
+            server = run.Server(f"newsdesk-{name}", [binary], port, env=env, uses_pg=postgres)
             try:
                 got = run.wrk(port, run.lua_paths(urls), 64, 2, args.seconds, 2, server)
             finally:
                 server.stop()
             print(f"round {r} {name}: {got['rps']:.0f} req/s, {got['cpu_us']:.0f} µs CPU/req, "
-                  f"p50 {got['p50']:.1f} ms, p99 {got['p99']:.1f} ms, "
+                  + (f"PostgreSQL {got['pg_cpu_us']:.0f} µs, " if got.get("pg_cpu_us") else "")
+                  + f"p50 {got['p50']:.1f} ms, p99 {got['p99']:.1f} ms, "
                   f"{got['requests']} requests, {got['errors']} errors", flush=True)
 
 

@@ -81,8 +81,9 @@ pub type MatchesTicket = (u64, u64);
 /// Remembers the full-text matches of anonymous searches between requests, so that the
 /// next page of the same words, another page size, or the same words with a language
 /// or a section, does not rank the newest matches again. The memo answers only while
-/// nothing a reader could find has changed: any content write, any article created,
-/// and any scheduled change (a story falling due or expiring) retires every kept set.
+/// nothing a reader could find has changed: a published article created, any edit or
+/// delete, and any scheduled change (a story falling due or expiring) retire every kept
+/// set; a new draft, or a story scheduled for later, does not until it is due.
 pub trait KeptMatches: Send + Sync {
     /// The matches kept under `key`, if still exact; otherwise a ticket to hand back
     /// to [`KeptMatches::put_matches`] with the matches found.

@@ -488,7 +488,7 @@ async fn date_sorted_searches_keep_the_newest_matches() {
 /// window and `featured` flag, in every order, for readers and for staff without a
 /// status: what readers see, never a draft, a scheduled, an expired or a trashed match.
 #[actix_web::test]
-async fn searches_keep_the_language_section_and_window_of_the_list() {
+async fn searches_keep_the_language_section_window_and_links_of_the_list() {
     // More uncached anonymous searches than one reader's budget allows at once.
     let t = common::app_configured(|c| c.search_burst = 1_000).await;
     let editor = t.editor().await;
@@ -508,18 +508,36 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
         if ["h-es-spo-24", "h-en-pol-23"].contains(&slug) {
             body["featured"] = json!(true);
         }
+        let (tags, authors, regions) = match slug {
+            "h-en-pol-23" => (json!(["gaza"]), json!(["leila-haddad"]), json!(["mena"])),
+            "h-es-pol-23" => (json!(["elections"]), json!([]), json!([])),
+            "h-en-spo-24" => (
+                json!(["gaza", "climate"]),
+                json!(["omar-said"]),
+                json!(["europe"]),
+            ),
+            "h-es-spo-24" => (json!(["climate"]), json!(["leila-haddad"]), json!(["mena"])),
+            _ => (json!(["gaza"]), json!(["omar-said"]), json!([])),
+        };
+        body["tags"] = tags;
+        body["authors"] = authors;
+        body["regions"] = regions;
         t.article(&editor, body).await;
     }
-    // Featured too, so that `featured=true` is checked against them.
+    // Featured and linked too, so that `featured=true` and the links are checked
+    // against them.
     t.hidden_stories(
         &editor,
         "h-",
-        json!({"title": "Harbour", "section": "politics", "featured": true}),
+        json!({"title": "Harbour", "section": "politics", "featured": true,
+            "tags": ["gaza", "climate", "elections"], "authors": ["leila-haddad", "omar-said"],
+            "regions": ["mena", "europe"]}),
     )
     .await;
     let window = "&published_after=2023-05-01T00:00:00Z&published_before=2024-05-01T00:00:00Z";
     let in_politics = format!("{window}&section=politics");
     let window_plain = format!("{window}&featured=false");
+    let tag_window = format!("{window}&tag=gaza");
     for (filter, want) in [
         (
             "",
@@ -544,6 +562,24 @@ async fn searches_keep_the_language_section_and_window_of_the_list() {
         ("&featured=false&lang=es", vec!["h-es-pol-23"]),
         ("&featured=true&section=sports", vec!["h-es-spo-24"]),
         (window_plain.as_str(), vec!["h-en-spo-24", "h-es-pol-23"]),
+        (
+            "&tag=gaza",
+            vec!["h-en-none-25", "h-en-spo-24", "h-en-pol-23"],
+        ),
+        (
+            "&tag=climate,elections",
+            vec!["h-es-spo-24", "h-en-spo-24", "h-es-pol-23"],
+        ),
+        ("&author=leila-haddad", vec!["h-es-spo-24", "h-en-pol-23"]),
+        ("&region=mena", vec!["h-es-spo-24", "h-en-pol-23"]),
+        (
+            "&tag=gaza&lang=en&author=omar-said",
+            vec!["h-en-none-25", "h-en-spo-24"],
+        ),
+        (tag_window.as_str(), vec!["h-en-spo-24"]),
+        ("&region=europe&featured=false", vec!["h-en-spo-24"]),
+        ("&tag=gaza&section=news", vec!["h-en-pol-23"]),
+        ("&author=omar-said&region=mena", vec![]),
     ] {
         for sort in [
             "",

@@ -65,15 +65,50 @@ type SearchRow = (
     chrono::NaiveDateTime,
 );
 
-/// Whether a search's matches can be kept from [`facts`] alone: what readers see, by
-/// language, section, date and `featured`, ordered by relevance or publication (no
-/// link; the facts hold neither a title nor an update time).
+/// Whether a search's matches can be kept from [`facts`] and the links alone: what
+/// readers see, by language, section, date and `featured`, then by tag, author and
+/// region ([`linked_only`]), ordered by relevance or publication (no collection; the
+/// facts hold neither a title nor an update time).
 fn from_facts(q: &ArticleQuery, r: &Resolved) -> bool {
+    // `walks_by_date` leaves collections out.
     super::walks_by_date(q, r)
-        && r.tags.is_none()
-        && r.author.is_none()
-        && r.region.is_none()
-        && r.collection.is_none()
+}
+
+/// The rows among `rows` that carry any of the search's tags, its author and its
+/// region, read from each link table's own index (a probe per match, the index alone)
+/// instead of the stories' rows: a search keeps up to [`MAX_SEARCH_HITS`] matches, and
+/// each story's row holds its body. The link rows' copies of their story's time are
+/// not needed: the date window was applied to the story's own ([`matches_from_facts`]).
+fn linked_only(
+    conn: &mut DbConn,
+    r: &Resolved,
+    mut rows: Vec<SearchRow>,
+) -> AppResult<Vec<SearchRow>> {
+    use crate::schema::{article_authors, article_regions, article_tags};
+    macro_rules! keep_linked {
+        ($link:ident, $matching:expr) => {{
+            let ids: Vec<i32> = rows.iter().map(|row| row.0).collect();
+            let linked: std::collections::HashSet<i32> = $link::table
+                .filter($matching)
+                .filter($link::article_id.id_in(&ids))
+                .select($link::article_id)
+                .into_boxed::<DbBackend>()
+                .load::<i32>(conn)?
+                .into_iter()
+                .collect();
+            rows.retain(|row| linked.contains(&row.0));
+        }};
+    }
+    if let Some(tags) = &r.tags {
+        keep_linked!(article_tags, article_tags::tag_id.eq_any(tags.clone()));
+    }
+    if let Some(id) = r.author {
+        keep_linked!(article_authors, article_authors::author_id.eq(id));
+    }
+    if let Some(id) = r.region {
+        keep_linked!(article_regions, article_regions::region_id.eq(id));
+    }
+    Ok(rows)
 }
 
 /// The matches among `ids` that the list's language, section, date window and
@@ -251,7 +286,10 @@ pub(super) fn search_page(
     let scores: std::collections::HashMap<i32, f64> = hits.iter().copied().collect();
     let ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
     let rows: Vec<SearchRow> = match from_facts(q, resolved) {
-        true => matches_from_facts(conn, q, resolved, &ids, visible, now)?,
+        true => {
+            let rows = matches_from_facts(conn, q, resolved, &ids, visible, now)?;
+            linked_only(conn, resolved, rows)?
+        }
         false => filtered(
             articles::table.into_boxed(),
             q,

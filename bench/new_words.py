@@ -10,6 +10,10 @@ when nothing can be reused.
 
     python3 bench/new_words.py OLD NEW [--articles 1000000 --body-words 80] [--rounds 2]
     python3 bench/new_words.py OLD NEW --backend postgres --articles 100000 --body-words 0
+    python3 bench/new_words.py OLD NEW --links
+
+With `--links` every search also names one of the corpus's tags, authors or regions
+(in turn), as a search box on a tag, byline or region page would.
 
 On PostgreSQL the corpus is bench/run.py's corpus database, copied for each run (see
 bench/ab.py); `--body-words 0` is bench/run.py's full-length stories.
@@ -38,6 +42,20 @@ def paths():
     return found
 
 
+def linked(urls, port):
+    """`urls`, each with one of the corpus's tags, authors or regions, in turn (their
+    slugs read from the server at `port`)."""
+    kinds = []
+    for kind, param in (("tags", "tag"), ("authors", "author"), ("regions", "region")):
+        _, _, page = run.api(port, f"/api/v1/{kind}?per_page=100")
+        kinds.append((param, sorted(x["slug"] for x in page["data"])))
+    out = []
+    for i, url in enumerate(urls):
+        param, slugs = kinds[i % len(kinds)]
+        out.append(f"{url}&{param}={slugs[(i // len(kinds)) % len(slugs)]}")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("old")
@@ -47,6 +65,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--links", action="store_true",
+                    help="each search also names a tag, an author or a region")
     ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
                     help="a PostgreSQL server to create the corpus and working databases on")
     args = ap.parse_args()
@@ -79,6 +99,8 @@ def main():
                        SEARCH_BURST="100000", SEARCH_RATE="100000")
             server = run.Server(f"newsdesk-{name}", [binary], port, env=env, uses_pg=postgres)
             try:
+                if args.links and "&tag=" not in urls[0]:
+                    urls = linked(urls, port)
                 got = run.wrk(port, run.lua_paths(urls), 64, 2, args.seconds, 2, server)
             finally:
                 server.stop()

@@ -309,10 +309,10 @@ pub enum Command {
     /// version; prints `ok` when it is sound.
     Check,
     /// Rebuild the maintained counts (list totals, tags' article counts, the sitemap
-    /// index and its children's times), and each tag, byline and region link's copy of
-    /// its story's time and language, from the stories as they stand: after rows were
-    /// edited by hand, or after an instance of an older release wrote once a newer one
-    /// had migrated.
+    /// index and its children's times, SQLite's search index totals), and each tag,
+    /// byline and region link's copy of its story's time and language, from the stories
+    /// as they stand: after rows were edited by hand, or after an instance of an older
+    /// release wrote once a newer one had migrated.
     Recount,
     /// Copy this SQLite newsroom (DATABASE_URL) into an empty PostgreSQL database.
     Copy {

@@ -186,8 +186,22 @@ where
 {
     Ok(crate::on_backend!(conn, |c| {
         let mut query = diesel::sql_query(sql).into_boxed();
+        // SQLite's ranking: the phrases' names, then what readers cannot see as of now
+        // (`sqlite::fts_sql`).
         if let Some(names) = binds.names {
-            query = query.bind::<Text, _>(names);
+            let now = match binds.visible {
+                FtsVisibility::Public(now) => now,
+                FtsVisibility::Writer(_) | FtsVisibility::All => {
+                    crate::domain::time::Timestamp::now().0
+                }
+            };
+            query = query
+                .bind::<Text, _>(names)
+                .bind::<Text, _>(StoredStatus::Draft)
+                .bind::<Text, _>(StoredStatus::Published)
+                .bind::<Timestamp, _>(now)
+                .bind::<Text, _>(StoredStatus::Published)
+                .bind::<Timestamp, _>(now);
         }
         let mut query = query.bind::<Text, _>(binds.expression);
         query = match binds.visible {

@@ -16,12 +16,27 @@
 //! tokens, which FTS5 looks up in a table of its own for every row ranked, is kept the
 //! same way.
 //!
-//! SQL: `newsdesk_bm25(articles_fts, version, names, w_title, w_summary, w_body)`,
-//! where `names` names the query's phrases in order, separated by single spaces, as
-//! [`crate::domain::search::Fts5Search`] writes them (`"water" "clim"*=2`: the
-//! phrase `"water"`, then two phrases that stand for the prefix `clim`, counted and
-//! weighed as the one phrase the prefix would have been), and the weights are per
-//! column, as for `bm25()`. The result is the score itself (BM25 is `-bm25()`).
+//! The statistics count what readers can see only. Drafts, scheduled stories and
+//! stories past their `unpublish_at` are in the index (staff search them), and were in
+//! FTS5's counts: three drafts that held a word made two published stories that hold it
+//! swap places in a reader's results. The statement names those rows (`hidden`), each
+//! with its entry in FTS5's table of row lengths; a phrase's count leaves them out, and
+//! so do the row and token totals, which come from `search_totals` (kept by every write
+//! of the index, [`super::sqlite::fts_insert`]): FTS5's own never go down when a row is
+//! deleted from a contentless index, and every edit deletes the story's row and adds
+//! it again.
+//!
+//! SQL: `newsdesk_bm25(articles_fts, version, names, rows, tokens, hidden, w_title,
+//! w_summary, w_body)`, where `names` names the query's phrases in order, separated by
+//! single spaces, as [`crate::domain::search::Fts5Search`] writes them (`"water"
+//! "clim"*=2`: the phrase `"water"`, then two phrases that stand for the prefix `clim`,
+//! counted and weighed as the one phrase the prefix would have been); `rows` and
+//! `tokens` are the index's totals (FTS5's own when null); `hidden` lists the rows
+//! readers cannot see as `id:sz`, comma-separated, `sz` the row's entry in
+//! `articles_fts_docsize` in hexadecimal (empty when the row is not in the index; no
+//! rows when null); and the weights are per column, as for `bm25()`. The result is the
+//! score itself (BM25 is `-bm25()`). With no hidden row and the totals FTS5 would give,
+//! it is `bm25()`'s to the bit.
 //!
 //! Diesel gives no access to a connection's `sqlite3` handle, so the function is
 //! registered through SQLite's automatic extensions: [`super::sqlite::establish`] has
@@ -136,12 +151,96 @@ struct Counts {
     lengths: HashMap<i64, LengthBlock, foldhash::fast::RandomState>,
 }
 
-/// What the counts depend on: the content version, the index's rows and tokens.
+/// What the counts depend on: the content version, the index's rows and tokens (as
+/// FTS5 counts them, and as the statement gives them), and the rows readers cannot see
+/// (a hash of their ids: a scheduled story falls due with no write).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     version: i64,
     rows: i64,
     tokens: i64,
+    given_rows: i64,
+    given_tokens: i64,
+    hidden: u64,
+}
+
+/// The argument the weights start at.
+const FIRST_WEIGHT: usize = 5;
+
+/// The rows readers cannot see, by id, ascending, and the number of them in the index
+/// with their tokens.
+#[derive(Debug, Default, PartialEq)]
+struct Hidden {
+    ids: Vec<i64>,
+    indexed: i64,
+    tokens: i64,
+}
+
+impl Hidden {
+    /// Reads `id:sz,...` (see the module); `None` when malformed.
+    fn parse(text: &str) -> Option<Hidden> {
+        let mut hidden = Hidden::default();
+        for entry in text.split(',').filter(|e| !e.is_empty()) {
+            let (id, sz) = entry.split_once(':')?;
+            hidden.ids.push(id.parse().ok()?);
+            if !sz.is_empty() {
+                hidden.indexed += 1;
+                hidden.tokens += row_tokens(&hex_bytes(sz)?)?;
+            }
+        }
+        hidden.ids.sort_unstable();
+        hidden.ids.dedup();
+        Some(hidden)
+    }
+
+    fn contains(&self, rowid: i64) -> bool {
+        self.ids.binary_search(&rowid).is_ok()
+    }
+
+    /// A hash of the ids, for the stamp.
+    fn fingerprint(&self) -> u64 {
+        use std::hash::BuildHasher;
+        foldhash::fast::FixedState::default().hash_one(&self.ids)
+    }
+}
+
+/// Bytes from hexadecimal digits (SQLite's `hex()`), `None` when malformed.
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The tokens of a row from its entry in FTS5's table of row lengths: one varint per
+/// column (SQLite's varint: seven bits a byte, most significant first, the high bit set
+/// on every byte but the last; a ninth byte gives all eight), summed. `None` when the
+/// entry is cut short.
+pub(crate) fn row_tokens(sz: &[u8]) -> Option<i64> {
+    let mut total = 0_i64;
+    let mut rest = sz;
+    while !rest.is_empty() {
+        let mut value = 0_u64;
+        let mut used = 0;
+        loop {
+            let byte = *rest.get(used)?;
+            used += 1;
+            if used == 9 {
+                value = (value << 8) | u64::from(byte);
+                break;
+            }
+            value = (value << 7) | u64::from(byte & 0x7f);
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        total = total.checked_add(i64::try_from(value).ok()?)?;
+        rest = &rest[used..];
+    }
+    Some(total)
 }
 
 impl Counts {
@@ -279,7 +378,7 @@ unsafe fn score(
         api.xInst.ok_or(missing)?,
         api.xColumnSize.ok_or(missing)?,
     );
-    if n < 2 {
+    if (n as usize) < FIRST_WEIGHT {
         return Err(missing);
     }
     // SAFETY: `args` holds `n` values (SQLite's contract); the auxiliary data is only
@@ -294,7 +393,7 @@ unsafe fn score(
         }
         let query = &mut *query;
         query.freq.iter_mut().for_each(|f| *f = 0.0);
-        let weights = &args[2..];
+        let weights = &args[FIRST_WEIGHT..];
         let mut count: c_int = 0;
         ok(inst_count(fts, &mut count))?;
         for i in 0..count {
@@ -360,14 +459,36 @@ unsafe fn prepare(
     // `Mutex<Counts>` registered with the function for this connection.
     unsafe {
         let phrases = phrase_count(fts).max(0) as usize;
-        let (mut rows, mut tokens) = (0_i64, 0_i64);
-        ok(row_count(fts, &mut rows))?;
-        ok(total_size(fts, -1, &mut tokens))?;
-        let avgdl = tokens as f64 / rows as f64;
+        let (mut fts_rows, mut fts_tokens) = (0_i64, 0_i64);
+        ok(row_count(fts, &mut fts_rows))?;
+        ok(total_size(fts, -1, &mut fts_tokens))?;
+        let given = |i: usize| {
+            (ffi::sqlite3_value_type(args[i]) == ffi::SQLITE_INTEGER)
+                .then(|| ffi::sqlite3_value_int64(args[i]))
+        };
+        let (given_rows, given_tokens) = match (given(2), given(3)) {
+            (Some(rows), Some(tokens)) => (rows, tokens),
+            _ => (fts_rows, fts_tokens),
+        };
+        let hidden = match value_text(args[4]) {
+            Some(text) => Hidden::parse(&text).ok_or(ffi::SQLITE_MISMATCH)?,
+            None => Hidden::default(),
+        };
+        // What readers can see; at least one row, and an average length that is a
+        // number, when a staff search finds only what readers cannot see.
+        let rows = (given_rows - hidden.indexed).max(1);
+        let tokens = (given_tokens - hidden.tokens).max(0);
+        let avgdl = match tokens {
+            0 => 1.0,
+            _ => tokens as f64 / rows as f64,
+        };
         let stamp = Stamp {
             version: ffi::sqlite3_value_int64(args[0]),
-            rows,
-            tokens,
+            rows: fts_rows,
+            tokens: fts_tokens,
+            given_rows,
+            given_tokens,
+            hidden: hidden.fingerprint(),
         };
         let text = value_text(args[1]);
         // The groups' names and sizes, when they cover the phrases FTS5 found;
@@ -398,7 +519,7 @@ unsafe fn prepare(
             let hits = match kept {
                 Some(hits) => hits,
                 None => {
-                    let hits = count_rows(api, fts, first, size as c_int)?;
+                    let hits = count_rows(api, fts, first, size as c_int, &hidden)?;
                     if let (Some(mut counts), Some(name)) = (locked(store), name) {
                         counts.put(stamp, name, hits);
                     }
@@ -454,13 +575,15 @@ fn group(entry: &str) -> (&str, usize) {
     }
 }
 
-/// The number of rows that contain any of the `size` phrases from `first` (FTS5's own
-/// walk of their posting lists; for several, their rows are gathered and told apart).
+/// The number of rows readers can see that contain any of the `size` phrases from
+/// `first` (FTS5's own walk of their posting lists; for several, or with hidden rows,
+/// their rows are gathered and told apart).
 unsafe fn count_rows(
     api: &ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,
     first: c_int,
     size: c_int,
+    hidden: &Hidden,
 ) -> Result<i64, c_int> {
     unsafe extern "C" fn one_more(
         _api: *const ffi::Fts5ExtensionApi,
@@ -487,7 +610,7 @@ unsafe fn count_rows(
         ffi::SQLITE_OK
     }
     let query_phrase = api.xQueryPhrase.ok_or(ffi::SQLITE_MISUSE)?;
-    if size == 1 {
+    if size == 1 && hidden.ids.is_empty() {
         let mut hits = 0_i64;
         // SAFETY: `hits` outlives the walk, which calls `one_more` synchronously.
         ok(unsafe {
@@ -514,6 +637,7 @@ unsafe fn count_rows(
     }
     rows.sort_unstable();
     rows.dedup();
+    rows.retain(|rowid| !hidden.contains(*rowid));
     Ok(rows.len() as i64)
 }
 
@@ -575,7 +699,7 @@ mod tests {
     fn both(conn: &mut diesel::SqliteConnection, expression: &str) -> Vec<Scored> {
         diesel::sql_query(
             "SELECT rowid AS id,
-                 newsdesk_bm25(docs, (SELECT version FROM state), ?, 10.0, 5.0, 1.0) AS ours,
+                 newsdesk_bm25(docs, (SELECT version FROM state), ?, NULL, NULL, NULL, 10.0, 5.0, 1.0) AS ours,
                  -bm25(docs, 10.0, 5.0, 1.0) AS theirs
              FROM docs WHERE docs MATCH ? ORDER BY rowid",
         )
@@ -667,6 +791,7 @@ mod tests {
             version: 3,
             rows: 10,
             tokens: 100,
+            ..Stamp::default()
         };
         let mut counts = Counts::default();
         // Rows on both sides of block edges, and the longest length a block keeps.
@@ -736,7 +861,7 @@ mod tests {
         // Three phrases named by two words: nothing is kept under the wrong name.
         let rows: Vec<Scored> = diesel::sql_query(
             "SELECT rowid AS id,
-                 newsdesk_bm25(docs, 1, 'water rules', 10.0, 5.0, 1.0) AS ours,
+                 newsdesk_bm25(docs, 1, 'water rules', NULL, NULL, NULL, 10.0, 5.0, 1.0) AS ours,
                  -bm25(docs, 10.0, 5.0, 1.0) AS theirs
              FROM docs WHERE docs MATCH '\"water\" \"rules\" \"deal\"' ORDER BY rowid",
         )
@@ -745,5 +870,113 @@ mod tests {
         assert_same_bits(&rows, "three phrases");
         let alone = both(&mut conn, "\"water\" \"rules\"");
         assert_same_bits(&alone, "two phrases");
+    }
+
+    #[test]
+    fn row_lengths_are_read_from_their_varints() {
+        assert_eq!(super::row_tokens(&[]), Some(0));
+        assert_eq!(super::row_tokens(&[3, 0, 7]), Some(10));
+        // 0x81 0x00 is 128; 0x82 0x01 is 257.
+        assert_eq!(
+            super::row_tokens(&[0x81, 0x00, 0x05, 0x82, 0x01]),
+            Some(390)
+        );
+        assert_eq!(super::row_tokens(&[0x81]), None, "cut short");
+        assert_eq!(super::hex_bytes("0A81ff"), Some(vec![0x0a, 0x81, 0xff]));
+        assert_eq!(super::hex_bytes("0A8"), None);
+        let hidden = super::Hidden::parse("7:0305,3:,7:0305").unwrap();
+        assert_eq!(hidden.ids, vec![3, 7]);
+        assert_eq!(
+            (hidden.indexed, hidden.tokens),
+            (2, 16),
+            "each entry as given"
+        );
+        assert_eq!(super::Hidden::parse("x:01"), None);
+    }
+
+    #[test]
+    fn rows_readers_cannot_see_count_for_nothing() {
+        // The same rows in two indexes, one of them also holding the rows readers
+        // cannot see (every fourth, or every third): over it, with those rows named,
+        // the scores are `bm25()`'s over the other, to the bit.
+        let mut conn = crate::db::sqlite::establish(":memory:").unwrap();
+        let words = [
+            "water", "rules", "harbour", "budget", "grain", "deal", "wind",
+        ];
+        let mut seed = 11_u64;
+        let mut next = move |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((seed >> 33) as usize) % n
+        };
+        let rows: Vec<(i64, [String; 3])> = (1..=60_i64)
+            .map(|id| {
+                let mut column = |count: usize| -> String {
+                    (0..count)
+                        .map(|_| words[next(words.len()).min(next(words.len()))])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                (id, [column(2), column(4), column(3 + (id as usize % 9))])
+            })
+            .collect();
+        for every in [4_i64, 3] {
+            conn.batch_execute(
+                "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS seen;
+                 CREATE VIRTUAL TABLE docs USING fts5(title, summary, body, content='',
+                     contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+                 CREATE VIRTUAL TABLE seen USING fts5(title, summary, body, content='',
+                     contentless_delete=1, tokenize='unicode61 remove_diacritics 2');",
+            )
+            .unwrap();
+            for (id, [title, summary, body]) in &rows {
+                let tables: &[&str] = if id % every == 0 {
+                    &["docs"]
+                } else {
+                    &["docs", "seen"]
+                };
+                for table in tables {
+                    diesel::sql_query(format!(
+                        "INSERT INTO {table} (rowid, title, summary, body) VALUES (?, ?, ?, ?)"
+                    ))
+                    .bind::<BigInt, _>(id)
+                    .bind::<Text, _>(title)
+                    .bind::<Text, _>(summary)
+                    .bind::<Text, _>(body)
+                    .execute(&mut conn)
+                    .unwrap();
+                }
+            }
+            for expression in ["\"water\" \"rules\"", "\"grain\"", "\"deal\" \"wind\""] {
+                // Twice: the second time with the counts kept (version 1).
+                for _ in 0..2 {
+                    let ours: Vec<Scored> = diesel::sql_query(format!(
+                        "SELECT rowid AS id,
+                             newsdesk_bm25(docs, 1, ?, NULL, NULL,
+                                 (SELECT group_concat(id || ':' || hex(sz), ',')
+                                  FROM docs_docsize WHERE id % {every} = 0),
+                                 10.0, 5.0, 1.0) AS ours,
+                             0.0 AS theirs
+                         FROM docs WHERE docs MATCH ? AND rowid % {every} != 0 ORDER BY rowid"
+                    ))
+                    .bind::<Text, _>(expression)
+                    .bind::<Text, _>(expression)
+                    .load(&mut conn)
+                    .unwrap();
+                    let theirs: Vec<Scored> = diesel::sql_query(
+                        "SELECT rowid AS id, 0.0 AS ours, -bm25(seen, 10.0, 5.0, 1.0) AS theirs
+                         FROM seen WHERE seen MATCH ? ORDER BY rowid",
+                    )
+                    .bind::<Text, _>(expression)
+                    .load(&mut conn)
+                    .unwrap();
+                    assert!(!theirs.is_empty(), "{expression} matched nothing");
+                    let ours: Vec<(i64, u64)> =
+                        ours.iter().map(|r| (r.id, r.ours.to_bits())).collect();
+                    let theirs: Vec<(i64, u64)> =
+                        theirs.iter().map(|r| (r.id, r.theirs.to_bits())).collect();
+                    assert_eq!(ours, theirs, "{expression}, every {every}th hidden");
+                }
+            }
+        }
     }
 }

@@ -217,6 +217,7 @@ impl Db {
             })?;
         sqlite::optimize(&mut conn).map_err(|e| open_err(e.to_string()))?;
         sqlite::fts_settle(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        sqlite::search_totals_settle(&mut conn).map_err(|e| open_err(e.to_string()))?;
         sqlite::manual_checkpoints(&mut conn).map_err(|e| open_err(e.to_string()))?;
         let mut checkpointer = connect()?;
         sqlite::ConnectionSetup::cache_kib(&mut checkpointer, 256)

@@ -398,6 +398,89 @@ pub fn fts_put(
     fts_insert(conn, id, title, summary, body)
 }
 
+/// The rows of the index among `ids` (a JSON array of ids) and their tokens, from
+/// FTS5's table of row lengths.
+fn indexed_sizes(conn: &mut SqliteConnection, ids: &str) -> AppResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::Binary)]
+        sz: Vec<u8>,
+    }
+    let sizes: Vec<Size> = super::kept::sql(
+        "SELECT sz FROM articles_fts_docsize WHERE id IN (SELECT value FROM json_each(?))",
+    )
+    .bind::<Text, _>(ids)
+    .load(conn)?;
+    let mut tokens = 0_i64;
+    for size in &sizes {
+        tokens += super::fts_rank::row_tokens(&size.sz).ok_or_else(|| {
+            crate::error::AppError::internal("a row length in the search index is cut short")
+        })?;
+    }
+    Ok((sizes.len() as i64, tokens))
+}
+
+/// Moves the index's totals (`search_totals`, read by the ranking: see
+/// [`super::fts_rank`]) by `rows` and `tokens`, in the writer's transaction.
+fn move_totals(conn: &mut SqliteConnection, rows: i64, tokens: i64) -> AppResult<()> {
+    if rows == 0 && tokens == 0 {
+        return Ok(());
+    }
+    super::kept::sql("UPDATE search_totals SET rows = rows + ?, tokens = tokens + ? WHERE id = 1")
+        .bind::<diesel::sql_types::BigInt, _>(rows)
+        .bind::<diesel::sql_types::BigInt, _>(tokens)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Counts the index's rows and tokens afresh into `search_totals` (a database opened
+/// for the first time by a release that keeps them, or `newsdesk recount`): a read of
+/// FTS5's table of row lengths, about a second at a million stories.
+pub fn recount_search_totals(conn: &mut SqliteConnection) -> AppResult<()> {
+    let (rows, tokens) = indexed_sizes_all(conn)?;
+    conn.batch_execute("DELETE FROM search_totals")?;
+    diesel::sql_query("INSERT INTO search_totals (id, rows, tokens) VALUES (1, ?, ?)")
+        .bind::<diesel::sql_types::BigInt, _>(rows)
+        .bind::<diesel::sql_types::BigInt, _>(tokens)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every row of the index and their tokens.
+fn indexed_sizes_all(conn: &mut SqliteConnection) -> AppResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::Binary)]
+        sz: Vec<u8>,
+    }
+    let sizes: Vec<Size> = diesel::sql_query("SELECT sz FROM articles_fts_docsize").load(conn)?;
+    let mut tokens = 0_i64;
+    for size in &sizes {
+        tokens += super::fts_rank::row_tokens(&size.sz).ok_or_else(|| {
+            crate::error::AppError::internal("a row length in the search index is cut short")
+        })?;
+    }
+    Ok((sizes.len() as i64, tokens))
+}
+
+/// Fills `search_totals` when it is empty (the first open after the migration that
+/// made it).
+pub fn search_totals_settle(conn: &mut SqliteConnection) -> AppResult<()> {
+    let kept: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM search_totals").get_result(conn)?;
+    if kept.n == 0 {
+        conn.immediate_transaction(|conn| {
+            let again: Count =
+                diesel::sql_query("SELECT count(*) AS n FROM search_totals").get_result(conn)?;
+            if again.n == 0 {
+                recount_search_totals(conn)?;
+            }
+            Ok::<_, crate::error::AppError>(())
+        })?;
+    }
+    Ok(())
+}
+
 /// Adds an article that is not in the index yet.
 pub fn fts_insert(
     conn: &mut SqliteConnection,
@@ -416,7 +499,8 @@ pub fn fts_insert(
             search_index::articles_fts::body.eq(body),
         ))
         .execute(conn)?;
-    Ok(())
+    let (rows, tokens) = indexed_sizes(conn, &format!("[{id}]"))?;
+    move_totals(conn, rows, tokens)
 }
 
 /// The FTS5 table's writable columns, for the statement Diesel keeps prepared. Not in
@@ -556,16 +640,25 @@ fn fts_insert_within(
         )
         .bind::<Text, _>(json)
         .execute(conn)?;
+        let ids: Vec<i32> = chunk.iter().map(|entry| entry.0).collect();
+        let ids = serde_json::to_string(&ids)
+            .map_err(|e| crate::error::AppError::internal(format!("search entries: {e}")))?;
+        let (rows, tokens) = indexed_sizes(conn, &ids)?;
+        move_totals(conn, rows, tokens)?;
     }
     Ok(())
 }
 
 /// Removes an article from the index.
 pub fn fts_remove(conn: &mut SqliteConnection, id: i32) -> AppResult<()> {
+    let (rows, tokens) = indexed_sizes(conn, &format!("[{id}]"))?;
+    if rows == 0 {
+        return Ok(());
+    }
     diesel::sql_query("DELETE FROM articles_fts WHERE rowid = ?")
         .bind::<Integer, _>(id)
         .execute(conn)?;
-    Ok(())
+    move_totals(conn, -rows, -tokens)
 }
 
 /// Completions of a prefix searched as words ([`completions`]) at most: each becomes a
@@ -750,6 +843,19 @@ pub enum FtsVisibility {
 /// `(article id, relevance)` of FTS5 matches, BM25 weighing the title ten times and the
 /// summary five times the body. Parameters: the MATCH expression, the visibility's
 /// values, the window (relevance order only) and the limit.
+/// The ranking function's `hidden` argument (see [`super::fts_rank`]): the stories
+/// readers cannot see (drafts, scheduled, without a publication time, past their
+/// `unpublish_at`; trashed ones are out of the index) with their rows' lengths in the
+/// index, as `id:sz` (hexadecimal, empty when not indexed), comma-separated. Its
+/// parameters: a draft's status, a published one's, the time, a published one's, the
+/// time (bound by `dialect::load_matches`).
+const HIDDEN_FROM_RANKS: &str = "(SELECT group_concat(h.id || ':' || ifnull(hex(d.sz), ''), ',') \
+     FROM (SELECT id FROM articles WHERE status = ? \
+     UNION SELECT id FROM articles WHERE status = ? AND published_at > ? \
+     UNION SELECT id FROM articles WHERE status = ? AND published_at IS NULL \
+     UNION SELECT id FROM articles WHERE unpublish_at <= ?) h \
+     LEFT JOIN articles_fts_docsize d ON d.id = h.id)";
+
 pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     // The hidden articles are few (drafts and scheduled stories) and found through
     // `articles_published_idx`; SQLite builds their set once per query, so each match
@@ -781,11 +887,16 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
         }
     };
     // BM25 as FTS5's `bm25()` computes it, with each phrase's article count kept
-    // between searches (`fts_rank`); the expression is bound twice, for the ranking
+    // between searches (`fts_rank`), over what readers can see only: the index's
+    // totals, and the rows readers cannot see with their lengths (computed once per
+    // statement), whoever searches. The expression is bound twice, for the ranking
     // (which names the phrases by it) and for the match.
     let matches = format!(
         "SELECT rowid AS id, {rank}(articles_fts, \
-         (SELECT version FROM content_state WHERE id = 1), ?, 10.0, 5.0, 1.0) AS score \
+         (SELECT version FROM content_state WHERE id = 1), ?, \
+         (SELECT rows FROM search_totals WHERE id = 1), \
+         (SELECT tokens FROM search_totals WHERE id = 1), \
+         {HIDDEN_FROM_RANKS}, 10.0, 5.0, 1.0) AS score \
          FROM articles_fts WHERE articles_fts MATCH ?{visibility}",
         rank = super::fts_rank::FUNCTION
     );
@@ -970,7 +1081,8 @@ mod tests {
     ) -> Vec<(i32, f64)> {
         let rows: Vec<Ranked> = diesel::sql_query(format!(
             "SELECT rowid AS id, {}(articles_fts, \
-             (SELECT version FROM content_state WHERE id = 1), ?, 10.0, 5.0, 1.0) AS score \
+             (SELECT version FROM content_state WHERE id = 1), ?, NULL, NULL, NULL, \
+             10.0, 5.0, 1.0) AS score \
              FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
             crate::db::fts_rank::FUNCTION
         ))

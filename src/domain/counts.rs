@@ -867,6 +867,10 @@ pub fn recount(conn: &mut DbConn) -> AppResult<i64> {
              WHERE excluded.changed_at > sitemap_blocks.changed_at;"
     ));
     conn.batch_execute(&script)?;
+    // The search index's totals, for the ranking (SQLite; see `fts_rank`).
+    if let DbConn::Sqlite(c) = conn {
+        crate::db::sqlite::recount_search_totals(c)?;
+    }
     let keys: i64 = article_counts::table.count().get_result(conn)?;
     Ok(keys)
 }

@@ -197,10 +197,9 @@ where
             };
             query = query
                 .bind::<Text, _>(names)
-                .bind::<Text, _>(StoredStatus::Draft)
                 .bind::<Text, _>(StoredStatus::Published)
                 .bind::<Timestamp, _>(now)
-                .bind::<Text, _>(StoredStatus::Published)
+                .bind::<Timestamp, _>(now)
                 .bind::<Timestamp, _>(now);
         }
         let mut query = query.bind::<Text, _>(binds.expression);

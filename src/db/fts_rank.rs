@@ -19,22 +19,27 @@
 //! The statistics count what readers can see only. Drafts, scheduled stories and
 //! stories past their `unpublish_at` are in the index (staff search them), and were in
 //! FTS5's counts: three drafts that held a word made two published stories that hold it
-//! swap places in a reader's results. The statement names those rows (`hidden`), each
-//! with its entry in FTS5's table of row lengths; a phrase's count leaves them out, and
-//! so do the row and token totals, which come from `search_totals` (kept by every write
-//! of the index, [`super::sqlite::fts_insert`]): FTS5's own never go down when a row is
+//! swap places in a reader's results. The function reads those rows itself, each with
+//! its entry in FTS5's table of row lengths ([`read_hidden`], on the statement's own
+//! connection and snapshot), and keeps them per connection while the content version
+//! and the statement's `hidden_key` stay the same: reading ten thousand drafts on every
+//! search made searches 2–3 times slower. A phrase's count leaves them out, and so do
+//! the row and token totals, which come from `search_totals` (kept by every write of
+//! the index, [`super::sqlite::fts_insert`]): FTS5's own never go down when a row is
 //! deleted from a contentless index, and every edit deletes the story's row and adds
 //! it again.
 //!
-//! SQL: `newsdesk_bm25(articles_fts, version, names, rows, tokens, hidden, w_title,
-//! w_summary, w_body)`, where `names` names the query's phrases in order, separated by
-//! single spaces, as [`crate::domain::search::Fts5Search`] writes them (`"water"
-//! "clim"*=2`: the phrase `"water"`, then two phrases that stand for the prefix `clim`,
-//! counted and weighed as the one phrase the prefix would have been); `rows` and
-//! `tokens` are the index's totals (FTS5's own when null); `hidden` lists the rows
-//! readers cannot see as `id:sz`, comma-separated, `sz` the row's entry in
-//! `articles_fts_docsize` in hexadecimal (empty when the row is not in the index; no
-//! rows when null); and the weights are per column, as for `bm25()`. The result is the
+//! SQL: `newsdesk_bm25(articles_fts, version, names, rows, tokens, hidden, hidden_key,
+//! now, w_title, w_summary, w_body)`, where `names` names the query's phrases in order,
+//! separated by single spaces, as [`crate::domain::search::Fts5Search`] writes them
+//! (`"water" "clim"*=2`: the phrase `"water"`, then two phrases that stand for the
+//! prefix `clim`, counted and weighed as the one phrase the prefix would have been);
+//! `rows` and `tokens` are the index's totals (FTS5's own when null); `hidden` lists
+//! the rows readers cannot see as `id:sz`, comma-separated, `sz` the row's entry in
+//! `articles_fts_docsize` in hexadecimal (empty when the row is not in the index);
+//! when it is null and `hidden_key` and `now` are not, the function reads them from
+//! `articles` as of `now` (see [`Counts::hidden`]); with all three null there are
+//! none; and the weights are per column, as for `bm25()`. The result is the
 //! score itself (BM25 is `-bm25()`). With no hidden row and the totals FTS5 would give,
 //! it is `bm25()`'s to the bit.
 //!
@@ -149,6 +154,13 @@ struct Counts {
     /// ranked row (up to 5,000 a search): hashed by foldhash, not the standard
     /// library's SipHash, whose resistance to chosen keys row ids need not.
     lengths: HashMap<i64, LengthBlock, foldhash::fast::RandomState>,
+    /// The stories readers cannot see, as last read ([`read_hidden`]): valid while the
+    /// content version and the statement's `hidden_key` are the same. Within one
+    /// version the hidden rows change only as time passes a scheduled story's
+    /// publication or a story's `unpublish_at`, and the key counts both kinds (each
+    /// count is a threshold of one set of times, so equal counts mean equal rows,
+    /// whichever way the clock moved).
+    hidden: Option<KeptHidden>,
 }
 
 /// What the counts depend on: the content version, the index's rows and tokens (as
@@ -165,7 +177,83 @@ struct Stamp {
 }
 
 /// The argument the weights start at.
-const FIRST_WEIGHT: usize = 5;
+const FIRST_WEIGHT: usize = 7;
+
+/// The stories readers cannot see, with their entries in FTS5's table of row lengths,
+/// as of `?1` (the statement's time): read by the function itself when what it keeps
+/// is stale (see [`Counts::hidden`]).
+const HIDDEN_ROWS: &std::ffi::CStr = c"SELECT h.id, d.sz FROM \
+     (SELECT id FROM articles WHERE status = 'draft' \
+     UNION SELECT id FROM articles WHERE status = 'published' AND published_at > ?1 \
+     UNION SELECT id FROM articles WHERE status = 'published' AND published_at IS NULL \
+     UNION SELECT id FROM articles WHERE unpublish_at <= ?1) h \
+     LEFT JOIN articles_fts_docsize d ON d.id = h.id";
+
+/// The hidden rows a connection keeps, and what they were read under: the content
+/// version and the statement's `hidden_key` (see the module).
+struct KeptHidden {
+    version: i64,
+    key: String,
+    hidden: std::sync::Arc<Hidden>,
+}
+
+/// Reads the hidden rows as of `now` (a value of the statement, bound as it is) on the
+/// statement's own connection, within its read (the same snapshot as the index).
+unsafe fn read_hidden(
+    db: *mut ffi::sqlite3,
+    now: *mut ffi::sqlite3_value,
+) -> Result<Hidden, c_int> {
+    let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+    // SAFETY: `db` is the connection running this statement; the statement made here is
+    // stepped to its end or to an error and always finalised; each row's blob is read
+    // before the next step.
+    unsafe {
+        let rc = ffi::sqlite3_prepare_v2(
+            db,
+            HIDDEN_ROWS.as_ptr(),
+            -1,
+            &mut stmt,
+            std::ptr::null_mut(),
+        );
+        if rc != ffi::SQLITE_OK {
+            ffi::sqlite3_finalize(stmt);
+            return Err(rc);
+        }
+        let rc = ffi::sqlite3_bind_value(stmt, 1, now);
+        if rc != ffi::SQLITE_OK {
+            ffi::sqlite3_finalize(stmt);
+            return Err(rc);
+        }
+        let mut hidden = Hidden::default();
+        let outcome = loop {
+            match ffi::sqlite3_step(stmt) {
+                ffi::SQLITE_ROW => {
+                    hidden.ids.push(ffi::sqlite3_column_int64(stmt, 0));
+                    if ffi::sqlite3_column_type(stmt, 1) == ffi::SQLITE_BLOB {
+                        let bytes = ffi::sqlite3_column_blob(stmt, 1).cast::<u8>();
+                        let len = ffi::sqlite3_column_bytes(stmt, 1).max(0) as usize;
+                        let sz = match bytes.is_null() {
+                            true => &[][..],
+                            false => std::slice::from_raw_parts(bytes, len),
+                        };
+                        match row_tokens(sz) {
+                            Some(tokens) => {
+                                hidden.indexed += 1;
+                                hidden.tokens += tokens;
+                            }
+                            None => break Err(ffi::SQLITE_CORRUPT),
+                        }
+                    }
+                }
+                ffi::SQLITE_DONE => break Ok(()),
+                rc => break Err(rc),
+            }
+        };
+        ffi::sqlite3_finalize(stmt);
+        outcome?;
+        Ok(hidden.seal())
+    }
+}
 
 /// The rows readers cannot see, by id, ascending, and the number of them in the index
 /// with their tokens.
@@ -174,6 +262,8 @@ struct Hidden {
     ids: Vec<i64>,
     indexed: i64,
     tokens: i64,
+    /// A hash of `ids`, made once ([`Hidden::seal`]).
+    print: u64,
 }
 
 impl Hidden {
@@ -188,9 +278,16 @@ impl Hidden {
                 hidden.tokens += row_tokens(&hex_bytes(sz)?)?;
             }
         }
-        hidden.ids.sort_unstable();
-        hidden.ids.dedup();
-        Some(hidden)
+        Some(hidden.seal())
+    }
+
+    /// Sorts the ids, drops repeats and hashes them.
+    fn seal(mut self) -> Hidden {
+        use std::hash::BuildHasher;
+        self.ids.sort_unstable();
+        self.ids.dedup();
+        self.print = foldhash::fast::FixedState::default().hash_one(&self.ids);
+        self
     }
 
     fn contains(&self, rowid: i64) -> bool {
@@ -199,8 +296,7 @@ impl Hidden {
 
     /// A hash of the ids, for the stamp.
     fn fingerprint(&self) -> u64 {
-        use std::hash::BuildHasher;
-        foldhash::fast::FixedState::default().hash_one(&self.ids)
+        self.print
     }
 }
 
@@ -341,7 +437,9 @@ unsafe extern "C" fn rank(
     args: *mut *mut ffi::sqlite3_value,
 ) {
     // SAFETY: SQLite passes a valid API, context and `n` argument values for this call.
-    let outcome = std::panic::catch_unwind(|| unsafe { score(&*api, fts, n, args) });
+    let outcome = std::panic::catch_unwind(|| unsafe {
+        score(&*api, fts, ffi::sqlite3_context_db_handle(ctx), n, args)
+    });
     // SAFETY: `ctx` is this call's result context.
     unsafe {
         match outcome {
@@ -365,6 +463,7 @@ fn ok(rc: c_int) -> Result<(), c_int> {
 unsafe fn score(
     api: &ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,
+    db: *mut ffi::sqlite3,
     n: c_int,
     args: *mut *mut ffi::sqlite3_value,
 ) -> Result<f64, c_int> {
@@ -387,7 +486,7 @@ unsafe fn score(
         let args = std::slice::from_raw_parts(args, n as usize);
         let mut query = get_aux(fts, 0).cast::<Query>();
         if query.is_null() {
-            let made = Box::into_raw(Box::new(prepare(api, fts, args)?));
+            let made = Box::into_raw(Box::new(prepare(api, fts, db, args)?));
             ok(set_aux(fts, made.cast::<c_void>(), Some(drop_query)))?;
             query = made;
         }
@@ -448,6 +547,7 @@ unsafe extern "C" fn drop_query(query: *mut c_void) {
 unsafe fn prepare(
     api: &ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,
+    db: *mut ffi::sqlite3,
     args: &[*mut ffi::sqlite3_value],
 ) -> Result<Query, c_int> {
     let missing = ffi::SQLITE_MISUSE;
@@ -470,9 +570,37 @@ unsafe fn prepare(
             (Some(rows), Some(tokens)) => (rows, tokens),
             _ => (fts_rows, fts_tokens),
         };
-        let hidden = match value_text(args[4]) {
-            Some(text) => Hidden::parse(&text).ok_or(ffi::SQLITE_MISMATCH)?,
-            None => Hidden::default(),
+        let store = user_data(fts).cast::<Mutex<Counts>>();
+        let store = (!store.is_null()).then(|| &*store);
+        let version = ffi::sqlite3_value_int64(args[0]);
+        let hidden: std::sync::Arc<Hidden> = match (value_text(args[4]), value_text(args[5])) {
+            (Some(text), _) => {
+                std::sync::Arc::new(Hidden::parse(&text).ok_or(ffi::SQLITE_MISMATCH)?)
+            }
+            (None, Some(key)) if ffi::sqlite3_value_type(args[6]) != ffi::SQLITE_NULL => {
+                let kept = locked(store).and_then(|counts| {
+                    counts
+                        .hidden
+                        .as_ref()
+                        .filter(|k| k.version == version && k.key == key)
+                        .map(|k| k.hidden.clone())
+                });
+                match kept {
+                    Some(hidden) => hidden,
+                    None => {
+                        let hidden = std::sync::Arc::new(read_hidden(db, args[6])?);
+                        if let Some(mut counts) = locked(store) {
+                            counts.hidden = Some(KeptHidden {
+                                version,
+                                key,
+                                hidden: hidden.clone(),
+                            });
+                        }
+                        hidden
+                    }
+                }
+            }
+            _ => std::sync::Arc::new(Hidden::default()),
         };
         // What readers can see; at least one row, and an average length that is a
         // number, when a staff search finds only what readers cannot see.
@@ -483,7 +611,7 @@ unsafe fn prepare(
             _ => tokens as f64 / rows as f64,
         };
         let stamp = Stamp {
-            version: ffi::sqlite3_value_int64(args[0]),
+            version,
             rows: fts_rows,
             tokens: fts_tokens,
             given_rows,
@@ -505,8 +633,6 @@ unsafe fn prepare(
             Some(groups) => groups.iter().map(|(n, size)| (Some(*n), *size)).collect(),
             None => (0..phrases).map(|_| (None, 1)).collect(),
         };
-        let store = user_data(fts).cast::<Mutex<Counts>>();
-        let store = (!store.is_null()).then(|| &*store);
         let mut idf = Vec::with_capacity(groups.len());
         let mut group_of = Vec::with_capacity(phrases);
         for (g, (name, size)) in groups.into_iter().enumerate() {
@@ -699,7 +825,7 @@ mod tests {
     fn both(conn: &mut diesel::SqliteConnection, expression: &str) -> Vec<Scored> {
         diesel::sql_query(
             "SELECT rowid AS id,
-                 newsdesk_bm25(docs, (SELECT version FROM state), ?, NULL, NULL, NULL, 10.0, 5.0, 1.0) AS ours,
+                 newsdesk_bm25(docs, (SELECT version FROM state), ?, NULL, NULL, NULL, NULL, NULL, 10.0, 5.0, 1.0) AS ours,
                  -bm25(docs, 10.0, 5.0, 1.0) AS theirs
              FROM docs WHERE docs MATCH ? ORDER BY rowid",
         )
@@ -861,7 +987,7 @@ mod tests {
         // Three phrases named by two words: nothing is kept under the wrong name.
         let rows: Vec<Scored> = diesel::sql_query(
             "SELECT rowid AS id,
-                 newsdesk_bm25(docs, 1, 'water rules', NULL, NULL, NULL, 10.0, 5.0, 1.0) AS ours,
+                 newsdesk_bm25(docs, 1, 'water rules', NULL, NULL, NULL, NULL, NULL, 10.0, 5.0, 1.0) AS ours,
                  -bm25(docs, 10.0, 5.0, 1.0) AS theirs
              FROM docs WHERE docs MATCH '\"water\" \"rules\" \"deal\"' ORDER BY rowid",
         )
@@ -954,7 +1080,7 @@ mod tests {
                              newsdesk_bm25(docs, 1, ?, NULL, NULL,
                                  (SELECT group_concat(id || ':' || hex(sz), ',')
                                   FROM docs_docsize WHERE id % {every} = 0),
-                                 10.0, 5.0, 1.0) AS ours,
+                                 NULL, NULL, 10.0, 5.0, 1.0) AS ours,
                              0.0 AS theirs
                          FROM docs WHERE docs MATCH ? AND rowid % {every} != 0 ORDER BY rowid"
                     ))

@@ -843,18 +843,13 @@ pub enum FtsVisibility {
 /// `(article id, relevance)` of FTS5 matches, BM25 weighing the title ten times and the
 /// summary five times the body. Parameters: the MATCH expression, the visibility's
 /// values, the window (relevance order only) and the limit.
-/// The ranking function's `hidden` argument (see [`super::fts_rank`]): the stories
-/// readers cannot see (drafts, scheduled, without a publication time, past their
-/// `unpublish_at`; trashed ones are out of the index) with their rows' lengths in the
-/// index, as `id:sz` (hexadecimal, empty when not indexed), comma-separated. Its
-/// parameters: a draft's status, a published one's, the time, a published one's, the
-/// time (bound by `dialect::load_matches`).
-const HIDDEN_FROM_RANKS: &str = "(SELECT group_concat(h.id || ':' || ifnull(hex(d.sz), ''), ',') \
-     FROM (SELECT id FROM articles WHERE status = ? \
-     UNION SELECT id FROM articles WHERE status = ? AND published_at > ? \
-     UNION SELECT id FROM articles WHERE status = ? AND published_at IS NULL \
-     UNION SELECT id FROM articles WHERE unpublish_at <= ?) h \
-     LEFT JOIN articles_fts_docsize d ON d.id = h.id)";
+/// The ranking function's `hidden_key` (see [`super::fts_rank`]): how many published
+/// stories are scheduled for later and how many stories are past their `unpublish_at`,
+/// as of the time bound (twice after a published story's status). Within one content
+/// version the stories readers cannot see change only as those two counts do, so the
+/// function reads them again only then. Both counts read a short range of an index.
+const HIDDEN_KEY: &str = "(SELECT count(*) FROM articles WHERE status = ? AND published_at > ?) \
+     || ':' || (SELECT count(*) FROM articles WHERE unpublish_at <= ?)";
 
 pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
     // The hidden articles are few (drafts and scheduled stories) and found through
@@ -887,16 +882,16 @@ pub fn fts_sql(visible: FtsVisibility, order: FtsOrder) -> String {
         }
     };
     // BM25 as FTS5's `bm25()` computes it, with each phrase's article count kept
-    // between searches (`fts_rank`), over what readers can see only: the index's
-    // totals, and the rows readers cannot see with their lengths (computed once per
-    // statement), whoever searches. The expression is bound twice, for the ranking
+    // between searches (`fts_rank`), over what readers can see only (the index's
+    // totals, less the rows readers cannot see, which the function reads as of the time
+    // bound last), whoever searches. The expression is bound twice, for the ranking
     // (which names the phrases by it) and for the match.
     let matches = format!(
         "SELECT rowid AS id, {rank}(articles_fts, \
          (SELECT version FROM content_state WHERE id = 1), ?, \
          (SELECT rows FROM search_totals WHERE id = 1), \
          (SELECT tokens FROM search_totals WHERE id = 1), \
-         {HIDDEN_FROM_RANKS}, 10.0, 5.0, 1.0) AS score \
+         NULL, {HIDDEN_KEY}, ?, 10.0, 5.0, 1.0) AS score \
          FROM articles_fts WHERE articles_fts MATCH ?{visibility}",
         rank = super::fts_rank::FUNCTION
     );
@@ -1081,8 +1076,8 @@ mod tests {
     ) -> Vec<(i32, f64)> {
         let rows: Vec<Ranked> = diesel::sql_query(format!(
             "SELECT rowid AS id, {}(articles_fts, \
-             (SELECT version FROM content_state WHERE id = 1), ?, NULL, NULL, NULL, \
-             10.0, 5.0, 1.0) AS score \
+             (SELECT version FROM content_state WHERE id = 1), ?, NULL, NULL, NULL, NULL, \
+             NULL, 10.0, 5.0, 1.0) AS score \
              FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
             crate::db::fts_rank::FUNCTION
         ))

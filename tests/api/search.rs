@@ -1020,6 +1020,31 @@ async fn stories_readers_cannot_see_never_move_the_ranks_readers_see() {
         );
         assert_eq!(staff, want, "{path}, as staff");
     }
+    // A story scheduled a moment ahead, in both: `fuller` searches while it is hidden
+    // (and keeps the hidden stories it read), `seen` does not; once it is due (no
+    // write but the scheduler's own announcement of it), both rank it alike.
+    let due = common::in_seconds(2);
+    for (t, editor) in [(&seen, &editors[0]), (&fuller, &editors[1])] {
+        t.article(
+            editor,
+            json!({"slug": "soon", "title": "Zephyr over the harbour",
+                "body": "zephyr zephyr harbour", "status": "published", "published_at": due}),
+        )
+        .await;
+    }
+    let early = ranks(
+        &fuller
+            .get("/api/v1/articles?q=zephyr%20harbour&per_page=6")
+            .await
+            .expect(200)
+            .json(),
+    );
+    assert_eq!(early.len(), 2, "not yet due: {early:?}");
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2_600)).await;
+    let path = "/api/v1/articles?q=zephyr%20harbour&per_page=7";
+    let want = ranks(&seen.get(path).await.expect(200).json());
+    assert_eq!(want.len(), 3, "due: {want:?}");
+    assert_eq!(ranks(&fuller.get(path).await.expect(200).json()), want);
     // The totals are the index's own (SQLite; PostgreSQL's ranking reads none): spoiled
     // by hand they move the ranks, and `newsdesk recount` counts them again.
     if !fuller.state.db.is_postgres() {

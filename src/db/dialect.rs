@@ -184,49 +184,60 @@ fn load_matches<T>(conn: &mut DbConn, sql: String, binds: &FtsBinds<'_>) -> AppR
 where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
 {
-    Ok(crate::on_backend!(conn, |c| {
-        let mut query = diesel::sql_query(sql).into_boxed();
-        // SQLite's ranking: the phrases' names, then what readers cannot see as of now
-        // (`sqlite::fts_sql`).
-        if let Some(names) = binds.names {
-            let now = match binds.visible {
-                FtsVisibility::Public(now) => now,
-                FtsVisibility::Writer(_) | FtsVisibility::All => {
-                    crate::domain::time::Timestamp::now().0
-                }
+    // The same values in the same order on either backend.
+    macro_rules! bound {
+        ($query:expr) => {{
+            let mut query = $query;
+            // SQLite's ranking: the phrases' names, then what readers cannot see as of
+            // now (`sqlite::fts_sql`).
+            if let Some(names) = binds.names {
+                let now = match binds.visible {
+                    FtsVisibility::Public(now) => now,
+                    FtsVisibility::Writer(_) | FtsVisibility::All => {
+                        crate::domain::time::Timestamp::now().0
+                    }
+                };
+                query = query
+                    .bind::<Text, _>(names)
+                    .bind::<Text, _>(StoredStatus::Published)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Timestamp, _>(now);
+            }
+            query = query.bind::<Text, _>(binds.expression);
+            query = match binds.visible {
+                FtsVisibility::Public(now) => query
+                    .bind::<Text, _>(StoredStatus::Draft)
+                    .bind::<Text, _>(StoredStatus::Published)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Text, _>(StoredStatus::Published)
+                    .bind::<Timestamp, _>(now),
+                FtsVisibility::Writer(id) => query
+                    .bind::<Text, _>(StoredStatus::Draft)
+                    .bind::<Integer, _>(id)
+                    .bind::<Text, _>(StoredStatus::Draft),
+                FtsVisibility::All => query,
             };
-            query = query
-                .bind::<Text, _>(names)
-                .bind::<Text, _>(StoredStatus::Published)
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(now);
-        }
-        let mut query = query.bind::<Text, _>(binds.expression);
-        query = match binds.visible {
-            FtsVisibility::Public(now) => query
-                .bind::<Text, _>(StoredStatus::Draft)
-                .bind::<Text, _>(StoredStatus::Published)
-                .bind::<Timestamp, _>(now)
-                .bind::<Text, _>(StoredStatus::Published)
-                .bind::<Timestamp, _>(now),
-            FtsVisibility::Writer(id) => query
-                .bind::<Text, _>(StoredStatus::Draft)
-                .bind::<Integer, _>(id)
-                .bind::<Text, _>(StoredStatus::Draft),
-            FtsVisibility::All => query,
-        };
-        if let FtsOrder::Relevance { window } = binds.order {
-            query = query.bind::<BigInt, _>(window);
-        }
-        if let Some(limit) = binds.limit {
-            query = query.bind::<BigInt, _>(limit);
-        }
-        if let Some(floor) = binds.floor {
-            query = query.bind::<Integer, _>(floor);
-        }
-        query.load::<T>(c)?
-    }))
+            if let FtsOrder::Relevance { window } = binds.order {
+                query = query.bind::<BigInt, _>(window);
+            }
+            if let Some(limit) = binds.limit {
+                query = query.bind::<BigInt, _>(limit);
+            }
+            if let Some(floor) = binds.floor {
+                query = query.bind::<Integer, _>(floor);
+            }
+            query
+        }};
+    }
+    Ok(match conn {
+        // One of a few fixed texts whose plan does not depend on the words, kept
+        // prepared: parsing and planning it again was 3% of a distinct search's CPU.
+        DbConn::Sqlite(c) => bound!(super::kept::sql(&sql)).load::<T>(c)?,
+        // Planned for its words at each call: PostgreSQL may give a kept statement one
+        // plan for every word, and how common a word is decides the best one.
+        DbConn::Postgres(c) => bound!(diesel::sql_query(sql).into_boxed()).load::<T>(c)?,
+    })
 }
 
 /// A timestamp column as whole seconds since the Unix epoch, worked out by the

@@ -1273,4 +1273,62 @@ mod tests {
             "only {completed} prefixes had one completion"
         );
     }
+
+    /// The search statement is prepared once per connection, whatever the words: they
+    /// are bound, never written into its text.
+    #[test]
+    fn a_search_statement_is_prepared_once_for_any_words() {
+        use std::sync::{Arc, Mutex};
+        struct Kept(Arc<Mutex<Vec<String>>>);
+        impl diesel::connection::Instrumentation for Kept {
+            fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+                if let diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } = event {
+                    self.0.lock().unwrap().push(sql.to_owned());
+                }
+            }
+        }
+        let mut conn = establish(":memory:").unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        ConnectionSetup::apply(&mut conn).unwrap();
+        let entries: Vec<super::super::dialect::FtsEntry<'_>> = vec![
+            (1, "Harbour fees rise", "", "ferry"),
+            (2, "Ferry strike ends", "", "harbour"),
+        ];
+        fts_insert_within(&mut conn, &entries, 1 << 20).unwrap();
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        conn.set_instrumentation(Kept(kept.clone()));
+        let mut conn = crate::db::DbConn::Sqlite(conn);
+        let now = chrono::Utc::now().naive_utc();
+        let mut search = |words: &[&str], order: FtsOrder| {
+            let terms: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            let hits = super::super::dialect::fts_match(
+                &mut conn,
+                &terms,
+                FtsVisibility::Public(now),
+                order,
+                10,
+            )
+            .unwrap();
+            let mut ids: Vec<i32> = hits.into_iter().map(|(id, _)| id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let relevance = FtsOrder::Relevance { window: 100 };
+        assert_eq!(search(&["harbour"], relevance), [1, 2]);
+        assert_eq!(search(&["strike"], relevance), [2]);
+        assert_eq!(search(&["fees", "rise"], relevance), [1]);
+        assert_eq!(search(&["ferry"], FtsOrder::Newest), [1, 2]);
+        assert_eq!(search(&["ends"], FtsOrder::Newest), [2]);
+        assert_eq!(search(&["harbour"], FtsOrder::Oldest), [1, 2]);
+        assert_eq!(search(&["rise"], FtsOrder::Oldest), [1]);
+        let searches: Vec<String> = kept
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|sql| sql.contains("MATCH"))
+            .cloned()
+            .collect();
+        // Newest first, which a ranked window also is, and oldest first.
+        assert_eq!(searches.len(), 2, "{searches:#?}");
+    }
 }

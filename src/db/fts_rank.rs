@@ -418,7 +418,10 @@ fn locked(store: Option<&Mutex<Counts>>) -> Option<std::sync::MutexGuard<'_, Cou
 /// What one statement computes once: each phrase's group (a phrase alone, or the
 /// phrases that stand for one prefix), each group's IDF, the average row length.
 struct Query {
+    /// The group of each phrase.
     group_of: Vec<usize>,
+    /// Each column's weight, as the statement gives them.
+    weights: Vec<f64>,
     idf: Vec<f64>,
     avgdl: f64,
     freq: Vec<f64>,
@@ -472,9 +475,9 @@ unsafe fn score(
         api.xGetAuxdata.ok_or(missing)?,
         api.xSetAuxdata.ok_or(missing)?,
     );
-    let (inst_count, inst, column_size) = (
-        api.xInstCount.ok_or(missing)?,
-        api.xInst.ok_or(missing)?,
+    let (phrase_first, phrase_next, column_size) = (
+        api.xPhraseFirst.ok_or(missing)?,
+        api.xPhraseNext.ok_or(missing)?,
         api.xColumnSize.ok_or(missing)?,
     );
     if (n as usize) < FIRST_WEIGHT {
@@ -492,22 +495,29 @@ unsafe fn score(
         }
         let query = &mut *query;
         query.freq.iter_mut().for_each(|f| *f = 0.0);
-        let weights = &args[FIRST_WEIGHT..];
-        let mut count: c_int = 0;
-        ok(inst_count(fts, &mut count))?;
-        for i in 0..count {
-            let (mut phrase, mut column, mut offset) = (0, 0, 0);
-            ok(inst(fts, i, &mut phrase, &mut column, &mut offset))?;
-            let w = match weights.get(column as usize) {
-                Some(value) => ffi::sqlite3_value_double(*value),
-                None => 1.0,
+        // Each phrase's hits in this row, column by column, walked in its own position
+        // list: FTS5's list of every hit of every phrase in order (`xInst`) merges
+        // those lists into an array first, which was 6% of a search's CPU.
+        for (phrase, group) in query.group_of.iter().enumerate() {
+            let mut iter = ffi::Fts5PhraseIter {
+                a: std::ptr::null(),
+                b: std::ptr::null(),
             };
-            if let Some(f) = query
-                .group_of
-                .get(phrase as usize)
-                .and_then(|g| query.freq.get_mut(*g))
-            {
-                *f += w;
+            let (mut column, mut offset) = (0, 0);
+            ok(phrase_first(
+                fts,
+                phrase as c_int,
+                &mut iter,
+                &mut column,
+                &mut offset,
+            ))?;
+            let mut f = 0.0;
+            while column >= 0 {
+                f += query.weights.get(column as usize).copied().unwrap_or(1.0);
+                phrase_next(fts, &mut iter, &mut column, &mut offset);
+            }
+            if let Some(sum) = query.freq.get_mut(*group) {
+                *sum += f;
             }
         }
         // The row's length: FTS5 looks it up in its own table for every row; kept
@@ -663,6 +673,10 @@ unsafe fn prepare(
         let versioned = ffi::sqlite3_value_type(args[0]) == ffi::SQLITE_INTEGER;
         Ok(Query {
             freq: vec![0.0; idf.len()],
+            weights: args[FIRST_WEIGHT..]
+                .iter()
+                .map(|value| ffi::sqlite3_value_double(*value))
+                .collect(),
             group_of,
             idf,
             avgdl,

@@ -399,6 +399,55 @@ async fn search_combines_with_filters_and_pages_by_cursor() {
     assert_eq!(seen.len(), 6, "every match once: {seen:?}");
 }
 
+/// A search by date pages by cursor in that date's order, newest or oldest first, with
+/// stories published in the same second kept in one order (the newer written first when
+/// newest first), each once, in every page size; a later-published story outranks an
+/// earlier one whatever their ids.
+#[actix_web::test]
+async fn searches_by_date_page_by_cursor_in_publication_order() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    for (slug, at) in [
+        ("tide-b", "2024-05-02T09:00:00Z"),
+        ("tide-d", "2024-05-04T09:00:00Z"),
+        ("tide-c1", "2024-05-03T09:00:00Z"),
+        ("tide-c2", "2024-05-03T09:00:00Z"),
+        ("tide-a", "2024-05-01T09:00:00Z"),
+        ("tide-c3", "2024-05-03T09:00:00Z"),
+    ] {
+        t.article(
+            &editor,
+            json!({"slug": slug, "title": format!("Spring tide {slug}"),
+                "status": "published", "published_at": at}),
+        )
+        .await;
+    }
+    let newest = [
+        "tide-d", "tide-c3", "tide-c2", "tide-c1", "tide-b", "tide-a",
+    ];
+    let oldest = [
+        "tide-a", "tide-b", "tide-c1", "tide-c2", "tide-c3", "tide-d",
+    ];
+    for (sort, want) in [("-published_at", newest), ("published_at", oldest)] {
+        for per_page in [1, 2, 4, 6] {
+            let path = format!("/api/v1/articles?q=tide&sort={sort}&per_page={per_page}");
+            let first: Value = t.get(&path).await.expect(200).json();
+            let mut seen = slugs_of(&first);
+            let mut next = first["meta"]["next_cursor"].as_str().map(str::to_owned);
+            while let Some(cursor) = next {
+                let page: Value = t
+                    .get(&format!("{path}&cursor={cursor}"))
+                    .await
+                    .expect(200)
+                    .json();
+                seen.extend(slugs_of(&page));
+                next = page["meta"]["next_cursor"].as_str().map(str::to_owned);
+            }
+            assert_eq!(seen, want, "{path}");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn hostile_search_syntax_is_read_as_plain_words() {
     let t = common::app().await;

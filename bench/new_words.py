@@ -15,6 +15,16 @@ when nothing can be reused.
 With `--links` every search also names one of the corpus's tags, authors or regions
 (in turn), as a search box on a tag, byline or region page would.
 
+Each round runs both binaries, the order swapped from one round to the next, each from
+the start of the same list of URLs. By default each server gets a fresh copy of the
+corpus. With `--one-copy` (SQLite) every server of the run reads one copy made at the
+start instead: these searches write nothing a later server reads (each keeps its
+matches in memory), and at a million stories two fresh 4.3 GB copies a round crowd the
+page cache, which moved rounds by more than the changes measured. Both binaries must
+then share their migrations (the first server to start applies its own).
+
+    python3 bench/new_words.py OLD NEW --one-copy --rounds 4 [--connections 8]
+
 On PostgreSQL the corpus is bench/run.py's corpus database, copied for each run (see
 bench/ab.py); `--body-words 0` is bench/run.py's full-length stories.
 """
@@ -22,6 +32,7 @@ import argparse
 import itertools
 import os
 import random
+import statistics
 import sys
 import urllib.parse
 
@@ -67,6 +78,9 @@ def main():
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("--links", action="store_true",
                     help="each search also names a tag, an author or a region")
+    ap.add_argument("--one-copy", action="store_true",
+                    help="SQLite: every server reads one copy of the corpus made at the start")
+    ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
                     help="a PostgreSQL server to create the corpus and working databases on")
     args = ap.parse_args()
@@ -85,12 +99,17 @@ def main():
             return url
     else:
         corpus, _ = run.corpus(old, args.articles)
+        shared = run.working_copy(corpus) if args.one_copy else None
 
         def fresh():
-            return run.working_copy(corpus)
+            return shared or run.working_copy(corpus)
     print(f"{len(urls)} URLs; corpus {corpus}", flush=True)
+    if args.one_copy and postgres:
+        raise SystemExit("--one-copy is for SQLite")
+    rates = {"old": [], "new": []}
     for r in range(1, args.rounds + 1):
-        for name, binary in (("old", old), ("new", new)):
+        pair = [("old", old), ("new", new)]
+        for name, binary in (pair if r % 2 else pair[::-1]):
             db = fresh()
             port = run.free_port(run.NEWSDESK_PORT)
             env = dict(os.environ, DATABASE_URL=db, BIND_ADDR=f"127.0.0.1:{port}",
@@ -101,13 +120,19 @@ def main():
             try:
                 if args.links and "&tag=" not in urls[0]:
                     urls = linked(urls, port)
-                got = run.wrk(port, run.lua_paths(urls), 64, 2, args.seconds, 2, server)
+                got = run.wrk(port, run.lua_paths(urls), args.connections, 2, args.seconds, 2,
+                              server)
             finally:
                 server.stop()
             print(f"round {r} {name}: {got['rps']:.0f} req/s, {got['cpu_us']:.0f} µs CPU/req, "
                   + (f"PostgreSQL {got['pg_cpu_us']:.0f} µs, " if got.get("pg_cpu_us") else "")
                   + f"p50 {got['p50']:.1f} ms, p99 {got['p99']:.1f} ms, "
                   f"{got['requests']} requests, {got['errors']} errors", flush=True)
+            rates[name].append(got["rps"])
+    ratios = [n / o for o, n in zip(rates["old"], rates["new"]) if o]
+    if ratios:
+        print("new/old by round: " + ", ".join(f"{x:.2f}" for x in ratios)
+              + f"; median {statistics.median(ratios):.2f}", flush=True)
 
 
 if __name__ == "__main__":

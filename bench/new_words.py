@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--pg-url", default=os.environ.get("NEWSDESK_BENCH_PG_URL") or run.DEFAULT_PG_URL,
                     help="a PostgreSQL server to create the corpus and working databases on")
     args = ap.parse_args()
+    if args.one_copy and args.backend == "postgres":
+        ap.error("--one-copy is for SQLite")
     run.BODY_WORDS = args.body_words or None
     run.ensure_wrk()
     urls = paths()
@@ -104,8 +106,6 @@ def main():
         def fresh():
             return shared or run.working_copy(corpus)
     print(f"{len(urls)} URLs; corpus {corpus}", flush=True)
-    if args.one_copy and postgres:
-        raise SystemExit("--one-copy is for SQLite")
     rates = {"old": [], "new": []}
     for r in range(1, args.rounds + 1):
         pair = [("old", old), ("new", new)]

@@ -29,9 +29,21 @@ const MAX_GROUP: usize = 64;
 
 /// Sends the job's result once its group's fate is known.
 type Finish = Box<dyn FnOnce(Result<(), AppError>) + Send>;
-/// A write job: runs on the writer connection inside the group's transaction and
-/// returns what it changed (if it succeeded) and how to answer its caller.
-type Job = Box<dyn FnOnce(&mut DbConn) -> (Option<Scope>, Finish) + Send>;
+/// A write job: runs on the writer connection inside the group's transaction (in a
+/// savepoint of its own unless told it is alone in its group) and returns what it
+/// changed (if it succeeded), how to answer its caller, and whether it failed.
+type Job = Box<dyn FnOnce(&mut DbConn, Alone) -> Ran + Send>;
+
+/// What a job left: its scope, its answer, and whether it failed.
+type Ran = (Option<Scope>, Finish, bool);
+
+/// Whether a job is the only one of its group. Such a job runs without a savepoint: if
+/// it fails, the group's transaction is rolled back instead, which undoes the same
+/// rows. SQLite copies every page a savepoint's statements change for the first time
+/// into the savepoint's journal, so most creates (whose group is often of one) skip
+/// that copy.
+#[derive(Clone, Copy)]
+struct Alone(bool);
 
 /// How a write tells what it changed, once it has succeeded: nothing cached (`None`),
 /// or a [`Scope`] worked out from its result.
@@ -92,17 +104,21 @@ impl WriteQueue {
         D: FnOnce(AppResult<T>) + Send + 'static,
     {
         let load = self.load.clone();
-        let job: Job = Box::new(move |conn: &mut DbConn| {
+        let job: Job = Box::new(move |conn: &mut DbConn, alone: Alone| {
             let _running = load.start();
-            let result = conn.transaction(work);
-            let changed = match &result {
-                Ok(value) => scope_of(value),
-                Err(_) => None,
+            let result = if alone.0 {
+                work(conn)
+            } else {
+                conn.transaction(work)
+            };
+            let (changed, failed) = match &result {
+                Ok(value) => (scope_of(value), false),
+                Err(_) => (None, true),
             };
             let finish: Finish = Box::new(move |commit: Result<(), AppError>| {
                 deliver(commit.and(result));
             });
-            (changed, finish)
+            (changed, finish, failed)
         });
         self.load.queue();
         if self.jobs.send(Msg::Write(job)).is_err() {
@@ -193,15 +209,23 @@ fn run(
         } else {
             None
         };
+        let alone = Alone(group.len() == 1);
+        // Set when the one job of a group failed: the transaction is rolled back in
+        // place of its savepoint, and the job answers with its own error.
+        let mut own_failure = false;
         let outcome = sqlite::write_transaction(&mut conn, |conn| {
             let mut scopes = Vec::new();
             for job in group {
-                let (changed, finish) =
-                    catch_unwind(AssertUnwindSafe(|| job(conn))).map_err(|_| {
+                let (changed, finish, failed) = catch_unwind(AssertUnwindSafe(|| job(conn, alone)))
+                    .map_err(|_| {
                         AppError::internal("a write panicked; its group is rolled back")
                     })?;
                 scopes.extend(changed);
                 finishers.push(finish);
+                if alone.0 && failed {
+                    own_failure = true;
+                    return Err(AppError::internal("the write failed; rolled back"));
+                }
             }
             // A file moved or removed under the server would take every commit with
             // it when the process ends: refuse them all instead.
@@ -221,6 +245,13 @@ fn run(
         });
         let committed = outcome.is_ok();
         match outcome {
+            // Rolled back for the job's own error (a rollback that failed too still
+            // leaves nothing of it committed), which `finish` delivers.
+            Err(_) if own_failure => {
+                for finish in finishers {
+                    finish(Ok(()));
+                }
+            }
             Ok(change) => {
                 if !failing
                     || changes_before.is_none()
@@ -272,5 +303,131 @@ fn total_changes(conn: &mut DbConn) -> Option<i64> {
         .get_result(c)
         .ok(),
         DbConn::Postgres(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+
+    use super::super::{Db, DbConn};
+    use crate::error::AppError;
+    use crate::workers::Workers;
+
+    fn put(conn: &mut DbConn, word: &str) {
+        let DbConn::Sqlite(c) = conn else {
+            panic!("a SQLite writer")
+        };
+        c.batch_execute(&format!("INSERT INTO scratch (word) VALUES ('{word}')"))
+            .unwrap();
+    }
+
+    fn words(db: &Db) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            word: String,
+        }
+        db.read_blocking(|conn| {
+            let DbConn::Sqlite(c) = conn else {
+                panic!("a SQLite reader")
+            };
+            let rows: Vec<Row> =
+                diesel::sql_query("SELECT word FROM scratch ORDER BY word").load(c)?;
+            Ok(rows.into_iter().map(|r| r.word).collect())
+        })
+        .unwrap()
+    }
+
+    fn refused() -> AppError {
+        AppError::Conflict {
+            code: "refused",
+            detail: "refused after writing".into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_alone_or_in_a_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let workers = Workers::new();
+        let db = Db::open_file(&dir.path().join("w.db"), &workers).unwrap();
+        db.write_blocking(|conn| {
+            let DbConn::Sqlite(c) = conn else {
+                panic!("a SQLite writer")
+            };
+            c.batch_execute("CREATE TABLE scratch (word TEXT NOT NULL)")?;
+            Ok(())
+        })
+        .unwrap();
+
+        // Alone in its group: a write that fails after writing answers with its own
+        // error, and its row is gone.
+        let alone = db.write_blocking(|conn| {
+            put(conn, "alone");
+            Err::<(), _>(refused())
+        });
+        assert!(matches!(alone, Err(AppError::Conflict { .. })), "{alone:?}");
+        db.write_blocking(|conn| {
+            put(conn, "after");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(words(&db), ["after"]);
+
+        // In a group: a first write holds the writer until two more are queued, which
+        // then run together; the one that fails loses its row, the other keeps it.
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let (answers, answered) = std::sync::mpsc::channel();
+        let (held, first_running) = std::sync::mpsc::channel::<()>();
+        let writes = match &db.backend {
+            super::super::Backend::Sqlite { writes, .. } => writes.clone(),
+            super::super::Backend::Postgres { .. } => unreachable!(),
+        };
+        let answer = answers.clone();
+        writes.submit(
+            Box::new(|_| None),
+            move |conn: &mut DbConn| {
+                held.send(()).unwrap();
+                wait.recv().unwrap();
+                put(conn, "first");
+                Ok(())
+            },
+            move |r: Result<(), AppError>| answer.send(("first", r)).unwrap(),
+        );
+        first_running.recv().unwrap();
+        for (word, fails) in [("kept", false), ("failed", true)] {
+            let answer = answers.clone();
+            writes.submit(
+                Box::new(|_| None),
+                move |conn: &mut DbConn| {
+                    put(conn, word);
+                    if fails { Err(refused()) } else { Ok(()) }
+                },
+                move |r: Result<(), AppError>| answer.send((word, r)).unwrap(),
+            );
+        }
+        assert_eq!(writes.load().0, 2, "both queued behind the first");
+        go.send(()).unwrap();
+        let mut results: Vec<(&str, bool)> = (0..3)
+            .map(|_| {
+                let (word, r) = answered.recv().unwrap();
+                if let Err(e) = &r {
+                    assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+                }
+                (word, r.is_ok())
+            })
+            .collect();
+        results.sort_unstable();
+        assert_eq!(
+            results,
+            [("failed", false), ("first", true), ("kept", true)]
+        );
+        assert_eq!(words(&db), ["after", "first", "kept"]);
+        assert_eq!(
+            workers.report().iter().filter(|(_, p)| p.is_some()).count(),
+            0
+        );
+        workers.stop_all();
     }
 }

@@ -55,6 +55,7 @@ struct Metrics {
     search_matches_reused: Gauge,
     db_jobs: Family<JobLabels, Gauge>,
     streams: Gauge,
+    checkpoint_backlog: Gauge,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -121,6 +122,13 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Open connections to the live breaking stream",
         streams.clone(),
     );
+    let checkpoint_backlog = Gauge::default();
+    registry.register(
+        "checkpoint_backlog_pages",
+        "Committed pages not yet copied from the write-ahead log into the database file \
+         (SQLite; always 0 on PostgreSQL, whose server keeps its own log)",
+        checkpoint_backlog.clone(),
+    );
     Metrics {
         registry,
         requests,
@@ -132,6 +140,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         search_matches_reused,
         db_jobs,
         streams,
+        checkpoint_backlog,
     }
 });
 
@@ -176,6 +185,8 @@ pub struct Readings {
     /// Reads queued and running, writes queued and running.
     pub db: (usize, usize, usize, usize),
     pub streams: usize,
+    /// Pages of the WAL not yet in the database file.
+    pub checkpoint_backlog_pages: i64,
 }
 
 /// The metrics in the OpenMetrics text format (which Prometheus reads).
@@ -199,6 +210,7 @@ pub fn render(now: Readings) -> String {
             .set(n as i64);
     }
     m.streams.set(now.streams as i64);
+    m.checkpoint_backlog.set(now.checkpoint_backlog_pages);
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &m.registry).is_err() {
         text.clear();

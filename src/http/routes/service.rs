@@ -29,10 +29,6 @@ pub struct Health {
     /// Each background worker by name.
     #[schema(value_type = Object, example = json!({"db-writer": "ok", "db-checkpoint": "ok"}))]
     pub worker_details: std::collections::BTreeMap<String, String>,
-    /// Committed pages not yet copied from the write-ahead log into the database file
-    /// (SQLite; always 0 on PostgreSQL, whose server keeps its own log).
-    #[schema(example = 0)]
-    pub checkpoint_backlog_pages: i64,
 }
 
 const OK: &str = "ok";
@@ -142,7 +138,6 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         writes: part(writes),
         workers: part(workers),
         worker_details,
-        checkpoint_backlog_pages: state.db.checkpoint_backlog(),
     })
 }
 
@@ -163,7 +158,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if database.is_none() && state.is_stopping() {
         database = Some("the instance is stopping".into());
     }
-    respond(Health::reads_only(database, state.db.checkpoint_backlog()))
+    respond(Health::reads_only(database))
 }
 
 /// Whether the process answers at all, for restarts: always 200.
@@ -175,14 +170,14 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn livez() -> HttpResponse {
     respond(Health {
         database: "not checked".into(),
-        ..Health::reads_only(None, 0)
+        ..Health::reads_only(None)
     })
 }
 
 impl Health {
     /// The answer of a probe that looks at reads only (or at nothing): writes and
     /// workers are "not checked".
-    fn reads_only(database: Option<String>, checkpoint_backlog_pages: i64) -> Self {
+    fn reads_only(database: Option<String>) -> Self {
         let not_checked = || "not checked".to_owned();
         Self {
             status: if database.is_none() {
@@ -195,7 +190,6 @@ impl Health {
             writes: not_checked(),
             workers: not_checked(),
             worker_details: Default::default(),
-            checkpoint_backlog_pages,
         }
     }
 }
@@ -219,7 +213,10 @@ pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
 /// Metrics for Prometheus, in the OpenMetrics text format: requests by route template
 /// (such as `/api/v1/articles/{id_or_slug}`), method and status, with latency
 /// histograms; representation cache hits, misses and size; database work queued and
-/// running; open breaking streams; webhook delivery attempts. When `METRICS_TOKEN` is
+/// running; open breaking streams; webhook delivery attempts; the SQLite checkpoint
+/// backlog in pages (how far copying the write-ahead log into the database file lags:
+/// here and not in `/healthz`, which anyone may read, since it moves with every write,
+/// drafts' too). When `METRICS_TOKEN` is
 /// set, send it as `Authorization: Bearer <METRICS_TOKEN>` (anything else is 401);
 /// unset, the endpoint is open (keep it off the public internet, or set the token).
 #[utoipa::path(
@@ -260,6 +257,7 @@ pub async fn metrics(
         search_matches_reused: cache.matches_reused,
         db: state.db.load(),
         streams: state.hub.connections(),
+        checkpoint_backlog_pages: state.db.checkpoint_backlog(),
     });
     let mut res = HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)

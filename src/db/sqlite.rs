@@ -1331,4 +1331,79 @@ mod tests {
         // Newest first, which a ranked window also is, and oldest first.
         assert_eq!(searches.len(), 2, "{searches:#?}");
     }
+
+    #[test]
+    fn ranks_count_a_scheduled_story_once_its_time_comes_without_a_write() {
+        // Within one content version the stories readers cannot see change only as time
+        // passes, and the ranking function keeps them until its `hidden_key` changes. A
+        // story scheduled between two searches on one connection must weigh in the
+        // second as it does for a connection that kept nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ranks.db");
+        let path = path.to_str().unwrap();
+        let mut conn = establish(path).unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        ConnectionSetup::apply(&mut conn).unwrap();
+        let t0 = chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let hour = chrono::Duration::hours(1);
+        for (id, when) in [(1, t0 - hour), (2, t0 - hour), (3, t0 + hour)] {
+            diesel::sql_query(
+                "INSERT INTO articles (id, slug, language, title, status, published_at, \
+                 created_at, updated_at) VALUES (?, ?, 'en', ?, 'published', ?, ?, ?)",
+            )
+            .bind::<Integer, _>(id)
+            .bind::<Text, _>(format!("story-{id}"))
+            .bind::<Text, _>(format!("Story {id}"))
+            .bind::<diesel::sql_types::Timestamp, _>(when)
+            .bind::<diesel::sql_types::Timestamp, _>(t0 - hour)
+            .bind::<diesel::sql_types::Timestamp, _>(t0 - hour)
+            .execute(&mut conn)
+            .unwrap();
+        }
+        let entries: Vec<super::super::dialect::FtsEntry<'_>> = vec![
+            (1, "Harbour fees rise", "", "the ferry and the harbour"),
+            (2, "Ferry strike ends", "", "harbour wall, harbour gate"),
+            (
+                3,
+                "Harbour harbour plan",
+                "",
+                "harbour harbour harbour harbour",
+            ),
+        ];
+        fts_insert_within(&mut conn, &entries, 1 << 20).unwrap();
+        let search = |conn: &mut crate::db::DbConn, now| {
+            super::super::dialect::fts_match(
+                conn,
+                &["harbour".to_owned()],
+                FtsVisibility::Public(now),
+                FtsOrder::Relevance { window: 100 },
+                10,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|(id, score)| (id, score.to_bits()))
+            .collect::<Vec<_>>()
+        };
+        let mut kept = crate::db::DbConn::Sqlite(conn);
+        let before = search(&mut kept, t0);
+        let ids = |hits: &[(i32, u64)]| {
+            let mut ids: Vec<i32> = hits.iter().map(|(id, _)| *id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(ids(&before), [1, 2]);
+        let later = t0 + hour * 2;
+        let after = search(&mut kept, later);
+        let mut fresh = establish(path).unwrap();
+        ConnectionSetup::apply(&mut fresh).unwrap();
+        let expected = search(&mut crate::db::DbConn::Sqlite(fresh), later);
+        assert_eq!(ids(&expected), [1, 2, 3]);
+        assert_eq!(after, expected, "ranks from the kept hidden rows");
+        // The story that came due moved the others' ranks: kept rows would show.
+        let score_of = |hits: &[(i32, u64)], id: i32| hits.iter().find(|h| h.0 == id).map(|h| h.1);
+        assert_ne!(score_of(&before, 1), score_of(&after, 1));
+    }
 }

@@ -106,10 +106,11 @@ pub async fn list_articles(
     Ok(res)
 }
 
-/// Bodies up to this size are rendered on the request's own worker: about 90 µs of
-/// work at most (Markdown, sanitizing, the search text), less than the round trip to
-/// the blocking pool costs a short brief. Longer ones are rendered on the pool, so a
-/// long feature never holds a worker that other requests are waiting on.
+/// Bodies up to this size are rendered on the request's own worker: at most about 90 µs
+/// of work (Markdown, sanitizing, the search text), about what a round trip to the
+/// blocking pool and back costs (creates of short bodies 1.13× with it, `bench/RESULTS.md`).
+/// Longer ones are rendered on the pool, so a long feature never holds a worker that
+/// other requests are waiting on.
 const RENDER_HERE_BYTES: usize = 2 * 1024;
 
 /// A request and its body (`text` of it) rendered ahead of its write.

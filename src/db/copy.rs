@@ -90,10 +90,22 @@ struct TypedColumn {
     kind: String,
 }
 
+/// The link tables have no rowid (migration 26): they are read in the order of their
+/// primary key, the story's id and the other side's.
+const LINKS: &[(&str, &str)] = &[
+    ("article_tags", "tag_id"),
+    ("article_regions", "region_id"),
+    ("article_authors", "author_id"),
+];
+
 #[derive(QueryableByName)]
 struct JsonRow {
+    /// The rowid, or a link's story id.
     #[diesel(sql_type = BigInt)]
-    rowid: i64,
+    key: i64,
+    /// A link's other id (0 for a table with rowids).
+    #[diesel(sql_type = BigInt)]
+    other: i64,
     #[diesel(sql_type = Text)]
     row: String,
 }
@@ -180,7 +192,7 @@ fn count(conn: &mut PgConnection, table: &str) -> AppResult<i64> {
     )
 }
 
-/// Copies one table in batches, in rowid order.
+/// Copies one table in batches, in rowid order (a link table in its key's order).
 fn copy_table(
     source: &mut SqliteConnection,
     target: &mut PgConnection,
@@ -210,25 +222,43 @@ fn copy_table(
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let read = format!(
-        "SELECT rowid AS rowid, json_object({object}) AS row FROM {table} \
-         WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
-    );
+    let link = LINKS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, other)| other);
+    let read = match link {
+        None => format!(
+            "SELECT rowid AS key, 0 AS other, json_object({object}) AS row FROM {table} \
+             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        ),
+        Some(other) => format!(
+            "SELECT article_id AS key, {other} AS other, json_object({object}) AS row \
+             FROM {table} WHERE (article_id, {other}) > (?1, ?2) \
+             ORDER BY article_id, {other} LIMIT ?3"
+        ),
+    };
     let write = format!(
         "INSERT INTO {table} ({listed}) SELECT {listed} \
          FROM json_populate_recordset(NULL::{table}, CAST($1 AS json))"
     );
-    let mut after = i64::MIN;
+    let mut after = (i64::MIN, i64::MIN);
     let mut copied = 0u64;
     loop {
-        let batch: Vec<JsonRow> = diesel::sql_query(&read)
-            .bind::<BigInt, _>(after)
-            .bind::<BigInt, _>(BATCH)
-            .load(source)?;
+        let batch: Vec<JsonRow> = match link {
+            None => diesel::sql_query(&read)
+                .bind::<BigInt, _>(after.0)
+                .bind::<BigInt, _>(BATCH)
+                .load(source)?,
+            Some(_) => diesel::sql_query(&read)
+                .bind::<BigInt, _>(after.0)
+                .bind::<BigInt, _>(after.1)
+                .bind::<BigInt, _>(BATCH)
+                .load(source)?,
+        };
         let Some(last) = batch.last() else {
             return Ok(copied);
         };
-        after = last.rowid;
+        after = (last.key, last.other);
         let array = format!(
             "[{}]",
             batch

@@ -174,6 +174,12 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
     )
     .await
     .expect(201);
+    // A draft, which no page below shows, with more tag links than one batch of the copy
+    // moves (added below): the link tables, which have no rowid, go over in their key's
+    // order, batch after batch.
+    let linked = old
+        .article(&editor, json!({"slug": "linked", "title": "Many tags"}))
+        .await;
     let admin = old.admin().await;
     let revision_before = old
         .get_as(&editor, "/api/v1/articles/talks/revisions/2")
@@ -201,8 +207,42 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
 
     let url = common::pg::create_database(&server, old.dir.path());
     let mut from = diesel::SqliteConnection::establish(source.to_str().unwrap()).unwrap();
+    {
+        use diesel::connection::SimpleConnection;
+        let draft = linked["id"].as_i64().unwrap();
+        let mut sql = String::from("BEGIN;");
+        for n in 0..1_234 {
+            sql.push_str(&format!(
+                "INSERT INTO tags (slug, name, created_at, updated_at, localized) \
+                 VALUES ('many-{n}', 'Many {n}', '2026-01-01 00:00:00', \
+                 '2026-01-01 00:00:00', '{{}}');
+                 INSERT INTO article_tags (article_id, tag_id, position, language) \
+                 VALUES ({draft}, last_insert_rowid(), {n}, 'en');"
+            ));
+        }
+        sql.push_str("COMMIT;");
+        from.batch_execute(&sql).unwrap();
+    }
     let copied = newsdesk::db::copy::sqlite_to_postgres(&mut from, &url).unwrap();
-    assert_eq!(copied.articles, 2);
+    assert_eq!(copied.articles, 3);
+    let links = |conn: &mut newsdesk::db::DbConn| -> Vec<(i32, i32, i32, Option<String>)> {
+        use newsdesk::schema::article_tags as l;
+        newsdesk::on_backend!(conn, |c| l::table
+            .select((l::article_id, l::tag_id, l::position, l::language))
+            .order((l::article_id, l::tag_id))
+            .load(c)
+            .unwrap())
+    };
+    let tag_links = links(&mut newsdesk::db::DbConn::Sqlite(
+        diesel::SqliteConnection::establish(source.to_str().unwrap()).unwrap(),
+    ));
+    assert_eq!(tag_links.len(), 1_234 + 2);
+    assert_eq!(
+        links(&mut newsdesk::db::DbConn::Postgres(
+            diesel::PgConnection::establish(&url).unwrap()
+        )),
+        tag_links
+    );
     // The copy ends with a vacuum: the copied rows' pages are all-visible.
     let mut pg = diesel::PgConnection::establish(&url).unwrap();
     let (pages, visible): (i32, i32) = diesel::sql_query(

@@ -404,6 +404,29 @@ impl Db {
         Ok(written.value)
     }
 
+    /// [`Db::write_content`] for a write that may run more than once: on SQLite, a group
+    /// of such writes runs without a savepoint for each, and runs again, each in its
+    /// own, if one of them fails (see `writer::Mode::Bare`). `work` must give the same
+    /// result each time from the same database state, and touch nothing outside it.
+    pub async fn write_content_again<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConn) -> AppResult<Written<T>> + Send + 'static,
+    {
+        let written = match &self.backend {
+            Backend::Sqlite { writes, .. } => {
+                writes
+                    .run_again(Box::new(|w: &Written<T>| w.changed.clone()), work)
+                    .await?
+            }
+            Backend::Postgres { .. } => {
+                self.write_scoped(Box::new(|w: &Written<T>| w.changed.clone()), work)
+                    .await?
+            }
+        };
+        Ok(written.value)
+    }
+
     /// [`Db::write_content`] for callers on a blocking thread.
     pub fn write_content_blocking<T, F>(&self, work: F) -> AppResult<T>
     where
@@ -481,6 +504,13 @@ impl Load {
 
     fn start(&self) -> Running<'_> {
         self.unqueue();
+        self.running
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Running(self)
+    }
+
+    /// Marks a job that already ran once running again.
+    fn again(&self) -> Running<'_> {
         self.running
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Running(self)

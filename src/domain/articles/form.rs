@@ -30,7 +30,7 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// Body of `POST /articles`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct ArticleCreate {
     /// Made from `title` when left out.
     #[serde(default)]

@@ -151,8 +151,9 @@ pub async fn create_article(
     let (body, ahead) = render_ahead(body, |b| &b.body).await?;
     let article = state
         .db
-        .write_content(move |conn| {
-            articles::write::create(conn, actor, body, &languages, ahead, &site)
+        .write_content_again(move |conn| {
+            // Runs again, from the same request, if another write of its group failed.
+            articles::write::create(conn, actor, body.clone(), &languages, ahead.clone(), &site)
         })
         .await?;
     Ok(created(

@@ -86,7 +86,6 @@ where
             self.load.start()
         };
         self.ran = true;
-        self.result = None;
         let result = if bare {
             (self.work)(conn)
         } else {

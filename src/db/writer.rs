@@ -560,20 +560,8 @@ mod tests {
         }
     }
 
-    /// Transactions open on the writer's connection: 1 in its group's transaction, 2 in
-    /// a savepoint inside it.
-    fn depth(conn: &mut DbConn) -> u32 {
-        use diesel::connection::{Connection, TransactionManager};
-        type Manager = <DbConn as Connection>::TransactionManager;
-        Manager::transaction_manager_status_mut(conn)
-            .transaction_depth()
-            .unwrap()
-            .map_or(0, |d| d.get())
-    }
-
-    #[test]
-    fn writes_that_may_run_again_share_their_group_without_savepoints() {
-        use std::sync::{Arc, Mutex};
+    /// A new database file with a `scratch` table, its workers, and its writer's queue.
+    fn scratch_db() -> (tempfile::TempDir, Workers, Db, super::WriteQueue) {
         let dir = tempfile::tempdir().unwrap();
         let workers = Workers::new();
         let db = Db::open_file(&dir.path().join("w.db"), &workers).unwrap();
@@ -589,6 +577,24 @@ mod tests {
             super::super::Backend::Sqlite { writes, .. } => writes.clone(),
             super::super::Backend::Postgres { .. } => unreachable!(),
         };
+        (dir, workers, db, writes)
+    }
+
+    /// Transactions open on the writer's connection: 1 in its group's transaction, 2 in
+    /// a savepoint inside it.
+    fn depth(conn: &mut DbConn) -> u32 {
+        use diesel::connection::{Connection, TransactionManager};
+        type Manager = <DbConn as Connection>::TransactionManager;
+        Manager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .unwrap()
+            .map_or(0, |d| d.get())
+    }
+
+    #[test]
+    fn writes_that_may_run_again_share_their_group_without_savepoints() {
+        use std::sync::{Arc, Mutex};
+        let (_dir, workers, db, writes) = scratch_db();
         // Each run of a write: its word and the transaction depth it ran at.
         let runs: Arc<Mutex<Vec<(&'static str, u32)>>> = Arc::default();
         let (answers, answered) = std::sync::mpsc::channel();
@@ -666,17 +672,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_nothing_alone_or_in_a_group() {
-        let dir = tempfile::tempdir().unwrap();
-        let workers = Workers::new();
-        let db = Db::open_file(&dir.path().join("w.db"), &workers).unwrap();
-        db.write_blocking(|conn| {
-            let DbConn::Sqlite(c) = conn else {
-                panic!("a SQLite writer")
-            };
-            c.batch_execute("CREATE TABLE scratch (word TEXT NOT NULL)")?;
-            Ok(())
-        })
-        .unwrap();
+        let (_dir, workers, db, writes) = scratch_db();
 
         // Alone in its group: a write that fails after writing answers with its own
         // error, and its row is gone.
@@ -697,10 +693,6 @@ mod tests {
         let (go, wait) = std::sync::mpsc::channel::<()>();
         let (answers, answered) = std::sync::mpsc::channel();
         let (held, first_running) = std::sync::mpsc::channel::<()>();
-        let writes = match &db.backend {
-            super::super::Backend::Sqlite { writes, .. } => writes.clone(),
-            super::super::Backend::Postgres { .. } => unreachable!(),
-        };
         let answer = answers.clone();
         writes.submit(
             Box::new(|_| None),

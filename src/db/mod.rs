@@ -407,7 +407,9 @@ impl Db {
     /// [`Db::write_content`] for a write that may run more than once: on SQLite, a group
     /// of such writes runs without a savepoint for each, and runs again, each in its
     /// own, if one of them fails (see `writer::Mode::Bare`). `work` must give the same
-    /// result each time from the same database state, and touch nothing outside it.
+    /// result each time from the same database state, and touch nothing outside it; it
+    /// must not read the maintained counts, which such a group writes after its last
+    /// write (`counts::hold`).
     pub async fn write_content_again<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,

@@ -53,7 +53,8 @@ pub type ScopeOf<T> = Box<dyn FnOnce(&T) -> Option<Scope> + Send>;
 
 /// A write that may run more than once, its result kept until its group's fate is
 /// known: a group made only of such writes runs them without savepoints (see
-/// [`Mode::Bare`]).
+/// [`Mode::Bare`]), and holds back its maintained counts until they have all run
+/// (`counts::hold`): such a write must not read the counts.
 trait Again: Send {
     /// Runs the write, in a savepoint of its own unless `bare`, and keeps its result.
     /// True when it failed.
@@ -450,6 +451,9 @@ fn run_group(
     let outcome = sqlite::write_transaction(conn, |conn| {
         let mut scopes = Vec::new();
         let panicked = |_| AppError::internal("a write panicked; its group is rolled back");
+        // A bare group's creates count towards many of the same keys: each key is
+        // written once, after them all (forgotten with the group if it rolls back).
+        let held = (mode == Mode::Bare).then(crate::domain::counts::hold);
         for task in tasks.by_ref() {
             match task {
                 Task::Once(job) => {
@@ -479,6 +483,9 @@ fn run_group(
                     }
                 }
             }
+        }
+        if let Some(held) = held {
+            held.write(conn)?;
         }
         // A file moved or removed under the server would take every commit with it
         // when the process ends: refuse them all instead.

@@ -168,31 +168,13 @@ pub fn keys_with(
 /// there the delta goes into the key's first row, and a row is appended only for a key
 /// that has none. Appending made every create write about seven pages of the table and
 /// its index as rows piled up between folds; updating keeps both at a page or two.
+/// While this thread holds counts back ([`hold`]), SQLite's delta is summed there.
 pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
     if let DbConn::Sqlite(c) = conn {
-        // Written out: built from Diesel's expressions, the statement's text was
-        // written again at each call to find it among the kept ones, a quarter of the
-        // time this function took on a create.
-        const ADD: &str = "UPDATE article_counts SET n = n + ? WHERE id = \
-            (SELECT min(other.id) FROM article_counts AS other \
-             WHERE other.kind = ? AND other.ref_id = ?)";
-        for (kind, ref_id) in keys {
-            let updated = kept::sql(ADD)
-                .bind::<BigInt, _>(delta)
-                .bind::<Integer, _>(*kind)
-                .bind::<Integer, _>(*ref_id)
-                .execute(c)?;
-            if updated == 0 {
-                diesel::insert_into(article_counts::table)
-                    .values((
-                        article_counts::kind.eq(*kind),
-                        article_counts::ref_id.eq(*ref_id),
-                        article_counts::n.eq(delta),
-                    ))
-                    .execute(c)?;
-            }
+        if held(|tally| tally.add(keys.iter().copied(), delta)) {
+            return Ok(());
         }
-        return Ok(());
+        return add_in_place(c, keys.iter().map(|key| (*key, delta)));
     }
     if let DbConn::Postgres(c) = conn
         && !keys.is_empty()
@@ -212,6 +194,94 @@ pub fn add(conn: &mut DbConn, keys: &[Key], delta: i64) -> AppResult<()> {
         .execute(c)?;
     }
     Ok(())
+}
+
+/// Adds each delta to its key's first row on SQLite, appending a row only for a key
+/// that has none (see [`add`]).
+fn add_in_place(
+    c: &mut diesel::SqliteConnection,
+    moved: impl IntoIterator<Item = (Key, i64)>,
+) -> AppResult<()> {
+    // Written out: built from Diesel's expressions, the statement's text was written
+    // again at each call to find it among the kept ones, a quarter of the time this
+    // function took on a create.
+    const ADD: &str = "UPDATE article_counts SET n = n + ? WHERE id = \
+        (SELECT min(other.id) FROM article_counts AS other \
+         WHERE other.kind = ? AND other.ref_id = ?)";
+    for ((kind, ref_id), delta) in moved {
+        let updated = kept::sql(ADD)
+            .bind::<BigInt, _>(delta)
+            .bind::<Integer, _>(kind)
+            .bind::<Integer, _>(ref_id)
+            .execute(c)?;
+        if updated == 0 {
+            diesel::insert_into(article_counts::table)
+                .values((
+                    article_counts::kind.eq(kind),
+                    article_counts::ref_id.eq(ref_id),
+                    article_counts::n.eq(delta),
+                ))
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// What [`add`] and [`touch_blocks`] hold back on this thread while a [`Held`] is
+    /// alive (SQLite's writer, for one group).
+    static HELD: std::cell::RefCell<Option<Tally>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Gives the held tally to `hold`, if this thread holds one; false when it does not.
+fn held(hold: impl FnOnce(&mut Tally)) -> bool {
+    HELD.with(|held| match held.borrow_mut().as_mut() {
+        Some(tally) => {
+            hold(tally);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Counts and block times held back on this thread ([`hold`]) until [`Held::write`].
+/// Dropped unwritten (its transaction rolled back), it forgets them.
+#[must_use = "held counts are forgotten unless written"]
+pub struct Held(());
+
+/// From now until the [`Held`] returned is written or dropped, [`add`] and
+/// [`touch_blocks`] on SQLite hold back what they would write on this thread, summed per
+/// key (and the latest time per block), so that each is written once.
+///
+/// For SQLite's writer, whose groups of creates share one transaction: the creates of a
+/// group count towards many of the same keys (the archive and its edition, the day, the
+/// block, often the section), and a create's statements on the counts and their index
+/// were about a seventh of the writer's work. Nothing may read the counts while they
+/// are held: they are those from before the group until written.
+pub fn hold() -> Held {
+    HELD.with(|held| *held.borrow_mut() = Some(Tally::default()));
+    Held(())
+}
+
+impl Held {
+    /// Writes what was held, in the caller's transaction, and stops holding.
+    pub fn write(self, conn: &mut DbConn) -> AppResult<()> {
+        let tally = HELD
+            .with(|held| held.borrow_mut().take())
+            .unwrap_or_default();
+        let touched: Vec<(i32, i64)> = tally.touched.into_iter().collect();
+        touch_blocks(conn, &touched)?;
+        if let DbConn::Sqlite(c) = conn {
+            add_in_place(c, tally.moved.into_iter().filter(|(_, n)| *n != 0))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.with(|held| held.borrow_mut().take());
+    }
 }
 
 /// Counts moved by many writes of one transaction, summed per key, for bulk work (a
@@ -237,8 +307,12 @@ impl Tally {
     /// Notes that the child sitemap of article `id`'s block changed at `at` (see
     /// [`touch_blocks`]).
     pub fn touch(&mut self, id: i32, at: chrono::NaiveDateTime) {
-        let at = at.and_utc().timestamp();
-        let latest = self.touched.entry(block_of(id)).or_insert(at);
+        self.touch_block(block_of(id), at.and_utc().timestamp());
+    }
+
+    /// Notes that the child sitemap of `block` changed at `at` (Unix seconds).
+    fn touch_block(&mut self, block: i32, at: i64) {
+        let latest = self.touched.entry(block).or_insert(at);
         *latest = (*latest).max(at);
     }
 
@@ -279,6 +353,15 @@ pub fn touch_blocks(conn: &mut DbConn, touched: &[(i32, i64)]) -> AppResult<()> 
     const UPSERT: &str = "INSERT INTO sitemap_blocks (block, changed_at) VALUES (?, ?) \
         ON CONFLICT (block) DO UPDATE SET changed_at = excluded.changed_at \
         WHERE excluded.changed_at > sitemap_blocks.changed_at";
+    if matches!(conn, DbConn::Sqlite(_))
+        && held(|tally| {
+            for &(block, at) in touched {
+                tally.touch_block(block, at);
+            }
+        })
+    {
+        return Ok(());
+    }
     for &(block, at) in touched {
         crate::on_backend!(conn, |c| kept::sql(UPSERT)
             .bind::<Integer, _>(block)
@@ -912,6 +995,47 @@ mod tests {
         for bad in ["", "e", "EN", "en-GB", "engl", "é", "e1"] {
             assert_eq!(in_language(ALL, bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn held_counts_are_written_once_summed_or_forgotten() {
+        use crate::schema::sitemap_blocks;
+        let dir = tempfile::tempdir().unwrap();
+        let workers = crate::workers::Workers::new();
+        let db = crate::db::Db::open_file(&dir.path().join("c.db"), &workers).unwrap();
+        let changed_at = |conn: &mut DbConn| -> AppResult<Option<i64>> {
+            Ok(sitemap_blocks::table
+                .find(3)
+                .select(sitemap_blocks::changed_at)
+                .get_result(conn)
+                .optional()?)
+        };
+        let sums = |conn: &mut DbConn| -> AppResult<(i64, i64)> {
+            Ok((stored_sum(conn, ALL, &[0])?, stored_sum(conn, TAG, &[7])?))
+        };
+        let seen = db
+            .write_blocking(move |conn| {
+                let held = hold();
+                add(conn, &[(ALL, 0), (TAG, 7)], 1)?;
+                add(conn, &[(ALL, 0), (TAG, 7)], 1)?;
+                add(conn, &[(TAG, 7)], -1)?;
+                touch_blocks(conn, &[(3, 100)])?;
+                touch_blocks(conn, &[(3, 50)])?;
+                let while_held = (sums(conn)?, changed_at(conn)?);
+                held.write(conn)?;
+                let written = (sums(conn)?, changed_at(conn)?);
+                {
+                    let _forgotten = hold();
+                    add(conn, &[(TAG, 7)], 5)?;
+                    touch_blocks(conn, &[(3, 500)])?;
+                }
+                add(conn, &[(TAG, 7)], 10)?;
+                Ok((while_held, written, (sums(conn)?, changed_at(conn)?)))
+            })
+            .unwrap();
+        assert_eq!(seen.0, ((0, 0), None), "nothing is written while held");
+        assert_eq!(seen.1, ((2, 1), Some(100)), "summed, the latest time kept");
+        assert_eq!(seen.2, ((2, 11), Some(100)), "a dropped hold forgets");
     }
 
     #[test]

@@ -65,8 +65,14 @@ def creates(port, token, tags, authors, start, count, clients):
     return dict(codes)
 
 
+def salts(wal):
+    """The salts in the log's header: new each time the writer starts the log over."""
+    with open(wal, "rb") as f:
+        return f.read(32)[16:24]
+
+
 def commits(wal):
-    """The page numbers of each commit the log holds, oldest first."""
+    """The page numbers of each commit the log holds, oldest first, with the page size."""
     with open(wal, "rb") as f:
         data = f.read()
     page_size = struct.unpack(">I", data[8:12])[0]
@@ -81,7 +87,7 @@ def commits(wal):
             found.append(pages)
             pages = []
         at += 24 + page_size
-    return found
+    return found, page_size
 
 
 def main():
@@ -92,6 +98,10 @@ def main():
     ap.add_argument("--creates", type=int, default=300)
     ap.add_argument("--clients", type=int, default=8)
     args = ap.parse_args()
+    if args.creates < 1 or args.clients < 1 or args.articles < 1:
+        ap.error("--articles, --creates and --clients must be at least 1")
+    if not os.access(args.binary, os.X_OK):
+        ap.error(f"{args.binary} is not an executable newsdesk binary")
     import apsw  # noqa: E402  (only this script needs it)
 
     binary = os.path.abspath(args.binary)
@@ -110,6 +120,7 @@ def main():
         authors = [a["slug"] for a in run.api(port, "/api/v1/authors?per_page=30")[2]["data"]]
         warm = creates(port, token, tags, authors, 0, 40, args.clients)
         before = os.path.getsize(db + "-wal")
+        warm_salts = salts(db + "-wal")
         measured = creates(port, token, tags, authors, 40, args.creates, args.clients)
         server.proc.send_signal(signal.SIGSTOP)
         try:
@@ -122,19 +133,20 @@ def main():
     print(f"answers: warm-up {warm}, measured {measured}")
     log = snapshot + ".log"
     shutil.copyfile(snapshot + "-wal", log)
-    held = commits(log)
-    # The warm-up's commits, when the log still holds them, are left out.
+    held, page_size = commits(log)
+    # The warm-up's commits are left out when the log still holds them: when the writer
+    # has not started it over since (the same salts).
     skip = 0
-    if before:
-        size = 0
+    if before and salts(log) == warm_salts:
+        size = 32
         for i, pages in enumerate(held):
-            size += len(pages) * (24 + 4096)
-            if size + 32 >= before:
+            size += len(pages) * (24 + page_size)
+            if size >= before:
                 skip = i + 1
                 break
     counted = held[skip:]
     if not counted:
-        raise SystemExit("no commit of the measured creates is in the log; send fewer creates")
+        raise SystemExit("the log holds no commit of the measured creates (did they fail?)")
     names = {}
     con = apsw.Connection(snapshot)
     for name, page, kind in con.execute("SELECT name, pageno, pagetype FROM dbstat"):

@@ -20,6 +20,7 @@ pub mod kept;
 pub mod postgres;
 pub mod readers;
 pub mod sqlite;
+pub mod wal_file;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -26,6 +26,7 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 /// Opens a SQLite connection set up by [`on_open`] (stable plans, newsdesk's own SQL
 /// functions); [`ConnectionSetup::apply`] then sets its pragmas.
 pub fn establish(url: &str) -> diesel::ConnectionResult<SqliteConnection> {
+    super::wal_file::install();
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         // SAFETY: `on_open` has the signature SQLite expects of an extension's entry

@@ -39,8 +39,13 @@ pub const NAME: &std::ffi::CStr = c"newsdesk";
 const FRAME_HEADER: usize = 24;
 /// The WAL file's own header, written at its start when the log starts (over).
 const WAL_HEADER: usize = 32;
-/// A run is written once it holds this much (a large transaction's spilled pages).
-const MOST_HELD: usize = 8 << 20;
+/// A run is written once it holds this much, so that a large transaction (a bulk
+/// load's, or one merging the search index's segments: thousands of pages) holds at
+/// most about 1 MiB in memory. A group of HTTP creates commits about 300 KiB.
+const MOST_HELD: usize = 1 << 20;
+/// The longest write SQLite makes to a WAL: a page of the largest size, with its
+/// frame's header.
+const LARGEST_WRITE: usize = 65_536 + FRAME_HEADER;
 /// The most the `unix` VFS writes in one call: it takes under 128 KiB (it masks a
 /// longer length to 17 bits), so a run goes in writes of 31 pages' worth.
 const MOST_AT_ONCE: usize = 31 * 4096;
@@ -250,6 +255,11 @@ unsafe extern "C" fn write(
             return unsafe { write_under(wal.under, data, amount, offset) };
         }
         wal.run.start = offset;
+        if wal.run.bytes.capacity() == 0 {
+            // Room for the most a run holds and one more write, once: a run never
+            // reallocates (a write is at most a page of 64 KiB and its header).
+            wal.run.bytes.reserve_exact(MOST_HELD + LARGEST_WRITE);
+        }
     }
     let ends_commit = wal.run.commit_page_at == Some(offset);
     wal.run.commit_page_at = None;
@@ -397,7 +407,7 @@ mod tests {
             let rows = match round % 4 {
                 0 => 1,
                 1 => 30,
-                _ => 600,
+                _ => 2_000,
             };
             let work = |c: &mut diesel::SqliteConnection| -> QueryResult<()> {
                 c.batch_execute(&format!(

@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use libsqlite3_sys as ffi;
 
-/// The VFS's name, for `PRAGMA`-free checks (`sqlite3_vfs_find`).
+/// The VFS's name (what `sqlite3_vfs_find` finds it by).
 pub const NAME: &std::ffi::CStr = c"newsdesk";
 
 /// A WAL frame's header, before its page.
@@ -105,7 +105,9 @@ struct Run {
     /// The furthest byte written (or held) through this handle: only writes at or past
     /// it are appends.
     furthest: i64,
-    /// Where the page of a commit frame whose header ends the run goes.
+    /// Where the page of a commit frame goes, when the last write was its header (it
+    /// stays when the run is written between the two: a run that reaches its most at
+    /// the header).
     commit_page_at: Option<i64>,
 }
 
@@ -205,7 +207,6 @@ fn flush(wal: &mut WalFile, methods: &ffi::sqlite3_io_methods) -> c_int {
     let Some(write_under) = methods.xWrite else {
         return ffi::SQLITE_IOERR_WRITE;
     };
-    wal.run.commit_page_at = None;
     let mut rc = ffi::SQLITE_OK;
     let mut at = wal.run.start;
     for chunk in wal.run.bytes.chunks(MOST_AT_ONCE) {
@@ -444,6 +445,89 @@ mod tests {
                 "round {round}, the files as a crash would leave them"
             );
         }
+    }
+
+    /// What the fake file under a [`super::WalFile`] was given: offset and bytes.
+    static GIVEN: std::sync::Mutex<Vec<(i64, Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+
+    unsafe extern "C" fn given(
+        _file: *mut libsqlite3_sys::sqlite3_file,
+        data: *const std::ffi::c_void,
+        amount: std::ffi::c_int,
+        offset: i64,
+    ) -> std::ffi::c_int {
+        // SAFETY: `write` passes `amount` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), amount as usize) };
+        GIVEN.lock().unwrap().push((offset, bytes.to_vec()));
+        libsqlite3_sys::SQLITE_OK
+    }
+
+    #[test]
+    fn a_commit_frames_page_is_never_held_even_when_the_run_fills_at_its_header() {
+        use super::{FRAME_HEADER, MOST_HELD, Run, WalFile};
+        static FAKE: libsqlite3_sys::sqlite3_io_methods = libsqlite3_sys::sqlite3_io_methods {
+            iVersion: 1,
+            xClose: None,
+            xRead: None,
+            xWrite: Some(given),
+            xTruncate: None,
+            xSync: None,
+            xFileSize: None,
+            xLock: None,
+            xUnlock: None,
+            xCheckReservedLock: None,
+            xFileControl: None,
+            xSectorSize: None,
+            xDeviceCharacteristics: None,
+            xShmMap: None,
+            xShmLock: None,
+            xShmBarrier: None,
+            xShmUnmap: None,
+            xFetch: None,
+            xUnfetch: None,
+        };
+        let mut under = libsqlite3_sys::sqlite3_file { pMethods: &FAKE };
+        // A run that a commit frame's header brings to its most, whatever page size
+        // and start would make it so.
+        let start = 4_152_i64;
+        let held = MOST_HELD - FRAME_HEADER;
+        let mut wal = WalFile {
+            base: libsqlite3_sys::sqlite3_file {
+                pMethods: &super::METHODS,
+            },
+            under: &mut under,
+            run: Run {
+                start,
+                bytes: vec![7; held],
+                furthest: start + held as i64,
+                commit_page_at: None,
+            },
+        };
+        let file = (&raw mut wal).cast::<libsqlite3_sys::sqlite3_file>();
+        let mut header = [0_u8; FRAME_HEADER];
+        header[7] = 9; // the database's size after the commit: a commit frame
+        let page = [1_u8; 4096];
+        let header_at = start + held as i64;
+        // SAFETY: `file` is a WalFile over a fake file that only takes writes.
+        unsafe {
+            assert_eq!(super::write(file, header.as_ptr().cast(), 24, header_at), 0);
+            let written: usize = GIVEN.lock().unwrap().iter().map(|(_, b)| b.len()).sum();
+            assert_eq!(written, MOST_HELD, "the full run is written");
+            assert_eq!(
+                super::write(file, page.as_ptr().cast(), 4096, header_at + 24),
+                0
+            );
+        }
+        assert!(wal.run.bytes.is_empty(), "the commit frame's page was held");
+        let given = GIVEN.lock().unwrap();
+        assert_eq!(
+            given.last().map(|(at, b)| (*at, b.len())),
+            Some((header_at + 24, 4096))
+        );
+        assert_eq!(
+            given.iter().map(|(_, b)| b.len()).sum::<usize>(),
+            MOST_HELD + 4096
+        );
     }
 
     fn ffi_default() -> *mut libsqlite3_sys::sqlite3_vfs {

@@ -465,28 +465,12 @@ mod tests {
     #[test]
     fn a_commit_frames_page_is_never_held_even_when_the_run_fills_at_its_header() {
         use super::{FRAME_HEADER, MOST_HELD, Run, WalFile};
-        static FAKE: libsqlite3_sys::sqlite3_io_methods = libsqlite3_sys::sqlite3_io_methods {
-            iVersion: 1,
-            xClose: None,
-            xRead: None,
-            xWrite: Some(given),
-            xTruncate: None,
-            xSync: None,
-            xFileSize: None,
-            xLock: None,
-            xUnlock: None,
-            xCheckReservedLock: None,
-            xFileControl: None,
-            xSectorSize: None,
-            xDeviceCharacteristics: None,
-            xShmMap: None,
-            xShmLock: None,
-            xShmBarrier: None,
-            xShmUnmap: None,
-            xFetch: None,
-            xUnfetch: None,
-        };
-        let mut under = libsqlite3_sys::sqlite3_file { pMethods: &FAKE };
+        // SAFETY: every field of the methods is an integer or an optional function,
+        // for which zero is a valid value (0 and `None`).
+        let mut fake: libsqlite3_sys::sqlite3_io_methods = unsafe { std::mem::zeroed() };
+        fake.iVersion = 1;
+        fake.xWrite = Some(given);
+        let mut under = libsqlite3_sys::sqlite3_file { pMethods: &fake };
         // A run that a commit frame's header brings to its most, whatever page size
         // and start would make it so.
         let start = 4_152_i64;

@@ -33,10 +33,16 @@ def loads(slugs, tags, authors, token):
     newsroom = ([f"/api/v1/articles/{s}" for s in slugs[:1000]]
                 + ["/api/v1/articles?per_page=20"] * 56
                 + [f"/api/v1/articles?tag={t}" for t in tags] * 2)
+    # bench/run.py's list-heavy mix: 80% article pages, 8% front page, 12% tag pages.
+    list_heavy = ([f"/api/v1/articles/{s}" for s in slugs[:200]]
+                  + ["/api/v1/articles?per_page=20"] * 20
+                  + [f"/api/v1/articles?tag={t}" for t in tags])
     return [
         ("article creates, 8 clients", creating([], 1.0), 8),
         ("newsroom mix, read-only", run.lua_paths(newsroom), 64),
         ("newsroom mix, 95% read / 5% create", creating(newsroom, 0.05), 64),
+        ("list-heavy mix, read-only", run.lua_paths(list_heavy), 64),
+        ("list-heavy mix, 95% read / 5% create", creating(list_heavy, 0.05), 64),
     ] + [(name, script, 64) for name, script in reads(slugs, tags)]
 
 

@@ -17,6 +17,12 @@
 //! survives a write that changes it. Writes made by other processes are noticed through
 //! the database's freshness counter (`poll`) and retire everything. Responses to
 //! requests with a token are never cached.
+//!
+//! Beside whole responses it keeps what recomputing a public list would read again:
+//! list totals, anonymous searches' matches, and each listed story's links (tags,
+//! bylines, regions, section, images), all under the same generations. A create leaves
+//! the links of the stories already shown, so the page it retires is recomputed reading
+//! the new story's alone.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +35,7 @@ use tokio::sync::Notify;
 
 use crate::db::{ArticleFacts, ContentChange, Db, Scope, freshness};
 use crate::domain::articles::list::{Dependencies, KeptMatches, Matches, MatchesTicket, Totals};
+use crate::domain::articles::{Links, LinksMemo};
 
 /// A typical response's size, for the cache's estimate of how many it holds.
 const ESTIMATED_ENTRY_BYTES: u64 = 4 * 1024;
@@ -166,6 +173,10 @@ pub struct RepresentationCache {
     matches: Mutex<HashMap<String, KeptSet>>,
     /// Anonymous searches answered from a kept set of matches.
     matches_reused: AtomicU64,
+    /// Articles' links kept by anonymous list reads, with generation `all` when read.
+    links: quick_cache::sync::Cache<i32, (u64, Arc<Links>)>,
+    /// Articles whose links a list read took from `links` instead of the database.
+    links_reused: AtomicU64,
     clock: Mutex<Clock>,
     valid_until: std::sync::atomic::AtomicI64,
     /// The wall-clock second at which the horizon was last worked out. A clock now
@@ -197,6 +208,9 @@ pub struct CacheStats {
     /// Anonymous searches whose full-text matches were kept from an earlier search of
     /// the same words (another page, page size or filter), so not ranked again.
     pub matches_reused: u64,
+    /// Articles on anonymous list pages whose tags, bylines, regions, section and images
+    /// were kept from an earlier page, so not read again.
+    pub links_reused: u64,
 }
 
 impl std::fmt::Debug for RepresentationCache {
@@ -242,6 +256,8 @@ impl RepresentationCache {
             totals: Mutex::new(HashMap::new()),
             matches: Mutex::new(HashMap::new()),
             matches_reused: AtomicU64::new(0),
+            links: quick_cache::sync::Cache::new(LINKS_KEPT),
+            links_reused: AtomicU64::new(0),
             clock: Mutex::new(Clock {
                 seen_version: i64::MIN,
                 valid_until: i64::MIN,
@@ -263,6 +279,7 @@ impl RepresentationCache {
             entries: self.entries.len(),
             bytes: self.entries.weight(),
             matches_reused: self.matches_reused.load(Ordering::Relaxed),
+            links_reused: self.links_reused.load(Ordering::Relaxed),
         }
     }
 
@@ -512,6 +529,38 @@ impl KeptMatches for RepresentationCache {
             }
         }
         matches.insert(key, (ticket, found));
+    }
+}
+
+/// Most articles whose links are kept: the stories of the pages read most (a front
+/// page and thirty tag pages hold about 600), at two to four kilobytes each.
+const LINKS_KEPT: usize = 1024;
+
+impl LinksMemo for RepresentationCache {
+    fn kept_links(&self, ids: &[i32]) -> (u64, Vec<Option<Arc<Links>>>) {
+        // Taken before the links are read, as a response's stamp is: an edit that
+        // commits meanwhile moves `all`, and what was read is never handed out.
+        let ticket = self.all.load(Ordering::Acquire);
+        let kept: Vec<Option<Arc<Links>>> = ids
+            .iter()
+            .map(|id| match self.links.get(id) {
+                Some((read_at, links)) if read_at == ticket => Some(links),
+                _ => None,
+            })
+            .collect();
+        let reused = kept.iter().filter(|k| k.is_some()).count();
+        self.links_reused
+            .fetch_add(reused as u64, Ordering::Relaxed);
+        (ticket, kept)
+    }
+
+    fn keep_links(&self, ticket: u64, links: Vec<(i32, Arc<Links>)>) {
+        if ticket != self.all.load(Ordering::Acquire) {
+            return;
+        }
+        for (id, kept) in links {
+            self.links.insert(id, (ticket, kept));
+        }
     }
 }
 

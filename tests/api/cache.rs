@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{self, HIT, MISS, UNTOUCHED, in_seconds};
+use crate::common::{self, HIT, MISS, UNTOUCHED, in_seconds, slugs_of};
 
 #[actix_web::test]
 async fn a_cached_list_is_never_stale_after_a_write() {
@@ -429,4 +429,98 @@ async fn remembered_totals_stay_exact_through_creates_and_deletes() {
     t.delete(&editor, "/api/v1/articles/one").await.expect(204);
     assert_eq!(total(t.get("/api/v1/articles?tag=gaza").await.json()), 3);
     assert_eq!(total(t.get("/api/v1/articles").await.json()), 4);
+}
+
+/// A list page recomputed after a create reads the tags, bylines, regions, section and
+/// image of the new story only, and takes the others' from the page before; any edit
+/// of what a story embeds makes every story's links be read again.
+#[actix_web::test]
+async fn a_recomputed_list_reads_only_the_new_storys_links() {
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let image = t.newsroom(&editor).await;
+    t.patch(
+        &editor,
+        "/api/v1/authors/omar-said",
+        json!({"avatar_media_id": image}),
+    )
+    .await
+    .expect(200);
+    for i in 0..3 {
+        t.article(
+            &editor,
+            json!({"title": format!("Story {i}"), "status": "published", "section": "politics",
+                   "tags": ["gaza", "elections"], "regions": ["mena"],
+                   "authors": ["omar-said", "leila-haddad"], "hero_media_id": image}),
+        )
+        .await;
+    }
+    let front = || {
+        let t = &t;
+        async move {
+            let before = t.state.cache.stats().links_reused;
+            let page = t.get("/api/v1/articles").await.expect(200).json();
+            (page, t.state.cache.stats().links_reused - before)
+        }
+    };
+    assert_eq!(front().await.1, 0, "nothing kept yet");
+    t.article(
+        &editor,
+        json!({"title": "Story 3", "status": "published", "tags": ["gaza"]}),
+    )
+    .await;
+    let (page, kept) = front().await;
+    assert_eq!(slugs_of(&page)[0], "story-3");
+    assert_eq!(kept, 3, "the three stories shown before");
+    let fresh = t.get_as(&editor, "/api/v1/articles").await.json();
+    assert_eq!(page["data"], fresh["data"], "as a fresh read shows them");
+    assert_eq!(page["data"][1]["authors"][0]["avatar"]["id"], image);
+
+    t.patch(&editor, "/api/v1/tags/gaza", json!({"name": "Gaza Strip"}))
+        .await
+        .expect(200);
+    let (page, kept) = front().await;
+    assert_eq!(kept, 0, "a rename retires every story's links");
+    for story in page["data"].as_array().unwrap() {
+        assert_eq!(story["tags"][0]["name"], "Gaza Strip", "{}", story["slug"]);
+    }
+    t.patch(
+        &editor,
+        &format!("/api/v1/media/{image}"),
+        json!({"alt_text": "Boats at dawn"}),
+    )
+    .await
+    .expect(200);
+    t.article(&editor, json!({"title": "Story 4", "status": "published"}))
+        .await;
+    let (page, kept) = front().await;
+    assert_eq!(kept, 0, "the image changed since they were read");
+    assert_eq!(
+        page["data"][1]["hero_media"],
+        Value::Null,
+        "story 3 has none"
+    );
+    assert_eq!(page["data"][2]["hero_media"]["alt_text"], "Boats at dawn");
+    assert_eq!(
+        page["data"][2]["authors"][0]["avatar"]["alt_text"],
+        "Boats at dawn"
+    );
+    t.patch(
+        &editor,
+        "/api/v1/articles/story-2",
+        json!({"tags": ["climate"], "section": "sports"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(front().await.1, 0, "an edit of a story retires them too");
+    t.article(&editor, json!({"title": "Story 5", "status": "published"}))
+        .await;
+    let (page, kept) = front().await;
+    assert_eq!(kept, 5, "all but the new story");
+    let edited = &page["data"][3];
+    assert_eq!(edited["slug"], "story-2");
+    assert_eq!(edited["tags"][0]["slug"], "climate");
+    assert_eq!(edited["section"]["slug"], "sports");
+    let fresh = t.get_as(&editor, "/api/v1/articles").await.json();
+    assert_eq!(page["data"], fresh["data"]);
 }

@@ -972,9 +972,13 @@ pub fn list_with_dependencies(
         },
         _ => Dependencies::Any,
     };
+    // Anonymous pages only: what a token's holder reads is never taken from memory.
+    let links = memo
+        .filter(|_| viewer.is_none())
+        .map(|m| m as &dyn super::LinksMemo);
     if let Some(words) = &q.q {
         let kept = memo.map(|m| m as &dyn KeptMatches);
-        let page = search_page(conn, q, words, &resolved, viewer, codec, site, kept)?;
+        let page = search_page(conn, q, words, &resolved, viewer, codec, site, kept, links)?;
         return Ok((page, dependencies));
     }
     let now = Timestamp::now().0;
@@ -1012,7 +1016,7 @@ pub fn list_with_dependencies(
         Some(_) => None,
     };
     let page_rows = &rows[..rows.len().min(q.page.per_page as usize)];
-    let relations = Relations::load(conn, page_rows, site)?;
+    let relations = Relations::load_kept(conn, page_rows, site, links)?;
     let page = paging::finish_page(
         rows,
         &q.page,

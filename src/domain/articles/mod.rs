@@ -17,6 +17,7 @@ pub mod safety;
 pub mod write;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable};
@@ -275,11 +276,56 @@ type Linked = (i32, String, String, String, Option<i32>);
 #[derive(Debug)]
 pub struct Relations<'a> {
     site: &'a Site,
-    sections: HashMap<i32, NamedRef>,
-    media: HashMap<i32, Media>,
-    tags: HashMap<i32, Vec<Ref>>,
-    authors: HashMap<i32, Vec<(Ref, Option<i32>)>>,
-    regions: HashMap<i32, Vec<Ref>>,
+    /// Each article's links, by its id.
+    links: HashMap<i32, Arc<Links>>,
+}
+
+/// What a list shows of one article besides its own row: its section, hero image,
+/// tags, bylines with their avatars, and regions, the names already in its language.
+#[derive(Debug, Default)]
+pub struct Links {
+    /// The article's fields these were read for: they serve only while the article's
+    /// row still has them.
+    read_for: LinksKey,
+    section: Option<Arc<NamedRef>>,
+    /// The hero image and the avatars.
+    media: Vec<Arc<Media>>,
+    tags: Vec<Ref>,
+    authors: Vec<(Ref, Option<i32>)>,
+    regions: Vec<Ref>,
+}
+
+/// An article's fields that decide its [`Links`]: its section, hero image and language,
+/// and when it was last changed (every edit of its tags, bylines or regions sets that).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct LinksKey {
+    section_id: Option<i32>,
+    hero_media_id: Option<i32>,
+    language: String,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl LinksKey {
+    fn of(head: &ArticleHead) -> Self {
+        Self {
+            section_id: head.section_id,
+            hero_media_id: head.hero_media_id,
+            language: head.language.clone(),
+            updated_at: head.updated_at,
+        }
+    }
+}
+
+/// Keeps articles' [`Links`] between anonymous list reads. What it hands out must be
+/// exactly what a read would find now: any change to what an article embeds (an edit,
+/// a rename, a delete, another process's write) must retire everything kept. Creating
+/// something changes no existing article's links, so it retires nothing.
+pub trait LinksMemo: Send + Sync {
+    /// A ticket for links read from now on, and the links kept of each of `ids`
+    /// (`None` where nothing exact is kept).
+    fn kept_links(&self, ids: &[i32]) -> (u64, Vec<Option<Arc<Links>>>);
+    /// Keeps links read after [`LinksMemo::kept_links`] gave `ticket`.
+    fn keep_links(&self, ticket: u64, links: Vec<(i32, Arc<Links>)>);
 }
 
 /// The union of an article set's tags, bylines and regions, filtered by
@@ -367,13 +413,17 @@ fn group<T>(mut rows: Vec<(i32, i32, T)>) -> HashMap<i32, Vec<T>> {
 }
 
 /// Tags, bylines and regions as read, `(article, position, reference)`, before they
-/// are grouped by article; the avatars the bylines name.
+/// are grouped by article; the avatars the bylines name; the sections and media read.
 #[derive(Default)]
 struct Sorted {
     tags: Vec<(i32, i32, Ref)>,
     authors: Vec<(i32, i32, (Ref, Option<i32>))>,
     regions: Vec<(i32, i32, Ref)>,
     avatars: Vec<i32>,
+    /// Sections by id.
+    sections: HashMap<i32, Arc<NamedRef>>,
+    /// Media read so far, by id.
+    media: HashMap<i32, Arc<Media>>,
 }
 
 impl Sorted {
@@ -403,24 +453,54 @@ fn named((id, slug, name, localized, _): Linked, lang: Option<&str>) -> Ref {
 }
 
 impl<'a> Relations<'a> {
-    /// No relations yet.
-    fn none(site: &'a Site) -> Self {
-        Self {
-            site,
-            sections: HashMap::new(),
-            media: HashMap::new(),
-            tags: HashMap::new(),
-            authors: HashMap::new(),
-            regions: HashMap::new(),
-        }
-    }
-
     /// Loads sections, hero media, avatars, tags, authors and regions of `heads`: two
     /// queries whatever the number of articles. `site` makes their public URLs.
     pub fn load(conn: &mut DbConn, heads: &[ArticleHead], site: &'a Site) -> AppResult<Self> {
-        let mut relations = Self::none(site);
+        Self::load_of(conn, &heads.iter().collect::<Vec<_>>(), site)
+    }
+
+    /// [`Relations::load`], taking what `memo` kept of each article from an earlier
+    /// read and keeping what it had to read. A list page recomputed after a create
+    /// shows the new story and nineteen it showed before: only the new one is read.
+    pub fn load_kept(
+        conn: &mut DbConn,
+        heads: &[ArticleHead],
+        site: &'a Site,
+        memo: Option<&dyn LinksMemo>,
+    ) -> AppResult<Self> {
+        let Some(memo) = memo else {
+            return Self::load(conn, heads, site);
+        };
+        let ids: Vec<i32> = heads.iter().map(|h| h.id).collect();
+        let (ticket, kept) = memo.kept_links(&ids);
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for (head, kept) in heads.iter().zip(kept) {
+            match kept {
+                Some(links) if links.read_for == LinksKey::of(head) => found.push((head.id, links)),
+                _ => missing.push(head),
+            }
+        }
+        let mut relations = Self::load_of(conn, &missing, site)?;
+        if !missing.is_empty() {
+            let read = relations
+                .links
+                .iter()
+                .map(|(id, links)| (*id, links.clone()))
+                .collect();
+            memo.keep_links(ticket, read);
+        }
+        relations.links.extend(found);
+        Ok(relations)
+    }
+
+    /// [`Relations::load`] of the heads given by reference.
+    fn load_of(conn: &mut DbConn, heads: &[&ArticleHead], site: &'a Site) -> AppResult<Self> {
         if heads.is_empty() {
-            return Ok(relations);
+            return Ok(Self {
+                site,
+                links: HashMap::new(),
+            });
         }
         let ids: Vec<i32> = heads.iter().map(|h| h.id).collect();
         let language: HashMap<i32, &str> =
@@ -453,16 +533,14 @@ impl<'a> Relations<'a> {
         for (kind, article_id, position, row) in linked {
             if kind == SECTION {
                 let (id, slug, name, localized, _) = row;
-                relations
-                    .sections
-                    .insert(id, NamedRef::from_row((id, slug, name, localized)));
+                let section = NamedRef::from_row((id, slug, name, localized));
+                sorted.sections.insert(id, Arc::new(section));
             } else {
                 let lang = language.get(&article_id).copied();
                 sorted.add(kind, article_id, position, row, lang);
             }
         }
-        relations.finish(conn, sorted, media_ids)?;
-        Ok(relations)
+        Self::file(conn, heads, sorted, media_ids, site)
     }
 
     /// The relations of the one article [`get`] read with them in its statement: its
@@ -477,15 +555,16 @@ impl<'a> Relations<'a> {
         linked: &str,
         site: &'a Site,
     ) -> AppResult<Self> {
-        let mut relations = Self::none(site);
+        let mut sorted = Sorted::default();
         if let Some(row) = section {
-            relations.sections.insert(row.0, NamedRef::from_row(row));
+            sorted
+                .sections
+                .insert(row.0, Arc::new(NamedRef::from_row(row)));
         }
         if let Some(row) = hero {
-            relations.media.insert(row.id, Media::from(row));
+            sorted.media.insert(row.id, Arc::new(Media::from(row)));
         }
         let lang = Some(head.language.as_str());
-        let mut sorted = Sorted::default();
         for (kind, position, id, slug, name, localized, avatar) in
             one::parse(linked).map_err(AppError::internal)?
         {
@@ -497,33 +576,57 @@ impl<'a> Relations<'a> {
                 lang,
             );
         }
-        relations.finish(conn, sorted, Vec::new())?;
-        Ok(relations)
+        Self::file(conn, &[head], sorted, Vec::new(), site)
     }
 
-    /// Files `sorted`'s references by article, reading the media of `media_ids` and of
-    /// the bylines' avatars that are not read yet.
-    fn finish(
-        &mut self,
+    /// Files what `sorted` holds by article, as each of `heads` shows it, reading the
+    /// media of `media_ids` and of the bylines' avatars that are not read yet.
+    fn file(
         conn: &mut DbConn,
+        heads: &[&ArticleHead],
         sorted: Sorted,
         mut media_ids: Vec<i32>,
-    ) -> AppResult<()> {
-        media_ids.extend(sorted.avatars);
-        media_ids.retain(|m| !self.media.contains_key(m));
+        site: &'a Site,
+    ) -> AppResult<Self> {
+        let Sorted {
+            tags,
+            authors,
+            regions,
+            avatars,
+            sections,
+            mut media,
+        } = sorted;
+        media_ids.extend(avatars);
+        media_ids.retain(|m| !media.contains_key(m));
         media_ids.sort_unstable();
         media_ids.dedup();
-        self.media.extend(media::by_ids(conn, &media_ids)?);
-        self.tags = group(sorted.tags);
-        self.authors = group(sorted.authors);
-        self.regions = group(sorted.regions);
-        Ok(())
-    }
-
-    /// A media item named in `lang`.
-    fn media_in(&self, id: Option<i32>, lang: &str) -> Option<Media> {
-        id.and_then(|m| self.media.get(&m))
-            .map(|m| m.clone().localize(Some(lang)))
+        media.extend(
+            media::by_ids(conn, &media_ids)?
+                .into_iter()
+                .map(|(id, m)| (id, Arc::new(m))),
+        );
+        let (mut tags, mut authors, mut regions) = (group(tags), group(authors), group(regions));
+        let mut links = HashMap::with_capacity(heads.len());
+        for head in heads {
+            links.entry(head.id).or_insert_with(|| {
+                let authors = authors.remove(&head.id).unwrap_or_default();
+                let media = head
+                    .hero_media_id
+                    .iter()
+                    .chain(authors.iter().filter_map(|(_, avatar)| avatar.as_ref()))
+                    .filter_map(|id| media.get(id).cloned())
+                    .collect();
+                Arc::new(Links {
+                    read_for: LinksKey::of(head),
+                    section: head.section_id.and_then(|s| sections.get(&s).cloned()),
+                    media,
+                    tags: tags.remove(&head.id).unwrap_or_default(),
+                    authors,
+                    regions: regions.remove(&head.id).unwrap_or_default(),
+                })
+            });
+        }
+        Ok(Self { site, links })
     }
 
     /// The view of one article; `body` is `(markdown, html)` for single reads.
@@ -539,24 +642,25 @@ impl<'a> Relations<'a> {
             None => (None, None),
         };
         let lang = head.language.as_str();
-        let section = head
-            .section_id
-            .and_then(|s| self.sections.get(&s))
-            .map(|s| s.in_lang(Some(lang)));
-        let authors = self
+        let none = Links::default();
+        let links = self.links.get(&head.id).map_or(&none, |l| l.as_ref());
+        // A media item named in the article's language.
+        let media_in = |id: Option<i32>| {
+            let id = id?;
+            let m = links.media.iter().find(|m| m.id == id)?;
+            Some(Media::clone(m).localize(Some(lang)))
+        };
+        let section = links.section.as_ref().map(|s| s.in_lang(Some(lang)));
+        let authors = links
             .authors
-            .get(&head.id)
-            .map(|list| {
-                list.iter()
-                    .map(|(r, avatar)| Byline {
-                        id: r.id,
-                        slug: r.slug.clone(),
-                        name: r.name.clone(),
-                        avatar: self.media_in(*avatar, lang),
-                    })
-                    .collect()
+            .iter()
+            .map(|(r, avatar)| Byline {
+                id: r.id,
+                slug: r.slug.clone(),
+                name: r.name.clone(),
+                avatar: media_in(*avatar),
             })
-            .unwrap_or_default();
+            .collect();
         Article {
             dir: TextDirection::of(lang),
             url: self.site.article_url(
@@ -567,10 +671,10 @@ impl<'a> Relations<'a> {
                 head.published_at.unwrap_or(head.created_at),
             ),
             section,
-            hero_media: self.media_in(head.hero_media_id, lang),
-            tags: self.tags.get(&head.id).cloned().unwrap_or_default(),
+            hero_media: media_in(head.hero_media_id),
+            tags: links.tags.clone(),
             authors,
-            regions: self.regions.get(&head.id).cloned().unwrap_or_default(),
+            regions: links.regions.clone(),
             id: head.id,
             slug: head.slug,
             language: head.language,

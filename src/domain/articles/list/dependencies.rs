@@ -1,6 +1,7 @@
 //! What a public article list depends on, so a cache knows which new articles change it.
 
 use crate::db::ArticleFacts;
+use crate::domain::articles::LinksMemo;
 
 /// What a public page of an article list shows, for telling whether a newly created
 /// article would change it (a cache keeps the page until one does).
@@ -92,7 +93,8 @@ pub trait KeptMatches: Send + Sync {
     fn put_matches(&self, key: String, matches: Matches, ticket: MatchesTicket);
 }
 
-/// What a list handler may remember between requests: totals and search matches.
-pub trait ListMemo: Totals + KeptMatches {}
+/// What a list handler may remember between requests: totals, search matches and
+/// articles' links.
+pub trait ListMemo: Totals + KeptMatches + LinksMemo {}
 
-impl<T: Totals + KeptMatches> ListMemo for T {}
+impl<T: Totals + KeptMatches + LinksMemo> ListMemo for T {}

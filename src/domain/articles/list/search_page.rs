@@ -263,6 +263,7 @@ pub(super) fn search_page(
     codec: &CursorCodec,
     site: &crate::domain::feeds::Site,
     memo: Option<&dyn KeptMatches>,
+    links: Option<&dyn crate::domain::articles::LinksMemo>,
 ) -> AppResult<ListResponse<crate::domain::articles::Article>> {
     let terms = search::terms(words);
     if terms.is_empty() {
@@ -353,7 +354,7 @@ pub(super) fn search_page(
         .select((articles::id, articles::summary, articles::body))
         .load(conn)?;
     let shown = &heads[..heads.len().min(q.page.per_page as usize)];
-    let relations = Relations::load(conn, shown, site)?;
+    let relations = Relations::load_kept(conn, shown, site, links)?;
     let keys: std::collections::HashMap<i32, Vec<KeyValue>> =
         window.into_iter().map(|(k, id)| (id, k)).collect();
     let total = q.page.after().is_none().then_some(total);

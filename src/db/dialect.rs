@@ -242,17 +242,27 @@ where
 
 /// A timestamp column as whole seconds since the Unix epoch, worked out by the
 /// database. SQLite stores timestamps as text, and decoding them in Rust (a chrono
-/// parse per value) cost more than reading the rows of a sitemap block.
-/// `column` is a column name of the query's table, never input.
-pub fn unix_seconds<ST>(conn: &DbConn, column: &'static str) -> diesel::expression::SqlLiteral<ST>
-where
-    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
-{
-    let sql = match conn {
-        DbConn::Sqlite(_) => format!("unixepoch({column})"),
-        DbConn::Postgres(_) => format!("CAST(floor(extract(epoch FROM {column})) AS BIGINT)"),
+/// parse per value) cost more than reading the rows of a sitemap block. The statement
+/// stays kept prepared ([`super::kept::expr`]).
+pub fn unix_seconds<ST>(conn: &DbConn, column: UnixColumn) -> super::kept::Expr<ST> {
+    let text = match (conn, column) {
+        (DbConn::Sqlite(_), UnixColumn::PublishedAt) => "unixepoch(published_at)",
+        (DbConn::Sqlite(_), UnixColumn::UpdatedAt) => "unixepoch(updated_at)",
+        (DbConn::Postgres(_), UnixColumn::PublishedAt) => {
+            "CAST(floor(extract(epoch FROM published_at)) AS BIGINT)"
+        }
+        (DbConn::Postgres(_), UnixColumn::UpdatedAt) => {
+            "CAST(floor(extract(epoch FROM updated_at)) AS BIGINT)"
+        }
     };
-    diesel::dsl::sql::<ST>(&sql)
+    super::kept::expr(text)
+}
+
+/// The timestamp columns [`unix_seconds`] reads (of the query's table).
+#[derive(Debug, Clone, Copy)]
+pub enum UnixColumn {
+    PublishedAt,
+    UpdatedAt,
 }
 
 /// Refreshes the query planner's statistics after a bulk load.

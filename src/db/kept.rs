@@ -171,6 +171,54 @@ impl<DB: Backend> QueryFragment<DB> for KeptSql<'_, DB> {
 
 impl<DB: Backend, Conn> RunQueryDsl<Conn> for KeptSql<'_, DB> {}
 
+/// A written-out SQL expression of type `ST` (a column worked out by the database, an
+/// aggregate): Diesel's `dsl::sql` literal, except that a statement it is in is kept
+/// prepared, under its text. Only for texts that are one of a few fixed ones, never
+/// made from input.
+#[derive(Debug, Clone, Copy)]
+pub struct Expr<ST> {
+    text: &'static str,
+    sql_type: std::marker::PhantomData<fn() -> ST>,
+}
+
+/// `text` as an expression of type `ST`, kept prepared (see [`Expr`]).
+pub fn expr<ST>(text: &'static str) -> Expr<ST> {
+    Expr {
+        text,
+        sql_type: std::marker::PhantomData,
+    }
+}
+
+impl<ST> QueryId for Expr<ST> {
+    type QueryId = ();
+    // Never keyed by type: the cache key is the SQL text and the bind types.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST> diesel::Expression for Expr<ST>
+where
+    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+{
+    type SqlType = ST;
+}
+
+impl<ST, QS> AppearsOnTable<QS> for Expr<ST> where Self: diesel::Expression {}
+
+impl<ST, QS> diesel::SelectableExpression<QS> for Expr<ST> where Self: diesel::Expression {}
+
+// As Diesel's literal: neither an aggregate nor a column to group by, so it may stand
+// beside either.
+impl<ST, GroupBy> diesel::expression::ValidGrouping<GroupBy> for Expr<ST> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<ST, DB: Backend> QueryFragment<DB> for Expr<ST> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(self.text);
+        Ok(())
+    }
+}
+
 /// Counts the statements a connection keeps prepared, for tests of statements that
 /// should be.
 #[cfg(test)]

@@ -525,8 +525,8 @@ pub fn sitemap_child(conn: &mut DbConn, site: &Site, n: i32) -> AppResult<Option
             articles::slug,
             articles::language,
             articles::section_id,
-            dialect::unix_seconds::<BigInt>(conn, "updated_at"),
-            dialect::unix_seconds::<Nullable<BigInt>>(conn, "published_at"),
+            dialect::unix_seconds::<BigInt>(conn, dialect::UnixColumn::UpdatedAt),
+            dialect::unix_seconds::<Nullable<BigInt>>(conn, dialect::UnixColumn::PublishedAt),
             articles::translation_group,
         ))
         .order(articles::id)

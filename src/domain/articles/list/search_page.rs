@@ -7,7 +7,7 @@ use super::{KeptMatches, Matches, Purpose, Resolved, empty, filtered};
 use crate::auth::Actor;
 use crate::db::DbBackend;
 use crate::db::DbConn;
-use crate::db::dialect::unix_seconds;
+use crate::db::dialect::{UnixColumn, unix_seconds};
 use crate::db::id_set::IdSet;
 use crate::db::sqlite::{FtsOrder, FtsVisibility};
 use crate::domain::articles::facts::{self, article_facts, featured_articles, search_facts};
@@ -141,7 +141,7 @@ fn matches_from_facts(
         && q.published_before.is_none()
         && q.featured.is_none();
     let relevance = matches!(q.sort, ArticleSort::Relevance);
-    let published = unix_seconds::<Nullable<BigInt>>(conn, "published_at");
+    let published = unix_seconds::<Nullable<BigInt>>(conn, UnixColumn::PublishedAt);
     // The filters, the same on either view.
     macro_rules! narrowed {
         ($query:expr, $view:ident) => {{
@@ -304,7 +304,7 @@ pub(super) fn search_page(
         .filter(articles::id.id_in(&ids))
         .select((
             articles::id,
-            unix_seconds::<Nullable<BigInt>>(conn, "published_at"),
+            unix_seconds::<Nullable<BigInt>>(conn, UnixColumn::PublishedAt),
             articles::title,
             articles::updated_at,
         ))

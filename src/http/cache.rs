@@ -554,6 +554,10 @@ impl LinksMemo for RepresentationCache {
         (ticket, kept)
     }
 
+    fn links_ticket(&self) -> u64 {
+        self.all.load(Ordering::Acquire)
+    }
+
     fn keep_links(&self, ticket: u64, links: Vec<(i32, Arc<Links>)>) {
         if ticket != self.all.load(Ordering::Acquire) {
             return;

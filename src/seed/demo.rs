@@ -974,7 +974,8 @@ pub fn seed(
                 None,
                 site,
             )?
-            .within_a_write_of_everything();
+            .within_a_write_of_everything()
+            .0;
             if language == "en" {
                 first_slugs.push(created.slug);
                 if story.tags.contains(&"ceasefire-talks") || story.tags.contains(&"diplomacy") {

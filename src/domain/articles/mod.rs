@@ -324,7 +324,11 @@ pub trait LinksMemo: Send + Sync {
     /// A ticket for links read from now on, and the links kept of each of `ids`
     /// (`None` where nothing exact is kept).
     fn kept_links(&self, ids: &[i32]) -> (u64, Vec<Option<Arc<Links>>>);
-    /// Keeps links read after [`LinksMemo::kept_links`] gave `ticket`.
+    /// A ticket for links read from now on, with nothing looked up: a create takes one
+    /// before its write, and keeps its story's links with it once the write is done.
+    fn links_ticket(&self) -> u64;
+    /// Keeps links read after [`LinksMemo::kept_links`] or [`LinksMemo::links_ticket`]
+    /// gave `ticket`.
     fn keep_links(&self, ticket: u64, links: Vec<(i32, Arc<Links>)>);
 }
 
@@ -770,6 +774,18 @@ pub fn find_head(conn: &mut DbConn, key: &Key, viewer: Option<Actor>) -> AppResu
 /// the three statements of [`whole`] (the row, the linked rows, the media) cost less
 /// CPU than writing and reading the JSON (bench/RESULTS.md).
 pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> AppResult<Article> {
+    get_with_links(conn, key, viewer, site).map(|(article, _)| article)
+}
+
+/// [`get`], with the [`Links`] the article was read with: a create hands its new
+/// story's to a [`LinksMemo`] once it has committed, so that the list pages it
+/// retires do not read them again.
+pub fn get_with_links(
+    conn: &mut DbConn,
+    key: &Key,
+    viewer: Option<Actor>,
+    site: &Site,
+) -> AppResult<(Article, Option<Arc<Links>>)> {
     use crate::schema::{article_corrections, media as media_table, sections};
     // The row, its body and whether it has corrections (most stories have none, so that
     // comes with the row), then `$extra`; on the backend's own connection `$c`: through
@@ -805,7 +821,8 @@ pub fn get(conn: &mut DbConn, key: &Key, viewer: Option<Actor>, site: &Site) -> 
                 Some(row) if row.0.visible_to(viewer, now) => row,
                 _ => return Err(AppError::not_found("article")),
             };
-            return whole(conn, head, (body, html), corrected, viewer, site, now);
+            let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
+            return completed(conn, relations, head, (body, html), corrected, viewer, now);
         }
     };
     let joined = || {
@@ -866,10 +883,10 @@ pub fn whole(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Article> {
     let relations = Relations::load(conn, std::slice::from_ref(&head), site)?;
-    completed(conn, relations, head, body, corrected, viewer, now)
+    completed(conn, relations, head, body, corrected, viewer, now).map(|(article, _)| article)
 }
 
-/// [`whole`] once the relations are read.
+/// [`whole`] once the relations are read, with the article's [`Links`] among them.
 fn completed(
     conn: &mut DbConn,
     relations: Relations<'_>,
@@ -878,14 +895,15 @@ fn completed(
     corrected: bool,
     viewer: Option<Actor>,
     now: chrono::NaiveDateTime,
-) -> AppResult<Article> {
+) -> AppResult<(Article, Option<Arc<Links>>)> {
     let translations = translations_of(conn, &head, viewer, relations.site)?;
     let corrections = match corrected {
         true => safety::corrections_of(conn, head.id)?,
         false => Vec::new(),
     };
+    let links = relations.links.get(&head.id).cloned();
     let mut article = relations.view(head, Some(body), now);
     article.translations = Some(translations);
     article.corrections = Some(corrections);
-    Ok(article)
+    Ok((article, links))
 }

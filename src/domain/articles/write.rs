@@ -5,6 +5,8 @@
 //! names it holds are resolved against the database into the same list of problems
 //! (`articles/resolve.rs`), and only a write with none is persisted, here.
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 
 use super::form::{ArticleDraft, ArticleEdit, check_create, check_patch, publication_time};
@@ -219,7 +221,7 @@ pub fn create(
     languages: &[String],
     ahead: Option<Rendered>,
     site: &Site,
-) -> AppResult<Written<super::Article>> {
+) -> AppResult<Written<(super::Article, Option<Arc<super::Links>>)>> {
     let given = Given {
         rendered: ahead,
         times: None,
@@ -231,14 +233,16 @@ pub fn create(
         return Err(AppError::Internal("a create wrote no article".into()));
     };
     crate::db::dialect::fts_insert(conn, entry.id, &entry.title, &entry.summary, &entry.body)?;
-    let article = get(conn, &Key::Id(made.id), Some(actor), site)?;
+    // Read back for the response; its links go to the list pages' memo once the write
+    // has committed (`http::routes::articles::create_article`).
+    let (article, links) = super::get_with_links(conn, &Key::Id(made.id), Some(actor), site)?;
     // Joining a translation group changes the other editions' pages too.
     let scope = if article.translations.as_ref().is_some_and(|t| !t.is_empty()) {
         Scope::All
     } else {
         Scope::ArticleCreated(article.facts())
     };
-    Ok(Written::content(article, scope))
+    Ok(Written::content((article, links), scope))
 }
 
 /// A new article's id and slug.

@@ -12,7 +12,7 @@ use crate::domain::articles::fields::{FieldSet, INCLUDED_ITEMS, Includes, SINGLE
 use crate::domain::articles::list::{ArticleParams, ArticleQuery, Dependencies};
 use crate::domain::articles::related::{self as around, LimitParams, parse_limit};
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch, Rendered};
-use crate::domain::articles::{self, Article, Translation};
+use crate::domain::articles::{self, Article, LinksMemo, Translation};
 use crate::domain::feeds::Site;
 use crate::domain::input::Input;
 use crate::domain::paging::{ListResponse, Listing, PageParams};
@@ -149,13 +149,22 @@ pub async fn create_article(
     let site = state.site.clone();
     let actor = staff.actor;
     let (body, ahead) = render_ahead(body, |b| &b.body).await?;
-    let article = state
+    // Taken before the write, as a list read takes its ticket before its read: an edit
+    // that commits meanwhile, in the create's group or before it, retires the links.
+    let ticket = state.cache.links_ticket();
+    let (article, links) = state
         .db
         .write_content_again(move |conn| {
             // Runs again, from the same request, if another write of its group failed.
             articles::write::create(conn, actor, body.clone(), &languages, ahead.clone(), &site)
         })
         .await?;
+    // Committed: the list pages this create retired show its links without reading
+    // them again (anonymous pages only take what is kept, and only for stories they
+    // list themselves).
+    if let Some(links) = links {
+        state.cache.keep_links(ticket, vec![(article.id, links)]);
+    }
     Ok(created(
         format!("/api/v1/articles/{}", article.slug),
         &article,

@@ -584,41 +584,38 @@ impl Pending {
     /// indexes; SQLite is told to use them, as its planner would otherwise walk the
     /// index of every published article by date).
     pub fn at(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<Self> {
-        let rows: Vec<(i32, i32)> = match conn {
-            DbConn::Sqlite(c) => crate::db::kept::sql(
-                "SELECT 1 AS delta, id FROM articles INDEXED BY articles_uncounted_idx \
-                 WHERE announced = 0 AND status = 'published' AND deleted_at IS NULL \
-                 AND published_at <= ? AND (unpublish_at IS NULL OR unpublish_at > ?) \
-                 UNION ALL \
-                 SELECT -1 AS delta, id FROM articles INDEXED BY articles_announced_expiry_idx \
-                 WHERE announced = 1 AND unpublish_at IS NOT NULL AND unpublish_at <= ?",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .load::<PendingRow>(c)?
-            .into_iter()
-            .map(|r| (r.delta, r.id))
-            .collect(),
-            DbConn::Postgres(c) => articles::table
-                .filter(sql::<Bool>(
-                    "announced = 0 AND status = 'published' AND deleted_at IS NULL",
+        // Written out and kept prepared on both backends: it runs at every list total
+        // read, and Diesel's `sql` literal in it made each one be planned again. The
+        // literal conditions are those of the partial indexes each branch walks
+        // (`articles_uncounted_idx`, `articles_announced_expiry_idx`), so a plan kept
+        // for every value still walks them; SQLite is told so by name.
+        macro_rules! pending {
+            ($c:expr, $uncounted:literal, $expiring:literal) => {
+                crate::db::kept::sql(concat!(
+                    "SELECT 1 AS delta, id FROM articles",
+                    $uncounted,
+                    " WHERE announced = 0 AND status = 'published' AND deleted_at IS NULL \
+                     AND published_at <= ? AND (unpublish_at IS NULL OR unpublish_at > ?) \
+                     UNION ALL \
+                     SELECT -1 AS delta, id FROM articles",
+                    $expiring,
+                    " WHERE announced = 1 AND unpublish_at IS NOT NULL AND unpublish_at <= ?",
                 ))
-                .filter(articles::published_at.le(now))
-                .filter(
-                    articles::unpublish_at
-                        .is_null()
-                        .or(articles::unpublish_at.gt(now).assume_not_null()),
-                )
-                .select((1.into_sql::<Integer>(), articles::id))
-                .union_all(
-                    articles::table
-                        .filter(sql::<Bool>("announced = 1 AND unpublish_at IS NOT NULL"))
-                        .filter(articles::unpublish_at.le(now))
-                        .select(((-1).into_sql::<Integer>(), articles::id)),
-                )
-                .load(c)?,
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .load::<PendingRow>($c)?
+            };
+        }
+        let rows: Vec<PendingRow> = match conn {
+            DbConn::Sqlite(c) => pending!(
+                c,
+                " INDEXED BY articles_uncounted_idx",
+                " INDEXED BY articles_announced_expiry_idx"
+            ),
+            DbConn::Postgres(c) => pending!(c, "", ""),
         };
+        let rows = rows.into_iter().map(|r| (r.delta, r.id));
         let mut pending = Self::default();
         for (delta, id) in rows {
             if delta > 0 {

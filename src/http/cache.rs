@@ -173,7 +173,8 @@ pub struct RepresentationCache {
     matches: Mutex<HashMap<String, KeptSet>>,
     /// Anonymous searches answered from a kept set of matches.
     matches_reused: AtomicU64,
-    /// Articles' links kept by anonymous list reads, with generation `all` when read.
+    /// Articles' links kept by anonymous list reads and by creates, with generation
+    /// `all` when read.
     links: quick_cache::sync::Cache<i32, (u64, Arc<Links>)>,
     /// Articles whose links a list read took from `links` instead of the database.
     links_reused: AtomicU64,
@@ -209,7 +210,7 @@ pub struct CacheStats {
     /// the same words (another page, page size or filter), so not ranked again.
     pub matches_reused: u64,
     /// Articles on anonymous list pages whose tags, bylines, regions, section and images
-    /// were kept from an earlier page, so not read again.
+    /// were kept from an earlier page or from the article's create, so not read again.
     pub links_reused: u64,
 }
 
@@ -548,10 +549,11 @@ impl LinksMemo for RepresentationCache {
                 _ => None,
             })
             .collect();
-        let reused = kept.iter().filter(|k| k.is_some()).count();
-        self.links_reused
-            .fetch_add(reused as u64, Ordering::Relaxed);
         (ticket, kept)
+    }
+
+    fn links_used(&self, n: usize) {
+        self.links_reused.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     fn links_ticket(&self) -> u64 {

@@ -324,6 +324,9 @@ pub trait LinksMemo: Send + Sync {
     /// A ticket for links read from now on, and the links kept of each of `ids`
     /// (`None` where nothing exact is kept).
     fn kept_links(&self, ids: &[i32]) -> (u64, Vec<Option<Arc<Links>>>);
+    /// Counts `n` kept links that served (`kept_links` hands out some that the
+    /// article's row then refuses, if it changed since they were read).
+    fn links_used(&self, n: usize);
     /// A ticket for links read from now on, with nothing looked up: a create takes one
     /// before its write, and keeps its story's links with it once the write is done.
     fn links_ticket(&self) -> u64;
@@ -485,6 +488,7 @@ impl<'a> Relations<'a> {
                 _ => missing.push(head),
             }
         }
+        memo.links_used(found.len());
         let mut relations = Self::load_of(conn, &missing, site)?;
         if !missing.is_empty() {
             let read = relations

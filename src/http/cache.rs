@@ -212,6 +212,8 @@ pub struct CacheStats {
     /// Articles on anonymous list pages whose tags, bylines, regions, section and images
     /// were kept from an earlier page or from the article's create, so not read again.
     pub links_reused: u64,
+    /// Articles whose links are kept now.
+    pub links_kept: usize,
 }
 
 impl std::fmt::Debug for RepresentationCache {
@@ -281,6 +283,7 @@ impl RepresentationCache {
             bytes: self.entries.weight(),
             matches_reused: self.matches_reused.load(Ordering::Relaxed),
             links_reused: self.links_reused.load(Ordering::Relaxed),
+            links_kept: self.links.len(),
         }
     }
 

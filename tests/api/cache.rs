@@ -465,6 +465,16 @@ async fn a_recomputed_list_reads_only_the_new_storys_links() {
         }
     };
     assert_eq!(front().await.1, 3, "each story's links, kept by its create");
+    // A draft and a scheduled story are on no public page: their creates keep nothing.
+    let kept = t.state.cache.stats().links_kept;
+    t.article(&editor, json!({"title": "Draft", "tags": ["gaza"]}))
+        .await;
+    t.article(
+        &editor,
+        json!({"title": "Later", "status": "published", "published_at": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(t.state.cache.stats().links_kept, kept);
     t.article(
         &editor,
         json!({"title": "Story 3", "status": "published", "tags": ["gaza"]}),

@@ -12,7 +12,7 @@ use crate::domain::articles::fields::{FieldSet, INCLUDED_ITEMS, Includes, SINGLE
 use crate::domain::articles::list::{ArticleParams, ArticleQuery, Dependencies};
 use crate::domain::articles::related::{self as around, LimitParams, parse_limit};
 use crate::domain::articles::write::{ArticleCreate, ArticlePatch, Rendered};
-use crate::domain::articles::{self, Article, LinksMemo, Translation};
+use crate::domain::articles::{self, Article, ArticleStatus, LinksMemo, Translation};
 use crate::domain::feeds::Site;
 use crate::domain::input::Input;
 use crate::domain::paging::{ListResponse, Listing, PageParams};
@@ -161,8 +161,9 @@ pub async fn create_article(
         .await?;
     // Committed: the list pages this create retired show its links without reading
     // them again (anonymous pages only take what is kept, and only for stories they
-    // list themselves).
-    if let Some(links) = links {
+    // list themselves). A draft or a scheduled story is on no public page yet, and by
+    // the time it is, `all` has moved: it would only push out links that serve.
+    if let (Some(links), ArticleStatus::Published) = (links, article.status) {
         state.cache.keep_links(ticket, vec![(article.id, links)]);
     }
     Ok(created(

@@ -138,27 +138,34 @@ pub fn horizon(
     conn: &mut DbConn,
     now: chrono::NaiveDateTime,
 ) -> AppResult<Option<chrono::NaiveDateTime>> {
-    // Read at every commit: on the backend's own connection (`on_backend!`).
+    // Read at every commit, in one statement: on PostgreSQL each statement more was a
+    // round trip more while the write lock is held (four of a create's). On the
+    // backend's own connection (`on_backend!`), so the statement is kept prepared.
     let (article, expiry_of_article, live, expiry) = crate::on_backend!(conn, |c| {
-        let article: Option<chrono::NaiveDateTime> = articles::table
+        let article = articles::table
             .filter(articles::status.eq(StoredStatus::Published))
             .filter(articles::published_at.gt(now))
             .select(min(articles::published_at))
-            .get_result(c)?;
-        let expiry_of_article: Option<chrono::NaiveDateTime> = articles::table
+            .single_value();
+        let expiry_of_article = articles::table
             .filter(articles::unpublish_at.gt(now))
             .filter(articles::status.eq(StoredStatus::Published))
             .select(min(articles::unpublish_at))
-            .get_result(c)?;
-        let live: Option<chrono::NaiveDateTime> = breaking_items::table
+            .single_value();
+        let live = breaking_items::table
             .filter(breaking_items::published_at.gt(now))
             .select(min(breaking_items::published_at))
-            .get_result(c)?;
-        let expiry: Option<chrono::NaiveDateTime> = breaking_items::table
+            .single_value();
+        let expiry = breaking_items::table
             .filter(breaking_items::expires_at.gt(now))
             .select(min(breaking_items::expires_at))
-            .get_result(c)?;
-        (article, expiry_of_article, live, expiry)
+            .single_value();
+        diesel::select((article, expiry_of_article, live, expiry)).get_result::<(
+            Option<chrono::NaiveDateTime>,
+            Option<chrono::NaiveDateTime>,
+            Option<chrono::NaiveDateTime>,
+            Option<chrono::NaiveDateTime>,
+        )>(c)?
     });
     Ok([article, expiry_of_article, live, expiry]
         .into_iter()

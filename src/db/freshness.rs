@@ -4,7 +4,6 @@
 //! nothing cached outlives a write or a scheduled change — across processes too, since
 //! the counter lives in the database.
 
-use diesel::dsl::min;
 use diesel::prelude::*;
 
 use super::DbConn;
@@ -141,24 +140,38 @@ pub fn horizon(
     // Read at every commit, in one statement: on PostgreSQL each statement more was a
     // round trip more while the write lock is held (four of a create's). On the
     // backend's own connection (`on_backend!`), so the statement is kept prepared.
+    //
+    // Each earliest time as `ORDER BY … LIMIT 1`, not `min()`: PostgreSQL's plan kept
+    // for every value walked every published story's index entry for `min()` of the
+    // expiry (its cost was dearer than a plan for the values at hand, so it planned the
+    // statement again at every write, 0.26 ms under the write lock), where the first
+    // entry above `now` in `articles_unpublish_idx` is the answer.
     let (article, expiry_of_article, live, expiry) = crate::on_backend!(conn, |c| {
         let article = articles::table
             .filter(articles::status.eq(StoredStatus::Published))
             .filter(articles::published_at.gt(now))
-            .select(min(articles::published_at))
+            .select(articles::published_at)
+            .order(articles::published_at.asc())
+            .limit(1)
             .single_value();
         let expiry_of_article = articles::table
             .filter(articles::unpublish_at.gt(now))
             .filter(articles::status.eq(StoredStatus::Published))
-            .select(min(articles::unpublish_at))
+            .select(articles::unpublish_at)
+            .order(articles::unpublish_at.asc())
+            .limit(1)
             .single_value();
         let live = breaking_items::table
             .filter(breaking_items::published_at.gt(now))
-            .select(min(breaking_items::published_at))
+            .select(breaking_items::published_at)
+            .order(breaking_items::published_at.asc())
+            .limit(1)
             .single_value();
         let expiry = breaking_items::table
             .filter(breaking_items::expires_at.gt(now))
-            .select(min(breaking_items::expires_at))
+            .select(breaking_items::expires_at)
+            .order(breaking_items::expires_at.asc())
+            .limit(1)
             .single_value();
         diesel::select((article, expiry_of_article, live, expiry)).get_result::<(
             Option<chrono::NaiveDateTime>,

@@ -483,6 +483,13 @@ end
 CREATE_LUA = """
 local counter = 0
 local nonce = tostring(os.time()) .. tostring(math.random(100000, 999999))
+-- Each thread runs this in its own Lua state with the same unseeded random numbers:
+-- the thread's number keeps two threads' titles (and so their slugs) apart.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
 local token = %s
 local tags = %s
 local authors = %s
@@ -498,7 +505,8 @@ request = function()
   local t1 = tags[(counter %% #tags) + 1]
   local t2 = tags[((counter + 7) %% #tags) + 1]
   local a = authors[(counter %% #authors) + 1]
-  local body = '{"title":"Bench story ' .. nonce .. ' ' .. counter .. '",' ..
+  local body = '{"title":"Bench story ' .. nonce .. ' ' .. tostring(thread_number) .. ' ' ..
+    counter .. '",' ..
     '"summary":"Created by the benchmark.",' ..
     '"body":"## Update\\\\n\\\\nOfficials weigh new water rules in Lagos after months of talks. ' ..
     'Residents question a revised budget in Cairo ahead of the vote.",' ..

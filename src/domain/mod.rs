@@ -91,6 +91,13 @@ macro_rules! slug_queries {
                 }
                 None => {
                     let base = $crate::domain::slug::slugify(text, $kind);
+                    // Most new rows' slugs are free: one look-up of `base` alone. The
+                    // range below is planned again at every run on PostgreSQL (its plan
+                    // for any bounds reads about fifty rows, against one for the bounds
+                    // at hand), under the write lock of a create.
+                    if id_of(conn, &$crate::domain::Key::Slug(base.clone()))?.is_none() {
+                        return Ok(base);
+                    }
                     // `base` itself and everything that starts with `base-`: a range on
                     // the unique index ('.' is the character after '-'), where a LIKE
                     // would scan the whole table.

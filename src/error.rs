@@ -346,6 +346,9 @@ fn storage_trouble(message: &str) -> Option<&'static str> {
         Some("the database connection was lost; retry shortly")
     } else if m.contains("statement timeout") {
         Some("the database took too long; retry shortly")
+    } else if m.contains("canceling statement") {
+        // An operator's `pg_cancel_backend`, a lock timeout, a replica's conflict.
+        Some("the database cancelled the statement; retry shortly")
     } else if m.contains("disk is full") || m.contains("no space left on device") {
         Some("the database disk is full; writes resume when space is freed")
     } else if m.contains("readonly database") || m.contains("read-only") {
@@ -406,6 +409,7 @@ mod tests {
     fn storage_trouble_is_a_503_that_names_no_internals() {
         assert!(storage_trouble("database is locked").is_some());
         assert!(storage_trouble("database or disk is full").is_some());
+        assert!(storage_trouble("canceling statement due to user request").is_some());
         assert!(storage_trouble("no such column: x").is_none());
     }
 

@@ -5,11 +5,11 @@
 //! the counter lives in the database.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamp};
 
 use super::DbConn;
-use super::columns::StoredStatus;
 use crate::error::AppResult;
-use crate::schema::{articles, breaking_items, content_state};
+use crate::schema::content_state;
 
 /// What a content write may have changed, for caches.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -131,6 +131,44 @@ pub fn version(conn: &mut DbConn) -> AppResult<i64> {
         .get_result(conn)?)
 }
 
+/// The columns of the horizon's four earliest times, after `SELECT` (four `?` for
+/// `now`); see [`horizon`].
+macro_rules! horizon_columns {
+    () => {
+        "(SELECT published_at FROM articles WHERE status = 'published' \
+          AND published_at > ? ORDER BY published_at LIMIT 1) AS article, \
+         (SELECT unpublish_at FROM articles WHERE unpublish_at > ? \
+          AND status = 'published' ORDER BY unpublish_at LIMIT 1) AS expiry_of_article, \
+         (SELECT published_at FROM breaking_items WHERE published_at > ? \
+          ORDER BY published_at LIMIT 1) AS live, \
+         (SELECT expires_at FROM breaking_items WHERE expires_at > ? \
+          ORDER BY expires_at LIMIT 1) AS expiry"
+    };
+}
+
+/// The four earliest times [`horizon`] reads.
+#[derive(QueryableByName)]
+struct Horizon {
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    article: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    expiry_of_article: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    live: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    expiry: Option<chrono::NaiveDateTime>,
+}
+
+impl Horizon {
+    /// The earliest of the four.
+    fn earliest(self) -> Option<chrono::NaiveDateTime> {
+        [self.article, self.expiry_of_article, self.live, self.expiry]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
 /// The earliest moment after `now` at which an article falls due or expires
 /// (`unpublish_at`), or a breaking item goes live or expires.
 pub fn horizon(
@@ -138,51 +176,61 @@ pub fn horizon(
     now: chrono::NaiveDateTime,
 ) -> AppResult<Option<chrono::NaiveDateTime>> {
     // Read at every commit, in one statement: on PostgreSQL each statement more was a
-    // round trip more while the write lock is held (four of a create's). On the
-    // backend's own connection (`on_backend!`), so the statement is kept prepared.
+    // round trip more while the write lock is held (four of a create's).
     //
     // Each earliest time as `ORDER BY … LIMIT 1`, not `min()`: PostgreSQL's plan for
     // every value walked every published story's index entry for `min()` of the
     // expiry, where the first entry above `now` in `articles_unpublish_idx` is the
-    // answer, and this form is planned faster (0.29 → 0.17 ms a write under the write
-    // lock). PostgreSQL still plans it at every run, for a reason not yet found
-    // (bench/RESULTS.md, "Which statements PostgreSQL plans again").
-    let (article, expiry_of_article, live, expiry) = crate::on_backend!(conn, |c| {
-        let article = articles::table
-            .filter(articles::status.eq(StoredStatus::Published))
-            .filter(articles::published_at.gt(now))
-            .select(articles::published_at)
-            .order(articles::published_at.asc())
-            .limit(1)
-            .single_value();
-        let expiry_of_article = articles::table
-            .filter(articles::unpublish_at.gt(now))
-            .filter(articles::status.eq(StoredStatus::Published))
-            .select(articles::unpublish_at)
-            .order(articles::unpublish_at.asc())
-            .limit(1)
-            .single_value();
-        let live = breaking_items::table
-            .filter(breaking_items::published_at.gt(now))
-            .select(breaking_items::published_at)
-            .order(breaking_items::published_at.asc())
-            .limit(1)
-            .single_value();
-        let expiry = breaking_items::table
-            .filter(breaking_items::expires_at.gt(now))
-            .select(breaking_items::expires_at)
-            .order(breaking_items::expires_at.asc())
-            .limit(1)
-            .single_value();
-        diesel::select((article, expiry_of_article, live, expiry)).get_result::<(
-            Option<chrono::NaiveDateTime>,
-            Option<chrono::NaiveDateTime>,
-            Option<chrono::NaiveDateTime>,
-            Option<chrono::NaiveDateTime>,
-        )>(c)?
+    // answer.
+    //
+    // Written out, with the status and the limits as literals, and kept prepared: a
+    // plan made once serves every value of `now` here. Built by Diesel, the limits
+    // and the status were bound values, and PostgreSQL's plan for any limit assumed
+    // a tenth of the table would be read (cost 819 against 16 for a plan made for
+    // `LIMIT 1`), so it never kept a plan and planned the statement again at every
+    // write, under the write lock (bench/RESULTS.md, "Which statements PostgreSQL
+    // plans again").
+    let row: Horizon = crate::on_backend!(conn, |c| {
+        super::kept::sql(concat!("SELECT ", horizon_columns!()))
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .get_result::<Horizon>(c)?
     });
-    Ok([article, expiry_of_article, live, expiry]
-        .into_iter()
-        .flatten()
-        .min())
+    Ok(row.earliest())
+}
+
+/// Bumps the counter and reads the horizon at `now` (inside the caller's write
+/// transaction), as [`bump`] and [`horizon`] do. On PostgreSQL in one statement: every
+/// content write does both while it holds the write lock, and a round trip fewer there
+/// is a little less time other instances' and requests' writes wait.
+pub fn bump_and_horizon(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+) -> AppResult<(i64, Option<chrono::NaiveDateTime>)> {
+    #[derive(QueryableByName)]
+    struct Bumped {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        version: i64,
+        #[diesel(embed)]
+        horizon: Horizon,
+    }
+    match conn {
+        DbConn::Postgres(c) => {
+            let row: Bumped = super::kept::sql(concat!(
+                "WITH bumped AS (UPDATE content_state SET version = version + 1 \
+                 WHERE id = 1 RETURNING version) SELECT bumped.version, ",
+                horizon_columns!(),
+                " FROM bumped"
+            ))
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .get_result(c)?;
+            Ok((row.version, row.horizon.earliest()))
+        }
+        DbConn::Sqlite(_) => Ok((bump(conn)?, horizon(conn, now)?)),
+    }
 }

@@ -495,8 +495,7 @@ fn run_group(
         if scopes.is_empty() {
             return Ok(None);
         }
-        let version = freshness::bump(conn)?;
-        let horizon = freshness::horizon(conn, chrono::Utc::now().naive_utc())?;
+        let (version, horizon) = freshness::bump_and_horizon(conn, chrono::Utc::now().naive_utc())?;
         Ok(Some(ContentChange {
             scopes,
             version,

@@ -588,9 +588,11 @@ impl Pending {
         // list total read, and Diesel's `sql` literal in it made Diesel prepare it
         // afresh each time. The literal conditions are those of the partial indexes
         // each branch walks (`articles_uncounted_idx`, `articles_announced_expiry_idx`);
-        // SQLite is told so by name. PostgreSQL was still seen planning it at every run
-        // (bench/RESULTS.md, "Which statements PostgreSQL plans again"): not yet
-        // understood.
+        // SQLite is told so by name. PostgreSQL keeps it prepared but plans it again at
+        // every run: for any bound time, its plan expects a third of the table before
+        // that time, and reads the second branch through `articles_published_idx` (cost
+        // 513, against 12 for a plan made for the time at hand), so it never keeps that
+        // plan (bench/RESULTS.md, "Which statements PostgreSQL plans again").
         macro_rules! pending {
             ($c:expr, $uncounted:literal, $expiring:literal) => {
                 crate::db::kept::sql(concat!(

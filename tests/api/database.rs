@@ -1,5 +1,6 @@
 //! Database errors keep their meaning, and the background workers have one owner.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use newsdesk::error::AppError;
 use newsdesk::schema::tags;
@@ -316,4 +317,71 @@ async fn a_sqlite_newsroom_copied_to_postgres_reads_the_same() {
         )
         .await;
     assert!(created["id"].as_i64().unwrap() > before["id"].as_i64().unwrap());
+}
+
+/// On PostgreSQL a write cancelled while it waits for the write lock (an operator's
+/// `pg_cancel_backend`) fails alone, as a 503 to retry, and leaves no transaction open
+/// on its pooled connection: every write and read after it succeeds.
+#[actix_web::test]
+async fn a_write_cancelled_while_it_waits_for_the_lock_leaves_its_connection_clean() {
+    if !common::on_postgres() {
+        return;
+    }
+    let t = common::app().await;
+    let editor = t.editor().await;
+    t.post(&editor, "/api/v1/tags", json!({"name": "Before"}))
+        .await
+        .expect(201);
+    let mut holder = common::connect(&t.state.config);
+    let mut watcher = common::connect(&t.state.config);
+    holder
+        .batch_execute("BEGIN; SELECT version FROM content_state WHERE id = 1 FOR UPDATE")
+        .unwrap();
+    #[derive(QueryableByName)]
+    struct Cancelled {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        cancelled: bool,
+    }
+    let cancel = async {
+        for _ in 0..500 {
+            let found: Vec<Cancelled> = diesel::sql_query(
+                "SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                 AND query LIKE '%content_state%FOR UPDATE%'",
+            )
+            .load(&mut watcher)
+            .unwrap();
+            if found.iter().any(|c| c.cancelled) {
+                holder.batch_execute("ROLLBACK").unwrap();
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
+    };
+    let (waited, cancelled) = futures_util::join!(
+        t.post(&editor, "/api/v1/tags", json!({"name": "Waiting"})),
+        cancel
+    );
+    assert!(cancelled, "a write was seen waiting for the lock");
+    waited.problem(503, "unavailable");
+    // More writes and reads than the pool has connections, each of which may be the
+    // one the cancelled write had.
+    for i in 0..12 {
+        t.post(
+            &editor,
+            "/api/v1/tags",
+            json!({"name": format!("After {i}")}),
+        )
+        .await
+        .expect(201);
+        t.get_as(&editor, "/api/v1/tags?per_page=100")
+            .await
+            .expect(200);
+    }
+    let list = t.get("/api/v1/tags?per_page=100").await.expect(200).json();
+    assert_eq!(
+        list["meta"]["total"], 13,
+        "Before and the twelve after, not Waiting"
+    );
 }

@@ -964,3 +964,46 @@ async fn uploaded_images_move_with_their_files_when_asked() {
         report.rejected
     );
 }
+
+/// Stories of one import whose slugs come from one title take `-2`, `-4`... in file
+/// order, around a slug another story of the same batch gives; a story giving a slug
+/// already taken is refused alone.
+#[actix_web::test]
+async fn an_imports_stories_of_one_title_get_numbered_slugs_around_a_given_one() {
+    let to = common::app().await;
+    to.admin().await;
+    let title = "Harbour reopens";
+    let line = |n: usize, data: Value| (n, json!({"type": "article", "data": data}).to_string());
+    let lines = vec![
+        line(1, json!({"title": title, "status": "published"})),
+        line(2, json!({"title": title, "status": "published"})),
+        line(
+            3,
+            json!({"title": "Ferries resume", "slug": "harbour-reopens-3", "status": "published"}),
+        ),
+        line(4, json!({"title": title, "status": "published"})),
+        line(
+            5,
+            json!({"title": "A copy", "slug": "harbour-reopens", "status": "published"}),
+        ),
+    ];
+    let report = import_into(&to.state, "titles", lines, false).unwrap();
+    let rejected: Vec<usize> = report.rejected.iter().map(|(l, _)| *l).collect();
+    assert_eq!(rejected, [5], "{report:?}");
+    assert!(report.rejected[0].1.contains("slug"), "{report:?}");
+    for (slug, expected) in [
+        ("harbour-reopens", title),
+        ("harbour-reopens-2", title),
+        ("harbour-reopens-3", "Ferries resume"),
+        ("harbour-reopens-4", title),
+    ] {
+        let story = to
+            .get(&format!("/api/v1/articles/{slug}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(story["title"], expected, "{slug}");
+    }
+    let page = to.get("/api/v1/articles").await.expect(200).json();
+    assert_eq!(page["meta"]["total"], 4);
+}

@@ -190,9 +190,9 @@ impl Known {
         Ok(())
     }
 
-    /// A new article's slug ([`super::choose_slug`]): a given one found free earlier
-    /// is not asked for again (two new articles of one write giving it fail that write,
-    /// at the unique index).
+    /// A new article's slug ([`super::choose_slug`]): a given one, or the one made from
+    /// the title, found free earlier is not asked for again, and is given out once (a
+    /// later article of the same write that gives it is asked for it, and refused).
     fn choose_slug(
         &mut self,
         conn: &mut DbConn,
@@ -201,6 +201,7 @@ impl Known {
     ) -> AppResult<String> {
         match given {
             Some(slug) if self.free_slugs.remove(&slug) => Ok(slug),
+            None if self.free_slugs.remove(&base_slug(title)) => Ok(base_slug(title)),
             given => super::choose_slug(conn, given, title),
         }
     }
@@ -213,6 +214,106 @@ impl Known {
         Ok(self.hooks.clone().unwrap_or_default())
     }
 
+    /// On PostgreSQL, looks up in one statement what a new article's checks would
+    /// otherwise ask for one at a time: its section, tags, authors and regions by
+    /// slug, whether its own slug (given, or made from its title) is free, the
+    /// writer's name and the active webhooks. Each is a round trip there, made while
+    /// the write lock is held; what is found is kept as the single look-ups keep it,
+    /// and those then ask nothing (what is not found, they ask again, and report).
+    /// SQLite asks each itself, with no round trip to save.
+    fn look_up_together(
+        &mut self,
+        conn: &mut DbConn,
+        actor: Actor,
+        slug: String,
+        section: Option<&str>,
+        lists: [Option<&[String]>; 3],
+    ) -> AppResult<()> {
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            kind: i32,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            text: String,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            id: i32,
+        }
+        let DbConn::Postgres(pg) = conn else {
+            return Ok(());
+        };
+        let kinds = [sections::KIND, tags::KIND, authors::KIND, regions::KIND];
+        let unknown = |kind: &'static str, slugs: &[String]| -> Vec<String> {
+            slugs[..slugs.len().min(crate::domain::MAX_SLUG_LOOKUPS)]
+                .iter()
+                .filter(|s| !self.ids.contains_key(&(kind, (*s).clone())))
+                .cloned()
+                .collect()
+        };
+        let section: Vec<String> = section
+            .map(|s| unknown(kinds[0], std::slice::from_ref(&s.to_owned())))
+            .unwrap_or_default();
+        let [tag_slugs, author_slugs, region_slugs] = [(1, lists[0]), (2, lists[1]), (3, lists[2])]
+            .map(|(k, slugs)| slugs.map(|s| unknown(kinds[k], s)).unwrap_or_default());
+        let slug = (!self.free_slugs.contains(&slug)).then_some(slug);
+        let name = !self.names.contains_key(&actor.id);
+        let hooks = self.hooks.is_none();
+        if slug.is_none()
+            && section.is_empty()
+            && tag_slugs.is_empty()
+            && author_slugs.is_empty()
+            && region_slugs.is_empty()
+            && !name
+            && !hooks
+        {
+            return Ok(());
+        }
+        use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
+        let rows: Vec<Found> = crate::db::kept::sql(
+            "SELECT 0 AS kind, slug AS text, id FROM sections WHERE slug = ANY(?) \
+             UNION ALL SELECT 1, slug, id FROM tags WHERE slug = ANY(?) \
+             UNION ALL SELECT 2, slug, id FROM authors WHERE slug = ANY(?) \
+             UNION ALL SELECT 3, slug, id FROM regions WHERE slug = ANY(?) \
+             UNION ALL SELECT 4, name, id FROM users WHERE id = ? AND ? \
+             UNION ALL SELECT 5, events, id FROM webhooks WHERE active AND ? \
+             UNION ALL SELECT 6, slug, id FROM articles WHERE slug = ?",
+        )
+        .bind::<Array<Text>, _>(section)
+        .bind::<Array<Text>, _>(tag_slugs)
+        .bind::<Array<Text>, _>(author_slugs)
+        .bind::<Array<Text>, _>(region_slugs)
+        .bind::<Integer, _>(actor.id)
+        .bind::<Bool, _>(name)
+        .bind::<Bool, _>(hooks)
+        .bind::<Nullable<Text>, _>(slug.clone())
+        .load(pg)?;
+        if name {
+            self.names.insert(actor.id, None);
+        }
+        let mut active = Vec::new();
+        let mut slug_taken = false;
+        for Found { kind, text, id } in rows {
+            match usize::try_from(kind) {
+                Ok(k @ 0..=3) => {
+                    self.ids.insert((kinds[k], text), id);
+                }
+                Ok(4) => {
+                    self.names.insert(id, Some(text));
+                }
+                Ok(5) => active.push((id, text)),
+                _ => slug_taken = true,
+            }
+        }
+        // Free now, and still free when the slug is chosen: the write lock is held, and
+        // a later article of the same write that takes it takes it from this set.
+        if let Some(slug) = slug.filter(|_| !slug_taken) {
+            self.free_slugs.insert(slug);
+        }
+        if hooks {
+            self.hooks = Some(active);
+        }
+        Ok(())
+    }
+
     /// The name `actor` writes under ([`crate::domain::audit::name_of`]).
     pub(super) fn name_of(&mut self, conn: &mut DbConn, actor: Actor) -> AppResult<Option<String>> {
         if let Some(name) = self.names.get(&actor.id) {
@@ -222,6 +323,11 @@ impl Known {
         self.names.insert(actor.id, name.clone());
         Ok(name)
     }
+}
+
+/// The slug a new article's title makes, before any `-2` ([`super::choose_slug`]).
+fn base_slug(title: &str) -> String {
+    crate::domain::slug::slugify(title, super::KIND)
 }
 
 fn resolve_section(
@@ -300,6 +406,17 @@ pub(super) fn resolve_draft(
     actor: Actor,
     d: &ArticleDraft,
 ) -> AppResult<DraftRefs> {
+    known.look_up_together(
+        conn,
+        actor,
+        d.slug.clone().unwrap_or_else(|| base_slug(&d.title)),
+        d.section.as_deref(),
+        [
+            d.tags.as_deref(),
+            d.authors.as_deref(),
+            d.regions.as_deref(),
+        ],
+    )?;
     let group = match &d.translation_of {
         Some(of) => join_group(&mut c, d.translation_at, conn, actor, of, None, &d.language)?,
         None => None,

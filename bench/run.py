@@ -380,6 +380,8 @@ class Server:
     def __init__(self, name, cmd, port, env=None, uses_pg=False):
         # uses_pg: newsdesk on PostgreSQL, whose runs also measure the server's CPU.
         self.name, self.port, self.uses_pg = name, port, uses_pg
+        # A PostgreSQL run makes no corpus file, so the directory may not exist yet.
+        os.makedirs(OUT, exist_ok=True)
         self.log = open(os.path.join(OUT, f"{name}.log"), "a")
         started = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)

@@ -674,3 +674,74 @@ async fn the_link_tables_rebuilt_keep_every_link_and_follow_their_stories() {
     // C (2024) is newer than B (2023).
     assert_eq!(titles, ["C", "B"], "{moved}");
 }
+
+/// What time alone will change, asked of the counts for moments ahead (the scheduler
+/// works at the real time, so nothing here races it): a scheduled story is pending
+/// from its time on, an embargoed one from its end, and a draft, a story in the trash
+/// or one whose embargo ends before it goes live never is.
+#[actix_web::test]
+async fn the_stories_pending_at_a_moment_are_those_time_makes_live_or_takes_down() {
+    use newsdesk::domain::counts::Pending;
+    let t = common::app().await;
+    let editor = t.editor().await;
+    let id = |a: &Value| i32::try_from(a["id"].as_i64().expect("an id")).unwrap();
+    let live = t
+        .article(&editor, json!({"title": "Live", "status": "published"}))
+        .await;
+    let scheduled = t
+        .article(
+            &editor,
+            json!({"title": "Scheduled", "status": "published", "published_at": in_seconds(600)}),
+        )
+        .await;
+    let embargoed = t
+        .article(
+            &editor,
+            json!({"title": "Embargoed", "status": "published", "unpublish_at": in_seconds(1200)}),
+        )
+        .await;
+    t.article(
+        &editor,
+        json!({"title": "Never live", "status": "published", "published_at": in_seconds(600),
+            "unpublish_at": in_seconds(700)}),
+    )
+    .await;
+    t.article(
+        &editor,
+        json!({"title": "Draft", "status": "draft", "published_at": in_seconds(600)}),
+    )
+    .await;
+    let trashed = t
+        .article(
+            &editor,
+            json!({"title": "Trashed", "status": "published", "published_at": in_seconds(600)}),
+        )
+        .await;
+    t.delete(&editor, &format!("/api/v1/articles/{}", trashed["id"]))
+        .await
+        .expect(204);
+    let pending_in = |secs: i64| {
+        let at = chrono::Utc::now().naive_utc() + chrono::Duration::seconds(secs);
+        t.state.db.read(move |conn| Pending::at(conn, at))
+    };
+    let expect = |gained: Vec<i32>, lost: Vec<i32>| Pending { gained, lost };
+
+    assert_eq!(pending_in(0).await.unwrap(), expect(vec![], vec![]), "now");
+    assert_eq!(
+        pending_in(300).await.unwrap(),
+        expect(vec![], vec![]),
+        "before anything is due"
+    );
+    assert_eq!(
+        pending_in(900).await.unwrap(),
+        expect(vec![id(&scheduled)], vec![]),
+        "once the scheduled story is due"
+    );
+    assert_eq!(
+        pending_in(1500).await.unwrap(),
+        expect(vec![id(&scheduled)], vec![id(&embargoed)]),
+        "once the embargo has ended too"
+    );
+    // The live story, read as a reader would, is counted already.
+    assert!(!pending_in(1500).await.unwrap().gained.contains(&id(&live)));
+}

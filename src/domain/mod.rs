@@ -75,6 +75,11 @@ macro_rules! slug_queries {
             }
         }
 
+        /// The slug a new row's `text` makes, before any `-2` ([`choose_slug`]).
+        pub fn base_slug(text: &str) -> String {
+            $crate::domain::slug::slugify(text, $kind)
+        }
+
         /// The slug of a new row: the given one (409 when taken), or one made from
         /// `text` with `-2`, `-3`... on a collision.
         pub fn choose_slug(
@@ -90,7 +95,7 @@ macro_rules! slug_queries {
                     Ok(slug)
                 }
                 None => {
-                    let base = $crate::domain::slug::slugify(text, $kind);
+                    let base = base_slug(text);
                     // Most new rows' slugs are free: one look-up of `base` alone. The
                     // range below is planned again at every run on PostgreSQL (its plan
                     // for any bounds reads about fifty rows, against one for the bounds

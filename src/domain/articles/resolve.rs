@@ -201,7 +201,14 @@ impl Known {
     ) -> AppResult<String> {
         match given {
             Some(slug) if self.free_slugs.remove(&slug) => Ok(slug),
-            None if self.free_slugs.remove(&base_slug(title)) => Ok(base_slug(title)),
+            None => {
+                let base = super::base_slug(title);
+                if self.free_slugs.remove(&base) {
+                    Ok(base)
+                } else {
+                    super::choose_slug(conn, None, title)
+                }
+            }
             given => super::choose_slug(conn, given, title),
         }
     }
@@ -325,11 +332,6 @@ impl Known {
     }
 }
 
-/// The slug a new article's title makes, before any `-2` ([`super::choose_slug`]).
-fn base_slug(title: &str) -> String {
-    crate::domain::slug::slugify(title, super::KIND)
-}
-
 fn resolve_section(
     c: &mut Checker,
     conn: &mut DbConn,
@@ -409,7 +411,7 @@ pub(super) fn resolve_draft(
     known.look_up_together(
         conn,
         actor,
-        d.slug.clone().unwrap_or_else(|| base_slug(&d.title)),
+        d.slug.clone().unwrap_or_else(|| super::base_slug(&d.title)),
         d.section.as_deref(),
         [
             d.tags.as_deref(),
